@@ -1,0 +1,107 @@
+"""What the `wewall data …` commands do, apart from argument parsing (so tests call them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, List, Optional
+
+from tqdm import tqdm
+
+from wewall import storage
+from wewall.data import coeffs, demo
+from wewall.data.stations import read_hh_metro
+
+Echo = Callable[[str], None]
+
+DEMO_ESTATES = 300
+
+
+def _progress(items, desc: str, quiet: bool):
+    return tqdm(items, desc=desc, unit=" шт", disable=quiet, leave=False)
+
+
+def fill_demo_rates(db, echo: Echo, quiet: bool = True) -> int:
+    """Give demo rates to stations that have none (imported rates are never overwritten)."""
+    filled = 0
+    for st in _progress(storage.list_stations(db), "ставки", quiet):
+        if st.get("price_A") is None:
+            storage.set_station_rates(db, st["_id"], demo.demo_rates(st.get("lat"), st.get("lng")), demo.DEMO)
+            filled += 1
+    return filled
+
+
+def import_stations(db, path: Path, echo: Echo) -> dict:
+    result = read_hh_metro(path)
+    storage.replace_stations(db, result.stations)
+    filled = fill_demo_rates(db, echo)
+    storage.set_source(db, storage.SUBWAY_STATIONS, "imported", str(path), refused=[str(r) for r in result.refused])
+    echo(
+        f"Прочитано {result.entries} записей на {result.lines} линиях, "
+        f"сохранено {len(result.stations)} станций (по одной на название)."
+    )
+    if result.refused:
+        echo(f"Отклонены координаты ({len(result.refused)}), станции сохранены без них:")
+        for r in result.refused:
+            echo(f"  - {r}")
+    if filled:
+        echo(f"Демо-ставки выставлены {filled} станциям без ставок.")
+    return {"stations": len(result.stations), "refused": result.refused, "demo_rates": filled}
+
+
+def load_coeffs(db, path: Path, echo: Echo) -> dict:
+    tables = coeffs.read_coeffs_file(path)
+    for table, rows in tables.items():
+        storage.replace_coeffs(db, table, rows)
+        storage.set_source(db, table, "imported", str(path))
+        echo(f"{table}: загружено {len(rows)} диапазонов")
+    return {t: len(r) for t, r in tables.items()}
+
+
+def load_demo(db, echo: Echo, estates: int = DEMO_ESTATES, force: bool = False) -> dict:
+    """Demo data where a collection is empty (or everywhere with `force`); imported data stays."""
+    done = {}
+    if force or storage.counts(db)[storage.SUBWAY_STATIONS] == 0:
+        storage.replace_stations(db, demo.demo_stations())
+        storage.set_source(db, storage.SUBWAY_STATIONS, demo.DEMO, "wewall.data.demo")
+        done["stations"] = len(demo.DEMO_STATIONS)
+    fill_demo_rates(db, echo)
+    for table, rows in coeffs.DEMO_COEFFS.items():
+        if force or db[table].count_documents({}) == 0:
+            storage.replace_coeffs(db, table, coeffs.validate_rows(table, rows))
+            storage.set_source(db, table, demo.DEMO, "wewall.data.coeffs")
+            done[table] = len(rows)
+    source = storage.get_source(db, storage.ESTATES)
+    only_demo = source is None or source.get("kind") == demo.DEMO
+    if force or (only_demo and db[storage.ESTATES].count_documents({}) != estates):
+        storage.delete_estates(db, {"demo": True})
+        docs = demo.demo_estates(storage.list_stations(db), estates)
+        storage.insert_estates(db, docs)
+        storage.set_source(db, storage.ESTATES, demo.DEMO, "wewall.data.demo", seed=demo.SEED)
+        done["estates"] = len(docs)
+    storage.ensure_indexes(db)
+    for what, n in done.items():
+        echo(f"Демо-данные: {what} — {n}")
+    if not done:
+        echo("Демо-данные уже загружены.")
+    return done
+
+
+def stats_lines(db) -> List[str]:
+    lines = []
+    for name, count in storage.counts(db).items():
+        src = storage.get_source(db, name)
+        if src is None:
+            what = "пусто" if count == 0 else "источник не записан"
+        elif src["kind"] == demo.DEMO:
+            what = "демо-данные"
+        else:
+            what = f"импорт из {src['source']}"
+        if name == storage.SUBWAY_STATIONS and count:
+            demo_rates = db[name].count_documents({"rates_source": demo.DEMO})
+            if demo_rates:
+                what += f"; ставки: демо у {demo_rates}"
+            refused = (src or {}).get("refused") or []
+            if refused:
+                what += f"; отклонены координаты: {', '.join(r.split(' (')[0] for r in refused)}"
+        lines.append(f"{name}\t{count}\t{what}")
+    return lines
