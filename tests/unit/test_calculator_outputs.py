@@ -1,0 +1,99 @@
+"""What the client receives: the chart, the spreadsheet and the chat summary."""
+
+import threading
+
+import openpyxl
+import pytest
+
+from wewall.calculator import Assumptions, calculate, summary_text
+from wewall.calculator.chart import render_png
+from wewall.calculator.xlsx import write_xlsx
+
+FINISHED = dict(
+    kind="finished_office", area_m2=700, price_per_m2=500_000, repairs="full", nds_rate=5,
+    rent_rate=60_000, cadastral=250_000, as_of="2026-01-15",
+)
+BUILDING = dict(
+    FINISHED, kind="building_office", price_per_m2=400_000, price_ready=520_000, readiness="3Q2027",
+    tranches={"1Q2026": 60, "3Q2026": 20, "1Q2027": 20},
+)
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("inputs", [FINISHED, BUILDING])
+def test_chart_png(tmp_path, inputs):
+    path = render_png(calculate(inputs), tmp_path / "sub" / "chart.png")
+    data = path.read_bytes()
+    assert data[:8] == PNG_MAGIC and len(data) > 10_000
+
+
+def test_chart_renders_from_threads(tmp_path):
+    # The action server renders from a thread pool: no pyplot global state may get in the way.
+    result = calculate(BUILDING)
+    errors = []
+
+    def work(n):
+        try:
+            render_png(result, tmp_path / f"c{n}.png")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert all((tmp_path / f"c{n}.png").read_bytes()[:8] == PNG_MAGIC for n in range(3))
+
+
+def test_chart_without_irr(tmp_path):
+    r = calculate(dict(FINISHED, rent_rate=1, cadastral=1_000_000), assumptions=Assumptions(property_tax_lag_quarters=0))
+    assert render_png(r, tmp_path / "c.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_xlsx_reads_back(tmp_path):
+    result = calculate(BUILDING)
+    path = write_xlsx(result, tmp_path / "model.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Итоги", "Исходные данные", "Допущения", "Потоки по кварталам"]
+    summary = {row[0]: row[1] for row in wb["Итоги"].iter_rows(values_only=True)}
+    assert summary["IRR аренды, % годовых"] == 18.5 and summary["IRR продажи после ввода, % годовых"] == 17.3
+    assert summary["Покупка"] == -280_000_000
+    inputs = {row[0]: row[1] for row in wb["Исходные данные"].iter_rows(values_only=True)}
+    assert inputs["Площадь, м²"] == 700 and inputs["Квартал сделки"] == "1Q2026"
+    keys = {row[2]: row[1] for row in wb["Допущения"].iter_rows(min_row=2, values_only=True)}
+    assert keys["cap_rate"] == 0.085 and keys["horizon_quarters"] == 24
+    flows = list(wb["Потоки по кварталам"].iter_rows(values_only=True))
+    header, rows = flows[0], flows[1:]
+    assert len(rows) == 24 and rows[0][0] == "1Q2026" and rows[-1][0] == "4Q2031"
+    total = header.index("Итого (аренда)")
+    assert [row[total] for row in rows] == pytest.approx(result.rent.total, abs=0.01)
+    sale_total = header.index("Итого (продажа)")
+    assert rows[7][sale_total] == pytest.approx(result.sale.total[7], abs=0.01) and rows[8][sale_total] is None
+
+
+def test_xlsx_finished_unit_without_irr(tmp_path):
+    r = calculate(dict(FINISHED, rent_rate=1, cadastral=1_000_000), assumptions=Assumptions(property_tax_lag_quarters=0))
+    wb = openpyxl.load_workbook(write_xlsx(r, tmp_path / "m.xlsx"))
+    summary = {row[0]: row[1] for row in wb["Итоги"].iter_rows(values_only=True)}
+    assert summary["IRR аренды, % годовых"] is None and "IRR не существует" in summary["Примечание (аренда)"]
+
+
+def test_summary_text_finished():
+    text = summary_text(calculate(FINISHED))
+    assert "15,9 % годовых" in text and "Доходность высокая." in text
+    assert "350,0 млн ₽" in text and "49,0 млн ₽" in text
+    assert "вашего" in text and len(text) < 700
+
+
+def test_summary_text_building():
+    text = summary_text(calculate(BUILDING))
+    assert "18,5 %" in text and "17,3 %" in text and "4Q2027" in text and "ввод 3Q2027" in text
+    assert "280,0 млн ₽" in text
+
+
+def test_summary_text_without_irr():
+    r = calculate(dict(FINISHED, rent_rate=1, cadastral=1_000_000), assumptions=Assumptions(property_tax_lag_quarters=0))
+    text = summary_text(r)
+    assert "не определяется" in text and "очень низкая" in text

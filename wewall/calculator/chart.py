@@ -1,0 +1,69 @@
+"""The chart the bot sends: quarterly cash flows as bars, the running balance as a line.
+
+Drawn with matplotlib's object API on an Agg canvas, never through pyplot: pyplot keeps
+global state, and the action server renders charts from several threads at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+# Headless servers have no display; Agg is also what the canvas below draws with.
+matplotlib.use("Agg")
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from wewall.calculator.fmt import percent  # noqa: E402
+from wewall.calculator.inputs import KIND_NAMES  # noqa: E402
+
+GREEN, RED, BLUE, ORANGE = "#2e9e5b", "#d0543f", "#1f4e8c", "#e08a1e"
+
+
+def _mln(values):
+    return [v / 1e6 for v in values]
+
+
+def _ru(x, _pos=None) -> str:
+    return f"{x:,.0f}".replace(",", "\u202f").replace("-", "−")
+
+
+def render_png(result, path, dpi: int = 110) -> Path:
+    """Write the chart of `result` to `path` (PNG) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    flows = result.rent
+    x = list(range(len(flows.labels)))
+    fig = Figure(figsize=(10, 5.2), dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    totals = _mln(flows.total)
+    ax.bar(x, totals, color=[GREEN if v >= 0 else RED for v in totals], width=0.7)
+    ax.plot(x, _mln(flows.cumulative), color=BLUE, marker="o", markersize=3, linewidth=2, label="Накопленный итог (аренда)")
+    if result.sale is not None:
+        sx = list(range(len(result.sale.labels)))
+        ax.plot(sx, _mln(result.sale.cumulative), color=ORANGE, linestyle="--", linewidth=2,
+                label="Накопленный итог (продажа после ввода)")
+    ax.axhline(0, color="#555555", linewidth=0.8)
+    ax.set_xticks(x)
+    ax.set_xticklabels(flows.labels, rotation=90, fontsize=8)
+    ax.yaxis.set_major_formatter(FuncFormatter(_ru))
+    ax.set_ylabel("млн ₽")
+    ax.set_xlabel("Квартал")
+    ax.grid(axis="y", alpha=0.3)
+    title = f"{KIND_NAMES[result.inputs.kind].capitalize()}: денежные потоки, млн ₽"
+    irr = f"IRR аренды {percent(result.rent_irr)}"
+    if result.sale is not None:
+        irr += f", IRR продажи {percent(result.sale_irr)}"
+    ax.set_title(f"{title}\n{irr}", fontsize=11)
+    # Bars are coloured one by one, so the legend needs its own swatches for them.
+    handles, _ = ax.get_legend_handles_labels()
+    handles += [Patch(color=GREEN, label="Поступления за квартал"), Patch(color=RED, label="Выплаты за квартал")]
+    ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    return path
