@@ -6,10 +6,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 STAMP := $(VENV)/.stamp-install
+# Web chat (web/package.json): socket.io-client for the page, playwright-core for its browser test.
+WEB_STAMP := web/node_modules/.stamp-npm
+CHROMIUM := /usr/bin/chromium
 
 # Embedded defaults: no service needed. Any of these may be overridden from the environment
 # (docker-compose and CI set PostgreSQL, Redis and MongoDB); .env.example lists them all.
 export RASA_TELEMETRY_ENABLED ?= false
+# Rasa's training cache does not know that the station list (read from the store) is an input
+# of WewallEntityExtractor: without it a retrain after an import would restore the old list.
+export RASA_MAX_CACHE_SIZE ?= 0
 export WEWALL_DATA_DIR ?= $(CURDIR)/.wewall
 export WEWALL_TRACKER_STORE_URL ?= sqlite:///$(WEWALL_DATA_DIR)/tracker.db
 export WEWALL_LOCK_STORE_TYPE ?= in_memory
@@ -19,19 +25,24 @@ export WEWALL_REDIS_DB ?= 1
 export WEWALL_RASA_PORT ?= 5005
 export WEWALL_ACTIONS_PORT ?= 5055
 export WEWALL_ACTION_ENDPOINT_URL ?= http://localhost:$(WEWALL_ACTIONS_PORT)/webhook
+# amoCRM outbox (endpoints.yml event_broker, `wewall worker`): SQLAlchemy URL.
+export WEWALL_OUTBOX_URL ?= sqlite:///$(WEWALL_DATA_DIR)/outbox.db
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
+# `make test` sends 2 000 garbage messages (the same mix) to stay inside CI's time; `make soak`
+# sends the full 10 000.
+export WEWALL_GARBAGE_MESSAGES ?= 2000
 
-MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(shell find wewall/nlu -name '*.py' 2>/dev/null)
 
-.PHONY: help install run train test pytest validate test-stories test-nlu crossval bench shell clean
+.PHONY: soak help install run train test pytest validate test-stories test-nlu crossval bench shell clean browser
 
 help:
 	@echo "make run       — установить всё нужное, загрузить демо-данные, обучить модель и запустить бота"
 	@echo "make test      — все проверки CI (pytest, validate, train, rasa test)"
 	@echo "make install | train | validate | crossval | bench | shell | clean"
 
-install: $(STAMP)
+install: $(STAMP) $(WEB_STAMP)
 
 # Rebuilt only when the pins change, so a second `make` costs nothing.
 $(STAMP): requirements.txt constraints.txt pyproject.toml scripts/find-python310.sh
@@ -44,7 +55,29 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml scripts/find-python310
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
-models/.stamp: $(STAMP) $(MODEL_INPUTS)
+# npm ci only when the lockfile changes (registry packages, nothing from a CDN).
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "нужен Node.js 20+ с npm (веб-чат: web/package.json)" >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Debian's Chromium for the web chat's browser test (tests/e2e/test_webchat_browser.py); playwright-core
+# drives it and downloads no browser. Installed once, quietly; without root it only says what to do.
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	  else echo "нет $(CHROMIUM): браузерный тест веб-чата будет пропущен (sudo apt-get install chromium)"; exit 0; fi; \
+	  echo "устанавливаю Chromium для браузерного теста (apt-get install chromium)…"; \
+	  log=$$(mktemp); \
+	  if { $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+	       --no-install-recommends chromium fonts-dejavu-core fonts-liberation; } >$$log 2>&1; \
+	  then rm -f $$log; else tail -20 $$log; rm -f $$log; echo "Chromium не установлен: браузерный тест упадёт" >&2; fi; \
+	fi
+
+# The station list is frozen into the model (WewallEntityExtractor): an imported table retrains.
+STATION_TABLE := $(wildcard $(WEWALL_DATA_DIR)/mongo/wewall/subway_stations.bson)
+models/.stamp: $(STAMP) $(MODEL_INPUTS) $(STATION_TABLE) | data-demo
 	@mkdir -p models
 	$(RASA) train --fixed-model-name wewall --out models
 	@touch $@
@@ -55,7 +88,7 @@ data-demo: $(STAMP)
 	@mkdir -p $(WEWALL_DATA_DIR)
 	$(VENV)/bin/wewall data load-demo
 
-run: $(STAMP) data-demo models/.stamp
+run: $(STAMP) $(WEB_STAMP) data-demo models/.stamp
 	@scripts/run.sh
 
 shell: $(STAMP) data-demo models/.stamp
@@ -64,7 +97,7 @@ shell: $(STAMP) data-demo models/.stamp
 validate: $(STAMP)
 	$(RASA) data validate --fail-on-warnings
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(WEB_STAMP) browser
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-stories: models/.stamp
@@ -82,6 +115,9 @@ crossval: $(STAMP)
 
 bench: $(STAMP) data-demo
 	$(PY) -m bench
+
+soak: models/.stamp
+	WEWALL_GARBAGE_MESSAGES=10000 $(PY) -m pytest -q -s -p no:cacheprovider tests/e2e/test_garbage.py
 
 clean:
 	rm -rf models results .pytest_cache

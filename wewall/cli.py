@@ -27,6 +27,10 @@ def _data(args) -> int:
                 commands.import_stations(db, Path(args.hh_json), _echo)
             elif args.data_cmd == "load-coeffs":
                 commands.load_coeffs(db, Path(args.file), _echo)
+            elif args.data_cmd == "import-estates":
+                commands.import_estates(db, [Path(f) for f in args.files], _echo, quiet=not sys.stderr.isatty())
+            elif args.data_cmd == "precompute-irr":
+                commands.precompute_irr(db, _echo, quiet=not sys.stderr.isatty())
             elif args.data_cmd == "stats":
                 for line in commands.stats_lines(db):
                     print(line)
@@ -50,9 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--hh-json", required=True, help="путь к JSON-файлу hh.ru")
     co = dsub.add_parser("load-coeffs", help="таблицы коэффициентов (JSON или CSV)")
     co.add_argument("file")
+    ie = dsub.add_parser("import-estates", help="реальные предложения: карта БЦ (здания и лоты), ЦИАН CSV")
+    ie.add_argument("files", nargs="+", metavar="FILE", help="файлы в любом порядке; формат определяется по содержимому")
+    dsub.add_parser("precompute-irr", help="IRR аренды для предложений на продажу (финансовая модель)")
     dsub.add_parser("stats", help="что лежит в коллекциях")
 
     sub.add_parser("calc", help="расчёт доходности: wewall calc --json '{…}'", add_help=False)
+
+    from wewall.crm.cli import add_parsers as add_crm_parsers
+
+    add_crm_parsers(sub)  # `wewall amocrm …` and `wewall worker`
     return parser
 
 
@@ -67,6 +78,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     if args.cmd == "data":
         return _data(args)
+    if args.cmd in ("amocrm", "worker"):
+        from wewall.crm.cli import run as crm_run
+
+        return crm_run(args)
     return 2
 
 

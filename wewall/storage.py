@@ -52,6 +52,8 @@ INDEXES: Dict[str, List[dict]] = {
         {"keys": [("rent_rub_month", 1)]},
         {"keys": [("metro.station", 1)]},
         {"keys": [("location", "2dsphere")]},
+        # Imports replace one source's offers at a time.
+        {"keys": [("source", 1)]},
     ],
 }
 
@@ -119,10 +121,12 @@ class EmbeddedStore:
             db = self.client[name]
             for coll_name in collections or db.list_collection_names():
                 path = folder / f"{coll_name}.bson"
+                data = b"".join(bson.encode(doc) for doc in db[coll_name].find())
+                if path.exists() and path.read_bytes() == data:
+                    continue  # unchanged: keep the mtime, so readers and `make train` see no change
                 tmp = path.with_suffix(".bson.tmp")
                 with open(tmp, "wb") as fh:
-                    for doc in db[coll_name].find():
-                        fh.write(bson.encode(doc))
+                    fh.write(data)
                     fh.flush()
                     os.fsync(fh.fileno())
                 os.replace(tmp, path)
@@ -309,15 +313,136 @@ def get_coeffs(db: Database, table: str) -> List[dict]:
 # ---------------------------------------------------------------- estates
 
 
+# A counter every estates writer bumps, so the search index knows when to rebuild itself
+# without rescanning the collection (a query on one small document).
+ESTATES_VERSION_ID = "estates:version"
+
+
+def _bump_estates_version(db: Database) -> None:
+    db[DATA_SOURCES].update_one({"_id": ESTATES_VERSION_ID}, {"$inc": {"version": 1}}, upsert=True)
+
+
+def estates_version(db: Database) -> int:
+    """Changes whenever offers are written through this module (0 before the first write)."""
+    doc = db[DATA_SOURCES].find_one({"_id": ESTATES_VERSION_ID})
+    return int(doc["version"]) if doc else 0
+
+
 def insert_estates(db: Database, docs: Sequence[dict]) -> int:
     if not docs:
         return 0
     db[ESTATES].insert_many([dict(d) for d in docs])
+    _bump_estates_version(db)
     return len(docs)
 
 
 def delete_estates(db: Database, query: Optional[dict] = None) -> int:
-    return db[ESTATES].delete_many(query or {}).deleted_count
+    deleted = db[ESTATES].delete_many(query or {}).deleted_count
+    if deleted:
+        _bump_estates_version(db)
+    return deleted
+
+
+def _is_mock(db: Database) -> bool:
+    return isinstance(db, mongomock.Database)
+
+
+# Fields an import must not wipe when an offer comes back unchanged (computed later).
+KEPT_ON_REIMPORT = ("irr_percent", "irr_basis", "updated_at")
+
+
+def replace_source_estates(db: Database, source: str, docs: Sequence[dict]) -> Dict[str, int]:
+    """Make the offers of `source` exactly `docs` (matched by `_id`), keeping what was computed.
+
+    An offer whose `content_hash` did not change keeps its `irr_percent`, `irr_basis` and
+    `updated_at`, so importing the same file twice changes nothing. Returns the counts of new,
+    updated, unchanged and removed offers.
+
+    mongomock scans the collection for every `_id` lookup (5 000 upserts took 21 s), so there
+    the source is rewritten with one delete and one insert; a server gets ordinary upserts.
+    """
+    coll = db[ESTATES]
+    old = {d["_id"]: d for d in coll.find({"source": source}, {"content_hash": 1, **{f: 1 for f in KEPT_ON_REIMPORT}})}
+    out = {"new": 0, "updated": 0, "unchanged": 0, "removed": 0}
+    prepared = []
+    for doc in docs:
+        doc = dict(doc)
+        before = old.get(doc["_id"])
+        if before is None:
+            out["new"] += 1
+        elif before.get("content_hash") is not None and before.get("content_hash") == doc.get("content_hash"):
+            out["unchanged"] += 1
+            for f in KEPT_ON_REIMPORT:
+                if f in before:
+                    doc[f] = before[f]
+        else:
+            out["updated"] += 1
+        prepared.append(doc)
+    keep = {d["_id"] for d in prepared}
+    stale = [i for i in old if i not in keep]
+    out["removed"] = len(stale)
+    if _is_mock(db):
+        coll.delete_many({"source": source})
+        if prepared:
+            coll.insert_many(prepared)
+    else:
+        ops = [pymongo.ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in prepared]
+        for start in range(0, len(ops), 1000):
+            coll.bulk_write(ops[start : start + 1000], ordered=False)
+        if stale:
+            coll.delete_many({"_id": {"$in": stale}})
+    if prepared or stale:
+        _bump_estates_version(db)
+    return out
+
+
+def update_estates_fields(
+    db: Database, updates: Dict[Any, dict], scope: dict, unset: Sequence[str] = ()
+) -> int:
+    """Set fields per offer (`updates`: id → fields) and remove `unset` from the other offers in `scope`.
+
+    Every offer the update touches must match `scope` (the caller's query, e.g. all sale
+    offers). On mongomock (a scan per `_id`, see above) the scope is rewritten at once.
+    """
+    coll = db[ESTATES]
+    if _is_mock(db):
+        docs = list(coll.find(scope))
+        for doc in docs:
+            fields = updates.get(doc["_id"])
+            if fields is None:
+                for f in unset:
+                    doc.pop(f, None)
+            else:
+                doc.update(fields)
+        coll.delete_many(scope)
+        if docs:
+            coll.insert_many(docs)
+        touched = len(docs)
+    else:
+        ops = [pymongo.UpdateOne({"_id": i}, {"$set": f}) for i, f in updates.items()]
+        for start in range(0, len(ops), 1000):
+            coll.bulk_write(ops[start : start + 1000], ordered=False)
+        if unset:
+            others = {"$and": [scope, {"_id": {"$nin": list(updates)}}]}
+            coll.update_many(others, {"$unset": {f: "" for f in unset}})
+        touched = len(updates)
+    _bump_estates_version(db)
+    return touched
+
+
+def iter_estates(
+    db: Database, query: Optional[dict] = None, projection: Optional[dict] = None, batch_size: int = 5000
+) -> Iterator[dict]:
+    """Offers one by one with only the fields asked for (the search index reads 1 000 000 so)."""
+    yield from db[ESTATES].find(query or {}, projection).batch_size(batch_size)
+
+
+def get_estates_by_ids(db: Database, ids: Sequence[Any]) -> List[dict]:
+    """The offers with these ids, in the order of `ids` (missing ones are left out)."""
+    if not ids:
+        return []
+    found = {d["_id"]: d for d in db[ESTATES].find({"_id": {"$in": list(ids)}})}
+    return [found[i] for i in ids if i in found]
 
 
 def find_estates(db: Database, query: dict, sort: Optional[list] = None, limit: int = 0) -> List[dict]:

@@ -19,7 +19,7 @@ import requests
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-MODEL_INPUTS = ["config.yml", "domain.yml", "data"]
+MODEL_INPUTS = ["config.yml", "domain.yml", "data", "wewall/nlu"]
 
 
 def free_port() -> int:
@@ -32,13 +32,18 @@ def _newest_input_mtime() -> float:
     newest = 0.0
     for name in MODEL_INPUTS:
         path = PROJECT_ROOT / name
-        files = [path] if path.is_file() else list(path.rglob("*.yml"))
+        files = [path] if path.is_file() else [*path.rglob("*.yml"), *path.rglob("*.py")]
         newest = max([newest] + [f.stat().st_mtime for f in files])
     return newest
 
 
 def trained_model(out_dir: Path) -> Path:
-    """The project's model if it is newer than its data (make test trains it first), else a fresh one."""
+    """The project's model if it is newer than its data (make test trains it first), else a fresh one.
+
+    WEWALL_E2E_MODEL=/path/to/model.tar.gz uses that model as it is (a developer's own training).
+    """
+    if os.environ.get("WEWALL_E2E_MODEL"):
+        return Path(os.environ["WEWALL_E2E_MODEL"])
     model = PROJECT_ROOT / "models" / "wewall.tar.gz"
     if model.exists() and model.stat().st_mtime >= _newest_input_mtime():
         return model
@@ -52,7 +57,7 @@ def trained_model(out_dir: Path) -> Path:
 
 def base_env(**extra: str) -> Dict[str, str]:
     env = dict(os.environ)
-    env.update(RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", SQLALCHEMY_SILENCE_UBER_WARNING="1")
+    env.update(RASA_TELEMETRY_ENABLED="false", RASA_MAX_CACHE_SIZE="0", TF_CPP_MIN_LOG_LEVEL="2", SQLALCHEMY_SILENCE_UBER_WARNING="1")
     env.update(extra)
     return env
 
@@ -73,6 +78,10 @@ class BotServers:
             "WEWALL_REDIS_PORT": "6379",
             "WEWALL_REDIS_DB": "1",
             "WEWALL_ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+            # amoCRM outbox (endpoints.yml); without AMOCRM_* settings nothing is recorded.
+            "WEWALL_OUTBOX_URL": f"sqlite:///{self.workdir / 'outbox.db'}",
+            # links to charts and spreadsheets must point at this server, not at :5005
+            "WEWALL_PUBLIC_BASE_URL": f"{self.url}/webhooks/files",
         }
         defaults.update(env or {})
         self.env = base_env(**defaults)
@@ -106,6 +115,10 @@ class BotServers:
                 "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
             ],
         )
+
+    def start_worker(self) -> None:
+        """`wewall worker`: the amoCRM relay and the other background jobs."""
+        self._spawn("worker", [str(BIN / "wewall"), "worker"])
 
     def start(self, timeout: float = 240) -> "BotServers":
         self.start_actions()

@@ -49,6 +49,8 @@ class CrmSettings(BaseSettings):
     bot_id: Optional[str] = Field(None, env="AMOCRM_BOT_ID")
     bot_client_id: Optional[str] = Field(None, env="AMOCRM_BOT_CLIENT_ID")
     bot_name: str = Field("WEWALL AI", env="AMOCRM_BOT_NAME")
+    # "Беседа изменена" webhooks are unsigned: when set, their URL must carry ?token=<this>.
+    webhook_token: Optional[SecretStr] = Field(None, env="AMOCRM_WEBHOOK_TOKEN")
 
     # --- Pipelines and statuses (ids differ per account)
     main_pipeline_id: Optional[int] = Field(None, env="AMOCRM_MAIN_PIPELINE_ID")

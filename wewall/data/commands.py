@@ -9,6 +9,8 @@ from tqdm import tqdm
 
 from wewall import storage
 from wewall.data import coeffs, demo
+from wewall.data import estates_import, estates_irr
+from wewall.data.nearest import StationLocator
 from wewall.data.stations import read_hh_metro
 
 Echo = Callable[[str], None]
@@ -73,7 +75,8 @@ def load_demo(db, echo: Echo, estates: int = DEMO_ESTATES, force: bool = False) 
     source = storage.get_source(db, storage.ESTATES)
     only_demo = source is None or source.get("kind") == demo.DEMO
     if force or (only_demo and db[storage.ESTATES].count_documents({}) != estates):
-        storage.delete_estates(db, {"demo": True})
+        # --force replaces the collection: demo offers must never sit beside imported ones.
+        storage.delete_estates(db, {} if force else {"demo": True})
         docs = demo.demo_estates(storage.list_stations(db), estates)
         storage.insert_estates(db, docs)
         storage.set_source(db, storage.ESTATES, demo.DEMO, "wewall.data.demo", seed=demo.SEED)
@@ -84,6 +87,78 @@ def load_demo(db, echo: Echo, estates: int = DEMO_ESTATES, force: bool = False) 
     if not done:
         echo("Демо-данные уже загружены.")
     return done
+
+
+def import_estates(db, paths: List[Path], echo: Echo, quiet: bool = True) -> dict:
+    """`wewall data import-estates FILE…`: real offers, one source replaced at a time.
+
+    The first import removes the demo offers: a client must never be shown a made-up offer
+    beside real ones.
+    """
+    locator = StationLocator.from_db(db)
+    if not len(locator):
+        echo("Внимание: станции метро не загружены — ближайшие станции не будут определены (wewall data import-stations).")
+    batch = estates_import.read_estate_files(paths, locator, progress=lambda items, desc: _progress(items, desc, quiet))
+    for report in batch.reports:
+        for line in report.lines():
+            echo(line)
+    if not batch.docs:
+        echo("Предложений в файлах нет: коллекция estates не изменена.")
+        return {"reports": [r.to_dict() for r in batch.reports], "sources": {}}
+    removed_demo = storage.delete_estates(db, {"demo": True})
+    if removed_demo:
+        echo(f"Демо-предложения удалены: {removed_demo}")
+    sources = {}
+    for source, docs in batch.docs.items():
+        counts = storage.replace_source_estates(db, source, docs)
+        sources[source] = dict(counts, total=len(docs))
+        echo(
+            f"{source}: в базе {len(docs)} (новых {counts['new']}, изменённых {counts['updated']}, "
+            f"без изменений {counts['unchanged']}, удалено устаревших {counts['removed']})"
+        )
+    storage.ensure_indexes(db)
+    previous = storage.get_source(db, storage.ESTATES) or {}
+    files = list(previous.get("files") or []) if previous.get("kind") == "imported" else []
+    for report in batch.reports:
+        if str(report.path) not in files:
+            files.append(str(report.path))
+    known = dict(previous.get("sources") or {}) if previous.get("kind") == "imported" else {}
+    known.update({s: c["total"] for s, c in sources.items()})
+    storage.set_source(
+        db, storage.ESTATES, "imported", ", ".join(Path(f).name for f in files), files=files, sources=known,
+        reports=[r.to_dict() for r in batch.reports],
+    )
+    if any(s == "nfmap_sale" for s in sources):
+        echo("IRR предложений на продажу: wewall data precompute-irr")
+    return {"reports": [r.to_dict() for r in batch.reports], "sources": sources, "removed_demo": removed_demo}
+
+
+def precompute_irr(db, echo: Echo, quiet: bool = True, as_of=None) -> estates_irr.IrrReport:
+    """`wewall data precompute-irr`: `irr_percent` of every sale offer the model can compute."""
+    import datetime as dt
+
+    from wewall.calculator.rates import DISTANCE_TABLE, SQUARE_TABLE
+    from wewall.data.names import name_key
+
+    as_of = as_of or dt.date.today()
+    sale = list(storage.iter_estates(db, {"deal": "sale"}, {f: 1 for f in estates_irr.FIELDS}))
+    retail_rent = storage.iter_estates(db, {"deal": "rent", "type": "retail"}, {"price_per_m2": 1, "location": 1})
+    stations = {name_key(s["name"]): s for s in storage.list_stations(db)}
+    try:
+        distance_rows = coeffs.validate_rows(DISTANCE_TABLE, storage.get_coeffs(db, DISTANCE_TABLE))
+        square_rows = coeffs.validate_rows(SQUARE_TABLE, storage.get_coeffs(db, SQUARE_TABLE))
+    except coeffs.RangeTableError as exc:
+        echo(f"Таблицы коэффициентов не подходят ({exc}): IRR офисов не рассчитать")
+        distance_rows = square_rows = []
+    updates, report = estates_irr.compute(
+        sale, stations, distance_rows, square_rows, estates_irr.RetailRents(retail_rent), as_of,
+        progress=lambda items, desc: _progress(items, desc, quiet),
+    )
+    if sale:
+        storage.update_estates_fields(db, updates, {"deal": "sale"}, unset=("irr_percent", "irr_basis"))
+    for line in report.lines():
+        echo(line)
+    return report
 
 
 def stats_lines(db) -> List[str]:

@@ -9,17 +9,19 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, Iterator, List, Optional
 
 from wewall.data.names import name_key
-from wewall.geo import distance_to_centre_m, point, zone_of, haversine_m, WALK_M_PER_MIN
+from wewall.data.nearest import StationLocator
+from wewall.geo import distance_to_centre_m, point, zone_of
 
 DEMO = "demo"
 SEED = 20260115
 
-# A few stations with approximate coordinates, for a machine without the hh.ru import.
+# Stations with approximate coordinates (typed by us), for a machine without the hh.ru import;
+# names spelled as the hh.ru table spells them, so an import replaces them one for one.
 DEMO_STATIONS = [
-    ("Охотный Ряд", 55.7577, 37.6156, "Сокольническая"),
+    ("Охотный ряд", 55.7577, 37.6156, "Сокольническая"),
     ("Театральная", 55.7588, 37.6189, "Замоскворецкая"),
     ("Площадь Революции", 55.7567, 37.6224, "Арбатско-Покровская"),
     ("Китай-город", 55.7565, 37.6313, "Калужско-Рижская"),
@@ -38,7 +40,7 @@ DEMO_STATIONS = [
     ("Павелецкая", 55.7297, 37.6387, "Замоскворецкая"),
     ("Добрынинская", 55.7290, 37.6225, "Кольцевая"),
     ("Октябрьская", 55.7292, 37.6115, "Кольцевая"),
-    ("Парк Культуры", 55.7353, 37.5930, "Сокольническая"),
+    ("Парк культуры", 55.7353, 37.5930, "Сокольническая"),
     ("Смоленская", 55.7477, 37.5833, "Арбатско-Покровская"),
     ("Киевская", 55.7432, 37.5656, "Арбатско-Покровская"),
     ("Краснопресненская", 55.7605, 37.5773, "Кольцевая"),
@@ -47,7 +49,7 @@ DEMO_STATIONS = [
     ("Деловой центр", 55.7495, 37.5395, "Солнцевская"),
     ("Выставочная", 55.7503, 37.5425, "Филёвская"),
     ("ЦСКА", 55.7864, 37.5350, "Большая кольцевая линия"),
-    ("Савеловская", 55.7940, 37.5871, "Серпуховско-Тимирязевская"),
+    ("Савёловская", 55.7940, 37.5871, "Серпуховско-Тимирязевская"),
     ("Новослободская", 55.7796, 37.6014, "Кольцевая"),
     ("Проспект Мира", 55.7796, 37.6335, "Кольцевая"),
     ("Бауманская", 55.7723, 37.6791, "Арбатско-Покровская"),
@@ -67,10 +69,26 @@ DEMO_STATIONS = [
     ("ВДНХ", 55.8198, 37.6412, "Калужско-Рижская"),
     ("Медведково", 55.8881, 37.6616, "Калужско-Рижская"),
     ("Калужская", 55.6568, 37.5401, "Калужско-Рижская"),
-    ("Тёплый Стан", 55.6187, 37.5059, "Калужско-Рижская"),
+    ("Теплый Стан", 55.6187, 37.5059, "Калужско-Рижская"),
     ("Новокосино", 55.7451, 37.8641, "Калининская"),
     ("Митино", 55.8463, 37.3614, "Арбатско-Покровская"),
     ("Саларьево", 55.6227, 37.4240, "Сокольническая"),
+    ("Академическая", 55.688, 37.573, "Калужско-Рижская"),
+    ("Арбатская", 55.752, 37.603, "Арбатско-Покровская"),
+    ("Дмитровская", 55.808, 37.582, "Серпуховско-Тимирязевская"),
+    ("Профсоюзная", 55.678, 37.563, "Калужско-Рижская"),
+    ("Технопарк", 55.695, 37.664, "Замоскворецкая"),
+    ("Третьяковская", 55.741, 37.626, "Калининская"),
+    ("Чистые пруды", 55.765, 37.638, "Сокольническая"),
+    ("Войковская", 55.819, 37.498, "Замоскворецкая"),
+    ("Коммунарка", 55.560, 37.469, "Сокольническая"),
+    ("Красные ворота", 55.768, 37.648, "Сокольническая"),
+    ("Марьина Роща", 55.796, 37.617, "Люблинско-Дмитровская"),
+    ("Международная", 55.748, 37.533, "Филёвская"),
+    ("Менделеевская", 55.782, 37.599, "Серпуховско-Тимирязевская"),
+    ("Новые Черемушки", 55.670, 37.554, "Калужско-Рижская"),
+    ("Румянцево", 55.633, 37.442, "Сокольническая"),
+    ("Шаболовская", 55.719, 37.608, "Калужско-Рижская"),
 ]
 
 # Centre and outskirts levels of the demo rates (₽/m² and ₽/m²/year, class A).
@@ -117,75 +135,96 @@ def demo_stations() -> List[dict]:
     return docs
 
 
-def _nearest(stations: List[dict], lat: float, lng: float, n: int = 2) -> List[dict]:
-    placed = [s for s in stations if s.get("lat") is not None]
-    ranked = sorted(placed, key=lambda s: haversine_m(lat, lng, s["lat"], s["lng"]))[:n]
-    out = []
-    for s in ranked:
-        d = haversine_m(lat, lng, s["lat"], s["lng"])
-        line = s["lines"][0]["name"] if s.get("lines") else ""
-        out.append({"station": s["name"], "line": line, "distance_m": round(d), "walk_minutes": max(1, round(d / WALK_M_PER_MIN))})
-    return out
+# Street retail: small units (median ≈ 55 m²) at 0.7 of the office rent per m² put the demo
+# median near 145 000 ₽/month per unit, the order of magnitude of real Moscow listings (Q2 2026);
+# a sale price at 0.65 of an office's keeps the retail yield, hence its IRR, near the offices'.
+RETAIL_RENT_FACTOR = 0.7
+RETAIL_SALE_FACTOR = 0.65
+RETAIL_AREA_MU = 4.0  # lognormal: e^4 ≈ 55 m²
+# Some landlords publish no rent («цена по запросу»): the search must cope with them.
+ON_REQUEST_SHARE = 0.03
+# Offers are generated in blocks so that their nearest stations are found with numpy at once.
+BLOCK = 4096
 
 
-def demo_estates(stations: Iterable[dict], count: int, seed: int = SEED) -> List[dict]:
-    """`count` offers around the given stations: offices and retail, sale and rent.
+def _offer(rng: random.Random, i: int, placed: List[dict], updated: dt.datetime) -> dict:
+    """One demo offer without its `metro` (filled for a whole block by the caller)."""
+    st = placed[rng.randrange(len(placed))]
+    # Up to ~1.5 km from the station, uniformly in angle.
+    dist = rng.uniform(60, 1500)
+    bearing = rng.uniform(0, 6.283)
+    lat = st["lat"] + dist * math.cos(bearing) / 111_320
+    lng = st["lng"] + dist * math.sin(bearing) / (111_320 * math.cos(math.radians(st["lat"])))
+    kind = "office" if rng.random() < 0.65 else "retail"
+    deal = "sale" if rng.random() < 0.5 else "rent"
+    cls = rng.choice(["A", "B"]) if kind == "office" else rng.choice(["A", "B", None])
+    rates = demo_rates(lat, lng)
+    area = round(rng.lognormvariate(5.3, 0.8), 1) if kind == "office" else round(rng.lognormvariate(RETAIL_AREA_MU, 0.7), 1)
+    area = max(15.0, min(area, 8000.0))
+    ppm_sale = rates["price_A" if cls == "A" else "price_B"] * rng.uniform(0.8, 1.2)
+    if kind == "retail":
+        ppm_sale *= RETAIL_SALE_FACTOR
+    readiness = "ready" if rng.random() < 0.75 else f"{rng.randint(1, 4)}Q{rng.randint(2027, 2029)}"
+    doc = {
+        "_id": f"demo-{i:07d}",
+        "demo": True,
+        "source": DEMO,
+        "deal": deal,
+        "type": kind,
+        "name": f"{'БЦ' if kind == 'office' else 'ТЦ'} «Демо-{st['name']}»",
+        "address": f"Москва, демо-адрес у м. {st['name']}, {i % 97 + 1}",
+        "location": point(lat, lng),
+        "zone": zone_of(lat, lng),
+        "metro": [],
+        "area_m2": area,
+        "floor": rng.randint(-1, 25) if kind == "office" else rng.choice([-1, 1, 1, 1, 2]),
+        "finish": rng.choice(["ready", "ready", "partial", "shell"]),
+        "readiness": readiness if deal == "sale" else "ready",
+        "link": f"https://example.invalid/demo/{i}",
+        "photos": [],
+        "description": "Демонстрационное предложение",
+        "updated_at": updated,
+    }
+    if cls:
+        doc["estate_class"] = cls
+    if deal == "sale":
+        doc["price_per_m2"] = round(ppm_sale, -2)
+        doc["price_rub"] = round(ppm_sale * area, -3)
+    else:
+        monthly_ppm = rates["rent_A" if cls == "A" else "rent_B"] / 12 * rng.uniform(0.8, 1.25)
+        if kind == "retail":
+            monthly_ppm *= RETAIL_RENT_FACTOR
+        if rng.random() < ON_REQUEST_SHARE:
+            doc.update(price_per_m2=None, rent_rub_month=None, price_on_request=True)
+        else:
+            doc["price_per_m2"] = round(monthly_ppm)
+            doc["rent_rub_month"] = round(monthly_ppm * area, -2)
+    return doc
 
-    Prices follow the demo station rates with noise, so the search and the finance model
-    see a market of the right shape.
+
+def iter_demo_estates(stations: Iterable[dict], count: int, seed: int = SEED) -> Iterator[dict]:
+    """`count` offers around the given stations, one by one (a million fits no list).
+
+    Offices and retail, sale and rent; prices follow the demo station rates with noise (centre
+    dearer than the outskirts, class B at 0.72 of A), so the search and the finance model see a
+    market of the right shape: medians near the real orders of magnitude of Q2 2026 (office
+    sale ≈ 450 000 ₽/m², office rent ≈ 40 000 ₽/m²/year, street retail ≈ 145 000 ₽/month).
     """
     rng = random.Random(seed)
     placed = [s for s in stations if s.get("lat") is not None]
     if not placed:
         raise ValueError("нет станций с координатами: сначала загрузите станции")
+    locator = StationLocator(placed)
     updated = dt.datetime(2026, 1, 15, tzinfo=dt.timezone.utc)
-    docs = []
-    for i in range(count):
-        st = placed[rng.randrange(len(placed))]
-        # Up to ~1.5 km from the station, uniformly in angle.
-        dist = rng.uniform(60, 1500)
-        bearing = rng.uniform(0, 6.283)
-        lat = st["lat"] + dist * math.cos(bearing) / 111_320
-        lng = st["lng"] + dist * math.sin(bearing) / (111_320 * math.cos(math.radians(st["lat"])))
-        kind = "office" if rng.random() < 0.65 else "retail"
-        deal = "sale" if rng.random() < 0.5 else "rent"
-        cls = rng.choice(["A", "B"]) if kind == "office" else rng.choice(["A", "B", None])
-        rates = demo_rates(lat, lng)
-        area = round(rng.lognormvariate(5.3, 0.8), 1) if kind == "office" else round(rng.lognormvariate(4.6, 0.7), 1)
-        area = max(15.0, min(area, 8000.0))
-        ppm_sale = rates["price_A" if cls == "A" else "price_B"] * rng.uniform(0.8, 1.2)
-        if kind == "retail":
-            ppm_sale *= 1.25
-        readiness = "ready" if rng.random() < 0.75 else f"{rng.randint(1, 4)}Q{rng.randint(2027, 2029)}"
-        doc = {
-            "_id": f"demo-{i:07d}",
-            "demo": True,
-            "deal": deal,
-            "type": kind,
-            "name": f"{'БЦ' if kind == 'office' else 'ТЦ'} «Демо-{st['name']}»",
-            "address": f"Москва, демо-адрес у м. {st['name']}, {i % 97 + 1}",
-            "location": point(lat, lng),
-            "zone": zone_of(lat, lng),
-            "metro": _nearest(placed, lat, lng),
-            "area_m2": area,
-            "floor": rng.randint(-1, 25) if kind == "office" else rng.choice([-1, 1, 1, 1, 2]),
-            "finish": rng.choice(["ready", "ready", "partial", "shell"]),
-            "readiness": readiness if deal == "sale" else "ready",
-            "link": f"https://example.invalid/demo/{i}",
-            "photos": [],
-            "description": "Демонстрационное предложение",
-            "updated_at": updated,
-        }
-        if cls:
-            doc["estate_class"] = cls
-        if deal == "sale":
-            doc["price_per_m2"] = round(ppm_sale, -2)
-            doc["price_rub"] = round(ppm_sale * area, -3)
-        else:
-            monthly_ppm = rates["rent_A" if cls == "A" else "rent_B"] / 12 * rng.uniform(0.8, 1.25)
-            if kind == "retail":
-                monthly_ppm *= 1.6
-            doc["price_per_m2"] = round(monthly_ppm)
-            doc["rent_rub_month"] = round(monthly_ppm * area, -2)
-        docs.append(doc)
-    return docs
+    for start in range(0, count, BLOCK):
+        block = [_offer(rng, i, placed, updated) for i in range(start, min(count, start + BLOCK))]
+        lats = [d["location"]["coordinates"][1] for d in block]
+        lngs = [d["location"]["coordinates"][0] for d in block]
+        for doc, metro in zip(block, locator.nearest_many(lats, lngs)):
+            doc["metro"] = metro
+        yield from block
+
+
+def demo_estates(stations: Iterable[dict], count: int, seed: int = SEED) -> List[dict]:
+    """`count` demo offers (see `iter_demo_estates`), reproducible for a seed."""
+    return list(iter_demo_estates(stations, count, seed))

@@ -122,6 +122,12 @@ TRANSPORT_WORDS = re.compile(
     rf"трамва{_W}*|троллейбус{_W}*|электричк{_W}*|мцк|мцд|каршеринг{_W}*|колес{_W}*)|"
     rf"езд{_W}*|ехать|доехать|транспорт{_W}*|общественн{_W}*)", I)
 
+# «5 минут пешком», «10 минут на машине»: the way of getting there is part of the answer, so
+# the span takes it in (the annotations of the training data do the same).
+MODE_AFTER = re.compile(
+    rf"\s+(?:пешком|пешочком|ходьбы|ходу|езды|на\s+(?:общественном\s+)?(?:машин{_W}*|авто{_W}*|"
+    rf"транспорт{_W}*|такси|автобус{_W}*|метро|каршеринг{_W}*)){_END}", I)
+
 RANGE_LINK = re.compile(r"\s*(?:-|–|—|до|или|и)\s*$", I)
 
 # --------------------------------------------------------------------------
@@ -293,8 +299,13 @@ def _unit(s: _Sentence, index: int) -> tuple[str, int, int, int, str | None] | N
             entity = "area_m2"
         if entity == "metres":
             entity = _metres_kind(s, index, unit)
-        role = _duration_role(s, index, unit.end()) if entity == "duration_min" else None
-        return entity, factor, number.start, unit.end(), role
+        end = unit.end()
+        role = None
+        if entity == "duration_min":
+            role = _duration_role(s, index, end)
+            mode = MODE_AFTER.match(text, end)
+            end = mode.end() if mode else end
+        return entity, factor, number.start, end, role
     previous_end = s.numbers[index - 1].end if index else 0
     window_start = max(previous_end, number.start - 40)
     for entity, pattern, factor in UNITS_BEFORE:

@@ -1,0 +1,200 @@
+"""«Оценка доходности»: thin adapters between the tracker and `wewall.dialogue.calculation`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import fresh_user_turn
+from wewall import storage
+from wewall.dialogue import calculation as calc
+from wewall.dialogue import stations
+from wewall.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+REQUESTED_SLOT = "requested_slot"
+AFTER_RESULT_BUTTONS = [
+    {"title": "Показать аналоги", "payload": "/request_analogs"},
+    {"title": "Связаться с менеджером", "payload": "/request_manager"},
+    {"title": "Новый расчёт", "payload": "/request_calculation"},
+]
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def _slots(tracker: Tracker) -> Dict[str, Any]:
+    return {name: tracker.get_slot(name) for name in calc.ALL_SLOTS + [calc.DOUBT]}
+
+
+def _turn(tracker: Tracker) -> calc.Turn:
+    message = tracker.latest_message or {}
+    return calc.Turn(
+        intent=(message.get("intent") or {}).get("name"),
+        entities=list(message.get("entities") or []),
+        text=message.get("text") or "",
+    )
+
+
+def _context() -> calc.Context:
+    return calc.Context(today(), stations.canonical, stations.suggest)
+
+
+def _progress_events(slots: Dict[str, Any]) -> List[EventType]:
+    return [
+        SlotSet(REQUESTED_SLOT, calc.next_slot(slots)),
+        SlotSet(calc.REMAINING, calc.remaining_phrase(slots)),
+    ]
+
+
+class ValidateCalculationForm(Action):
+    """Runs after every answer while `calculation_form` is active (and when it starts)."""
+
+    def name(self) -> Text:
+        return "validate_calculation_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        slots = _slots(tracker)
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        if not fresh_user_turn(tracker, ["calculation_form"]):
+            # Back from a step back or a question: nothing new to read, only say what comes next.
+            return _progress_events(slots)
+        turn = _turn(tracker)
+        if requested is None and calc.kind_from(turn) is None:
+            # The form starts from «рассчитай доходность…»: read any values it already carries.
+            turn.intent = "inform"
+        outcome = await storage.run_blocking(calc.interpret, turn, slots, requested, _context())
+        if not outcome.understood:
+            return []  # not an answer (a question, the menu…): the rules handle it, the form waits
+        for text in outcome.messages:
+            dispatcher.utter_message(text=text, buttons=outcome.buttons or None)
+        events: List[EventType] = [SlotSet(k, v) for k, v in outcome.slots.items()]
+        if requested and requested not in outcome.slots:
+            events.append(SlotSet(requested, slots.get(requested)))
+        merged = {**slots, **outcome.slots}
+        return events + _progress_events(merged)
+
+
+class ActionAskCalcConfirmed(Action):
+    def name(self) -> Text:
+        return "action_ask_calc_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(
+            text=calc.summary(_slots(tracker)),
+            buttons=[
+                {"title": "Да, считать", "payload": "/affirm"},
+                {"title": "Назад", "payload": "/go_back"},
+                {"title": "Отменить", "payload": "/cancel"},
+            ],
+        )
+        return []
+
+
+class ActionCalcGoBack(Action):
+    def name(self) -> Text:
+        return "action_calc_go_back"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        slots = _slots(tracker)
+        previous = calc.previous_slot(slots, tracker.get_slot(REQUESTED_SLOT))
+        if previous is None:
+            dispatcher.utter_message(text="Это первый вопрос, возвращаться некуда.")
+            return []
+        dispatcher.utter_message(text="Хорошо, вернёмся к предыдущему вопросу.")
+        return [SlotSet(previous, None), SlotSet(calc.CONFIRMED, None), SlotSet(calc.DOUBT, None)]
+
+
+def _reset_events() -> List[EventType]:
+    return [SlotSet(k, v) for k, v in calc.reset_events_slots().items()] + [SlotSet(REQUESTED_SLOT, None)]
+
+
+class ActionCalcCancel(Action):
+    def name(self) -> Text:
+        return "action_calc_cancel"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(response="utter_calc_cancelled")
+        return [ActiveLoop(None)] + _reset_events()
+
+
+def _compute(inputs: dict) -> dict:
+    """The model, its chart and spreadsheet: blocking and CPU-bound, so it runs in the pool."""
+    from wewall.calculator import calculate, summary_text
+    from wewall.calculator.chart import render_png
+    from wewall.calculator.xlsx import write_xlsx
+
+    settings = get_settings()
+    result = calculate(inputs, db=storage.get_db())
+    folder = settings.files_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"calc-{uuid.uuid4().hex}"
+    render_png(result, folder / f"{stem}.png")
+    write_xlsx(result, folder / f"{stem}.xlsx")
+    base = settings.public_base_url.rstrip("/")
+    data = result.to_dict()
+    return {
+        "text": summary_text(result),
+        "chart_url": f"{base}/{stem}.png",
+        "xlsx_url": f"{base}/{stem}.xlsx",
+        "record": {
+            "inputs": data["inputs"],
+            "rent_irr": data["rent_irr"],
+            "sale_irr": data["sale_irr"],
+            "verdict": data["verdict"],
+            "rent_rate": data["rent_rate"],
+            "price_ready": data["price_ready"],
+            "totals": data["totals"],
+            "chart_url": f"{base}/{stem}.png",
+            "xlsx_url": f"{base}/{stem}.xlsx",
+            "at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        },
+    }
+
+
+class ActionCalculate(Action):
+    def name(self) -> Text:
+        return "action_calculate"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        from wewall.calculator import CalculationError, ManagerRequired
+
+        slots = _slots(tracker)
+        if slots.get(calc.KIND) is None:
+            return []
+        inputs = calc.to_inputs(slots, today())
+        try:
+            done = await storage.run_blocking(_compute, inputs)
+        except ManagerRequired:
+            dispatcher.utter_message(response="utter_calc_vat_manager")
+            events = _reset_events()
+            if "action_handover" in domain.get("actions", []):
+                events.append(FollowupAction("action_handover"))
+            return events
+        except CalculationError as exc:
+            dispatcher.utter_message(text=f"Не получилось посчитать: {exc}", buttons=AFTER_RESULT_BUTTONS[1:])
+            return _reset_events()
+        except Exception:
+            log.exception("calculation failed for %s", tracker.sender_id)
+            dispatcher.utter_message(response="utter_calc_failed")
+            return _reset_events()
+        dispatcher.utter_message(text=done["text"])
+        dispatcher.utter_message(image=done["chart_url"])
+        if tracker.get_latest_input_channel() == "telegram":
+            # Telegram gets the spreadsheet as a file (sendDocument) rather than a link.
+            dispatcher.utter_message(json_message={"document": done["xlsx_url"]})
+            dispatcher.utter_message(text="Полная модель по кварталам — в файле Excel выше.", buttons=AFTER_RESULT_BUTTONS)
+        else:
+            dispatcher.utter_message(
+                text=f"Полная модель по кварталам (Excel): {done['xlsx_url']}", buttons=AFTER_RESULT_BUTTONS
+            )
+        count = int(tracker.get_slot("calculations_count") or 0) + 1
+        return _reset_events() + [SlotSet("calc_result", done["record"]), SlotSet("calculations_count", count)]

@@ -1,0 +1,111 @@
+"""Hand-over to a manager and the manager chat (product.md «Hand-over to a manager»).
+
+- `action_handover`: any feature's way to a manager («Связаться с менеджером», /manager, a
+  VAT-20 % calculation, a viewing request). Tells the client, and queues for amoCRM (through
+  the outbox, never inline) the summary and the move to "chat with manager".
+- `action_relay_manager_message`: run by the amoCRM channel when a manager writes; shows the
+  text with «Закрыть чат с менеджером» and sets `manager_active` (the bot goes silent).
+- `action_close_manager_chat`: the client's button; `action_manager_chat_closed`: the talk
+  was closed in amoCRM. Both give the conversation back to the bot and note it in amoCRM.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from wewall.crm.commands import crm_command
+from wewall.crm.config import get_crm_settings
+from wewall.crm.summary import build_summary
+
+log = logging.getLogger(__name__)
+
+MANAGER_ACTIVE = "manager_active"
+MANAGER_MESSAGE = "manager_message"
+# Bot messages with this metadata are the manager's words: the outbox does not mirror them.
+MANAGER_SOURCE = {"wewall_source": "manager"}
+CLOSE_BUTTON = {"title": "Закрыть чат с менеджером", "payload": "/close_manager_chat"}
+
+
+def _reason(tracker: Tracker) -> str:
+    intent = (tracker.latest_message or {}).get("intent", {}).get("name")
+    if intent == "book_viewing":
+        return "viewing"
+    if intent in ("nlu_fallback", "out_of_scope"):
+        return "fallback"
+    last_bot = next((e for e in reversed(tracker.events) if e.get("event") == "bot"), None)
+    if last_bot and (last_bot.get("metadata") or {}).get("utter_action") == "utter_calc_vat_manager":
+        return "vat"  # the calculation hands over a VAT-20 % case (actions/calculation.py)
+    return "request"
+
+
+def _back_to_bot(reason: str) -> List[EventType]:
+    return ([SlotSet(MANAGER_ACTIVE, False)] + crm_command("manager_off", reason=reason)
+            + [ActiveLoop(None), SlotSet("requested_slot", None)])
+
+
+class ActionHandover(Action):
+    def name(self) -> Text:
+        return "action_handover"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        if not get_crm_settings().enabled:
+            dispatcher.utter_message(response="utter_handover_unavailable")
+            return []
+        summary = build_summary(
+            tracker.current_slot_values(), reason=_reason(tracker),
+            channel=tracker.get_latest_input_channel(), sender_id=tracker.sender_id,
+            now=dt.datetime.now(dt.timezone(dt.timedelta(hours=3))))  # Moscow time for managers
+        dispatcher.utter_message(response="utter_handover")
+        return crm_command("handover", summary=summary)
+
+
+class ActionRelayManagerMessage(Action):
+    def name(self) -> Text:
+        return "action_relay_manager_message"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        data = tracker.get_slot(MANAGER_MESSAGE)
+        text = (data or {}).get("text") if isinstance(data, dict) else None
+        if not text:
+            return [SlotSet(MANAGER_MESSAGE, None)]
+        dispatcher.utter_message(text=f"Менеджер WEWALL:\n{text}", buttons=[CLOSE_BUTTON],
+                                 **MANAGER_SOURCE)
+        events: List[EventType] = [SlotSet(MANAGER_MESSAGE, None), SlotSet(MANAGER_ACTIVE, True)]
+        if not tracker.get_slot(MANAGER_ACTIVE):
+            events += crm_command("manager_on")
+        return events
+
+
+class ActionCloseManagerChat(Action):
+    def name(self) -> Text:
+        return "action_close_manager_chat"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        if not tracker.get_slot(MANAGER_ACTIVE):
+            dispatcher.utter_message(response="utter_manager_chat_not_open")
+            return []
+        dispatcher.utter_message(response="utter_manager_chat_closed")
+        dispatcher.utter_message(response="utter_main_menu")
+        return _back_to_bot("client")
+
+
+class ActionManagerChatClosed(Action):
+    def name(self) -> Text:
+        return "action_manager_chat_closed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        if not tracker.get_slot(MANAGER_ACTIVE):
+            return []
+        dispatcher.utter_message(response="utter_manager_chat_closed_by_manager")
+        dispatcher.utter_message(response="utter_main_menu")
+        return _back_to_bot("amocrm")

@@ -1,0 +1,368 @@
+"""«Подбор недвижимости» and the viewing contacts: thin adapters between the tracker and
+`wewall.dialogue.search` / `wewall.dialogue.contacts`; the search runs in `wewall.search`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from actions.common import fresh_user_turn
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from wewall import storage
+from wewall.dialogue import contacts as ct
+from wewall.dialogue import search as sd
+from wewall.dialogue.calculation import Turn
+
+log = logging.getLogger(__name__)
+
+REQUESTED_SLOT = "requested_slot"
+IDS = "search_ids"  # up to 8 offer ids, best first
+INDEX = "search_index"  # the offer shown now
+STAGE = "search_stage"  # offers | empty | None (featurized: the offer buttons' rules depend on it)
+RELAXATION = "search_relaxation"  # the relaxation offered when nothing matched
+RECORD = "search_criteria"  # the last search with its result count (for the manager)
+COUNTER = "searches_count"  # engagement counter read by the amoCRM outbox
+CHOSEN = "chosen_offer"  # the offer of the viewing request, with its link (manager only)
+
+OFFER_BUTTONS = [
+    {"title": "Записаться на просмотр", "payload": "/book_viewing"},
+    {"title": "Следующее предложение", "payload": "/next_offer"},
+    {"title": "Изменить параметры", "payload": "/change_params"},
+]
+END_BUTTONS = [
+    {"title": "Записаться на просмотр", "payload": "/book_viewing"},
+    {"title": "Изменить параметры", "payload": "/change_params"},
+    {"title": "Связаться с менеджером", "payload": "/request_manager"},
+    {"title": "Главное меню", "payload": "/help"},
+]
+
+
+def _turn(tracker: Tracker) -> Turn:
+    message = tracker.latest_message or {}
+    return Turn(
+        intent=(message.get("intent") or {}).get("name"),
+        entities=list(message.get("entities") or []),
+        text=message.get("text") or "",
+    )
+
+
+def _slots(tracker: Tracker) -> Dict[str, Any]:
+    return {name: tracker.get_slot(name) for name in sd.ALL_SLOTS + [sd.STATION]}
+
+
+def _contact_slots(tracker: Tracker) -> Dict[str, Any]:
+    return {name: tracker.get_slot(name) for name in ct.ALL_SLOTS}
+
+
+def _fresh_user_turn(tracker: Tracker) -> bool:
+    return fresh_user_turn(tracker, ["search_form", "contact_form"])
+
+
+def _validate(tracker: Tracker, dispatcher: CollectingDispatcher, slots: Dict[str, Any], module, activating_ok) -> List[EventType]:
+    requested = tracker.get_slot(REQUESTED_SLOT)
+    if not _fresh_user_turn(tracker):
+        return [SlotSet(REQUESTED_SLOT, module.next_slot(slots))]
+    turn = _turn(tracker)
+    if requested is None and activating_ok:
+        turn.intent = "inform"  # the form starts from «подбери офис…»: read the values it carries
+    outcome = module.interpret(turn, slots, requested)
+    if not outcome.understood:
+        return []  # not an answer (a question, the menu…): the rules handle it, the form waits
+    for text in outcome.messages:
+        dispatcher.utter_message(text=text)
+    events: List[EventType] = [SlotSet(k, v) for k, v in outcome.slots.items()]
+    if requested and requested not in outcome.slots:
+        events.append(SlotSet(requested, slots.get(requested)))
+    merged = {**slots, **outcome.slots}
+    return events + [SlotSet(REQUESTED_SLOT, module.next_slot(merged))]
+
+
+class ValidateSearchForm(Action):
+    def name(self) -> Text:
+        return "validate_search_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        return _validate(tracker, dispatcher, _slots(tracker), sd, True)
+
+
+class ActionAskSearchBudget(Action):
+    def name(self) -> Text:
+        return "action_ask_search_budget"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        if tracker.get_slot(sd.DEAL) == "rent":
+            dispatcher.utter_message(text="Какой бюджет аренды в месяц, ₽? Например: «500 тысяч».")
+        else:
+            dispatcher.utter_message(text="Какой бюджет покупки, ₽? Например: «120 млн».")
+        return []
+
+
+class ActionAskSearchConfirmed(Action):
+    def name(self) -> Text:
+        return "action_ask_search_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(
+            text=sd.summary(_slots(tracker)),
+            buttons=[
+                {"title": "Да, искать", "payload": "/affirm"},
+                {"title": "Назад", "payload": "/go_back"},
+                {"title": "Отменить", "payload": "/cancel"},
+            ],
+        )
+        return []
+
+
+class ActionSearchReset(Action):
+    """A new search: forget the previous criteria and results (the counter and record stay)."""
+
+    def name(self) -> Text:
+        return "action_search_reset"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        # «офис в аренду у Белорусской до 500 тысяч»: the request itself may carry values
+        turn = _turn(tracker)
+        turn.intent = "inform"
+        outcome = sd.interpret(turn, sd.reset_slots(), None)
+        return _reset_events() + [SlotSet(k, v) for k, v in outcome.slots.items() if v is not None]
+
+
+def _reset_events() -> List[EventType]:
+    return [SlotSet(k, v) for k, v in sd.reset_slots().items()] + [
+        SlotSet(IDS, None), SlotSet(INDEX, None), SlotSet(STAGE, None), SlotSet(RELAXATION, None),
+        SlotSet(REQUESTED_SLOT, None),
+    ]
+
+
+class ActionSearchGoBack(Action):
+    def name(self) -> Text:
+        return "action_search_go_back"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        previous = sd.previous_slot(_slots(tracker), tracker.get_slot(REQUESTED_SLOT))
+        if previous is None:
+            dispatcher.utter_message(text="Это первый вопрос, возвращаться некуда.")
+            return []
+        dispatcher.utter_message(text="Хорошо, вернёмся к предыдущему вопросу.")
+        return [SlotSet(previous, None), SlotSet(sd.CONFIRMED, None)]
+
+
+class ActionSearchCancel(Action):
+    def name(self) -> Text:
+        return "action_search_cancel"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(response="utter_search_cancelled")
+        return [ActiveLoop(None)] + _reset_events()
+
+
+# ---------------------------------------------------------------- search and offers
+
+
+def _search(criteria_dict: dict) -> dict:
+    """Blocking: the engine's search; the documents come with the result."""
+    from wewall.search import Criteria, get_engine
+
+    result = get_engine(storage.get_db()).search(Criteria.from_dict(criteria_dict), limit=8)
+    relax = result.relaxations[0] if result.relaxations else None
+    return {
+        "total": result.total,
+        "ids": [str(i) for i in result.ids],
+        "first": result.offers[0] if result.offers else None,
+        "advice": result.advice,
+        "relaxation": {"text": relax.text, "criteria": relax.criteria.to_dict()} if relax and relax.count > 0 else None,
+    }
+
+
+def _fetch(offer_id: str) -> Optional[dict]:
+    docs = storage.get_estates_by_ids(storage.get_db(), [offer_id])
+    return docs[0] if docs else None
+
+
+def _show(dispatcher: CollectingDispatcher, offer: dict, position: int, total: int, investor: bool, last: bool) -> None:
+    for url in sd.photos(offer):
+        dispatcher.utter_message(image=url)
+    dispatcher.utter_message(text=sd.card(offer, position, total, investor), buttons=OFFER_BUTTONS)
+
+
+async def _run_search(dispatcher: CollectingDispatcher, tracker: Tracker, slots: Dict[str, Any]) -> List[EventType]:
+    criteria = sd.to_criteria(slots)
+    try:
+        found = await storage.run_blocking(_search, criteria.to_dict())
+    except Exception:
+        log.exception("search failed for %s", tracker.sender_id)
+        dispatcher.utter_message(response="utter_search_failed")
+        return [SlotSet(STAGE, None)]
+    count = int(tracker.get_slot(COUNTER) or 0) + 1
+    events: List[EventType] = [
+        SlotSet(RECORD, sd.record(slots, found["total"])), SlotSet(COUNTER, count),
+        SlotSet(IDS, found["ids"]), SlotSet(INDEX, 0 if found["ids"] else None), SlotSet(RELAXATION, None),
+    ]
+    if not found["ids"]:
+        relax = found["relaxation"]
+        text = "К сожалению, по этим параметрам подходящих предложений нет."
+        if found["advice"]:
+            text += " " + found["advice"]
+        buttons = [{"title": "Изменить параметры", "payload": "/change_params"},
+                   {"title": "Связаться с менеджером", "payload": "/request_manager"}]
+        if relax:
+            text += " Расширить поиск так?"
+            buttons.insert(0, {"title": "Да, расширить", "payload": "/affirm"})
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return events + [SlotSet(STAGE, "empty"), SlotSet(RELAXATION, relax)]
+    n = len(found["ids"])
+    intro = f"Нашёл {sd.found_phrase(found['total'])}" + (f", покажу {n} лучших по одному." if found["total"] > n else ", показываю по одному.")
+    dispatcher.utter_message(text=intro)
+    _show(dispatcher, found["first"] or {}, 1, n, criteria.investor, n == 1)
+    return events + [SlotSet(STAGE, "offers")]
+
+
+class ActionSearchRun(Action):
+    def name(self) -> Text:
+        return "action_search_run"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        slots = _slots(tracker)
+        if slots.get(sd.DEAL) is None:
+            return []
+        return await _run_search(dispatcher, tracker, slots)
+
+
+class ActionSearchRelax(Action):
+    """«Да, расширить»: apply the relaxation the engine advised and search again."""
+
+    def name(self) -> Text:
+        return "action_search_relax"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        relax = tracker.get_slot(RELAXATION)
+        slots = _slots(tracker)
+        if not isinstance(relax, dict) or not relax.get("criteria"):
+            dispatcher.utter_message(text="Давайте изменим параметры поиска.", buttons=_param_buttons(slots))
+            return []
+        changes = sd.relaxed_slots(slots, relax["criteria"])
+        merged = {**slots, **changes}
+        return [SlotSet(k, v) for k, v in changes.items()] + await _run_search(dispatcher, tracker, merged)
+
+
+class ActionSearchNext(Action):
+    def name(self) -> Text:
+        return "action_search_next"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        ids = tracker.get_slot(IDS) or []
+        index = int(tracker.get_slot(INDEX) or 0) + 1
+        if not ids:
+            dispatcher.utter_message(response="utter_no_offers_shown")
+            return []
+        if index >= len(ids):
+            dispatcher.utter_message(
+                text="Это было последнее подходящее предложение. Можно записаться на просмотр, изменить параметры "
+                     "поиска или передать запрос менеджеру — он подберёт варианты вне базы.",
+                buttons=END_BUTTONS,
+            )
+            return []
+        offer = await storage.run_blocking(_fetch, ids[index])
+        if offer is None:
+            dispatcher.utter_message(text="Это предложение уже снято с публикации.", buttons=OFFER_BUTTONS)
+            return [SlotSet(INDEX, index)]
+        investor = (tracker.get_slot(sd.PURPOSE) == "investment" and tracker.get_slot(sd.DEAL) == "sale")
+        _show(dispatcher, offer, index + 1, len(ids), investor, index + 1 == len(ids))
+        return [SlotSet(INDEX, index)]
+
+
+def _param_buttons(slots: Dict[str, Any]) -> List[dict]:
+    return [{"title": title, "payload": f'/change_params{{"search_param":"{slot}"}}'} for slot, title in sd.changeable(slots)]
+
+
+class ActionSearchChange(Action):
+    """«Изменить параметры»: without a parameter, ask which (buttons); with one, empty it so the
+    form asks it again (the rule then opens `search_form`; the confirmation is kept, so the search
+    runs as soon as the new answer is in)."""
+
+    def name(self) -> Text:
+        return "action_search_change"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        slots = _slots(tracker)
+        param = sd.param_from(_turn(tracker), slots)
+        has_entity = any(e.get("entity") == "search_param" for e in (tracker.latest_message or {}).get("entities") or [])
+        if param is None or not has_entity:
+            dispatcher.utter_message(text="Какой параметр изменить?", buttons=_param_buttons(slots))
+            return []
+        return [SlotSet(param, None), SlotSet(sd.CONFIRMED, True), SlotSet(STAGE, None), SlotSet(REQUESTED_SLOT, param)]
+
+
+# ---------------------------------------------------------------- viewing: contacts
+
+
+class ActionViewingStart(Action):
+    def name(self) -> Text:
+        return "action_viewing_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        ids = tracker.get_slot(IDS) or []
+        index = int(tracker.get_slot(INDEX) or 0)
+        offer = await storage.run_blocking(_fetch, ids[index]) if index < len(ids) else None
+        events: List[EventType] = [SlotSet(ct.TIME, None), SlotSet(ct.CONFIRMED, None), SlotSet(REQUESTED_SLOT, None)]
+        if offer is None:
+            return events
+        chosen = sd.chosen(offer)
+        dispatcher.utter_message(text=f"Запишу вас на просмотр: {chosen.get('name') or 'выбранный объект'}.")
+        return events + [SlotSet(CHOSEN, chosen)]
+
+
+class ValidateContactForm(Action):
+    def name(self) -> Text:
+        return "validate_contact_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        return _validate(tracker, dispatcher, _contact_slots(tracker), ct, False)
+
+
+class ActionAskContactConfirmed(Action):
+    def name(self) -> Text:
+        return "action_ask_contact_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(
+            text=ct.summary(_contact_slots(tracker), tracker.get_slot(CHOSEN)),
+            buttons=[{"title": "Отправить", "payload": "/affirm"}, {"title": "Отменить", "payload": "/cancel"}],
+        )
+        return []
+
+
+class ActionContactGoBack(Action):
+    def name(self) -> Text:
+        return "action_contact_go_back"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        previous = ct.previous_slot(_contact_slots(tracker), tracker.get_slot(REQUESTED_SLOT))
+        if previous is None:
+            dispatcher.utter_message(text="Это первый вопрос, возвращаться некуда.")
+            return []
+        dispatcher.utter_message(text="Хорошо, вернёмся к предыдущему вопросу.")
+        return [SlotSet(previous, None), SlotSet(ct.CONFIRMED, None)]
+
+
+class ActionContactCancel(Action):
+    def name(self) -> Text:
+        return "action_contact_cancel"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(text="Хорошо, запись на просмотр отменена. Данные я никому не передал.",
+                                 buttons=OFFER_BUTTONS[1:] + [{"title": "Главное меню", "payload": "/help"}])
+        return [ActiveLoop(None), SlotSet(ct.TIME, None), SlotSet(ct.CONFIRMED, None), SlotSet(REQUESTED_SLOT, None)]
+
+
+class ActionContactDone(Action):
+    """After the hand-over: the next viewing asks only the time (name and phone are kept)."""
+
+    def name(self) -> Text:
+        return "action_contact_done"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        return [SlotSet(ct.TIME, None), SlotSet(ct.CONFIRMED, None)]

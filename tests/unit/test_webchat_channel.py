@@ -1,0 +1,232 @@
+"""The web chat channel: the page and its assets are served, nothing else is."""
+
+import itertools
+import json
+import re
+from pathlib import Path
+
+import pytest
+from sanic import Sanic
+from sanic_testing.testing import SanicTestClient
+
+from rasa.core.channels.channel import register
+from wewall.channels.webchat import ASSETS, DEFAULT_WEB_DIR, WebChatInput, frame_ancestors
+
+_names = itertools.count()
+
+
+def make_client(channel: WebChatInput) -> SanicTestClient:
+    app = Sanic(f"webchat_test_{next(_names)}")
+    register([channel], app, route="/webhooks/")
+    return SanicTestClient(app, port=None)
+
+
+@pytest.fixture
+def web_dir(tmp_path) -> Path:
+    """A web/ folder like the real one, with a fake socket.io bundle (no npm needed)."""
+    static = tmp_path / "web" / "static"
+    static.mkdir(parents=True)
+    for name in ("index.html", "webchat.js", "webchat.css", "logo.svg"):
+        (static / name).write_bytes((DEFAULT_WEB_DIR / "static" / name).read_bytes())
+    vendor = tmp_path / "web" / "node_modules" / "socket.io-client" / "dist"
+    vendor.mkdir(parents=True)
+    (vendor / "socket.io.min.js").write_text("/* socket.io */ window.io = function () {};")
+    (tmp_path / "secret.txt").write_text("не для посторонних")
+    return tmp_path / "web"
+
+
+@pytest.fixture
+def client(web_dir) -> SanicTestClient:
+    return make_client(WebChatInput(web_dir=str(web_dir)))
+
+
+def page_config(text: str) -> dict:
+    match = re.search(r'<script id="wewall-config" type="application/json">(.*?)</script>', text, re.S)
+    assert match, text
+    return json.loads(match.group(1))
+
+
+def test_the_page_is_served_in_russian(client):
+    _, res = client.get("/webhooks/webchat/")
+    assert res.status == 200
+    assert res.headers["content-type"].startswith("text/html")
+    assert "<title>WEWALL — чат с ассистентом</title>" in res.text
+    config = page_config(res.text)
+    assert config["placeholder"] == "Напишите сообщение…"
+    assert config["initPayload"] == "/greet"
+    assert config["socketPath"] == "/socket.io"
+    assert (config["userEvent"], config["botEvent"]) == ("user_uttered", "bot_uttered")
+    assert '<script src="socket.io.min.js"></script>' in res.text
+    assert "__WEWALL_" not in res.text
+
+
+def test_the_page_allows_nothing_from_outside(client):
+    _, res = client.get("/webhooks/webchat/")
+    csp = res.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "connect-src 'self'" in csp and "style-src 'self'" in csp
+    assert res.headers["x-content-type-options"] == "nosniff"
+    assert "http" not in re.sub(r"img-src[^;]*", "", csp)
+    assert not re.search(r"(src|href)=\"(https?:)?//", res.text), "the page must not load anything from a CDN"
+
+
+def test_without_the_trailing_slash_it_redirects(client):
+    _, res = client.get("/webhooks/webchat", allow_redirects=False)
+    assert res.status in (301, 302, 307, 308)
+    assert res.headers["location"].endswith("/webhooks/webchat/")
+
+
+@pytest.mark.parametrize("name", sorted(ASSETS))
+def test_every_asset_is_served_with_its_type(client, web_dir, name):
+    _, res = client.get(f"/webhooks/webchat/{name}")
+    assert res.status == 200, res.text
+    assert res.headers["content-type"].split(";")[0] == ASSETS[name][1].split(";")[0]
+    assert res.body == (web_dir / ASSETS[name][0]).read_bytes()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/webhooks/webchat/nope.js",
+        "/webhooks/webchat/index.html",
+        "/webhooks/webchat/static/webchat.js",
+        "/webhooks/webchat/package.json",
+        "/webhooks/webchat/..%2Fsecret.txt",
+        "/webhooks/webchat/%2e%2e%2fsecret.txt",
+        "/webhooks/webchat/..%2F..%2Fsecret.txt",
+        "/webhooks/webchat/../secret.txt",
+        "/webhooks/webchat/static%2F..%2F..%2Fsecret.txt",
+        "/webhooks/webchat/node_modules%2Fsocket.io-client%2Fpackage.json",
+        "/webhooks/webchat/%2Fetc%2Fpasswd",
+        "/webhooks/webchat/webchat.js%00.png",
+        "/webhooks/webchat/WEBCHAT.JS",
+    ],
+)
+def test_unknown_paths_are_404_and_nothing_leaks(client, path):
+    _, res = client.get(path)
+    assert res.status == 404
+    assert "не для посторонних" not in res.text
+    assert "root:" not in res.text
+
+
+def test_a_missing_npm_install_says_what_to_do(web_dir):
+    (web_dir / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js").unlink()
+    _, res = make_client(WebChatInput(web_dir=str(web_dir))).get("/webhooks/webchat/socket.io.min.js")
+    assert res.status == 404
+    assert "make install" in res.json["error"]
+
+
+def test_options_from_credentials_reach_the_page_safely(web_dir):
+    channel = WebChatInput.from_credentials(
+        {"web_dir": str(web_dir), "title": "Чат </script><b>", "init_payload": "/start"}
+    )
+    _, res = make_client(channel).get("/webhooks/webchat/")
+    assert "</script><b>" not in res.text
+    assert "<title>Чат &lt;/script&gt;&lt;b&gt;</title>" in res.text
+    config = page_config(res.text)
+    assert config["title"] == "Чат </script><b>"
+    assert config["initPayload"] == "/start"
+
+
+def test_unknown_options_are_rejected():
+    with pytest.raises(ValueError, match="titel"):
+        WebChatInput.from_credentials({"titel": "опечатка"})
+
+
+def test_credentials_yml_registers_the_channel():
+    from rasa.core.run import create_http_input_channels
+
+    root = Path(__file__).resolve().parents[2]
+    channels = create_http_input_channels(None, str(root / "credentials.yml"))
+    assert "webchat" in [c.name() for c in channels]
+    assert "socketio" in [c.name() for c in channels]
+
+
+def test_the_real_web_folder_has_the_page_and_the_lockfile():
+    assert (DEFAULT_WEB_DIR / "static" / "index.html").is_file()
+    lock = json.loads((DEFAULT_WEB_DIR / "package-lock.json").read_text())
+    assert "node_modules/socket.io-client" in lock["packages"]
+
+
+@pytest.mark.parametrize(
+    "origins, expected",
+    [
+        (None, "'self'"),
+        ("", "'self'"),
+        ("https://wewall.ru, https://www.wewall.ru", "'self' https://wewall.ru https://www.wewall.ru"),
+        ("*", "*"),
+    ],
+)
+def test_the_site_may_embed_the_chat(origins, expected):
+    assert frame_ancestors(origins) == expected
+
+
+# ---- the socket.io channel the page talks to ---------------------------------------------------
+
+
+async def _serve(channel, handler):
+    from tests.e2e.harness import free_port
+
+    app = Sanic(f"socketio_test_{next(_names)}")
+    app.blueprint(channel.blueprint(handler), url_prefix="/webhooks/socketio")
+    port = free_port()
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+    await server.startup()
+    return server, f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.asyncio
+async def test_socketio_session_persistence_delivers_answers_and_survives_reconnect():
+    """Rasa 3.6 forgets `await sio.enter_room()`: with session_persistence no answer would arrive."""
+    import asyncio
+
+    import socketio
+
+    from wewall.channels.webchat import SocketIOInput
+
+    channel = SocketIOInput.from_credentials(
+        {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True}
+    )
+    assert channel.name() == "socketio"
+    seen = []
+
+    async def handler(message):
+        seen.append(message.sender_id)
+        await message.output_channel.send_text_with_buttons(
+            message.sender_id, f"ответ на «{message.text}»", [{"title": "Кнопка", "payload": "/greet"}]
+        )
+
+    server, url = await _serve(channel, handler)
+
+    async def converse(session_id):
+        client = socketio.AsyncClient()
+        got, confirmed = asyncio.Queue(), asyncio.Queue()
+        client.on("bot_uttered", got.put)
+        client.on("session_confirm", confirmed.put)
+        # polling: python-engineio's websocket client needs a newer aiohttp than rasa allows
+        await client.connect(url, socketio_path="/socket.io", transports=["polling"])
+        try:
+            await client.emit("session_request", {"session_id": session_id})
+            sid = await asyncio.wait_for(confirmed.get(), 10)
+            await client.emit("user_uttered", {"message": "привет", "session_id": sid})
+            return sid, await asyncio.wait_for(got.get(), 10)
+        finally:
+            # a polite disconnect waits for the pending long poll (20 s and more): drop it instead
+            await client.eio.disconnect(abort=True)
+
+    try:
+        first, answer = await converse(None)
+        assert re.fullmatch(r"[0-9a-f]{32}", first)
+        assert answer == {
+            "text": "ответ на «привет»",
+            "quick_replies": [{"content_type": "text", "title": "Кнопка", "payload": "/greet"}],
+        }
+        again, _ = await converse(first)  # a reload: the same conversation
+        assert again == first
+        stranger, _ = await converse("../../etc/passwd")  # not an id: a fresh one instead
+        assert stranger != "../../etc/passwd" and re.fullmatch(r"[0-9a-f]{32}", stranger)
+        assert seen == [first, first, stranger]
+    finally:
+        for connection in list(server.connections):
+            connection.abort()  # the dropped long polls: end them while the loop still runs
+        server.close()
+        await server.wait_closed()

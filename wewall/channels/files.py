@@ -1,0 +1,52 @@
+"""Serves the files the bot makes (calculation charts and spreadsheets) from the Rasa server.
+
+Named in credentials.yml, so the route is `/webhooks/files/<name>`; WEWALL_PUBLIC_BASE_URL
+points clients at it (or at nginx, which can serve the same folder directly). Only names the
+bot generates are served: no paths, no listing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+
+from wewall.settings import get_settings
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}\.(png|xlsx)$")
+TYPES = {
+    "png": "image/png",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class FilesInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "files"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "FilesInput":
+        return cls()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        files = Blueprint("wewall_files", __name__)
+
+        @files.route("/", methods=["GET"])
+        async def health(_: Request):
+            return response.json({"status": "ok"})
+
+        @files.route("/<name>", methods=["GET"])
+        async def serve(_: Request, name: str):
+            if not SAFE_NAME.match(name) or ".." in name:
+                return response.json({"error": "нет такого файла"}, status=404)
+            path = get_settings().files_dir / name
+            if not path.is_file():
+                return response.json({"error": "нет такого файла"}, status=404)
+            return await response.file(str(path), mime_type=TYPES[name.rsplit(".", 1)[1]])
+
+        return files

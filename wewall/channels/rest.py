@@ -1,0 +1,154 @@
+"""Rasa's REST channel with its input checked: same URL (`/webhooks/rest/webhook`), same answer.
+
+Named in credentials.yml as `wewall.channels.rest.SafeRestInput` instead of `rest:`. The stock
+channel answers 500 to a body that is JSON but not an object, passes any `sender` to the tracker
+store (PostgreSQL refuses NUL and ids over 255 characters) and logs the user's text on failure.
+Here every refusal is a 4xx with `{"error": "…"}`:
+
+* 413 when the body is over WEWALL_REST_MAX_BODY_BYTES (64 KiB by default);
+* 400 when it is not a JSON object, `sender` is not a short printable string or number,
+  `message` is not a string, or `metadata` is not an object;
+* "/restart", "/session_start", "/faq" (a retrieval intent without its sub-intent) and the like
+  reach the NLU as plain text: typed, they would wipe the conversation or get no answer at all.
+
+A valid message is answered as before: a JSON list of the bot's messages (or the `stream` form).
+The text is stored as valid UTF-8 without control characters; the log lines carry the
+conversation id and never the text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from asyncio import CancelledError
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple, Union
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse, ResponseStream
+
+import rasa.utils.endpoints
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+
+from wewall import logs
+
+logs.install()
+logger = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SENDER_BAD = re.compile(r"[\x00-\x1f\x7f]")
+MAX_SENDER = 128
+
+
+def max_body_bytes() -> int:
+    try:
+        return int(os.environ.get("WEWALL_REST_MAX_BODY_BYTES", "65536"))
+    except ValueError:
+        return 65536
+
+
+class BadRequest(ValueError):
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+# Rasa intents a client must not trigger by typing "/<intent>": they wipe or restart the
+# tracker without a word to the client. Retrieval intents (faq) without their sub-intent leave
+# `utter_faq` nothing to say. Such texts reach the NLU as plain text instead.
+SILENT_INTENTS = {"restart", "session_start", "back", "nlu_fallback"}
+_PAYLOAD_INTENT = re.compile(r"^/([^{@\s]+)")
+
+
+def guard_payload(text: str, domain: Any = None) -> str:
+    """The text, or the text without its leading slash when it names a silent intent."""
+    if not text.startswith("/"):
+        return text
+    match = _PAYLOAD_INTENT.match(text)
+    intent = match.group(1) if match else ""
+    retrieval = set(getattr(domain, "retrieval_intents", None) or [])
+    if intent in SILENT_INTENTS or intent in retrieval or not intent:
+        return text.lstrip("/")
+    return text
+
+
+def clean_text(text: str) -> str:
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return _CONTROL.sub(" ", text)
+
+
+def parse_body(body: bytes, limit: int) -> Tuple[Optional[str], str, Optional[str], Optional[Dict[str, Any]]]:
+    """(sender, text, input_channel, metadata) of a REST request, or BadRequest."""
+    if len(body) > limit:
+        raise BadRequest(f"слишком большое тело запроса (больше {limit} байт)", 413)
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("тело запроса — не JSON")
+    if not isinstance(data, dict):
+        raise BadRequest('нужен JSON-объект {"sender": "...", "message": "..."}')
+    sender = data.get("sender")
+    if isinstance(sender, bool) or not isinstance(sender, (str, int, type(None))):
+        raise BadRequest("sender должен быть строкой")
+    if sender is not None:
+        sender = str(sender)
+        try:
+            sender.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest("sender должен быть строкой в UTF-8")
+        if not sender.strip() or len(sender) > MAX_SENDER or _SENDER_BAD.search(sender):
+            raise BadRequest(f"sender: от 1 до {MAX_SENDER} печатных символов")
+    message = data.get("message")
+    if not isinstance(message, str):
+        raise BadRequest("message должен быть строкой")
+    channel = data.get("input_channel")
+    if channel is not None and (not isinstance(channel, str) or len(channel) > 64):
+        raise BadRequest("input_channel должен быть короткой строкой")
+    metadata = data.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise BadRequest("metadata должен быть объектом")
+    return sender, clean_text(message), channel, metadata
+
+
+class SafeRestInput(RestInput):
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        bp = Blueprint("custom_webhook_SafeRestInput", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:
+            try:
+                sender_id, text, input_channel, metadata = parse_body(request.body or b"", max_body_bytes())
+            except BadRequest as exc:
+                return response.json({"error": str(exc)}, status=exc.status)
+            input_channel = input_channel or self.name()
+            agent = getattr(request.app.ctx, "agent", None)
+            text = guard_payload(text, getattr(agent, "domain", None))
+            if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
+                return response.stream(
+                    self.stream_response(on_new_message, text, sender_id, input_channel, metadata),
+                    content_type="text/event-stream",
+                )
+            collector = CollectingOutputChannel()
+            with logs.bind_conversation(sender_id, channel="rest"):
+                try:
+                    await on_new_message(
+                        UserMessage(text, collector, sender_id, input_channel=input_channel, metadata=metadata)
+                    )
+                except CancelledError:
+                    logger.error("rest: handling the message timed out")
+                except Exception:
+                    logger.exception("rest: handling the message failed")
+            return response.json(collector.messages)
+
+        return bp

@@ -1,0 +1,198 @@
+"""The web chat page, served by the Rasa server itself: `GET /webhooks/webchat/`.
+
+Named in credentials.yml, so Rasa mounts it at `/webhooks/webchat`. The page talks to the
+socket.io channel of the same server (`socketio` in credentials.yml); its client library is
+`socket.io-client` from the npm registry (`web/package.json`, installed by `make install` with
+`npm ci`), the small interface is ours (`web/static/`). Nothing comes from a CDN.
+
+Only the files listed in `ASSETS` are served, looked up by exact name: no directory listing,
+no paths, so nothing outside them can be reached.
+
+Options in credentials.yml (all optional):
+  title, subtitle, placeholder  — texts of the page (Russian by default);
+  init_payload                  — sent once when a new visitor opens the page (the greeting);
+  socketio_path                 — must match the socketio channel (default `/socket.io`);
+  web_dir                       — the `web/` folder (default: next to the `wewall` package).
+The page may be embedded in an <iframe> on the origins listed in WEWALL_CORS_ORIGINS.
+
+`SocketIOInput` here is Rasa's socket.io channel with one fix, and credentials.yml names it
+instead of `socketio`: Rasa 3.6 calls `sio.enter_room()` without `await`, which python-socketio
+≥ 5.10 made a coroutine, so with `session_persistence: true` the socket never joins the session's
+room and no answer ever reaches the browser (RasaHQ/rasa#13027, unfixed in 3.6). Same name
+(`socketio`), options, events and URLs as Rasa's channel.
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+import json
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
+
+DEFAULT_WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+
+# name in the URL -> (path inside web/, content type)
+ASSETS: Dict[str, tuple] = {
+    "webchat.js": ("static/webchat.js", "text/javascript; charset=utf-8"),
+    "webchat.css": ("static/webchat.css", "text/css; charset=utf-8"),
+    "logo.svg": ("static/logo.svg", "image/svg+xml"),
+    "socket.io.min.js": ("node_modules/socket.io-client/dist/socket.io.min.js", "text/javascript; charset=utf-8"),
+}
+PAGE = "static/index.html"
+
+DEFAULTS = {
+    "title": "WEWALL — чат с ассистентом",
+    "subtitle": "Коммерческая недвижимость Москвы: офисы и торговые помещения",
+    "placeholder": "Напишите сообщение…",
+    "init_payload": "/greet",
+    "socketio_path": "/socket.io",
+    "user_message_evt": "user_uttered",
+    "bot_message_evt": "bot_uttered",
+}
+
+
+def frame_ancestors(origins: Optional[str]) -> str:
+    """CSP frame-ancestors from WEWALL_CORS_ORIGINS: the site that may embed the chat."""
+    items = [o for o in (origins or "").replace(",", " ").split() if o]
+    if "*" in items:
+        return "*"
+    return " ".join(["'self'"] + items)
+
+
+def security_headers(origins: Optional[str]) -> Dict[str, str]:
+    csp = "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            # the chart may live behind WEWALL_PUBLIC_BASE_URL on another host (nginx)
+            "img-src 'self' data: http: https:",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            f"frame-ancestors {frame_ancestors(origins)}",
+        ]
+    )
+    return {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "Cache-Control": "no-cache",
+    }
+
+
+class WebChatInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "webchat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WebChatInput":
+        return cls(**(credentials or {}))
+
+    def __init__(self, web_dir: Optional[str] = None, **options: Any) -> None:
+        unknown = set(options) - set(DEFAULTS)
+        if unknown:
+            raise ValueError(f"webchat: неизвестные параметры в credentials.yml: {sorted(unknown)}")
+        self.web_dir = Path(web_dir) if web_dir else DEFAULT_WEB_DIR
+        self.options = {**DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
+
+    def page_config(self) -> Dict[str, str]:
+        o = self.options
+        return {
+            "title": o["title"],
+            "subtitle": o["subtitle"],
+            "placeholder": o["placeholder"],
+            "initPayload": o["init_payload"],
+            "socketPath": o["socketio_path"],
+            "userEvent": o["user_message_evt"],
+            "botEvent": o["bot_message_evt"],
+        }
+
+    def render_page(self) -> Optional[str]:
+        path = self.web_dir / PAGE
+        if not path.is_file():
+            return None
+        config = json.dumps(self.page_config(), ensure_ascii=False)
+        # inside <script type="application/json">: nothing may close the tag
+        config = config.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        text = path.read_text(encoding="utf-8")
+        return text.replace("__WEWALL_TITLE__", html.escape(self.options["title"])).replace(
+            "__WEWALL_CONFIG__", config
+        )
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        chat = Blueprint("wewall_webchat", __name__)
+        headers = security_headers(os.environ.get("WEWALL_CORS_ORIGINS"))
+
+        def not_found(what: str = "нет такого файла") -> response.HTTPResponse:
+            return response.json({"error": what}, status=404, headers={"X-Content-Type-Options": "nosniff"})
+
+        def page() -> response.HTTPResponse:
+            text = self.render_page()
+            if text is None:
+                return not_found("страница веб-чата не найдена")
+            return response.html(text, headers=headers)
+
+        @chat.route("/", methods=["GET"])
+        async def root(request: Request):
+            if not request.path.endswith("/"):
+                # the page's asset URLs are relative: they need the trailing slash
+                return response.redirect(request.path + "/")
+            return page()
+
+        # `/webhooks/webchat/` itself arrives here with an empty name
+        @chat.route("/<name>", methods=["GET"])
+        async def asset(_: Request, name: str):
+            if name == "":
+                return page()
+            entry = ASSETS.get(name)
+            if entry is None:
+                return not_found()
+            relative, content_type = entry
+            path = self.web_dir / relative
+            if not path.is_file():
+                hint = " (выполните `make install`: npm ci в web/)" if "node_modules" in relative else ""
+                return not_found(f"нет файла {relative}{hint}")
+            return await response.file(
+                str(path), mime_type=content_type, headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
+            )
+
+        return chat
+
+
+# A session id is the conversation's sender id and the only key to it: a client may bring its own
+# (that is how a reload continues the conversation), but only one that looks like an id.
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+class SocketIOInput(RasaSocketIOInput):
+    """Rasa's socket.io channel whose `session_request` really joins the session's room."""
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        socketio_webhook = super().blueprint(on_new_message)
+        sio = self.sio
+
+        # registering the event again replaces Rasa's handler
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            session_id = requested if isinstance(requested, str) and SESSION_ID.match(requested) else uuid.uuid4().hex
+            if self.session_persistence:
+                joined = sio.enter_room(sid, session_id, namespace=self.namespace)
+                if inspect.isawaitable(joined):  # python-socketio >= 5.10
+                    await joined
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+
+        return socketio_webhook

@@ -1,0 +1,269 @@
+"""The hand-over summary a manager reads in amoCRM: pure, from the conversation's slots.
+
+Features record what they learn in slots; this module reads them defensively (any may be
+missing, None, or of an unexpected type) under the names of the NLU catalogue and the
+features' own records, and writes short Russian lines. Nothing here is shown to the client:
+the offer's link belongs here (search.md: for managers only).
+
+Known inputs (first present wins):
+- contacts: `person_name`/`contact_name`/`name`, `phone`/`contact_phone`,
+  `viewing_time`/`contact_time`/`preferred_time`;
+- search: a dict `search_params`/`search_criteria`, or single slots `estate_type`, `deal`,
+  `budget_rub`/`money_rub`, `zone`, `min_area_m2`/`area_m2`, `metro_station`,
+  `duration_min`/`walk_minutes`/`distance_m`, `finish`, `estate_class`, `purpose`,
+  `min_irr`/`percent`, `readiness`, `wishes`;
+- the last calculation: `calc_result` (the calculator's record: inputs, rent_irr, sale_irr,
+  verdict) or `calculation_result`/`last_calculation`;
+- the chosen offer: a dict `chosen_offer`/`selected_offer`/`current_offer` (name, address,
+  link, area_m2, price_rub, rent_rub_month, metro…), or `chosen_offer_link`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Dict, Iterable, List, Mapping, Optional
+
+ESTATE_TYPES = {"office": "офис", "retail": "торговое помещение", "any": "любой"}
+DEALS = {"sale": "покупка", "rent": "аренда"}
+ZONES = {"ttk": "внутри ТТК", "mkad": "внутри МКАД", "outside": "за МКАД", "any": "любая"}
+FINISHES = {"ready": "с отделкой", "partial": "частичная отделка", "shell": "без отделки",
+            "any": "любая"}
+PURPOSES = {"investment": "инвестиции", "business": "для своего бизнеса"}
+READINESS = {"ready": "только готовые", "building": "можно строящиеся", "any": "любая"}
+# The calculator's own names of the four kinds: one name per concept.
+from wewall.calculator.inputs import KIND_NAMES as CALC_KINDS  # noqa: E402
+REPAIRS = {"full": "полная отделка", "partial": "частичная отделка", "none": "без отделки"}
+REASONS = {
+    "request": "Клиент попросил связаться с менеджером.",
+    "viewing": "Клиент хочет записаться на просмотр.",
+    "vat": "Нужен расчёт с НДС 20 % (ОСНО): бот такой расчёт не делает.",
+    "fallback": "Бот не смог помочь клиенту.",
+}
+
+MAX_SUMMARY = 3500
+
+
+def _first(slots: Mapping[str, Any], names: Iterable[str]) -> Any:
+    for name in names:
+        value = slots.get(name)
+        if value not in (None, "", [], {}):
+            return value
+    return None
+
+
+def _dict(value: Any) -> Dict[str, Any]:
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def _number(value: Any) -> Optional[float]:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.replace("\u202f", "").replace(" ", "").replace(",", "."))
+        except ValueError:
+            return None
+    return None
+
+
+def num(value: Any, decimals: int = 1) -> str:
+    """12000000 → «12 000 000», 33.33 → «33,3»; a non-number as it is."""
+    x = _number(value)
+    if x is None:
+        return str(value)
+    x = round(x, decimals)
+    if x == int(x):
+        text = f"{int(x):,}"
+    else:
+        text = f"{x:,.{decimals}f}".rstrip("0")
+    return text.replace(",", " ").replace(".", ",")
+
+
+def rub(value: Any) -> str:
+    return f"{num(value, 0)} ₽" if _number(value) is not None else str(value)
+
+
+def _label(mapping: Mapping[str, str], value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_label(mapping, v) for v in value)
+    return mapping.get(str(value), str(value))
+
+
+def _clean(text: Any, limit: int = 300) -> str:
+    s = " ".join(str(text).split())
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def contact_lines(slots: Mapping[str, Any]) -> List[str]:
+    name = _first(slots, ("person_name", "contact_name", "name", "client_name"))
+    phone = _first(slots, ("phone", "contact_phone"))
+    when = _first(slots, ("viewing_time", "contact_time", "preferred_time", "viewing_datetime"))
+    parts = []
+    if name:
+        parts.append(f"имя {_clean(name, 100)}")
+    if phone:
+        parts.append(f"телефон {_clean(phone, 40)}")
+    if when:
+        parts.append(f"удобное время {_clean(when, 100)}")
+    return [f"Контакты: {', '.join(parts)}."] if parts else []
+
+
+def search_lines(slots: Mapping[str, Any]) -> List[str]:
+    params = {**{k: v for k, v in slots.items()},
+              **_dict(_first(slots, ("search_params", "search_criteria", "search")))}
+    out: List[str] = []
+
+    def add(label: str, value: Any) -> None:
+        if value not in (None, "", [], {}):
+            out.append(f"{label} {value}")
+
+    kind = _first(params, ("estate_type", "search_estate_type", "type"))
+    if kind:
+        add("тип:", _label(ESTATE_TYPES, kind))
+    deal = _first(params, ("deal", "search_deal"))
+    if deal:
+        add("сделка:", _label(DEALS, deal))
+    budget = _first(params, ("budget_rub", "budget", "search_budget", "money_rub"))
+    if budget is not None:
+        suffix = " в месяц" if str(deal) == "rent" else ""
+        add("бюджет: до", rub(budget) + suffix)
+    zone = _first(params, ("zone",))
+    if zone:
+        add("зона:", _label(ZONES, zone))
+    area = _first(params, ("min_area_m2", "search_area_m2"))
+    if area is not None:
+        add("площадь: от", f"{num(area)} м²")
+    station = _first(params, ("search_metro_station", "station"))
+    if station:
+        add("метро:", _clean(station, 60))
+    minutes = _first(params, ("walk_minutes", "max_walk_minutes", "duration_min"))
+    meters = _first(params, ("max_distance_m", "distance_m"))
+    if minutes is not None:
+        add("до метро: не больше", f"{num(minutes)} мин пешком")
+    elif meters is not None:
+        add("до метро: не больше", f"{num(meters, 0)} м")
+    finish = _first(params, ("finish",))
+    if finish:
+        add("отделка:", _label(FINISHES, finish))
+    klass = _first(params, ("search_estate_class", "estate_class"))
+    if klass and (kind or deal):  # the calculation also has a class: count it for a search only
+        add("класс:", _label({}, klass))
+    purpose = _first(params, ("purpose",))
+    if purpose:
+        add("цель:", _label(PURPOSES, purpose))
+    irr = _first(params, ("min_irr", "min_irr_percent"))
+    if irr is not None:
+        add("IRR: от", f"{num(irr)} %")
+    readiness = _first(params, ("readiness", "search_readiness"))
+    if readiness:
+        add("готовность:", _label(READINESS, readiness))
+    wishes = _first(params, ("wishes", "search_wishes", "free_text"))
+    if wishes:
+        add("пожелания:", f"«{_clean(wishes, 300)}»")
+    if not (kind or deal or budget is not None or area is not None):
+        return []  # a class or a zone alone is not a search
+    return ["Подбор: " + "; ".join(out) + "."]
+
+
+def calculation_lines(slots: Mapping[str, Any]) -> List[str]:
+    record = _dict(_first(slots, ("calc_result", "calculation_result", "last_calculation")))
+    if not record:
+        return []
+    inputs = _dict(record.get("inputs"))
+    head = []
+    if inputs.get("kind"):
+        head.append(_label(CALC_KINDS, inputs["kind"]))
+    if inputs.get("area_m2") is not None:
+        head.append(f"{num(inputs['area_m2'])} м²")
+    if inputs.get("price_per_m2") is not None:
+        head.append(f"{rub(inputs['price_per_m2'])} за м²")
+    if inputs.get("estate_class"):
+        head.append(f"класс {inputs['estate_class']}")
+    if inputs.get("metro_station"):
+        station = f"м. {_clean(inputs['metro_station'], 60)}"
+        if inputs.get("distance_to_metro_m") is not None:
+            station += f", {num(inputs['distance_to_metro_m'], 0)} м"
+        head.append(station)
+    if inputs.get("repairs"):
+        head.append(_label(REPAIRS, inputs["repairs"]))
+    if inputs.get("readiness"):
+        head.append(f"ввод {inputs['readiness']}")
+    if inputs.get("nds_rate") is not None:
+        head.append(f"НДС {num(inputs['nds_rate'])} %")
+    results = []
+    for key, label in (("rent_irr", "IRR при аренде"), ("sale_irr", "IRR при продаже")):
+        if _number(record.get(key)) is not None:
+            results.append(f"{label} {num(record[key])} %")
+    verdict = record.get("verdict")
+    if isinstance(verdict, Mapping):
+        verdict = verdict.get("text")
+    line = "Расчёт доходности: " + (", ".join(head) if head else "параметры не сохранены")
+    if results:
+        line += "; " + ", ".join(results)
+    if verdict:
+        line += f" ({_clean(verdict, 120).rstrip('.')})"
+    return [line + "."]
+
+
+def offer_lines(slots: Mapping[str, Any]) -> List[str]:
+    offer = _dict(_first(slots, ("chosen_offer", "selected_offer", "current_offer", "offer")))
+    link = offer.get("link") or offer.get("url") or slots.get("chosen_offer_link")
+    if not offer and not link:
+        return []
+    parts = []
+    kind = offer.get("type") or offer.get("estate_type")
+    if kind:
+        parts.append(_label(ESTATE_TYPES, kind))
+    if offer.get("estate_class"):
+        parts.append(f"класс {offer['estate_class']}")
+    for key in ("name", "address"):
+        if offer.get(key):
+            parts.append(_clean(offer[key], 120))
+    if offer.get("area_m2") is not None:
+        parts.append(f"{num(offer['area_m2'])} м²")
+    if offer.get("price_rub") is not None:
+        parts.append(rub(offer["price_rub"]))
+    elif offer.get("rent_rub_month") is not None:
+        parts.append(f"{rub(offer['rent_rub_month'])} в месяц")
+    metro = offer.get("metro")
+    if isinstance(metro, list) and metro and isinstance(metro[0], Mapping):
+        metro = metro[0].get("station")
+    if isinstance(metro, str) and metro:
+        parts.append(f"м. {_clean(metro, 60)}")
+    offer_id = offer.get("_id") or offer.get("id") or slots.get("chosen_offer_id")
+    if offer_id is not None:
+        parts.append(f"id {offer_id}")
+    line = "Выбранное предложение: " + (", ".join(parts) if parts else "без описания")
+    if link:
+        line += f". Ссылка: {_clean(link, 500)}"
+    return [line + ("" if line.endswith(".") else ".")]
+
+
+def build_summary(slots: Optional[Mapping[str, Any]], *, reason: str = "request",
+                  channel: Optional[str] = None, sender_id: Optional[str] = None,
+                  now: Optional[dt.datetime] = None) -> str:
+    """The summary text for the lead: why, who, what was searched, computed and chosen."""
+    slots = slots if isinstance(slots, Mapping) else {}
+    if reason == "request" and slots.get("contact_confirmed") is True:
+        reason = "viewing"  # the viewing contact form ends in the hand-over (actions/search_form.py)
+    lines = ["WEWALL AI: передача клиента менеджеру.", REASONS.get(reason, _clean(reason, 200))]
+    sections = []
+    for part in (contact_lines, search_lines, calculation_lines, offer_lines):
+        try:
+            sections += part(slots)
+        except Exception:  # a malformed record must not cost the hand-over
+            continue
+    lines += sections or ["Параметров в диалоге нет: уточните у клиента, что ему нужно."]
+    where = []
+    if channel:
+        where.append(f"канал {channel}")
+    if sender_id:
+        where.append(f"id {sender_id}")
+    if where:
+        lines.append("Диалог: " + ", ".join(where) + ".")
+    if now is not None:
+        lines.append(f"Время: {now.strftime('%d.%m.%Y %H:%M')}.")
+    text = "\n".join(lines)
+    return text if len(text) <= MAX_SUMMARY else text[: MAX_SUMMARY - 1] + "…"

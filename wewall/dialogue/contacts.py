@@ -1,0 +1,146 @@
+"""The viewing contact form, apart from Rasa: name, phone (normalised to +7XXXXXXXXXX with
+`phonenumbers`), a convenient date and time as free text, and the consent before sending.
+
+Slot names are the ones `wewall.crm.summary` reads: `person_name`, `phone`, `viewing_time`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from wewall.dialogue.calculation import Turn
+
+NAME = "person_name"
+PHONE = "phone"
+TIME = "viewing_time"
+CONFIRMED = "contact_confirmed"
+ALL_SLOTS = [NAME, PHONE, TIME, CONFIRMED]
+
+CONSENT = "Отправляя данные, вы соглашаетесь на их обработку; я передам их менеджеру."
+INTERRUPTIONS = {"faq", "show_faq", "help", "about", "out_of_scope", "greet", "thank", "goodbye",
+                 "request_calculation", "request_search", "request_analogs", "start"}
+
+_NAME_PREFIX = re.compile(r"^\s*(меня\s+зовут|зовут|я|это|моё\s+имя|мое\s+имя|имя)\s*[:\-–—]?\s+", re.I)
+_NAME_WORD = re.compile(r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё\-]*$")
+
+
+def normalize_phone(text: str) -> Optional[str]:
+    """+7XXXXXXXXXX for a Russian number written any usual way, else None.
+
+    «8 (916) 123-45-67», «+7 916 1234567», «9161234567» → «+79161234567».
+    """
+    import phonenumbers
+
+    if not text or sum(c.isdigit() for c in text) < 10:
+        return None
+    from wewall.nlu.contacts import extract_phones
+
+    found = extract_phones(text)
+    if found:
+        return found[0]["value"]
+    digits = re.sub(r"[^\d+]", "", text)
+    if len(digits) == 10 and digits.isdigit():
+        digits = "+7" + digits
+    elif len(digits) == 11 and digits[0] in "78":
+        digits = "+7" + digits[1:]
+    try:
+        number = phonenumbers.parse(digits, "RU")
+    except phonenumbers.NumberParseException:
+        return None
+    if number.country_code != 7 or not phonenumbers.is_valid_number(number):
+        return None
+    value = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return value if re.fullmatch(r"\+7\d{10}", value) else None
+
+
+def _name_from_text(text: str) -> Optional[str]:
+    words = _NAME_PREFIX.sub("", text or "").strip(" .,!?«»\"").split()
+    if 1 <= len(words) <= 3 and all(_NAME_WORD.match(w) for w in words):
+        return " ".join(w[:1].upper() + w[1:] for w in words)
+    return None
+
+
+def required_slots(slots: Dict[str, Any]) -> List[str]:
+    return list(ALL_SLOTS)
+
+
+def next_slot(slots: Dict[str, Any]) -> Optional[str]:
+    return next((s for s in ALL_SLOTS if slots.get(s) is None), None)
+
+
+def previous_slot(slots: Dict[str, Any], requested: Optional[str]) -> Optional[str]:
+    before = ALL_SLOTS[: ALL_SLOTS.index(requested)] if requested in ALL_SLOTS else ALL_SLOTS
+    answered = [s for s in before if s != CONFIRMED and slots.get(s) is not None]
+    return answered[-1] if answered else None
+
+
+@dataclass
+class Outcome:
+    slots: Dict[str, Any] = field(default_factory=dict)
+    messages: List[str] = field(default_factory=list)
+    understood: bool = False
+
+
+ASK_AGAIN = {
+    NAME: "Как к вам обращаться? Напишите имя, например: «Анна».",
+    PHONE: "Не понял номер. Напишите российский номер, например: «+7 916 123-45-67» или «8 (916) 123-45-67».",
+    TIME: "Когда вам удобно? Напишите день и время, например: «завтра после 15:00».",
+    CONFIRMED: "Нажмите «Отправить», чтобы передать данные менеджеру, или напишите, что исправить.",
+}
+
+
+def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> Outcome:
+    out = Outcome()
+    text = (turn.text or "").strip()
+    if requested == CONFIRMED and turn.intent in ("affirm", "book_viewing"):
+        out.slots[CONFIRMED] = True
+        out.understood = True
+        return out
+    phones = [str(v) for v in turn.values("phone")]
+    phone = phones[-1] if phones else None
+    if phone is None and (requested == PHONE or requested == CONFIRMED):
+        phone = normalize_phone(text)
+    if phone:
+        out.slots[PHONE] = phone
+    elif requested == PHONE and sum(c.isdigit() for c in text) >= 5:
+        out.understood = True
+        out.messages.append(ASK_AGAIN[PHONE])
+    names = [str(v) for v in turn.values("person_name")]
+    name = names[-1] if names else None
+    if name is None and requested == NAME and turn.intent not in INTERRUPTIONS:
+        name = _name_from_text(re.sub(r"[\d+()\-]{5,}.*$", "", text).strip(" ,"))
+    if name:
+        out.slots[NAME] = name
+    if requested == TIME and not out.slots and text and turn.intent not in INTERRUPTIONS:
+        out.slots[TIME] = text
+    for slot, value in out.slots.items():
+        out.understood = True
+        old = slots.get(slot)
+        if old is not None and old != value and slot != requested:
+            label = {NAME: "имя", PHONE: "телефон", TIME: "время"}[slot]
+            out.messages.append(f"Исправил: {label} — {value}.")
+    changed = {k for k, v in out.slots.items() if v != slots.get(k)}
+    if requested == CONFIRMED and changed:
+        out.slots[CONFIRMED] = None
+    if requested == CONFIRMED and turn.intent == "deny" and not changed:
+        out.understood = True
+        out.messages.append("Что исправить? Напишите новое имя, телефон или время.")
+    if not out.understood and requested and turn.intent not in INTERRUPTIONS:
+        out.understood = True
+        out.messages.append(ASK_AGAIN.get(requested, "Не понял ответ, попробуйте ещё раз."))
+    return out
+
+
+def summary(slots: Dict[str, Any], offer: Optional[Dict[str, Any]] = None) -> str:
+    lines = ["Проверьте, пожалуйста:"]
+    if offer and offer.get("name"):
+        lines.append(f"• объект: {offer['name']}")
+    lines += [
+        f"• имя: {slots.get(NAME) or '—'}",
+        f"• телефон: {slots.get(PHONE) or '—'}",
+        f"• удобное время: {slots.get(TIME) or '—'}",
+        CONSENT,
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,520 @@
+"""The «Подбор недвижимости» dialogue, apart from Rasa: which question comes next for this
+branch, how an answer is understood (several values per message, «не важно», corrections),
+the summary, the search criteria, and the offer card.
+
+Actions in `actions/search_form.py` only move data between the tracker and these functions.
+Slots hold canonical values of `wewall.search.Criteria`; "any" means «не важно».
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from wewall.calculator.fmt import num
+from wewall.dialogue.calculation import Turn, plural  # noqa: F401 (Turn is part of this API)
+from wewall.geo import TRANSPORT_M_PER_MIN
+from wewall.search.criteria import Criteria
+
+TYPE = "search_type"
+DEAL = "search_deal"
+BUDGET = "search_budget"
+PURPOSE = "search_purpose"
+MIN_IRR = "search_min_irr"
+AREA = "search_min_area"
+METRO = "search_metro"  # {"minutes": 10} | {"m": 500} | "any"
+ZONE = "search_zone"
+CLASS = "search_class"
+FINISH = "search_finish"
+READINESS = "search_readiness"
+WISHES = "search_wishes"
+CONFIRMED = "search_confirmed"
+STATION = "search_metro_station"  # a station the client named: for the manager (no filter)
+
+# Every slot the form may ask, in the order of the domain's `required_slots`.
+ALL_SLOTS = [TYPE, DEAL, BUDGET, PURPOSE, MIN_IRR, AREA, METRO, ZONE, CLASS, FINISH, READINESS, WISHES, CONFIRMED]
+VALUE_SLOTS = [s for s in ALL_SLOTS if s != CONFIRMED]
+OPTIONAL = {TYPE, MIN_IRR, AREA, METRO, ZONE, CLASS, FINISH, READINESS}
+ANY = "any"
+
+INTERRUPTIONS = {
+    "faq", "show_faq", "help", "about", "request_manager", "out_of_scope", "greet", "thank", "goodbye",
+    "request_calculation", "request_analogs", "start",
+}
+
+NAMES = {
+    TYPE: "тип помещения", DEAL: "сделка", BUDGET: "бюджет", PURPOSE: "цель покупки", MIN_IRR: "минимальный IRR",
+    AREA: "площадь", METRO: "до метро", ZONE: "зона", CLASS: "класс", FINISH: "отделка",
+    READINESS: "готовность", WISHES: "пожелания",
+}
+TYPE_NAMES = {"office": "офис", "retail": "торговое помещение", ANY: "любое помещение"}
+DEAL_NAMES = {"sale": "покупка", "rent": "аренда"}
+PURPOSE_NAMES = {"investment": "для инвестиций", "business": "для своего бизнеса"}
+ZONE_NAMES = {"ttk": "внутри ТТК", "mkad": "внутри МКАД", ANY: "любая"}
+FINISH_NAMES = {"ready": "только с отделкой", ANY: "любая"}
+READINESS_NAMES = {"ready": "только готовые", ANY: "можно строящиеся"}
+CARD_FINISH = {"ready": "с отделкой", "partial": "частичная отделка", "shell": "без отделки"}
+CARD_ZONE = {"ttk": "внутри ТТК", "mkad": "между ТТК и МКАД", "outside": "за МКАД"}
+
+_ANY = re.compile(r"не\s*важн|неважн|любо|люба|любы|без\s*разниц|всё\s*равно|все\s*равно|не\s*имеет\s*значени|^\s*any\s*$", re.I)
+_NO_WISHES = re.compile(r"^\s*(нет|не|ничего|никаких|без\s+пожеланий|пропустить|дальше|-|—)\W*$", re.I)
+_IRR_WORDS = re.compile(r"irr|ирр|доходн", re.I)
+_BUDGET_WORDS = re.compile(r"бюджет|до\s+\d|за\s+\d|не\s+дороже|млн|тыс|руб|₽", re.I)
+
+
+# ---------------------------------------------------------------- the order of questions
+
+
+def required_slots(slots: Dict[str, Any]) -> List[str]:
+    """The questions of this search, in order: only those that matter for the branch."""
+    deal, kind = slots.get(DEAL), slots.get(TYPE)
+    order = [TYPE, DEAL, BUDGET]
+    if deal == "sale":
+        order.append(PURPOSE)
+        if slots.get(PURPOSE) == "investment":
+            order.append(MIN_IRR)
+    order += [AREA, METRO, ZONE]
+    if kind == "office":
+        order.append(CLASS)
+    order.append(FINISH)
+    if deal == "sale":
+        order.append(READINESS)
+    return order + [WISHES, CONFIRMED]
+
+
+def next_slot(slots: Dict[str, Any]) -> Optional[str]:
+    return next((s for s in required_slots(slots) if slots.get(s) is None), None)
+
+
+def previous_slot(slots: Dict[str, Any], requested: Optional[str]) -> Optional[str]:
+    order = required_slots(slots)
+    before = order[: order.index(requested)] if requested in order else order
+    answered = [s for s in before if s != CONFIRMED and slots.get(s) is not None]
+    return answered[-1] if answered else None
+
+
+# ---------------------------------------------------------------- understanding answers
+
+
+@dataclass
+class Outcome:
+    slots: Dict[str, Any] = field(default_factory=dict)
+    messages: List[str] = field(default_factory=list)
+    understood: bool = False
+
+
+def _number(value: Any) -> Optional[float]:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return float(str(value).replace(" ", "").replace(",", "."))
+    except (TypeError, ValueError):
+        return None
+
+
+def _numbers(turn: Turn, entity: str) -> List[float]:
+    return [v for v in (_number(x) for x in turn.values(entity)) if v is not None]
+
+
+def _bare(turn: Turn) -> Optional[float]:
+    for name in ("number", "money_rub", "area_m2", "percent"):
+        values = _numbers(turn, name)
+        if values:
+            return values[-1]
+    return None
+
+
+def _is_any(turn: Turn, entity: Optional[str] = None) -> bool:
+    if entity and ANY in [str(v) for v in turn.values(entity)]:
+        return True
+    return bool(_ANY.search(turn.text or ""))
+
+
+def _budget(turn: Turn, deal: Optional[str], requested: Optional[str]) -> Optional[float]:
+    money = _numbers(turn, "money_rub")
+    if money:
+        value = money[-1]
+    elif requested == BUDGET and _bare(turn) is not None:
+        value = _bare(turn)
+    else:
+        return None
+    if requested == BUDGET and not money and value < 1000:
+        # «500» for a monthly rent means thousands; «300» for a purchase means millions.
+        value *= 1_000 if deal == "rent" else 1_000_000
+    return value
+
+
+def _metro(turn: Turn, requested: Optional[str]) -> Optional[Any]:
+    for ent in reversed(turn.entities):
+        value = _number(ent.get("value"))
+        if value is None or value <= 0:
+            continue
+        if ent.get("entity") == "duration_min":
+            if ent.get("role") == "transport":
+                return {"m": round(value * TRANSPORT_M_PER_MIN)}
+            return {"minutes": value}
+        if ent.get("entity") == "distance_m":
+            return {"m": value}
+    if requested == METRO:
+        value = _bare(turn)
+        if value is not None and value > 0:
+            # Nobody walks 60+ minutes to the metro, and nobody counts 60 metres.
+            return {"minutes": value} if value <= 60 else {"m": value}
+    return None
+
+
+def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> Dict[str, Any]:
+    """Slot → value, from everything this message carries."""
+    out: Dict[str, Any] = {}
+    types = [str(v) for v in turn.values("estate_type") if str(v) in TYPE_NAMES]
+    if types:
+        out[TYPE] = types[-1]
+    deals = [str(v) for v in turn.values("deal") if str(v) in DEAL_NAMES]
+    if deals:
+        out[DEAL] = deals[-1]
+    deal = out.get(DEAL, slots.get(DEAL))
+    budget = _budget(turn, deal, requested)
+    if budget is not None and budget > 0:
+        out[BUDGET] = budget
+    purposes = [str(v) for v in turn.values("purpose") if str(v) in PURPOSE_NAMES]
+    if purposes:
+        out[PURPOSE] = purposes[-1]
+    percents = _numbers(turn, "percent")
+    if percents and (requested == MIN_IRR or _IRR_WORDS.search(turn.text) or PURPOSE in out):
+        out[MIN_IRR] = percents[-1]
+    elif requested == MIN_IRR and _bare(turn) is not None:
+        out[MIN_IRR] = _bare(turn)
+    metro = _metro(turn, requested)
+    areas = _numbers(turn, "area_m2")
+    if requested == METRO and metro is None and areas:
+        metro = {"m": areas[-1]}  # «500 метров» in answer to the metro question
+        areas = []
+    if metro is not None:
+        out[METRO] = metro
+    if areas:
+        out[AREA] = areas[-1]
+    elif requested == AREA and _bare(turn) is not None and BUDGET not in out:
+        out[AREA] = _bare(turn)
+    zones = [str(v) for v in turn.values("zone")]
+    if zones:
+        out[ZONE] = zones[-1] if zones[-1] in ("ttk", "mkad") else ANY
+    classes = [str(v).upper().replace("А", "A").replace("В", "B").replace("Б", "B") for v in turn.values("estate_class")]
+    classes = [c if c in ("A", "B") else ANY for c in classes]
+    if classes:
+        out[CLASS] = classes[-1]
+    finishes = [str(v) for v in turn.values("finish")]
+    if finishes:
+        out[FINISH] = "ready" if finishes[-1] == "ready" else ANY
+    ready = [str(v) for v in turn.values("readiness")]
+    if ready:
+        out[READINESS] = "ready" if ready[-1] == "ready" else ANY
+    stations = turn.values("metro_station")
+    if stations:
+        out[STATION] = str(stations[-1])
+    # «не важно» / «любой» answers the optional question asked
+    if requested in OPTIONAL and requested not in out and _is_any(turn, _ENTITY_OF.get(requested)):
+        out[requested] = ANY
+    return out
+
+
+_ENTITY_OF = {TYPE: "estate_type", ZONE: "zone", CLASS: "estate_class", FINISH: "finish", READINESS: "readiness",
+              AREA: "area_m2", METRO: "distance_m", MIN_IRR: "percent"}
+
+ASK_AGAIN = {
+    TYPE: "Какое помещение ищете: офис, торговое или любое?",
+    DEAL: "Вы хотите купить или арендовать?",
+    BUDGET: "Не понял бюджет. Напишите сумму, например: «500 тысяч» или «120 млн».",
+    PURPOSE: "Покупаете для инвестиций или для своего бизнеса?",
+    MIN_IRR: "Напишите минимальный IRR в процентах, например: «10 %», или «не важно».",
+    AREA: "Напишите минимальную площадь, например: «100 м²», или «не важно».",
+    METRO: "Напишите, например: «10 минут пешком» или «500 метров», или «не важно».",
+    ZONE: "Выберите зону: внутри ТТК, внутри МКАД или любая.",
+    CLASS: "Какой класс здания: А, В или любой?",
+    FINISH: "Нужна только с отделкой или любая?",
+    READINESS: "Только готовые здания или можно строящиеся?",
+    CONFIRMED: "Если всё верно, нажмите «Да, искать». Чтобы исправить, напишите, например: «бюджет 600 тысяч».",
+}
+
+
+def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> Outcome:
+    """Understand one answer: fill the asked slot and any other the message names, correct
+    answered ones, and say what went wrong."""
+    out = Outcome()
+    if requested == CONFIRMED and turn.intent == "affirm":
+        out.slots[CONFIRMED] = True
+        out.understood = True
+        return out
+    found = _candidates(turn, slots, requested)
+    if requested == WISHES:
+        if turn.intent == "deny" or _NO_WISHES.match(turn.text or ""):
+            found[WISHES] = ""
+        elif not found and turn.intent not in INTERRUPTIONS and (turn.text or "").strip():
+            found[WISHES] = turn.text.strip()
+    after = {**slots, **found}
+    allowed = set(required_slots(after)) | {STATION}
+    for slot, value in found.items():
+        if slot not in allowed:
+            continue
+        out.understood = True
+        old = slots.get(slot)
+        out.slots[slot] = value
+        if old is not None and old != value and slot != requested and slot in NAMES:
+            out.messages.append(f"Исправил: {NAMES[slot]} — {describe(slot, value, after)}.")
+    # a new branch drops the answers that no longer apply
+    if DEAL in out.slots and slots.get(DEAL) not in (None, out.slots[DEAL]):
+        if BUDGET not in out.slots:
+            out.slots[BUDGET] = None  # a monthly rent and a price are different sums
+        for slot in (PURPOSE, MIN_IRR, READINESS):
+            if slot not in out.slots:
+                out.slots[slot] = None
+    merged = {**slots, **out.slots}
+    needed = set(required_slots(merged))
+    for slot in VALUE_SLOTS:
+        if slot not in needed and merged.get(slot) is not None:
+            out.slots[slot] = None
+    changed = {k for k, v in out.slots.items() if k != CONFIRMED and v != slots.get(k)}
+    if requested == CONFIRMED and changed:
+        out.slots[CONFIRMED] = None
+    if requested == CONFIRMED and turn.intent == "deny" and not changed:
+        out.understood = True
+        out.messages.append("Что исправить? Напишите, например: «бюджет 600 тысяч» или «площадь от 150 м²».")
+    if not out.understood and requested and turn.intent not in INTERRUPTIONS:
+        out.understood = True
+        out.messages.append(ASK_AGAIN.get(requested, "Не понял ответ, попробуйте ещё раз."))
+    return out
+
+
+# ---------------------------------------------------------------- summary and criteria
+
+
+def rub(value: Any) -> str:
+    return f"{num(value, 0)} ₽"
+
+
+def describe(slot: str, value: Any, slots: Dict[str, Any]) -> str:
+    if value == ANY:
+        return "не важно" if slot not in (TYPE, ZONE, FINISH, READINESS, CLASS) else {
+            TYPE: "любое помещение", ZONE: "любая", FINISH: "любая", READINESS: "можно строящиеся", CLASS: "любой",
+        }[slot]
+    if slot == TYPE:
+        return TYPE_NAMES.get(value, str(value))
+    if slot == DEAL:
+        return DEAL_NAMES.get(value, str(value))
+    if slot == BUDGET:
+        return f"до {rub(value)}" + (" в месяц" if slots.get(DEAL) == "rent" else "")
+    if slot == PURPOSE:
+        return PURPOSE_NAMES.get(value, str(value))
+    if slot == MIN_IRR:
+        return f"от {num(value)} %"
+    if slot == AREA:
+        return f"от {num(value)} м²"
+    if slot == METRO:
+        if isinstance(value, dict) and "minutes" in value:
+            return f"не дальше {num(value['minutes'])} мин пешком"
+        if isinstance(value, dict) and "m" in value:
+            return f"не дальше {num(value['m'], 0)} м"
+    if slot == ZONE:
+        return ZONE_NAMES.get(value, str(value))
+    if slot == CLASS:
+        return f"класс {value}"
+    if slot == FINISH:
+        return FINISH_NAMES.get(value, str(value))
+    if slot == READINESS:
+        return READINESS_NAMES.get(value, str(value))
+    if slot == WISHES:
+        return f"«{value}»" if value else "нет"
+    return str(value)
+
+
+def summary(slots: Dict[str, Any]) -> str:
+    lines = ["Проверьте, пожалуйста, что ищем:"]
+    for slot in required_slots(slots):
+        if slot == CONFIRMED or slots.get(slot) is None:
+            continue
+        lines.append(f"• {NAMES[slot]}: {describe(slot, slots[slot], slots)}")
+    if slots.get(STATION):
+        lines.append(f"• метро: {slots[STATION]} (передам менеджеру)")
+    lines.append("Всё верно?")
+    return "\n".join(lines)
+
+
+def _val(slots: Dict[str, Any], slot: str) -> Any:
+    value = slots.get(slot)
+    return None if value in (None, ANY, "") else value
+
+
+def to_criteria(slots: Dict[str, Any]) -> Criteria:
+    metro = slots.get(METRO) if isinstance(slots.get(METRO), dict) else {}
+    wishes = slots.get(WISHES) or ""
+    if slots.get(STATION):
+        wishes = (wishes + "; " if wishes else "") + f"метро {slots[STATION]}"
+    return Criteria(
+        deal=slots.get(DEAL) or "sale",
+        type=slots.get(TYPE) or ANY,
+        budget_rub=_val(slots, BUDGET),
+        zone=slots.get(ZONE) or ANY,
+        min_area_m2=_val(slots, AREA),
+        max_metro_minutes=metro.get("minutes"),
+        max_metro_m=metro.get("m"),
+        finish=slots.get(FINISH) or ANY,
+        estate_class=slots.get(CLASS) or ANY,
+        purpose=_val(slots, PURPOSE),
+        min_irr=_val(slots, MIN_IRR),
+        readiness=slots.get(READINESS) or ANY,
+        wishes=wishes,
+    )
+
+
+def record(slots: Dict[str, Any], total: int) -> Dict[str, Any]:
+    """The search as the conversation keeps it: under `wewall.crm.summary`'s names, with the count."""
+    metro = slots.get(METRO) if isinstance(slots.get(METRO), dict) else {}
+    data = {
+        "estate_type": slots.get(TYPE), "deal": slots.get(DEAL), "budget_rub": _val(slots, BUDGET),
+        "zone": slots.get(ZONE), "min_area_m2": _val(slots, AREA),
+        "walk_minutes": metro.get("minutes"), "max_distance_m": metro.get("m"),
+        "finish": slots.get(FINISH), "estate_class": {"A": "A", "B": "B", ANY: "любой"}.get(slots.get(CLASS)),
+        "purpose": slots.get(PURPOSE), "min_irr": _val(slots, MIN_IRR), "readiness": slots.get(READINESS),
+        "wishes": slots.get(WISHES) or None, "search_metro_station": slots.get(STATION), "found": total,
+    }
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def reset_slots() -> Dict[str, Any]:
+    return {s: None for s in ALL_SLOTS + [STATION]}
+
+
+# ---------------------------------------------------------------- the offer card
+
+
+def _readiness(value: Any) -> str:
+    if value == "ready":
+        return "здание введено"
+    m = re.fullmatch(r"([1-4])Q(\d{4})", str(value or ""))
+    if m:
+        return f"ввод {m.group(1)} кв. {m.group(2)}"
+    return "срок ввода уточняется"
+
+
+def card(offer: Dict[str, Any], position: int, total: int, investor: bool = False) -> str:
+    """The offer as the client sees it (search.md «Offer card»); never the link."""
+    kind = {"office": "Офис", "retail": "Торговое помещение"}.get(offer.get("type"), "Помещение")
+    if offer.get("estate_class"):
+        kind += f", класс {offer['estate_class']}"
+    deal = "аренда" if offer.get("deal") == "rent" else "продажа"
+    lines = [f"{position} из {total}. {kind}, {deal}"]
+    if offer.get("name"):
+        lines.append(str(offer["name"]) + (f", {offer['address']}" if offer.get("address") else ""))
+    if offer.get("area_m2") is not None:
+        lines.append(f"Площадь: {num(offer['area_m2'])} м²")
+    ppm = offer.get("price_per_m2")
+    if offer.get("price_on_request") or (offer.get("price_rub") is None and offer.get("rent_rub_month") is None):
+        lines.append("Цена: по запросу")
+    elif offer.get("deal") == "rent":
+        price = f"Аренда: {rub(offer['rent_rub_month'])} в месяц"
+        if ppm:
+            price += f" ({rub(ppm)} за м² в месяц)"
+        lines.append(price)
+    else:
+        price = f"Цена: {rub(offer['price_rub'])}"
+        if ppm:
+            price += f" ({rub(ppm)} за м²)"
+        lines.append(price)
+    metro = offer.get("metro") or []
+    if metro and isinstance(metro[0], dict) and metro[0].get("station"):
+        station = f"Метро: {metro[0]['station']}"
+        if metro[0].get("walk_minutes") is not None:
+            station += f", {num(metro[0]['walk_minutes'], 0)} мин пешком"
+        lines.append(station)
+    if offer.get("zone") in CARD_ZONE:
+        lines.append(f"Зона: {CARD_ZONE[offer['zone']]}")
+    if offer.get("finish") in CARD_FINISH:
+        lines.append(f"Отделка: {CARD_FINISH[offer['finish']]}")
+    lines.append(f"Готовность: {_readiness(offer.get('readiness'))}")
+    if offer.get("floor") is not None:
+        lines.append(f"Этаж: {offer['floor']}")
+    if investor and offer.get("irr_percent") is not None:
+        lines.append(f"IRR при сдаче в аренду: {num(offer['irr_percent'])} %")
+    return "\n".join(lines)
+
+
+def photos(offer: Dict[str, Any], limit: int = 10) -> List[str]:
+    items = offer.get("photos") or []
+    urls = [p if isinstance(p, str) else (p or {}).get("url") for p in items]
+    return [u for u in urls if u][:limit]
+
+
+def chosen(offer: Dict[str, Any]) -> Dict[str, Any]:
+    """The offer for the manager's summary (`chosen_offer`): with its link."""
+    keys = ("_id", "type", "deal", "estate_class", "name", "address", "area_m2", "price_rub", "rent_rub_month", "link")
+    out = {k: offer.get(k) for k in keys if offer.get(k) is not None}
+    out["_id"] = str(offer.get("_id"))
+    metro = offer.get("metro") or []
+    if metro and isinstance(metro[0], dict):
+        out["metro"] = metro[0].get("station")
+    return out
+
+
+def found_phrase(n: int) -> str:
+    return f"{n} {plural(n, 'вариант', 'варианта', 'вариантов')}"
+
+
+def relaxed_slots(slots: Dict[str, Any], relaxed: Dict[str, Any]) -> Dict[str, Any]:
+    """The slot changes that turn the dialogue's criteria into a relaxation's (`Criteria.to_dict()`)."""
+    c = to_criteria(slots).to_dict()
+    out: Dict[str, Any] = {}
+    if relaxed.get("budget_rub") != c.get("budget_rub"):
+        out[BUDGET] = relaxed.get("budget_rub") or ANY
+    if relaxed.get("min_area_m2") != c.get("min_area_m2"):
+        out[AREA] = relaxed.get("min_area_m2") or ANY
+    if (relaxed.get("max_metro_minutes"), relaxed.get("max_metro_m")) != (c.get("max_metro_minutes"), c.get("max_metro_m")):
+        if relaxed.get("max_metro_minutes"):
+            out[METRO] = {"minutes": relaxed["max_metro_minutes"]}
+        elif relaxed.get("max_metro_m"):
+            out[METRO] = {"m": relaxed["max_metro_m"]}
+        else:
+            out[METRO] = ANY
+    for key, slot in (("zone", ZONE), ("estate_class", CLASS), ("finish", FINISH), ("readiness", READINESS)):
+        if relaxed.get(key) != c.get(key) and slots.get(slot) is not None:
+            out[slot] = relaxed.get(key)
+    if relaxed.get("min_irr") != c.get("min_irr") and slots.get(MIN_IRR) is not None:
+        out[MIN_IRR] = relaxed.get("min_irr") if relaxed.get("min_irr") is not None else ANY
+    return out
+
+
+# The parameters «Изменить параметры» offers, as button titles.
+CHANGEABLE = [
+    (BUDGET, "Бюджет"), (AREA, "Площадь"), (METRO, "До метро"), (ZONE, "Зона"), (CLASS, "Класс"),
+    (FINISH, "Отделка"), (MIN_IRR, "IRR"), (READINESS, "Готовность"), (TYPE, "Тип"), (DEAL, "Сделка"),
+]
+PARAM_ALIASES = {
+    "budget": BUDGET, "area": AREA, "metro": METRO, "zone": ZONE, "class": CLASS, "finish": FINISH,
+    "irr": MIN_IRR, "readiness": READINESS, "type": TYPE, "deal": DEAL,
+}
+_PARAM_WORDS = [
+    (re.compile(r"бюджет|цен|дорож|дешев|сумм", re.I), BUDGET), (re.compile(r"площад|метраж|квадрат", re.I), AREA),
+    (re.compile(r"метро", re.I), METRO), (re.compile(r"зон|ттк|мкад|район", re.I), ZONE),
+    (re.compile(r"класс", re.I), CLASS), (re.compile(r"отделк|ремонт", re.I), FINISH),
+    (re.compile(r"irr|доходн", re.I), MIN_IRR), (re.compile(r"готовн|строя", re.I), READINESS),
+    (re.compile(r"тип|офис|торгов", re.I), TYPE), (re.compile(r"аренд|покуп|купить|сделк", re.I), DEAL),
+]
+
+
+def changeable(slots: Dict[str, Any]) -> List[tuple]:
+    needed = set(required_slots(slots))
+    return [(slot, title) for slot, title in CHANGEABLE if slot in needed]
+
+
+def param_from(turn: Turn, slots: Dict[str, Any]) -> Optional[str]:
+    """Which parameter the client wants to change: a button's `search_param`, or the words."""
+    for value in reversed(turn.values("search_param")):
+        slot = PARAM_ALIASES.get(str(value), str(value))
+        if slot in VALUE_SLOTS:
+            return slot
+    needed = set(required_slots(slots))
+    for pattern, slot in _PARAM_WORDS:
+        if pattern.search(turn.text or "") and slot in needed:
+            return slot
+    return None

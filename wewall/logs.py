@@ -1,0 +1,178 @@
+"""Logging for both servers: no phone number or token in any log line, and the conversation id
+on every record written while a message is handled.
+
+`install()` is idempotent and cheap. The Rasa server calls it when it loads our channels
+(credentials.yml), the action server when it imports `actions` (actions/logs.py). It:
+
+* wraps the log record factory, so *every* record of every logger (Rasa's structlog output
+  included: it goes through the standard `logging` module) is masked once, when it is created,
+  whatever handlers are configured later;
+* adds `record.conversation_id` from a context variable our channels set per message
+  (`bind_conversation`), also bound into structlog's context vars so Rasa's own JSON lines carry it;
+* with `WEWALL_LOG_FORMAT=json`, formats the root handlers' lines as one JSON object each
+  (time, level, logger, conversation_id, message).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import logging
+import os
+import re
+import time
+from typing import Any, Iterator, Optional
+
+__all__ = ["mask", "install", "install_action_server", "bind_conversation", "conversation_id", "JsonFormatter"]
+
+_conversation: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("wewall_conversation_id", default=None)
+
+# Russian phone numbers: +7 / 7 / 8 and ten digits, in any of the usual spellings
+# (+7 (999) 123-45-67, 8 999 123 45 67, 89991234567, +7-999-123-4567), not inside a longer number.
+_PHONE = re.compile(
+    r"(?<![\d\w])(?:\+\s?7|7|8)[\s\-]?\(?\d{3}\)?[\s\-]?\d{3}[\s\-]?\d{2}[\s\-]?\d{2}(?!\d)"
+)
+# Telegram bot tokens (123456789:AA…35 chars), also inside API URLs (/bot<token>/sendMessage).
+_BOT_TOKEN = re.compile(r"\d{5,12}:[A-Za-z0-9_-]{30,}")
+# Bearer / JWT / key=value secrets in URLs, headers and dumps.
+_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}")
+_KEY_VALUE = re.compile(
+    r"(?i)((?:access_token|refresh_token|client_secret|secret_token|token|secret|password|api[_-]?key)"
+    r"[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;}]{4,})"
+)
+_SECRET_HEADER = re.compile(r"(?i)(x-telegram-bot-api-secret-token[\"']?\s*[:=]\s*[\"']?)([^\s\"',;}]+)")
+
+
+def _mask_phone(match: "re.Match[str]") -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    return f"+7******{digits[-2:]}"
+
+
+def mask(text: str) -> str:
+    """The text with phone numbers and secrets replaced (phones keep their last two digits)."""
+    if not text:
+        return text
+    text = _BOT_TOKEN.sub("<token>", text)
+    text = _JWT.sub("<token>", text)
+    text = _BEARER.sub(r"\1<token>", text)
+    text = _SECRET_HEADER.sub(r"\1<secret>", text)
+    text = _KEY_VALUE.sub(r"\1<secret>", text)
+    return _PHONE.sub(_mask_phone, text)
+
+
+def conversation_id() -> Optional[str]:
+    return _conversation.get()
+
+
+@contextlib.contextmanager
+def bind_conversation(sender_id: Any, **extra: Any) -> Iterator[None]:
+    """Marks every log record of the current task (and what it awaits) with the conversation."""
+    token = _conversation.set(None if sender_id is None else str(sender_id))
+    bound = False
+    try:
+        import structlog.contextvars as scv
+
+        scv.bind_contextvars(conversation_id=None if sender_id is None else str(sender_id), **extra)
+        bound = True
+    except Exception:  # structlog is Rasa's; the action server may not configure it
+        pass
+    try:
+        yield
+    finally:
+        _conversation.reset(token)
+        if bound:
+            import structlog.contextvars as scv
+
+            scv.unbind_contextvars("conversation_id", *extra)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: what a log collector needs to filter by conversation."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "conversation_id": getattr(record, "conversation_id", None),
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = mask(self.formatException(record.exc_info))
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class MaskingFilter(logging.Filter):
+    """For handlers configured outside `install()` (e.g. a logging config file)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        _mask_record(record)
+        return True
+
+
+def _mask_record(record: logging.LogRecord) -> None:
+    if getattr(record, "_wewall_masked", False):
+        return
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string: keep the record as it is
+        message = str(record.msg)
+    record.msg = mask(message)
+    record.args = ()
+    if record.exc_info and not record.exc_text:
+        record.exc_text = mask(logging.Formatter().formatException(record.exc_info))
+    if not hasattr(record, "conversation_id"):
+        record.conversation_id = _conversation.get()
+    record._wewall_masked = True
+
+
+_installed = False
+
+
+def install() -> None:
+    """Masks every log record from now on; optional JSON lines (WEWALL_LOG_FORMAT=json)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            _mask_record(record)
+        except Exception:  # logging must never break the bot
+            pass
+        return record
+
+    logging.setLogRecordFactory(factory)
+    if os.environ.get("WEWALL_LOG_FORMAT", "").lower() == "json":
+        root = logging.getLogger()
+        if not root.handlers:
+            logging.basicConfig(level=os.environ.get("WEWALL_LOG_LEVEL", "INFO").upper())
+        for handler in root.handlers:
+            handler.setFormatter(JsonFormatter())
+
+
+def install_action_server() -> None:
+    """`install()` plus the conversation id on every record of an action call (rasa-sdk)."""
+    install()
+    try:
+        from rasa_sdk.executor import ActionExecutor
+    except ImportError:
+        return
+    if getattr(ActionExecutor.run, "_wewall_bound", False):
+        return
+    original = ActionExecutor.run
+
+    async def run(self: Any, action_call: Any) -> Any:
+        sender = action_call.get("sender_id") if isinstance(action_call, dict) else None
+        with bind_conversation(sender):
+            return await original(self, action_call)
+
+    run._wewall_bound = True  # type: ignore[attr-defined]
+    ActionExecutor.run = run  # type: ignore[assignment]

@@ -1,0 +1,192 @@
+"""An in-memory columnar index of the offers: one numpy array per searchable field.
+
+Chosen over MongoDB queries by measurement (README of this package): the filters of the spec
+are a handful of comparisons, which numpy does over a million rows in milliseconds, while
+the embedded store (mongomock) scans Python dicts. Rows are grouped by (deal, type) and sorted
+by price inside a group, so a query touches only its group and a budget is a binary search.
+
+Missing values: price NaN (price on request, never ≤ a budget), metro distance +inf, IRR NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from wewall.data.names import name_key
+from wewall.search.criteria import Criteria
+
+DEAL_CODES = {"sale": 0, "rent": 1}
+TYPE_CODES = {"office": 0, "retail": 1}
+# Ordered so that «inside МКАД» (ttk or mkad) is `zone <= 1`.
+ZONE_CODES = {"ttk": 0, "mkad": 1, "outside": 2}
+ZONE_UNKNOWN = 3
+FINISH_CODES = {"ready": 0, "partial": 1, "shell": 2}
+FINISH_UNKNOWN = 3
+CLASS_CODES = {"A": 1, "B": 2}
+OTHER = 9  # a deal or type the search never asks for
+
+# The fields the index reads from storage (a projection: a million offers are read so).
+PROJECTION = {
+    "deal": 1, "type": 1, "estate_class": 1, "zone": 1, "area_m2": 1, "price_rub": 1, "rent_rub_month": 1,
+    "price_per_m2": 1, "price_on_request": 1, "finish": 1, "readiness": 1, "irr_percent": 1,
+    "location": 1, "metro": {"$slice": 1},
+}
+CHUNK = 65_536
+
+
+def _num(x) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return math.nan
+    return v
+
+
+class ColumnarIndex:
+    """Columns of the offers, rows grouped by (deal, type) and sorted by price within a group."""
+
+    COLUMNS = ("deal", "type", "price", "area", "zone", "cls", "finish", "ready", "metro_min", "metro_m", "irr", "ppm", "lat", "lng", "station")
+
+    def __init__(self, columns: Dict[str, np.ndarray], ids: np.ndarray, stations: List[str]):
+        order = np.lexsort((np.where(np.isnan(columns["price"]), np.inf, columns["price"]), columns["type"], columns["deal"]))
+        self.ids = ids[order]
+        for name in self.COLUMNS:
+            setattr(self, name, columns[name][order])
+        self.stations = stations
+        # By comparison key: a dialogue writes «белорусская», the offers «Белорусская».
+        self.station_codes = {name_key(name): i for i, name in enumerate(stations)}
+        self.n = len(self.ids)
+        key = self.deal.astype(np.int16) * 16 + self.type
+        self.segments: Dict[Tuple[int, int], Tuple[int, int]] = {}
+        for d in DEAL_CODES.values():
+            for t in TYPE_CODES.values():
+                k = d * 16 + t
+                self.segments[(d, t)] = (int(np.searchsorted(key, k, "left")), int(np.searchsorted(key, k, "right")))
+
+    # ------------------------------------------------------------ building
+
+    @classmethod
+    def build(cls, docs: Iterable[dict]) -> "ColumnarIndex":
+        """From offers as stored (any iterable: a cursor with `PROJECTION`, a generator)."""
+        stations: Dict[str, int] = {}
+        parts: Dict[str, List[np.ndarray]] = {name: [] for name in cls.COLUMNS}
+        id_parts: List[np.ndarray] = []
+        buf: Dict[str, list] = {name: [] for name in cls.COLUMNS}
+        ids: list = []
+
+        def flush() -> None:
+            if not ids:
+                return
+            for name, dtype in COLUMN_TYPES.items():
+                parts[name].append(np.array(buf[name], dtype=dtype))
+                buf[name].clear()
+            arr = np.empty(len(ids), dtype=object)
+            arr[:] = ids
+            id_parts.append(arr)
+            ids.clear()
+
+        for doc in docs:
+            deal = DEAL_CODES.get(doc.get("deal"), OTHER)
+            price = doc.get("price_rub") if deal == 0 else doc.get("rent_rub_month")
+            metro = (doc.get("metro") or [None])[0] or {}
+            loc = (doc.get("location") or {}).get("coordinates") or (math.nan, math.nan)
+            station = metro.get("station")
+            ids.append(doc["_id"])
+            buf["deal"].append(deal)
+            buf["type"].append(TYPE_CODES.get(doc.get("type"), OTHER))
+            buf["price"].append(math.nan if doc.get("price_on_request") or price is None else _num(price))
+            buf["area"].append(_num(doc.get("area_m2")))
+            buf["zone"].append(ZONE_CODES.get(doc.get("zone"), ZONE_UNKNOWN))
+            buf["cls"].append(CLASS_CODES.get(doc.get("estate_class"), 0))
+            buf["finish"].append(FINISH_CODES.get(doc.get("finish"), FINISH_UNKNOWN))
+            buf["ready"].append(doc.get("readiness") == "ready")
+            buf["metro_min"].append(_num(metro.get("walk_minutes", math.inf)))
+            buf["metro_m"].append(_num(metro.get("distance_m", math.inf)))
+            buf["irr"].append(_num(doc.get("irr_percent")))
+            buf["ppm"].append(math.nan if doc.get("price_on_request") else _num(doc.get("price_per_m2")))
+            buf["lat"].append(_num(loc[1]))
+            buf["lng"].append(_num(loc[0]))
+            buf["station"].append(-1 if station is None else stations.setdefault(station, len(stations)))
+            if len(ids) >= CHUNK:
+                flush()
+        flush()
+        if id_parts:
+            columns = {name: np.concatenate(parts[name]) for name in cls.COLUMNS}
+            all_ids = np.concatenate(id_parts)
+        else:
+            columns = {name: np.array([], dtype=dtype) for name, dtype in COLUMN_TYPES.items()}
+            all_ids = np.array([], dtype=object)
+        return cls(columns, all_ids, list(stations))
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the columns (ids counted as pointers plus their string objects)."""
+        total = sum(getattr(self, name).nbytes for name in self.COLUMNS) + self.ids.nbytes
+        sample = self.ids[: min(1000, self.n)]
+        if len(sample):
+            import sys
+
+            total += int(sum(sys.getsizeof(x) for x in sample) / len(sample) * self.n)
+        return total
+
+    def station_code(self, name: Optional[str]) -> Optional[int]:
+        return self.station_codes.get(name_key(name)) if name else None
+
+    # ------------------------------------------------------------ filtering
+
+    def ranges(self, c: Criteria, price_limit: Optional[float] = None) -> List[Tuple[int, int]]:
+        """Row ranges of the (deal, type) groups the criteria ask for, cut at the price limit."""
+        out = []
+        deal = DEAL_CODES[c.deal]
+        limit = c.price_limit if price_limit is None else price_limit
+        for t in c.types:
+            lo, hi = self.segments[(deal, TYPE_CODES[t])]
+            if limit is not None:
+                hi = lo + int(np.searchsorted(self.price[lo:hi], limit, side="right"))
+            out.append((lo, hi))
+        return out
+
+    def mask(self, c: Criteria, lo: int, hi: int) -> np.ndarray:
+        """Rows lo..hi that pass every filter but deal, type and budget (the ranges do those)."""
+        m = np.ones(hi - lo, dtype=bool)
+        if c.area_limit is not None:
+            m &= self.area[lo:hi] >= c.area_limit
+        if c.zones is not None:
+            m &= self.zone[lo:hi] <= max(ZONE_CODES[z] for z in c.zones)
+        if c.max_metro_minutes is not None:
+            m &= self.metro_min[lo:hi] <= c.max_metro_minutes
+        if c.max_metro_m is not None:
+            m &= self.metro_m[lo:hi] <= c.max_metro_m
+        if c.finish == "ready":
+            m &= self.finish[lo:hi] == FINISH_CODES["ready"]
+        if c.estate_class != "any":
+            m &= self.cls[lo:hi] == CLASS_CODES[c.estate_class]
+        if c.readiness == "ready":
+            m &= self.ready[lo:hi]
+        if c.irr_limit is not None:
+            m &= self.irr[lo:hi] >= c.irr_limit
+        return m
+
+    def rows(self, c: Criteria) -> np.ndarray:
+        """Row numbers of every offer that satisfies the criteria."""
+        found = [lo + np.flatnonzero(self.mask(c, lo, hi)) for lo, hi in self.ranges(c)]
+        return np.concatenate(found) if found else np.array([], dtype=np.int64)
+
+    def count(self, c: Criteria) -> int:
+        return int(sum(np.count_nonzero(self.mask(c, lo, hi)) for lo, hi in self.ranges(c)))
+
+
+COLUMN_TYPES = {
+    "deal": np.int8, "type": np.int8, "price": np.float64, "area": np.float64, "zone": np.int8, "cls": np.int8,
+    "finish": np.int8, "ready": np.bool_, "metro_min": np.float32, "metro_m": np.float32, "irr": np.float64,
+    "ppm": np.float64, "lat": np.float64, "lng": np.float64, "station": np.int32,
+}
+
+
+def take(index: ColumnarIndex, rows: Sequence[int], names: Sequence[str] = ColumnarIndex.COLUMNS) -> Dict[str, np.ndarray]:
+    """Some columns at some rows (the candidates a ranking scores)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    return {name: getattr(index, name)[rows] for name in names}
