@@ -7,10 +7,11 @@ Slot names are the ones `wewall.crm.summary` reads: `person_name`, `phone`, `vie
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
+from wewall.dialogue import search
 from wewall.dialogue.calculation import Turn
+from wewall.dialogue.search import Outcome  # the same shape of answer as the search form's
 
 NAME = "person_name"
 PHONE = "phone"
@@ -71,16 +72,7 @@ def next_slot(slots: Dict[str, Any]) -> Optional[str]:
 
 
 def previous_slot(slots: Dict[str, Any], requested: Optional[str]) -> Optional[str]:
-    before = ALL_SLOTS[: ALL_SLOTS.index(requested)] if requested in ALL_SLOTS else ALL_SLOTS
-    answered = [s for s in before if s != CONFIRMED and slots.get(s) is not None]
-    return answered[-1] if answered else None
-
-
-@dataclass
-class Outcome:
-    slots: Dict[str, Any] = field(default_factory=dict)
-    messages: List[str] = field(default_factory=list)
-    understood: bool = False
+    return search.previous_slot_in(ALL_SLOTS, CONFIRMED, slots, requested)
 
 
 ASK_AGAIN = {

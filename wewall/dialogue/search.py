@@ -87,11 +87,15 @@ def next_slot(slots: Dict[str, Any]) -> Optional[str]:
     return next((s for s in required_slots(slots) if slots.get(s) is None), None)
 
 
-def previous_slot(slots: Dict[str, Any], requested: Optional[str]) -> Optional[str]:
-    order = required_slots(slots)
+def previous_slot_in(order: List[str], confirmed: str, slots: Dict[str, Any], requested: Optional[str]) -> Optional[str]:
+    """The answered question before `requested` in `order` (the last one at the confirmation)."""
     before = order[: order.index(requested)] if requested in order else order
-    answered = [s for s in before if s != CONFIRMED and slots.get(s) is not None]
+    answered = [s for s in before if s != confirmed and slots.get(s) is not None]
     return answered[-1] if answered else None
+
+
+def previous_slot(slots: Dict[str, Any], requested: Optional[str]) -> Optional[str]:
+    return previous_slot_in(required_slots(slots), CONFIRMED, slots, requested)
 
 
 # ---------------------------------------------------------------- understanding answers
