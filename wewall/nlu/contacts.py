@@ -57,18 +57,9 @@ _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)?")
 
 _lock = threading.Lock()
 _models = None
-_morph = None
 
 
-def _analyzer():
-    global _morph
-    if _morph is None:
-        with _lock:
-            if _morph is None:
-                import pymorphy2
-
-                _morph = pymorphy2.MorphAnalyzer()
-    return _morph
+from wewall.nlu.morph import analyzer as _analyzer  # noqa: E402
 
 
 def _natasha():

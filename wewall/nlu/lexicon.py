@@ -249,19 +249,9 @@ _TOKEN = re.compile(r"[^\W_]+")
 # ---------------------------------------------------------------------------------------------
 # Morphology (pymorphy2, built once, lazily).
 # ---------------------------------------------------------------------------------------------
-_morph = None
-_morph_lock = threading.Lock()
 
 
-def _analyzer():
-    global _morph
-    if _morph is None:
-        with _morph_lock:
-            if _morph is None:
-                import pymorphy2
-
-                _morph = pymorphy2.MorphAnalyzer()
-    return _morph
+from wewall.nlu.morph import analyzer as _analyzer  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -364,6 +354,7 @@ def _compile(rows: Sequence[Tuple[Optional[str], Optional[str], str]]) -> List[_
 
 
 _PATTERNS: Optional[List[_Pattern]] = None
+_build_lock = threading.Lock()
 _BY_KEY: Dict[str, List[_Pattern]] = {}
 _ANY: List[List[_Spec]] = []
 
@@ -372,7 +363,7 @@ def _build() -> None:
     global _PATTERNS, _ANY
     if _PATTERNS is not None:
         return
-    with _morph_lock:
+    with _build_lock:
         if _PATTERNS is not None:
             return
         patterns = _compile(PHRASES)

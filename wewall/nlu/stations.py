@@ -217,16 +217,8 @@ def _deletes(word: str, depth: int) -> Set[str]:
 # ------------------------------------------------------------------ declension
 
 
-_MORPH = None
-
-
-def _morph():
-    global _MORPH
-    if _MORPH is None:
-        import pymorphy2  # heavy: only when a matcher is built
-
-        _MORPH = pymorphy2.MorphAnalyzer()
-    return _MORPH
+# Heavy: loaded only when a matcher is built, and shared with the rest of the NLU.
+from wewall.nlu.morph import analyzer as _morph  # noqa: E402
 
 
 def _e(word: str) -> str:

@@ -27,11 +27,7 @@ TOKEN = regex.compile(r"\p{L}+|\d+")
 MAX_CHARS = 4000  # a longer message is a paste, not a sentence: featurise its beginning
 
 
-@functools.lru_cache(maxsize=1)
-def _morph():
-    import pymorphy2
-
-    return pymorphy2.MorphAnalyzer()
+from wewall.nlu.morph import analyzer as _morph  # noqa: E402
 
 
 @functools.lru_cache(maxsize=200_000)
