@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.unit.test_nlu_data import LEXICON_VALUES  # the catalogue's values, written once
+
 from wewall.nlu.lexicon import ENTITIES, PHRASES, extract_lexicon
 
 # (text, [(entity, value, span text), ...]) — every entity the text must give, in order.
@@ -242,15 +244,7 @@ def test_offsets_with_prefix_and_punctuation():
 
 
 def test_values_are_from_the_catalogue():
-    allowed = {
-        "estate_class": {"A", "B"},
-        "estate_type": {"office", "retail", "any"},
-        "deal": {"sale", "rent"},
-        "purpose": {"investment", "business"},
-        "zone": {"ttk", "mkad", "outside"},
-        "finish": {"ready", "partial", "shell"},
-        "readiness": {"ready", "building"},
-    }
+    allowed = LEXICON_VALUES
     assert set(allowed) == set(ENTITIES)
     for entity, value, _ in PHRASES:
         if entity is not None:
