@@ -25,6 +25,8 @@ export WEWALL_REDIS_DB ?= 1
 export WEWALL_RASA_PORT ?= 5005
 export WEWALL_ACTIONS_PORT ?= 5055
 export WEWALL_ACTION_ENDPOINT_URL ?= http://localhost:$(WEWALL_ACTIONS_PORT)/webhook
+# The worker's follow-ups reach Rasa's HTTP API here.
+export WEWALL_RASA_URL ?= http://localhost:$(WEWALL_RASA_PORT)
 # amoCRM outbox (endpoints.yml event_broker, `wewall worker`): SQLAlchemy URL.
 export WEWALL_OUTBOX_URL ?= sqlite:///$(WEWALL_DATA_DIR)/outbox.db
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
@@ -95,7 +97,7 @@ shell: $(STAMP) data-demo models/.stamp
 	$(RASA) shell --endpoints endpoints.yml -m models
 
 validate: $(STAMP)
-	$(RASA) data validate --fail-on-warnings
+	$(PY) scripts/validate.py
 
 pytest: $(STAMP) $(WEB_STAMP) browser
 	$(PY) -m pytest -q -p no:cacheprovider

@@ -11,7 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import fresh_user_turn
+from actions.common import external_turn, fresh_user_turn, note_answer
 from wewall import storage
 from wewall.dialogue import calculation as calc
 from wewall.dialogue import stations
@@ -67,6 +67,9 @@ class ValidateCalculationForm(Action):
         if not fresh_user_turn(tracker, ["calculation_form"]):
             # Back from a step back or a question: nothing new to read, only say what comes next.
             return _progress_events(slots)
+        if external_turn(tracker):
+            return []  # a follow-up, not an answer: its rule runs, then the form asks again
+        await note_answer(tracker, "calculation_form")
         turn = _turn(tracker)
         if requested is None and calc.kind_from(turn) is None:
             # The form starts from «рассчитай доходность…»: read any values it already carries.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Text
 
-from actions.common import fresh_user_turn
+from actions.common import external_turn, fresh_user_turn, note_answer
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -65,6 +65,8 @@ def _validate(tracker: Tracker, dispatcher: CollectingDispatcher, slots: Dict[st
     requested = tracker.get_slot(REQUESTED_SLOT)
     if not _fresh_user_turn(tracker):
         return [SlotSet(REQUESTED_SLOT, module.next_slot(slots))]
+    if external_turn(tracker):
+        return []  # a follow-up, not an answer: its rule runs, then the form asks again
     turn = _turn(tracker)
     if requested is None and activating_ok:
         turn.intent = "inform"  # the form starts from «подбери офис…»: read the values it carries
@@ -85,6 +87,7 @@ class ValidateSearchForm(Action):
         return "validate_search_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        await note_answer(tracker, "search_form")
         return _validate(tracker, dispatcher, _slots(tracker), sd, True)
 
 
@@ -320,6 +323,7 @@ class ValidateContactForm(Action):
         return "validate_contact_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        await note_answer(tracker, "contact_form")
         return _validate(tracker, dispatcher, _contact_slots(tracker), ct, False)
 
 

@@ -29,6 +29,16 @@ class Settings(BaseSettings):
 
     log_level: str = Field("INFO", env="WEWALL_LOG_LEVEL")
 
+    # Follow-ups (wewall.followups): one reminder to a client silent in the middle of a form
+    # for this long (0 turns them off), not later than max_age after the last message, only on
+    # channels that can write first. The worker reaches Rasa's HTTP API at rasa_url.
+    followup_after_minutes: float = Field(30.0, env="WEWALL_FOLLOWUP_AFTER_MINUTES")
+    followup_max_age_hours: float = Field(24.0, env="WEWALL_FOLLOWUP_MAX_AGE_HOURS")
+    followup_channels: str = Field("telegram,socketio", env="WEWALL_FOLLOWUP_CHANNELS")
+    followup_poll_seconds: float = Field(15.0, env="WEWALL_FOLLOWUP_POLL_SECONDS")
+    rasa_url: str = Field("http://localhost:5005", env="WEWALL_RASA_URL")
+    rasa_auth_token: Optional[str] = Field(None, env="RASA_AUTH_TOKEN")
+
     class Config:
         case_sensitive = False
 

@@ -9,8 +9,10 @@ Jobs now:
 - `crm-token-refresh`: refreshes the OAuth access token an hour before it expires;
 - `crm-outbox-cleanup`: deletes delivered outbox/inbox rows older than the retention.
 
-Later features (follow-ups to clients who stopped mid-form, …) add theirs with
-`register_job(factory)`: a factory gets the `WorkerContext` and returns a `Job` or None.
+- `follow-ups`: one reminder to a client silent in the middle of a form (wewall.followups).
+
+Other jobs can be added with `register_job(factory)`: a factory gets the `WorkerContext`
+and returns a `Job` or None.
 """
 
 from __future__ import annotations
@@ -144,7 +146,12 @@ def build_context() -> WorkerContext:
 
 
 def build_jobs(ctx: WorkerContext) -> List[Job]:
+    from wewall import followups
+
     jobs = _crm_jobs(ctx)
+    follow_up = followups.job_factory(ctx)
+    if follow_up is not None:
+        jobs.append(follow_up)
     for factory in _factories:
         job = factory(ctx)
         if job is not None:
@@ -212,6 +219,7 @@ def main(once: bool = False) -> int:
     if once:
         async def drain() -> None:
             for job in jobs:
+                await job.start()
                 while await job.run_once():
                     pass
                 await job.close()

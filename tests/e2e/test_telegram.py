@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -16,6 +17,7 @@ from wewall.channels.telegram import NON_TEXT_REPLY
 pytestmark = pytest.mark.e2e
 
 SECRET = "e2e-secret_" + uuid.uuid4().hex[:8]
+FOLLOW_UP_AFTER = 3.0  # seconds
 MENU = ["Оценка доходности", "Подбор недвижимости", "Вопросы", "Связаться с менеджером"]
 
 
@@ -30,6 +32,10 @@ def tg(model, tmp_path_factory):
             TELEGRAM_WEBHOOK_URL=f"{bot.url}/webhooks/telegram/webhook",
             TELEGRAM_SECRET_TOKEN=SECRET,
             LOG_LEVEL="DEBUG",  # Rasa then logs every text and Bot API call: the masking must hold
+            # follow-ups after 3 s of silence; the worker runs only in test_follow_up_…
+            WEWALL_FOLLOWUP_AFTER_MINUTES=str(FOLLOW_UP_AFTER / 60),
+            WEWALL_FOLLOWUP_POLL_SECONDS="0.3",
+            WEWALL_RASA_URL=bot.url,
         )
         bot.load_demo()
         with bot:
@@ -206,3 +212,50 @@ def test_no_phone_number_or_token_in_the_logs(tg):
     for secret in ("555-12-34", "9165551234", "916 555", tg.token, tg.token.split(":")[1], SECRET):
         assert secret not in logs, secret
     assert "+7******34" in logs
+
+
+def _start_calculation(tg, chat):
+    since = tg.mark()
+    tg.press(chat, "/request_calculation")
+    tg.wait_for("sendMessage", chat, since)
+    office = next(b for b in tg.last_keyboard(chat, since) if b["text"] == "Готовый офис")
+    since = tg.mark()
+    tg.press(chat, office["callback_data"])
+    tg.wait_for("sendMessage", chat, since)
+
+
+def _reminders(tg, chat):
+    return [t for t in tg.texts(chat) if "не закончили" in t]
+
+
+def test_follow_up_once_to_a_client_silent_in_a_form(tg):
+    """The worker reminds a client silent mid-form once, then the form asks again; never
+    twice (not after a worker restart either), not after «отмена», not while a manager talks."""
+    silent, cancelled, with_manager = 1010, 1011, 1012
+    _start_calculation(tg, silent)
+    _say(tg, silent, "семьсот квадратов")  # one answer, then silence
+    _start_calculation(tg, cancelled)
+    _say(tg, cancelled, "отмена")
+    _start_calculation(tg, with_manager)
+    reply = requests.post(f"{tg.bot.url}/conversations/{with_manager}/tracker/events",
+                          json=[{"event": "slot", "name": "manager_active", "value": True}], timeout=30)
+    assert reply.status_code == 200, reply.text
+    since = tg.mark()
+    tg.bot.start_worker()
+    try:
+        calls = tg.wait_for("sendMessage", silent, since, count=2, timeout=60)
+        assert "не закончили оценку доходности" in calls[0].params["text"]
+        assert "цен" in calls[1].params["text"].lower(), calls[1].params  # the price question again
+        time.sleep(FOLLOW_UP_AFTER * 2)  # many polls of the worker: nothing more
+        assert len(_reminders(tg, silent)) == 1
+        # the client answers, then goes silent again in the same calculation: still once
+        _say(tg, silent, "пятьсот тысяч за метр")
+        tg.bot.stop_process("worker")
+        tg.bot.start_worker()  # its state is in the database: the restart repeats nothing
+        time.sleep(FOLLOW_UP_AFTER * 3)
+        assert len(_reminders(tg, silent)) == 1, tg.texts(silent)
+        assert _reminders(tg, cancelled) == [] and _reminders(tg, with_manager) == []
+        log = tg.bot.log("worker")
+        assert "с клиентом говорит менеджер" in log or "форма не активна" in log, log[-3000:]
+    finally:
+        tg.bot.stop_process("worker")

@@ -102,7 +102,10 @@ def test_every_intent_has_enough_training_examples(train, domain):
     counts = Counter(_label(m) for m in train)
     problems = []
     for intent in _domain_intents(domain):
-        if intent == "faq":
+        if intent.startswith("EXTERNAL_"):
+            # sent by the worker (trigger_intent), never written by a client
+            assert counts[intent] == 0, f"{intent} must not be learnt from client messages"
+        elif intent == "faq":
             for topic in FAQ_TOPICS:
                 if counts[f"faq/{topic}"] < MIN_FAQ_TOPIC:
                     problems.append(f"faq/{topic}: {counts[f'faq/{topic}']}")
@@ -141,7 +144,9 @@ def test_test_set_size_and_coverage(test_set, domain):
     assert len(test_set) >= MIN_TEST
     labels = Counter(_label(m) for m in test_set)
     for intent in _domain_intents(domain):
-        if intent == "faq":
+        if intent.startswith("EXTERNAL_"):
+            assert labels[intent] == 0, f"{intent} is not something a client writes"
+        elif intent == "faq":
             for topic in FAQ_TOPICS:
                 assert labels[f"faq/{topic}"] >= 1, topic
         else:

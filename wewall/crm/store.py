@@ -164,7 +164,7 @@ class CrmStore:
 
     def __init__(self, url: Optional[str] = None, *, create: bool = True):
         self.url = url or outbox_url()
-        self.engine = _engine(self.url)
+        self.engine = engine_for(self.url)
         self._executor: Optional[ThreadPoolExecutor] = None
         self._executor_lock = threading.Lock()
         if create:
@@ -470,7 +470,7 @@ class SqlTokenStore:
                              tokens.expires_at, self.name)
 
 
-def _engine(url: str) -> Engine:
+def engine_for(url: str) -> Engine:
     u = sa.engine.make_url(url)
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
