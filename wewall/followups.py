@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError
 
 from wewall.worker import Job
 
@@ -132,18 +132,11 @@ class FollowUpStore:
     """Blocking access to `followups`; async callers go through `run`."""
 
     def __init__(self, url: Optional[str] = None):
-        from wewall.crm.store import engine_for, outbox_url
+        from wewall.crm.store import create_all, engine_for, outbox_url
 
         self.url = url or outbox_url()
         self.engine = engine_for(self.url)
-        for attempt in (1, 2):  # two processes starting together may race on CREATE TABLE
-            try:
-                metadata.create_all(self.engine, checkfirst=True)
-                break
-            except (OperationalError, ProgrammingError, IntegrityError):
-                if attempt == 2:
-                    raise
-                time.sleep(0.2)
+        create_all(metadata, self.engine)
 
     async def run(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(None, fn, *args)

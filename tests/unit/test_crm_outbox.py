@@ -47,10 +47,15 @@ def pg_url():
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    url = (f"sqlite:///{tmp_path / 'outbox.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_url"))
-    s = CrmStore(url)
+def sql_url(request, tmp_path):
+    """The same tests on the embedded default and on PostgreSQL (production)."""
+    return (f"sqlite:///{tmp_path / 'state.db'}" if request.param == "sqlite"
+            else request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def store(sql_url):
+    s = CrmStore(sql_url)
     yield s
     s.dispose()
 

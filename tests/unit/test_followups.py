@@ -11,9 +11,9 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from tests.unit.test_crm_outbox import pg_url  # noqa: F401 (fixture)
+from tests.unit.test_crm_outbox import pg_url, sql_url  # noqa: F401 (fixtures)
 from wewall import followups
-from wewall.followups import Due, FollowUpConfig, FollowUpJob, FollowUpStore, decide
+from wewall.followups import FollowUpConfig, FollowUpJob, FollowUpStore, decide
 
 HOUR = 3600.0
 NOW = 1_800_000_000.0
@@ -86,11 +86,9 @@ def test_the_threshold_is_inclusive():
 # ---------------------------------------------------------------- the table
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    url = (f"sqlite:///{tmp_path / 'followups.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_url"))
-    s = FollowUpStore(url)
+@pytest.fixture
+def store(sql_url):
+    s = FollowUpStore(sql_url)
     yield s
     s.engine.dispose()
 

@@ -174,15 +174,7 @@ class CrmStore:
         return f"CrmStore({self.engine.url!r})"
 
     def create_tables(self) -> None:
-        # Two processes starting together may race on CREATE TABLE: the loser retries once.
-        for attempt in (1, 2):
-            try:
-                metadata.create_all(self.engine, checkfirst=True)
-                return
-            except (OperationalError, ProgrammingError, IntegrityError):
-                if attempt == 2:
-                    raise
-                time.sleep(0.2)
+        create_all(metadata, self.engine)
 
     def dispose(self) -> None:
         if self._executor is not None:
@@ -468,6 +460,19 @@ class SqlTokenStore:
     async def save(self, tokens) -> None:
         await self.store.run(self.store.save_tokens, tokens.access_token, tokens.refresh_token,
                              tokens.expires_at, self.name)
+
+
+def create_all(meta: sa.MetaData, engine: Engine) -> None:
+    """CREATE TABLE IF NOT EXISTS for `meta`. Two processes starting together may race on
+    it: the loser retries once."""
+    for attempt in (1, 2):
+        try:
+            meta.create_all(engine, checkfirst=True)
+            return
+        except (OperationalError, ProgrammingError, IntegrityError):
+            if attempt == 2:
+                raise
+            time.sleep(0.2)
 
 
 def engine_for(url: str) -> Engine:
