@@ -11,9 +11,17 @@
     tracker fetch, times the predictions of the turn; elsewhere = the rest (tracker store,
     lock, event broker, HTTP, NLG).
 
-WEWALL_BENCH_SCALE multiplies every duration (0.1 = a quick run of about 3 minutes);
-WEWALL_BENCH_MODEL picks the model (default: the project's, trained if stale). The stores are
-the embedded defaults (SQLite tracker store, in-memory lock): one Rasa process, as `make run`.
+Both bots are measured on two stacks, one after the other:
+- `embedded`: one Rasa process, SQLite tracker store, in-memory lock store (as `make run`);
+- `services`: the production stack on this machine: SANIC_WORKERS=2 Rasa processes (one per
+  core) sharing a PostgreSQL tracker store (a fresh database per run) and the Redis lock store;
+  skipped, with a note, when PostgreSQL or Redis is not reachable.
+(b) and the breakdown run on `services` when it is there (what production runs), else on
+`embedded`.
+
+WEWALL_BENCH_SCALE multiplies every duration (0.1 = a quick run of about 5 minutes);
+WEWALL_BENCH_MODEL picks the model (default: the project's, trained if stale);
+WEWALL_BENCH_STACKS=embedded (or services) measures one stack only.
 """
 
 from __future__ import annotations
@@ -69,14 +77,36 @@ def pct(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-def rss_mb(pid: int) -> float:
+def _own_rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return float("nan")
+    return 0.0
+
+
+def _children(pid: int) -> List[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a server: the process and its children (Sanic's worker processes)."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += _own_rss_mb(p)
+        todo.extend(_children(p))
+    return total or float("nan")
 
 
 class Stats:
@@ -260,13 +290,20 @@ def init_bot(workdir: Path) -> Path:
     return models[-1]
 
 
-def start_init_server(model: Path, workdir: Path) -> Tuple[subprocess.Popen, str]:
+def start_init_server(model: Path, workdir: Path, stack_env: Dict[str, str]) -> Tuple[subprocess.Popen, str]:
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     log = open(workdir / "init-rasa.log", "ab")
-    proc = subprocess.Popen([str(BIN / "rasa"), "run", "--enable-api", "-p", str(port), "-m", str(model)],
-                            cwd=model.parent.parent, env=base_env(), stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    args = [str(BIN / "rasa"), "run", "--enable-api", "-p", str(port), "-m", str(model)]
+    if stack_env:  # the same stores as our bot on this stack
+        endpoints = workdir / "init-endpoints.yml"
+        endpoints.write_text(
+            f"tracker_store:\n  type: SQL\n  url: {stack_env['WEWALL_TRACKER_STORE_URL']}\n"
+            f"lock_store:\n  type: redis\n  url: {stack_env['WEWALL_REDIS_HOST']}\n"
+            f"  port: {stack_env['WEWALL_REDIS_PORT']}\n  db: 2\n  key_prefix: init\n")
+        args += ["--endpoints", str(endpoints)]
+    proc = subprocess.Popen(args, cwd=model.parent.parent, env=base_env(**stack_env), stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
     import requests
@@ -300,63 +337,134 @@ def _row(name: str, stats: Stats, seconds: float) -> list:
             f"{1000 * pct(stats.latencies, 95):.0f}", stats.errors, stats.silent]
 
 
+def _reachable(host: str, port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+class Stacks:
+    """The stacks to measure; `services` gets fresh PostgreSQL databases, dropped at the end."""
+
+    def __init__(self) -> None:
+        wanted = os.environ.get("WEWALL_BENCH_STACKS", "embedded,services").replace(" ", "").split(",")
+        self.env: Dict[str, Dict[str, str]] = {}
+        self.notes: List[str] = []
+        self._databases: List[str] = []
+        if "embedded" in wanted:
+            self.env["embedded"] = {}
+        if "services" in wanted:
+            if _reachable("127.0.0.1", 5432) and _reachable("127.0.0.1", 6379):
+                self.env["services"] = {"SANIC_WORKERS": "2", "WEWALL_LOCK_STORE_TYPE": "redis",
+                                        "WEWALL_REDIS_HOST": "127.0.0.1", "WEWALL_REDIS_PORT": "6379"}
+            else:
+                self.notes.append("services: skipped, PostgreSQL (5432) or Redis (6379) is not reachable")
+
+    def database(self) -> str:
+        import psycopg2
+
+        name = f"wewall_bench_{uuid.uuid4().hex[:8]}"
+        admin = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+        admin.autocommit = True
+        admin.cursor().execute(f"CREATE DATABASE {name}")
+        admin.close()
+        self._databases.append(name)
+        return f"postgresql://postgres@127.0.0.1:5432/{name}"
+
+    def env_for(self, stack: str) -> Dict[str, str]:
+        env = dict(self.env[stack])
+        if stack == "services":
+            env["WEWALL_TRACKER_STORE_URL"] = self.database()
+        return env
+
+    def drop(self) -> None:
+        if not self._databases:
+            return
+        import psycopg2
+
+        admin = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+        admin.autocommit = True
+        for name in self._databases:
+            admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
 def main() -> None:
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     work = Path(tempfile.mkdtemp(prefix="wewall-bench-load-"))
-    print(f"scale {SCALE}: saturation {SAT_CLIENTS} clients × {SAT_SECONDS:.0f} s per bot, "
-          f"realistic {REAL_CONVERSATIONS} conversations × {REAL_SECONDS:.0f} s (pauses {PAUSE[0]:.0f}–{PAUSE[1]:.0f} s)")
+    stacks = Stacks()
+    measured = "services" if "services" in stacks.env else next(iter(stacks.env))
+    print(f"scale {SCALE}: saturation {SAT_CLIENTS} clients × {SAT_SECONDS:.0f} s per bot and stack "
+          f"({', '.join(stacks.env)}), realistic {REAL_CONVERSATIONS} conversations × {REAL_SECONDS:.0f} s "
+          f"(pauses {PAUSE[0]:.0f}–{PAUSE[1]:.0f} s) on {measured}")
+    for note in stacks.notes:
+        print(note)
     model = Path(os.environ["WEWALL_BENCH_MODEL"]) if os.environ.get("WEWALL_BENCH_MODEL") else trained_model(work / "model")
     init_model = init_bot(work)
 
-    bot = BotServers(model, work / "wewall")
-    bot.load_demo(300)
-    timer = ActionTimer(bot.env["WEWALL_ACTION_ENDPOINT_URL"])
-    bot.env["WEWALL_ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{timer.port}/webhook"
-    timer.start()
+    saturation: List[list] = []
+    ratios: List[str] = []
     loop = asyncio.new_event_loop()
     try:
-        bot.start()
-        for text in ["привет", "что такое irr", "/request_calculation"]:  # warm-up
-            bot.send(f"warm-{uuid.uuid4().hex[:6]}", text, timeout=120)
-        ours, ours_s = loop.run_until_complete(saturate(bot.url, WEWALL_DIALOGUES, SAT_CLIENTS, SAT_SECONDS))
-        pids = {"rasa": bot.procs["rasa"].pid, "actions": bot.procs["actions"].pid}
-        idle = {name: rss_mb(pid) for name, pid in pids.items()}
-        real, peak = loop.run_until_complete(realistic(bot.url, pids, REAL_CONVERSATIONS, REAL_SECONDS))
-        parts = loop.run_until_complete(breakdown(bot.url, timer))
-    finally:
-        bot.stop()
+        for stack in stacks.env:
+            bot = BotServers(model, work / f"wewall-{stack}", env=stacks.env_for(stack))
+            bot.load_demo(300)
+            timer = ActionTimer(bot.env["WEWALL_ACTION_ENDPOINT_URL"])
+            bot.env["WEWALL_ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{timer.port}/webhook"
+            timer.start()
+            try:
+                bot.start()
+                for text in ["привет", "что такое irr", "/request_calculation"] * 2:  # warm-up (every worker)
+                    bot.send(f"warm-{uuid.uuid4().hex[:6]}", text, timeout=120)
+                ours, ours_s = loop.run_until_complete(saturate(bot.url, WEWALL_DIALOGUES, SAT_CLIENTS, SAT_SECONDS))
+                if stack == measured:
+                    pids = {"rasa": bot.procs["rasa"].pid, "actions": bot.procs["actions"].pid}
+                    idle = {name: rss_mb(pid) for name, pid in pids.items()}
+                    real, peak = loop.run_until_complete(realistic(bot.url, pids, REAL_CONVERSATIONS, REAL_SECONDS))
+                    parts = loop.run_until_complete(breakdown(bot.url, timer))
+            finally:
+                bot.stop()
+                timer.stop()
 
-    proc, init_url = start_init_server(init_model, work)
-    try:
-        for text in ["hello", "bye"]:
-            import requests
+            proc, init_url = start_init_server(init_model, work / f"init-{stack}", stacks.env_for(stack) if stack == "services" else {})
+            try:
+                import requests
 
-            requests.post(f"{init_url}/webhooks/rest/webhook", json={"sender": "warm", "message": text}, timeout=60)
-        theirs, theirs_s = loop.run_until_complete(saturate(init_url, INIT_DIALOGUES, SAT_CLIENTS, SAT_SECONDS))
-        init_rss = rss_mb(proc.pid)
+                for text in ["hello", "bye"] * 2:
+                    requests.post(f"{init_url}/webhooks/rest/webhook", json={"sender": "warm", "message": text}, timeout=60)
+                theirs, theirs_s = loop.run_until_complete(saturate(init_url, INIT_DIALOGUES, SAT_CLIENTS, SAT_SECONDS))
+                if stack == measured:
+                    init_rss = rss_mb(proc.pid)
+            finally:
+                stop(proc)
+            saturation += [_row(f"WeWall, {stack}", ours, ours_s), _row(f"rasa init, {stack}", theirs, theirs_s)]
+            ratio = (len(ours.latencies) / ours_s) / max(1e-9, len(theirs.latencies) / theirs_s)
+            ratios.append(f"{stack}: WeWall / rasa init throughput {ratio:.2f}")
     finally:
-        stop(proc)
-        timer.stop()
         loop.close()
+        stacks.drop()
 
     print("\n(a) saturation: clients back to back, REST")
-    headers = ["bot", "s", "turns", "turns/s", "p50 ms", "p95 ms", "errors", "silent"]
-    print_table(headers, [_row("WeWall", ours, ours_s), _row("rasa init", theirs, theirs_s)])
-    ratio = (len(ours.latencies) / ours_s) / max(1e-9, len(theirs.latencies) / theirs_s)
-    print(f"WeWall / rasa init throughput: {ratio:.2f}")
+    print_table(["bot, stack", "s", "turns", "turns/s", "p50 ms", "p95 ms", "errors", "silent"], saturation)
+    for line in ratios:
+        print(line)
 
-    print(f"\n(b) realistic: {REAL_CONVERSATIONS} conversations, a message every {PAUSE[0]:.0f}–{PAUSE[1]:.0f} s")
+    print(f"\n(b) realistic on {measured}: {REAL_CONVERSATIONS} conversations, a message every {PAUSE[0]:.0f}–{PAUSE[1]:.0f} s")
     n = len(real.latencies)
     print_table(
         ["s", "turns", "turns/s", "p50 ms", "p95 ms", "p99 ms", "errors", "silent"],
         [[f"{REAL_SECONDS:.0f}", n, f"{n / REAL_SECONDS:.1f}", f"{1000 * pct(real.latencies, 50):.0f}",
           f"{1000 * pct(real.latencies, 95):.0f}", f"{1000 * pct(real.latencies, 99):.0f}", real.errors, real.silent]],
     )
-    print_table(["server", "RSS after (a) MB", "RSS peak in (b) MB"],
+    print_table(["server (with its worker processes)", "RSS after (a) MB", "RSS peak in (b) MB"],
                 [[name, f"{idle[name]:.0f}", f"{peak[name]:.0f}"] for name in pids]
                 + [["rasa (rasa init bot)", f"{init_rss:.0f}", ""]])
 
-    print("\nwhere a turn goes (one client, mean over the scripted dialogues)")
+    print(f"\nwhere a turn goes on {measured} (one client, mean over the scripted dialogues)")
     total = dict(parts)["turn"]
     print_table(["part", "ms/turn", "share"],
                 [[name, f"{ms:.1f}", f"{100 * ms / total:.0f} %" if name != "turn" else "100 %"] for name, ms in parts])

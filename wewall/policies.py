@@ -34,6 +34,10 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from wewall import rasa_patches
+
+rasa_patches.install()  # the policy is loaded by every Rasa server that serves our model
+
 MANAGER_ACTIVE_SLOT = "manager_active"
 CLOSE_INTENT = "close_manager_chat"
 CLOSE_ACTION = "action_close_manager_chat"

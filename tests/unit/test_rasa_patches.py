@@ -1,0 +1,125 @@
+"""The action-response validation that replaces Rasa's: same verdicts, same errors."""
+
+import jsonschema
+import pytest
+from rasa.core.actions.action import RemoteAction
+
+import wewall.policies  # noqa: F401 - installs the patches, as the Rasa server does
+from wewall import rasa_patches
+
+GOOD = [
+    {"events": [], "responses": []},
+    {"events": [{"event": "slot", "name": "area_m2", "value": 700}], "responses": [{"text": "Готово"}]},
+    {"events": [{"event": "followup", "name": "action_listen"}]},
+    {},
+]
+BAD = [
+    {"events": "not a list"},
+    {"events": [{"name": "no event type"}]},
+    {"events": [{"event": "slot", "name": 5}], "responses": "x"},
+    {"responses": [{"text": 1}], "events": [{"event": 3}]},
+]
+
+
+def test_the_patch_is_installed_by_loading_our_policy():
+    assert RemoteAction._validate_action_result is rasa_patches._validate_action_result
+
+
+@pytest.mark.parametrize("response", GOOD)
+def test_valid_responses_pass(response):
+    jsonschema.validate(response, RemoteAction.action_response_format_spec())  # Rasa's own verdict
+    assert RemoteAction("a", None)._validate_action_result(response) is True
+
+
+@pytest.mark.parametrize("response", BAD)
+def test_invalid_responses_fail_with_rasas_error(response):
+    with pytest.raises(jsonschema.ValidationError) as theirs:
+        jsonschema.validate(response, RemoteAction.action_response_format_spec())
+    with pytest.raises(jsonschema.ValidationError) as ours:
+        RemoteAction("a", None)._validate_action_result(response)
+    assert ours.value.message.startswith(theirs.value.message)
+    assert "Failed to validate Action server response" in ours.value.message
+    assert list(ours.value.path) == list(theirs.value.path)
+
+
+# ---------------------------------------------------------------- the Redis lock store
+
+
+def _redis_or_skip():
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+
+
+def test_the_redis_lock_lets_one_process_at_a_time_into_a_conversation():
+    """Several lock stores (as in several Rasa processes) on one conversation: every
+    critical section runs alone and no update is lost."""
+    import asyncio
+    import threading
+    import uuid
+
+    import redis
+    from rasa.core.lock_store import RedisLockStore
+
+    _redis_or_skip()
+    prefix = "t" + uuid.uuid4().hex[:8]
+    conversation, workers, rounds = "c1", 6, 15
+    red = redis.StrictRedis(host="127.0.0.1", port=6379, db=3)
+    counter, inside = f"{prefix}:counter", f"{prefix}:inside"
+    overlaps = []
+
+    def worker():
+        store = RedisLockStore(host="127.0.0.1", port=6379, db=3, key_prefix=prefix)
+
+        async def run():
+            for _ in range(rounds):
+                async with store.lock(conversation, wait_time_in_seconds=0.001):
+                    if red.incr(inside) != 1:
+                        overlaps.append(1)
+                    value = int(red.get(counter) or 0)
+                    await asyncio.sleep(0.002)  # read-change-write: loses updates without the lock
+                    red.set(counter, value + 1)
+                    red.decr(inside)
+
+        asyncio.run(run())
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not overlaps
+        assert int(red.get(counter)) == workers * rounds
+        assert RedisLockStore(host="127.0.0.1", port=6379, db=3, key_prefix=prefix).get_lock(conversation) is None
+    finally:
+        red.delete(counter, inside)
+
+
+def test_a_waiting_message_is_let_in_soon_after_the_first_leaves():
+    import asyncio
+    import time
+
+    from rasa.core.lock_store import InMemoryLockStore
+
+    store = InMemoryLockStore()
+    waited = []
+
+    async def first():
+        async with store.lock("c"):
+            await asyncio.sleep(0.2)
+
+    async def second():
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        async with store.lock("c"):
+            waited.append(time.monotonic() - started)
+
+    async def both():
+        await asyncio.gather(first(), second())
+
+    asyncio.run(both())
+    assert waited[0] < 0.5  # Rasa's own default polls once a second: ≥ 1 s here

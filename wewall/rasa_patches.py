@@ -1,0 +1,136 @@
+"""Fixes to Rasa 3.6 itself, installed when the Rasa server loads our policy.
+
+1. Action responses. `RemoteAction._validate_action_result` calls `jsonschema.validate` on every response of the
+action server, and `jsonschema.validate` first checks the (constant) response schema against
+the draft 2020-12 meta-schema. Profiled under load (py-spy, 20 clients), that check alone took
+a third of the Rasa server's CPU. Here the schema is checked once and one validator is kept;
+a response is validated exactly as before and fails with the same error and message.
+
+2. The Redis lock store. Rasa's `RedisLockStore` updates a conversation's ticket queue by
+reading it, changing it and writing it back: two Rasa processes doing so at once lose one
+ticket (both may then serve the same number, or one finds the queue deleted and drops its
+message with "Could not acquire lock"). tests/e2e/test_services.py caught it with two servers.
+Here each of those read-change-write steps is one Redis transaction (WATCH/MULTI, retried on
+conflict), with the same ticket algorithm.
+
+3. Waiting for the lock. Rasa polls a busy conversation's lock once a second, so a second
+message sent while the first is answered waited a whole second more; here every 50 ms.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, Callable, Dict, Optional, Text, Tuple
+
+from jsonschema import exceptions
+from jsonschema.validators import validator_for
+from rasa.core.actions.action import RemoteAction
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore, RedisLockStore
+from rasa.shared.constants import DOCS_BASE_URL
+
+LOCK_WAIT_SECONDS = 0.05
+
+
+@functools.lru_cache(maxsize=1)
+def action_response_validator():
+    schema = RemoteAction.action_response_format_spec()
+    cls = validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
+    # What jsonschema.validate does after check_schema: the best error, raised.
+    error = exceptions.best_match(action_response_validator().iter_errors(result))
+    if error is not None:
+        error.message += (
+            f". Failed to validate Action server response from API, "
+            f"make sure your response from the Action endpoint is valid. "
+            f"For more information about the format visit "
+            f"{DOCS_BASE_URL}/custom-actions"
+        )
+        raise error
+    return True
+
+
+# ---------------------------------------------------------------- 2. atomic ticket queue
+
+
+def _change_lock(store: RedisLockStore, conversation_id: Text,
+                 change: Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], Any]]) -> Any:
+    """Apply `change` (old lock → new lock or None to delete, result) in one transaction."""
+    key = store.key_prefix + conversation_id
+
+    def transaction(pipe) -> Any:
+        raw = pipe.get(key)  # immediate mode: the key is WATCHed
+        lock = TicketLock.from_dict(json.loads(raw)) if raw else None
+        new, result = change(lock)
+        pipe.multi()
+        if new is None:
+            pipe.delete(key)
+        else:
+            pipe.set(key, new.dumps())
+        return result
+
+    return store.red.transaction(transaction, key, value_from_callable=True)
+
+
+def _issue_ticket(self: RedisLockStore, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
+    def change(lock):
+        lock = lock or TicketLock(conversation_id)
+        return lock, lock.issue_ticket(lock_lifetime)
+
+    try:
+        return _change_lock(self, conversation_id, change)
+    except Exception as e:  # as Rasa's: the caller expects a LockError
+        raise LockError(f"Error while acquiring lock. Error:\n{e}")
+
+
+def _update_lock(self: RedisLockStore, conversation_id: Text) -> None:
+    def change(lock):
+        if lock is not None:
+            lock.remove_expired_tickets()
+        return lock, None
+
+    _change_lock(self, conversation_id, change)
+
+
+def _finish_serving(self: RedisLockStore, conversation_id: Text, ticket_number: int) -> None:
+    def change(lock):
+        if lock is not None:
+            lock.remove_ticket_for(ticket_number)
+        return lock, None
+
+    _change_lock(self, conversation_id, change)
+
+
+def _cleanup(self: RedisLockStore, conversation_id: Text, ticket_number: int) -> None:
+    def change(lock):
+        if lock is None:
+            return None, None
+        lock.remove_ticket_for(ticket_number)
+        return (lock if lock.is_someone_waiting() else None), None
+
+    _change_lock(self, conversation_id, change)
+
+
+# ---------------------------------------------------------------- 3. the wait
+
+
+_rasa_lock = LockStore.lock
+
+
+def _lock(self: LockStore, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME,
+          wait_time_in_seconds: float = LOCK_WAIT_SECONDS):
+    return _rasa_lock(self, conversation_id, lock_lifetime, wait_time_in_seconds)
+
+
+def install() -> None:
+    RemoteAction._validate_action_result = _validate_action_result
+    RedisLockStore.issue_ticket = _issue_ticket
+    RedisLockStore.update_lock = _update_lock
+    RedisLockStore.finish_serving = _finish_serving
+    RedisLockStore.cleanup = _cleanup
+    LockStore.lock = _lock
