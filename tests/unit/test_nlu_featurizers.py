@@ -86,3 +86,42 @@ def test_entity_type_features_without_entities_are_zero():
     featurizer.process([msg])
     seq, sent = msg.get_sparse_features(TEXT)
     assert seq.features.nnz == 0 and sent.features.nnz == 0
+
+
+# A bare «полторы тысячи» is money to the extractor; the form answer it stands for is a number.
+KNOWN_DIFFERENCES = {"полторы тысячи"}
+
+
+def test_training_annotations_are_what_the_extractor_finds():
+    """EntityTypeFeaturizer learns from the annotations and runs on the extractor's output:
+    the two must agree on data/nlu (entity and value; spans may differ by a unit symbol)."""
+    import logging
+    from pathlib import Path
+
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from wewall.nlu.entities import EntityExtractor
+
+    logging.getLogger("rasa").setLevel(logging.ERROR)
+    examples = load_data(str(Path(__file__).resolve().parents[2] / "data" / "nlu")).nlu_examples
+    stations = sorted({str(e["value"]) for m in examples for e in m.get(ENTITIES) or []
+                       if e["entity"] == "metro_station"})
+    extractor = EntityExtractor(stations)
+
+    def norm(entities):
+        out = []
+        for e in entities:
+            try:
+                value = float(e.get("value"))
+            except (TypeError, ValueError):
+                value = str(e.get("value"))
+            out.append((e["entity"], value))
+        return sorted(out, key=str)
+
+    problems = [
+        f"{m.get(TEXT)!r}: annotated {norm(m.get(ENTITIES) or [])}, found {norm(extractor.extract(m.get(TEXT)))}"
+        for m in examples
+        if m.get(TEXT) not in KNOWN_DIFFERENCES
+        and norm(m.get(ENTITIES) or []) != norm(extractor.extract(m.get(TEXT)))
+    ]
+    assert not problems, "\n".join(problems)
