@@ -628,3 +628,13 @@ def test_real_suggest(real):
     assert real.suggest("станция Китайгородская")[0] == "Китай-город"
     assert real.suggest("Марксисткая")[0] == "Марксистская"
     assert real.suggest("абырвалг") == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("ищу офис у Таганской с ремонтом", "Таганская"),
+    ("офис у Белорусской с отделкой", "Белорусская"),
+    ("на Спортивной и у Таганской", "Таганская"),
+])
+def test_a_preposition_after_the_name_is_not_a_noun_it_qualifies(small, text, value):
+    # pymorphy2 also reads «с», «и» as rare abbreviation nouns of every case, which «agree».
+    assert value in [e["value"] for e in small.find(text)]

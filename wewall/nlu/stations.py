@@ -833,6 +833,10 @@ class StationMatcher:
             if word in STATION_NOUNS:
                 return False
             parses = self._parses(word)
+            # «у Таганской с ремонтом»: «с» is a preposition (pymorphy2 also offers a rare
+            # abbreviation noun of every case, which would «agree»).
+            if parses and parses[0].tag.POS in ("PREP", "CONJ", "PRCL"):
+                return False
             agreeing = []
             for p in parses:
                 if p.tag.POS not in ("NOUN", "ADJF", "PRTF"):

@@ -1,0 +1,117 @@
+"""Dense word features from navec (the embeddings natasha's wheel ships), for DIET.
+
+Each token gets the navec vector of its lowercase text, or of its pymorphy lemma when the
+form is not in navec's 250 000 words, or zeros (digits, typos, Latin); the sentence feature is
+the mean of the tokens' non-zero vectors. Nothing is trained or downloaded: the vectors are
+read from natasha's package data (26 MB, ~1 s) once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text, Tuple, Type
+
+import numpy as np
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES, FEATURIZER_CLASS_ALIAS, TOKENS_NAMES
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.utils.tensorflow.constants import MEAN_POOLING, POOLING
+
+NAVEC_FILE = "navec_news_v1_1B_250K_300d_100q.tar"
+
+
+def _default_path() -> Path:
+    import natasha
+
+    return Path(natasha.__file__).parent / "data" / "emb" / NAVEC_FILE
+
+
+@functools.lru_cache(maxsize=2)
+def load_navec(path: Optional[str] = None):
+    from navec import Navec
+
+    return Navec.load(str(path or _default_path()))
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class NavecFeaturizer(DenseFeaturizer, GraphComponent):
+    """Dense sequence and sentence features from navec vectors of token texts or lemmas."""
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [Tokenizer]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            **DenseFeaturizer.get_default_config(),
+            POOLING: MEAN_POOLING,
+            # None: the file in natasha's wheel.
+            "path": None,
+            # Look the lemma up first («офисов» → «офис»), falling back to the form.
+            "prefer_lemma": False,
+        }
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["navec", "natasha"]
+
+    def __init__(self, config: Dict[Text, Any], execution_context: ExecutionContext) -> None:
+        super().__init__(execution_context.node_name, config)
+        self.pooling_operation = self._config[POOLING]
+        self.navec = load_navec(self._config["path"])
+        self.dim = self.navec.pq.dim
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "NavecFeaturizer":
+        return cls(config, execution_context)
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        pass
+
+    def _vector(self, token: Token) -> np.ndarray:
+        form = token.text.lower()
+        lem = (token.lemma or form).lower()
+        keys = (lem, form, form.replace("ё", "е")) if self._config["prefer_lemma"] else (form, form.replace("ё", "е"), lem)
+        for key in keys:
+            if key and key in self.navec:
+                return self.navec[key]
+        return np.zeros(self.dim, dtype=np.float32)
+
+    def features_for_tokens(self, tokens: List[Token]) -> Tuple[np.ndarray, np.ndarray]:
+        sequence = np.stack([self._vector(t) for t in tokens]).astype(np.float32)
+        sentence = self.aggregate_sequence_features(sequence, self.pooling_operation)
+        return sequence, sentence.astype(np.float32)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            for attribute in DENSE_FEATURIZABLE_ATTRIBUTES:
+                tokens = message.get(TOKENS_NAMES[attribute])
+                if not tokens:
+                    continue
+                sequence, sentence = self.features_for_tokens(tokens)
+                alias = self._config[FEATURIZER_CLASS_ALIAS]
+                message.add_features(Features(sequence, FEATURE_TYPE_SEQUENCE, attribute, alias))
+                message.add_features(Features(sentence, FEATURE_TYPE_SENTENCE, attribute, alias))
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self.process(training_data.training_examples)
+        return training_data
