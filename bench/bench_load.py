@@ -29,14 +29,13 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import aiohttp
 from aiohttp import web
@@ -45,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.table import print_table  # noqa: E402
-from tests.e2e.harness import BIN, BotServers, base_env, free_port, trained_model  # noqa: E402
+from tests.e2e.harness import BIN, BotServers, base_env, free_port, reachable, trained_model  # noqa: E402
 
 SCALE = float(os.environ.get("WEWALL_BENCH_SCALE", "1"))
 SAT_CLIENTS = int(os.environ.get("WEWALL_BENCH_SAT_CLIENTS", "50"))
@@ -337,16 +336,6 @@ def _row(name: str, stats: Stats, seconds: float) -> list:
             f"{1000 * pct(stats.latencies, 95):.0f}", stats.errors, stats.silent]
 
 
-def _reachable(host: str, port: int) -> bool:
-    import socket
-
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 class Stacks:
     """The stacks to measure; `services` gets fresh PostgreSQL databases, dropped at the end."""
 
@@ -358,7 +347,7 @@ class Stacks:
         if "embedded" in wanted:
             self.env["embedded"] = {}
         if "services" in wanted:
-            if _reachable("127.0.0.1", 5432) and _reachable("127.0.0.1", 6379):
+            if reachable("127.0.0.1", 5432) and reachable("127.0.0.1", 6379):
                 self.env["services"] = {"SANIC_WORKERS": "2", "WEWALL_LOCK_STORE_TYPE": "redis",
                                         "WEWALL_REDIS_HOST": "127.0.0.1", "WEWALL_REDIS_PORT": "6379"}
             else:

@@ -22,6 +22,15 @@ BIN = Path(sys.executable).parent
 MODEL_INPUTS = ["config.yml", "domain.yml", "data", "wewall/nlu"]
 
 
+def reachable(host: str, port: int) -> bool:
+    """A TCP server listens there (PostgreSQL, Redis, RabbitMQ: tests skip without them)."""
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
 def free_port() -> int:
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
         s.bind(("127.0.0.1", 0))

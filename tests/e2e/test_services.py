@@ -13,14 +13,13 @@ import collections
 import concurrent.futures
 import json
 import os
-import socket
 import uuid
 from typing import List
 
 import pytest
 import requests
 
-from tests.e2e.harness import BotServers
+from tests.e2e.harness import BotServers, reachable
 
 pytestmark = pytest.mark.e2e
 
@@ -30,14 +29,6 @@ REDIS_PORT = int(os.environ.get("WEWALL_TEST_REDIS_PORT", "6379"))
 RABBITMQ_URL = os.environ.get("WEWALL_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 
-def _reachable(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def postgres_url():
     """A fresh database `wewall_test_<random>`, dropped afterwards."""
@@ -45,7 +36,7 @@ def postgres_url():
     from sqlalchemy.engine import make_url
 
     admin = make_url(PG_ADMIN_URL)
-    if not _reachable(admin.host or "127.0.0.1", admin.port or 5432):
+    if not reachable(admin.host or "127.0.0.1", admin.port or 5432):
         pytest.skip(f"PostgreSQL is not reachable at {admin.host}:{admin.port or 5432}")
     name = f"wewall_test_{uuid.uuid4().hex[:10]}"
     conn = psycopg2.connect(host=admin.host, port=admin.port or 5432, user=admin.username,
@@ -63,7 +54,7 @@ def postgres_url():
 
 @pytest.fixture
 def redis_db():
-    if not _reachable(REDIS_HOST, REDIS_PORT):
+    if not reachable(REDIS_HOST, REDIS_PORT):
         pytest.skip(f"Redis is not reachable at {REDIS_HOST}:{REDIS_PORT}")
     return {"WEWALL_LOCK_STORE_TYPE": "redis", "WEWALL_REDIS_HOST": REDIS_HOST,
             "WEWALL_REDIS_PORT": str(REDIS_PORT), "WEWALL_REDIS_DB": "1"}
@@ -171,7 +162,7 @@ def test_events_reach_rabbitmq(model, tmp_path):
     from urllib.parse import urlsplit
 
     url = urlsplit(RABBITMQ_URL)
-    if not _reachable(url.hostname or "127.0.0.1", url.port or 5672):
+    if not reachable(url.hostname or "127.0.0.1", url.port or 5672):
         pytest.skip(f"RabbitMQ is not reachable at {url.hostname}:{url.port or 5672}")
     queue_name = f"wewall_test_{uuid.uuid4().hex[:8]}"
     sender = f"amqp-{uuid.uuid4().hex[:8]}"

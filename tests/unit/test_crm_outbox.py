@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import threading
 import time
 import uuid
@@ -12,23 +11,16 @@ import uuid
 import pytest
 
 from tests.amocrm_server import amocrm_env, amocrm_server  # noqa: F401 (fixtures)
+from tests.e2e.harness import reachable
 from wewall.crm.commands import crm_command
 from wewall.crm.outbox import EventConverter, OutboxEventBroker, OutboxWriter, bot_text
 from wewall.crm.store import BOT, CLIENT, COMMAND, DONE, FAILED, PENDING, CrmStore
 
 
-def _reachable(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def pg_url():
     """A throw-away PostgreSQL database (skipped when there is no server)."""
-    if not _reachable("127.0.0.1", 5432):
+    if not reachable("127.0.0.1", 5432):
         pytest.skip("no PostgreSQL on 127.0.0.1:5432")
     import psycopg2
 
@@ -323,7 +315,7 @@ def test_tokens_roundtrip(store):
 
 
 def test_events_also_reach_rabbitmq_when_configured(tmp_path):
-    if not _reachable("127.0.0.1", 5672):
+    if not reachable("127.0.0.1", 5672):
         pytest.skip("no RabbitMQ on 127.0.0.1:5672")
     import json
 

@@ -46,11 +46,9 @@ def test_invalid_responses_fail_with_rasas_error(response):
 
 
 def _redis_or_skip():
-    import socket
+    from tests.e2e.harness import reachable
 
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-    except OSError:
+    if not reachable("127.0.0.1", 6379):
         pytest.skip("no Redis on 127.0.0.1:6379")
 
 
