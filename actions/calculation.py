@@ -64,12 +64,12 @@ class ValidateCalculationForm(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         slots = _slots(tracker)
         requested = tracker.get_slot(REQUESTED_SLOT)
+        await note_answer(tracker, "calculation_form")
         if not fresh_user_turn(tracker, ["calculation_form"]):
             # Back from a step back or a question: nothing new to read, only say what comes next.
             return _progress_events(slots)
         if external_turn(tracker):
             return []  # a follow-up, not an answer: its rule runs, then the form asks again
-        await note_answer(tracker, "calculation_form")
         turn = _turn(tracker)
         if requested is None and calc.kind_from(turn) is None:
             # The form starts from «рассчитай доходность…»: read any values it already carries.
