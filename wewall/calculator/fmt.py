@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Optional
 
 
-def num(x: float, decimals: int = 1) -> str:
-    """`90` → «90», `33.33` → «33,3», `350000` → «350 000» (no trailing «,0» for whole numbers)."""
+def num(x: float, decimals: int = 1, thousands: str = "\u202f") -> str:
+    """`90` → «90», `33.33` → «33,3», `350000` → «350 000» (no trailing «,0» for whole numbers).
+
+    The default NARROW NO-BREAK SPACE keeps «350 000» on one line in Telegram."""
     x = round(float(x), decimals)
     if x == int(x):
         text = f"{int(x):,}"
     else:
         text = f"{x:,.{decimals}f}".rstrip("0")
-    # NARROW NO-BREAK SPACE keeps «350 000» on one line in Telegram.
-    return text.replace(",", "\u202f").replace(".", ",")
+    return text.replace(",", thousands).replace(".", ",")
 
 
 def millions(rub: float) -> str:

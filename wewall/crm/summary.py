@@ -31,6 +31,7 @@ FINISHES = {"ready": "с отделкой", "partial": "частичная от�
 PURPOSES = {"investment": "инвестиции", "business": "для своего бизнеса"}
 READINESS = {"ready": "только готовые", "building": "можно строящиеся", "any": "любая"}
 # The calculator's own names of the four kinds: one name per concept.
+from wewall.calculator import fmt  # noqa: E402
 from wewall.calculator.inputs import KIND_NAMES as CALC_KINDS  # noqa: E402
 REPAIRS = {"full": "полная отделка", "partial": "частичная отделка", "none": "без отделки"}
 REASONS = {
@@ -71,14 +72,8 @@ def _number(value: Any) -> Optional[float]:
 def num(value: Any, decimals: int = 1) -> str:
     """12000000 → «12 000 000», 33.33 → «33,3»; a non-number as it is."""
     x = _number(value)
-    if x is None:
-        return str(value)
-    x = round(x, decimals)
-    if x == int(x):
-        text = f"{int(x):,}"
-    else:
-        text = f"{x:,.{decimals}f}".rstrip("0")
-    return text.replace(",", " ").replace(".", ",")
+    # amoCRM shows plain spaces well; the bot's narrow no-break space is for Telegram.
+    return str(value) if x is None else fmt.num(x, decimals, thousands=" ")
 
 
 def rub(value: Any) -> str:

@@ -19,26 +19,24 @@ from typing import Any, Dict, List, Text, Type
 import numpy as np
 import scipy.sparse
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import FEATURIZER_CLASS_ALIAS, TOKENS_NAMES
 from rasa.nlu.featurizers.sparse_featurizer.sparse_featurizer import SparseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import ENTITIES, FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from wewall.nlu.entities import PRIORITY
+from wewall.nlu.graph import ConfigOnlyFeaturizer
 
 ENTITY_TYPES = sorted(PRIORITY)
 INDEX = {name: i for i, name in enumerate(ENTITY_TYPES)}
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
-class EntityTypeFeaturizer(SparseFeaturizer, GraphComponent):
+class EntityTypeFeaturizer(ConfigOnlyFeaturizer, SparseFeaturizer, GraphComponent):
     @classmethod
     def required_components(cls) -> List[Type]:
         return [Tokenizer]
@@ -46,23 +44,6 @@ class EntityTypeFeaturizer(SparseFeaturizer, GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {**SparseFeaturizer.get_default_config()}
-
-    def __init__(self, config: Dict[Text, Any], execution_context: ExecutionContext) -> None:
-        super().__init__(execution_context.node_name, config)
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "EntityTypeFeaturizer":
-        return cls(config, execution_context)
-
-    @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
-        pass
 
     def _featurize(self, message: Message) -> None:
         tokens = message.get(TOKENS_NAMES[TEXT])
@@ -86,8 +67,3 @@ class EntityTypeFeaturizer(SparseFeaturizer, GraphComponent):
         for message in messages:
             self._featurize(message)
         return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        for message in training_data.training_examples:
-            self._featurize(message)
-        return training_data

@@ -16,16 +16,15 @@ import numpy as np
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES, FEATURIZER_CLASS_ALIAS, TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.tensorflow.constants import MEAN_POOLING, POOLING
+
+from wewall.nlu.graph import ConfigOnlyFeaturizer
 
 NAVEC_FILE = "navec_news_v1_1B_250K_300d_100q.tar"
 
@@ -44,7 +43,7 @@ def load_navec(path: Optional[str] = None):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
-class NavecFeaturizer(DenseFeaturizer, GraphComponent):
+class NavecFeaturizer(ConfigOnlyFeaturizer, DenseFeaturizer, GraphComponent):
     """Dense sequence and sentence features from navec vectors of token texts or lemmas."""
 
     @classmethod
@@ -67,24 +66,10 @@ class NavecFeaturizer(DenseFeaturizer, GraphComponent):
         return ["navec", "natasha"]
 
     def __init__(self, config: Dict[Text, Any], execution_context: ExecutionContext) -> None:
-        super().__init__(execution_context.node_name, config)
+        super().__init__(config, execution_context)
         self.pooling_operation = self._config[POOLING]
         self.navec = load_navec(self._config["path"])
         self.dim = self.navec.pq.dim
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "NavecFeaturizer":
-        return cls(config, execution_context)
-
-    @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
-        pass
 
     def _vector(self, token: Token) -> np.ndarray:
         form = token.text.lower()
@@ -111,7 +96,3 @@ class NavecFeaturizer(DenseFeaturizer, GraphComponent):
                 message.add_features(Features(sequence, FEATURE_TYPE_SEQUENCE, attribute, alias))
                 message.add_features(Features(sentence, FEATURE_TYPE_SENTENCE, attribute, alias))
         return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self.process(training_data.training_examples)
-        return training_data
