@@ -1,0 +1,154 @@
+"""WewallSQLTrackerStore writes exactly what Rasa's SQLTrackerStore writes, with fewer reads, off the loop.
+
+Each test runs on SQLite (the embedded default) and on PostgreSQL (production).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import threading
+from typing import List
+
+import pytest
+import sqlalchemy as sa
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+
+from tests.unit.test_crm_outbox import pg_url, sql_url  # noqa: F401 (fixtures)
+from wewall.tracker_store import WewallSQLTrackerStore, stored_events
+
+DOMAIN = Domain.from_yaml("""
+version: "3.1"
+intents: [greet, inform]
+slots:
+  city:
+    type: text
+    mappings: [{type: custom}]
+responses:
+  utter_greet: [{text: "Здравствуйте!"}]
+""")
+
+
+class RecordingBroker(EventBroker):
+    def __init__(self) -> None:
+        self.published: List[dict] = []
+
+    def publish(self, event: dict) -> None:
+        self.published.append(event)
+
+
+def turn(tracker, n: int) -> None:
+    """One client message and the bot's answer: the events a real turn appends."""
+    tracker.update(UserUttered(f"сообщение {n}", {"name": "inform", "confidence": 0.9},
+                               parse_data={"intent": {"name": "inform", "confidence": 0.9}, "entities": [], "text": f"сообщение {n}"}))
+    tracker.update(SlotSet("city", f"город {n}"))
+    tracker.update(ActionExecuted("utter_greet"))
+    tracker.update(BotUttered(f"ответ {n}"))
+    tracker.update(ActionExecuted("action_listen"))
+
+
+def rows(store) -> List[tuple]:
+    with store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(
+            "SELECT sender_id, type_name, intent_name, action_name, data FROM events ORDER BY id"))]
+
+
+async def conversation(store, sender: str, turns: int) -> None:
+    """As Rasa's processor does: load (or create) the tracker, add a turn, save."""
+    for n in range(turns):
+        tracker = await store.get_or_create_tracker(sender)
+        turn(tracker, n)
+        await store.save(tracker)
+
+
+@pytest.fixture
+def url(sql_url):  # noqa: F811
+    return sql_url
+
+
+def test_rows_and_broker_events_are_those_of_rasas_store(url, tmp_path):
+    ours_broker, theirs_broker = RecordingBroker(), RecordingBroker()
+    ours = WewallSQLTrackerStore(domain=DOMAIN, host=url, event_broker=ours_broker)
+    asyncio.run(conversation(ours, "клиент", 4))
+    theirs = SQLTrackerStore(domain=DOMAIN, host=f"sqlite:///{tmp_path / 'rasa.db'}", event_broker=theirs_broker)
+    asyncio.run(conversation(theirs, "клиент", 4))
+
+    def without_time(data):
+        return [(s, t, i, a) for s, t, i, a, _ in data]
+
+    assert len(rows(ours)) == 1 + 4 * 5  # action_listen of the new tracker, then five per turn
+    assert without_time(rows(ours)) == without_time(rows(theirs))
+    assert [e["event"] for e in ours_broker.published] == [e["event"] for e in theirs_broker.published]
+    assert [e.get("text") for e in ours_broker.published] == [e.get("text") for e in theirs_broker.published]
+
+
+def test_a_reloaded_conversation_is_the_saved_one(url):
+    store = WewallSQLTrackerStore(domain=DOMAIN, host=url)
+    asyncio.run(conversation(store, "клиент", 3))
+    restarted = WewallSQLTrackerStore(domain=DOMAIN, host=url)  # a new server process
+    tracker = asyncio.run(restarted.retrieve("клиент"))
+    assert tracker.get_slot("city") == "город 2"
+    assert [e.text for e in tracker.events if isinstance(e, BotUttered)] == ["ответ 0", "ответ 1", "ответ 2"]
+    assert stored_events(tracker) == len(tracker.events)
+    asyncio.run(conversation(restarted, "клиент", 1))
+    assert len(rows(restarted)) == 1 + 4 * 5
+
+
+def test_only_the_latest_session_is_loaded_and_stored_once(url):
+    store = WewallSQLTrackerStore(domain=DOMAIN, host=url)
+    asyncio.run(conversation(store, "клиент", 2))
+
+    async def new_session():
+        tracker = await store.retrieve("клиент")
+        tracker.update(ActionExecuted("action_session_start"))
+        tracker.update(SessionStarted())
+        tracker.update(ActionExecuted("action_listen"))
+        await store.save(tracker)
+
+    asyncio.run(new_session())
+    asyncio.run(conversation(store, "клиент", 1))
+    tracker = asyncio.run(store.retrieve("клиент"))
+    assert isinstance(tracker.events[0], SessionStarted)
+    assert [e.text for e in tracker.events if isinstance(e, BotUttered)] == ["ответ 0"]
+    full = asyncio.run(store.retrieve_full_tracker("клиент"))
+    assert len(full.events) == len(rows(store)) == 1 + 2 * 5 + 3 + 5
+
+
+def test_a_copy_of_a_tracker_is_not_trusted_with_the_stored_count(url):
+    """A copy saved after the original must not store the original's new events a second time."""
+    store = WewallSQLTrackerStore(domain=DOMAIN, host=url)
+    asyncio.run(conversation(store, "клиент", 1))
+
+    async def both():
+        tracker = await store.retrieve("клиент")
+        twin = copy.deepcopy(tracker)
+        turn(tracker, 1)
+        turn(twin, 1)
+        await store.save(tracker)
+        assert stored_events(twin) is None
+        await store.save(twin)  # Rasa's way: counted in the table, nothing is new
+
+    asyncio.run(both())
+    assert len(rows(store)) == 1 + 2 * 5
+
+
+def test_queries_run_off_the_event_loop(url):
+    store = WewallSQLTrackerStore(domain=DOMAIN, host=url)
+    threads = set()
+    sa.event.listen(store.engine, "before_cursor_execute",
+                    lambda *args: threads.add(threading.get_ident()))
+
+    async def run():
+        await conversation(store, "клиент", 2)
+        return threading.get_ident()
+
+    loop_thread = asyncio.run(run())
+    assert threads and loop_thread not in threads
+
+
+def test_an_unknown_conversation_is_none(url):
+    store = WewallSQLTrackerStore(domain=DOMAIN, host=url)
+    assert asyncio.run(store.retrieve("никто")) is None

@@ -1,0 +1,126 @@
+"""Rasa's SQL tracker store (SQLite by default, PostgreSQL in production), made cheaper per turn.
+
+Rasa 3.6's SQLTrackerStore does its database work on the event loop and, per turn, reads the
+conversation three times: once to load it, once more in `save` to diff it for the event broker
+(our amoCRM outbox is one), and a COUNT to learn which events are new. The bench (25.11.2026,
+py-spy) put a third of the Rasa server's CPU there. This store:
+
+- remembers, on the tracker it loaded or saved, how many of its events are already in the
+  table; `save` then writes and streams exactly the events after them, with no read at all.
+  A tracker it does not know (a copy, or one built elsewhere) goes the old way, so nothing is
+  written twice or skipped;
+- reads only the `data` column and inserts in one statement (no ORM objects per row);
+- runs every query in a worker thread, so a slow database never stalls other conversations;
+- opens an SQLite file as the outbox does (`engine_for`): pooled connections, WAL (readers do
+  not wait for the writer), no fsync per commit (a power cut may lose the last turns, a crash
+  of the process does not).
+
+The table, its rows and what a conversation looks like after a restart are Rasa's own, so the
+store can be switched back to `type: SQL` at any time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+from typing import Any, Callable, List, Optional, Text, TypeVar
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from wewall.crm.store import engine_for
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# (id of the tracker object, number of its events already stored). The id is part of the mark
+# so that a deep copy of a tracker, which carries the attribute along, is not trusted.
+_MARK = "_wewall_stored_events"
+
+
+def _mark(tracker: DialogueStateTracker, stored: int) -> None:
+    setattr(tracker, _MARK, (id(tracker), stored))
+
+
+def stored_events(tracker: DialogueStateTracker) -> Optional[int]:
+    """How many of the tracker's events this store knows to be in the table, or None."""
+    mark = getattr(tracker, _MARK, None)
+    if not mark or mark[0] != id(tracker) or tracker.events.maxlen is not None:
+        return None  # a copy, a tracker built elsewhere, or a capped history: count in the table
+    if mark[1] > len(tracker.events):
+        return None
+    return mark[1]
+
+
+class WewallSQLTrackerStore(SQLTrackerStore):
+    """`tracker_store: type: wewall.tracker_store.WewallSQLTrackerStore` with `url:` (endpoints.yml)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = engine_for(str(url))
+            self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
+
+    async def _in_thread(self, work: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(None, functools.partial(work, *args))
+
+    # reading
+
+    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        return await self._in_thread(self._retrieve_sync, sender_id, fetch_events_from_all_sessions)
+
+    def _retrieve_sync(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
+            rows = query.with_entities(self.SQLEvent.data).all()
+        if not rows or not self.domain:
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(data) for (data,) in rows], self.domain.slots)
+        _mark(tracker, len(rows))
+        return tracker
+
+    # writing
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        stored = stored_events(tracker)
+        if stored is None:
+            await self.stream_events(tracker)  # Rasa's way: diff against what the table holds
+            new_events = await self._in_thread(self._unstored_events, tracker)
+        else:
+            new_events = list(tracker.events)[stored:]
+            if self.event_broker is not None and new_events:
+                await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+        if new_events:
+            await self._in_thread(self._insert, tracker.sender_id, new_events)
+        _mark(tracker, len(tracker.events))
+
+    def _unstored_events(self, tracker: DialogueStateTracker) -> List[Event]:
+        with self.session_scope() as session:
+            return list(self._additional_events(session, tracker))
+
+    def _insert(self, sender_id: Text, new_events: List[Event]) -> None:
+        rows = []
+        for event in new_events:
+            data = event.as_dict()
+            rows.append(
+                {
+                    "sender_id": sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": ((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                }
+            )
+        with self.session_scope() as session:
+            session.execute(sa.insert(self.SQLEvent.__table__), rows)
+            session.commit()
+        logger.debug("stored %d events of conversation %s", len(rows), sender_id)
