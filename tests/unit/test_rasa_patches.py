@@ -121,3 +121,33 @@ def test_a_waiting_message_is_let_in_soon_after_the_first_leaves():
 
     asyncio.run(both())
     assert waited[0] < 0.5  # Rasa's own default polls once a second: ≥ 1 s here
+
+
+# ---------------------------------------------------------------- slots in responses
+
+SLOTS = {"calc_remaining": "(осталось 3 вопроса)", "area_m2": 700.0, "name": None}
+
+
+@pytest.mark.parametrize("text", [
+    "Какой НДС вы платите? {calc_remaining}",
+    "Площадь {area_m2} м², {name}",
+    "без подстановок",
+    "{{calc_remaining}} в двойных скобках",
+    "{calc_remaining} и {неизвестно}",
+    "",
+])
+def test_strings_with_slots_are_filled_as_rasa_fills_them(text):
+    from rasa.core.nlg.interpolator import interpolate_text
+
+    assert interpolate_text is rasa_patches.interpolate_text
+    assert interpolate_text(text, SLOTS) == rasa_patches._rasa_interpolate_text(text, SLOTS)
+
+
+def test_a_button_payload_with_entities_is_kept_without_an_error_in_the_log(caplog, capsys):
+    from rasa.core.nlg.interpolator import interpolate
+
+    buttons = [{"title": "7 %", "payload": '/inform{"percent":7}'},
+               {"title": "Класс A", "payload": '/inform{"estate_class":"A"}'}]
+    assert interpolate(buttons, SLOTS) == buttons
+    logged = caplog.text + "".join(capsys.readouterr())
+    assert "interpolator" not in logged and "KeyError" not in logged
