@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import external_turn, fresh_user_turn, note_answer
 from wewall import storage
 from wewall.dialogue import calculation as calc
+from wewall.calculator import render
 from wewall.dialogue import stations
 from wewall.settings import get_settings
 
@@ -64,6 +65,8 @@ class ValidateCalculationForm(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         slots = _slots(tracker)
         requested = tracker.get_slot(REQUESTED_SLOT)
+        if requested is None:
+            render.warm_up()  # the chart's worker process is ready by the last answer
         await note_answer(tracker, "calculation_form")
         if not fresh_user_turn(tracker, ["calculation_form"]):
             # Back from a step back or a question: nothing new to read, only say what comes next.
@@ -129,19 +132,22 @@ class ActionCalcCancel(Action):
         return [ActiveLoop(None)] + _reset_events()
 
 
-def _compute(inputs: dict) -> dict:
-    """The model, its chart and spreadsheet: blocking and CPU-bound, so it runs in the pool."""
-    from wewall.calculator import calculate, summary_text
-    from wewall.calculator.chart import render_png
-    from wewall.calculator.xlsx import write_xlsx
+def _calculate(inputs: dict):
+    """The model with the coefficients of the store: blocking, so it runs in the thread pool."""
+    from wewall.calculator import calculate
 
+    return calculate(inputs, db=storage.get_db())
+
+
+async def _compute(inputs: dict) -> dict:
+    from wewall.calculator import summary_text
+
+    result = await storage.run_blocking(_calculate, inputs)
     settings = get_settings()
-    result = calculate(inputs, db=storage.get_db())
     folder = settings.files_dir
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"calc-{uuid.uuid4().hex}"
-    render_png(result, folder / f"{stem}.png")
-    write_xlsx(result, folder / f"{stem}.xlsx")
+    await render.draw_files(result, folder / f"{stem}.png", folder / f"{stem}.xlsx")
     base = settings.public_base_url.rstrip("/")
     data = result.to_dict()
     return {
@@ -175,7 +181,7 @@ class ActionCalculate(Action):
             return []
         inputs = calc.to_inputs(slots, today())
         try:
-            done = await storage.run_blocking(_compute, inputs)
+            done = await _compute(inputs)
         except ManagerRequired:
             dispatcher.utter_message(response="utter_calc_vat_manager")
             events = _reset_events()
