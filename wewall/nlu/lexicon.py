@@ -357,6 +357,9 @@ _PATTERNS: Optional[List[_Pattern]] = None
 _build_lock = threading.Lock()
 _BY_KEY: Dict[str, List[_Pattern]] = {}
 _ANY: List[List[_Spec]] = []
+# Per pattern of _ANY, the keys of each required spec: a pattern none of whose required specs can
+# match a token of the text is not tried at each position (a third of the extractor's time).
+_ANY_REQUIRED: List[Tuple[List[_Spec], List[FrozenSet[str]]]] = []
 
 
 def _build() -> None:
@@ -374,6 +377,7 @@ def _build() -> None:
                 by_key.setdefault(key, []).append(p)
         _BY_KEY.update(by_key)
         _ANY = [[_parse_spec(part) for part in phrase.split()] for phrase in ANY_PHRASES]
+        _ANY_REQUIRED[:] = [(specs, [frozenset(sp.keys()) for sp in specs if not sp.optional]) for specs in _ANY]
         _PATTERNS = patterns
 
 
@@ -407,6 +411,16 @@ class _Text:
     def __init__(self, text: str):
         self.text = text
         self.toks = _tokenize(text)
+        self._any: Optional[List[List[_Spec]]] = None
+
+    def any_patterns(self) -> List[List[_Spec]]:
+        """The patterns of _ANY whose every required spec shares a key with some token here."""
+        if self._any is None:
+            keys = set()
+            for tok in self.toks:
+                keys.update(tok.lemmas)  # its readings' lemmas and its own form
+            self._any = [specs for specs, required in _ANY_REQUIRED if all(req & keys for req in required)]
+        return self._any
 
     def gap(self, i: int) -> str:
         """Characters between token i and token i+1."""
@@ -590,7 +604,7 @@ def _continue_letters(t: _Text, m: _Match, taken: List[_Match]) -> int:
 
 def _any_matches(t: _Text, i: int) -> List[_Match]:
     out = []
-    for specs in _ANY:
+    for specs in t.any_patterns():
         res = _match_specs(t, specs, i)
         if res is None:
             continue
