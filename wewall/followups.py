@@ -30,6 +30,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from wewall.storage import run_blocking
 from wewall.worker import Job
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ class FollowUpStore:
         create_all(metadata, self.engine)
 
     async def run(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+        return await run_blocking(fn, *args)
 
     def record(self, sender_id: str, form: str, channel: Optional[str], now: float,
                after_seconds: float) -> None:

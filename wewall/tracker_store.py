@@ -21,11 +21,9 @@ store can be switched back to `type: SQL` at any time.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
 import logging
-from typing import Any, Callable, List, Optional, Text, TypeVar
+from typing import Any, List, Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -34,10 +32,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from wewall.crm.store import engine_for
+from wewall.storage import run_blocking
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 # (id of the tracker object, number of its events already stored). The id is part of the mark
 # so that a deep copy of a tracker, which carries the attribute along, is not trusted.
@@ -69,13 +66,10 @@ class WewallSQLTrackerStore(SQLTrackerStore):
             self.engine = engine_for(str(url))
             self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
 
-    async def _in_thread(self, work: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(None, functools.partial(work, *args))
-
     # reading
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
-        return await self._in_thread(self._retrieve_sync, sender_id, fetch_events_from_all_sessions)
+        return await run_blocking(self._retrieve_sync, sender_id, fetch_events_from_all_sessions)
 
     def _retrieve_sync(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         with self.session_scope() as session:
@@ -93,13 +87,13 @@ class WewallSQLTrackerStore(SQLTrackerStore):
         stored = stored_events(tracker)
         if stored is None:
             await self.stream_events(tracker)  # Rasa's way: diff against what the table holds
-            new_events = await self._in_thread(self._unstored_events, tracker)
+            new_events = await run_blocking(self._unstored_events, tracker)
         else:
             new_events = list(tracker.events)[stored:]
             if self.event_broker is not None and new_events:
                 await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
         if new_events:
-            await self._in_thread(self._insert, tracker.sender_id, new_events)
+            await run_blocking(self._insert, tracker.sender_id, new_events)
         _mark(tracker, len(tracker.events))
 
     def _unstored_events(self, tracker: DialogueStateTracker) -> List[Event]:

@@ -33,10 +33,10 @@ class RetrievalResponseSelector(ResponseSelector):
     """`name: wewall.nlu.selector.RetrievalResponseSelector`, after DIETClassifier in config.yml."""
 
     def process(self, messages: List[Message]) -> List[Message]:
-        asked = [m for m in messages if asks_retrieval(m, self.retrieval_intents())]
-        super().process(asked)
+        intents = self.retrieval_intents()
+        super().process([m for m in messages if asks_retrieval(m, intents)])
         for message in messages:
-            if not asks_retrieval(message, self.retrieval_intents()):
+            if not asks_retrieval(message, intents):
                 self._set_message_property(message, self._no_prediction(), self._selector_key())
         return messages
 
