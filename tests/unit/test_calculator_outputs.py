@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 
 from wewall.calculator import Assumptions, calculate, summary_text
-from wewall.calculator.chart import render_png
+from wewall.calculator.chart import chart_figure, render_png
 from wewall.calculator.xlsx import write_xlsx
 
 FINISHED = dict(
@@ -25,6 +25,42 @@ def test_chart_png(tmp_path, inputs):
     path = render_png(calculate(inputs), tmp_path / "sub" / "chart.png")
     data = path.read_bytes()
     assert data[:8] == PNG_MAGIC and len(data) > 10_000
+
+
+def _texts_of(fig):
+    ax = fig.axes[0]
+    texts = [ax.title, ax.xaxis.label, ax.yaxis.label] + ax.get_legend().get_texts()
+    texts += [t for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_visible() and t.get_text()]
+    return ax, texts
+
+
+@pytest.mark.parametrize("inputs", [
+    FINISHED,
+    BUILDING,
+    dict(FINISHED, area_m2=12, price_per_m2=90_000, rent_rate=900, cadastral=50_000),  # tiny: «−1»
+    dict(BUILDING, area_m2=60_000, price_per_m2=1_500_000, price_ready=2_000_000),     # «−80 000»
+    dict(FINISHED, area_m2=2_000_000, price_per_m2=9_000_000, rent_rate=900_000, cadastral=5_000_000),
+])
+def test_chart_text_fits_in_the_picture(inputs):
+    # The margins are fixed (no tight_layout), so a long y label must still fit: nothing of the
+    # title, labels, ticks or legend may fall outside the picture or under another label.
+    fig = chart_figure(calculate(inputs))
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.canvas.get_width_height()
+    ax, texts = _texts_of(fig)
+    fig.draw(renderer)
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= width and box.y1 <= height, text.get_text()
+    ylabel = ax.yaxis.label.get_window_extent(renderer)
+    xlabel = ax.xaxis.label.get_window_extent(renderer)
+    for tick in ax.get_yticklabels():
+        if tick.get_visible() and tick.get_text():
+            assert not ylabel.overlaps(tick.get_window_extent(renderer)), tick.get_text()
+    for tick in ax.get_xticklabels():
+        assert not xlabel.overlaps(tick.get_window_extent(renderer)), tick.get_text()
+    title = ax.title.get_window_extent(renderer)
+    assert title.y0 >= ax.get_window_extent(renderer).y1
 
 
 def test_chart_renders_from_threads(tmp_path):

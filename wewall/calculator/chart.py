@@ -32,13 +32,26 @@ def _ru(x, _pos=None) -> str:
     return f"{x:,.0f}".replace(",", "\u202f").replace("-", "−")
 
 
-def render_png(result, path, dpi: int = 110) -> Path:
-    """Write the chart of `result` to `path` (PNG) and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+# Fixed margins instead of fig.tight_layout(): tight_layout draws the whole figure once more to
+# measure it, ≈30 % of a chart's time (A/B, 25.11.2026: 114 → 83 ms). Everything but the y tick
+# labels has a known size (two-line title, «1Q2026» labels turned 90°), so only the left margin
+# follows the longest y label; tests/unit/test_calculator_outputs.py checks no text is clipped.
+WIDTH_IN, HEIGHT_IN = 10, 5.2
+_LEFT_PX_BASE, _LEFT_PX_PER_CHAR = 42, 8
+
+
+def _left_margin(ax) -> float:
+    chars = max((len(_ru(v)) for v in ax.yaxis.get_majorticklocs()), default=4)
+    # Text is sized in points, so the margin is the same share of the width at any dpi;
+    # the constants are pixels at 110 dpi.
+    return (_LEFT_PX_BASE + _LEFT_PX_PER_CHAR * chars) / (WIDTH_IN * 110)
+
+
+def chart_figure(result, dpi: int = 110) -> Figure:
+    """The chart of `result` as a Figure on an Agg canvas, laid out and ready to save."""
     flows = result.rent
     x = list(range(len(flows.labels)))
-    fig = Figure(figsize=(10, 5.2), dpi=dpi)
+    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     totals = _mln(flows.total)
@@ -64,6 +77,13 @@ def render_png(result, path, dpi: int = 110) -> Path:
     handles, _ = ax.get_legend_handles_labels()
     handles += [Patch(color=GREEN, label="Поступления за квартал"), Patch(color=RED, label="Выплаты за квартал")]
     ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, format="png")
+    fig.subplots_adjust(left=_left_margin(ax), right=0.985, top=0.885, bottom=0.175)
+    return fig
+
+
+def render_png(result, path, dpi: int = 110) -> Path:
+    """Write the chart of `result` to `path` (PNG) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    chart_figure(result, dpi).savefig(path, format="png")
     return path
