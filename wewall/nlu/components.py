@@ -92,7 +92,9 @@ class WewallEntityExtractor(GraphComponent, EntityExtractorMixin):
         except (ValueError, FileNotFoundError):
             log.warning("в модели нет списка станций: станции распознаваться не будут")
             names = []
-        return cls(config, model_storage, resource, names)
+        component = cls(config, model_storage, resource, names)
+        component.extractor.warm_up()  # at model load, not on a client's first message
+        return component
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
