@@ -151,3 +151,123 @@ def test_a_button_payload_with_entities_is_kept_without_an_error_in_the_log(capl
     assert interpolate(buttons, SLOTS) == buttons
     logged = caplog.text + "".join(capsys.readouterr())
     assert "interpolator" not in logged and "KeyError" not in logged
+
+
+# ---------------------------------------------------------------- 5. event types
+
+def _event_classes():
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    return all_subclasses(Event)
+
+
+@pytest.mark.parametrize("cls", _event_classes(), ids=lambda c: c.__name__)
+def test_every_event_type_resolves_to_the_class_rasa_finds(cls):
+    from rasa.shared.core.events import Event
+
+    assert Event.resolve_by_type is rasa_patches.resolve_event_type
+    for _ in range(2):  # first found, then remembered
+        assert Event.resolve_by_type(cls.type_name) is rasa_patches._rasa_resolve_by_type(cls.type_name)
+
+
+def test_unknown_event_types_get_rasas_answers():
+    from rasa.shared.core.events import Event, SlotSet
+
+    with pytest.raises(ValueError, match="Unknown event name 'no_such_event'"):
+        Event.resolve_by_type("no_such_event")
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("no_such_event", SlotSet) is SlotSet
+
+
+def test_an_event_class_defined_later_is_found():
+    from rasa.shared.core.events import Event, SlotSet
+
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("wewall_test_marker")
+    Event.resolve_by_type("slot")  # something is remembered before the new class exists
+
+    class Marker(SlotSet):
+        type_name = "wewall_test_marker"
+
+    assert Event.resolve_by_type("wewall_test_marker") is Marker
+    assert Event.resolve_by_type("slot") is rasa_patches._rasa_resolve_by_type("slot")
+
+
+def test_a_class_defined_later_that_rasa_would_pick_first_replaces_the_remembered_one():
+    # Rasa's walk lists Event's direct subclasses before their subclasses, so a new direct
+    # subclass wins over an older grandchild of the same type name: the memory must forget.
+    import gc
+
+    from rasa.shared.core.events import Event, SlotSet
+
+    class Grandchild(SlotSet):
+        type_name = "wewall_test_shadow"
+
+    assert Event.resolve_by_type("wewall_test_shadow") is Grandchild
+
+    class Direct(Event):
+        type_name = "wewall_test_shadow"
+
+        def __eq__(self, other):
+            return isinstance(other, Direct)
+
+        def __hash__(self):
+            return 1
+
+        def as_story_string(self):
+            return None
+
+    try:
+        assert rasa_patches._rasa_resolve_by_type("wewall_test_shadow") is Direct
+        assert Event.resolve_by_type("wewall_test_shadow") is Direct
+    finally:
+        del Grandchild, Direct
+        gc.collect()
+        rasa_patches._event_types.clear()
+
+
+def test_a_stored_conversation_reads_back_the_same():
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load("domain.yml")
+    events = [SessionStarted(), ActionExecuted("action_listen"),
+              UserUttered("офис 700 м2", {"name": "inform", "confidence": 0.9}, [{"entity": "area_m2", "value": 700}]),
+              ActionExecuted("calculation_form"), ActiveLoop("calculation_form"), SlotSet("area_m2", 700),
+              BotUttered("Сколько стоит метр?"), ActionExecuted("action_listen")]
+    dumped = [e.as_dict() for e in events]
+    tracker = DialogueStateTracker.from_dict("c1", dumped, domain.slots)
+    assert [e.as_dict() for e in tracker.events] == dumped
+    assert tracker.get_slot("area_m2") == 700 and tracker.active_loop_name == "calculation_form"
+
+
+# ---------------------------------------------------------------- 6. slot copies
+
+def test_slot_copies_are_new_objects_with_the_same_state():
+    import copy
+
+    from rasa.shared.core.domain import Domain
+
+    slots = Domain.load("domain.yml").slots
+    assert slots
+    for slot in slots:
+        slot.value = slot.initial_value
+        twin = copy.copy(slot)
+        assert twin is not slot and type(twin) is type(slot) and vars(twin) == vars(slot)
+        twin.value = "changed"
+        assert slot.value == slot.initial_value  # the copy's value is its own
+
+
+def test_a_slot_class_with_its_own_pickling_is_copied_its_way():
+    import copy
+
+    from rasa.shared.core.slots import TextSlot
+
+    class Pickled(TextSlot):
+        def __reduce_ex__(self, protocol):
+            return (Pickled, (self.name, []), {"_value": "restored"})
+
+    twin = copy.copy(Pickled("name", []))
+    assert type(twin) is Pickled and twin.value == "restored"
