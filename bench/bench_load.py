@@ -52,6 +52,9 @@ SAT_SECONDS = 180 * SCALE
 REAL_CONVERSATIONS = int(os.environ.get("WEWALL_BENCH_CONVERSATIONS", "300"))
 REAL_SECONDS = 300 * SCALE
 PAUSE = tuple(float(x) for x in os.environ.get("WEWALL_BENCH_PAUSE", "10-30").split("-"))
+# The saturation goal, ≥ 30 turns/s on a machine where `rasa init` serves 27: this VM's
+# speed drifts by 2× over a day, so the goal is judged by the ratio measured in the same run.
+GOAL_RATIO = 30 / 27
 
 # Full dialogues of our bot (texts as a client types them, payloads as buttons send them).
 WEWALL_DIALOGUES: List[List[str]] = [
@@ -432,7 +435,8 @@ def main() -> None:
                 stop(proc)
             saturation += [_row(f"WeWall, {stack}", ours, ours_s), _row(f"rasa init, {stack}", theirs, theirs_s)]
             ratio = (len(ours.latencies) / ours_s) / max(1e-9, len(theirs.latencies) / theirs_s)
-            ratios.append(f"{stack}: WeWall / rasa init throughput {ratio:.2f}")
+            ratios.append(f"{stack}: WeWall / rasa init throughput {ratio:.2f}; goal ≥ {GOAL_RATIO:.2f} "
+                          f"(30 turns/s where rasa init does 27): {'met' if ratio >= GOAL_RATIO else 'NOT met'}")
     finally:
         loop.close()
         stacks.drop()
@@ -449,6 +453,8 @@ def main() -> None:
         [[f"{REAL_SECONDS:.0f}", n, f"{n / REAL_SECONDS:.1f}", f"{1000 * pct(real.latencies, 50):.0f}",
           f"{1000 * pct(real.latencies, 95):.0f}", f"{1000 * pct(real.latencies, 99):.0f}", real.errors, real.silent]],
     )
+    p95 = 1000 * pct(real.latencies, 95)
+    print(f"goal p95 ≤ 200 ms and no errors: {'met' if p95 <= 200 and not real.errors else 'NOT met'}")
     print_table(["server (with its worker processes)", "RSS after (a) MB", "RSS peak in (b) MB"],
                 [[name, f"{idle[name]:.0f}", f"{peak[name]:.0f}"] for name in pids]
                 + [["rasa (rasa init bot)", f"{init_rss:.0f}", ""]])
