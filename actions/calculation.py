@@ -13,8 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import external_turn, fresh_user_turn, note_answer
 from wewall import storage
-from wewall.dialogue import calculation as calc
 from wewall.calculator import render
+from wewall.dialogue import calculation as calc
 from wewall.dialogue import stations
 from wewall.settings import get_settings
 

@@ -62,10 +62,6 @@ _models = None
 from wewall.nlu.morph import analyzer as _analyzer  # noqa: E402
 
 
-def load_models() -> None:
-    _natasha()
-
-
 def _natasha():
     """(Segmenter, NewsNERTagger), built once."""
     global _models

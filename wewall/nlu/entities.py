@@ -54,9 +54,6 @@ class EntityExtractor:
     def warm_up(self) -> None:
         """Load now what the extractors load on first use (natasha's NER model alone takes
         ≈0.75 s), so that the first client to write a name after a restart does not wait."""
-        from wewall.nlu import contacts
-
-        contacts.load_models()
         self.extract(WARM_UP_TEXT)
 
     def extract(self, text: str) -> List[dict]:
