@@ -6,6 +6,7 @@ Each test runs on SQLite (the embedded default) and on PostgreSQL (production).
 from __future__ import annotations
 
 import asyncio
+import json
 import copy
 import threading
 from typing import List
@@ -152,3 +153,30 @@ def test_queries_run_off_the_event_loop(url):
 def test_an_unknown_conversation_is_none(url):
     store = WewallSQLTrackerStore(domain=DOMAIN, host=url)
     assert asyncio.run(store.retrieve("никто")) is None
+
+
+def test_the_events_read_are_those_rasas_query_selects(url):
+    """Our fixed SQL text against Rasa's ORM query, for both modes, on every kind of conversation."""
+    store = WewallSQLTrackerStore(domain=DOMAIN, host=url)
+    senders = ["клиент", "ещё'; DROP TABLE events; --", "новый"]
+    asyncio.run(conversation(store, senders[0], 2))
+    asyncio.run(conversation(store, senders[1], 1))
+
+    async def new_session(sender):
+        tracker = await store.retrieve(sender)
+        tracker.update(ActionExecuted("action_session_start"))
+        tracker.update(SessionStarted())
+        tracker.update(ActionExecuted("action_listen"))
+        await store.save(tracker)
+
+    asyncio.run(new_session(senders[0]))
+    asyncio.run(conversation(store, senders[0], 1))
+    for sender in senders:
+        for every_session in (False, True):
+            with store.session_scope() as session:
+                expected = [data for (data,) in store._event_query(session, sender, every_session)
+                            .with_entities(store.SQLEvent.data).all()]
+            tracker = store._retrieve_sync(sender, every_session)
+            got = [event.as_dict() for event in tracker.events] if tracker else []
+            assert got == [json.loads(data) for data in expected], (sender, every_session)
+    assert len(rows(store)) == 1 + 2 * 5 + 3 + 5 + 1 + 5
