@@ -1,5 +1,7 @@
 """The action-response validation that replaces Rasa's: same verdicts, same errors."""
 
+import datetime
+
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
@@ -40,6 +42,57 @@ def test_invalid_responses_fail_with_rasas_error(response):
     assert ours.value.message.startswith(theirs.value.message)
     assert "Failed to validate Action server response" in ours.value.message
     assert list(ours.value.path) == list(theirs.value.path)
+
+
+def _every_event() -> list:
+    """One valid dict of every event type Rasa can read from an action server."""
+    from rasa.shared.core import events as e
+
+    samples = [
+        e.UserUttered("семьсот квадратов", {"name": "inform", "confidence": 0.9},
+                      [{"entity": "area_m2", "value": 700, "start": 0, "end": 17}],
+                      parse_data={"intent": {"name": "inform", "confidence": 0.9}, "entities": [],
+                                  "text": "семьсот квадратов", "intent_ranking": []}),
+        e.BotUttered("Готово", {"buttons": [{"title": "Да", "payload": "/affirm"}]}, {"utter_action": "utter_x"}),
+        e.SlotSet("area_m2", 700.0), e.SlotSet("station", None), e.SlotSet("stations", ["Белорусская"]),
+        e.ActionExecuted("utter_x", policy="RulePolicy", confidence=1.0), e.ActionExecuted("action_listen"),
+        e.FollowupAction("action_listen"), e.ActiveLoop("calculation_form"), e.ActiveLoop(None),
+        e.LoopInterrupted(True), e.ActionExecutionRejected("calculation_form"), e.AllSlotsReset(),
+        e.Restarted(), e.UserUtteranceReverted(), e.ActionReverted(), e.ConversationPaused(),
+        e.ConversationResumed(), e.SessionStarted(), e.StoryExported(), e.AgentUttered("x"),
+        e.ReminderScheduled("EXTERNAL_reminder", datetime.datetime(2026, 11, 25)),
+        e.ReminderCancelled(name="r"), e.EntitiesAdded([{"entity": "area_m2", "value": 700, "start": 0, "end": 3}]),
+    ]
+    legacy = [{"event": "user_featurization", "use_text_for_featurization": True},
+              {"event": "form_validation", "validate": False}, {"event": "form", "name": "calculation_form"}]
+    return [event.as_dict() for event in samples] + legacy
+
+
+_WRONG = [None, 7, 2.5, "x", True, [], {}, [1], {"a": 1}]
+
+
+def _mutations(event: dict):
+    for key in event:
+        for wrong in _WRONG:
+            yield {**event, key: wrong}
+        yield {k: v for k, v in event.items() if k != key}
+
+
+def test_the_quick_check_gives_the_full_schemas_verdict_on_every_event_and_its_mutations():
+    full = jsonschema.validators.validator_for(RemoteAction.action_response_format_spec())(
+        RemoteAction.action_response_format_spec())
+    valid = _every_event()
+    assert len({event["event"] for event in valid}) == 23  # every alternative of the schema
+    quick_passes = 0
+    for event in valid:
+        for candidate in [event, *_mutations(event)]:
+            response = {"events": [valid[0], candidate], "responses": []}
+            assert rasa_patches._quickly_valid(response) == full.is_valid(response), candidate
+            quick_passes += rasa_patches._quickly_valid(response)
+    assert all(rasa_patches._quickly_valid({"events": [event]}) for event in valid)
+    assert quick_passes > len(valid)
+    for response in BAD:
+        assert not rasa_patches._quickly_valid(response)
 
 
 # ---------------------------------------------------------------- the Redis lock store
@@ -271,3 +324,74 @@ def test_a_slot_class_with_its_own_pickling_is_copied_its_way():
 
     twin = copy.copy(Pickled("name", []))
     assert type(twin) is Pickled and twin.value == "restored"
+
+
+# ---------------------------------------------------------------- joined features
+
+
+def _features(kind: str, rows: int, columns: int, dtype, seed: int, origin: str = "f"):
+    import numpy as np
+    import scipy.sparse
+    from rasa.shared.nlu.training_data.features import Features
+
+    rng = np.random.default_rng(seed)
+    if kind == "dense":
+        return Features(rng.random((rows, columns)).astype(dtype), "sequence", "text", origin)
+    matrix = scipy.sparse.random(rows, columns, density=0.3, format="coo", random_state=seed, dtype=dtype)
+    return Features(matrix if kind == "coo" else matrix.tocsr(), "sequence", "text", origin)
+
+
+def _same(ours, theirs) -> None:
+    import numpy as np
+    import scipy.sparse
+
+    assert type(ours.features) is type(theirs.features)
+    assert (ours.type, ours.attribute, ours.origin) == (theirs.type, theirs.attribute, theirs.origin)
+    if scipy.sparse.isspmatrix_coo(theirs.features):
+        assert ours.features.shape == theirs.features.shape
+        for name in ("data", "row", "col"):
+            a, b = getattr(ours.features, name), getattr(theirs.features, name)
+            assert a.dtype == b.dtype and np.array_equal(a, b), name
+    else:
+        assert ours.features.dtype == theirs.features.dtype
+        assert np.array_equal(ours.features.toarray() if scipy.sparse.issparse(ours.features) else ours.features,
+                              theirs.features.toarray() if scipy.sparse.issparse(theirs.features) else theirs.features)
+
+
+@pytest.mark.parametrize("kinds, dtypes", [
+    (["coo"] * 5, ["float32"] * 5),
+    (["coo"] * 3, ["float32", "float64", "int64"]),
+    (["coo", "coo"], ["int32", "float32"]),
+    (["coo", "csr", "coo"], ["float32"] * 3),
+    (["csr", "csr"], ["float64"] * 2),
+    (["dense"] * 3, ["float32", "float32", "float64"]),
+    (["coo"], ["float32"]),
+])
+def test_features_are_joined_as_rasa_joins_them(kinds, dtypes):
+    from rasa.shared.nlu.training_data.message import Message
+
+    assert Message._combine_features is rasa_patches.combine_features
+    for rows in (1, 6):
+        features = [_features(kind, rows, 3 + 40 * n, dtype, seed=n + rows, origin=f"f{n}")
+                    for n, (kind, dtype) in enumerate(zip(kinds, dtypes))]
+        ours = Message._combine_features(features, ["a", "b"])
+        theirs = rasa_patches._rasa_combine_features(features, ["a", "b"])
+        _same(ours, theirs)
+        assert all(ours.features is not f.features for f in features)
+
+
+def test_an_empty_feature_matrix_joins_too():
+    import scipy.sparse
+    from rasa.shared.nlu.training_data.features import Features
+
+    empty = Features(scipy.sparse.coo_matrix((4, 7), dtype="float32"), "sequence", "text", "e")
+    features = [empty, _features("coo", 4, 9, "float32", 1), empty]
+    _same(rasa_patches.combine_features(features, ["x"]), rasa_patches._rasa_combine_features(features, ["x"]))
+
+
+def test_mismatched_features_fail_with_rasas_error():
+    features = [_features("coo", 3, 5, "float32", 1), _features("coo", 4, 5, "float32", 2)]
+    with pytest.raises(ValueError, match="sequence dimensions do not match"):
+        rasa_patches.combine_features(features, ["x"])
+    with pytest.raises(ValueError, match="Cannot combine sparse and dense"):
+        rasa_patches.combine_features([_features("coo", 3, 5, "float32", 1), _features("dense", 3, 5, "float32", 1)], ["x"])
