@@ -7,7 +7,8 @@
     (WEWALL_BENCH_PAUSE="10-30") between messages for 300 s: p50/p95/p99, errors, resident
     memory of each server, then where a turn's time goes (NLU, policies, actions, elsewhere),
     measured on a single client: NLU = /model/parse, actions = time inside the action server
-    (a timing proxy sits between Rasa and it), policies = /conversations/<id>/predict minus a
+    (on servers restarted with a timing proxy between Rasa and the action server; (a) and (b)
+    run without it, as production does), policies = /conversations/<id>/predict minus a
     tracker fetch, times the predictions of the turn; elsewhere = the rest (tracker store,
     lock, event broker, HTTP, NLG).
 
@@ -43,7 +44,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.table import print_table  # noqa: E402
+from bench.table import print_table, reference_ms  # noqa: E402
 from tests.e2e.harness import BIN, BotServers, base_env, free_port, reachable, trained_model  # noqa: E402
 
 SCALE = float(os.environ.get("WEWALL_BENCH_SCALE", "1"))
@@ -235,6 +236,34 @@ class ActionTimer:
         self.thread.join(30)
 
 
+def warm_up(bot: BotServers) -> None:
+    for text in ["привет", "что такое irr", "/request_calculation"] * 2:  # every worker process
+        bot.send(f"warm-{uuid.uuid4().hex[:6]}", text, timeout=120)
+
+
+def timed_breakdown(loop: asyncio.AbstractEventLoop, model: Path, workdir: Path,
+                    env: Dict[str, str]) -> List[Tuple[str, float]]:
+    """The breakdown on servers started afresh with the timing proxy before the action server.
+
+    (a) and (b) run without the proxy: it forwards every action call through the bench's own
+    process, whose CPU the servers would otherwise share on two cores.
+    """
+    bot = BotServers(model, workdir, env=env)
+    bot.load_demo(300)
+    timer = ActionTimer(bot.env["WEWALL_ACTION_ENDPOINT_URL"])
+    bot.env["WEWALL_ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{timer.port}/webhook"
+    timer.start()
+    try:
+        bot.start()
+        # a whole round first: the first chart, spreadsheet and search of a fresh action server
+        # load their libraries, which no later turn pays again
+        loop.run_until_complete(breakdown(bot.url, timer, rounds=1))
+        return loop.run_until_complete(breakdown(bot.url, timer))
+    finally:
+        bot.stop()
+        timer.stop()
+
+
 async def breakdown(url: str, timer: ActionTimer, rounds: int = 2) -> List[Tuple[str, float]]:
     """Mean ms per turn in NLU, policies, actions, elsewhere: one client, no contention."""
     totals = {"turn": 0.0, "nlu": 0.0, "policies": 0.0, "actions": 0.0}
@@ -393,6 +422,7 @@ def main() -> None:
     print(f"scale {SCALE}: saturation {SAT_CLIENTS} clients × {SAT_SECONDS:.0f} s per bot and stack "
           f"({', '.join(stacks.env)}), realistic {REAL_CONVERSATIONS} conversations × {REAL_SECONDS:.0f} s "
           f"(pauses {PAUSE[0]:.0f}–{PAUSE[1]:.0f} s) on {measured}")
+    print(f"machine speed: reference loop {reference_ms():.0f} ms (10⁶ additions; 34 ms in a fast hour of this VM)")
     for note in stacks.notes:
         print(note)
     model = Path(os.environ["WEWALL_BENCH_MODEL"]) if os.environ.get("WEWALL_BENCH_MODEL") else trained_model(work / "model")
@@ -405,22 +435,18 @@ def main() -> None:
         for stack in stacks.env:
             bot = BotServers(model, work / f"wewall-{stack}", env=stacks.env_for(stack))
             bot.load_demo(300)
-            timer = ActionTimer(bot.env["WEWALL_ACTION_ENDPOINT_URL"])
-            bot.env["WEWALL_ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{timer.port}/webhook"
-            timer.start()
             try:
                 bot.start()
-                for text in ["привет", "что такое irr", "/request_calculation"] * 2:  # warm-up (every worker)
-                    bot.send(f"warm-{uuid.uuid4().hex[:6]}", text, timeout=120)
+                warm_up(bot)
                 ours, ours_s = loop.run_until_complete(saturate(bot.url, WEWALL_DIALOGUES, SAT_CLIENTS, SAT_SECONDS))
                 if stack == measured:
                     pids = {"rasa": bot.procs["rasa"].pid, "actions": bot.procs["actions"].pid}
                     idle = {name: rss_mb(pid) for name, pid in pids.items()}
                     real, peak = loop.run_until_complete(realistic(bot.url, pids, REAL_CONVERSATIONS, REAL_SECONDS))
-                    parts = loop.run_until_complete(breakdown(bot.url, timer))
             finally:
                 bot.stop()
-                timer.stop()
+            if stack == measured:
+                parts = timed_breakdown(loop, model, work / f"wewall-{stack}-parts", stacks.env_for(stack))
 
             proc, init_url = start_init_server(init_model, work / f"init-{stack}", stacks.env_for(stack) if stack == "services" else {})
             try:

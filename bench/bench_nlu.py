@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from bench.table import print_table
+from bench.table import print_table, reference_ms
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,19 +38,6 @@ def _texts(path: Path) -> list:
 
     logging.getLogger("rasa").setLevel(logging.ERROR)
     return [m.get("text") for m in load_data(str(path)).nlu_examples]
-
-
-def _reference_ms(rounds: int = 5) -> float:
-    """A fixed pure-Python loop: this VM's speed drifts by 2× over a day, so the extractor's
-    rate is printed next to it (a slow hour shows as a slow loop)."""
-    best = float("inf")
-    for _ in range(rounds):
-        started = time.perf_counter()
-        total = 0
-        for i in range(1_000_000):
-            total += i % 7
-        best = min(best, time.perf_counter() - started)
-    return best * 1000
 
 
 def _one_run(warm: bool) -> tuple:
@@ -124,7 +111,7 @@ def main() -> None:
         ["entity extractor (one core)", f"{warm:.0f} sentences/s",
          f"goal ≥ 2 000; {n} held-out sentences, word caches warmed by the training data"],
         ["entity extractor, after a restart", f"{cold:.0f} sentences/s", "the same, word caches empty"],
-        ["reference loop (machine speed)", f"{_reference_ms():.0f} ms", "10⁶ additions, best of 5; lower is faster"],
+        ["reference loop (machine speed)", f"{reference_ms():.0f} ms", "10⁶ additions, best of 5; lower is faster"],
     ]
     model = ROOT / "models" / "wewall.tar.gz"
     if model.exists():

@@ -1,6 +1,20 @@
-"""Benchmarks print their results as plain aligned tables."""
+"""Benchmarks print their results as plain aligned tables, with the machine's speed beside them."""
 
+import time
 from typing import Sequence
+
+
+def reference_ms(rounds: int = 5) -> float:
+    """A fixed pure-Python loop: this VM's speed drifts by 3× over a day, so benchmarks print it
+    next to their results (a slow hour shows as a slow loop; 34 ms in a fast hour)."""
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i % 7
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence]) -> None:
