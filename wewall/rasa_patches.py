@@ -45,6 +45,14 @@ of the text, which Rasa joins one featurizer at a time: a deep copy of the first
 server's time in a cProfile of the scripted dialogues, 1.2 ms per join of five matrices). The
 COO matrices are now joined in one step, into the same arrays in the same order, dtype and
 index type; other kinds of matrices, and mismatched ones (Rasa's error), go Rasa's way.
+
+8. DIET's prediction call. Rasa compiles DIET's prediction into a `tf.function` with a fixed
+input signature, which has exactly one concrete function; yet every call goes through
+TensorFlow's generic dispatch, which rebuilds and checks the type of all ten inputs against
+that signature: 4.5 ms of a 6.5 ms call (2.05 ms when called directly, microbenchmark of
+25.11.2026, same outputs). The inputs are now converted as TensorFlow converts them, checked
+against the signature's dtypes and known dimensions, and passed to that concrete function;
+any input that does not fit goes Rasa's way (and gets TensorFlow's error).
 """
 
 from __future__ import annotations
@@ -53,13 +61,17 @@ import copy
 import functools
 import json
 import re
+import weakref
 from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 import numpy as np
 import scipy.sparse
+import tensorflow as tf
 from jsonschema import exceptions
 from jsonschema.validators import validator_for
+from keras.utils import tf_utils
 from scipy.sparse._sputils import get_index_dtype, upcast
+from tensorflow.python.framework import ops as tf_ops
 from rasa.core.actions.action import RemoteAction
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore, RedisLockStore
@@ -69,7 +81,8 @@ from rasa.shared.core.slots import Slot
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.utils.common import all_subclasses
-from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.constants import DIAGNOSTIC_DATA, DOCS_BASE_URL
+from rasa.utils.tensorflow.models import RasaModel
 
 LOCK_WAIT_SECONDS = 0.05
 
@@ -291,7 +304,68 @@ def combine_features(features: List[Features], featurizers: List[Text]) -> Optio
     return Features(joined, features[0].type, features[0].attribute, featurizers)
 
 
+# ---------------------------------------------------------------- 8. DIET's prediction call
+
+_rasa_rasa_predict = RasaModel._rasa_predict
+
+
+class FlatPredict:
+    """The one concrete function of a `tf.function` with an input signature, called directly."""
+
+    def __init__(self, function: Any) -> None:
+        self.function = function
+        self.concrete = function.get_concrete_function()
+        (batch_spec,), kwargs = self.concrete.structured_input_signature
+        if kwargs or not all(isinstance(spec, tf.TensorSpec) for spec in batch_spec):
+            raise TypeError("not a signature of plain tensors")
+        self.specs = [(spec.dtype, tuple(spec.shape.as_list())) for spec in batch_spec]
+
+    def __call__(self, batch_in: Any) -> Optional[Any]:
+        """The function's outputs, or None if the inputs do not fit the signature."""
+        if len(batch_in) != len(self.specs):
+            return None
+        tensors = []
+        for value, (dtype, shape) in zip(batch_in, self.specs):
+            tensor = value if isinstance(value, tf.Tensor) else tf_ops.convert_to_tensor(value, dtype_hint=dtype)
+            actual = tuple(tensor.shape.as_list())
+            if tensor.dtype != dtype or len(actual) != len(shape) or any(
+                    want is not None and got != want for got, want in zip(actual, shape)):
+                return None
+            tensors.append(tensor)
+        return self.concrete._call_flat(tensors, self.concrete.captured_inputs)
+
+
+_flat_predicts: "weakref.WeakKeyDictionary[Any, Optional[FlatPredict]]" = weakref.WeakKeyDictionary()
+
+
+def _flat_predict_for(model: RasaModel) -> Optional[FlatPredict]:
+    function = model._tf_predict_step
+    if function is None or model._run_eagerly:
+        return None
+    flat = _flat_predicts.get(function, False)
+    if flat is False:
+        try:
+            flat = FlatPredict(function)
+        except Exception:  # another TensorFlow, another signature: Rasa's call, always
+            flat = None
+        _flat_predicts[function] = flat
+    return flat
+
+
+def rasa_predict(self: RasaModel, batch_in: Any) -> Dict[Text, Any]:
+    flat = _flat_predict_for(self) if self.prepared_for_prediction else None
+    raw = flat(batch_in) if flat is not None else None
+    if raw is None:  # the first call (it builds the function), or inputs Rasa must handle
+        return _rasa_rasa_predict(self, batch_in)
+    self._training = False
+    outputs = tf_utils.sync_to_numpy_or_python_type(raw)
+    if DIAGNOSTIC_DATA in outputs:
+        outputs[DIAGNOSTIC_DATA] = self._empty_lists_to_none_in_dict(outputs[DIAGNOSTIC_DATA])
+    return outputs
+
+
 def install() -> None:
+    RasaModel._rasa_predict = rasa_predict
     Message._combine_features = staticmethod(combine_features)
     Event.resolve_by_type = staticmethod(resolve_event_type)
     Event.__init_subclass__ = classmethod(_event_subclass_defined)

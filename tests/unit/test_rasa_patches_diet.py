@@ -1,0 +1,113 @@
+"""Patch 8: DIET's prediction through its concrete function gives Rasa's outputs, or Rasa's way."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.utils.tensorflow.models import RasaModel
+
+import wewall.policies  # noqa: F401 - installs the patches, as the Rasa server does
+from wewall import rasa_patches
+
+EXAMPLES = {
+    "greet": ["привет", "здравствуйте", "добрый день", "привет бот"],
+    "request_search": ["хочу купить офис", "найдите офис в аренду", "подберите помещение", "ищу офис"],
+    "goodbye": ["пока", "до свидания", "всего доброго", "увидимся"],
+}
+
+
+@pytest.fixture(scope="module")
+def diet(tmp_path_factory):
+    storage = LocalModelStorage(tmp_path_factory.mktemp("diet"))
+    context = ExecutionContext(GraphSchema({}), "test")
+
+    def component(cls, name, **config):
+        return cls.create({**cls.get_default_config(), **config}, storage, Resource(name), context)
+
+    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+    featurizer = component(CountVectorsFeaturizer, "cvf", analyzer="char_wb", min_ngram=1, max_ngram=3)
+    classifier = component(DIETClassifier, "diet", epochs=2, random_seed=1, number_of_transformer_layers=0,
+                           entity_recognition=False)
+    data = TrainingData([Message(data={"text": t, "intent": i}) for i, texts in EXAMPLES.items() for t in texts])
+    tokenizer.process_training_data(data)
+    featurizer.train(data)
+    featurizer.process_training_data(data)
+    classifier.train(data)
+
+    def prepared(texts):
+        messages = [Message(data={"text": t}) for t in texts]
+        tokenizer.process(messages)
+        featurizer.process(messages)
+        return messages
+
+    return classifier, prepared
+
+
+def _batches(classifier, prepared, texts):
+    """The input batches DIET hands to its model for these texts (one message per batch)."""
+    from rasa.utils.train_utils import create_data_generators
+
+    batches = []
+    for message in prepared(texts):
+        model_data = classifier._create_model_data([message], training=False)
+        generator, _ = create_data_generators(model_data=model_data, batch_sizes=1, epochs=1, shuffle=False)
+        batches.append(next(iter(generator))[0])
+    return batches
+
+
+def _same(ours, theirs) -> None:
+    assert ours.keys() == theirs.keys()
+    for key, value in theirs.items():
+        if isinstance(value, dict):
+            _same(ours[key], value)
+        else:
+            assert np.array_equal(np.asarray(ours[key]), np.asarray(value)), key
+
+
+def test_the_concrete_function_gives_rasas_outputs(diet):
+    classifier, prepared = diet
+    assert RasaModel._rasa_predict is rasa_patches.rasa_predict
+    texts = ["привет", "хочу купить офис в сити", "пока", "совсем другое сообщение без смысла", "я"]
+    model = classifier.model
+    for batch in _batches(classifier, prepared, texts):
+        ours = model._rasa_predict(batch)
+        flat = rasa_patches._flat_predict_for(model)
+        assert flat is not None and flat(batch) is not None  # the direct call was used
+        _same(ours, rasa_patches._rasa_rasa_predict(model, batch))
+
+
+def test_the_intents_are_the_ones_rasa_predicts(diet, monkeypatch):
+    classifier, prepared = diet
+    texts = ["здравствуйте", "подберите офис", "до свидания"]
+    ours = [m.get("intent_ranking") for m in classifier.process(prepared(texts))]
+    monkeypatch.setattr(RasaModel, "_rasa_predict", rasa_patches._rasa_rasa_predict)
+    theirs = [m.get("intent_ranking") for m in classifier.process(prepared(texts))]
+    assert ours == theirs
+
+
+def test_inputs_that_do_not_fit_the_signature_go_rasas_way(diet):
+    classifier, prepared = diet
+    model = classifier.model
+    (batch,) = _batches(classifier, prepared, ["привет"])
+    model._rasa_predict(batch)  # the first call builds the function
+    flat = rasa_patches._flat_predict_for(model)
+    wrong_width = tuple(np.zeros(x.shape[:-1] + (x.shape[-1] + 1,), x.dtype) if x.ndim > 1 else x for x in batch)
+    wrong_type = tuple(x.astype(np.float64) if x.dtype == np.float32 else x for x in batch)
+    wrong_count = batch[:-1]
+    for bad in (wrong_width, wrong_count):
+        assert flat(bad) is None
+        with pytest.raises(Exception) as theirs:
+            rasa_patches._rasa_rasa_predict(model, bad)
+        with pytest.raises(type(theirs.value)):
+            model._rasa_predict(bad)
+    # float64 where the signature says float32: TensorFlow converts it, and so do we
+    _same(model._rasa_predict(wrong_type), rasa_patches._rasa_rasa_predict(model, wrong_type))
+    assert flat(wrong_type) is not None
