@@ -293,7 +293,7 @@ def combine_features(features: List[Features], featurizers: List[Text]) -> Optio
     matrices = [f.features for f in features]
     if len(features) < 2:
         joined = None
-    elif all(isinstance(m, scipy.sparse.coo_matrix) for m in matrices):
+    elif all(type(m) is scipy.sparse.coo_matrix for m in matrices):  # not coo_array: hstack keeps that
         joined = _hstack_coo(matrices) if len({m.shape[0] for m in matrices}) == 1 else None
     elif all(isinstance(m, np.ndarray) for m in matrices):
         joined = np.concatenate(matrices, axis=-1) if len({m.ndim for m in matrices}) == 1 else None
@@ -313,7 +313,7 @@ class FlatPredict:
     """The one concrete function of a `tf.function` with an input signature, called directly."""
 
     def __init__(self, function: Any) -> None:
-        self.function = function
+        # no reference back to `function`: it is the key of the weak map that holds this object
         self.concrete = function.get_concrete_function()
         (batch_spec,), kwargs = self.concrete.structured_input_signature
         if kwargs or not all(isinstance(spec, tf.TensorSpec) for spec in batch_spec):

@@ -111,3 +111,21 @@ def test_inputs_that_do_not_fit_the_signature_go_rasas_way(diet):
     # float64 where the signature says float32: TensorFlow converts it, and so do we
     _same(model._rasa_predict(wrong_type), rasa_patches._rasa_rasa_predict(model, wrong_type))
     assert flat(wrong_type) is not None
+
+
+def test_a_dropped_model_function_is_not_kept_alive():
+    """A replaced model (PUT /model) must not stay in memory through the remembered direct call."""
+    import gc
+
+    import tensorflow as tf
+
+    function = tf.function(lambda batch: {"sum": tf.reduce_sum(batch[0])},
+                           input_signature=[[tf.TensorSpec([None, 3], tf.float32)]])
+    function([np.ones((2, 3), np.float32)])
+    rasa_patches._flat_predicts[function] = rasa_patches.FlatPredict(function)
+    assert float(rasa_patches._flat_predicts[function]([np.ones((2, 3), np.float32)])["sum"]) == 6.0
+    assert rasa_patches._flat_predicts[function]([np.ones((2, 4), np.float32)]) is None
+    before = len(rasa_patches._flat_predicts)
+    del function
+    gc.collect()
+    assert len(rasa_patches._flat_predicts) == before - 1
