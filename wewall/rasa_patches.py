@@ -285,7 +285,7 @@ def _hstack_coo(matrices: List[scipy.sparse.coo_matrix]) -> scipy.sparse.coo_mat
     index = get_index_dtype(maxval=max(shape))
     data = np.concatenate([m.data for m in matrices]).astype(upcast(*[m.dtype for m in matrices]), copy=False)
     row = np.concatenate([m.row for m in matrices]).astype(index, copy=False)
-    col = np.concatenate([m.col.astype(index) + offset for m, offset in zip(matrices, offsets)]).astype(index, copy=False)
+    col = np.concatenate([m.col + offset for m, offset in zip(matrices, offsets)]).astype(index, copy=False)
     return scipy.sparse.coo_matrix((data, (row, col)), shape=shape)
 
 

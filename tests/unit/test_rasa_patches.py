@@ -1,10 +1,14 @@
-"""The action-response validation that replaces Rasa's: same verdicts, same errors."""
+"""The fixes of wewall/rasa_patches.py: the same verdicts, results and errors as Rasa's own code."""
 
 import datetime
 
 import jsonschema
+import numpy as np
 import pytest
+import scipy.sparse
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
 
 import wewall.policies  # noqa: F401 - installs the patches, as the Rasa server does
 from wewall import rasa_patches
@@ -330,9 +334,6 @@ def test_a_slot_class_with_its_own_pickling_is_copied_its_way():
 
 
 def _features(kind: str, rows: int, columns: int, dtype, seed: int, origin: str = "f"):
-    import numpy as np
-    import scipy.sparse
-    from rasa.shared.nlu.training_data.features import Features
 
     rng = np.random.default_rng(seed)
     if kind == "dense":
@@ -342,8 +343,6 @@ def _features(kind: str, rows: int, columns: int, dtype, seed: int, origin: str 
 
 
 def _same(ours, theirs) -> None:
-    import numpy as np
-    import scipy.sparse
 
     assert type(ours.features) is type(theirs.features)
     assert (ours.type, ours.attribute, ours.origin) == (theirs.type, theirs.attribute, theirs.origin)
@@ -368,7 +367,6 @@ def _same(ours, theirs) -> None:
     (["coo"], ["float32"]),
 ])
 def test_features_are_joined_as_rasa_joins_them(kinds, dtypes):
-    from rasa.shared.nlu.training_data.message import Message
 
     assert Message._combine_features is rasa_patches.combine_features
     for rows in (1, 6):
@@ -381,8 +379,6 @@ def test_features_are_joined_as_rasa_joins_them(kinds, dtypes):
 
 
 def test_an_empty_feature_matrix_joins_too():
-    import scipy.sparse
-    from rasa.shared.nlu.training_data.features import Features
 
     empty = Features(scipy.sparse.coo_matrix((4, 7), dtype="float32"), "sequence", "text", "e")
     features = [empty, _features("coo", 4, 9, "float32", 1), empty]
