@@ -11,7 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import external_turn, fresh_user_turn, note_answer
+from actions.forms import ValidateCalculationForm  # noqa: F401 (the calculation's validate action)
 from wewall import storage
 from wewall.calculator import render
 from wewall.dialogue import calculation as calc
@@ -56,39 +56,6 @@ def _progress_events(slots: Dict[str, Any]) -> List[EventType]:
     ]
 
 
-class ValidateCalculationForm(Action):
-    """Runs after every answer while `calculation_form` is active (and when it starts)."""
-
-    def name(self) -> Text:
-        return "validate_calculation_form"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        slots = _slots(tracker)
-        requested = tracker.get_slot(REQUESTED_SLOT)
-        if requested is None:
-            render.warm_up()  # the chart's worker process is ready by the last answer
-        await note_answer(tracker, "calculation_form")
-        if not fresh_user_turn(tracker, ["calculation_form"]):
-            # Back from a step back or a question: nothing new to read, only say what comes next.
-            return _progress_events(slots)
-        if external_turn(tracker):
-            return []  # a follow-up, not an answer: its rule runs, then the form asks again
-        turn = _turn(tracker)
-        if requested is None and calc.kind_from(turn) is None:
-            # The form starts from «рассчитай доходность…»: read any values it already carries.
-            turn.intent = "inform"
-        outcome = await storage.run_blocking(calc.interpret, turn, slots, requested, _context())
-        if not outcome.understood:
-            return []  # not an answer (a question, the menu…): the rules handle it, the form waits
-        for text in outcome.messages:
-            dispatcher.utter_message(text=text, buttons=outcome.buttons or None)
-        events: List[EventType] = [SlotSet(k, v) for k, v in outcome.slots.items()]
-        if requested and requested not in outcome.slots:
-            events.append(SlotSet(requested, slots.get(requested)))
-        merged = {**slots, **outcome.slots}
-        return events + _progress_events(merged)
-
-
 class ActionAskCalcConfirmed(Action):
     def name(self) -> Text:
         return "action_ask_calc_confirmed"
@@ -105,31 +72,8 @@ class ActionAskCalcConfirmed(Action):
         return []
 
 
-class ActionCalcGoBack(Action):
-    def name(self) -> Text:
-        return "action_calc_go_back"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        slots = _slots(tracker)
-        previous = calc.previous_slot(slots, tracker.get_slot(REQUESTED_SLOT))
-        if previous is None:
-            dispatcher.utter_message(text="Это первый вопрос, возвращаться некуда.")
-            return []
-        dispatcher.utter_message(text="Хорошо, вернёмся к предыдущему вопросу.")
-        return [SlotSet(previous, None), SlotSet(calc.CONFIRMED, None), SlotSet(calc.DOUBT, None)]
-
-
 def _reset_events() -> List[EventType]:
     return [SlotSet(k, v) for k, v in calc.reset_events_slots().items()] + [SlotSet(REQUESTED_SLOT, None)]
-
-
-class ActionCalcCancel(Action):
-    def name(self) -> Text:
-        return "action_calc_cancel"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        dispatcher.utter_message(response="utter_calc_cancelled")
-        return [ActiveLoop(None)] + _reset_events()
 
 
 def _calculate(inputs: dict):

@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Text
 
-from actions.common import external_turn, fresh_user_turn, note_answer
+from actions.forms import ValidateContactForm, ValidateSearchForm  # noqa: F401 (their validate actions)
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from wewall import storage
@@ -25,7 +25,8 @@ STAGE = "search_stage"  # offers | empty | None (featurized: the offer buttons' 
 RELAXATION = "search_relaxation"  # the relaxation offered when nothing matched
 RECORD = "search_criteria"  # the last search with its result count (for the manager)
 COUNTER = "searches_count"  # engagement counter read by the amoCRM outbox
-CHOSEN = "chosen_offer"  # the offer of the viewing request, with its link (manager only)
+CHOSEN = "chosen_offer"
+PAUSED = "paused_forms"  # wewall.dialogue.forms.PAUSED  # the offer of the viewing request, with its link (manager only)
 
 OFFER_BUTTONS = [
     {"title": "Записаться на просмотр", "payload": "/book_viewing"},
@@ -57,40 +58,6 @@ def _contact_slots(tracker: Tracker) -> Dict[str, Any]:
     return {name: tracker.get_slot(name) for name in ct.ALL_SLOTS}
 
 
-def _fresh_user_turn(tracker: Tracker) -> bool:
-    return fresh_user_turn(tracker, ["search_form", "contact_form"])
-
-
-def _validate(tracker: Tracker, dispatcher: CollectingDispatcher, slots: Dict[str, Any], module, activating_ok) -> List[EventType]:
-    requested = tracker.get_slot(REQUESTED_SLOT)
-    if not _fresh_user_turn(tracker):
-        return [SlotSet(REQUESTED_SLOT, module.next_slot(slots))]
-    if external_turn(tracker):
-        return []  # a follow-up, not an answer: its rule runs, then the form asks again
-    turn = _turn(tracker)
-    if requested is None and activating_ok:
-        turn.intent = "inform"  # the form starts from «подбери офис…»: read the values it carries
-    outcome = module.interpret(turn, slots, requested)
-    if not outcome.understood:
-        return []  # not an answer (a question, the menu…): the rules handle it, the form waits
-    for text in outcome.messages:
-        dispatcher.utter_message(text=text)
-    events: List[EventType] = [SlotSet(k, v) for k, v in outcome.slots.items()]
-    if requested and requested not in outcome.slots:
-        events.append(SlotSet(requested, slots.get(requested)))
-    merged = {**slots, **outcome.slots}
-    return events + [SlotSet(REQUESTED_SLOT, module.next_slot(merged))]
-
-
-class ValidateSearchForm(Action):
-    def name(self) -> Text:
-        return "validate_search_form"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        await note_answer(tracker, "search_form")
-        return _validate(tracker, dispatcher, _slots(tracker), sd, True)
-
-
 class ActionAskSearchBudget(Action):
     def name(self) -> Text:
         return "action_ask_search_budget"
@@ -120,17 +87,17 @@ class ActionAskSearchConfirmed(Action):
 
 
 class ActionSearchReset(Action):
-    """A new search: forget the previous criteria and results (the counter and record stay)."""
+    """A new search: forget the previous criteria and results (the counter and record stay),
+    unless the client left this search half-way: then the form offers those answers back."""
 
     def name(self) -> Text:
         return "action_search_reset"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        # «офис в аренду у Белорусской до 500 тысяч»: the request itself may carry values
-        turn = _turn(tracker)
-        turn.intent = "inform"
-        outcome = sd.interpret(turn, sd.reset_slots(), None)
-        return _reset_events() + [SlotSet(k, v) for k, v in outcome.slots.items() if v is not None]
+        # The facts of «офис в аренду у Белорусской до 500 тысяч» are read by the form as it opens.
+        if "search_form" in (tracker.get_slot(PAUSED) or []):
+            return [SlotSet(REQUESTED_SLOT, None), FollowupAction("search_form")]
+        return _reset_events() + [FollowupAction("search_form")]
 
 
 def _reset_events() -> List[EventType]:
@@ -138,28 +105,6 @@ def _reset_events() -> List[EventType]:
         SlotSet(IDS, None), SlotSet(INDEX, None), SlotSet(STAGE, None), SlotSet(RELAXATION, None),
         SlotSet(REQUESTED_SLOT, None),
     ]
-
-
-class ActionSearchGoBack(Action):
-    def name(self) -> Text:
-        return "action_search_go_back"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        previous = sd.previous_slot(_slots(tracker), tracker.get_slot(REQUESTED_SLOT))
-        if previous is None:
-            dispatcher.utter_message(text="Это первый вопрос, возвращаться некуда.")
-            return []
-        dispatcher.utter_message(text="Хорошо, вернёмся к предыдущему вопросу.")
-        return [SlotSet(previous, None), SlotSet(sd.CONFIRMED, None)]
-
-
-class ActionSearchCancel(Action):
-    def name(self) -> Text:
-        return "action_search_cancel"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        dispatcher.utter_message(response="utter_search_cancelled")
-        return [ActiveLoop(None)] + _reset_events()
 
 
 # ---------------------------------------------------------------- search and offers
@@ -318,15 +263,6 @@ class ActionViewingStart(Action):
         return events + [SlotSet(CHOSEN, chosen)]
 
 
-class ValidateContactForm(Action):
-    def name(self) -> Text:
-        return "validate_contact_form"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        await note_answer(tracker, "contact_form")
-        return _validate(tracker, dispatcher, _contact_slots(tracker), ct, False)
-
-
 class ActionAskContactConfirmed(Action):
     def name(self) -> Text:
         return "action_ask_contact_confirmed"
@@ -337,29 +273,6 @@ class ActionAskContactConfirmed(Action):
             buttons=[{"title": "Отправить", "payload": "/affirm"}, {"title": "Отменить", "payload": "/cancel"}],
         )
         return []
-
-
-class ActionContactGoBack(Action):
-    def name(self) -> Text:
-        return "action_contact_go_back"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        previous = ct.previous_slot(_contact_slots(tracker), tracker.get_slot(REQUESTED_SLOT))
-        if previous is None:
-            dispatcher.utter_message(text="Это первый вопрос, возвращаться некуда.")
-            return []
-        dispatcher.utter_message(text="Хорошо, вернёмся к предыдущему вопросу.")
-        return [SlotSet(previous, None), SlotSet(ct.CONFIRMED, None)]
-
-
-class ActionContactCancel(Action):
-    def name(self) -> Text:
-        return "action_contact_cancel"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        dispatcher.utter_message(text="Хорошо, запись на просмотр отменена. Данные я никому не передал.",
-                                 buttons=OFFER_BUTTONS[1:] + [{"title": "Главное меню", "payload": "/help"}])
-        return [ActiveLoop(None), SlotSet(ct.TIME, None), SlotSet(ct.CONFIRMED, None), SlotSet(REQUESTED_SLOT, None)]
 
 
 class ActionContactDone(Action):

@@ -74,9 +74,13 @@ def test_return_after_a_step_back_reads_nothing_new():
     assert messages == [] and "area_m2" not in slots and slots["requested_slot"] == "area_m2"
 
 
-def test_a_question_is_not_an_answer():
+def test_a_question_is_answered_and_the_same_question_asked_again():
     t = tracker({"calc_kind": "finished_office"}, "что такое irr", intent="faq", requested="area_m2")
-    assert run(actions.ValidateCalculationForm(), t)[2] == []
+    t.latest_message["response_selector"] = {"faq": {"response": {"utter_action": "utter_faq/irr"}}}
+    messages, slots, events = run(actions.ValidateCalculationForm(), t)
+    assert messages[0]["response"] == "utter_faq/irr"
+    assert slots["requested_slot"] == "area_m2" and slots["area_m2"] is None
+    assert not any(e["event"] in ("active_loop", "followup") for e in events)
 
 
 def test_station_checked_against_the_store():
@@ -87,16 +91,20 @@ def test_station_checked_against_the_store():
 
 def test_go_back_clears_the_previous_answer():
     t = tracker({"calc_kind": "finished_office", "area_m2": 700.0}, "назад", intent="go_back", requested="price_per_m2")
-    messages, slots, _ = run(actions.ActionCalcGoBack(), t)
-    assert slots["area_m2"] is None and "предыдущему" in messages[0]["text"]
+    messages, slots, _ = run(actions.ValidateCalculationForm(), t)
+    assert slots["area_m2"] is None and slots["requested_slot"] == "area_m2"
+    assert "предыдущему" in messages[0]["text"]
 
 
-def test_cancel_closes_the_form_and_empties_it():
-    t = tracker({"calc_kind": "finished_office", "area_m2": 700.0}, "отмена", intent="cancel", requested="price_per_m2")
-    messages, slots, events = run(actions.ActionCalcCancel(), t)
+@pytest.mark.parametrize("text, intent", [("отмена", "cancel"), ("/cancel", "cancel"), ("отмена", "inform"),
+                                          ("стоп хватит", "out_of_scope")])
+def test_cancel_closes_the_form_and_empties_it(text, intent):
+    t = tracker({"calc_kind": "finished_office", "area_m2": 700.0}, text, intent=intent, requested="price_per_m2")
+    messages, slots, events = run(actions.ValidateCalculationForm(), t)
     assert any(e["event"] == "active_loop" and e["name"] is None for e in events)
+    assert any(e["event"] == "followup" and e["name"] == "action_listen" for e in events)
     assert slots["area_m2"] is None and slots["calc_kind"] is None
-    assert messages[0]["response"] == "utter_calc_cancelled"
+    assert "расчёт отменён" in messages[0]["text"]
 
 
 FULL = {

@@ -44,13 +44,17 @@ RENT_DONE = {sd.TYPE: "office", sd.DEAL: "rent", sd.BUDGET: 3_000_000.0, sd.AREA
 
 
 def test_the_request_itself_fills_several_slots():
-    t = tracker(text="офис в аренду до 500 тысяч 100 метров", intent="request_search", latest_action="action_listen",
+    t = tracker(RENT_DONE, text="офис в аренду до 500 тысяч 100 метров", intent="request_search", loop=None,
                 entities=[{"entity": "estate_type", "value": "office"}, {"entity": "deal", "value": "rent"},
-                          {"entity": "money_rub", "value": 500000}, {"entity": "area_m2", "value": 100}],
-                loop=None)
-    _, slots, _ = run(actions.ActionSearchReset(), t)
+                          {"entity": "money_rub", "value": 500000}, {"entity": "area_m2", "value": 100}])
+    _, slots, events = run(actions.ActionSearchReset(), t)
+    assert slots[sd.DEAL] is None and slots["search_ids"] is None  # the previous search is forgotten
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "search_form"}
+    t.slots.update(slots)
+    messages, slots, _ = run(actions.ValidateSearchForm(), t)
     assert slots[sd.TYPE] == "office" and slots[sd.DEAL] == "rent" and slots[sd.BUDGET] == 500000
-    assert slots[sd.AREA] == 100 and slots["search_ids"] is None
+    assert slots[sd.AREA] == 100 and slots["requested_slot"] == sd.METRO
+    assert messages[0]["text"].startswith("Записал:") and "аренда" in messages[0]["text"]
 
 
 def test_validate_answer_and_next_question():
@@ -144,7 +148,12 @@ def test_viewing_chooses_the_offer_and_the_contact_form_ends_with_consent():
     assert "http" not in messages[0]["text"]
 
 
-def test_cancel_resets_the_search():
-    messages, slots, events = run(actions.ActionSearchCancel(), tracker(RENT_DONE))
-    assert messages[0]["response"] == "utter_search_cancelled"
-    assert slots[sd.DEAL] is None and events[0]["event"] == "active_loop"
+@pytest.mark.parametrize("text, intent", [("/cancel", "cancel"), ("Отменить", "cancel"), ("отмена", "inform"),
+                                          ("отмена", "deny")])
+def test_cancel_resets_the_search(text, intent):
+    state = {**RENT_DONE, sd.CONFIRMED: None}
+    messages, slots, events = run(actions.ValidateSearchForm(), tracker(state, text, intent=intent, requested=sd.CONFIRMED))
+    assert "подбор отменён" in messages[0]["text"]
+    assert slots[sd.DEAL] is None and any(e["event"] == "active_loop" and e["name"] is None for e in events)
+
+

@@ -21,7 +21,8 @@ ALL_SLOTS = [NAME, PHONE, TIME, CONFIRMED]
 
 CONSENT = "Отправляя данные, вы соглашаетесь на их обработку; я передам их менеджеру."
 INTERRUPTIONS = {"faq", "show_faq", "help", "about", "out_of_scope", "greet", "thank", "goodbye",
-                 "request_calculation", "request_search", "request_analogs", "start"}
+                 "request_calculation", "request_search", "request_analogs", "start", "request_manager",
+                 "cancel", "go_back"}
 
 _NAME_PREFIX = re.compile(r"^\s*(меня\s+зовут|зовут|я|это|моё\s+имя|мое\s+имя|имя)\s*[:\-–—]?\s+", re.I)
 _NAME_WORD = re.compile(r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё\-]*$")
@@ -56,9 +57,20 @@ def normalize_phone(text: str) -> Optional[str]:
     return value if re.fullmatch(r"\+7\d{10}", value) else None
 
 
+def _looks_like_a_name(word: str) -> bool:
+    """A first name, surname or patronymic by the dictionary, or a capitalised word the dictionary
+    does not know (a rare name); never an ordinary word («позовите», «человека», «ээээ»)."""
+    from wewall.nlu.morph import analyzer
+
+    parses = analyzer().parse(word)
+    if any(p.is_known and {"Name", "Surn", "Patr"} & set(p.tag.grammemes) for p in parses[:3]):
+        return True
+    return word[:1].isupper() and not any(p.is_known for p in parses)
+
+
 def _name_from_text(text: str) -> Optional[str]:
     words = _NAME_PREFIX.sub("", text or "").strip(" .,!?«»\"").split()
-    if 1 <= len(words) <= 3 and all(_NAME_WORD.match(w) for w in words):
+    if 1 <= len(words) <= 3 and all(_NAME_WORD.match(w) for w in words) and any(_looks_like_a_name(w) for w in words):
         return " ".join(w[:1].upper() + w[1:] for w in words)
     return None
 

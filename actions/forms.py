@@ -1,0 +1,163 @@
+"""The one validate loop of every form: a thin adapter between Rasa's tracker and
+`wewall.dialogue.forms` (the engine) with the forms declared in `wewall.dialogue.specs`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from actions.common import external_turn, fresh_user_turn, note_answer
+from wewall import storage
+from wewall.dialogue import calculation as calc
+from wewall.dialogue import forms as engine
+from wewall.dialogue import specs
+from wewall.dialogue import stations
+from wewall.dialogue.calculation import Turn
+
+log = logging.getLogger(__name__)
+
+REQUESTED_SLOT = engine.REQUESTED_SLOT
+
+
+def turn_of(tracker: Tracker) -> Turn:
+    message = tracker.latest_message or {}
+    return Turn(
+        intent=(message.get("intent") or {}).get("name"),
+        entities=list(message.get("entities") or []),
+        text=message.get("text") or "",
+    )
+
+
+def faq_response(tracker: Tracker) -> Optional[str]:
+    """The FAQ answer the response selector chose for this message (`utter_faq/<topic>`)."""
+    selector = (tracker.latest_message or {}).get("response_selector") or {}
+    for key in ("faq", "default"):
+        response = ((selector.get(key) or {}).get("response") or {})
+        name = response.get("utter_action")
+        if name:
+            return name
+    return None
+
+
+def is_payload(text: str) -> bool:
+    return (text or "").lstrip().startswith("/")
+
+
+def say(dispatcher: CollectingDispatcher, messages: List[engine.Message]) -> None:
+    for message in messages:
+        if message.response:
+            dispatcher.utter_message(response=message.response)
+        else:
+            dispatcher.utter_message(text=message.text, buttons=message.buttons or None)
+
+
+class FormEngineAction(FormValidationAction):
+    """`validate_<form>` for a form declared in `wewall.dialogue.specs`."""
+
+    form: Text = ""
+    extra_slots: List[Text] = []  # slots the form reads but does not own
+
+    def name(self) -> Text:
+        return f"validate_{self.form}"
+
+    def spec(self) -> engine.FormSpec:
+        raise NotImplementedError
+
+    def progress(self, slots: Dict[str, Any]) -> List[EventType]:
+        """Slots that follow the next question (the calculation's «осталось N вопросов»)."""
+        return []
+
+    def on_start(self) -> None:
+        """Called when the form opens (the calculation warms its chart worker)."""
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher, tracker, domain) -> List[Text]:
+        slots = self._slots(tracker, self.spec())
+        return self.spec().required(slots)
+
+    def _slots(self, tracker: Tracker, spec: engine.FormSpec) -> Dict[str, Any]:
+        names = list(dict.fromkeys(spec.slots + list(self.extra_slots) + [engine.PAUSED, engine.PENDING]))
+        return {name: tracker.get_slot(name) for name in names}
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        spec = self.spec()
+        slots = self._slots(tracker, spec)
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        if requested is None:
+            self.on_start()
+        await note_answer(tracker, self.form)
+        if requested is not None and not fresh_user_turn(tracker, [self.form]):
+            # Back from a rule (a follow-up reminder, a changed parameter): nothing new to read.
+            nxt = spec.next_slot(slots)
+            return [SlotSet(REQUESTED_SLOT, nxt)] + self.progress(slots)
+        if external_turn(tracker):
+            return []  # a follow-up, not an answer: its rule runs, then the form asks again
+        turn = turn_of(tracker)
+        if requested is None:
+            result = await storage.run_blocking(engine.activate, spec, turn, slots, slots.get(engine.PENDING))
+        else:
+            result = await storage.run_blocking(
+                engine.step, spec, turn, slots, requested, faq_response(tracker), is_payload(turn.text)
+            )
+        log.info("form %s: question %s, move %s", self.form, requested, result.move)
+        say(dispatcher, result.messages)
+        events: List[EventType] = [SlotSet(k, v) for k, v in result.slots.items()]
+        merged = {**slots, **result.slots}
+        if result.leave:
+            return events + [SlotSet(REQUESTED_SLOT, None), ActiveLoop(None), FollowupAction(result.followup or "action_listen")]
+        return events + [SlotSet(REQUESTED_SLOT, result.ask)] + self.progress(merged)
+
+
+class ValidateCalculationForm(FormEngineAction):
+    form = "calculation_form"
+
+    def spec(self) -> engine.FormSpec:
+        from actions import calculation as calc_actions  # its `today` is the one tests move
+
+        return specs.calculation(calc.Context(calc_actions.today(), stations.canonical, stations.suggest))
+
+    def progress(self, slots: Dict[str, Any]) -> List[EventType]:
+        return [SlotSet(calc.REMAINING, calc.remaining_phrase(slots))]
+
+    def on_start(self) -> None:
+        from wewall.calculator import render
+
+        render.warm_up()  # the chart's worker process is ready by the last answer
+
+
+class ValidateSearchForm(FormEngineAction):
+    form = "search_form"
+
+    def spec(self) -> engine.FormSpec:
+        return specs.SEARCH
+
+
+class ValidateContactForm(FormEngineAction):
+    form = "contact_form"
+
+    def spec(self) -> engine.FormSpec:
+        return specs.VIEWING
+
+
+
+class ActionRouteFacts(Action):
+    """Facts written while no form is open: start the task they belong to, or keep them and ask."""
+
+    def name(self) -> Text:
+        return "action_route_facts"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        from actions import calculation as calc_actions
+
+        ctx = calc.Context(calc_actions.today(), stations.canonical, stations.suggest)
+        route = await storage.run_blocking(engine.route_facts, turn_of(tracker), [specs.calculation(ctx), specs.SEARCH])
+        say(dispatcher, route.messages)
+        if route.start:
+            return [FollowupAction(route.start)]
+        if route.pending:
+            return [SlotSet(engine.PENDING, route.pending)]
+        return []

@@ -1,0 +1,253 @@
+"""The form engine (`wewall.dialogue.forms`): every form × every question (the summary included)
+× every universal move, each checked for its outcome; and the vocabulary of moves as tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Dict, List, Tuple
+
+import pytest
+
+from wewall.dialogue import calculation as calc
+from wewall.dialogue import contacts as ct
+from wewall.dialogue import forms as engine
+from wewall.dialogue import search as sd
+from wewall.dialogue import specs
+from wewall.dialogue.calculation import Turn
+
+STATIONS = {"белорусская": "Белорусская", "павелецкая": "Павелецкая"}
+CTX = calc.Context(dt.date(2026, 12, 5), lambda name: STATIONS.get(name.strip().lower()), lambda name: [])
+CALC = specs.calculation(CTX)
+
+# One complete set of answers per branch; the questions of a branch are asked in the order the form chooses.
+BRANCHES: List[Tuple[engine.FormSpec, Dict[str, Any]]] = [
+    (CALC, {calc.KIND: "building_office", "area_m2": 250.0, "price_per_m2": 420000.0, "estate_class": "A",
+            "metro_station": "Белорусская", "distance_to_metro_m": 400, "repairs": "full", "nds_rate": 5,
+            calc.READINESS: "4Q2027", "tranches": {"1Q2027": 100.0}, calc.CONFIRMED: True}),
+    (CALC, {calc.KIND: "finished_retail", "area_m2": 80.0, "price_per_m2": 500000.0, "monthly_rent_rub": 400000.0,
+            "metro_station": "Павелецкая", "repairs": "none", "nds_rate": 0, calc.CONFIRMED: True}),
+    (specs.SEARCH, {sd.TYPE: "office", sd.DEAL: "sale", sd.BUDGET: 300_000_000.0, sd.PURPOSE: "investment",
+                    sd.MIN_IRR: 10.0, sd.AREA: 100.0, sd.METRO: {"minutes": 10}, sd.ZONE: "ttk", sd.CLASS: "A",
+                    sd.FINISH: sd.ANY, sd.READINESS: sd.ANY, sd.WISHES: "", sd.CONFIRMED: True}),
+    (specs.SEARCH, {sd.TYPE: "retail", sd.DEAL: "rent", sd.BUDGET: 500_000.0, sd.AREA: sd.ANY, sd.METRO: sd.ANY,
+                    sd.ZONE: sd.ANY, sd.FINISH: sd.ANY, sd.WISHES: "витрина", sd.CONFIRMED: True}),
+    (specs.VIEWING, {ct.NAME: "Иван", ct.PHONE: "+79161234567", ct.TIME: "завтра в 15", ct.CONFIRMED: True}),
+]
+
+
+def states(spec: engine.FormSpec, answers: Dict[str, Any]):
+    """(answers so far, the question asked) at every question of the branch, the summary last."""
+    slots: Dict[str, Any] = {}
+    while True:
+        asked = spec.next_slot(slots)
+        if asked is None:
+            return
+        yield dict(slots), asked
+        slots[asked] = answers[asked]
+
+
+CELLS = [(spec, answers, slots, asked) for spec, answers in BRANCHES for slots, asked in states(spec, answers)]
+OTHER_TASK = {"calculation_form": ("request_search", "подбери офис", "action_search_reset"),
+              "search_form": ("request_calculation", "посчитай доходность", "calculation_form"),
+              "contact_form": ("request_calculation", "посчитай доходность", "calculation_form")}
+
+
+def _left_with(step: engine.Step, followup: str) -> bool:
+    return step.leave and step.followup == followup and step.ask is None
+
+
+def check_cancel(spec, slots, asked):
+    for text, intent in (("отмена", "inform"), ("/cancel", "cancel"), ("Отменить", "cancel"), ("отмени пожалуйста", "deny"),
+                         ("стоп", "out_of_scope")):
+        step = engine.step(spec, Turn(intent, [], text), slots, asked, payload=text.startswith("/"))
+        assert _left_with(step, "action_listen"), text
+        assert step.messages[0].text == spec.cancelled
+        assert all(step.slots.get(s, slots.get(s)) is None for s in spec.slots if s not in spec.keep_on_cancel)
+        assert spec.name not in step.slots[engine.PAUSED]
+
+
+def check_back(spec, slots, asked):
+    step = engine.step(spec, Turn("go_back", [], "назад"), slots, asked)
+    previous = spec.previous_slot(slots, asked)
+    assert not step.leave
+    if previous is None:
+        assert step.ask == asked and "первый вопрос" in step.messages[0].text
+    else:
+        assert step.ask == previous and step.slots[previous] is None
+
+
+def check_back_to_named(spec, slots, asked):
+    for slot in spec.answered(slots):
+        stem = spec.aliases[slot][0]
+        step = engine.step(spec, Turn("inform", [], f"вернись к {stem}"), slots, asked)
+        assert not step.leave and step.ask == slot and step.slots[slot] is None, (slot, stem)
+
+
+def check_menu(spec, slots, asked):
+    for text in ("главное меню", "/start", "в главное меню пожалуйста"):
+        step = engine.step(spec, Turn("help", [], text), slots, asked, payload=text.startswith("/"))
+        assert _left_with(step, "utter_main_menu"), text
+        assert not any(s in step.slots and step.slots[s] is None and slots.get(s) is not None for s in spec.slots)  # answers kept
+        assert (spec.name in step.slots[engine.PAUSED]) == bool(spec.answered(slots))
+
+
+def check_manager(spec, slots, asked):
+    step = engine.step(spec, Turn("request_manager", [], "позовите живого человека"), slots, asked)
+    assert _left_with(step, "action_handover")
+    assert not any(s in step.slots and step.slots[s] is None and slots.get(s) is not None for s in spec.slots)
+
+
+def check_faq(spec, slots, asked):
+    step = engine.step(spec, Turn("faq", [], "а что такое ттк?"), slots, asked, faq_response="utter_faq/ttk_mkad")
+    assert not step.leave and step.ask == asked
+    assert step.messages[0].response == "utter_faq/ttk_mkad"
+    assert step.slots.get(asked, "kept") in (None, "kept", slots.get(asked))
+
+
+def check_help(spec, slots, asked):
+    step = engine.step(spec, Turn("help", [], "а что ты вообще умеешь"), slots, asked)
+    assert not step.leave and step.ask == asked and spec.title in step.messages[0].text
+
+
+def check_switch(spec, slots, asked):
+    intent, text, start = OTHER_TASK[spec.name]
+    step = engine.step(spec, Turn(intent, [], text), slots, asked)
+    assert _left_with(step, start)
+    assert not any(s in step.slots and step.slots[s] is None and slots.get(s) is not None for s in spec.slots)
+    assert (spec.name in step.slots[engine.PAUSED]) == bool(spec.answered(slots))
+
+
+def check_restart(spec, slots, asked):
+    step = engine.step(spec, Turn("inform", [], "давай начнем заново"), slots, asked)
+    assert not step.leave and step.ask == spec.next_slot({**slots, **step.slots})
+    assert all(step.slots.get(s, slots.get(s)) is None for s in spec.slots if s not in spec.keep_on_cancel)
+
+
+def check_nonsense(spec, slots, asked):
+    if asked in spec.free_text:
+        return  # any text answers a free-text question (the summary shows it and can correct it)
+    step = engine.step(spec, Turn("nlu_fallback", [], "ээээ"), slots, asked)
+    assert not step.leave and step.ask == asked and step.messages and step.slots.get(asked) == slots.get(asked)
+
+
+MOVES = {
+    "cancel": check_cancel, "back": check_back, "back to a named question": check_back_to_named,
+    "main menu": check_menu, "manager": check_manager, "faq": check_faq, "what can you do": check_help,
+    "another task": check_switch, "start over": check_restart, "not an answer": check_nonsense,
+}
+MATRIX = [(spec.name, asked, move, spec, slots) for spec, _, slots, asked in CELLS for move in MOVES]
+
+
+def test_matrix_size(capsys):
+    forms = {name for name, *_ in MATRIX}
+    with capsys.disabled():
+        print(f"\nform engine matrix: {len(forms)} forms, {len(CELLS)} questions (summaries included), "
+              f"{len(MOVES)} moves: {len(MATRIX)} cells")
+    assert len(forms) == 3 and len(MATRIX) == len(CELLS) * len(MOVES)
+
+
+@pytest.mark.parametrize("form, asked, move, spec, slots", MATRIX, ids=[f"{f}-{a}-{m}" for f, a, m, *_ in MATRIX])
+def test_every_move_at_every_question(form, asked, move, spec, slots):
+    MOVES[move](spec, slots, asked)
+
+
+def _summary_states():
+    for spec, answers in BRANCHES:
+        full = {k: v for k, v in answers.items() if k != spec.confirm}
+        yield spec, full
+
+
+GO_AHEADS = ["считай", "давай считай", "да ищи", "ладно ищи", "Отправить", "Да, искать", "поехали", "норм", "ок",
+             "всё верно", "да", "отправляй", "Да, считать", "ну давай", "ок, считай"]
+
+
+@pytest.mark.parametrize("text", GO_AHEADS)
+@pytest.mark.parametrize("spec, full", list(_summary_states()), ids=lambda x: getattr(x, "name", ""))
+def test_any_go_ahead_confirms_the_summary(spec, full, text):
+    step = engine.step(spec, Turn("cancel", [], text), full, spec.confirm)  # even if the NLU read it as cancel
+    assert step.slots[spec.confirm] is True and step.ask is None and not step.leave
+
+
+@pytest.mark.parametrize("text, move", [
+    ("отмена", "cancel"), ("Отмена!", "cancel"), ("отмна", "cancel"), ("отменить подбор", "cancel"), ("/cancel", "cancel"),
+    ("стоп хватит", "cancel"), ("не надо", "cancel"), ("передумал", "cancel"),
+    ("назад", "back"), ("Назад", "back"), ("назат", "back"), ("вернись назад", "back"), ("шаг назад", "back"),
+    ("главное меню", "menu"), ("/start", "menu"), ("меню", "menu"), ("в главное меню", "menu"),
+    ("давай начнем заново", "restart"), ("начать заново", "restart"), ("заново", "restart"), ("давайте сначала", "restart"),
+    ("отменять не надо считай", None), ("назад к метро не хочу", None), ("сколько стоит меню", None),
+    ("100 метров", None), ("", None), ("👍", None), ("нет", None),
+])
+def test_commands(text, move):
+    assert engine.command(text) == move
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("считай", True), ("давай считай", True), ("да ищи", True), ("норм", True), ("ок", True), ("Отправить", True),
+    ("в смысле отменён я сказал считай", False), ("нет", False), ("не считай", False), ("да но площадь 300", False),
+    ("да", True), ("ладно", True), ("поехали!", True), ("ага", True), ("", False), ("я", False),
+])
+def test_go_ahead(text, expected):
+    assert engine.is_go_ahead(text) is expected
+
+
+@pytest.mark.parametrize("text, slot", [
+    ("вернись к площади", "area_m2"), ("давай вернемся к цене", "price_per_m2"), ("поменяй класс", "estate_class"),
+    ("исправь станцию", "metro_station"), ("измени отделку", "repairs"), ("вернуться к ндс", "nds_rate"),
+    ("давай к сроку ввода", calc.READINESS), ("хочу поменять график платежей", "tranches"),
+    ("вернись к тому что было", None), ("на 15 человек", None),
+])
+def test_named_questions_of_the_calculation(text, slot):
+    asked = [s for s in calc.required_slots({calc.KIND: "building_office"}) if s != calc.CONFIRMED]
+    assert engine.named_question(text, specs.CALC_ALIASES, asked) == slot
+
+
+def test_a_named_question_with_its_new_value_is_a_correction():
+    slots = {sd.TYPE: "office", sd.DEAL: "rent", sd.BUDGET: 500_000.0}
+    step = engine.step(specs.SEARCH, Turn("change_params", [{"entity": "money_rub", "value": 800_000}], "поменяй бюджет на 800 тысяч"),
+                       slots, sd.AREA)
+    assert step.slots[sd.BUDGET] == 800_000 and step.ask == sd.AREA and step.move == "answer"
+
+
+def test_a_fact_for_another_question_is_recorded_and_said():
+    slots = {sd.TYPE: "office", sd.DEAL: "rent", sd.BUDGET: 500_000.0}
+    turn = Turn("inform", [{"entity": "zone", "value": "ttk"}], "внутри ттк")
+    step = engine.step(specs.SEARCH, turn, slots, sd.AREA)
+    assert step.slots[sd.ZONE] == "ttk" and step.ask == sd.AREA
+    assert any(m.text and m.text.startswith("Записал:") and "внутри ТТК" in m.text for m in step.messages)
+
+
+def test_a_free_text_question_takes_the_answer_whatever_the_intent():
+    slots = {ct.NAME: "Иван", ct.PHONE: "+79161234567"}
+    for intent in ("goodbye", "out_of_scope", "inform", "nlu_fallback"):
+        step = engine.step(specs.VIEWING, Turn(intent, [], "завтра после обеда"), slots, ct.TIME)
+        assert step.slots[ct.TIME] == "завтра после обеда" and step.ask == ct.CONFIRMED, intent
+
+
+def test_answers_kept_on_leaving_are_offered_back():
+    slots = {calc.KIND: "finished_office", "area_m2": 250.0}
+    left = engine.step(CALC, Turn("request_search", [], "подбери офис"), slots, "price_per_m2")
+    kept = {**slots, **left.slots}
+    back = engine.activate(CALC, Turn("request_calculation", [], "Оценка доходности"), kept)
+    assert back.ask == "price_per_m2" and "250 м²" in back.messages[0].text
+    assert CALC.name not in back.slots[engine.PAUSED]
+
+
+def test_facts_before_any_form_are_used_by_the_form_that_opens():
+    turn = Turn("inform", [{"entity": "area_m2", "value": 80}], "80 метров")
+    route = engine.route_facts(turn, [CALC, specs.SEARCH])
+    assert route.start is None and route.pending and route.messages[0].text.startswith("Записал:")
+    opened = engine.activate(CALC, Turn("request_calculation", [], "/request_calculation"), {}, route.pending)
+    assert opened.slots["area_m2"] == 80 and opened.slots[engine.PENDING] is None
+
+
+@pytest.mark.parametrize("text, entities, start", [
+    ("купить помещение под магазин до 50 млн", [{"entity": "deal", "value": "sale"}, {"entity": "estate_type", "value": "retail"},
+                                               {"entity": "money_rub", "value": 50_000_000}], "action_search_reset"),
+    ("хочу оценить готовый офис 80 метров у павелецкой", [{"entity": "area_m2", "value": 80}], "calculation_form"),
+    ("👍", [], None), ("?", [], None), ("", [], None),
+])
+def test_facts_with_a_task_start_it(text, entities, start):
+    route = engine.route_facts(Turn("inform", entities, text), [CALC, specs.SEARCH])
+    assert route.start == start
+    if start is None:
+        assert route.pending is None and route.messages[0].text.startswith("Чем могу помочь")
