@@ -251,3 +251,24 @@ def test_facts_with_a_task_start_it(text, entities, start):
     assert route.start == start
     if start is None:
         assert route.pending is None and route.messages[0].text.startswith("Чем могу помочь")
+
+
+def test_a_go_ahead_before_the_summary_skips_what_may_be_skipped():
+    slots = {sd.TYPE: "office", sd.DEAL: "rent", sd.BUDGET: 500_000.0}
+    step = engine.step(specs.SEARCH, Turn("affirm", [], "да ищи"), slots, sd.AREA)
+    assert step.ask == sd.CONFIRMED and step.slots[sd.AREA] == sd.ANY and step.slots[sd.WISHES] == ""
+    early = engine.step(specs.SEARCH, Turn("affirm", [], "давай ищи уже"), {sd.TYPE: "office"}, sd.DEAL)
+    assert early.ask == sd.DEAL and "сделка" in early.messages[0].text  # what cannot be skipped is asked
+    calc_step = engine.step(CALC, Turn("affirm", [], "считай"), {calc.KIND: "finished_office"}, "area_m2")
+    assert calc_step.ask == "area_m2" and calc_step.move != "skip"  # every answer of a calculation is needed
+
+
+@pytest.mark.parametrize("text, intent", [("не нужна, там арендатор уже всё сделал", "request_search"),
+                                          ("а есть что-то готовое?", "request_search"), ("хм", "request_calculation")])
+def test_a_task_request_without_its_words_does_not_end_the_form(text, intent):
+    slots = {calc.KIND: "finished_office", "area_m2": 250.0}
+    step = engine.step(CALC, Turn(intent, [], text), slots, "repairs")
+    if step.leave:
+        assert engine.task_from_text(text) == "search_form"
+    else:
+        assert step.ask == "repairs"

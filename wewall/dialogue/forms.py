@@ -123,6 +123,9 @@ _GO_CORE = {
     "устраивает", "годится", "пойдет", "сойдет", "оке", "оки", "записывай", "запиши",
 }
 NO_WORDS = {"нет", "не", "неа", "неверно", "ошибка", "no", "nope"}
+# «да ищи» before the summary: enough questions, go with what is known.
+GO_VERBS = {"ищи", "ищите", "искать", "найди", "найдите", "поищи", "считай", "считайте", "посчитай", "посчитайте",
+            "рассчитай", "рассчитайте", "поехали", "погнали", "запускай", "запусти"}
 
 
 def is_go_ahead(text: str) -> bool:
@@ -172,17 +175,21 @@ def named_question(text: str, aliases: Dict[str, List[str]], asked: Iterable[str
 
 
 # Which task a message asks for, by its words (the NLU sometimes confuses them).
-_CALC_WORDS = re.compile(r"доходн|посчита|рассчита|расчет|оцени|оценк|окупа|\birr\b|ирр|стоит ли брать|выгодн", re.I)
-_SEARCH_WORDS = re.compile(r"подбер|подобра|подбор|найд|найти|ищу|ищем|поищ|подыщ|есть ли|есть что|предложени|вариант", re.I)
+_CALC_WORDS = re.compile(r"доходн|посчита|рассчита|расчет|оцени|оценк|окупа|\birr\b|ирр|стоит ли брать|выгодн")
+_SEARCH_WORDS = re.compile(r"подбер|подобра|подбор|найд|найти|ищу|ищем|поищ|подыщ|покажи вариант")
+_DEAL_WORDS = re.compile(r"купить|куплю|снять|сниму|арендовать|арендую|есть ли|есть что|предложени|вариант")
 
 
 def task_from_text(text: str) -> Optional[str]:
-    """«calculation_form» or «search_form» when the words say it clearly, else None."""
+    """«calculation_form» or «search_form» when the words say it clearly, else None.
+
+    Words about a return («посчитай», «доходность», «стоит ли брать») name the calculation even
+    next to «купить»; words about finding («подбери», «найди») name the search."""
     t = normalise(text)
-    calc, search = bool(_CALC_WORDS.search(t)), bool(_SEARCH_WORDS.search(t))
+    calc, search, deal = bool(_CALC_WORDS.search(t)), bool(_SEARCH_WORDS.search(t)), bool(_DEAL_WORDS.search(t))
     if calc and not search:
         return "calculation_form"
-    if search and not calc:
+    if (search or deal) and not calc:
         return "search_form"
     return None
 
@@ -211,6 +218,7 @@ class FormSpec:
     cancelled: str  # said when the client cancels
     free_text: tuple = ()  # questions whose answer is any text (wishes, a time)
     keep_on_cancel: tuple = ()  # slots a cancel keeps (the name and phone of the viewing form)
+    skippable: Dict[str, Any] = field(default_factory=dict)  # question → its answer when skipped («не важно»)
     paused_text: str = ""  # said when the client leaves with the answers kept
 
     def next_slot(self, slots: Dict[str, Any]) -> Optional[str]:
@@ -325,6 +333,11 @@ def activate(spec: FormSpec, turn: Turn, slots: Dict[str, Any], pending: Optiona
     """The form opens: offer back the answers kept from last time, and read the facts of the
     message that opened it and of any message written before (`pending`)."""
     result = Step(move="start")
+    task = task_from_text(turn.text or "")
+    if task and task != spec.name and turn.intent in ("request_calculation", "request_search", "inform"):
+        # «хочу посчитать доходность офиса…» taken for a search request: the words win
+        result.move = "switch"
+        return _leave(result, spec, slots, keep_answers=True, followup=START.get(task, task))
     paused = spec.name in (slots.get(PAUSED) or [])
     if paused:
         result.slots[PAUSED] = _with_paused(slots, spec.name, False)
@@ -404,7 +417,19 @@ def step(
     order = spec.required(slots)
     named = named_question(text, spec.aliases, [s for s in order if s != spec.confirm])
 
-    # 3. the question asked reads the message first (a go-ahead is a «yes» to any question)
+    # 3. «да ищи» before the summary: the questions that may be skipped are, the rest is asked
+    if requested not in (None, spec.confirm) and is_go_ahead(text) and GO_VERBS & set(normalise(text).split()):
+        skipped = {s: spec.skippable[s] for s in order if s in spec.skippable and slots.get(s) is None}
+        if skipped:
+            result.move = "skip"
+            result.slots.update(skipped)
+            merged = {**slots, **skipped}
+            result.ask = spec.next_slot(merged)
+            if result.ask != spec.confirm and result.ask is not None:
+                result.say(f"Хорошо. Без этого не обойтись: {spec.names.get(result.ask, result.ask)}.")
+            return result
+
+    # 4. the question asked reads the message first (a go-ahead is a «yes» to any question)
     reading = Turn(intent, list(turn.entities), text)
     if is_go_ahead(text):
         reading.intent = "affirm"
@@ -435,17 +460,21 @@ def step(
         result.ask = spec.next_slot(merged)
         return result
 
-    # 4. not an answer: the intent decides
-    return _interruption(spec, turn, slots, requested, faq_response, result)
+    # 5. not an answer: the intent decides
+    return _interruption(spec, turn, slots, requested, faq_response, result, payload)
 
 
 def _interruption(spec: FormSpec, turn: Turn, slots: Dict[str, Any], requested: Optional[str],
-                  faq_response: Optional[str], result: Step) -> Step:
+                  faq_response: Optional[str], result: Step, payload: bool = False) -> Step:
     intent = turn.intent or ""
     if intent in ("request_calculation", "request_search"):
-        # the words outweigh the classifier when they name a task clearly
-        target = task_from_text(turn.text or "") or {"request_calculation": "calculation_form",
-                                                       "request_search": "search_form"}[intent]
+        # Leaving a form half-way must be meant: the words (or a tapped button) have to name the task,
+        # «не нужна, там арендатор уже всё сделал» read as a search request must not end a calculation.
+        target = task_from_text(turn.text or "")
+        if payload:
+            target = {"request_calculation": "calculation_form", "request_search": "search_form"}[intent]
+        if target is None:
+            return _again(spec, turn, slots, requested, result)
         if target != spec.name:
             result.move = "switch"
             if spec.answered(slots):
@@ -479,28 +508,37 @@ def _interruption(spec: FormSpec, turn: Turn, slots: Dict[str, Any], requested: 
         result.move = "goodbye"
         result.say("Всего доброго! Ваши ответы я сохранил — продолжим, когда вам будет удобно.")
         return _leave(result, spec, slots, keep_answers=True, followup=None)
-    if requested:
-        result.slots[requested] = slots.get(requested)  # the same question again, not a rejection
-    result.ask = requested
     if intent == "faq" and faq_response:
         result.move = "faq"
         result.messages.append(Message(response=faq_response))
         result.say("Вернёмся к вопросу.")
-        return result
+        return _stay(result, slots, requested)
     if intent in ("help", "about", "show_faq"):
         result.move = "help"
         result.say(f"{CAPABILITIES} Сейчас мы заполняем {spec.title}. Чтобы выйти, напишите «отмена» или «главное меню».")
-        return result
+        return _stay(result, slots, requested)
     if intent in ("thank", "greet"):
         result.move = "courtesy"
         result.say("Пожалуйста! Продолжим." if intent == "thank" else "Здравствуйте! Продолжим.")
-        return result
+        return _stay(result, slots, requested)
+    return _again(spec, turn, slots, requested, result)
+
+
+def _stay(result: Step, slots: Dict[str, Any], requested: Optional[str]) -> Step:
+    """The same question again (its slot set to what it was: an answer read, so Rasa asks, not rejects)."""
+    if requested:
+        result.slots[requested] = slots.get(requested)
+    result.ask = requested
+    return result
+
+
+def _again(spec: FormSpec, turn: Turn, slots: Dict[str, Any], requested: Optional[str], result: Step) -> Step:
     result.move = "again"
     if requested == spec.confirm and is_no(turn.text or ""):
         result.say("Что исправить? Напишите новое значение, например «площадь 300», или «вернись к …».")
     else:
         result.say(_ask_hint(spec, requested))
-    return result
+    return _stay(result, slots, requested)
 
 
 def pending_turn(pending: Optional[dict]) -> Optional[Turn]:

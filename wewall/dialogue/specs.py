@@ -84,12 +84,13 @@ SEARCH = FormSpec(
     confirm=sd.CONFIRMED,
     required=sd.required_slots,
     interpret=sd.interpret,
-    names=sd.NAMES,
+    names={**sd.NAMES, sd.STATION: "метро"},
     aliases=SEARCH_ALIASES,
     describe=sd.describe,
     ask_again=sd.ASK_AGAIN,
     cancelled="Хорошо, подбор отменён. Чем ещё могу помочь?",
     free_text=(sd.WISHES,),
+    skippable={**{slot: sd.ANY for slot in sd.OPTIONAL}, sd.WISHES: ""},
     paused_text="Хорошо, подбор подождёт: ответы я сохранил, вернуться к нему можно из меню.",
 )
 
