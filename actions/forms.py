@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.common import external_turn, fresh_user_turn, note_answer
+from actions.manager import ActionHandover
 from wewall import storage
 from wewall.dialogue import calculation as calc
 from wewall.dialogue import forms as engine
@@ -161,3 +162,14 @@ class ActionRouteFacts(Action):
         if route.pending:
             return [SlotSet(engine.PENDING, route.pending)]
         return []
+
+
+class ActionFormHandover(ActionHandover):
+    """A manager asked for inside a form: the hand-over, then the bot listens (no rule follows a
+    form that was left, so without this the policies would answer «не понял» after it)."""
+
+    def name(self) -> Text:
+        return engine.HANDOVER
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        return list(await super().run(dispatcher, tracker, domain)) + [FollowupAction("action_listen")]

@@ -275,6 +275,8 @@ MENU_BUTTONS = [
 # Intents that still mean a move when a free-text question is asked (cancel and back only as commands:
 # «без пожеланий» must not cancel the search).
 FREE_TEXT_MOVES = {"request_manager", "request_calculation", "request_search", "help", "about", "show_faq", "start"}
+# The hand-over from inside a form (actions/forms.py): the manager's hand-over, then the bot listens.
+HANDOVER = "action_form_handover"
 START = {"calculation_form": "calculation_form", "search_form": "action_search_reset"}
 CAPABILITIES = (
     "Я помогаю с коммерческой недвижимостью в Москве: считаю доходность помещения, подбираю офисы и "
@@ -399,7 +401,8 @@ def step(
         result.move = "menu"
         if spec.answered(slots):
             result.say(spec.paused_text or "Хорошо. Ответы я сохранил — вернуться можно из меню.")
-        return _leave(result, spec, slots, keep_answers=True, followup="utter_main_menu")
+        result.messages.append(Message(response="utter_main_menu"))
+        return _leave(result, spec, slots, keep_answers=True, followup=None)
     if move == "back":
         result.move = "back"
         previous = spec.previous_slot(slots, requested)
@@ -503,7 +506,7 @@ def _interruption(spec: FormSpec, turn: Turn, slots: Dict[str, Any], requested: 
         return step(spec, Turn(intent, [], "/start"), slots, requested)
     if intent == "request_manager":
         result.move = "manager"
-        return _leave(result, spec, slots, keep_answers=True, followup="action_handover")
+        return _leave(result, spec, slots, keep_answers=True, followup=HANDOVER)
     if intent == "goodbye":
         result.move = "goodbye"
         result.say("Всего доброго! Ваши ответы я сохранил — продолжим, когда вам будет удобно.")
