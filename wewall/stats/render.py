@@ -41,13 +41,13 @@ def _date(iso: str) -> str:
     return dt.datetime.fromisoformat(iso).strftime("%d.%m.%Y %H:%M")
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], indent: str = "  ") -> List[str]:
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], indent: str = "  ", text_columns: int = 1) -> List[str]:
     cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     lines = []
     for n, row in enumerate(cells):
-        # the first column is text (left), the figures right-aligned
-        parts = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]
+        # text columns first (left-aligned), the figures right-aligned
+        parts = [c.ljust(w) if i < text_columns else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
         lines.append(indent + "  ".join(parts).rstrip())
         if n == 0:
             lines.append(indent + "  ".join("-" * w for w in widths))
@@ -56,7 +56,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], indent: str = 
 
 def text(report: Dict[str, Any]) -> str:
     p, c, m, faq = report["period"], report["clients"], report["manager"], report["faq"]
-    out = [f"Статистика бота за период {_date(p['since'])} — {_date(p['until'])}", ""]
+    out = [f"Статистика бота с {_date(p['since'])} до {_date(p['until'])} (время UTC{p['since'][-6:]})", ""]
     out.append("Клиенты")
     out += _table(["", "число"], [
         ["клиентов (диалогов)", c["total"]],
@@ -92,8 +92,8 @@ def text(report: Dict[str, Any]) -> str:
         out += _table(["тема", "ответов"], list(faq["topics"].items()))
     out += ["", "Источники (метка /start и канал)"]
     out += _table(["метка", "канал", "клиентов", "новых", "передано менеджеру"],
-                  [[s["source"], s["channel"], s["clients"], s["new"], s["handovers"]] for s in report["sources"]]
-                  ) if report["sources"] else ["  нет клиентов"]
+                  [[s["source"], s["channel"], s["clients"], s["new"], s["handovers"]] for s in report["sources"]],
+                  text_columns=2) if report["sources"] else ["  нет клиентов"]
     nu = report["not_understood"]
     out += ["", f"Бот не понял: {nu['total']} {plural(nu['total'], 'сообщение', 'сообщения', 'сообщений')}"
                 " (похожие собраны вместе, телефоны и имена скрыты)"]
