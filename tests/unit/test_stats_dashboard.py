@@ -113,7 +113,7 @@ def test_charts_scale_to_the_largest_value():
     assert heights == pytest.approx([heights[0], heights[0] / 4, heights[0] / 2, heights[0] / 2])  # 4, 1; 2, 2
     bars = bars_chart([("a", 10, 5, ""), ("b", 5, 0, "")], "t")
     widths = [float(w) for w in re.findall(r'width="([\d.]+)" height="14" fill="#(?!e3e8ef)', bars)]
-    assert widths == [300.0, 150.0, 150.0]
+    assert widths == [360.0, 180.0, 180.0]
     assert "Нет" in bars_chart([], "t") and "Нет" in days_chart([])
 
 

@@ -87,23 +87,23 @@ def days_chart(days: Sequence[Dict[str, Any]]) -> str:
 
 
 def bars_chart(rows: Sequence[Tuple[str, int, int, str]], label: str, second: str = ORANGE) -> str:
-    """Horizontal bars, a label above each: the whole (blue) and its part (`second` colour)."""
+    """Horizontal bars: the label (left) and the figures (right) above each bar, the whole in
+    blue and its part in the `second` colour."""
     if not rows:
         return '<p class="empty">Нет данных за период.</p>'
-    width, row_h = 360, 38
+    width, row_h = 360, 36
     peak = max(1, max(r[1] for r in rows))
     body = []
     for n, (name, whole, part, note) in enumerate(rows):
         y = n * row_h
-        w_whole = max(0.0, 300 * whole / peak)
-        w_part = max(0.0, 300 * part / peak)
-        body.append(f'<text x="0" y="{y + 11}" font-size="11" fill="#1d2733">{_esc(name[:60])}</text>')
-        body.append(f'<rect x="0" y="{y + 15}" width="300" height="14" fill="{GREY}"/>')
-        if w_whole:
-            body.append(f'<rect x="0" y="{y + 15}" width="{w_whole:.1f}" height="14" fill="{BLUE}"/>')
-        if w_part:
-            body.append(f'<rect x="0" y="{y + 15}" width="{w_part:.1f}" height="14" fill="{second}"/>')
-        body.append(f'<text x="{width - 2}" y="{y + 26}" font-size="10" text-anchor="end" fill="#1d2733">{_esc(note)}</text>')
+        room = max(12, 56 - len(note))  # characters of the label left beside the figures
+        text = name if len(name) <= room else name[:room - 1] + "…"
+        body.append(f'<text x="0" y="{y + 11}" font-size="11" fill="#1d2733">{_esc(text)}<title>{_esc(name)}</title></text>')
+        body.append(f'<text x="{width}" y="{y + 11}" font-size="11" text-anchor="end" fill="#1d2733">{_esc(note)}</text>')
+        body.append(f'<rect x="0" y="{y + 15}" width="{width}" height="14" fill="{GREY}"/>')
+        for value, color in ((whole, BLUE), (part, second)):
+            if value > 0:
+                body.append(f'<rect x="0" y="{y + 15}" width="{width * value / peak:.1f}" height="14" fill="{color}"/>')
     return _svg(width, row_h * len(rows), body, label)
 
 
@@ -128,7 +128,8 @@ def render_page(report: Dict[str, Any], token: str, days: int) -> str:
         "<!doctype html><html lang=\"ru\"><head><meta charset=\"utf-8\">",
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         "<title>WEWALL AI — статистика бота</title>",
-        '<link rel="stylesheet" href="dashboard.css"></head><body><main>',
+        # no favicon request (it would be a 404 in every log)
+        '<link rel="icon" href="data:,"><link rel="stylesheet" href="dashboard.css"></head><body><main>',
         "<h1>Статистика бота WEWALL AI</h1>",
         f'<p class="period">{since:%d.%m.%Y %H:%M} — {until:%d.%m.%Y %H:%M} · {links}</p>',
         '<section class="cards">' + "".join(f"<div class=\"card\"><b>{_esc(v)}</b><span>{_esc(k)}</span></div>"
