@@ -321,6 +321,7 @@ def test_bad_periods_are_refused(since, until, days):
     ("Аннушка спросила", ("Анна",), "Аннушка спросила"),  # only the whole name
     ("договор 123456789", (), "договор N"),
     ("  много   пробелов ", (), "много пробелов"),
+    ("пишите на ivan.petrov+1@mail.ru или @ivan_petrov", (), "пишите на <email> или <имя>"),
 ])
 def test_masking(text, names, masked):
     assert mask_text(text, names) == masked

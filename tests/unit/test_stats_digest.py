@@ -120,6 +120,24 @@ def test_a_refusal_sends_nothing_and_the_digest_goes_out_later(url, tg):
     assert DigestState(url).last("daily") == "2026-11-11"
 
 
+def test_a_new_installation_gets_zeros_and_a_database_down_is_retried(tmp_path, tg):
+    clock = Clock()
+    clock.set(2026, 11, 12, 9, 0)
+    state = f"sqlite:///{tmp_path / 'state.db'}"
+    down = DigestJob(DigestConfig(chat_id=CHAT, token=tg.token, api_base_url=tg.base_url,
+                                  tracker_url="postgresql://postgres@127.0.0.1:1/none", offset_hours=3),
+                     DigestState(state), clock=clock)
+    with pytest.raises(Exception, match="хранилище диалогов недоступно"):
+        _tick(down)
+    assert _texts(tg) == [] and DigestState(state).last("daily") is None
+    fresh = DigestJob(DigestConfig(chat_id=CHAT, token=tg.token, api_base_url=tg.base_url,
+                                   tracker_url=f"sqlite:///{tmp_path / 'no-tracker.db'}", offset_hours=3),
+                      DigestState(state), clock=clock)
+    _tick(fresh)
+    assert _texts(tg)[0].split("\n")[:2] == ["Сводка WEWALL AI за 11.11.2026 (ср)",
+                                             "Клиентов: 0 (новых 0, вернулись 0), 0 сообщений"]
+
+
 def test_two_claims_of_one_day_only_one_wins(url):
     state = DigestState(url)
     assert state.claim("daily", "2026-11-11", 1.0) == (True, None)

@@ -93,12 +93,16 @@ def local_tz(offset_hours: Optional[float] = None) -> dt.timezone:
 
 _WORD = re.compile(r"[a-zа-я0-9<>*+]+")
 _LONG_NUMBER = re.compile(r"\d{5,}")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{4,32}")
 _SPACES = re.compile(r"\s+")
 
 
 def mask_text(text: str, names: Iterable[str] = ()) -> str:
-    """The client's text with phones, secrets, known names and long numbers hidden."""
-    text = mask(text or "")
+    """The client's text with phones, secrets, e-mails, @usernames, known names and long
+    numbers hidden."""
+    text = _EMAIL.sub("<email>", mask(text or ""))
+    text = _MENTION.sub("<имя>", text)
     for name in sorted({n for n in names if n and len(n) >= 2}, key=len, reverse=True):
         text = re.sub(r"(?i)(?<!\w)" + re.escape(name) + r"(?!\w)", "<имя>", text)
     text = _LONG_NUMBER.sub("N", text)
@@ -559,6 +563,10 @@ class StatsError(Exception):
     """The store cannot be read (a clear message for the operator)."""
 
 
+class NoEvents(StatsError):
+    """No file or no `events` table yet: the bot has not stored a conversation."""
+
+
 def tracker_store_url() -> str:
     url = os.environ.get("WEWALL_TRACKER_STORE_URL", "").strip()
     if url:
@@ -576,7 +584,7 @@ def read_only_engine(url: str) -> sa.engine.Engine:
         if not path or path == ":memory:":
             raise StatsError("нужен файл SQLite, а не база в памяти")
         if not os.path.exists(path):
-            raise StatsError(f"нет файла хранилища диалогов: {path}")
+            raise NoEvents(f"нет файла хранилища диалогов: {path}")
         from urllib.parse import quote
 
         return sa.create_engine(f"sqlite:///file:{quote(os.path.abspath(path))}?mode=ro&uri=true",
@@ -620,7 +628,7 @@ def compute(url: str, since: float, until: float, offset_hours: Optional[float] 
     engine = read_only_engine(url)
     try:
         if not sa.inspect(engine).has_table("events"):
-            raise StatsError("в хранилище нет таблицы events: бот ещё не записал ни одного диалога")
+            raise NoEvents("в хранилище нет таблицы events: бот ещё не записал ни одного диалога")
         collector = Collector(since, until, offset_hours, existed_before=_existed_before(engine, since))
         with engine.connect() as conn:
             result = conn.execution_options(stream_results=True).execute(

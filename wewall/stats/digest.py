@@ -27,7 +27,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from wewall.stats.collect import Report, compute, local_tz, tracker_store_url, utc_offset
+from wewall.stats.collect import NoEvents, Report, compute, local_tz, tracker_store_url, utc_offset
 from wewall.stats.render import duration, plural
 from wewall.storage import run_blocking
 from wewall.worker import Job
@@ -214,7 +214,10 @@ class DigestJob(Job):
             self._session = None
 
     def _report(self, since: float, until: float) -> Report:
-        return compute(self.config.tracker_url, since, until, self.config.offset_hours)
+        try:
+            return compute(self.config.tracker_url, since, until, self.config.offset_hours)
+        except NoEvents:  # a new installation: zeros are the truth (a database down is retried)
+            return Report(since=since, until=until, offset_hours=self.config.offset_hours)
 
     def daily(self, day: dt.date) -> str:
         tz = self.tz
