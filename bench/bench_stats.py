@@ -25,7 +25,6 @@ import uuid
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
-import sqlalchemy as sa
 from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet,
                                      UserUttered)
 
