@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     from wewall.crm.cli import add_parsers as add_crm_parsers
 
     add_crm_parsers(sub)  # `wewall amocrm …` and `wewall worker`
+
+    from wewall.stats.cli import add_parser as add_stats_parser
+
+    add_stats_parser(sub)  # `wewall stats`
     return parser
 
 
@@ -82,6 +86,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         from wewall.crm.cli import run as crm_run
 
         return crm_run(args)
+    if args.cmd == "stats":
+        from wewall.stats.cli import run as stats_run
+
+        return stats_run(args)
     return 2
 
 

@@ -10,6 +10,8 @@ Jobs now:
 - `crm-outbox-cleanup`: deletes delivered outbox/inbox rows older than the retention.
 
 - `follow-ups`: one reminder to a client silent in the middle of a form (wewall.followups).
+- `stats-digest`: the managers' daily/monthly figures in Telegram, when WEWALL_DIGEST_CHAT_ID
+  is set (wewall.stats.digest).
 
 Other jobs can be added with `register_job(factory)`: a factory gets the `WorkerContext`
 and returns a `Job` or None.
@@ -152,6 +154,11 @@ def build_jobs(ctx: WorkerContext) -> List[Job]:
     follow_up = followups.job_factory(ctx)
     if follow_up is not None:
         jobs.append(follow_up)
+    from wewall.stats import digest
+
+    digest_job = digest.job_factory(ctx)
+    if digest_job is not None:
+        jobs.append(digest_job)
     for factory in _factories:
         job = factory(ctx)
         if job is not None:
