@@ -239,6 +239,7 @@ def test_facts_before_any_form_are_used_by_the_form_that_opens():
     assert route.start is None and route.pending and route.messages[0].text.startswith("Записал:")
     opened = engine.activate(CALC, Turn("request_calculation", [], "/request_calculation"), {}, route.pending)
     assert opened.slots["area_m2"] == 80 and opened.slots[engine.PENDING] is None
+    assert not any((m.text or "").startswith("Записал") for m in opened.messages)  # said once, when written
 
 
 @pytest.mark.parametrize("text, entities, start", [

@@ -347,15 +347,15 @@ def activate(spec: FormSpec, turn: Turn, slots: Dict[str, Any], pending: Optiona
         if answered:
             kept = "; ".join(f"{spec.names.get(s, s)} — {_describe(spec, s, slots)}" for s in answered)
             result.say(f"Продолжим {spec.title}. Ваши ответы я сохранил: {kept}. Чтобы начать заново, напишите «заново».")
-    facts: Dict[str, Any] = {}
+    earlier_facts: Dict[str, Any] = {}
     earlier = pending_turn(pending)
     if earlier is not None:
-        facts.update(_facts(spec, earlier, slots))
+        earlier_facts = _facts(spec, earlier, slots)  # already said when they were written
         result.slots[PENDING] = None
-    facts.update(_facts(spec, turn, {**slots, **facts}))
+    facts = {**earlier_facts, **_facts(spec, turn, {**slots, **earlier_facts})}
     result.slots.update(facts)
     merged = {**slots, **result.slots}
-    recorded = _recorded(spec, slots, merged, None)
+    recorded = _recorded(spec, {**slots, **earlier_facts}, merged, None)
     if recorded:
         result.say(recorded)
     result.ask = spec.next_slot(merged)
