@@ -7,12 +7,11 @@ import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.common import external_turn, fresh_user_turn, note_answer
-from actions.manager import ActionHandover
 from wewall import storage
 from wewall.dialogue import calculation as calc
 from wewall.dialogue import forms as engine
@@ -23,6 +22,7 @@ from wewall.dialogue.calculation import Turn
 log = logging.getLogger(__name__)
 
 REQUESTED_SLOT = engine.REQUESTED_SLOT
+NEXT_ACTIONS = "next_actions"  # wewall.policies.NEXT_ACTIONS_SLOT: what runs after this action
 
 
 def turn_of(tracker: Tracker) -> Turn:
@@ -109,7 +109,10 @@ class FormEngineAction(FormValidationAction):
         events: List[EventType] = [SlotSet(k, v) for k, v in result.slots.items()]
         merged = {**slots, **result.slots}
         if result.leave:
-            return events + [SlotSet(REQUESTED_SLOT, None), ActiveLoop(None), FollowupAction(result.followup or "action_listen")]
+            plan = {"after": self.form, "then": result.then}
+            return events + [SlotSet(NEXT_ACTIONS, plan), SlotSet(REQUESTED_SLOT, None), ActiveLoop(None)]
+        if tracker.get_slot(NEXT_ACTIONS) is not None:
+            events.append(SlotSet(NEXT_ACTIONS, None))  # a plan of an earlier turn must not outlive it
         return events + [SlotSet(REQUESTED_SLOT, result.ask)] + self.progress(merged)
 
 
@@ -158,18 +161,8 @@ class ActionRouteFacts(Action):
         route = await storage.run_blocking(engine.route_facts, turn_of(tracker), [specs.calculation(ctx), specs.SEARCH])
         say(dispatcher, route.messages)
         if route.start:
-            return [FollowupAction(route.start)]
+            return [SlotSet(NEXT_ACTIONS, {"after": self.name(), "then": route.start})]
         if route.pending:
             return [SlotSet(engine.PENDING, route.pending)]
         return []
 
-
-class ActionFormHandover(ActionHandover):
-    """A manager asked for inside a form: the hand-over, then the bot listens (no rule follows a
-    form that was left, so without this the policies would answer «не понял» after it)."""
-
-    def name(self) -> Text:
-        return engine.HANDOVER
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        return list(await super().run(dispatcher, tracker, domain)) + [FollowupAction("action_listen")]

@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Text
 
-from actions.forms import ValidateContactForm, ValidateSearchForm  # noqa: F401 (their validate actions)
+from actions.forms import ValidateContactForm, ValidateSearchForm, turn_of  # noqa: F401 (their validate actions)
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from wewall import storage
@@ -41,13 +41,7 @@ END_BUTTONS = [
 ]
 
 
-def _turn(tracker: Tracker) -> Turn:
-    message = tracker.latest_message or {}
-    return Turn(
-        intent=(message.get("intent") or {}).get("name"),
-        entities=list(message.get("entities") or []),
-        text=message.get("text") or "",
-    )
+_turn = turn_of  # the turn as the NLU read it (one reader for every action)
 
 
 def _slots(tracker: Tracker) -> Dict[str, Any]:
@@ -96,8 +90,8 @@ class ActionSearchReset(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         # The facts of «офис в аренду у Белорусской до 500 тысяч» are read by the form as it opens.
         if "search_form" in (tracker.get_slot(PAUSED) or []):
-            return [SlotSet(REQUESTED_SLOT, None), FollowupAction("search_form")]
-        return _reset_events() + [FollowupAction("search_form")]
+            return [SlotSet(REQUESTED_SLOT, None)]
+        return _reset_events()
 
 
 def _reset_events() -> List[EventType]:

@@ -18,7 +18,7 @@ conversation tests.
 config.yml:
 
     policies:
-      - name: wewall.policies.ManagerChatPolicy   # priority 5: above RulePolicy (4)
+      - name: wewall.policies.ManagerChatPolicy   # priority 6: above RulePolicy (4)
 """
 
 from __future__ import annotations
@@ -41,26 +41,16 @@ rasa_patches.install()  # the policy is loaded by every Rasa server that serves 
 MANAGER_ACTIVE_SLOT = "manager_active"
 CLOSE_INTENT = "close_manager_chat"
 CLOSE_ACTION = "action_close_manager_chat"
-# Above RulePolicy (4), MemoizationPolicy (3), TEDPolicy (1).
-MANAGER_CHAT_POLICY_PRIORITY = 5
+# Above NextActionsPolicy (5), RulePolicy (4), MemoizationPolicy (3): a manager in the chat silences all.
+MANAGER_CHAT_POLICY_PRIORITY = 6
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
-)
-class ManagerChatPolicy(Policy):
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {
-            "priority": MANAGER_CHAT_POLICY_PRIORITY,
-            "slot": MANAGER_ACTIVE_SLOT,
-            "close_intent": CLOSE_INTENT,
-            "close_action": CLOSE_ACTION,
-        }
+class DecidingPolicy(Policy):
+    """A policy that learns nothing and forces one action when `decide` names it, else abstains."""
 
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain,
               **kwargs: Any) -> Resource:
-        # Nothing to learn: the behaviour is the rule above. Rasa still wants a resource.
+        # Nothing to learn: the behaviour is the rule of `decide`. Rasa still wants a resource.
         return self._resource
 
     def predict_action_probabilities(
@@ -75,6 +65,28 @@ class ManagerChatPolicy(Policy):
         if action is not None and action in domain.action_names_or_texts:
             probabilities[domain.index_for_action(action)] = 1.0
         return self._prediction(probabilities)
+
+    def decide(self, tracker: DialogueStateTracker) -> Optional[Text]:
+        raise NotImplementedError
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage, resource: Resource,
+             execution_context, **kwargs: Any) -> "DecidingPolicy":
+        return cls(config, model_storage, resource, execution_context)
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
+)
+class ManagerChatPolicy(DecidingPolicy):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "priority": MANAGER_CHAT_POLICY_PRIORITY,
+            "slot": MANAGER_ACTIVE_SLOT,
+            "close_intent": CLOSE_INTENT,
+            "close_action": CLOSE_ACTION,
+        }
 
     def decide(self, tracker: DialogueStateTracker) -> Optional[Text]:
         """The action to force, or None to let the other policies decide."""
@@ -92,7 +104,47 @@ class ManagerChatPolicy(Policy):
             return self.config.get("close_action", CLOSE_ACTION)
         return ACTION_LISTEN_NAME
 
-    @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage, resource: Resource,
-             execution_context, **kwargs: Any) -> "ManagerChatPolicy":
-        return cls(config, model_storage, resource, execution_context)
+
+NEXT_ACTIONS_SLOT = "next_actions"
+# Above RulePolicy (4): a form left half-way must not be taken for a completed one.
+NEXT_ACTIONS_POLICY_PRIORITY = 5
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
+)
+class NextActionsPolicy(DecidingPolicy):
+    """Runs the actions an action asked for next, then listens.
+
+    An action writes `{"after": <its name>, "then": [<action>, …]}` in the slot `next_actions`:
+    the form engine when a client leaves a form half-way (cancel → nothing, the main menu →
+    `utter_main_menu`, a manager → `action_handover`, another task → that task's first actions),
+    `action_route_facts` when facts open a task. For the rest of that turn this policy predicts
+    those actions in order and then `action_listen`; it abstains once the client writes again.
+
+    Why not `FollowupAction`: conversation tests cannot state it, and after the followed action
+    no rule applies, so the core fallback answered «не понял» and reverted the turn. Why not
+    rules: one rule per form and per way out, which is what the engine removed.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"priority": NEXT_ACTIONS_POLICY_PRIORITY, "slot": NEXT_ACTIONS_SLOT}
+
+    def decide(self, tracker: DialogueStateTracker) -> Optional[Text]:
+        plan = tracker.get_slot(self.config.get("slot", NEXT_ACTIONS_SLOT))
+        if not isinstance(plan, dict) or not plan.get("after"):
+            return None
+        after, then = plan["after"], [str(a) for a in plan.get("then") or []]
+        done: Optional[int] = None  # actions run since `after` ran in this turn
+        for event in reversed(tracker.events):
+            if isinstance(event, UserUttered):
+                return None  # the plan belongs to an earlier turn
+            if isinstance(event, ActionExecuted):
+                if event.action_name == after:
+                    break
+                done = (done or 0) + 1
+        else:
+            return None
+        done = done or 0
+        return then[done] if done < len(then) else ACTION_LISTEN_NAME

@@ -102,7 +102,7 @@ def test_cancel_closes_the_form_and_empties_it(text, intent):
     t = tracker({"calc_kind": "finished_office", "area_m2": 700.0}, text, intent=intent, requested="price_per_m2")
     messages, slots, events = run(actions.ValidateCalculationForm(), t)
     assert any(e["event"] == "active_loop" and e["name"] is None for e in events)
-    assert any(e["event"] == "followup" and e["name"] == "action_listen" for e in events)
+    assert slots["next_actions"] == {"after": "calculation_form", "then": []}
     assert slots["area_m2"] is None and slots["calc_kind"] is None
     assert "расчёт отменён" in messages[0]["text"]
 

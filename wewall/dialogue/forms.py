@@ -250,7 +250,8 @@ class Step:
     """What one message does to a form.
 
     `ask` is the question to ask next (None: the form is complete, its submit rule runs);
-    `leave` means the form closes now, and `followup` names the action that runs after it.
+    `leave` means the form closes now, and `then` names the actions that run after it
+    (`wewall.policies.NextActionsPolicy`), before the bot listens.
     `reject` hands the turn to Rasa's rules (a follow-up reminder, not a client's message).
     """
 
@@ -258,7 +259,7 @@ class Step:
     messages: List[Message] = field(default_factory=list)
     ask: Optional[str] = None
     leave: bool = False
-    followup: Optional[str] = None
+    then: List[str] = field(default_factory=list)
     reject: bool = False
     move: str = "answer"  # what the engine understood: for logs and tests
 
@@ -275,9 +276,9 @@ MENU_BUTTONS = [
 # Intents that still mean a move when a free-text question is asked (cancel and back only as commands:
 # «без пожеланий» must not cancel the search).
 FREE_TEXT_MOVES = {"request_manager", "request_calculation", "request_search", "help", "about", "show_faq", "start"}
-# The hand-over from inside a form (actions/forms.py): the manager's hand-over, then the bot listens.
-HANDOVER = "action_form_handover"
-START = {"calculation_form": "calculation_form", "search_form": "action_search_reset"}
+HANDOVER = "action_handover"
+# The actions that open each task (a new search forgets the last one's results first).
+START = {"calculation_form": ["calculation_form"], "search_form": ["action_search_reset", "search_form"]}
 CAPABILITIES = (
     "Я помогаю с коммерческой недвижимостью в Москве: считаю доходность помещения, подбираю офисы и "
     "торговые помещения из базы WEWALL, записываю на просмотр, отвечаю на вопросы и передаю запрос менеджеру."
@@ -301,10 +302,10 @@ def _with_paused(slots: Dict[str, Any], name: str, add: bool) -> List[str]:
     return paused + [name] if add else paused
 
 
-def _leave(step: Step, spec: FormSpec, slots: Dict[str, Any], keep_answers: bool, followup: Optional[str]) -> Step:
+def _leave(step: Step, spec: FormSpec, slots: Dict[str, Any], keep_answers: bool, then: Iterable[str] = ()) -> Step:
     step.leave = True
     step.ask = None
-    step.followup = followup or "action_listen"
+    step.then = list(then)
     step.slots[PAUSED] = _with_paused(slots, spec.name, keep_answers and bool(spec.answered(slots)))
     if not keep_answers:
         step.slots.update(spec.reset(spec.keep_on_cancel))
@@ -339,7 +340,7 @@ def activate(spec: FormSpec, turn: Turn, slots: Dict[str, Any], pending: Optiona
     if task and task != spec.name and turn.intent in ("request_calculation", "request_search", "inform"):
         # «хочу посчитать доходность офиса…» taken for a search request: the words win
         result.move = "switch"
-        return _leave(result, spec, slots, keep_answers=True, followup=START.get(task, task))
+        return _leave(result, spec, slots, keep_answers=True, then=START[task])
     paused = spec.name in (slots.get(PAUSED) or [])
     if paused:
         result.slots[PAUSED] = _with_paused(slots, spec.name, False)
@@ -389,7 +390,7 @@ def step(
     if move == "cancel":
         result.move = "cancel"
         result.say(spec.cancelled, MENU_BUTTONS)
-        return _leave(result, spec, slots, keep_answers=False, followup=None)
+        return _leave(result, spec, slots, keep_answers=False)
     if move == "restart":
         result.move = "restart"
         result.slots.update(spec.reset(spec.keep_on_cancel))
@@ -401,8 +402,7 @@ def step(
         result.move = "menu"
         if spec.answered(slots):
             result.say(spec.paused_text or "Хорошо. Ответы я сохранил — вернуться можно из меню.")
-        result.messages.append(Message(response="utter_main_menu"))
-        return _leave(result, spec, slots, keep_answers=True, followup=None)
+        return _leave(result, spec, slots, keep_answers=True, then=["utter_main_menu"])
     if move == "back":
         result.move = "back"
         previous = spec.previous_slot(slots, requested)
@@ -482,7 +482,7 @@ def _interruption(spec: FormSpec, turn: Turn, slots: Dict[str, Any], requested: 
             result.move = "switch"
             if spec.answered(slots):
                 result.say(spec.paused_text or "Хорошо. Ответы я сохранил — к ним можно вернуться позже.")
-            return _leave(result, spec, slots, keep_answers=True, followup=START.get(target, target))
+            return _leave(result, spec, slots, keep_answers=True, then=START[target])
         # the same task again: keep the answers, take any new fact, go on
         result.move = "continue"
         facts = _facts(spec, turn, slots)
@@ -499,18 +499,18 @@ def _interruption(spec: FormSpec, turn: Turn, slots: Dict[str, Any], requested: 
     if intent == "cancel":
         result.move = "cancel"
         result.say(spec.cancelled, MENU_BUTTONS)
-        return _leave(result, spec, slots, keep_answers=False, followup=None)
+        return _leave(result, spec, slots, keep_answers=False)
     if intent == "go_back":
         return step(spec, Turn(intent, [], "назад"), slots, requested)
     if intent == "start":
         return step(spec, Turn(intent, [], "/start"), slots, requested)
     if intent == "request_manager":
         result.move = "manager"
-        return _leave(result, spec, slots, keep_answers=True, followup=HANDOVER)
+        return _leave(result, spec, slots, keep_answers=True, then=[HANDOVER])
     if intent == "goodbye":
         result.move = "goodbye"
         result.say("Всего доброго! Ваши ответы я сохранил — продолжим, когда вам будет удобно.")
-        return _leave(result, spec, slots, keep_answers=True, followup=None)
+        return _leave(result, spec, slots, keep_answers=True)
     if intent == "faq" and faq_response:
         result.move = "faq"
         result.messages.append(Message(response=faq_response))
@@ -558,7 +558,7 @@ def pending_turn(pending: Optional[dict]) -> Optional[Turn]:
 class Route:
     """What to do with a message of facts written while no form is open."""
 
-    start: Optional[str] = None  # the action that opens the form which takes these facts
+    start: List[str] = field(default_factory=list)  # the actions that open the form which takes these facts
     pending: Optional[dict] = None  # facts to keep for the form the client chooses
     messages: List[Message] = field(default_factory=list)
 
@@ -575,7 +575,7 @@ def route_facts(turn: Turn, specs: List[FormSpec]) -> Route:
     if task is None and readings.get("search_form", {}).get("search_deal"):
         task = "search_form"  # to buy or to rent is a search
     if task in by_name:
-        route.start = START.get(task, task)
+        route.start = list(START[task])
         return route
     best = max(specs, key=lambda spec: len(readings.get(spec.name) or {}), default=None)
     facts = readings.get(best.name) if best else None
