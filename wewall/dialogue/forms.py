@@ -356,6 +356,9 @@ def activate(spec: FormSpec, turn: Turn, slots: Dict[str, Any], pending: Optiona
     facts = {**earlier_facts, **_facts(spec, turn, {**slots, **earlier_facts})}
     result.slots.update(facts)
     merged = {**slots, **result.slots}
+    used = "; ".join(f"{spec.names[k]} — {_describe(spec, k, merged)}" for k in earlier_facts if k in spec.names)
+    if used:
+        result.say(f"Учёл то, что вы написали раньше: {used}.")
     recorded = _recorded(spec, {**slots, **earlier_facts}, merged, None)
     if recorded:
         result.say(recorded)
