@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     from wewall.crm.cli import add_parsers as add_crm_parsers
 
     add_crm_parsers(sub)  # `wewall amocrm …` and `wewall worker`
+    from wewall.leads.cli import add_parsers as add_leads_parsers
+
+    add_leads_parsers(sub)  # `wewall leads …`
     return parser
 
 
@@ -78,6 +81,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     if args.cmd == "data":
         return _data(args)
+    if args.cmd == "leads":
+        from wewall.leads.cli import run as leads_run
+
+        return leads_run(args)
     if args.cmd in ("amocrm", "worker"):
         from wewall.crm.cli import run as crm_run
 

@@ -10,6 +10,8 @@ Jobs now:
 - `crm-outbox-cleanup`: deletes delivered outbox/inbox rows older than the retention.
 
 - `follow-ups`: one reminder to a client silent in the middle of a form (wewall.followups).
+- `lead-delivery`: new leads to the managers' Telegram chat and by e-mail (wewall.leads.job),
+  when either is configured.
 
 Other jobs can be added with `register_job(factory)`: a factory gets the `WorkerContext`
 and returns a `Job` or None.
@@ -152,6 +154,11 @@ def build_jobs(ctx: WorkerContext) -> List[Job]:
     follow_up = followups.job_factory(ctx)
     if follow_up is not None:
         jobs.append(follow_up)
+    from wewall.leads.job import job_factory as lead_job
+
+    leads = lead_job(ctx)
+    if leads is not None:
+        jobs.append(leads)
     for factory in _factories:
         job = factory(ctx)
         if job is not None:

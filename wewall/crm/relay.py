@@ -380,6 +380,22 @@ class Relay:
         done.append(step)
         await self.store.run(self.store.save_progress, row["id"], data)
 
+    async def _lead_delivered(self, conv: Dict[str, Any], ref: str) -> None:
+        """Tell the lead book (wewall/leads) that this request is in amoCRM, and where.
+
+        Best effort: the hand-over itself is done; a lead book that is down only leaves the
+        lead's amoCRM row pending (`wewall leads show` tells the operator).
+        """
+        try:
+            from wewall.leads.book import AMOCRM, get_book
+
+            book = get_book()
+            await book.run(book.mark_delivered_by_ref, ref, AMOCRM,
+                           {"contact_id": conv.get("contact_id"), "lead_id": conv.get("lead_id"),
+                            "chat_id": conv.get("chat_id")})
+        except Exception:
+            log.exception("relay: cannot mark lead %s as delivered to amoCRM", ref)
+
     async def _note(self, conv: Dict[str, Any], text: str) -> None:
         await self.limiter.acquire()
         await self.api.add_lead_note(conv["lead_id"], text)
@@ -404,6 +420,8 @@ class Relay:
                 log.warning("relay: AMOCRM_APPEAL_PIPELINE_ID / AMOCRM_STATUS_CHAT_WITH_MANAGER_ID "
                             "not set: the lead of %s stays where it is", conv["sender_id"])
             self.counts["handovers"] += 1
+            if data.get("lead_ref"):
+                await self._lead_delivered(conv, str(data["lead_ref"]))
             return {"handed_over": True}
         if kind == "manager_on":
             if not conv.get("manager_active"):
