@@ -55,11 +55,12 @@ def _back_to_bot(reason: str) -> List[EventType]:
             + [ActiveLoop(None), SlotSet("requested_slot", None)])
 
 
-async def keep_lead(tracker: Tracker, kind: str, summary: str,
-                    crm_enabled: bool) -> Optional[Dict[str, Any]]:
+async def keep_lead(tracker: Tracker, kind: str, summary: str, crm_enabled: bool,
+                    slots: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
     """The lead, kept in the lead book before the client is answered; None if it could not be."""
     lead = lead_from_conversation(
-        kind=kind, summary=summary, slots=tracker.current_slot_values(), events=tracker.events,
+        kind=kind, summary=summary, slots=slots if slots is not None else tracker.current_slot_values(),
+        events=tracker.events,
         sender_id=tracker.sender_id, channel=tracker.get_latest_input_channel(), ref=new_ref())
     try:
         book = get_book()
