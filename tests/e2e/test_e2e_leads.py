@@ -3,7 +3,11 @@ a viewing, a phone typed outside a form and a bare «Связаться с ме�
 in the lead book before the client is answered, and `wewall leads list` shows them.
 """
 
+import json
+import os
+import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +17,8 @@ from wewall.leads.book import LeadBook
 pytestmark = pytest.mark.e2e
 
 SAVED = "Заявка сохранена, менеджер свяжется с вами в рабочее время: пн–пт 10–19."
+WEB_TOKEN = "e2e-managers-token"
+CHROMIUM = Path(os.environ.get("WEWALL_CHROMIUM", "/usr/bin/chromium"))
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +27,7 @@ def leads_bot(model, tmp_path_factory):
     for key in [k for k in servers.env if k.startswith(("AMOCRM_", "WEWALL_LEADS_"))
                 and k != "WEWALL_LEADS_URL"]:
         servers.env.pop(key)
+    servers.env["WEWALL_LEADS_WEB_TOKEN"] = WEB_TOKEN
     servers.load_demo(300)
     with servers:
         yield servers
@@ -90,3 +97,27 @@ def test_a_manager_request_without_contacts_asks_for_a_phone(leads_bot):
     assert "+7 903 765-43-21" in "\n".join(texts(bot.send(me, "8 903 765-43-21")))
     assert "никому не передаю" in "\n".join(texts(bot.send(me, "/deny")))
     assert [lead["kind"] for lead in leads_of(bot, me)] == ["request"]  # the refusal is kept
+
+
+def test_the_leads_page_in_chromium(leads_bot, tmp_path):
+    missing = [what for what, ok in (
+        (str(CHROMIUM), CHROMIUM.exists()), ("node", shutil.which("node")),
+        ("web/node_modules/playwright-core",
+         (PROJECT_ROOT / "web" / "node_modules" / "playwright-core").is_dir())) if not ok]
+    if missing:
+        message = "нет инструментов для браузерного теста: " + ", ".join(missing)
+        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+    bot = leads_bot
+    if not any(lead["kind"] == "callback" for lead in leads_of(bot, "e2e-lead-callback")):
+        bot.send("e2e-lead-callback", "перезвоните мне на 89161234567")
+        bot.send("e2e-lead-callback", "/affirm")
+    report = tmp_path / "leads.json"
+    proc = subprocess.run(
+        ["node", str(PROJECT_ROOT / "web" / "e2e" / "leads-scenario.mjs"),
+         "--url", f"{bot.url}/webhooks/leads/?token={WEB_TOKEN}&status=all",
+         "--expect-phone", "+79161234567", "--report", str(report), "--chromium", str(CHROMIUM)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    steps = json.loads(report.read_text())["steps"] if report.exists() else []
+    failed = [s for s in steps if not s["ok"]]
+    assert steps and not failed and proc.returncode == 0, (failed, proc.stdout, proc.stderr)
+    assert [s["name"] for s in steps][-1] == "без ошибок в консоли"
