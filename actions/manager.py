@@ -36,6 +36,9 @@ MANAGER_MESSAGE = "manager_message"
 # Bot messages with this metadata are the manager's words: the outbox does not mirror them.
 MANAGER_SOURCE = {"wewall_source": "manager"}
 CLOSE_BUTTON = {"title": "Закрыть чат с менеджером", "payload": "/close_manager_chat"}
+# The same request again within this time is the lead already kept (no second message to
+# the managers); the client hears the same answer.
+REPEAT_WINDOW_SECONDS = 30 * 60
 
 
 def _reason(tracker: Tracker) -> str:
@@ -64,7 +67,8 @@ async def keep_lead(tracker: Tracker, kind: str, summary: str, crm_enabled: bool
         sender_id=tracker.sender_id, channel=tracker.get_latest_input_channel(), ref=new_ref())
     try:
         book = get_book()
-        return await book.run(book.add, lead, lead_destinations(crm_enabled))
+        return await book.run(book.add, lead, lead_destinations(crm_enabled),
+                              repeat_window=REPEAT_WINDOW_SECONDS)
     except Exception:  # the database is down: say so below rather than promise a call
         log.exception("leads: cannot keep the lead of %s", tracker.sender_id)
         return None

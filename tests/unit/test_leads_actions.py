@@ -122,3 +122,10 @@ def test_a_lead_book_that_is_down_does_not_stop_amocrm(monkeypatch, amocrm_env):
     assert responses == ["utter_handover"]
     (row,) = [r for r in (EventConverter().convert({"sender_id": "u1", **e}) for e in events) if r]
     assert row["data"]["type"] == "handover" and "lead_ref" not in row["data"]
+
+
+def test_asking_again_is_one_lead_and_the_same_answer():
+    first = run(tracker({"phone": "+79161234567"}))
+    second = run(tracker({"phone": "+79161234567"}))
+    assert first == second == (["utter_lead_saved"], [])
+    assert len(get_book().list()) == 1

@@ -209,3 +209,22 @@ def test_export_csv_has_every_lead_and_its_state(book):
     assert first[6] == "@anna" and first[10] == "@olga" and first[12] == "email: pending"
     assert "Клиент хочет записаться на просмотр." in first[13]
     assert second[2] == "Обратный звонок" and second[5] == "+79031112233"
+
+
+def test_the_same_request_again_soon_is_one_lead(book):
+    first = book.add(lead(kind="request", summary="Сводка\nВремя: 05.12.2026 10:00."), [EMAIL],
+                     now=1_000, repeat_window=1800)
+    again = book.add(lead(kind="request", summary="Сводка\nВремя: 05.12.2026 10:03."), [EMAIL],
+                     now=1_180, repeat_window=1800)
+    assert again["id"] == first["id"] and again["repeated"]
+    assert len(book.claim_deliveries([EMAIL], now=2_000)) == 1  # one message to the managers
+    # anything new is a new lead: other contacts, another summary, later, or already handled
+    for changes, now in [({"phone": "+79030000000"}, 1_200), ({"summary": "Другая сводка"}, 1_200),
+                         ({}, 1_000 + 1801)]:
+        other = book.add(lead(**{"kind": "request", "summary": "Сводка\nВремя: 05.12.2026 10:00.",
+                                 **changes}), now=now, repeat_window=1800)
+        assert other["id"] != first["id"] and not other.get("repeated"), changes
+    handled = book.add(lead(sender_id="h", kind="request"), now=5_000)
+    book.mark(handled["id"], HANDLED)
+    assert book.add(lead(sender_id="h", kind="request"), now=5_010,
+                    repeat_window=1800)["id"] != handled["id"]

@@ -177,10 +177,14 @@ class LeadBook:
     # ================================================================ writing a lead
 
     def add(self, lead: Dict[str, Any], destinations: Iterable[str] = (), *,
-            now: Optional[float] = None) -> Dict[str, Any]:
+            now: Optional[float] = None, repeat_window: float = 0.0) -> Dict[str, Any]:
         """Keep a lead and its deliveries in one transaction; the stored row.
 
-        A repeated `ref` (an action retried) returns the lead kept the first time.
+        A repeated `ref` (an action retried) returns the lead kept the first time. With
+        `repeat_window`, the same request of the same conversation (kind, contacts and summary
+        but its time line) still new after that many seconds is returned instead of a second
+        lead (`repeated` is then True): pressing «Связаться с менеджером» three times is one
+        lead and one message to the managers.
         """
         now = time.time() if now is None else now
         ref = lead.get("ref") or new_ref()
@@ -195,6 +199,10 @@ class LeadBook:
         existing = self.get_by_ref(ref)
         if existing is not None:
             return existing
+        if repeat_window > 0:
+            same = self._same_request(values, now - repeat_window)
+            if same is not None:
+                return {**same, "repeated": True}
         with self.engine.begin() as conn:
             lead_id = int(conn.execute(leads.insert().values(
                 ref=ref, status=NEW, history="[]", created_at=now, updated_at=now, **values
@@ -206,6 +214,19 @@ class LeadBook:
                     lead_id=lead_id, destination=dest, status=PENDING, attempts=0,
                     created_at=now))
         return self.get(lead_id)
+
+    def _same_request(self, values: Dict[str, Any], since: float) -> Optional[Dict[str, Any]]:
+        q = (sa.select(leads.c.id, leads.c.summary).where(leads.c.sender_id == values["sender_id"])
+             .where(leads.c.kind == values["kind"]).where(leads.c.status == NEW)
+             .where(leads.c.created_at >= since).order_by(leads.c.id.desc()))
+        for column in ("phone", "viewing_time", "name"):
+            value = values.get(column)
+            q = q.where(leads.c[column].is_(None) if value is None else leads.c[column] == value)
+        with self.engine.connect() as conn:
+            for lead_id, summary in conn.execute(q):
+                if _timeless(summary) == _timeless(values["summary"]):
+                    return self.get(lead_id)
+        return None
 
     # ================================================================ reading
 
@@ -358,6 +379,11 @@ class LeadBook:
                 r["summary"],
             ])
         return len(rows)
+
+
+def _timeless(summary: Optional[str]) -> str:
+    """A summary without its «Время: …» line (wewall/crm/summary.py adds the minute)."""
+    return "\n".join(line for line in (summary or "").splitlines() if not line.startswith("Время: "))
 
 
 def format_time(ts: Optional[float]) -> str:
