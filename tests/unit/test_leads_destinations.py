@@ -8,6 +8,7 @@ import email
 import email.policy
 import json
 import os
+import re
 import socket
 import time
 from typing import List
@@ -280,3 +281,15 @@ def test_both_destinations_of_one_lead(env, tg, smtp):
     drain(LeadDeliveryJob(get_book(), settings))
     assert {k: v["status"] for k, v in states(lead["id"]).items()} == {TELEGRAM: DONE, EMAIL: DONE}
     assert len(tg.calls_of("sendMessage", MANAGERS, since)) == 1 and len(smtp.letters) == 1
+
+
+def test_a_huge_summary_still_reaches_telegram_whole(env, tg):
+    settings = configure(env, **telegram_env(tg))
+    lead = keep([TELEGRAM], summary="Пожелания: «R&D-офис» & <склад> " * 400)
+    since = tg.mark()
+    drain(LeadDeliveryJob(get_book(), settings))
+    (call,) = tg.calls_of("sendMessage", MANAGERS, since)
+    text = call.params["text"]
+    assert len(text) <= 4096 and text.endswith("…") and "&amp;" in text
+    assert not re.search(r"&[a-z]*…$", text) and not re.search(r"&(?!amp;|lt;|gt;|quot;|#x27;)", text)
+    assert states(lead["id"])[TELEGRAM]["status"] == DONE

@@ -3,6 +3,7 @@
 import csv
 import io
 import itertools
+import re
 
 import pytest
 from sanic import Sanic
@@ -45,8 +46,6 @@ def keep(**kw):
 
 
 def ids(text):
-    import re
-
     return [int(x) for x in re.findall(r'<tr class="lead" data-id="(\d+)"', text)]
 
 

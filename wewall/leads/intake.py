@@ -126,8 +126,16 @@ def telegram_html(lead: Mapping[str, Any]) -> str:
     e = html.escape
     head = f"<b>Заявка №{lead['id']}</b> — {e(KINDS.get(lead['kind'], lead['kind']))}"
     body = plain_text(lead).split("\n", 1)[1]
-    text = head + "\n" + e(body)
-    return text if len(text) <= 4000 else text[:3999] + "…"
+    # Clipped before escaping: a cut «&amp;» would make Telegram refuse the whole message.
+    escaped, size = [], 0
+    for char in body:
+        piece = e(char)
+        if size + len(piece) > 3900:
+            escaped.append("…")
+            break
+        escaped.append(piece)
+        size += len(piece)
+    return head + "\n" + "".join(escaped)
 
 
 def email_subject(lead: Mapping[str, Any]) -> str:
