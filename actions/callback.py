@@ -75,6 +75,6 @@ class ActionCallbackSend(Action):
         answer_kept(dispatcher, lead, crm_enabled)
         events: List[EventType] = [SlotSet(CALLBACK_PHONE, None), SlotSet("phone", phone)]
         if crm_enabled:
-            events += crm_command("handover", summary=summary,
+            events += crm_command("handover", summary=summary, phone=phone,
                                   **({"lead_ref": lead["ref"]} if lead else {}))
         return events

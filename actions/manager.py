@@ -27,7 +27,7 @@ from wewall.crm.config import get_crm_settings
 from wewall.crm.summary import build_summary
 from wewall.leads.book import get_book, new_ref
 from wewall.leads.config import destinations as lead_destinations
-from wewall.leads.intake import lead_from_conversation, reachable
+from wewall.leads.intake import lead_from_conversation, normalize_phone, reachable
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,9 @@ class ActionHandover(Action):
         if not crm_enabled:
             return []
         extra = {"lead_ref": lead["ref"]} if lead else {}
+        phone = normalize_phone(slots.get("phone"))
+        if phone:
+            extra["phone"] = phone
         return crm_command("handover", summary=summary, **extra)
 
 

@@ -231,6 +231,8 @@ class AmoCrmServer:
         r.add_get("/api/v4/account", self._account)
         r.add_get("/api/v4/contacts", self._find_contacts)
         r.add_post("/api/v4/contacts", self._create_contacts)
+        r.add_patch("/api/v4/contacts", self._update_contacts)
+        r.add_get(r"/api/v4/contacts/{contact_id:\d+}", self._get_contact)
         r.add_post("/api/v4/contacts/chats", self._link_chats)
         r.add_get("/api/v4/leads", self._find_leads)
         r.add_post("/api/v4/leads", self._create_leads)
@@ -588,6 +590,35 @@ class AmoCrmServer:
         if not notes:
             return web.Response(status=204)
         return _json({"_page": 1, "_embedded": {"notes": notes}})
+
+    async def _get_contact(self, request: web.Request) -> web.Response:
+        with self._lock:
+            contact = self._contacts.get(int(request.match_info["contact_id"]))
+            if contact is None:
+                raise _Invalid("contact not found", 404)
+            return _json(copy.deepcopy(contact))
+
+    async def _update_contacts(self, request: web.Request) -> web.Response:
+        """As amoCRM: a field in `custom_fields_values` replaces that field's values."""
+        items = self._body_list(request)
+        for c in items:
+            self._check_custom_fields(c)
+        with self._lock:
+            for c in items:
+                if c.get("id") not in self._contacts:
+                    raise _Invalid(f"unknown contact {c.get('id')}")
+            out = []
+            for c in items:
+                contact = self._contacts[c["id"]]
+                for key in ("name", "first_name", "last_name"):
+                    if key in c:
+                        contact[key] = c[key]
+                fields = contact.setdefault("custom_fields_values", [])
+                for cf in c.get("custom_fields_values") or []:
+                    key = ("field_code", cf["field_code"]) if "field_code" in cf else ("field_id", cf["field_id"])
+                    fields[:] = [f for f in fields if f.get(key[0]) != key[1]] + [copy.deepcopy(cf)]
+                out.append({"id": contact["id"], "updated_at": int(time.time())})
+        return _json({"_links": {}, "_embedded": {"contacts": out}})
 
     async def _create_contacts(self, request: web.Request) -> web.Response:
         items = self._body_list(request)

@@ -208,6 +208,18 @@ class AmoApi:
                                   params={"limit": "250"})
         return list(((data or {}).get("_embedded") or {}).get("notes") or [])
 
+    async def contact_phones(self, contact_id: int) -> List[str]:
+        data = await self.request("GET", f"/api/v4/contacts/{int(contact_id)}")
+        return [str(v.get("value")) for cf in (data or {}).get("custom_fields_values") or []
+                if cf.get("field_code") == "PHONE" for v in cf.get("values") or [] if v.get("value")]
+
+    async def set_contact_phones(self, contact_id: int, phones: List[str]) -> None:
+        """The contact's phones become exactly `phones` (amoCRM replaces a field's values)."""
+        await self.request("PATCH", "/api/v4/contacts", [{
+            "id": int(contact_id), "custom_fields_values": [{
+                "field_code": "PHONE",
+                "values": [{"value": p, "enum_code": "WORK"} for p in phones]}]}])
+
     async def create_contact(self, name: str, *, first_name: Optional[str] = None,
                              last_name: Optional[str] = None,
                              telegram_username: Optional[str] = None,

@@ -401,6 +401,14 @@ class Relay:
                 return int(lead["id"])
         return None
 
+    async def _add_phone(self, conv: Dict[str, Any], phone: str) -> None:
+        await self.limiter.acquire()
+        phones = await self.api.contact_phones(conv["contact_id"])
+        if any(_digits(p)[-10:] == phone[-10:] for p in phones):
+            return
+        await self.limiter.acquire()
+        await self.api.set_contact_phones(conv["contact_id"], phones + [phone])
+
     async def _note_once(self, conv: Dict[str, Any], text: str) -> None:
         """A note amoCRM has not got yet: a hand-over note repeated after a crash is skipped
         (a note has no idempotency key of its own)."""
@@ -470,6 +478,9 @@ class Relay:
                 conversation_id=conv["conversation_id"], msgid=derived_msgid(row["msgid"], "summary"),
                 user_id=conv["user_id"], name=conv["name"], text=summary, timestamp=row["ts"]))
             await self._step(row, "note", lambda: self._note_once(conv, summary))
+            phone = _phone(data.get("phone"))
+            if phone:  # on the contact too: a returning client is found by it (_existing_contact)
+                await self._step(row, "phone", lambda: self._add_phone(conv, phone))
             if s.appeal_pipeline_id and s.status_chat_with_manager_id:
                 async def move():
                     await self.limiter.acquire()
