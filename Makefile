@@ -29,6 +29,8 @@ export WEWALL_ACTION_ENDPOINT_URL ?= http://localhost:$(WEWALL_ACTIONS_PORT)/web
 export WEWALL_RASA_URL ?= http://localhost:$(WEWALL_RASA_PORT)
 # amoCRM outbox (endpoints.yml event_broker, `wewall worker`): SQLAlchemy URL.
 export WEWALL_OUTBOX_URL ?= sqlite:///$(WEWALL_DATA_DIR)/outbox.db
+# The lead book (actions/manager.py, `wewall leads`): SQLAlchemy URL.
+export WEWALL_LEADS_URL ?= sqlite:///$(WEWALL_DATA_DIR)/leads.db
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 # `make test` sends 2 000 garbage messages (the same mix) to stay inside CI's time; `make soak`

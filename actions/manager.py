@@ -1,8 +1,11 @@
 """Hand-over to a manager and the manager chat (product.md «Hand-over to a manager»).
 
 - `action_handover`: any feature's way to a manager («Связаться с менеджером», /manager, a
-  VAT-20 % calculation, a viewing request). Tells the client, and queues for amoCRM (through
-  the outbox, never inline) the summary and the move to "chat with manager".
+  VAT-20 % calculation, a viewing request). Keeps the request in the lead book first
+  (wewall/leads: the worker sends it to the managers' Telegram chat and e-mail when they are
+  configured), then tells the client, and queues for amoCRM (through the outbox, never
+  inline) the summary and the move to "chat with manager". Without amoCRM the client hears
+  the truth: the request is kept and a manager calls back in working hours.
 - `action_relay_manager_message`: run by the amoCRM channel when a manager writes; shows the
   text with «Закрыть чат с менеджером» and sets `manager_active` (the bot goes silent).
 - `action_close_manager_chat`: the client's button; `action_manager_chat_closed`: the talk
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
@@ -22,6 +25,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from wewall.crm.commands import crm_command
 from wewall.crm.config import get_crm_settings
 from wewall.crm.summary import build_summary
+from wewall.leads.book import get_book, new_ref
+from wewall.leads.config import destinations as lead_destinations
+from wewall.leads.intake import lead_from_conversation, normalize_phone, reachable
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +36,9 @@ MANAGER_MESSAGE = "manager_message"
 # Bot messages with this metadata are the manager's words: the outbox does not mirror them.
 MANAGER_SOURCE = {"wewall_source": "manager"}
 CLOSE_BUTTON = {"title": "Закрыть чат с менеджером", "payload": "/close_manager_chat"}
+# The same request again within this time is the lead already kept (no second message to
+# the managers); the client hears the same answer.
+REPEAT_WINDOW_SECONDS = 30 * 60
 
 
 def _reason(tracker: Tracker) -> str:
@@ -49,21 +58,60 @@ def _back_to_bot(reason: str) -> List[EventType]:
             + [ActiveLoop(None), SlotSet("requested_slot", None)])
 
 
+async def keep_lead(tracker: Tracker, kind: str, summary: str, crm_enabled: bool,
+                    slots: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
+    """The lead, kept in the lead book before the client is answered; None if it could not be."""
+    lead = lead_from_conversation(
+        kind=kind, summary=summary, slots=slots if slots is not None else tracker.current_slot_values(),
+        events=tracker.events,
+        sender_id=tracker.sender_id, channel=tracker.get_latest_input_channel(), ref=new_ref())
+    try:
+        book = get_book()
+        return await book.run(book.add, lead, lead_destinations(crm_enabled),
+                              repeat_window=REPEAT_WINDOW_SECONDS)
+    except Exception:  # the database is down: say so below rather than promise a call
+        log.exception("leads: cannot keep the lead of %s", tracker.sender_id)
+        return None
+
+
+def answer_kept(dispatcher: CollectingDispatcher, lead: Optional[Dict[str, Any]],
+                crm_enabled: bool) -> None:
+    """What the client hears once the request is kept (or, rarely, could not be kept)."""
+    if crm_enabled:
+        # The outbox carries the hand-over even when the lead book is down.
+        dispatcher.utter_message(response="utter_handover")
+    elif lead is None:
+        dispatcher.utter_message(response="utter_lead_not_saved")
+    elif reachable(lead):
+        dispatcher.utter_message(response="utter_lead_saved")
+    else:
+        dispatcher.utter_message(response="utter_lead_saved_ask_phone")
+
+
 class ActionHandover(Action):
     def name(self) -> Text:
         return "action_handover"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        if not get_crm_settings().enabled:
-            dispatcher.utter_message(response="utter_handover_unavailable")
-            return []
+        crm_enabled = get_crm_settings().enabled
+        reason = _reason(tracker)
+        slots = tracker.current_slot_values()
         summary = build_summary(
-            tracker.current_slot_values(), reason=_reason(tracker),
+            slots, reason=reason,
             channel=tracker.get_latest_input_channel(), sender_id=tracker.sender_id,
             now=dt.datetime.now(dt.timezone(dt.timedelta(hours=3))))  # Moscow time for managers
-        dispatcher.utter_message(response="utter_handover")
-        return crm_command("handover", summary=summary)
+        if reason == "request" and slots.get("contact_confirmed") is True:
+            reason = "viewing"  # the viewing contact form ends here (as build_summary reads it)
+        lead = await keep_lead(tracker, reason, summary, crm_enabled)
+        answer_kept(dispatcher, lead, crm_enabled)
+        if not crm_enabled:
+            return []
+        extra = {"lead_ref": lead["ref"]} if lead else {}
+        phone = normalize_phone(slots.get("phone"))
+        if phone:
+            extra["phone"] = phone
+        return crm_command("handover", summary=summary, **extra)
 
 
 class ActionRelayManagerMessage(Action):

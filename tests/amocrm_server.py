@@ -141,6 +141,9 @@ class AmoCrmServer:
         self.clock = time.time
         # True: every REST token gets 401, even a freshly refreshed one (a revoked integration).
         self.reject_all_tokens = False
+        # Called (in a worker thread) after a request was carried out and before it is answered,
+        # with (method, path, status): a crash test kills the client right there.
+        self.after_handler: Optional[Any] = None
 
         self._lock = threading.RLock()
         self._ids = itertools.count(1000001)
@@ -226,10 +229,15 @@ class AmoCrmServer:
         r = app.router
         r.add_post("/oauth2/access_token", self._oauth_token)
         r.add_get("/api/v4/account", self._account)
+        r.add_get("/api/v4/contacts", self._find_contacts)
         r.add_post("/api/v4/contacts", self._create_contacts)
+        r.add_patch("/api/v4/contacts", self._update_contacts)
+        r.add_get(r"/api/v4/contacts/{contact_id:\d+}", self._get_contact)
         r.add_post("/api/v4/contacts/chats", self._link_chats)
+        r.add_get("/api/v4/leads", self._find_leads)
         r.add_post("/api/v4/leads", self._create_leads)
         r.add_patch("/api/v4/leads", self._update_leads)
+        r.add_get("/api/v4/leads/{lead_id}/notes", self._get_notes)
         r.add_post("/api/v4/leads/{lead_id}/notes", self._add_notes)
         r.add_get("/api/v4/leads/pipelines", self._get_pipelines)
         r.add_post("/v2/origin/custom/{channel_id}/connect", self._connect)
@@ -410,6 +418,10 @@ class AmoCrmServer:
                     response = _problem(exc.status, exc.detail)
                 except web.HTTPException as exc:
                     response = _problem(exc.status, exc.reason)
+                hook = self.after_handler
+                if hook is not None:
+                    await asyncio.get_running_loop().run_in_executor(
+                        None, hook, request.method, path, response.status)
             if fault is not None:
                 response = await self._apply_fault(request, fault)
         with self._lock:
@@ -471,9 +483,12 @@ class AmoCrmServer:
 
     def _check_custom_fields(self, entity: dict) -> None:
         for cf in entity.get("custom_fields_values") or []:
-            if not isinstance(cf, dict) or not isinstance(cf.get("field_id"), int):
+            if isinstance(cf, dict) and cf.get("field_code") in ("PHONE", "EMAIL") \
+                    and "field_id" not in cf:
+                pass  # the account's standard multitext fields, named by code
+            elif not isinstance(cf, dict) or not isinstance(cf.get("field_id"), int):
                 raise _Invalid("custom_fields_values[].field_id must be an int")
-            if self.custom_field_ids is not None and cf["field_id"] not in self.custom_field_ids:
+            elif self.custom_field_ids is not None and cf["field_id"] not in self.custom_field_ids:
                 raise _Invalid(f"unknown custom field {cf['field_id']}")
             values = cf.get("values")
             if not isinstance(values, list) or not values or not all(
@@ -518,6 +533,92 @@ class AmoCrmServer:
         if "amojo_id" in request.query.get("with", "").split(","):
             data["amojo_id"] = self.account_id
         return _json(data)
+
+    @staticmethod
+    def _matches(entity: dict, query: str) -> bool:
+        """amoCRM's `query`: a substring of the name or of any field value; phones by digits."""
+        q = query.strip().lower()
+        if not q:
+            return True
+        texts = [str(entity.get(k) or "") for k in ("name", "first_name", "last_name")]
+        digits = "".join(c for c in q if c.isdigit())
+        for cf in entity.get("custom_fields_values") or []:
+            for v in cf.get("values") or []:
+                value = str(v.get("value", ""))
+                texts.append(value)
+                if cf.get("field_code") == "PHONE" and len(digits) >= 10:
+                    if "".join(c for c in value if c.isdigit())[-10:] == digits[-10:]:
+                        return True
+        return any(q in t.lower() for t in texts)
+
+    async def _find_contacts(self, request: web.Request) -> web.Response:
+        query = request.query.get("query", "")
+        with_leads = "leads" in request.query.get("with", "").split(",")
+        with self._lock:
+            found = [copy.deepcopy(c) for c in self._contacts.values() if self._matches(c, query)]
+            for c in found:
+                if with_leads:
+                    c["_embedded"] = {"leads": [{"id": lid} for lid, lead in self._leads.items()
+                                                if c["id"] in lead["contact_ids"]]}
+        if not found:
+            return web.Response(status=204)  # amoCRM answers an empty search with no content
+        return _json({"_page": 1, "_embedded": {"contacts": found}})
+
+    async def _find_leads(self, request: web.Request) -> web.Response:
+        query = request.query.get("query", "")
+        with self._lock:
+            found = []
+            for lead in self._leads.values():
+                if self._matches(lead, query):
+                    item = {k: copy.deepcopy(v) for k, v in lead.items() if k != "history"}
+                    item["_embedded"] = {"contacts": [{"id": c} for c in lead["contact_ids"]]}
+                    found.append(item)
+        if not found:
+            return web.Response(status=204)
+        return _json({"_page": 1, "_embedded": {"leads": found}})
+
+    async def _get_notes(self, request: web.Request) -> web.Response:
+        try:
+            lead_id = int(request.match_info["lead_id"])
+        except ValueError:
+            raise _Invalid("lead id must be a number")
+        with self._lock:
+            if lead_id not in self._leads:
+                raise _Invalid(f"lead {lead_id} not found", 404)
+            notes = [{"id": n["id"], "entity_id": lead_id, "note_type": n["note_type"],
+                      "params": {"text": n["text"]}} for n in self._notes[lead_id]]
+        if not notes:
+            return web.Response(status=204)
+        return _json({"_page": 1, "_embedded": {"notes": notes}})
+
+    async def _get_contact(self, request: web.Request) -> web.Response:
+        with self._lock:
+            contact = self._contacts.get(int(request.match_info["contact_id"]))
+            if contact is None:
+                raise _Invalid("contact not found", 404)
+            return _json(copy.deepcopy(contact))
+
+    async def _update_contacts(self, request: web.Request) -> web.Response:
+        """As amoCRM: a field in `custom_fields_values` replaces that field's values."""
+        items = self._body_list(request)
+        for c in items:
+            self._check_custom_fields(c)
+        with self._lock:
+            for c in items:
+                if c.get("id") not in self._contacts:
+                    raise _Invalid(f"unknown contact {c.get('id')}")
+            out = []
+            for c in items:
+                contact = self._contacts[c["id"]]
+                for key in ("name", "first_name", "last_name"):
+                    if key in c:
+                        contact[key] = c[key]
+                fields = contact.setdefault("custom_fields_values", [])
+                for cf in c.get("custom_fields_values") or []:
+                    key = ("field_code", cf["field_code"]) if "field_code" in cf else ("field_id", cf["field_id"])
+                    fields[:] = [f for f in fields if f.get(key[0]) != key[1]] + [copy.deepcopy(cf)]
+                out.append({"id": contact["id"], "updated_at": int(time.time())})
+        return _json({"_links": {}, "_embedded": {"contacts": out}})
 
     async def _create_contacts(self, request: web.Request) -> web.Response:
         items = self._body_list(request)
@@ -617,6 +718,11 @@ class AmoCrmServer:
                     raise _Invalid(f"unknown chat {item.get('chat_id')}")
             out = []
             for item in items:
+                known = [x for x in self._chat_links if x["chat_id"] == item["chat_id"]
+                         and x["contact_id"] == item["contact_id"]]
+                if known:  # linking again is a no-op in amoCRM
+                    out.append(known[0])
+                    continue
                 link = {"id": next(self._ids), "chat_id": item["chat_id"],
                         "contact_id": item["contact_id"]}
                 self._chat_links.append(link)

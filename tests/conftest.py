@@ -31,10 +31,16 @@ def _isolated_settings(tmp_path, monkeypatch):
     from wewall import storage
     from wewall.settings import reset_settings
 
+    from wewall.leads.book import reset_books
+
     monkeypatch.setenv("WEWALL_DATA_DIR", str(tmp_path / "wewall-data"))
     monkeypatch.delenv("WEWALL_MONGODB_URI", raising=False)
+    # `make test` exports the developer's lead book: a test's hand-over must not land there.
+    monkeypatch.delenv("WEWALL_LEADS_URL", raising=False)
     reset_settings()
     storage.reset_clients()
+    reset_books()
     yield
+    reset_books()
     storage.reset_clients()
     reset_settings()

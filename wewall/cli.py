@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     from wewall.stats.cli import add_parser as add_stats_parser
 
     add_stats_parser(sub)  # `wewall stats`
+
+    from wewall.leads.cli import add_parsers as add_leads_parsers
+
+    add_leads_parsers(sub)  # `wewall leads …`
     return parser
 
 
@@ -82,6 +86,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     if args.cmd == "data":
         return _data(args)
+    if args.cmd == "leads":
+        from wewall.leads.cli import run as leads_run
+
+        return leads_run(args)
     if args.cmd in ("amocrm", "worker"):
         from wewall.crm.cli import run as crm_run
 

@@ -12,6 +12,8 @@ Jobs now:
 - `follow-ups`: one reminder to a client silent in the middle of a form (wewall.followups).
 - `stats-digest`: the managers' daily/monthly figures in Telegram, when WEWALL_DIGEST_CHAT_ID
   is set (wewall.stats.digest).
+- `lead-delivery`: new leads to the managers' Telegram chat and by e-mail (wewall.leads.job),
+  when either is configured.
 
 Other jobs can be added with `register_job(factory)`: a factory gets the `WorkerContext`
 and returns a `Job` or None.
@@ -159,6 +161,11 @@ def build_jobs(ctx: WorkerContext) -> List[Job]:
     digest_job = digest.job_factory(ctx)
     if digest_job is not None:
         jobs.append(digest_job)
+    from wewall.leads.job import job_factory as lead_job
+
+    leads = lead_job(ctx)
+    if leads is not None:
+        jobs.append(leads)
     for factory in _factories:
         job = factory(ctx)
         if job is not None:

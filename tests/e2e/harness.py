@@ -89,6 +89,8 @@ class BotServers:
             "WEWALL_ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
             # amoCRM outbox (endpoints.yml); without AMOCRM_* settings nothing is recorded.
             "WEWALL_OUTBOX_URL": f"sqlite:///{self.workdir / 'outbox.db'}",
+            # the lead book (actions/manager.py): this bot's own, never the developer's
+            "WEWALL_LEADS_URL": f"sqlite:///{self.workdir / 'leads.db'}",
             # links to charts and spreadsheets must point at this server, not at :5005
             "WEWALL_PUBLIC_BASE_URL": f"{self.url}/webhooks/files",
         }

@@ -630,6 +630,12 @@ class WewallTelegramInput(TelegramInput):
     async def handle_update(
         self, update: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> str:
+        from wewall.leads import telegram as managers_chat
+
+        if managers_chat.managers_chat_id() and (
+            managers_chat.is_managers_chat(update) or managers_chat.is_lead_callback(update)
+        ):
+            return await managers_chat.handle_update(update)  # managers' buttons, not a dialogue
         incoming = self.parse_update(update)
         if incoming is None:
             return "ignored"

@@ -189,20 +189,56 @@ class AmoApi:
                            method="GET", path="/api/v4/account")
         return amojo_id
 
+    async def find_contacts(self, query: str, *, with_leads: bool = False) -> List[Dict[str, Any]]:
+        """Contacts amoCRM finds for `query` (a phone, a name, a field's value); amoCRM's
+        search is loose (substrings): callers check what they need exactly."""
+        params = {"query": query, "limit": "50"}
+        if with_leads:
+            params["with"] = "leads"
+        data = await self.request("GET", "/api/v4/contacts", params=params)
+        return list(((data or {}).get("_embedded") or {}).get("contacts") or [])
+
+    async def find_leads(self, query: str) -> List[Dict[str, Any]]:
+        data = await self.request("GET", "/api/v4/leads",
+                                  params={"query": query, "limit": "50", "with": "contacts"})
+        return list(((data or {}).get("_embedded") or {}).get("leads") or [])
+
+    async def lead_notes(self, lead_id: int) -> List[Dict[str, Any]]:
+        data = await self.request("GET", f"/api/v4/leads/{int(lead_id)}/notes",
+                                  params={"limit": "250"})
+        return list(((data or {}).get("_embedded") or {}).get("notes") or [])
+
+    async def contact_phones(self, contact_id: int) -> List[str]:
+        data = await self.request("GET", f"/api/v4/contacts/{int(contact_id)}")
+        return [str(v.get("value")) for cf in (data or {}).get("custom_fields_values") or []
+                if cf.get("field_code") == "PHONE" for v in cf.get("values") or [] if v.get("value")]
+
+    async def set_contact_phones(self, contact_id: int, phones: List[str]) -> None:
+        """The contact's phones become exactly `phones` (amoCRM replaces a field's values)."""
+        await self.request("PATCH", "/api/v4/contacts", [{
+            "id": int(contact_id), "custom_fields_values": [{
+                "field_code": "PHONE",
+                "values": [{"value": p, "enum_code": "WORK"} for p in phones]}]}])
+
     async def create_contact(self, name: str, *, first_name: Optional[str] = None,
                              last_name: Optional[str] = None,
-                             telegram_username: Optional[str] = None) -> int:
+                             telegram_username: Optional[str] = None,
+                             phone: Optional[str] = None) -> int:
         contact: Dict[str, Any] = {"name": name}
         if first_name:
             contact["first_name"] = first_name
         if last_name:
             contact["last_name"] = last_name
+        fields: List[Dict[str, Any]] = []
         field_id = self.settings.tg_username_field_id
         if telegram_username and field_id:
-            contact["custom_fields_values"] = [
-                {"field_id": field_id, "values": [{"value": telegram_username}]}]
+            fields.append({"field_id": field_id, "values": [{"value": telegram_username}]})
         elif telegram_username:
             log.warning("AMOCRM_TG_USERNAME_FIELD_ID is not set: Telegram username not saved")
+        if phone:
+            fields.append({"field_code": "PHONE", "values": [{"value": phone, "enum_code": "WORK"}]})
+        if fields:
+            contact["custom_fields_values"] = fields
         data = await self.request("POST", "/api/v4/contacts", [contact])
         return _first_id(data, "contacts", "/api/v4/contacts")
 

@@ -7,8 +7,10 @@ message and the bot's reply; the relay (`wewall worker`) carries it out. Resetti
 in the same action keeps it from being carried over into a new session (and replayed).
 
 Commands the relay knows (relay.py):
-- `handover` {summary}: the summary into the lead's chat and as a note, the lead to the
-  appeal pipeline's "chat with manager" status;
+- `handover` {summary, lead_ref?, phone?}: the summary into the lead's chat and as a note
+  (once), the client's phone onto the contact, the lead to the appeal pipeline's "chat with
+  manager" status; `lead_ref` (our request id in the lead book, wewall/leads) gets amoCRM's
+  contact and lead ids back;
 - `manager_on` / `manager_off` {reason}: a manager took the chat / it was given back (noted);
 - `calculation`, `search`: one more of them, for the engagement statuses.
 

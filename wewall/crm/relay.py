@@ -2,8 +2,8 @@
 
 For each conversation with pending rows (oldest first, several at once):
 1. take its lease (so two relays never work on one conversation);
-2. on first contact, create what amoCRM needs, each step saved as soon as it succeeds:
-   contact → lead (main pipeline, "chat with bot", source "WEWALL AI") → chat → link;
+2. on first contact, find or create what amoCRM needs, each step saved as soon as it
+   succeeds: contact → lead (main pipeline, "chat with bot", source "WEWALL AI") → chat → link;
 3. deliver its rows in id order: a client's message with `send_client_message`, a bot reply
    with `import_bot_message`, both with the row's own msgid and timestamp; commands
    (hand-over, manager on/off, counters) as their steps, each step recorded in the row;
@@ -19,8 +19,11 @@ Failure handling:
   `failed` with the error (visible in `wewall amocrm status`, re-queued by
   `wewall amocrm retry-failed`) so it does not block the rest of the conversation.
 - A crash between amoCRM accepting a message and the row being marked: the retry sends the
-  same msgid and amojo keeps one message. (A note has no such key: a crash in that window
-  can repeat a hand-over note; it is recorded as a step right after it succeeds.)
+  same msgid and amojo keeps one message. A crash between amoCRM creating the contact or the
+  lead and our commit: the next run finds them before creating (the contact by phone,
+  Telegram @username or the conversation's own name; the lead by its name, which carries our
+  conversation id), and a hand-over note already on the lead is not added again; the chat is
+  keyed by our conversation id in amojo. Each step is recorded right after it succeeds.
 
 One conversation backing off does not hold the others: each has its own lease and backoff.
 """
@@ -36,7 +39,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from wewall.crm.api import AmoApi
 from wewall.crm.chats import AmoChats
@@ -324,21 +327,34 @@ class Relay:
                              channel=row.get("channel") or conv.get("channel"))
         name = conv["name"]
         s = self.settings
+        phone = _phone(client.get("phone"))
         if not conv.get("contact_id"):
-            await self.limiter.acquire()
-            contact_id = await self.api.create_contact(
-                name, first_name=client.get("first_name"), last_name=client.get("last_name"),
-                telegram_username=client.get("username"))
+            # Found first (a returning client, or our own contact whose id a crash lost between
+            # amoCRM's answer and our commit), created only when amoCRM has none.
+            contact_id = await self._existing_contact(conv, name, client, phone)
+            if contact_id is None:
+                await self.limiter.acquire()
+                contact_id = await self.api.create_contact(
+                    name, first_name=client.get("first_name"), last_name=client.get("last_name"),
+                    telegram_username=client.get("username"), phone=phone)
+                self.counts["contacts"] += 1
+            else:
+                self.counts["contacts_found"] += 1
             await self._save(conv, contact_id=contact_id)
-            self.counts["contacts"] += 1
         if not conv.get("lead_id"):
-            await self.limiter.acquire()
             source = f" ({client['lead_source']})" if client.get("lead_source") else ""
-            lead_id = await self.api.create_lead(
-                conv["contact_id"], name=f"{name} — {s.lead_source_value}{source}"[:255],
-                pipeline_id=s.main_pipeline_id, status_id=s.status_chat_with_bot_id)
+            # Our conversation id in the name: the key that finds this conversation's lead again.
+            lead_name = f"{name} — {s.lead_source_value}{source} · {conv['conversation_id']}"[:255]
+            lead_id = await self._existing_lead(conv["contact_id"], lead_name)
+            if lead_id is None:
+                await self.limiter.acquire()
+                lead_id = await self.api.create_lead(
+                    conv["contact_id"], name=lead_name,
+                    pipeline_id=s.main_pipeline_id, status_id=s.status_chat_with_bot_id)
+                self.counts["leads"] += 1
+            else:
+                self.counts["leads_found"] += 1
             await self._save(conv, lead_id=lead_id)
-            self.counts["leads"] += 1
         if not conv.get("chat_id"):
             chat_id = await self.chats.create_chat(
                 conv["conversation_id"], user_id=conv["user_id"], name=name,
@@ -349,6 +365,58 @@ class Relay:
             await self.limiter.acquire()
             await self.api.link_chat_to_contact(conv["contact_id"], conv["chat_id"])
             await self._save(conv, linked=True)
+
+    async def _existing_contact(self, conv: Dict[str, Any], name: str, client: Dict[str, Any],
+                                phone: Optional[str]) -> Optional[int]:
+        """amoCRM's contact for this client: by phone, by Telegram @username, or (a client
+        who gave neither a name nor a username) by the name made of our conversation id.
+
+        A client known only by a first name is not searched: names are not unique, and a
+        stranger's contact is worse than a second one.
+        """
+        field_id = self.settings.tg_username_field_id
+        username = str(client.get("username") or "").lstrip("@").lower()
+        searches = []
+        if phone:
+            digits = phone[-10:]
+            searches.append((phone, lambda c: any(
+                _digits(v)[-10:] == digits for v in _field_values(c, code="PHONE"))))
+        if username and field_id:
+            searches.append((username, lambda c: any(
+                str(v).lstrip("@").lower() == username for v in _field_values(c, field_id=field_id))))
+        if name == client_name(conv["sender_id"], {}):
+            searches.append((name, lambda c: c.get("name") == name))
+        for query, exact in searches:
+            await self.limiter.acquire()
+            found = [c for c in await self.api.find_contacts(query) if exact(c)]
+            if found:
+                return int(min(c["id"] for c in found))  # the oldest, if a person has several
+        return None
+
+    async def _existing_lead(self, contact_id: int, lead_name: str) -> Optional[int]:
+        await self.limiter.acquire()
+        for lead in await self.api.find_leads(lead_name):
+            contacts = ((lead.get("_embedded") or {}).get("contacts")) or []
+            if lead.get("name") == lead_name and any(c.get("id") == contact_id for c in contacts):
+                return int(lead["id"])
+        return None
+
+    async def _add_phone(self, conv: Dict[str, Any], phone: str) -> None:
+        await self.limiter.acquire()
+        phones = await self.api.contact_phones(conv["contact_id"])
+        if any(_digits(p)[-10:] == phone[-10:] for p in phones):
+            return
+        await self.limiter.acquire()
+        await self.api.set_contact_phones(conv["contact_id"], phones + [phone])
+
+    async def _note_once(self, conv: Dict[str, Any], text: str) -> None:
+        """A note amoCRM has not got yet: a hand-over note repeated after a crash is skipped
+        (a note has no idempotency key of its own)."""
+        await self.limiter.acquire()
+        notes = await self.api.lead_notes(conv["lead_id"])
+        if any(((n.get("params") or {}).get("text")) == text for n in notes):
+            return
+        await self._note(conv, text)
 
     # ------------------------------------------------------------------ rows
 
@@ -380,6 +448,22 @@ class Relay:
         done.append(step)
         await self.store.run(self.store.save_progress, row["id"], data)
 
+    async def _lead_delivered(self, conv: Dict[str, Any], ref: str) -> None:
+        """Tell the lead book (wewall/leads) that this request is in amoCRM, and where.
+
+        Best effort: the hand-over itself is done; a lead book that is down only leaves the
+        lead's amoCRM row pending (`wewall leads show` tells the operator).
+        """
+        try:
+            from wewall.leads.book import AMOCRM, get_book
+
+            book = get_book()
+            await book.run(book.mark_delivered_by_ref, ref, AMOCRM,
+                           {"contact_id": conv.get("contact_id"), "lead_id": conv.get("lead_id"),
+                            "chat_id": conv.get("chat_id")})
+        except Exception:
+            log.exception("relay: cannot mark lead %s as delivered to amoCRM", ref)
+
     async def _note(self, conv: Dict[str, Any], text: str) -> None:
         await self.limiter.acquire()
         await self.api.add_lead_note(conv["lead_id"], text)
@@ -393,7 +477,10 @@ class Relay:
             await self._step(row, "chat", lambda: self.chats.import_bot_message(
                 conversation_id=conv["conversation_id"], msgid=derived_msgid(row["msgid"], "summary"),
                 user_id=conv["user_id"], name=conv["name"], text=summary, timestamp=row["ts"]))
-            await self._step(row, "note", lambda: self._note(conv, summary))
+            await self._step(row, "note", lambda: self._note_once(conv, summary))
+            phone = _phone(data.get("phone"))
+            if phone:  # on the contact too: a returning client is found by it (_existing_contact)
+                await self._step(row, "phone", lambda: self._add_phone(conv, phone))
             if s.appeal_pipeline_id and s.status_chat_with_manager_id:
                 async def move():
                     await self.limiter.acquire()
@@ -404,6 +491,8 @@ class Relay:
                 log.warning("relay: AMOCRM_APPEAL_PIPELINE_ID / AMOCRM_STATUS_CHAT_WITH_MANAGER_ID "
                             "not set: the lead of %s stays where it is", conv["sender_id"])
             self.counts["handovers"] += 1
+            if data.get("lead_ref"):
+                await self._lead_delivered(conv, str(data["lead_ref"]))
             return {"handed_over": True}
         if kind == "manager_on":
             if not conv.get("manager_active"):
@@ -448,6 +537,27 @@ class Relay:
                 log.error("relay: cannot move lead %s to status %s: %s", conv["lead_id"],
                           status_id, exc)
         await self._save(conv, stage=desired)
+
+
+def _digits(value: Any) -> str:
+    return "".join(c for c in str(value) if c.isdigit())
+
+
+def _phone(value: Any) -> Optional[str]:
+    """+7XXXXXXXXXX for a Russian number (as the lead book keeps it), else None."""
+    digits = _digits(value or "")
+    if len(digits) == 11 and digits[0] in "78":
+        digits = digits[1:]
+    return f"+7{digits}" if len(digits) == 10 else None
+
+
+def _field_values(contact: Dict[str, Any], *, code: Optional[str] = None,
+                  field_id: Optional[int] = None) -> List[Any]:
+    out: List[Any] = []
+    for cf in contact.get("custom_fields_values") or []:
+        if (code and cf.get("field_code") == code) or (field_id and cf.get("field_id") == field_id):
+            out += [v.get("value") for v in cf.get("values") or [] if isinstance(v, dict)]
+    return out
 
 
 def client_name(sender_id: str, client: Dict[str, Any]) -> str:
