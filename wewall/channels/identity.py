@@ -1,0 +1,158 @@
+"""Whose conversation is it: conversation keys that carry their channel, assigned by the server.
+
+Every conversation key (Rasa's sender id) starts with its channel: `tg:<chat id>` (Telegram),
+`web:<id>` (socket.io web chat), `rest:<integration>:<sender>` (a REST caller with a configured
+token) or `rest:<id>` (a REST conversation the server created). A client value is never a key by
+itself, so no REST or socket.io request can name a Telegram chat or another caller's conversation.
+
+Ids the server hands out (socket.io sessions, REST conversations without a token) are
+`<random>.<signature>`: 96 random bits and an HMAC of them under the server's secret, so they
+cannot be guessed and one the server did not issue is refused without any lookup. The key is
+`<channel>:<random>`; the signature stays with the client, so a key read in a log line or in
+amoCRM (where it is shortened anyway, `short()`) does not open the conversation.
+
+The secret: WEWALL_SECRET_KEY, else `WEWALL_DATA_DIR/secret_key`, created at first use (0600).
+Every Rasa process of one deployment must share it (same data dir or the same variable).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import threading
+from pathlib import Path
+from typing import Dict, Optional
+
+TELEGRAM = "tg"
+WEB = "web"
+REST = "rest"
+PREFIXES = (TELEGRAM, WEB, REST)
+
+_lock = threading.Lock()
+_secret: Optional[bytes] = None
+
+
+def _data_dir() -> Path:
+    from wewall.settings import get_settings
+
+    return Path(get_settings().data_dir)
+
+
+def read_or_create_secret(path: Path) -> bytes:
+    """The secret kept at `path`, created (random, mode 0600) when the file does not exist."""
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32).encode()
+    try:
+        fd = os.open(str(path), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its secret
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as f:
+        f.write(value + b"\n")
+    return value
+
+
+def secret() -> bytes:
+    global _secret
+    if _secret is None:
+        with _lock:
+            if _secret is None:
+                env = os.environ.get("WEWALL_SECRET_KEY", "").strip()
+                _secret = env.encode() if env else read_or_create_secret(_data_dir() / "secret_key")
+    return _secret
+
+
+def reset() -> None:
+    """Forget the cached secret (tests change WEWALL_DATA_DIR / WEWALL_SECRET_KEY)."""
+    global _secret
+    _secret = None
+
+
+def _sign(channel: str, random_part: str) -> str:
+    mac = hmac.new(secret(), f"{channel}:{random_part}".encode(), hashlib.sha256).digest()[:12]
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def issue(channel: str) -> str:
+    """A new client-held id `<random>.<signature>` for `channel`."""
+    random_part = secrets.token_hex(12)
+    return f"{random_part}.{_sign(channel, random_part)}"
+
+
+def verify(channel: str, token: object) -> Optional[str]:
+    """The conversation key of a client-held id the server issued for `channel`, else None."""
+    if not isinstance(token, str) or len(token) > 64 or token.count(".") != 1:
+        return None
+    random_part, signature = token.split(".")
+    if len(random_part) != 24 or not all(c in "0123456789abcdef" for c in random_part):
+        return None
+    if not hmac.compare_digest(signature.encode(), _sign(channel, random_part).encode()):
+        return None
+    return f"{channel}:{random_part}"
+
+
+def telegram_key(chat_id: object) -> str:
+    return f"{TELEGRAM}:{chat_id}"
+
+
+def telegram_chat(recipient_id: object) -> str:
+    """The Telegram chat id of a conversation key (`tg:123` → `123`; a bare legacy id as it is)."""
+    text = str(recipient_id)
+    return text[len(TELEGRAM) + 1:] if text.startswith(TELEGRAM + ":") else text
+
+
+def short(key: object) -> str:
+    """A conversation key as logs and amoCRM show it: enough to tell apart, not to reuse.
+
+    Telegram chat ids are not secrets (the bot's own chats); server-issued ids are cut to their
+    first 6 characters.
+    """
+    text = "" if key is None else str(key)
+    channel, sep, rest = text.partition(":")
+    if not sep or channel == TELEGRAM:
+        return text
+    return f"{channel}:{rest[:6]}…" if len(rest) > 6 else text
+
+
+# ------------------------------------------------------------------- REST integrations
+
+
+def rest_tokens(raw: Optional[str] = None) -> Dict[str, str]:
+    """WEWALL_REST_TOKENS: `name:token` pairs, comma- or space-separated → {token: name}."""
+    raw = os.environ.get("WEWALL_REST_TOKENS", "") if raw is None else raw
+    tokens: Dict[str, str] = {}
+    for item in raw.replace(",", " ").split():
+        name, sep, token = item.partition(":")
+        if not sep or not name or len(token) < 16:
+            raise ValueError(
+                "WEWALL_REST_TOKENS: нужны пары имя:токен (токен не короче 16 символов), например "
+                "site:$(openssl rand -hex 24)"
+            )
+        if not name.replace("-", "").replace("_", "").isalnum():
+            raise ValueError(f"WEWALL_REST_TOKENS: имя интеграции {name!r}: только буквы, цифры, - и _")
+        tokens[token] = name
+    return tokens
+
+
+def rest_integration(authorization: Optional[str], tokens: Dict[str, str]) -> Optional[str]:
+    """The integration whose token is in `Authorization: Bearer <token>`, else None."""
+    if not authorization or not tokens:
+        return None
+    scheme, _, given = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        return None
+    given = given.strip()
+    for token, name in tokens.items():
+        if hmac.compare_digest(given.encode("utf-8", "replace"), token.encode()):
+            return name
+    return None
+
+
+def rest_key(integration: str, sender: str) -> str:
+    return f"{REST}:{integration}:{sender}"
