@@ -92,7 +92,6 @@ async def turn(output: OutputChannel, recipient_id: Text, text: Optional[str]) -
     Exceptions of the handling are logged and not raised (the channel answers normally);
     cancellation is logged and propagates.
     """
-    install()
     state = _Turn()
     token = _current.set(state)
     counting = CountingOutput(output)
@@ -140,3 +139,6 @@ def install() -> None:
 
     run._wewall_turn = True  # type: ignore[attr-defined]
     RemoteAction.run = run  # type: ignore[assignment]
+
+
+install()  # at import (the server loads the channels at start), not in a request

@@ -458,7 +458,9 @@ def client_name(sender_id: str, client: Dict[str, Any]) -> str:
         return str(client["name"])[:255]
     if client.get("username"):
         return f"@{str(client['username']).lstrip('@')}"[:255]
-    return f"Клиент {sender_id}"[:255]
+    from wewall.channels.identity import short  # a web session is not shown in full
+
+    return f"Клиент {short(sender_id)}"[:255]
 
 
 def _short(exc: BaseException) -> str:

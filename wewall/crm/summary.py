@@ -255,7 +255,9 @@ def build_summary(slots: Optional[Mapping[str, Any]], *, reason: str = "request"
     if channel:
         where.append(f"канал {channel}")
     if sender_id:
-        where.append(f"id {sender_id}")
+        from wewall.channels.identity import short  # a web session is not shown in full
+
+        where.append(f"id {short(sender_id)}")
     if where:
         lines.append("Диалог: " + ", ".join(where) + ".")
     if now is not None:
