@@ -642,7 +642,9 @@ class WewallTelegramInput(TelegramInput):
         out = self.get_output_channel()
         assert isinstance(out, WewallTelegramOutput)
         key = identity.telegram_key(incoming.sender_id)
-        with logs.bind_conversation(key, channel="telegram"):
+        user = incoming.metadata.get("telegram") or {}
+        names = [user.get(k) for k in ("first_name", "last_name", "username")]
+        with logs.bind_conversation(key, channel="telegram"), logs.known_names(*names):
             text = incoming.text
             lead_source: Optional[str] = None
             if incoming.callback is not None:
