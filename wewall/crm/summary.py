@@ -60,10 +60,10 @@ def _number(value: Any) -> Optional[float]:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value)
+        return fmt.finite(value)  # NaN, 1e309, 400 digits from a payload: not a number (issue #22)
     if isinstance(value, str):
         try:
-            return float(value.replace("\u202f", "").replace(" ", "").replace(",", "."))
+            return fmt.finite(float(value.replace("\u202f", "").replace(" ", "").replace(",", ".")))
         except ValueError:
             return None
     return None

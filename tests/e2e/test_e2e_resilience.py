@@ -1,0 +1,61 @@
+"""Issue #22 end to end: never a silent turn, absurd numbers refused, no phone in the logs.
+
+The real action server and Rasa server (tests/e2e/harness.py); the action server is stopped
+half-way, as in an outage."""
+
+from __future__ import annotations
+
+import pytest
+
+from wewall.channels.replies import RETRY_TITLE, SORRY
+
+ABSURD_PAYLOADS = [
+    '/inform{"area_m2": NaN}',
+    '/inform{"area_m2": 1e309}',
+    '/inform{"area_m2": ' + "9" * 400 + "}",
+    '/inform{"money_rub": -Infinity}',
+    '/inform{"number": NaN}',
+]
+
+
+def _texts(reply):
+    return [m.get("text") for m in reply]
+
+
+def test_absurd_numbers_in_button_payloads_get_a_real_answer(bot):
+    sender = "absurd"
+    assert bot.send(sender, "/request_calculation")
+    assert bot.send(sender, '/inform{"calc_kind":"finished_office"}')
+    for payload in ABSURD_PAYLOADS:
+        reply = bot.send(sender, payload)
+        assert reply and SORRY not in _texts(reply), (payload, reply)
+    assert "Traceback" not in bot.log("actions")
+    # the form still works: an ordinary answer is taken
+    assert bot.send(sender, "700 квадратов")
+    assert bot.tracker(sender)["slots"].get("area_m2") == 700
+
+
+def test_an_outage_of_the_action_server_gets_an_apology_and_a_retry(bot):
+    sender = "outage"
+    assert bot.send(sender, "привет")
+    bot.stop_process("actions")
+    try:
+        for text in ("/request_calculation", "мой телефон 916 555 12 34"):
+            reply = bot.send(sender, text)
+            assert _texts(reply) == [SORRY], reply
+            assert reply[0]["buttons"] == [{"title": RETRY_TITLE, "payload": text}]
+    finally:
+        bot.start_actions()
+        bot.wait_ready()
+    again = bot.send(sender, "/request_calculation")  # the «Повторить» button
+    assert again and SORRY not in _texts(again)
+    log = bot.log("rasa")
+    assert "Failed to run custom action" in log or "Encountered an exception" in log
+    for secret in ("555 12 34", "5551234"):
+        assert secret not in log
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _order_matters():
+    """The outage test restarts the action server: it runs last in this module."""
+    yield
