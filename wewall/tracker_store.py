@@ -98,6 +98,22 @@ class WewallSQLTrackerStore(SQLTrackerStore):
         self._select_latest_session, self._select_all_sessions = self._event_queries()
         self._insert_events = self.SQLEvent.__table__.insert()
         self.check()
+        self._migrate_legacy_keys()
+
+    def _migrate_legacy_keys(self) -> None:
+        """Telegram conversations from before `tg:` keys keep their history (identity.py)."""
+        from wewall.channels.identity import migrate_legacy_telegram
+        from wewall.crm.store import outbox_url
+
+        url = outbox_url()
+        outbox = engine_for(url) if url else None
+        try:
+            renamed = migrate_legacy_telegram(self.engine, outbox)
+        finally:
+            if outbox is not None:
+                outbox.dispose()
+        if renamed:
+            logger.info("%d Telegram conversations renamed to tg:<chat> (issue #22)", renamed)
 
     def check(self) -> None:
         """Raise TrackerStoreCorrupt unless the database and its events table can be read."""

@@ -5,8 +5,6 @@ half-way, as in an outage."""
 
 from __future__ import annotations
 
-import pytest
-
 from wewall.channels.replies import RETRY_TITLE, SORRY
 
 ABSURD_PAYLOADS = [
@@ -55,7 +53,23 @@ def test_an_outage_of_the_action_server_gets_an_apology_and_a_retry(bot):
         assert secret not in log
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _order_matters():
-    """The outage test restarts the action server: it runs last in this module."""
-    yield
+def test_a_corrupt_tracker_database_stops_the_server_with_a_clear_message(model, tmp_path):
+    """Rasa would fall back to memory and lose every turn at the next restart."""
+    import time
+
+    from tests.e2e.harness import BotServers
+
+    db = tmp_path / "tracker.db"
+    db.write_bytes(b"this is not a database" * 500)
+    servers = BotServers(model, tmp_path / "bot", env={"WEWALL_TRACKER_STORE_URL": f"sqlite:///{db}"})
+    servers.start_rasa()
+    try:
+        deadline = time.monotonic() + 300
+        while servers.procs["rasa"].poll() is None and time.monotonic() < deadline:
+            time.sleep(1)
+        assert servers.procs["rasa"].poll() is not None, "Rasa kept running on a corrupt tracker database"
+        assert servers.procs["rasa"].returncode != 0
+        log = servers.log("rasa")
+        assert str(db) in log and "Сервер остановлен" in log, log[-3000:]
+    finally:
+        servers.stop()

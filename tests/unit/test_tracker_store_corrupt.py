@@ -65,3 +65,38 @@ def test_the_message_hides_a_password():
 
     error = _stop("postgresql://wewall:s3cret-pass@db:5432/wewall", RuntimeError("boom"))
     assert "s3cret-pass" not in str(error) and "db:5432/wewall" in str(error)
+
+
+def test_telegram_conversations_from_before_keep_their_history_and_amocrm_chat(tmp_path, monkeypatch):
+    """Before issue #22 a Telegram conversation was keyed by the bare chat id."""
+    import sqlalchemy as sa
+
+    from wewall.crm.store import get_store as crm_store
+    from wewall.followups import get_store as followup_store
+
+    outbox_url = f"sqlite:///{tmp_path / 'outbox.db'}"
+    monkeypatch.setenv("WEWALL_OUTBOX_URL", outbox_url)
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    old = WewallSQLTrackerStore(domain=DOMAIN, host=url)  # creates the table (nothing to rename yet)
+    with old.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM wewall_migrations"))  # as a database from before would be
+    for sender, channel in (("777000666", "telegram"), ("-100200", "telegram"), ("u1", "rest"), ("4242", "rest")):
+        tracker = DialogueStateTracker.from_events(sender, [
+            ActionExecuted("action_listen"), UserUttered("привет", {"name": "greet"}, input_channel=channel)])
+        asyncio.run(old.save(tracker))
+    crm = crm_store(outbox_url)
+    crm.claim("777000666", "w", 0.0, 10.0, {})
+    followup_store(outbox_url).record("777000666", "calculation_form", "telegram", 0.0, 60.0)
+    old.engine.dispose()
+
+    store = WewallSQLTrackerStore(domain=DOMAIN, host=url)  # the new version starts
+    for key in ("tg:777000666", "tg:-100200", "u1", "4242"):
+        assert asyncio.run(store.retrieve(key)) is not None, key
+    assert asyncio.run(store.retrieve("777000666")) is None
+    conv = crm.claim("tg:777000666", "w", 100.0, 10.0, {})
+    assert conv["conversation_id"] == "777000666"  # the same amoCRM chat as before
+    with sa.create_engine(outbox_url).connect() as conn:
+        assert conn.execute(sa.text("SELECT sender_id FROM followups")).scalars().all() == ["tg:777000666"]
+    # once per database: a later start does not scan again
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT name FROM wewall_migrations")).scalars().all() == ["telegram-keys-tg"]

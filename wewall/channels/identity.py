@@ -156,3 +156,51 @@ def rest_integration(authorization: Optional[str], tokens: Dict[str, str]) -> Op
 
 def rest_key(integration: str, sender: str) -> str:
     return f"{REST}:{integration}:{sender}"
+
+
+# ------------------------------------------------------------------- conversations from before
+
+
+MIGRATION = "telegram-keys-tg"
+_MIGRATIONS_TABLE = "wewall_migrations"
+
+
+def migrate_legacy_telegram(tracker_engine, outbox_engine=None) -> int:
+    """Rename conversations kept under a bare Telegram chat id (before issue #22) to `tg:<chat>`.
+
+    In the tracker table and, when given, in the amoCRM outbox, its conversations and the
+    follow-ups (same database): the client keeps the history, the amoCRM relay keeps its
+    contact, lead and chat (their ids given to amoCRM do not change), follow-ups still reach
+    the chat. A conversation is Telegram's when one of its client messages came by Telegram.
+    Runs once per tracker database (a row in `wewall_migrations`); returns how many it renamed.
+    """
+    import sqlalchemy as sa
+
+    with tracker_engine.begin() as conn:
+        conn.execute(sa.text(f"CREATE TABLE IF NOT EXISTS {_MIGRATIONS_TABLE} (name VARCHAR(64) PRIMARY KEY)"))
+        done = conn.execute(sa.text(f"SELECT 1 FROM {_MIGRATIONS_TABLE} WHERE name = :n"), {"n": MIGRATION}).first()
+        if done:
+            return 0
+        candidates = [row[0] for row in conn.execute(sa.text(
+            "SELECT DISTINCT sender_id FROM events WHERE type_name = 'user' AND sender_id NOT LIKE '%:%' "
+            "AND (data LIKE '%\"input_channel\": \"telegram\"%' OR data LIKE '%\"input_channel\":\"telegram\"%')"
+        ))]
+        legacy = [s for s in candidates if s.lstrip("-").isdigit()]
+        renamed = []
+        for sender in legacy:
+            new = telegram_key(sender)
+            if conn.execute(sa.text("SELECT 1 FROM events WHERE sender_id = :s"), {"s": new}).first():
+                continue  # both exist (should not happen): leave them for a person to look at
+            conn.execute(sa.text("UPDATE events SET sender_id = :new WHERE sender_id = :old"), {"new": new, "old": sender})
+            renamed.append(sender)
+        conn.execute(sa.text(f"INSERT INTO {_MIGRATIONS_TABLE} (name) VALUES (:n)"), {"n": MIGRATION})
+    if outbox_engine is not None and renamed:
+        names = set(sa.inspect(outbox_engine).get_table_names())
+        with outbox_engine.begin() as conn:
+            for table in ("crm_conversations", "crm_outbox", "followups"):
+                if table not in names:
+                    continue
+                for sender in renamed:
+                    conn.execute(sa.text(f"UPDATE {table} SET sender_id = :new WHERE sender_id = :old"),
+                                 {"new": telegram_key(sender), "old": sender})
+    return len(renamed)
