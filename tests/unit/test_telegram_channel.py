@@ -162,6 +162,7 @@ async def test_refusals(server):
         assert (await post(channel, update, rec, secret="wrong"))[0] == 403
         assert (await channel.process_webhook(headers(), b"{not json", rec))[0] == 400
         assert (await channel.process_webhook(headers(), b"[1, 2]", rec))[0] == 400
+        assert (await channel.process_webhook(headers(), b"[" * 20_000 + b"]" * 20_000, rec))[0] == 400
         assert (await channel.process_webhook(headers(), b'{"update_id": "x"}', rec))[0] == 400
         status, body = await channel.process_webhook(headers(), b"x" * 100_000, rec)
         assert status == 413 and "error" in body

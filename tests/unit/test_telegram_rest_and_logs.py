@@ -74,6 +74,8 @@ def test_a_valid_message_is_answered_as_by_rasa(rest):
         ({"sender": "", "message": "x"}, 400),
         ({"sender": "u", "message": "x", "metadata": [1]}, 400),
         ({"sender": "u", "message": "x" * 100_000}, 413),
+        (b"[" * 20_000 + b"]" * 20_000, 400),  # issue #22: 500 before
+        (b'{"sender": "u", "message": "x", "metadata": ' + b'{"a":' * 10_000 + b"1" + b"}" * 10_001, 400),
     ],
 )
 def test_malformed_or_oversized_bodies_are_refused_with_json(rest, body, status):

@@ -97,6 +97,8 @@ def parse_body(body: bytes, limit: int) -> Tuple[Optional[str], str, Optional[st
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("тело запроса — не JSON")
+    except RecursionError:  # nested thousands of levels deep: not a message of ours
+        raise BadRequest("тело запроса вложено слишком глубоко")
     if not isinstance(data, dict):
         raise BadRequest('нужен JSON-объект {"sender": "...", "message": "..."}')
     sender = data.get("sender")

@@ -703,6 +703,8 @@ class WewallTelegramInput(TelegramInput):
             update = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             return 400, {"error": "тело запроса — не JSON"}
+        except RecursionError:
+            return 400, {"error": "тело запроса вложено слишком глубоко"}
         if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
             return 400, {"error": "это не обновление Telegram: нужен объект с целым update_id"}
         if update["update_id"] in self._seen_updates:
