@@ -4,8 +4,10 @@ Rasa logs a failing custom action (action server down, an exception in the actio
 and carries on without its events: the client sees nothing at all (REST answers `[]`). Each of
 our channels handles a message inside `turn()`: the bot's messages go through a counting
 wrapper of the channel's output, and a failed custom action marks the turn (`RemoteAction.run`
-is wrapped once, here). When the turn failed (or raised) and nothing reached the client, it gets
-`SORRY` with a «Повторить» button that sends the same message again.
+is wrapped once, here). When the turn failed (or raised), the client gets `SORRY` with a
+«Повторить» button that sends the same message again, also after whatever the bot managed to say
+before or instead (with a custom action down, the policies may go on to a generic answer such as
+«выберите, что сделать», which would hide the failure).
 
 A turn that says nothing on purpose (the client talks to a manager in amoCRM) is left alone:
 only a failure brings the apology.
@@ -106,7 +108,7 @@ async def turn(output: OutputChannel, recipient_id: Text, text: Optional[str]) -
     finally:
         _current.reset(token)
     counting.failed = state.failed
-    if state.failed and counting.sent == 0:
+    if state.failed:
         try:
             await output.send_response(recipient_id, apology(text))
         except Exception:

@@ -73,8 +73,10 @@ class RelayConfig:
     batch: int = 50
     # Conversations delivered at the same time.
     concurrency: int = 8
-    # How long a relay may hold a conversation before another may take it (a crashed relay).
-    lease_seconds: float = 120.0
+    # How long a relay may hold a conversation before another may take it (a crashed relay):
+    # short, as a working relay renews it every third of it (issue #22: a killed worker's
+    # conversations waited out 120 s).
+    lease_seconds: float = 15.0
     # Backoff of a conversation after a failure: first delay and cap, seconds.
     backoff_seconds: float = 2.0
     backoff_max_seconds: float = 60.0
@@ -245,6 +247,7 @@ class Relay:
             return 0
         handled = 0
         release: Dict[str, Any] = {}
+        heartbeat = asyncio.ensure_future(self._renew_lease(sender_id))
         try:
             rows = await self.store.run(self.store.pending_rows, sender_id, cfg.batch)
             for row in rows:
@@ -268,8 +271,20 @@ class Relay:
             log.warning("relay: %s: %s; retry in %.1fs (failure %d)", sender_id,
                         _short(b.cause), delay, failures)
         finally:
+            heartbeat.cancel()
             await self.store.run(self.store.release, sender_id, self.owner, **release)
         return handled
+
+    async def _renew_lease(self, sender_id: str) -> None:
+        """Keeps the conversation while a slow amoCRM call runs; a dead relay stops renewing."""
+        every = max(0.05, self.config.lease_seconds / 3)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.store.run(self.store.claim, sender_id, self.owner, self.clock(),
+                                     self.config.lease_seconds, {})
+            except Exception as exc:  # the next renewal (or the release) tries again
+                log.warning("relay: lease of %s not renewed: %s", sender_id, exc)
 
     async def _deliver(self, conv: Dict[str, Any], row: Dict[str, Any]) -> None:
         try:
