@@ -185,7 +185,9 @@ class SafeRestInput(RestInput):
                     headers=headers,
                 )
             collector = CollectingOutputChannel()
-            with logs.bind_conversation(sender_id, channel="rest"):
+            # a server-issued id is shown shortened; an integration's own ids in full
+            shown = sender_id if sender_id.count(":") >= 2 else identity.short(sender_id)
+            with logs.bind_conversation(shown, channel="rest"):
                 async with replies.turn(collector, sender_id, text) as out:
                     await on_new_message(
                         UserMessage(text, out, sender_id, input_channel=input_channel, metadata=metadata)

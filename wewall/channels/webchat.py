@@ -233,7 +233,7 @@ class SocketIOInput(RasaSocketIOInput):
             metadata = data.get(self.metadata_key)
             metadata = {"socketio": metadata} if isinstance(metadata, dict) and metadata else None
             output = SocketIOOutput(sio, self.bot_message_evt)
-            with logs.bind_conversation(key, channel="socketio"):
+            with logs.bind_conversation(identity.short(key), channel="socketio"):  # not in full
                 async with replies.turn(output, key, text) as out:
                     await on_new_message(UserMessage(text, out, key, input_channel=self.name(), metadata=metadata))
 
