@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 logs="$WEWALL_DATA_DIR/logs"
 mkdir -p "$logs"
 host="${WEWALL_HOST:-127.0.0.1}"
+# Links to charts and spreadsheets point at this server's port unless a public URL is configured.
+export WEWALL_PUBLIC_BASE_URL="${WEWALL_PUBLIC_BASE_URL:-http://localhost:$WEWALL_RASA_PORT/webhooks/files}"
 
 api_args=()
 if [ "${WEWALL_RASA_API:-on}" != "off" ]; then

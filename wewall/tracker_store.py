@@ -162,16 +162,17 @@ class WewallSQLTrackerStore(SQLTrackerStore):
     # writing
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        """Stores the new events, then publishes them (the amoCRM outbox is the broker): a crash
+        in between leaves amoCRM without a message, never with one the tracker does not have."""
         stored = stored_events(tracker)
         if stored is None:
-            await self.stream_events(tracker)  # Rasa's way: diff against what the table holds
-            new_events = await run_blocking(self._unstored_events, tracker)
+            new_events = await run_blocking(self._unstored_events, tracker)  # diff with the table
         else:
             new_events = list(tracker.events)[stored:]
-            if self.event_broker is not None and new_events:
-                await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
         if new_events:
             await run_blocking(self._insert, tracker.sender_id, new_events)
+            if self.event_broker is not None:
+                await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
         _mark(tracker, len(tracker.events))
 
     def _unstored_events(self, tracker: DialogueStateTracker) -> List[Event]:

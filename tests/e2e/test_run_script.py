@@ -60,7 +60,7 @@ def run_script(tmp_path_factory):
         WEWALL_REDIS_HOST="localhost", WEWALL_REDIS_PORT="6379", WEWALL_REDIS_DB="1",
         WEWALL_OUTBOX_URL=f"sqlite:///{work / 'outbox.db'}", WEWALL_RASA_URL=f"http://127.0.0.1:{rasa_port}",
     )
-    for name in ("RASA_AUTH_TOKEN", "WEWALL_HOST", "WEWALL_RASA_API"):
+    for name in ("RASA_AUTH_TOKEN", "WEWALL_HOST", "WEWALL_RASA_API", "WEWALL_PUBLIC_BASE_URL"):
         env.pop(name, None)
     out = open(work / "run.out", "wb")
     proc = subprocess.Popen(["bash", "scripts/run.sh"], cwd=PROJECT_ROOT, env=env, stdout=out,
@@ -109,4 +109,8 @@ def test_the_worker_has_the_token_and_no_command_line_shows_it(run_script):
     workers = [environ for _, cmdline, environ in processes if "wewall worker" in cmdline]
     assert workers, [c for _, c, _ in processes]
     assert f"RASA_AUTH_TOKEN={token}".encode() in workers[0]
+    # the action server's file links follow the port (issue #22: they ignored it)
+    actions = [environ for _, cmdline, environ in processes if "rasa run actions" in cmdline]
+    port = run_script[2]
+    assert f"WEWALL_PUBLIC_BASE_URL=http://localhost:{port}/webhooks/files".encode() in actions[0]
     assert all(token not in cmdline for _, cmdline, _ in processes)
