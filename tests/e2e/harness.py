@@ -164,6 +164,8 @@ class BotServers:
             raise RuntimeError(f"not ready in {timeout}s: {sorted(pending)}\n{self.log('rasa')[-4000:]}")
 
     def send(self, sender: str, text: str, timeout: float = 30) -> List[dict]:
+        """One REST message of the tests' integration; `sender` may also be its key (rest:e2e:…)."""
+        sender = sender[len("rest:e2e:"):] if sender.startswith("rest:e2e:") else sender
         reply = requests.post(
             f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
             headers=REST_HEADERS, timeout=timeout,

@@ -117,7 +117,8 @@ def test_bad_token_configuration_is_refused_with_an_example(raw):
 @pytest.mark.parametrize(
     "key, shown",
     [("tg:777000666", "tg:777000666"), ("web:0123456789abcdef01234567", "web:012345…"),
-     ("rest:0123456789abcdef01234567", "rest:012345…"), ("legacy", "legacy"), (None, "")],
+     ("rest:0123456789abcdef01234567", "rest:012345…"), ("rest:site:client-42", "rest:site:client-42"),
+     ("legacy", "legacy"), (None, "")],
 )
 def test_logs_and_amocrm_see_server_issued_ids_shortened(key, shown):
     assert identity.short(key) == shown

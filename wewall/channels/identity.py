@@ -21,6 +21,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import threading
 from pathlib import Path
@@ -107,17 +108,17 @@ def telegram_chat(recipient_id: object) -> str:
     return text[len(TELEGRAM) + 1:] if text.startswith(TELEGRAM + ":") else text
 
 
-def short(key: object) -> str:
-    """A conversation key as logs and amoCRM show it: enough to tell apart, not to reuse.
+_ISSUED = re.compile(r"^[0-9a-f]{24}$")
 
-    Telegram chat ids are not secrets (the bot's own chats); server-issued ids are cut to their
-    first 6 characters.
-    """
+
+def short(key: object) -> str:
+    """A conversation key as logs and amoCRM show it: server-issued ids cut to their first 6
+    characters (enough to tell apart, not to reuse); other keys as they are."""
     text = "" if key is None else str(key)
     channel, sep, rest = text.partition(":")
-    if not sep or channel == TELEGRAM:
-        return text
-    return f"{channel}:{rest[:6]}…" if len(rest) > 6 else text
+    if sep and channel in (WEB, REST) and _ISSUED.match(rest):
+        return f"{channel}:{rest[:6]}…"
+    return text  # Telegram chats, an integration's own ids (rest:<name>:<sender>), legacy ids
 
 
 # ------------------------------------------------------------------- REST integrations
