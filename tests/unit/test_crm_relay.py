@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pytest
@@ -485,3 +486,21 @@ def test_a_working_relay_renews_its_lease_and_a_dead_ones_conversation_is_free_i
     run(go())
     assert amo.texts("slow") == ["s0"] and amo.texts("orphan") == ["o0"]
     assert RelayConfig().lease_seconds <= 15
+
+
+def test_a_web_session_is_not_sent_to_amocrm_in_full(amo, settings, store):
+    """Issue #22: session ids appeared in amoCRM; a hash of a server-issued key stands in."""
+    key = "web:0123456789abcdef01234567"
+    Events(store).user(key, "привет")
+
+    async def go():
+        relay = make_relay(store, settings)
+        await drain(relay)
+        await relay.close()
+
+    run(go())
+    conv = store.conversation(key)
+    assert conv["conversation_id"].startswith("wewall-") and "0123456789abcdef" not in conv["conversation_id"]
+    assert amo.texts(conv["conversation_id"]) == ["привет"]
+    sent = json.dumps([amo.chats, amo.contacts], ensure_ascii=False, default=str)
+    assert "0123456789abcdef" not in sent

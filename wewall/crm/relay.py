@@ -28,6 +28,7 @@ One conversation backing off does not hold the others: each has its own lease an
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import random
@@ -242,7 +243,7 @@ class Relay:
         cfg = self.config
         now = self.clock()
         conv = await self.store.run(self.store.claim, sender_id, self.owner, now,
-                                    cfg.lease_seconds, {})
+                                    cfg.lease_seconds, amojo_ids(sender_id))
         if conv is None:
             return 0
         handled = 0
@@ -463,6 +464,17 @@ class Relay:
                 log.error("relay: cannot move lead %s to status %s: %s", conv["lead_id"],
                           status_id, exc)
         await self._save(conv, stage=desired)
+
+
+def amojo_ids(sender_id: str) -> Dict[str, str]:
+    """The ids amoCRM gets for a new conversation: a server-issued web or REST id is not sent
+    in full (issue #22), a hash of it stands in; other conversations keep their key."""
+    from wewall.channels.identity import short
+
+    if short(sender_id) == sender_id:
+        return {}
+    digest = "wewall-" + hashlib.sha256(sender_id.encode()).hexdigest()[:32]
+    return {"conversation_id": digest, "user_id": digest}
 
 
 def client_name(sender_id: str, client: Dict[str, Any]) -> str:
