@@ -160,6 +160,7 @@ class SafeRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         bp = Blueprint("custom_webhook_SafeRestInput", __name__)
+        identity.secret()  # read (or created) at start, not in the first request
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

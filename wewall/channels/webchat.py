@@ -196,6 +196,7 @@ class SocketIOInput(RasaSocketIOInput):
         socketio_webhook = super().blueprint(on_new_message)
         sio = self.sio
         sessions: Dict[str, str] = {}  # socket id -> conversation key
+        identity.secret()  # read (or created) at start, not in the first request
         self.sessions = sessions
 
         async def bind(sid: Text, requested: Any) -> None:
