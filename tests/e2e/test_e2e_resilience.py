@@ -54,6 +54,30 @@ def test_an_outage_of_the_action_server_gets_an_apology_and_a_retry(bot):
         assert secret not in log
 
 
+def test_the_action_server_killed_at_the_calculation_keeps_the_answers_and_offers_a_retry(bot):
+    """The issue's case: the form closed with no result and nothing offered a retry."""
+    s = "killed-calc"
+    bot.send(s, "хочу посчитать доходность офиса")
+    for text in ('/inform{"calc_kind":"finished_office"}', "700 квадратов", "500 тысяч за метр", "класс а",
+                 "Белорусская", "5 минут пешком", '/inform{"finish":"shell"}'):
+        bot.send(s, text)
+    summary = " | ".join(r.get("text", "") for r in bot.send(s, "5%"))
+    assert "Проверьте" in summary, summary
+    bot.procs["actions"].kill()  # killed, not stopped politely
+    bot.procs["actions"].wait()
+    bot.procs.pop("actions")
+    try:
+        reply = bot.send(s, "да")
+        assert reply and reply[-1]["text"] == SORRY, reply
+        assert reply[-1]["buttons"] == [{"title": RETRY_TITLE, "payload": "да"}]
+        assert bot.tracker(s)["slots"]["area_m2"] == 700  # the answers are kept
+    finally:
+        bot.start_actions()
+        bot.wait_ready()
+    result = " | ".join(r.get("text", "") for r in bot.send(s, "да"))  # «Повторить»
+    assert "IRR при сдаче в аренду" in result, result
+
+
 def test_a_corrupt_tracker_database_stops_the_server_with_a_clear_message(model, tmp_path):
     """Rasa would fall back to memory and lose every turn at the next restart."""
     import time
