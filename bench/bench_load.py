@@ -45,7 +45,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.table import print_table, reference_ms  # noqa: E402
-from tests.e2e.harness import BIN, BotServers, base_env, free_port, reachable, trained_model  # noqa: E402
+from tests.e2e.harness import (  # noqa: E402
+    BIN, REST_HEADERS, BotServers, base_env, conversation_key, free_port, reachable, trained_model,
+)
 
 SCALE = float(os.environ.get("WEWALL_BENCH_SCALE", "1"))
 SAT_CLIENTS = int(os.environ.get("WEWALL_BENCH_SAT_CLIENTS", "50"))
@@ -141,7 +143,8 @@ async def saturate(url: str, dialogues: List[List[str]], clients: int, seconds: 
     stats = Stats()
     deadline = time.monotonic() + seconds
     timeout = aiohttp.ClientTimeout(total=300)
-    async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=clients)) as session:
+    async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=clients),
+                                     headers=REST_HEADERS) as session:
         async def client(n: int) -> None:
             rng = random.Random(n)
             while time.monotonic() < deadline:
@@ -161,7 +164,8 @@ async def realistic(url: str, pids: Dict[str, int], conversations: int, seconds:
     deadline = time.monotonic() + seconds
     peak: Dict[str, float] = {name: rss_mb(pid) for name, pid in pids.items()}
     timeout = aiohttp.ClientTimeout(total=300)
-    async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=conversations)) as session:
+    async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=conversations),
+                                     headers=REST_HEADERS) as session:
         async def conversation(n: int) -> None:
             rng = random.Random(1000 + n)
             await asyncio.sleep(rng.uniform(0, PAUSE[1]))  # arrivals spread over the first pause
@@ -268,7 +272,7 @@ async def breakdown(url: str, timer: ActionTimer, rounds: int = 2) -> List[Tuple
     """Mean ms per turn in NLU, policies, actions, elsewhere: one client, no contention."""
     totals = {"turn": 0.0, "nlu": 0.0, "policies": 0.0, "actions": 0.0}
     turns = 0
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300)) as session:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300), headers=REST_HEADERS) as session:
         for r in range(rounds):
             for d, dialogue in enumerate(WEWALL_DIALOGUES):
                 sender = f"parts-{r}-{d}-{uuid.uuid4().hex[:6]}"
@@ -287,7 +291,7 @@ async def breakdown(url: str, timer: ActionTimer, rounds: int = 2) -> List[Tuple
                         await reply.read()
                     nlu = time.perf_counter() - started
                     started = time.perf_counter()
-                    async with session.post(f"{url}/conversations/{sender}/predict") as reply:
+                    async with session.post(f"{url}/conversations/{conversation_key(sender)}/predict") as reply:
                         await reply.read()
                     predict = time.perf_counter() - started
                     started = time.perf_counter()
@@ -305,7 +309,7 @@ async def breakdown(url: str, timer: ActionTimer, rounds: int = 2) -> List[Tuple
 
 
 async def _events(session: aiohttp.ClientSession, url: str, sender: str) -> list:
-    async with session.get(f"{url}/conversations/{sender}/tracker") as reply:
+    async with session.get(f"{url}/conversations/{conversation_key(sender)}/tracker") as reply:
         return (await reply.json()).get("events") or []
 
 

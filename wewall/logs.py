@@ -24,15 +24,20 @@ import re
 import time
 from typing import Any, Iterator, Optional
 
-__all__ = ["mask", "install", "install_action_server", "bind_conversation", "conversation_id", "JsonFormatter"]
+__all__ = ["mask", "known_names", "install", "install_action_server", "bind_conversation", "conversation_id", "JsonFormatter"]
 
 _conversation: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("wewall_conversation_id", default=None)
 
-# Russian phone numbers: +7 / 7 / 8 and ten digits, in any of the usual spellings
-# (+7 (999) 123-45-67, 8 999 123 45 67, 89991234567, +7-999-123-4567), not inside a longer number.
+# Phone numbers in every spelling the NLU reads as a phone (wewall/nlu/contacts.py, phonenumbers
+# region RU): +7 / 7 / 8 or nothing, then the ten national digits, grouped any way with spaces,
+# dashes, dots or brackets: +7 (999) 123-45-67, 8 999 123 45 67, 89991234567, 9165551234,
+# +7 916 55 51 234, 916 555 12 34. The national number starts with 3, 4, 8 or 9 (Russian area and
+# mobile codes), which keeps timestamps (1…), prices and ids (7 1…) visible; a number glued to
+# letters or after a decimal point (a confidence 0.9123456789) is not a phone.
 _PHONE = re.compile(
-    r"(?<![\d\w])(?:\+\s?7|7|8)[\s\-]?\(?\d{3}\)?[\s\-]?\d{3}[\s\-]?\d{2}[\s\-]?\d{2}(?!\d)"
+    r"(?<![\w+])(?<!\d[.,])(?:(?:\+\s?7|7|8)[\s\-.]?)?\(?[3489]\d\d\)?(?:[\s\-.]?\d){7}(?!\d)(?![.,]\d)"
 )
+_EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]{1,64})@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 # Telegram bot tokens (123456789:AA…35 chars), also inside API URLs (/bot<token>/sendMessage).
 _BOT_TOKEN = re.compile(r"\d{5,12}:[A-Za-z0-9_-]{30,}")
 # Bearer / JWT / key=value secrets in URLs, headers and dumps.
@@ -43,6 +48,24 @@ _KEY_VALUE = re.compile(
     r"[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;}]{4,})"
 )
 _SECRET_HEADER = re.compile(r"(?i)(x-telegram-bot-api-secret-token[\"']?\s*[:=]\s*[\"']?)([^\s\"',;}]+)")
+# A person's name as a JSON or Python dict value: Telegram's user fields, our slots, amoCRM contacts.
+_NAME_FIELDS = r"person_name|client_name|contact_name|first_name|last_name|username|full_name|email"
+_NAME_VALUE = re.compile(
+    r"""(["'](?:%s)["']\s*:\s*)(["'])((?:\\.|(?!\2).){1,400}?)\2""" % _NAME_FIELDS, re.IGNORECASE
+)
+# {"entity": "person_name", …, "value": "Анна"} and {"event": "slot", "name": "phone", "value": …}:
+# a flat dict whose entity or slot is personal has its value hidden.
+_FLAT_DICT = re.compile(r"\{[^{}]{0,2000}\}")
+_PERSONAL_ITEM = re.compile(
+    r"""["'](?:entity|name)["']\s*:\s*["'](?:person_name|phone|email|client_name)["']""", re.IGNORECASE
+)
+_ITEM_VALUE = re.compile(r"""(["'](?:value|text)["']\s*:\s*)(["'])((?:\\.|(?!\2).){0,400}?)\2""")
+# The body of a failed HTTP call as Rasa logs it (`ClientResponseError: 500, …, body='…'`): the
+# action server's 500 answer carries the whole tracker of the conversation (`request_body`).
+_HTTP_BODY = re.compile(r"(body=)(b?['\"]).*")
+_ERROR_IN_BODY = re.compile(r'\\?"error\\?"\s*:\s*\\?"((?:[^"\\]|\\.){0,300}?)\\?"')
+
+_names: contextvars.ContextVar[tuple] = contextvars.ContextVar("wewall_known_names", default=())
 
 
 def _mask_phone(match: "re.Match[str]") -> str:
@@ -50,16 +73,55 @@ def _mask_phone(match: "re.Match[str]") -> str:
     return f"+7******{digits[-2:]}"
 
 
+def _mask_email(match: "re.Match[str]") -> str:
+    return f"{match.group(1)[:1]}***@{match.group(2)}"
+
+
+def _mask_flat_dict(match: "re.Match[str]") -> str:
+    text = match.group(0)
+    if not _PERSONAL_ITEM.search(text):
+        return text
+    return _ITEM_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}***{m.group(2)}", text)
+
+
+def _mask_http_body(match: "re.Match[str]") -> str:
+    rest = match.group(0)
+    error = _ERROR_IN_BODY.search(rest)
+    hint = f" error: {error.group(1)[:200]}" if error else ""
+    return f"{match.group(1)}<{len(rest) - len(match.group(1))} символов тела не записаны>{hint}"
+
+
 def mask(text: str) -> str:
-    """The text with phone numbers and secrets replaced (phones keep their last two digits)."""
+    """The one masking function of every log path: phones (every spelling the NLU accepts; the
+    last two digits stay), e-mails, names (in JSON/dict fields, personal entities and slots, and
+    the names the channel knows in this conversation), secrets, and HTTP bodies (trackers)."""
     if not text:
         return text
+    text = _HTTP_BODY.sub(_mask_http_body, text)
     text = _BOT_TOKEN.sub("<token>", text)
     text = _JWT.sub("<token>", text)
     text = _BEARER.sub(r"\1<token>", text)
     text = _SECRET_HEADER.sub(r"\1<secret>", text)
     text = _KEY_VALUE.sub(r"\1<secret>", text)
+    text = _NAME_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}***{m.group(2)}", text)
+    if "{" in text:
+        text = _FLAT_DICT.sub(_mask_flat_dict, text)
+    for name in _names.get():
+        text = text.replace(name, "***")
+    text = _EMAIL.sub(_mask_email, text)
     return _PHONE.sub(_mask_phone, text)
+
+
+@contextlib.contextmanager
+def known_names(*names: Any) -> Iterator[None]:
+    """Names of the client of the current message (e.g. Telegram's first/last name): every log
+    record written meanwhile has them masked, wherever they appear."""
+    usable = tuple(str(n) for n in names if isinstance(n, str) and len(n.strip()) >= 3)
+    token = _names.set(_names.get() + usable)
+    try:
+        yield
+    finally:
+        _names.reset(token)
 
 
 def conversation_id() -> Optional[str]:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence
 
 import bson
+import bson.errors
 import mongomock
 import pymongo
 from pymongo.database import Database
@@ -78,6 +79,8 @@ class EmbeddedStore:
         self.client = mongomock.MongoClient()
         self._seen: Dict[Path, int] = {}
         self._lock = threading.RLock()
+        # (db, collection) -> why it cannot be read: a corrupt file breaks that collection only
+        self.broken: Dict[tuple, str] = {}
 
     def _db_dir(self, name: str) -> Path:
         return self.folder / name
@@ -108,11 +111,22 @@ class EmbeddedStore:
                 continue
             coll = db[path.stem]
             coll.drop()
-            docs = bson.decode_all(path.read_bytes())
+            self._seen[path] = mtime
+            try:
+                docs = bson.decode_all(path.read_bytes())
+            except (bson.errors.BSONError, OSError, ValueError) as exc:
+                # Loud, and only for what needs this collection: the others stay usable, and
+                # nothing saves over the file (save() skips it) until someone repairs it.
+                why = (f"коллекция {path.stem} не читается: файл {path} повреждён "
+                       f"({exc.__class__.__name__}: {exc}); восстановите его из копии или удалите "
+                       f"и загрузите данные заново")
+                self.broken[(name, path.stem)] = why
+                log.error("%s", why)
+                continue
+            self.broken.pop((name, path.stem), None)
             if docs:
                 coll.insert_many(docs)
             _ensure_indexes_of(coll, path.stem)
-            self._seen[path] = mtime
 
     def save(self, name: str, collections: Optional[Iterable[str]] = None) -> None:
         with self._lock, self._file_lock():
@@ -120,6 +134,8 @@ class EmbeddedStore:
             folder.mkdir(parents=True, exist_ok=True)
             db = self.client[name]
             for coll_name in collections or db.list_collection_names():
+                if (name, coll_name) in self.broken:
+                    continue  # never replace an unreadable file with what little is in memory
                 path = folder / f"{coll_name}.bson"
                 data = b"".join(bson.encode(doc) for doc in db[coll_name].find())
                 if path.exists() and path.read_bytes() == data:
@@ -189,6 +205,16 @@ def reset_clients() -> None:
         _clients.clear()
 
 
+def _coll(db: Database, name: str):
+    """`db[name]`, or StorageError naming the file when the embedded store could not read it."""
+    for client in list(_clients.values()):
+        if isinstance(client, EmbeddedStore) and client.client is db.client:
+            why = client.broken.get((db.name, name))
+            if why:
+                raise StorageError(why)
+    return db[name]
+
+
 def save(db: Database, collections: Optional[Iterable[str]] = None) -> None:
     """Make writes durable. A no-op for servers (they persist by themselves)."""
     for client in list(_clients.values()):
@@ -229,7 +255,7 @@ def _ensure_indexes_of(coll, name: str) -> None:
 
 def ensure_indexes(db: Database) -> None:
     for name in INDEXES:
-        _ensure_indexes_of(db[name], name)
+        _ensure_indexes_of(_coll(db, name), name)
 
 
 def ping(db: Database) -> None:
@@ -247,15 +273,15 @@ def set_source(db: Database, collection: str, kind: str, source: str, **extra) -
     """Record what a collection holds: kind `demo` or `imported`, and from where."""
     doc = {"_id": collection, "kind": kind, "source": source, "loaded_at": dt.datetime.now(dt.timezone.utc)}
     doc.update(extra)
-    db[DATA_SOURCES].replace_one({"_id": collection}, doc, upsert=True)
+    _coll(db, DATA_SOURCES).replace_one({"_id": collection}, doc, upsert=True)
 
 
 def get_source(db: Database, collection: str) -> Optional[dict]:
-    return db[DATA_SOURCES].find_one({"_id": collection})
+    return _coll(db, DATA_SOURCES).find_one({"_id": collection})
 
 
 def counts(db: Database) -> Dict[str, int]:
-    return {name: db[name].count_documents({}) for name in COLLECTIONS}
+    return {name: _coll(db, name).count_documents({}) for name in COLLECTIONS}
 
 
 # ---------------------------------------------------------------- subway_stations
@@ -266,7 +292,7 @@ RATE_FIELDS = ("price_A", "price_B", "rent_A", "rent_B", "average_cadastral_valu
 
 def replace_stations(db: Database, stations: Sequence[dict]) -> None:
     """Replace the station table, keeping the rates already stored for a station."""
-    old = {d["_id"]: d for d in db[SUBWAY_STATIONS].find({}, {f: 1 for f in RATE_FIELDS + ("rates_source",)})}
+    old = {d["_id"]: d for d in _coll(db, SUBWAY_STATIONS).find({}, {f: 1 for f in RATE_FIELDS + ("rates_source",)})}
     docs = []
     for st in stations:
         doc = dict(st)
@@ -275,39 +301,39 @@ def replace_stations(db: Database, stations: Sequence[dict]) -> None:
             if f not in doc and f in kept:
                 doc[f] = kept[f]
         docs.append(doc)
-    db[SUBWAY_STATIONS].delete_many({})
+    _coll(db, SUBWAY_STATIONS).delete_many({})
     if docs:
-        db[SUBWAY_STATIONS].insert_many(docs)
-    _ensure_indexes_of(db[SUBWAY_STATIONS], SUBWAY_STATIONS)
+        _coll(db, SUBWAY_STATIONS).insert_many(docs)
+    _ensure_indexes_of(_coll(db, SUBWAY_STATIONS), SUBWAY_STATIONS)
 
 
 def list_stations(db: Database, projection: Optional[dict] = None) -> List[dict]:
-    return list(db[SUBWAY_STATIONS].find({}, projection).sort("name_key", 1))
+    return list(_coll(db, SUBWAY_STATIONS).find({}, projection).sort("name_key", 1))
 
 
 def get_station(db: Database, name: str) -> Optional[dict]:
     from wewall.data.names import name_key
 
-    return db[SUBWAY_STATIONS].find_one({"name_key": name_key(name)})
+    return _coll(db, SUBWAY_STATIONS).find_one({"name_key": name_key(name)})
 
 
 def set_station_rates(db: Database, key: str, rates: dict, source: str) -> None:
     """Store `price_A/B`, `rent_A/B`, `average_cadastral_value` of a station, and their origin."""
     fields = {f: float(rates[f]) for f in RATE_FIELDS}
     fields["rates_source"] = source
-    db[SUBWAY_STATIONS].update_one({"_id": key}, {"$set": fields})
+    _coll(db, SUBWAY_STATIONS).update_one({"_id": key}, {"$set": fields})
 
 
 # ---------------------------------------------------------------- range tables
 
 
 def replace_coeffs(db: Database, table: str, rows: Sequence[dict]) -> None:
-    db[table].delete_many({})
-    db[table].insert_many([dict(r) for r in rows])
+    _coll(db, table).delete_many({})
+    _coll(db, table).insert_many([dict(r) for r in rows])
 
 
 def get_coeffs(db: Database, table: str) -> List[dict]:
-    return list(db[table].find({}, {"_id": 0}))
+    return list(_coll(db, table).find({}, {"_id": 0}))
 
 
 # ---------------------------------------------------------------- estates
@@ -319,25 +345,25 @@ ESTATES_VERSION_ID = "estates:version"
 
 
 def _bump_estates_version(db: Database) -> None:
-    db[DATA_SOURCES].update_one({"_id": ESTATES_VERSION_ID}, {"$inc": {"version": 1}}, upsert=True)
+    _coll(db, DATA_SOURCES).update_one({"_id": ESTATES_VERSION_ID}, {"$inc": {"version": 1}}, upsert=True)
 
 
 def estates_version(db: Database) -> int:
     """Changes whenever offers are written through this module (0 before the first write)."""
-    doc = db[DATA_SOURCES].find_one({"_id": ESTATES_VERSION_ID})
+    doc = _coll(db, DATA_SOURCES).find_one({"_id": ESTATES_VERSION_ID})
     return int(doc["version"]) if doc else 0
 
 
 def insert_estates(db: Database, docs: Sequence[dict]) -> int:
     if not docs:
         return 0
-    db[ESTATES].insert_many([dict(d) for d in docs])
+    _coll(db, ESTATES).insert_many([dict(d) for d in docs])
     _bump_estates_version(db)
     return len(docs)
 
 
 def delete_estates(db: Database, query: Optional[dict] = None) -> int:
-    deleted = db[ESTATES].delete_many(query or {}).deleted_count
+    deleted = _coll(db, ESTATES).delete_many(query or {}).deleted_count
     if deleted:
         _bump_estates_version(db)
     return deleted
@@ -361,7 +387,7 @@ def replace_source_estates(db: Database, source: str, docs: Sequence[dict]) -> D
     mongomock scans the collection for every `_id` lookup (5 000 upserts took 21 s), so there
     the source is rewritten with one delete and one insert; a server gets ordinary upserts.
     """
-    coll = db[ESTATES]
+    coll = _coll(db, ESTATES)
     old = {d["_id"]: d for d in coll.find({"source": source}, {"content_hash": 1, **{f: 1 for f in KEPT_ON_REIMPORT}})}
     out = {"new": 0, "updated": 0, "unchanged": 0, "removed": 0}
     prepared = []
@@ -404,7 +430,7 @@ def update_estates_fields(
     Every offer the update touches must match `scope` (the caller's query, e.g. all sale
     offers). On mongomock (a scan per `_id`, see above) the scope is rewritten at once.
     """
-    coll = db[ESTATES]
+    coll = _coll(db, ESTATES)
     if _is_mock(db):
         docs = list(coll.find(scope))
         for doc in docs:
@@ -434,19 +460,19 @@ def iter_estates(
     db: Database, query: Optional[dict] = None, projection: Optional[dict] = None, batch_size: int = 5000
 ) -> Iterator[dict]:
     """Offers one by one with only the fields asked for (the search index reads 1 000 000 so)."""
-    yield from db[ESTATES].find(query or {}, projection).batch_size(batch_size)
+    yield from _coll(db, ESTATES).find(query or {}, projection).batch_size(batch_size)
 
 
 def get_estates_by_ids(db: Database, ids: Sequence[Any]) -> List[dict]:
     """The offers with these ids, in the order of `ids` (missing ones are left out)."""
     if not ids:
         return []
-    found = {d["_id"]: d for d in db[ESTATES].find({"_id": {"$in": list(ids)}})}
+    found = {d["_id"]: d for d in _coll(db, ESTATES).find({"_id": {"$in": list(ids)}})}
     return [found[i] for i in ids if i in found]
 
 
 def find_estates(db: Database, query: dict, sort: Optional[list] = None, limit: int = 0) -> List[dict]:
-    cursor = db[ESTATES].find(query)
+    cursor = _coll(db, ESTATES).find(query)
     if sort:
         cursor = cursor.sort(sort)
     if limit:
@@ -455,4 +481,4 @@ def find_estates(db: Database, query: dict, sort: Optional[list] = None, limit: 
 
 
 def get_estate(db: Database, estate_id: Any) -> Optional[dict]:
-    return db[ESTATES].find_one({"_id": estate_id})
+    return _coll(db, ESTATES).find_one({"_id": estate_id})

@@ -20,6 +20,12 @@ py-spy) put a third of the Rasa server's CPU there. This store:
 
 The table, its rows and what a conversation looks like after a restart are Rasa's own, so the
 store can be switched back to `type: SQL` at any time.
+
+The database is checked at start (SQLite: `PRAGMA quick_check`, any: a read of the table). Rasa
+would meet a corrupt file with its in-memory fallback: conversations silently lose their history
+and every new turn is gone at the next restart. Here the server stops instead, with a message
+naming the database (`TrackerStoreCorrupt`, a SystemExit, so no `except Exception` of Rasa or
+Sanic turns it into a server without a tracker store).
 """
 
 from __future__ import annotations
@@ -38,6 +44,24 @@ from wewall.crm.store import engine_for
 from wewall.storage import run_blocking
 
 logger = logging.getLogger(__name__)
+
+
+class TrackerStoreCorrupt(SystemExit):
+    """The tracker database cannot be read: the server must not start on a memory fallback."""
+
+
+def _stop(url: Any, error: BaseException) -> "TrackerStoreCorrupt":
+    try:
+        shown = sa.engine.make_url(str(url)).render_as_string(hide_password=True)
+    except Exception:  # not a URL: show it as it is (it then holds no password either)
+        shown = str(url)
+    message = (
+        f"Хранилище диалогов {shown} не читается ({error.__class__.__name__}: {error}). Сервер "
+        f"остановлен, чтобы не потерять диалоги: восстановите базу из копии (или переместите "
+        f"повреждённый файл в сторону, тогда будет создана пустая) и запустите сервер снова."
+    )
+    logger.critical(message)
+    return TrackerStoreCorrupt(message)
 
 # (id of the tracker object, number of its events already stored). The id is part of the mark
 # so that a deep copy of a tracker, which carries the attribute along, is not trusted.
@@ -62,7 +86,10 @@ class WewallSQLTrackerStore(SQLTrackerStore):
     """`tracker_store: type: wewall.tracker_store.WewallSQLTrackerStore` with `url:` (endpoints.yml)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        try:
+            super().__init__(*args, **kwargs)
+        except sa.exc.DatabaseError as exc:  # e.g. "file is not a database" from create_all
+            raise _stop(kwargs.get("host") or (args[1] if len(args) > 1 else "?"), exc) from exc
         if self.engine.dialect.name == "sqlite":
             url = self.engine.url
             self.engine.dispose()
@@ -70,6 +97,36 @@ class WewallSQLTrackerStore(SQLTrackerStore):
             self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
         self._select_latest_session, self._select_all_sessions = self._event_queries()
         self._insert_events = self.SQLEvent.__table__.insert()
+        self.check()
+        self._migrate_legacy_keys()
+
+    def _migrate_legacy_keys(self) -> None:
+        """Telegram conversations from before `tg:` keys keep their history (identity.py)."""
+        from wewall.channels.identity import migrate_legacy_telegram
+        from wewall.crm.store import outbox_url
+
+        url = outbox_url()
+        outbox = engine_for(url) if url else None
+        try:
+            renamed = migrate_legacy_telegram(self.engine, outbox)
+        finally:
+            if outbox is not None:
+                outbox.dispose()
+        if renamed:
+            logger.info("%d Telegram conversations renamed to tg:<chat> (issue #22)", renamed)
+
+    def check(self) -> None:
+        """Raise TrackerStoreCorrupt unless the database and its events table can be read."""
+        table = self.engine.dialect.identifier_preparer.format_table(self.SQLEvent.__table__)
+        try:
+            with self.engine.connect() as connection:
+                if self.engine.dialect.name == "sqlite":
+                    result = [row[0] for row in connection.exec_driver_sql("PRAGMA quick_check").fetchall()]
+                    if result != ["ok"]:
+                        raise sa.exc.DatabaseError("PRAGMA quick_check", None, Exception("; ".join(result[:3])))
+                connection.execute(sa.text(f"SELECT max(id) FROM {table}")).fetchall()
+        except sa.exc.DatabaseError as exc:
+            raise _stop(self.engine.url, exc) from exc
 
     def _event_queries(self) -> "tuple[sa.TextClause, sa.TextClause]":
         """Rasa's `_event_query` (the events of the latest session, or of all) as two fixed texts."""
@@ -105,16 +162,17 @@ class WewallSQLTrackerStore(SQLTrackerStore):
     # writing
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        """Stores the new events, then publishes them (the amoCRM outbox is the broker): a crash
+        in between leaves amoCRM without a message, never with one the tracker does not have."""
         stored = stored_events(tracker)
         if stored is None:
-            await self.stream_events(tracker)  # Rasa's way: diff against what the table holds
-            new_events = await run_blocking(self._unstored_events, tracker)
+            new_events = await run_blocking(self._unstored_events, tracker)  # diff with the table
         else:
             new_events = list(tracker.events)[stored:]
-            if self.event_broker is not None and new_events:
-                await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
         if new_events:
             await run_blocking(self._insert, tracker.sender_id, new_events)
+            if self.event_broker is not None:
+                await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
         _mark(tracker, len(tracker.events))
 
     def _unstored_events(self, tracker: DialogueStateTracker) -> List[Event]:

@@ -20,6 +20,13 @@ import requests
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MODEL_INPUTS = ["config.yml", "domain.yml", "data", "wewall/nlu"]
+REST_TOKEN = "e2e-rest-token-0123456789abcdef"
+REST_HEADERS = {"Authorization": f"Bearer {REST_TOKEN}"}
+
+
+def conversation_key(sender: str) -> str:
+    """The conversation a REST `sender` of the tests is kept under; keys (`tg:1001`) as they are."""
+    return sender if sender.split(":", 1)[0] in ("tg", "web", "rest") else f"rest:e2e:{sender}"
 
 
 def reachable(host: str, port: int) -> bool:
@@ -93,6 +100,9 @@ class BotServers:
             "WEWALL_LEADS_URL": f"sqlite:///{self.workdir / 'leads.db'}",
             # links to charts and spreadsheets must point at this server, not at :5005
             "WEWALL_PUBLIC_BASE_URL": f"{self.url}/webhooks/files",
+            # REST names its conversations only with an integration's token (issue #22): the
+            # tests are the integration `e2e`, their sender "u1" is the conversation `rest:e2e:u1`
+            "WEWALL_REST_TOKENS": f"e2e:{REST_TOKEN}",
         }
         defaults.update(env or {})
         self.env = base_env(**defaults)
@@ -156,14 +166,18 @@ class BotServers:
             raise RuntimeError(f"not ready in {timeout}s: {sorted(pending)}\n{self.log('rasa')[-4000:]}")
 
     def send(self, sender: str, text: str, timeout: float = 30) -> List[dict]:
+        """One REST message of the tests' integration; `sender` may also be its key (rest:e2e:…)."""
+        sender = sender[len("rest:e2e:"):] if sender.startswith("rest:e2e:") else sender
         reply = requests.post(
-            f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=timeout
+            f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
+            headers=REST_HEADERS, timeout=timeout,
         )
         reply.raise_for_status()
         return reply.json()
 
     def tracker(self, sender: str) -> dict:
-        reply = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=10)
+        """The tracker of a REST sender of the tests, or of a conversation key (`tg:1001`)."""
+        reply = requests.get(f"{self.url}/conversations/{conversation_key(sender)}/tracker", timeout=10)
         reply.raise_for_status()
         return reply.json()
 

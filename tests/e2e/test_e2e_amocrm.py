@@ -15,7 +15,7 @@ import pytest
 
 from tests.amocrm_server import (APPEAL_PIPELINE_ID, MAIN_PIPELINE_ID, STATUS_CHAT_WITH_BOT,
                                  STATUS_CHAT_WITH_MANAGER, AmoCrmServer)
-from tests.e2e.harness import BIN, PROJECT_ROOT, BotServers
+from tests.e2e.harness import BIN, PROJECT_ROOT, BotServers, conversation_key
 from wewall.crm.outbox import EventConverter
 
 pytestmark = pytest.mark.e2e
@@ -72,7 +72,8 @@ class Dialogue:
     """Sends over REST and keeps what amoCRM should end up with, in order."""
 
     def __init__(self, bot, sender: str):
-        self.bot, self.sender = bot, sender
+        # the conversation's key: what amoCRM and the tracker know it by (harness.send takes it)
+        self.bot, self.sender = bot, conversation_key(sender)
         self.conv = EventConverter()  # the broker's rendering of texts and pressed buttons
         self.expected: List[tuple] = []
         self.latencies: List[float] = []

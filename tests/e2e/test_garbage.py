@@ -24,7 +24,7 @@ from typing import Dict, List, Tuple
 import pytest
 import requests
 
-from tests.e2e.harness import BotServers
+from tests.e2e.harness import REST_HEADERS, BotServers
 from tests.telegram_server import TelegramServer
 
 pytestmark = pytest.mark.e2e
@@ -156,7 +156,8 @@ def test_garbage_gets_answers_and_no_5xx(garbage_bot):
             sender = f"garbage-rest-{conversation}"
             body = _malformed_rest(rng, sender) if malformed else json.dumps(
                 {"sender": sender, "message": _garbage_text(rng, kind)}).encode()
-            reply = session().post(rest_url, data=body, headers={"Content-Type": "application/json"}, timeout=300)
+            reply = session().post(rest_url, data=body, headers={"Content-Type": "application/json", **REST_HEADERS},
+                                  timeout=300)
             if reply.status_code >= 500:
                 tally.add("rest", "5xx", f"rest {kind}: {reply.status_code} {reply.text[:200]}")
             elif 400 <= reply.status_code < 500:

@@ -19,7 +19,7 @@ from typing import List
 import pytest
 import requests
 
-from tests.e2e.harness import BotServers, reachable
+from tests.e2e.harness import REST_HEADERS, BotServers, conversation_key, reachable
 
 pytestmark = pytest.mark.e2e
 
@@ -106,7 +106,8 @@ def test_a_conversation_survives_a_rasa_restart_with_postgres(model, tmp_path, p
     conn = psycopg2.connect(postgres_url)
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM events WHERE sender_id = %s AND type_name = 'user'", (sender,))
+            cur.execute("SELECT count(*) FROM events WHERE sender_id = %s AND type_name = 'user'",
+                        (conversation_key(sender),))
             assert cur.fetchone()[0] == 3
     finally:
         conn.close()
@@ -133,7 +134,8 @@ def test_two_rasa_servers_share_conversations_under_the_redis_lock(model, tmp_pa
 
             def send(job):
                 sender, text, url = job
-                reply = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=180)
+                reply = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
+                                      headers=REST_HEADERS, timeout=180)
                 assert reply.status_code == 200, reply.text
                 return sender, text, [m.get("text") for m in reply.json()]
 
@@ -142,7 +144,7 @@ def test_two_rasa_servers_share_conversations_under_the_redis_lock(model, tmp_pa
                 results = list(pool.map(send, jobs))
 
             for sender in senders:
-                tracker = requests.get(f"{first.url}/conversations/{sender}/tracker", timeout=30).json()
+                tracker = requests.get(f"{first.url}/conversations/{conversation_key(sender)}/tracker", timeout=30).json()
                 turns = _user_and_bot_turns(tracker["events"])
                 assert collections.Counter(t["text"] for t in turns) == collections.Counter(MESSAGES)
                 assert all(t["bot"] for t in turns), [t for t in turns if not t["bot"]]
@@ -193,7 +195,7 @@ def test_events_reach_rabbitmq(model, tmp_path):
                         await asyncio.sleep(0.2)
                         continue
                     event = json.loads(message.body)
-                    if event.get("sender_id") == sender:
+                    if event.get("sender_id") == conversation_key(sender):
                         received.append(event)
             finally:
                 await asyncio.get_running_loop().run_in_executor(None, bot.stop)

@@ -82,7 +82,7 @@ def test_start_with_a_deep_link_records_the_lead_source(tg):
     assert calls[0].params["text"].startswith("Здравствуйте")
     keyboard = calls[0].params["reply_markup"]["inline_keyboard"]
     assert [b["text"] for row in keyboard for b in row] == MENU
-    tracker = tg.bot.tracker("1001")
+    tracker = tg.bot.tracker("tg:1001")
     assert tracker["slots"]["lead_source"] == "promo42"
     user = [e for e in tracker["events"] if e["event"] == "user"][-1]
     assert user["parse_data"]["intent"]["name"] == "start"
@@ -173,12 +173,12 @@ def test_handover_and_the_managers_reply_keyboard(tg):
     # A manager writes in amoCRM: the amoCRM channel sets manager_message and runs the relay
     # action in the conversation; here Rasa's HTTP API does the same, sending through Telegram.
     url = tg.bot.url
-    reply = requests.post(f"{url}/conversations/{chat}/tracker/events", json=[
+    reply = requests.post(f"{url}/conversations/tg:{chat}/tracker/events", json=[
         {"event": "slot", "name": "manager_message", "value": {"text": "Добрый день! Меня зовут Анна."}}], timeout=30)
     if reply.status_code != 200 or "manager_message" not in reply.json().get("slots", {}):
         pytest.skip("the manager chat (slot manager_message) is not in this model yet")
     since = tg.mark()
-    reply = requests.post(f"{url}/conversations/{chat}/execute?output_channel=telegram",
+    reply = requests.post(f"{url}/conversations/tg:{chat}/execute?output_channel=telegram",
                           json={"name": "action_relay_manager_message"}, timeout=60)
     assert reply.status_code == 200, reply.text
     relayed = tg.wait_for("sendMessage", chat, since)[0]
@@ -189,7 +189,7 @@ def test_handover_and_the_managers_reply_keyboard(tg):
     texts = tg.texts(chat, since)
     assert any("закрыт" in t.lower() for t in texts), texts
     assert calls[0].params.get("reply_markup") == {"remove_keyboard": True}
-    assert tg.bot.tracker(str(chat))["slots"].get("manager_active") in (False, None)
+    assert tg.bot.tracker(f"tg:{chat}")["slots"].get("manager_active") in (False, None)
 
 
 def test_trigger_intent_reaches_telegram_from_inside_the_loop(tg):
@@ -197,7 +197,7 @@ def test_trigger_intent_reaches_telegram_from_inside_the_loop(tg):
     chat = 1005
     _say(tg, chat, "привет")
     since = tg.mark()
-    reply = requests.post(f"{tg.bot.url}/conversations/{chat}/trigger_intent?output_channel=telegram",
+    reply = requests.post(f"{tg.bot.url}/conversations/tg:{chat}/trigger_intent?output_channel=telegram",
                           json={"name": "help"}, timeout=60)
     assert reply.status_code == 200, reply.text
     assert _titles(tg.wait_for("sendMessage", chat, since)[0].params["reply_markup"]["inline_keyboard"][0])
@@ -237,7 +237,7 @@ def test_follow_up_once_to_a_client_silent_in_a_form(tg):
     _start_calculation(tg, cancelled)
     _say(tg, cancelled, "отмена")
     _start_calculation(tg, with_manager)
-    reply = requests.post(f"{tg.bot.url}/conversations/{with_manager}/tracker/events",
+    reply = requests.post(f"{tg.bot.url}/conversations/tg:{with_manager}/tracker/events",
                           json=[{"event": "slot", "name": "manager_active", "value": True}], timeout=30)
     assert reply.status_code == 200, reply.text
     since = tg.mark()

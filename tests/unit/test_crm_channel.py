@@ -60,6 +60,21 @@ def test_a_signed_manager_message_is_stored_and_answered_at_once(amo, client, st
     assert resp.json["status"] == "duplicate" and len(store.inbox_rows()) == 1
 
 
+def test_a_signed_webhook_without_a_message_id_cannot_be_replayed(amo, client, store):
+    """Issue #22: without `message.id` a captured signed webhook could be relayed again and again."""
+    body, _ = signed(amo, text="Перезвоню вам завтра")
+    payload = json.loads(body)
+    del payload["message"]["message"]["id"]
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    headers = {"Content-Type": "application/json",
+               "X-Signature": hmac.new(amo.channel_secret.encode(), body, hashlib.sha1).hexdigest()}
+    path = f"/webhooks/amocrm/webhook/{amo.scope_id}"
+    assert post(client, path, body, headers).json["status"] == "accepted"
+    assert post(client, path, body, headers).json["status"] == "duplicate"
+    (row,) = store.inbox_rows()
+    assert row["external_id"] == "sha256:" + hashlib.sha256(body).hexdigest()
+
+
 def test_the_old_location_path_works_too(amo, client, store):
     body, headers = signed(amo)
     resp = post(client, f"/webhooks/amocrm/location/{amo.scope_id}", body, headers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pytest
@@ -446,3 +447,60 @@ def test_processes_share_rotated_oauth_tokens_through_the_store(amo, settings, s
         await operator.close()
 
     run(go())
+
+
+class SlowChats(AmoChats):
+    """amojo answering slowly (as under load): each client message takes `delay` seconds."""
+
+    def __init__(self, *a, delay=1.5, **k):
+        super().__init__(*a, **k)
+        self.delay = delay
+
+    async def send_client_message(self, **kw):
+        await asyncio.sleep(self.delay)
+        return await super().send_client_message(**kw)
+
+
+def test_a_working_relay_renews_its_lease_and_a_dead_ones_conversation_is_free_in_seconds(amo, settings, store):
+    """Issue #22: a killed worker's conversations waited out a 120 s lease."""
+    ev = Events(store)
+    ev.user("slow", "s0")
+    ev.user("orphan", "o0")
+
+    async def go():
+        working = make_relay(store, settings, chats=SlowChats(settings, retry=FAST), lease_seconds=0.6)
+        other = make_relay(store, settings, lease_seconds=0.6)
+        task = asyncio.ensure_future(working.process_conversation("slow"))
+        await asyncio.sleep(1.0)  # longer than the lease: only its renewal keeps the conversation
+        assert store.conversation("slow")["lease_owner"] == working.owner
+        assert await other.process_conversation("slow") == 0
+        assert await task == 1
+        # a relay that died holding a conversation (it claimed and never came back)
+        assert store.claim("orphan", "dead-relay", time.time(), 0.6, {}) is not None
+        assert await other.process_conversation("orphan") == 0
+        await asyncio.sleep(0.7)
+        assert await other.process_conversation("orphan") == 1
+        await working.close()
+        await other.close()
+
+    run(go())
+    assert amo.texts("slow") == ["s0"] and amo.texts("orphan") == ["o0"]
+    assert RelayConfig().lease_seconds <= 15
+
+
+def test_a_web_session_is_not_sent_to_amocrm_in_full(amo, settings, store):
+    """Issue #22: session ids appeared in amoCRM; a hash of a server-issued key stands in."""
+    key = "web:0123456789abcdef01234567"
+    Events(store).user(key, "привет")
+
+    async def go():
+        relay = make_relay(store, settings)
+        await drain(relay)
+        await relay.close()
+
+    run(go())
+    conv = store.conversation(key)
+    assert conv["conversation_id"].startswith("wewall-") and "0123456789abcdef" not in conv["conversation_id"]
+    assert amo.texts(conv["conversation_id"]) == ["привет"]
+    sent = json.dumps([amo.chats, amo.contacts], ensure_ascii=False, default=str)
+    assert "0123456789abcdef" not in sent

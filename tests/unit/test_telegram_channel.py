@@ -162,6 +162,7 @@ async def test_refusals(server):
         assert (await post(channel, update, rec, secret="wrong"))[0] == 403
         assert (await channel.process_webhook(headers(), b"{not json", rec))[0] == 400
         assert (await channel.process_webhook(headers(), b"[1, 2]", rec))[0] == 400
+        assert (await channel.process_webhook(headers(), b"[" * 20_000 + b"]" * 20_000, rec))[0] == 400
         assert (await channel.process_webhook(headers(), b'{"update_id": "x"}', rec))[0] == 400
         status, body = await channel.process_webhook(headers(), b"x" * 100_000, rec)
         assert status == 413 and "error" in body
@@ -186,7 +187,7 @@ async def test_start_with_payload_is_the_lead_source(server):
     assert len(rec.messages) == 1
     message = rec.messages[0]
     assert message.text == '/start{"lead_source": "promo42"}'
-    assert message.sender_id == "12" and message.input_channel == "telegram"
+    assert message.sender_id == "tg:12" and message.input_channel == "telegram"
     assert message.metadata["lead_source"] == "promo42"
     assert message.metadata["telegram"]["username"] == "user12"
     sent = server.calls_of("sendMessage", 12, since)
@@ -282,10 +283,37 @@ async def test_failures_inside_the_bot_are_not_redelivered(server):
     async def broken(_: UserMessage) -> None:
         raise RuntimeError("tracker store down")
 
+    since = server.mark()
     try:
         assert await post(channel, server.text_update(17, "привет"), broken) == (200, {"status": "failed"})
     finally:
         await close(channel)
+    # and the client is not left in silence
+    from wewall.channels.replies import SORRY
+
+    assert [c.params["text"] for c in server.calls_of("sendMessage", chat_id=17, since=since)] == [SORRY]
+
+
+@pytest.mark.asyncio
+async def test_conversations_are_keyed_by_channel_and_replies_reach_the_bare_chat(server):
+    """`tg:<chat>` is the conversation; Telegram itself is called with the chat id."""
+    channel = make_channel(server)
+    seen = []
+
+    async def bot(message: UserMessage) -> None:
+        seen.append(message.sender_id)
+        await message.output_channel.send_response(message.sender_id, {"text": "ответ"})
+
+    since = server.mark()
+    try:
+        assert await post(channel, server.text_update(777000666, "привет"), bot) == (200, {"status": "ok"})
+        # a follow-up or a manager's message later goes out by the conversation key
+        await channel.get_output_channel().send_response("tg:777000666", {"text": "напоминание"})
+    finally:
+        await close(channel)
+    assert seen == ["tg:777000666"]
+    texts = [c.params["text"] for c in server.calls_of("sendMessage", chat_id=777000666, since=since)]
+    assert texts == ["ответ", "напоминание"]
 
 
 # --- the output channel ------------------------------------------------------------------------------

@@ -17,8 +17,17 @@ from wewall.channels.rest import SafeRestInput
 _names = itertools.count()
 
 
+TOKEN = "site-token-0123456789abcdef"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
 @pytest.fixture
-def rest():
+def rest(monkeypatch, tmp_path):
+    monkeypatch.setenv("WEWALL_REST_TOKENS", f"site:{TOKEN}")
+    monkeypatch.setenv("WEWALL_SECRET_KEY", "test-secret")
+    from wewall.channels import identity
+
+    identity.reset()
     seen = []
 
     async def bot(message: UserMessage) -> None:
@@ -32,18 +41,19 @@ def rest():
     return client
 
 
-def post(client, body, **kw):
+def post(client, body, headers=AUTH, **kw):
     data = body if isinstance(body, (bytes, str)) else json.dumps(body, ensure_ascii=False)
-    _, res = client.post("/webhooks/rest/webhook", data=data, **kw)
+    _, res = client.post("/webhooks/rest/webhook", data=data, headers=headers, **kw)
     return res
 
 
 def test_a_valid_message_is_answered_as_by_rasa(rest):
     res = post(rest, {"sender": "u1", "message": "привет", "metadata": {"a": 1}})
     assert res.status == 200
-    assert res.json == [{"recipient_id": "u1", "text": "эхо: привет"}]
-    assert rest.seen[0].metadata == {"a": 1} and rest.seen[0].input_channel == "rest"
-    assert post(rest, {"sender": 42, "message": ""}).json == [{"recipient_id": "42", "text": "эхо:"}]
+    assert res.json == [{"recipient_id": "rest:site:u1", "text": "эхо: привет"}]
+    assert res.headers["X-Wewall-Sender"] == "u1"
+    assert rest.seen[0].metadata == {"rest": {"a": 1}} and rest.seen[0].input_channel == "rest"
+    assert post(rest, {"sender": 42, "message": ""}).json == [{"recipient_id": "rest:site:42", "text": "эхо:"}]
 
 
 @pytest.mark.parametrize(
@@ -64,6 +74,8 @@ def test_a_valid_message_is_answered_as_by_rasa(rest):
         ({"sender": "", "message": "x"}, 400),
         ({"sender": "u", "message": "x", "metadata": [1]}, 400),
         ({"sender": "u", "message": "x" * 100_000}, 413),
+        (b"[" * 20_000 + b"]" * 20_000, 400),  # issue #22: 500 before
+        (b'{"sender": "u", "message": "x", "metadata": ' + b'{"a":' * 10_000 + b"1" + b"}" * 10_001, 400),
     ],
 )
 def test_malformed_or_oversized_bodies_are_refused_with_json(rest, body, status):

@@ -180,3 +180,26 @@ def test_the_events_read_are_those_rasas_query_selects(url):
             got = [event.as_dict() for event in tracker.events] if tracker else []
             assert got == [json.loads(data) for data in expected], (sender, every_session)
     assert len(rows(store)) == 1 + 2 * 5 + 3 + 5 + 1 + 5
+
+
+def test_events_are_published_only_once_they_are_stored(url):
+    """Issue #22: a Rasa kill between publishing and storing left a client message in amoCRM
+    that the tracker did not have. The broker here checks the table as each event arrives."""
+
+    class CheckingBroker(RecordingBroker):
+        store = None
+
+        def publish(self, event: dict) -> None:
+            stored = [json.loads(data)["timestamp"] for *_, data in rows(self.store)]
+            assert event["timestamp"] in stored, f"{event['event']} published before it was stored"
+            super().publish(event)
+
+    broker = CheckingBroker()
+    store = WewallSQLTrackerStore(domain=DOMAIN, host=url, event_broker=broker)
+    broker.store = store
+    asyncio.run(conversation(store, "клиент", 3))
+    tracker = asyncio.run(store.retrieve("клиент"))
+    copy = tracker.copy()  # a tracker the store does not know: the other path
+    turn(copy, 9)
+    asyncio.run(store.save(copy))
+    assert len(broker.published) == 1 + 4 * 5

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from sanic import Sanic
 from sanic_testing.testing import SanicTestClient
 
@@ -174,15 +175,49 @@ async def _serve(channel, handler):
     return server, f"http://127.0.0.1:{port}"
 
 
-@pytest.mark.asyncio
-async def test_socketio_session_persistence_delivers_answers_and_survives_reconnect():
-    """Rasa 3.6 forgets `await sio.enter_room()`: with session_persistence no answer would arrive."""
-    import asyncio
+class Client:
+    """A socket.io client of the chat: its confirmed session ids and the bot messages it got."""
 
-    import socketio
+    def __init__(self, url):
+        import asyncio
 
+        import socketio
+
+        self.url = url
+        self.sio = socketio.AsyncClient()
+        self.got, self.confirmed = asyncio.Queue(), asyncio.Queue()
+        self.sio.on("bot_uttered", self.got.put)
+        self.sio.on("session_confirm", self.confirmed.put)
+
+    async def __aenter__(self):
+        # polling: python-engineio's websocket client needs a newer aiohttp than rasa allows
+        await self.sio.connect(self.url, socketio_path="/socket.io", transports=["polling"])
+        return self
+
+    async def __aexit__(self, *exc):
+        # a polite disconnect waits for the pending long poll (20 s and more): drop it instead
+        await self.sio.eio.disconnect(abort=True)
+
+    async def session(self, requested):
+        import asyncio
+
+        await self.sio.emit("session_request", {"session_id": requested})
+        return await asyncio.wait_for(self.confirmed.get(), 10)
+
+    async def say(self, text, session_id):
+        import asyncio
+
+        await self.sio.emit("user_uttered", {"message": text, "session_id": session_id})
+        return await asyncio.wait_for(self.got.get(), 10)
+
+
+@pytest_asyncio.fixture
+async def socket_chat(monkeypatch):
+    from wewall.channels import identity
     from wewall.channels.webchat import SocketIOInput
 
+    monkeypatch.setenv("WEWALL_SECRET_KEY", "test-secret")
+    identity.reset()
     channel = SocketIOInput.from_credentials(
         {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True}
     )
@@ -190,43 +225,74 @@ async def test_socketio_session_persistence_delivers_answers_and_survives_reconn
     seen = []
 
     async def handler(message):
-        seen.append(message.sender_id)
+        seen.append((message.sender_id, message.text))
         await message.output_channel.send_text_with_buttons(
             message.sender_id, f"ответ на «{message.text}»", [{"title": "Кнопка", "payload": "/greet"}]
         )
 
     server, url = await _serve(channel, handler)
-
-    async def converse(session_id):
-        client = socketio.AsyncClient()
-        got, confirmed = asyncio.Queue(), asyncio.Queue()
-        client.on("bot_uttered", got.put)
-        client.on("session_confirm", confirmed.put)
-        # polling: python-engineio's websocket client needs a newer aiohttp than rasa allows
-        await client.connect(url, socketio_path="/socket.io", transports=["polling"])
-        try:
-            await client.emit("session_request", {"session_id": session_id})
-            sid = await asyncio.wait_for(confirmed.get(), 10)
-            await client.emit("user_uttered", {"message": "привет", "session_id": sid})
-            return sid, await asyncio.wait_for(got.get(), 10)
-        finally:
-            # a polite disconnect waits for the pending long poll (20 s and more): drop it instead
-            await client.eio.disconnect(abort=True)
-
     try:
-        first, answer = await converse(None)
-        assert re.fullmatch(r"[0-9a-f]{32}", first)
-        assert answer == {
-            "text": "ответ на «привет»",
-            "quick_replies": [{"content_type": "text", "title": "Кнопка", "payload": "/greet"}],
-        }
-        again, _ = await converse(first)  # a reload: the same conversation
-        assert again == first
-        stranger, _ = await converse("../../etc/passwd")  # not an id: a fresh one instead
-        assert stranger != "../../etc/passwd" and re.fullmatch(r"[0-9a-f]{32}", stranger)
-        assert seen == [first, first, stranger]
+        yield url, seen
     finally:
         for connection in list(server.connections):
             connection.abort()  # the dropped long polls: end them while the loop still runs
         server.close()
         await server.wait_closed()
+    identity.reset()
+
+
+@pytest.mark.asyncio
+async def test_socketio_session_persistence_delivers_answers_and_survives_reconnect(socket_chat):
+    """Rasa 3.6 forgets `await sio.enter_room()`: with session_persistence no answer would arrive."""
+    from wewall.channels import identity
+
+    url, seen = socket_chat
+
+    async def converse(requested):
+        async with Client(url) as client:
+            token = await client.session(requested)
+            return token, await client.say("привет", token)
+
+    first, answer = await converse(None)
+    key = identity.verify("web", first)
+    assert key and re.fullmatch(r"web:[0-9a-f]{24}", key)
+    assert answer == {
+        "text": "ответ на «привет»",
+        "quick_replies": [{"content_type": "text", "title": "Кнопка", "payload": "/greet"}],
+    }
+    again, _ = await converse(first)  # a reload: the same conversation
+    assert again == first
+    stranger, _ = await converse("../../etc/passwd")  # not an id: a fresh one instead
+    assert stranger != "../../etc/passwd" and identity.verify("web", stranger)
+    assert [s for s, _ in seen] == [key, key, identity.verify("web", stranger)]
+
+
+@pytest.mark.asyncio
+async def test_socketio_a_second_client_gets_nothing_of_the_first(socket_chat):
+    """Issue #22: any socket could join any session id and write into it by naming it."""
+    import asyncio
+
+    from wewall.channels import identity
+
+    url, seen = socket_chat
+    async with Client(url) as first:
+        token = await first.session(None)
+        key = identity.verify("web", token)
+        assert (await first.say("мой телефон", token))["text"] == "ответ на «мой телефон»"
+        # the key as it may show in a tracker, a made-up id, a Telegram chat id: none is accepted
+        for guess in (key, key.split(":")[1], token.split(".")[0] + ".AAAAAAAAAAAAAAAA", "777000666", "tg:777000666"):
+            async with Client(url) as second:
+                own = await second.session(guess)
+                assert own != token and identity.verify("web", own)
+                # a message naming the first session goes to the second's own conversation
+                answer = await second.say("чужое", token)
+                assert answer["text"] == "ответ на «чужое»"
+                assert seen[-1] == (identity.verify("web", own), "чужое")
+        # one that never asked for a session gets its own too
+        async with Client(url) as third:
+            await third.sio.emit("user_uttered", {"message": "без сессии", "session_id": token})
+            await asyncio.wait_for(third.got.get(), 10)
+            assert seen[-1][0] not in (key,) and seen[-1][0].startswith("web:")
+        await asyncio.sleep(0.5)
+        assert first.got.empty(), "the first client received another client's answer"
+    assert [text for sender, text in seen if sender == key] == ["мой телефон"]

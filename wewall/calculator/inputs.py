@@ -132,7 +132,10 @@ def _number(value, fld: str, what: str) -> float:
     if isinstance(value, bool):
         raise CalculationError(f"{what}: нужно число", fld)
     if isinstance(value, (int, float)):
-        x = float(value)
+        try:
+            x = float(value)
+        except OverflowError:  # an int of 400 digits from a payload
+            raise CalculationError(f"{what}: нужно обычное число", fld) from None
     elif isinstance(value, str):
         text = _SPACES.sub("", value).replace(",", ".").rstrip("%")
         try:

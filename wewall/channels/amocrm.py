@@ -36,6 +36,7 @@ rows left by a stopped server are picked up when it starts again.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import logging
@@ -213,7 +214,10 @@ class AmoCrmInput(InputChannel):
         if self.settings.scope_id and scope_id != self.settings.scope_id:
             log.warning("amoCRM webhook for scope %s, ours is %s: accepted (signed)",
                         scope_id[:80], self.settings.scope_id)
-        return await self._persist(MANAGER_MESSAGE, body, parsed.get("id"))
+        # Without amojo's message id a replayed signed webhook would be relayed again: the hash
+        # of the signed body stands in for it.
+        external_id = parsed.get("id") or "sha256:" + hashlib.sha256(body).hexdigest()
+        return await self._persist(MANAGER_MESSAGE, body, external_id)
 
     async def _talk_update(self, request: Request, scope_id: str, body: bytes):
         ours = self.settings.scope_id

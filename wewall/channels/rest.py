@@ -11,6 +11,14 @@ Here every refusal is a 4xx with `{"error": "…"}`:
 * "/restart", "/session_start", "/faq" (a retrieval intent without its sub-intent) and the like
   reach the NLU as plain text: typed, they would wipe the conversation or get no answer at all.
 
+Whose conversation (wewall/channels/identity.py): a caller with a token of WEWALL_REST_TOKENS
+(`Authorization: Bearer <token>`) names its own conversations, kept as
+`rest:<integration>:<sender>`; a wrong token is 401. Without a token the channel accepts only
+conversations it created itself: a request without `sender` starts one, and the id to send as
+`sender` afterwards comes back in the `X-Wewall-Sender` header (also for token callers who sent
+none); any other `sender` is 403. `input_channel` is always `rest`, whatever the body says, and
+`metadata` is kept under `metadata.rest`, where nothing takes it for the client's name or phone.
+
 A valid message is answered as before: a JSON list of the bot's messages (or the `stream` form).
 The text is stored as valid UTF-8 without control characters; the log lines carry the
 conversation id and never the text.
@@ -22,7 +30,7 @@ import json
 import logging
 import os
 import re
-from asyncio import CancelledError
+import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple, Union
 
 from sanic import Blueprint, response
@@ -34,6 +42,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 
 from wewall import logs
+from wewall.channels import identity, replies
 
 logs.install()
 logger = logging.getLogger(__name__)
@@ -88,6 +97,8 @@ def parse_body(body: bytes, limit: int) -> Tuple[Optional[str], str, Optional[st
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("тело запроса — не JSON")
+    except RecursionError:  # nested thousands of levels deep: not a message of ours
+        raise BadRequest("тело запроса вложено слишком глубоко")
     if not isinstance(data, dict):
         raise BadRequest('нужен JSON-объект {"sender": "...", "message": "..."}')
     sender = data.get("sender")
@@ -113,13 +124,43 @@ def parse_body(body: bytes, limit: int) -> Tuple[Optional[str], str, Optional[st
     return sender, clean_text(message), channel, metadata
 
 
+SENDER_HEADER = "X-Wewall-Sender"
+
+
+def conversation(
+    sender: Optional[str], authorization: Optional[str], tokens: Dict[str, str]
+) -> Tuple[str, str]:
+    """(conversation key, the sender the client uses from now on), or BadRequest (401/403)."""
+    integration = identity.rest_integration(authorization, tokens)
+    if authorization and integration is None:
+        raise BadRequest("неверный токен в заголовке Authorization", 401)
+    if integration is not None:
+        sender = sender or uuid.uuid4().hex
+        return identity.rest_key(integration, sender), sender
+    if sender is None:
+        sender = identity.issue(identity.REST)
+    key = identity.verify(identity.REST, sender)
+    if key is None:
+        raise BadRequest(
+            "неизвестный sender: начните разговор без sender и дальше передавайте выданный "
+            f"в заголовке {SENDER_HEADER} (или настройте токен интеграции, WEWALL_REST_TOKENS)",
+            403,
+        )
+    return key, sender
+
+
 class SafeRestInput(RestInput):
     @classmethod
     def name(cls) -> Text:
         return "rest"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens = identity.rest_tokens()
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         bp = Blueprint("custom_webhook_SafeRestInput", __name__)
+        identity.secret()  # read (or created) at start, not in the first request
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -128,27 +169,30 @@ class SafeRestInput(RestInput):
         @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:
             try:
-                sender_id, text, input_channel, metadata = parse_body(request.body or b"", max_body_bytes())
+                sender, text, _, metadata = parse_body(request.body or b"", max_body_bytes())
+                sender_id, sender = conversation(sender, request.headers.get("authorization"), self.tokens)
             except BadRequest as exc:
                 return response.json({"error": str(exc)}, status=exc.status)
-            input_channel = input_channel or self.name()
+            # what the client claims about itself is kept apart from what the channels assert
+            input_channel = self.name()
+            metadata = {"rest": metadata} if metadata else None
+            headers = {SENDER_HEADER: sender}
             agent = getattr(request.app.ctx, "agent", None)
             text = guard_payload(text, getattr(agent, "domain", None))
             if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
                 return response.stream(
                     self.stream_response(on_new_message, text, sender_id, input_channel, metadata),
                     content_type="text/event-stream",
+                    headers=headers,
                 )
             collector = CollectingOutputChannel()
-            with logs.bind_conversation(sender_id, channel="rest"):
-                try:
+            # a server-issued id is shown shortened; an integration's own ids in full
+            shown = sender_id if sender_id.count(":") >= 2 else identity.short(sender_id)
+            with logs.bind_conversation(shown, channel="rest"):
+                async with replies.turn(collector, sender_id, text) as out:
                     await on_new_message(
-                        UserMessage(text, collector, sender_id, input_channel=input_channel, metadata=metadata)
+                        UserMessage(text, out, sender_id, input_channel=input_channel, metadata=metadata)
                     )
-                except CancelledError:
-                    logger.error("rest: handling the message timed out")
-                except Exception:
-                    logger.exception("rest: handling the message failed")
-            return response.json(collector.messages)
+            return response.json(collector.messages, headers=headers)
 
         return bp

@@ -63,6 +63,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Ou
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 
 from wewall import logs
+from wewall.channels import identity, replies
 from wewall.channels.rest import guard_payload
 
 logs.install()
@@ -299,6 +300,7 @@ class WewallTelegramOutput(TelegramOutput):
 
     # --- Rasa OutputChannel ------------------------------------------------------------------
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        recipient_id = identity.telegram_chat(recipient_id)  # `tg:<chat>` keys
         markup = None
         if str(recipient_id) in self.remove_reply_keyboard:
             self.remove_reply_keyboard.discard(str(recipient_id))
@@ -317,6 +319,7 @@ class WewallTelegramOutput(TelegramOutput):
         button_type: Optional[Text] = "inline",
         **kwargs: Any,
     ) -> None:
+        recipient_id = identity.telegram_chat(recipient_id)
         text = text or "Выберите, пожалуйста:"
         parts = _split(text)
         for part in parts[:-1]:
@@ -331,9 +334,11 @@ class WewallTelegramOutput(TelegramOutput):
         )
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+        recipient_id = identity.telegram_chat(recipient_id)  # `tg:<chat>` keys
         await self._call("sendPhoto", lambda: self.send_photo(recipient_id, _local_file(image) or image))
 
     async def send_attachment(self, recipient_id: Text, attachment: Text, **kwargs: Any) -> None:
+        recipient_id = identity.telegram_chat(recipient_id)  # `tg:<chat>` keys
         if isinstance(attachment, str) and attachment.startswith(("http://", "https://")):
             await self._call(
                 "sendDocument", lambda: self.send_document(recipient_id, _local_file(attachment) or attachment)
@@ -342,6 +347,7 @@ class WewallTelegramOutput(TelegramOutput):
             await self.send_text_message(recipient_id, f"Вложение: {attachment}")
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        recipient_id = identity.telegram_chat(recipient_id)  # `tg:<chat>` keys
         message = dict(json_message or {})
         chat_id = message.pop("chat_id", recipient_id)
         if message.get("document"):
@@ -641,7 +647,10 @@ class WewallTelegramInput(TelegramInput):
             return "ignored"
         out = self.get_output_channel()
         assert isinstance(out, WewallTelegramOutput)
-        with logs.bind_conversation(incoming.sender_id, channel="telegram"):
+        key = identity.telegram_key(incoming.sender_id)
+        user = incoming.metadata.get("telegram") or {}
+        names = [user.get(k) for k in ("first_name", "last_name", "username")]
+        with logs.bind_conversation(key, channel="telegram"), logs.known_names(*names):
             text = incoming.text
             lead_source: Optional[str] = None
             if incoming.callback is not None:
@@ -675,15 +684,11 @@ class WewallTelegramInput(TelegramInput):
             if lead_source:
                 metadata["lead_source"] = lead_source
             logger.info("telegram update %s: %d chars", metadata["telegram"].get("update_id"), len(text))
-            try:
-                await on_new_message(
-                    UserMessage(text, out, incoming.sender_id, input_channel=self.name(), metadata=metadata)
-                )
-            except Exception:
-                # Answered 200 anyway: Telegram would redeliver the update again and again.
-                logger.exception("telegram: handling an update failed")
-                return "failed"
-        return "ok"
+            # A failure is logged and answered 200 anyway: Telegram would redeliver the update
+            # again and again. The client gets an apology instead of silence (replies.turn).
+            async with replies.turn(out, key, text) as counting:
+                await on_new_message(UserMessage(text, counting, key, input_channel=self.name(), metadata=metadata))
+        return "failed" if counting.raised else "ok"
 
     async def process_webhook(
         self,
@@ -704,6 +709,8 @@ class WewallTelegramInput(TelegramInput):
             update = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             return 400, {"error": "тело запроса — не JSON"}
+        except RecursionError:
+            return 400, {"error": "тело запроса вложено слишком глубоко"}
         if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
             return 400, {"error": "это не обновление Telegram: нужен объект с целым update_id"}
         if update["update_id"] in self._seen_updates:

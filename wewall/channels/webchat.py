@@ -18,8 +18,9 @@ The page may be embedded in an <iframe> on the origins listed in WEWALL_CORS_ORI
 `SocketIOInput` here is Rasa's socket.io channel with one fix, and credentials.yml names it
 instead of `socketio`: Rasa 3.6 calls `sio.enter_room()` without `await`, which python-socketio
 ≥ 5.10 made a coroutine, so with `session_persistence: true` the socket never joins the session's
-room and no answer ever reaches the browser (RasaHQ/rasa#13027, unfixed in 3.6). Same name
-(`socketio`), options, events and URLs as Rasa's channel.
+room and no answer ever reaches the browser (RasaHQ/rasa#13027, unfixed in 3.6). It also issues
+the session ids and binds them to their socket (see the class). Same name (`socketio`), options,
+events and URLs as Rasa's channel.
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ import html
 import inspect
 import json
 import os
-import re
-import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -38,6 +37,13 @@ from sanic.request import Request
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
+from rasa.core.channels.socketio import SocketIOOutput
+
+from wewall import logs
+from wewall.channels import identity, replies
+from wewall.channels.rest import clean_text, guard_payload
+
+MAX_MESSAGE = 4096
 
 DEFAULT_WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
@@ -172,27 +178,64 @@ class WebChatInput(InputChannel):
         return chat
 
 
-# A session id is the conversation's sender id and the only key to it: a client may bring its own
-# (that is how a reload continues the conversation), but only one that looks like an id.
-SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-
-
 class SocketIOInput(RasaSocketIOInput):
-    """Rasa's socket.io channel whose `session_request` really joins the session's room."""
+    """Rasa's socket.io channel with server-issued sessions bound to their socket.
+
+    * `session_request` really joins the session's room (Rasa forgets the `await`);
+    * session ids are issued by the server (wewall/channels/identity.py): a client may bring back
+      one it was given (a reload continues the conversation), anything else gets a new one;
+    * the conversation of a message is the one bound to the socket that sent it: the
+      `session_id` inside a message is ignored, so no socket can write into another's
+      conversation or receive its answers;
+    * the conversation key is `web:<id>`; the client's `metadata` is kept under
+      `metadata.socketio` (nothing takes it for the client's name or phone);
+    * a message whose handling failed gets an apology instead of silence (replies.turn).
+    """
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         socketio_webhook = super().blueprint(on_new_message)
         sio = self.sio
+        sessions: Dict[str, str] = {}  # socket id -> conversation key
+        identity.secret()  # read (or created) at start, not in the first request
+        self.sessions = sessions
 
-        # registering the event again replaces Rasa's handler
+        async def bind(sid: Text, requested: Any) -> None:
+            token = requested if identity.verify(identity.WEB, requested) and self.session_persistence else None
+            token = token or identity.issue(identity.WEB)
+            key = identity.verify(identity.WEB, token)
+            previous = sessions.get(sid)
+            if previous and previous != key:
+                left = sio.leave_room(sid, previous, namespace=self.namespace)
+                if inspect.isawaitable(left):
+                    await left
+            sessions[sid] = key
+            joined = sio.enter_room(sid, key, namespace=self.namespace)
+            if inspect.isawaitable(joined):  # python-socketio >= 5.10
+                await joined
+            await sio.emit("session_confirm", token, room=sid, namespace=self.namespace)
+
+        # registering an event again replaces Rasa's handler
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            requested = data.get("session_id") if isinstance(data, dict) else None
-            session_id = requested if isinstance(requested, str) and SESSION_ID.match(requested) else uuid.uuid4().hex
-            if self.session_persistence:
-                joined = sio.enter_room(sid, session_id, namespace=self.namespace)
-                if inspect.isawaitable(joined):  # python-socketio >= 5.10
-                    await joined
-            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            await bind(sid, data.get("session_id") if isinstance(data, dict) else None)
+
+        @sio.on("disconnect", namespace=self.namespace)
+        async def disconnect(sid: Text) -> None:
+            sessions.pop(sid, None)
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: Text, data: Any) -> None:
+            if not isinstance(data, dict) or not isinstance(data.get("message"), str):
+                return
+            if sid not in sessions:  # a client that skipped session_request: give it one
+                await bind(sid, None)
+            key = sessions[sid]
+            text = guard_payload(clean_text(data["message"][:MAX_MESSAGE]))
+            metadata = data.get(self.metadata_key)
+            metadata = {"socketio": metadata} if isinstance(metadata, dict) and metadata else None
+            output = SocketIOOutput(sio, self.bot_message_evt)
+            with logs.bind_conversation(identity.short(key), channel="socketio"):  # not in full
+                async with replies.turn(output, key, text) as out:
+                    await on_new_message(UserMessage(text, out, key, input_channel=self.name(), metadata=metadata))
 
         return socketio_webhook

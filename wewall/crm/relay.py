@@ -31,6 +31,7 @@ One conversation backing off does not hold the others: each has its own lease an
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import random
@@ -76,8 +77,10 @@ class RelayConfig:
     batch: int = 50
     # Conversations delivered at the same time.
     concurrency: int = 8
-    # How long a relay may hold a conversation before another may take it (a crashed relay).
-    lease_seconds: float = 120.0
+    # How long a relay may hold a conversation before another may take it (a crashed relay):
+    # short, as a working relay renews it every third of it (issue #22: a killed worker's
+    # conversations waited out 120 s).
+    lease_seconds: float = 15.0
     # Backoff of a conversation after a failure: first delay and cap, seconds.
     backoff_seconds: float = 2.0
     backoff_max_seconds: float = 60.0
@@ -243,11 +246,12 @@ class Relay:
         cfg = self.config
         now = self.clock()
         conv = await self.store.run(self.store.claim, sender_id, self.owner, now,
-                                    cfg.lease_seconds, {})
+                                    cfg.lease_seconds, amojo_ids(sender_id))
         if conv is None:
             return 0
         handled = 0
         release: Dict[str, Any] = {}
+        heartbeat = asyncio.ensure_future(self._renew_lease(sender_id))
         try:
             rows = await self.store.run(self.store.pending_rows, sender_id, cfg.batch)
             for row in rows:
@@ -271,8 +275,20 @@ class Relay:
             log.warning("relay: %s: %s; retry in %.1fs (failure %d)", sender_id,
                         _short(b.cause), delay, failures)
         finally:
+            heartbeat.cancel()
             await self.store.run(self.store.release, sender_id, self.owner, **release)
         return handled
+
+    async def _renew_lease(self, sender_id: str) -> None:
+        """Keeps the conversation while a slow amoCRM call runs; a dead relay stops renewing."""
+        every = max(0.05, self.config.lease_seconds / 3)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.store.run(self.store.claim, sender_id, self.owner, self.clock(),
+                                     self.config.lease_seconds, {})
+            except Exception as exc:  # the next renewal (or the release) tries again
+                log.warning("relay: lease of %s not renewed: %s", sender_id, exc)
 
     async def _deliver(self, conv: Dict[str, Any], row: Dict[str, Any]) -> None:
         try:
@@ -560,6 +576,17 @@ def _field_values(contact: Dict[str, Any], *, code: Optional[str] = None,
     return out
 
 
+def amojo_ids(sender_id: str) -> Dict[str, str]:
+    """The ids amoCRM gets for a new conversation: a server-issued web or REST id is not sent
+    in full (issue #22), a hash of it stands in; other conversations keep their key."""
+    from wewall.channels.identity import short
+
+    if short(sender_id) == sender_id:
+        return {}
+    digest = "wewall-" + hashlib.sha256(sender_id.encode()).hexdigest()[:32]
+    return {"conversation_id": digest, "user_id": digest}
+
+
 def client_name(sender_id: str, client: Dict[str, Any]) -> str:
     full = " ".join(str(client[k]).strip() for k in ("first_name", "last_name") if client.get(k))
     if full:
@@ -568,7 +595,9 @@ def client_name(sender_id: str, client: Dict[str, Any]) -> str:
         return str(client["name"])[:255]
     if client.get("username"):
         return f"@{str(client['username']).lstrip('@')}"[:255]
-    return f"Клиент {sender_id}"[:255]
+    from wewall.channels.identity import short  # a web session is not shown in full
+
+    return f"Клиент {short(sender_id)}"[:255]
 
 
 def _short(exc: BaseException) -> str:

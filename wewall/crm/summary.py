@@ -61,10 +61,10 @@ def _number(value: Any) -> Optional[float]:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value)
+        return fmt.finite(value)  # NaN, 1e309, 400 digits from a payload: not a number (issue #22)
     if isinstance(value, str):
         try:
-            return float(value.replace("\u202f", "").replace(" ", "").replace(",", "."))
+            return fmt.finite(float(value.replace("\u202f", "").replace(" ", "").replace(",", ".")))
         except ValueError:
             return None
     return None
@@ -256,7 +256,9 @@ def build_summary(slots: Optional[Mapping[str, Any]], *, reason: str = "request"
     if channel:
         where.append(f"канал {channel}")
     if sender_id:
-        where.append(f"id {sender_id}")
+        from wewall.channels.identity import short  # a web session is not shown in full
+
+        where.append(f"id {short(sender_id)}")
     if where:
         lines.append("Диалог: " + ", ".join(where) + ".")
     if now is not None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from wewall.calculator import quarters as Q
-from wewall.calculator.fmt import num
+from wewall.calculator.fmt import finite, num
 from wewall.calculator.inputs import KIND_NAMES, REPAIRS_NAMES, is_building, is_office
 from wewall.geo import TRANSPORT_M_PER_MIN, WALK_M_PER_MIN
 
@@ -163,10 +163,10 @@ class Outcome:
 
 def _number(value: Any) -> Optional[float]:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        return finite(value)  # NaN, 1e309, 400 digits from a payload: not a number (issue #22)
     try:
-        return float(str(value).replace(" ", "").replace(",", "."))
-    except (TypeError, ValueError):
+        return finite(float(str(value).replace(" ", "").replace(",", ".")))
+    except (TypeError, ValueError, OverflowError):
         return None
 
 

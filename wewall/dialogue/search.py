@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from wewall.calculator.fmt import num
+from wewall.calculator.fmt import finite, num
 from wewall.dialogue.calculation import Turn, plural  # noqa: F401 (Turn is part of this API)
 from wewall.geo import TRANSPORT_M_PER_MIN
 from wewall.search.criteria import Criteria
@@ -112,10 +112,10 @@ def _number(value: Any) -> Optional[float]:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value)
+        return finite(value)  # NaN, 1e309, 400 digits from a payload: not a number (issue #22)
     try:
-        return float(str(value).replace(" ", "").replace(",", "."))
-    except (TypeError, ValueError):
+        return finite(float(str(value).replace(" ", "").replace(",", ".")))
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
