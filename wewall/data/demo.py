@@ -91,9 +91,12 @@ DEMO_STATIONS = [
     ("Шаболовская", 55.719, 37.608, "Калужско-Рижская"),
 ]
 
-# Centre and outskirts levels of the demo rates (₽/m² and ₽/m²/year, class A).
-PRICE_A_CENTRE, PRICE_A_EDGE = 700_000.0, 220_000.0
-RENT_A_CENTRE, RENT_A_EDGE = 65_000.0, 20_000.0
+# Centre and outskirts levels of the demo rates (₽/m² and ₽/m²/year, class A). Chosen so that a
+# ready unit's gross rent yield is ≈ 7 % (class B ≈ 410 тыс ₽/м² and ≈ 29 тыс ₽/м²/год between
+# the Garden and Third Rings): with the model's 7 % indexation and 8.5 % exit cap rate an office
+# bought at the station's price gives an IRR of ≈ 10–12 %; the README says where they come from.
+PRICE_A_CENTRE, PRICE_A_EDGE = 650_000.0, 250_000.0
+RENT_A_CENTRE, RENT_A_EDGE = 46_000.0, 17_000.0
 CLASS_B_SHARE = 0.72
 CADASTRAL_SHARE = 0.45
 EDGE_M = 25_000.0
@@ -135,11 +138,11 @@ def demo_stations() -> List[dict]:
     return docs
 
 
-# Street retail: small units (median ≈ 55 m²) at 0.7 of the office rent per m² put the demo
-# median near 145 000 ₽/month per unit, the order of magnitude of real Moscow listings (Q2 2026);
-# a sale price at 0.65 of an office's keeps the retail yield, hence its IRR, near the offices'.
-RETAIL_RENT_FACTOR = 0.7
-RETAIL_SALE_FACTOR = 0.65
+# Street retail: small units (median ≈ 55 m²) at the office rent per m² put the demo median near
+# 145 000 ₽/month per unit, the order of magnitude of real Moscow listings (Q2 2026); a sale
+# price at 0.93 of an office's keeps the retail yield, hence its IRR, near the offices'.
+RETAIL_RENT_FACTOR = 1.0
+RETAIL_SALE_FACTOR = 0.93
 RETAIL_AREA_MU = 4.0  # lognormal: e^4 ≈ 55 m²
 # Some landlords publish no rent («цена по запросу»): the search must cope with them.
 ON_REQUEST_SHARE = 0.03
