@@ -113,16 +113,18 @@ def _number(value) -> Optional[float]:
 
 def sums(text: str, entities: List[dict], bare: bool = False) -> List[Money]:
     """Every sum of the message; `bare`: plain numbers count too (the asked question is a sum)."""
-    names = ("money_rub", "number") if bare else ("money_rub",)
     out = []
     for e in entities:
-        if e.get("entity") not in names:
+        if e.get("entity") not in ("money_rub", "number"):
             continue
         value = _number(e.get("value"))
         if value is None:
             continue
         start, end = int(e.get("start", 0)), int(e.get("end", 0))
         clause = clause_around(text, start, end) if end > start else text
+        if e.get("entity") == "number" and not bare and not (
+                RENT_WORDS.search(clause) or PRICE_WORDS.search(clause) or basis_of(clause)):
+            continue  # a bare number is a sum only when asked for one, or when its words say so
         priced = bool(re.search(r"(?<![а-яё])(?:за|по)\s*$", text[max(0, start - 4):start], I))
         out.append(Money(value, start, end, basis_of(clause), period_of(clause), clause, priced))
     return out
@@ -245,7 +247,7 @@ PARTS = [
     (re.compile(r"перв\w*\s+половин\w*|перв\w*\s+полугоди\w*|середин\w*", I), 2),
     (re.compile(r"начал\w*", I), 1),
 ]
-_YEAR_NUM = re.compile(r"(?<![0-9])(20[2-9][0-9]|[2-9][0-9])(?![0-9])(?:\s*-?\s*(?:го|й|ом|м)(?![а-яё]))?(?:\s*(?:года|году|год|г\.?)(?![а-яё]))?", I)
+_YEAR_NUM = re.compile(r"(?<![0-9])(20[2-9][0-9]|[2-9][0-9])(?![0-9])(?!\s*(?:%|процент|проц|млн|тыс|м2|м²|мин|метр|кв\.?\s*м))(?:\s*-?\s*(?:го|й|ом|м)(?![а-яё]))?(?:\s*(?:года|году|год|г\.?)(?![а-яё]))?", I)
 _REL_YEAR = [
     (re.compile(r"(?:в\s+)?(?:этом|текущем|нынешнем)\s+год\w*|(?:в\s+)?(?:этого|текущего)\s+год\w*", I), 0),
     (re.compile(r"следующ\w*\s+год\w*|будущ\w*\s+год\w*|через\s+год(?![а-яё])", I), 1),

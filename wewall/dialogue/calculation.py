@@ -329,7 +329,7 @@ def _rent_value(raw: float, basis: Optional[str], period: Optional[str], area: O
     return Priced(value, f"{num(value, 0)} ₽ в месяц", note)
 
 
-_PAYMENT_WORDS = re.compile(r"оплат\w*|плат[её]ж\w*|плачу|транш\w*|рассрочк\w*|взнос\w*|график\w*", re.I)
+_PAYMENT_WORDS = re.compile(r"оплат\w*|плат[её]ж\w*|плат(?:им|ите|ят|ит)|плачу|транш\w*|рассрочк\w*|взнос\w*|график\w*", re.I)
 
 
 def parse_tranches(turn: Turn, deal: Q.Quarter, readiness: Optional[str] = None, today: Optional[dt.date] = None
@@ -446,6 +446,13 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx
     areas = [_number(e.get("value")) for e in turn.entities if e.get("entity") == "area_m2"
              and not re.search(r"(?<![а-яё])за\s*$", turn.text[max(0, int(e.get("start", 0)) - 4):int(e.get("start", 0))], re.I)]
     areas = [a for a in areas if a is not None]
+    if requested == "distance_to_metro_m" and not turn.values("distance_m") and not turn.values("duration_min"):
+        # «400 метров» to «Сколько до метро?» is a distance, whatever the bare «метров» suggests.
+        plain = [e for e in turn.entities if e.get("entity") == "area_m2"
+                 and not re.search(r"м2|м²|кв|квадрат", str(e.get("text", "")), re.I)]
+        if plain:
+            turn = Turn(turn.intent, [dict(e, entity="distance_m") if e in plain else e for e in turn.entities], turn.text)
+            areas = []
     if areas:
         out["area_m2"] = (areas[-1], f"{num(areas[-1])} м²")
     elif requested == "area_m2" and _bare_number(turn) is not None:
@@ -491,7 +498,7 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx
     quarters = turn.values("quarter")
     if quarters and requested != "tranches" and (requested == READINESS or not turn.values("percent")):
         out[READINESS] = (str(quarters[-1]).upper(), str(quarters[-1]).upper())
-    elif not quarters and (requested == READINESS or _READY_WORDS.search(_words(turn))):
+    elif not quarters and (requested == READINESS or (requested != "tranches" and _READY_WORDS.search(_words(turn)))):
         found = W.relative_quarter(_words(turn), ctx.today)
         if found:
             label = Q.label(found[0])
@@ -740,6 +747,110 @@ def to_inputs(slots: Dict[str, Any], today: dt.date) -> dict:
             continue
         inputs["readiness" if slot == READINESS else slot] = value
     return inputs
+
+
+# ---------------------------------------------------------------- from a shown offer
+
+_OFFER_REF = re.compile(r"(?<![а-яё])(?:него|нему|этого|этому|этот|это|эта|этой|эту|данн\w*|объект\w*|предложени\w*|вариант\w*|помещени\w*|офис\w*|лот\w*|там|здесь|тут)(?![а-яё])", re.I)
+_CLASS_OF_OFFER = {"A": "A", "А": "A", "PRIME": "A", "A+": "A", "B": "B", "В": "B", "B+": "B", "В+": "B", "C": "B"}
+
+
+# The offer card's button: /request_calculation{"calc_kind":"from_offer"}.
+FROM_OFFER = "from_offer"
+OFFER_BUTTON = {"title": "Посчитать доходность", "payload": '/request_calculation{"calc_kind":"from_offer"}'}
+
+
+def refers_to_offer(text: str) -> bool:
+    """«а какая у него доходность?», «посчитай доходность этого офиса»: about the offer shown."""
+    return bool(_OFFER_REF.search(text or ""))
+
+
+def prefill_from_offer(offer: dict, today: Optional[dt.date] = None) -> Dict[str, Any]:
+    """The calculation's slots an offer already answers: kind, area, price (a sale), class,
+    station and its distance, repairs from the finish, readiness; a retail rent offer gives the
+    monthly rent. VAT and payments are the client's, so they are never prefilled."""
+    today = today or dt.date.today()
+    type_ = offer.get("type")
+    if type_ not in ("office", "retail"):
+        return {}
+    readiness = str(offer.get("readiness") or "ready")
+    building = False
+    slots: Dict[str, Any] = {}
+    if readiness != "ready":
+        try:
+            q = Q.parse_quarter(readiness)
+        except Exception:
+            q = None
+        if q is not None and Q.index(q, Q.quarter_of(today)) >= 0 and _check_quarter(Q.label(q), Q.quarter_of(today)) is None:
+            building = True
+            slots[READINESS] = Q.label(q)
+    kind = ("building_" if building else "finished_") + type_
+    slots[KIND] = kind
+    wanted = set(KIND_SLOTS[kind])
+    if offer.get("area_m2"):
+        slots["area_m2"] = float(offer["area_m2"])
+    if offer.get("deal") == "sale" and offer.get("price_per_m2") and not offer.get("price_on_request"):
+        slots["price_per_m2"] = float(offer["price_per_m2"])
+    if offer.get("deal") == "rent" and type_ == "retail" and offer.get("rent_rub_month"):
+        slots["monthly_rent_rub"] = float(offer["rent_rub_month"])
+    cls = _CLASS_OF_OFFER.get(str(offer.get("estate_class") or "").strip().upper())
+    if cls and "estate_class" in wanted:
+        slots["estate_class"] = cls
+    metro = (offer.get("metro") or [None])[0] or {}
+    if metro.get("station"):
+        slots["metro_station"] = metro["station"]
+        if metro.get("distance_m") is not None and "distance_to_metro_m" in wanted:
+            slots["distance_to_metro_m"] = float(metro["distance_m"])
+    finish = FINISH_TO_REPAIRS.get(str(offer.get("finish") or ""))
+    if finish:
+        slots["repairs"] = finish
+    return {k: v for k, v in slots.items() if k == KIND or k in wanted}
+
+
+def prefill_note(offer: dict, slots: Dict[str, Any]) -> str:
+    """What the bot says when it starts from an offer: what it took, and that it asks the rest."""
+    name = offer.get("name") or "предложение"
+    taken = [f"{NAMES[s]}: {_fmt(s, slots[s])}" for s in KIND_SLOTS.get(slots.get(KIND), []) if s in slots]
+    text = f"Посчитаю доходность: {name}, {KIND_NAMES.get(slots.get(KIND), '')}."
+    if taken:
+        text += " Из объявления: " + "; ".join(taken) + "."
+    if offer.get("deal") == "rent":
+        text += " Это предложение аренды, поэтому цену покупки спрошу."
+    return text + " Спрошу только недостающее."
+
+
+# ---------------------------------------------------------------- VAT 20 %
+
+VAT_MANAGER = "vat_manager"
+
+
+def vat_manager_slots() -> Dict[str, Any]:
+    """After VAT 20 %: every answer kept, the VAT question open again, marked so that it is asked
+    as «передать менеджеру или посчитать без НДС для ориентира?»."""
+    return {"nds_rate": None, CONFIRMED: None, DOUBT: {"slot": "nds_rate", VAT_MANAGER: True}}
+
+
+def vat_manager_pending(doubt: Any) -> bool:
+    return isinstance(doubt, dict) and bool(doubt.get(VAT_MANAGER))
+
+
+def vat_manager_record(inputs: dict) -> dict:
+    """The calculation as the manager sees it (wewall.crm.summary): the answers, no IRR."""
+    return {"inputs": dict(inputs), "rent_irr": None, "sale_irr": None,
+            "verdict": {"code": VAT_MANAGER, "text": "НДС 20 % (ОСНО): расчёт делает менеджер"}}
+
+
+# ---------------------------------------------------------------- the payment question
+
+TRANCHES_BUTTONS = [
+    {"title": "100 % сразу", "payload": "100 % сразу"},
+    {"title": "50 % сейчас, 50 % при вводе", "payload": "50 % сейчас, 50 % при вводе"},
+]
+
+
+def tranches_question(today: dt.date, remaining: str = "") -> str:
+    """«Как вы платите…» with an example of quarters still ahead (never a past one)."""
+    return f"Как вы платите за помещение? Например: {W.tranches_example(today)}. {remaining}".rstrip()
 
 
 def reset_events_slots() -> Dict[str, Any]:
