@@ -140,13 +140,20 @@ def _calculate(inputs: dict):
 
     db = storage.get_db()
     result = calculate(inputs, db=db)
-    return result, comparable_irr_from_db(db, inputs)
+    return result, comparable_irr_from_db(db, inputs), calc.analogs_subject(inputs, _station_position(db, inputs))
+
+
+def _station_position(db, inputs: dict):
+    station = storage.get_station(db, inputs["metro_station"]) if inputs.get("metro_station") else None
+    if station and station.get("lat") is not None:
+        return float(station["lat"]), float(station["lng"])
+    return None
 
 
 async def _compute(inputs: dict) -> dict:
     from wewall.calculator import summary_text
 
-    result, market = await storage.run_blocking(_calculate, inputs)
+    result, market, analogs = await storage.run_blocking(_calculate, inputs)
     settings = get_settings()
     folder = settings.files_dir
     folder.mkdir(parents=True, exist_ok=True)
@@ -168,6 +175,7 @@ async def _compute(inputs: dict) -> dict:
             "price_ready": data["price_ready"],
             "totals": data["totals"],
             "market": market,
+            "analogs_subject": analogs,
             "chart_url": f"{base}/{stem}.png",
             "xlsx_url": f"{base}/{stem}.xlsx",
             "pdf_url": f"{base}/{stem}.pdf",

@@ -100,14 +100,21 @@ RENT_A_CENTRE, RENT_A_EDGE = 46_000.0, 17_000.0
 CLASS_B_SHARE = 0.72
 CADASTRAL_SHARE = 0.45
 EDGE_M = 25_000.0
+# The demo offers are asking prices of listings, as in the real files of Q2 2026 (sale ≈ 450 000
+# ₽/м², rent ≈ 40 000 ₽/м²/год): higher than the rates a calculation should assume, so they keep
+# their own levels (and the searches tested on them their results).
+OFFER_LEVELS = {"price": (700_000.0, 220_000.0), "rent": (65_000.0, 20_000.0)}
 
 
-def demo_rates(lat: Optional[float], lng: Optional[float]) -> Dict[str, float]:
-    """Station rates falling linearly from the centre to 25 km (then flat)."""
+def demo_rates(lat: Optional[float], lng: Optional[float], levels: Optional[dict] = None) -> Dict[str, float]:
+    """Station rates falling linearly from the centre to 25 km (then flat); `levels` gives other
+    centre and edge levels (the demo offers')."""
     d = distance_to_centre_m(lat, lng) if lat is not None else EDGE_M / 2
     share = min(1.0, d / EDGE_M)
-    price_a = PRICE_A_CENTRE + (PRICE_A_EDGE - PRICE_A_CENTRE) * share
-    rent_a = RENT_A_CENTRE + (RENT_A_EDGE - RENT_A_CENTRE) * share
+    (p_centre, p_edge), (r_centre, r_edge) = (
+        (levels["price"], levels["rent"]) if levels else ((PRICE_A_CENTRE, PRICE_A_EDGE), (RENT_A_CENTRE, RENT_A_EDGE)))
+    price_a = p_centre + (p_edge - p_centre) * share
+    rent_a = r_centre + (r_edge - r_centre) * share
     price_b = price_a * CLASS_B_SHARE
     return {
         "price_A": round(price_a, -2),
@@ -138,11 +145,11 @@ def demo_stations() -> List[dict]:
     return docs
 
 
-# Street retail: small units (median ≈ 55 m²) at the office rent per m² put the demo median near
-# 145 000 ₽/month per unit, the order of magnitude of real Moscow listings (Q2 2026); a sale
-# price at 0.93 of an office's keeps the retail yield, hence its IRR, near the offices'.
-RETAIL_RENT_FACTOR = 1.0
-RETAIL_SALE_FACTOR = 0.93
+# Street retail: small units (median ≈ 55 m²) at 0.7 of the office rent per m² put the demo
+# median near 145 000 ₽/month per unit, the order of magnitude of real Moscow listings (Q2 2026);
+# a sale price at 0.65 of an office's keeps the retail yield, hence its IRR, near the offices'.
+RETAIL_RENT_FACTOR = 0.7
+RETAIL_SALE_FACTOR = 0.65
 RETAIL_AREA_MU = 4.0  # lognormal: e^4 ≈ 55 m²
 # Some landlords publish no rent («цена по запросу»): the search must cope with them.
 ON_REQUEST_SHARE = 0.03
@@ -161,7 +168,7 @@ def _offer(rng: random.Random, i: int, placed: List[dict], updated: dt.datetime)
     kind = "office" if rng.random() < 0.65 else "retail"
     deal = "sale" if rng.random() < 0.5 else "rent"
     cls = rng.choice(["A", "B"]) if kind == "office" else rng.choice(["A", "B", None])
-    rates = demo_rates(lat, lng)
+    rates = demo_rates(lat, lng, OFFER_LEVELS)
     area = round(rng.lognormvariate(5.3, 0.8), 1) if kind == "office" else round(rng.lognormvariate(RETAIL_AREA_MU, 0.7), 1)
     area = max(15.0, min(area, 8000.0))
     ppm_sale = rates["price_A" if cls == "A" else "price_B"] * rng.uniform(0.8, 1.2)

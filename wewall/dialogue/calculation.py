@@ -819,6 +819,29 @@ def prefill_note(offer: dict, slots: Dict[str, Any]) -> str:
     return text + " Спрошу только недостающее."
 
 
+# ---------------------------------------------------------------- analogs of a retail unit
+
+
+def analogs_subject(inputs: dict, position: Optional[Tuple[float, float]]) -> Optional[dict]:
+    """What «Показать аналоги» compares a retail calculation with: rent offers of its size near
+    its station, at the rent the client assumed (street retail is mostly offered for rent, so
+    sale offers alone would rarely give any). None for offices: their inputs are compared as
+    they are, with sale offers."""
+    if not str(inputs.get("kind", "")).endswith("_retail") or not inputs.get("metro_station"):
+        return None
+    area, rent = inputs.get("area_m2"), inputs.get("monthly_rent_rub")
+    if not area or not rent:
+        return None
+    subject = {
+        "deal": "rent", "type": "retail", "area_m2": float(area), "price_per_m2": round(float(rent) / float(area), 2),
+        "metro": [{"station": inputs["metro_station"]}],
+    }
+    if position:
+        lat, lng = position
+        subject["location"] = {"type": "Point", "coordinates": [lng, lat]}
+    return subject
+
+
 # ---------------------------------------------------------------- VAT 20 %
 
 VAT_MANAGER = "vat_manager"
