@@ -295,3 +295,31 @@ class ActionAskNdsRate(Action):
         else:
             dispatcher.utter_message(response="utter_ask_nds_rate")
         return []
+
+
+class _AskSum(Action):
+    """A sum's question; silent while «за всё помещение или за м²?» waits for its button (the
+    answer's check has just asked it), so the client gets one question, not two."""
+
+    slot = ""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        doubt = tracker.get_slot(calc.DOUBT)
+        if not (isinstance(doubt, dict) and doubt.get("ask") == "basis" and doubt.get("slot") == self.slot):
+            dispatcher.utter_message(response=f"utter_ask_{self.slot}")
+        return []
+
+
+class ActionAskPricePerM2(_AskSum):
+    slot = "price_per_m2"
+
+
+class ActionAskMonthlyRentRub(_AskSum):
+    slot = "monthly_rent_rub"
+
+
+class ActionAskSalePricePerM2Ready(_AskSum):
+    slot = "sale_price_per_m2_ready"

@@ -218,3 +218,14 @@ def test_payment_question_names_quarters_still_ahead():
     # today is 15.01.2026 (1Q2026): the example starts with the next quarter, never a past one
     assert "60 % 2 кв 2026, 20 % 4 кв 2026, 20 % 2 кв 2027" in text and "1 кв 2026" not in text
     assert text.endswith("(последний вопрос)") and len(messages[0]["buttons"]) == 2
+
+
+@pytest.mark.parametrize("action,slot", [(actions.ActionAskPricePerM2(), "price_per_m2"),
+                                         (actions.ActionAskMonthlyRentRub(), "monthly_rent_rub"),
+                                         (actions.ActionAskSalePricePerM2Ready(), "sale_price_per_m2_ready")])
+def test_a_sum_question_is_silent_while_its_basis_question_waits(action, slot):
+    assert action.name() == f"action_ask_{slot}"
+    waiting = {"calc_kind": "building_retail", "calc_doubt": {"slot": slot, "raw": 5e6, "period": None, "ask": "basis"}}
+    assert run(action, tracker(waiting))[0] == []
+    other = {"calc_kind": "building_retail", "calc_doubt": {"slot": "area_m2", "value": 3.0}}
+    assert [m["response"] for m in run(action, tracker(other))[0]] == [f"utter_ask_{slot}"]
