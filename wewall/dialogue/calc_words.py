@@ -39,6 +39,10 @@ RENT_WORDS = re.compile(r"аренд\w*|арендатор\w*|сдава\w*|сд
 READY_WORDS = re.compile(r"готов\w*", I)
 PRICE_WORDS = re.compile(r"цен\w*|стои\w*|стоим\w*|покуп\w*|купи\w*|продаж\w*|продаю\w*|прос(?:ят|ит|ил)\w*|отда(?:ют|ёт|ет)", I)
 
+# A plain number (no ₽, no «тысяч») is a sum only next to these («аренда 2500», «цена 450000»):
+# «стоит на 2 этаже», «сдавать 5 лет» are not sums.
+_NUMBER_IS_SUM = re.compile(r"(?<![а-яё])(?:аренд\w*|цен\w*|стоимост\w*|ставк\w*)", I)
+
 MONEY_SLOTS = ("price_per_m2", "sale_price_per_m2_ready", "monthly_rent_rub")
 # A rent per m² a month above this is surely per year (prime street retail is ≈ 15–20 тыс ₽/м²/мес).
 RENT_PER_M2_MONTH_MAX = 12_000
@@ -123,7 +127,7 @@ def sums(text: str, entities: List[dict], bare: bool = False) -> List[Money]:
         start, end = int(e.get("start", 0)), int(e.get("end", 0))
         clause = clause_around(text, start, end) if end > start else text
         if e.get("entity") == "number" and not bare and not (
-                RENT_WORDS.search(clause) or PRICE_WORDS.search(clause) or basis_of(clause)):
+                _NUMBER_IS_SUM.search(clause) or period_of(clause) or basis_of(clause)):
             continue  # a bare number is a sum only when asked for one, or when its words say so
         priced = bool(re.search(r"(?<![а-яё])(?:за|по)\s*$", text[max(0, start - 4):start], I))
         out.append(Money(value, start, end, basis_of(clause), period_of(clause), clause, priced))

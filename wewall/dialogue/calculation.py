@@ -17,7 +17,7 @@ from wewall.calculator import quarters as Q
 from wewall.calculator.fmt import num
 from wewall.calculator.inputs import KIND_NAMES, REPAIRS_NAMES, is_building, is_office
 from wewall.dialogue import calc_words as W
-from wewall.geo import MODE_NAMES, TRANSPORT_M_PER_MIN, WALK_M_PER_MIN, minutes_to_m, transport_mode
+from wewall.geo import MODE_NAMES, minutes_to_m, transport_mode
 
 KIND = "calc_kind"
 CONFIRMED = "calc_confirmed"
@@ -172,14 +172,7 @@ def _number(value: Any) -> Optional[float]:
         return None
 
 
-_CONTEXT = {
-    "price_per_m2": re.compile(r"цен|стоим|покуп|за\s*(кв|м|метр)", re.I),
-    "monthly_rent_rub": re.compile(r"аренд|в\s*месяц|ежемесяч", re.I),
-    "sale_price_per_m2_ready": re.compile(r"готов", re.I),
-    "nds_rate": re.compile(r"ндс|nds|усн|осно", re.I),
-}
 _LUMP_SUM = re.compile(r"сразу|единовремен|одним\s+платеж|целиком|100\s*%?\s*(сразу)?$|полностью", re.I)
-_NO_VAT = re.compile(r"без\s+ндс|усн\s+без|не\s+плач|не\s+плат", re.I)
 _STATION_PREFIX = re.compile(r"^\s*(ст\.?\s*м\.?|м\.|метро|станция|станции|у|на|возле|около|рядом\s+с)\s+", re.I)
 _CLASS_LETTER = re.compile(r"^\s*[«\"']?\s*([aаbбвAАBБВ])\s*[»\"']?\s*\.?\s*$")
 
