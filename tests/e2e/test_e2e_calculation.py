@@ -133,7 +133,7 @@ def test_a_calculation_from_a_shown_offer_asks_only_what_is_missing(bot):
     slots = bot.tracker(s)["slots"]
     offer_id = slots["search_ids"][0]
     assert slots["calc_kind"] == "finished_office" and slots["area_m2"] and slots["metro_station"]
-    assert slots["price_per_m2"] is None and "Сколько стоит помещение" in started  # a rent offer: the price is asked
+    assert slots["price_per_m2"] is None and "Какая цена покупки" in started  # a rent offer: the price is asked
     after_price = texts(bot.send(s, "450 тысяч за метр"))
     assert "НДС" in after_price  # class, station, distance and repairs came from the offer
     assert "Проверьте" in texts(bot.send(s, "усн"))
