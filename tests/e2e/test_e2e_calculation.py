@@ -111,6 +111,11 @@ def test_a_retail_rent_per_m2_is_multiplied_by_the_area(bot):
     reply = texts(bot.send(s, "2500 за метр в месяц"))
     assert "300\u202f000 ₽ в месяц" in reply and "ремонт" in reply.lower()
     assert bot.tracker(s)["slots"]["monthly_rent_rub"] == 300000
+    # the NLU takes these for a search and a FAQ question; the asked question reads them first
+    assert "НДС" in texts(bot.send(s, "не нужна, там арендатор уже всё сделал"))
+    assert "Проверьте" in texts(bot.send(s, "а можно посчитать как будто ндс 0?"))
+    slots = bot.tracker(s)["slots"]
+    assert slots["repairs"] == "none" and slots["nds_rate"] == 0
 
 
 def test_files_channel_refuses_other_paths(bot):
