@@ -36,14 +36,6 @@ def _slots(tracker: Tracker) -> Dict[str, Any]:
     return {name: tracker.get_slot(name) for name in calc.ALL_SLOTS + [calc.DOUBT]}
 
 
-def _turn(tracker: Tracker) -> calc.Turn:
-    message = tracker.latest_message or {}
-    return calc.Turn(
-        intent=(message.get("intent") or {}).get("name"),
-        entities=list(message.get("entities") or []),
-        text=message.get("text") or "",
-    )
-
 
 def _context() -> calc.Context:
     return calc.Context(today(), stations.canonical, stations.suggest)
@@ -77,27 +69,39 @@ def _reset_events() -> List[EventType]:
 
 
 def _calculate(inputs: dict):
-    """The model with the coefficients of the store: blocking, so it runs in the thread pool."""
+    """The model with the coefficients of the store, and the median IRR of comparable offers:
+    blocking, so it runs in the thread pool."""
     from wewall.calculator import calculate
+    from wewall.calculator.market import comparable_irr_from_db
 
-    return calculate(inputs, db=storage.get_db())
+    db = storage.get_db()
+    result = calculate(inputs, db=db)
+    return result, comparable_irr_from_db(db, inputs), calc.analogs_subject(inputs, _station_position(db, inputs))
+
+
+def _station_position(db, inputs: dict):
+    station = storage.get_station(db, inputs["metro_station"]) if inputs.get("metro_station") else None
+    if station and station.get("lat") is not None:
+        return float(station["lat"]), float(station["lng"])
+    return None
 
 
 async def _compute(inputs: dict) -> dict:
     from wewall.calculator import summary_text
 
-    result = await storage.run_blocking(_calculate, inputs)
+    result, market, analogs = await storage.run_blocking(_calculate, inputs)
     settings = get_settings()
     folder = settings.files_dir
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"calc-{uuid.uuid4().hex}"
-    await render.draw_files(result, folder / f"{stem}.png", folder / f"{stem}.xlsx")
+    await render.draw_files(result, folder / f"{stem}.png", folder / f"{stem}.xlsx", folder / f"{stem}.pdf", market)
     base = settings.public_base_url.rstrip("/")
     data = result.to_dict()
     return {
-        "text": summary_text(result),
+        "text": summary_text(result, market),
         "chart_url": f"{base}/{stem}.png",
         "xlsx_url": f"{base}/{stem}.xlsx",
+        "pdf_url": f"{base}/{stem}.pdf",
         "record": {
             "inputs": data["inputs"],
             "rent_irr": data["rent_irr"],
@@ -106,8 +110,11 @@ async def _compute(inputs: dict) -> dict:
             "rent_rate": data["rent_rate"],
             "price_ready": data["price_ready"],
             "totals": data["totals"],
+            "market": market,
+            "analogs_subject": analogs,
             "chart_url": f"{base}/{stem}.png",
             "xlsx_url": f"{base}/{stem}.xlsx",
+            "pdf_url": f"{base}/{stem}.pdf",
             "at": dt.datetime.now(dt.timezone.utc).isoformat(),
         },
     }
@@ -127,11 +134,10 @@ class ActionCalculate(Action):
         try:
             done = await _compute(inputs)
         except ManagerRequired:
-            dispatcher.utter_message(response="utter_calc_vat_manager")
-            events = _reset_events()
-            if "action_handover" in domain.get("actions", []):
-                events.append(FollowupAction("action_handover"))
-            return events
+            # The answers stay: the VAT question comes back once as «to a manager, or without
+            # VAT for reference?» (action_ask_nds_rate), and the manager sees them in calc_result.
+            return [SlotSet("calc_result", calc.vat_manager_record(inputs)), *[
+                SlotSet(k, v) for k, v in calc.vat_manager_slots().items()], FollowupAction("calculation_form")]
         except CalculationError as exc:
             dispatcher.utter_message(text=f"Не получилось посчитать: {exc}", buttons=AFTER_RESULT_BUTTONS[1:])
             return _reset_events()
@@ -142,12 +148,114 @@ class ActionCalculate(Action):
         dispatcher.utter_message(text=done["text"])
         dispatcher.utter_message(image=done["chart_url"])
         if tracker.get_latest_input_channel() == "telegram":
-            # Telegram gets the spreadsheet as a file (sendDocument) rather than a link.
+            # Telegram gets the spreadsheet and the report as files (sendDocument) rather than links.
             dispatcher.utter_message(json_message={"document": done["xlsx_url"]})
-            dispatcher.utter_message(text="Полная модель по кварталам — в файле Excel выше.", buttons=AFTER_RESULT_BUTTONS)
+            dispatcher.utter_message(json_message={"document": done["pdf_url"]})
+            dispatcher.utter_message(
+                text="Полная модель по кварталам — в файле Excel, отчёт на одну страницу — в PDF выше.",
+                buttons=AFTER_RESULT_BUTTONS,
+            )
         else:
             dispatcher.utter_message(
-                text=f"Полная модель по кварталам (Excel): {done['xlsx_url']}", buttons=AFTER_RESULT_BUTTONS
+                text=f"Полная модель по кварталам (Excel): {done['xlsx_url']}\nОтчёт на одну страницу (PDF): {done['pdf_url']}",
+                buttons=AFTER_RESULT_BUTTONS,
             )
         count = int(tracker.get_slot("calculations_count") or 0) + 1
         return _reset_events() + [SlotSet("calc_result", done["record"]), SlotSet("calculations_count", count)]
+
+
+def _shown_offer_id(tracker: Tracker):
+    ids = tracker.get_slot("search_ids") or []
+    index = tracker.get_slot("search_index")
+    if not ids or index is None:
+        return None
+    try:
+        return ids[int(index)]
+    except (IndexError, TypeError, ValueError):
+        return None
+
+
+def _fetch_offer(offer_id):
+    docs = storage.get_estates_by_ids(storage.get_db(), [offer_id])
+    return docs[0] if docs else None
+
+
+class ActionCalcFromOffer(Action):
+    """«Посчитать доходность» on a shown offer, or «а какая у него доходность?»: the form starts
+    with what the offer already says and asks only the rest."""
+
+    def name(self) -> Text:
+        return "action_calc_from_offer"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        message = tracker.latest_message or {}
+        intent = (message.get("intent") or {}).get("name")
+        offer_id = _shown_offer_id(tracker)
+        from_button = any(e.get("entity") == calc.KIND and e.get("value") == calc.FROM_OFFER
+                          for e in message.get("entities") or [])
+        about_offer = from_button or (intent == "request_calculation" and calc.refers_to_offer(message.get("text") or ""))
+        offer = await storage.run_blocking(_fetch_offer, offer_id) if offer_id is not None and about_offer else None
+        events: List[EventType] = [SlotSet(k, v) for k, v in calc.reset_events_slots().items()]
+        if offer is None:
+            if about_offer:
+                dispatcher.utter_message(text="Не вижу показанного предложения — посчитаем по вашим данным.")
+            return events + [FollowupAction("calculation_form")]
+        slots = calc.prefill_from_offer(offer, today())
+        if not slots:
+            return events + [FollowupAction("calculation_form")]
+        dispatcher.utter_message(text=calc.prefill_note(offer, slots))
+        return events + [SlotSet(k, v) for k, v in slots.items()] + [FollowupAction("calculation_form")]
+
+
+class ActionAskTranches(Action):
+    """The payment question with an example of future quarters, counted from today."""
+
+    def name(self) -> Text:
+        return "action_ask_tranches"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        remaining = tracker.get_slot(calc.REMAINING) or ""
+        dispatcher.utter_message(text=calc.tranches_question(today(), remaining), buttons=calc.TRANCHES_BUTTONS)
+        return []
+
+
+class ActionAskNdsRate(Action):
+    """The VAT question; after an answer of 20 %, once, the hand-over choice instead."""
+
+    def name(self) -> Text:
+        return "action_ask_nds_rate"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        if calc.vat_manager_pending(tracker.get_slot(calc.DOUBT)):
+            dispatcher.utter_message(response="utter_calc_vat_manager")
+        else:
+            dispatcher.utter_message(response="utter_ask_nds_rate")
+        return []
+
+
+class _AskSum(Action):
+    """A sum's question; silent while «за всё помещение или за м²?» waits for its button (the
+    answer's check has just asked it), so the client gets one question, not two."""
+
+    slot = ""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        doubt = tracker.get_slot(calc.DOUBT)
+        if not (isinstance(doubt, dict) and doubt.get("ask") == "basis" and doubt.get("slot") == self.slot):
+            dispatcher.utter_message(response=f"utter_ask_{self.slot}")
+        return []
+
+
+class ActionAskPricePerM2(_AskSum):
+    slot = "price_per_m2"
+
+
+class ActionAskMonthlyRentRub(_AskSum):
+    slot = "monthly_rent_rub"
+
+
+class ActionAskSalePricePerM2Ready(_AskSum):
+    slot = "sale_price_per_m2_ready"

@@ -32,6 +32,7 @@ OFFER_BUTTONS = [
     {"title": "Записаться на просмотр", "payload": "/book_viewing"},
     {"title": "Следующее предложение", "payload": "/next_offer"},
     {"title": "Изменить параметры", "payload": "/change_params"},
+    {"title": "Посчитать доходность", "payload": '/request_calculation{"calc_kind":"from_offer"}'},  # calc issue 17
 ]
 END_BUTTONS = [
     {"title": "Записаться на просмотр", "payload": "/book_viewing"},

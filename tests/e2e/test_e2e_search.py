@@ -46,7 +46,7 @@ def test_search_to_the_end_of_the_list_and_a_viewing(search_bot):
     card = texts[-1]
     total = int(card.split(" из ")[1].split(".")[0])
     assert card.startswith("1 из ") and 1 <= total <= 8 and "http" not in card
-    assert _titles(replies)[-3:] == ["Записаться на просмотр", "Следующее предложение", "Изменить параметры"]
+    assert _titles(replies)[-4:] == ["Записаться на просмотр", "Следующее предложение", "Изменить параметры", "Посчитать доходность"]
     for i in range(2, total + 1):
         texts = _texts(bot.send(me, "/next_offer"))
         assert texts[-1].startswith(f"{i} из {total}"), texts

@@ -2,6 +2,9 @@
 
 import asyncio
 import datetime as dt
+from pathlib import Path
+
+import yaml
 
 import pytest
 from rasa_sdk import Tracker
@@ -11,7 +14,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import calculation as actions
 from wewall import storage
 from wewall.data import commands
+from wewall.dialogue import calculation as calc
 from wewall.dialogue import stations
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -128,12 +134,40 @@ def test_calculate_sends_result_chart_and_spreadsheet_and_records_it():
     assert slots["calc_kind"] is None and slots["calculations_count"] == 1
 
 
-def test_vat_20_hands_over_instead_of_computing():
+def test_vat_20_keeps_the_answers_and_asks_once_manager_or_without_vat():
+    from tests.unit.calc_phrases import read
+
     slots = {**FULL, "nds_rate": 20, "calc_confirmed": None}
     messages, out, events = run(actions.ActionCalculate(), tracker(slots), {"actions": ["action_handover"]})
-    assert messages[0]["response"] == "utter_calc_vat_manager"
-    assert any(e["event"] == "followup" and e["name"] == "action_handover" for e in events)
-    assert "calc_result" not in out
+    # nothing said yet, nothing handed over, no answer lost: the form reopens on the VAT question
+    assert messages == []
+    assert not any(e["event"] == "followup" and e["name"] == "action_handover" for e in events)
+    assert any(e["event"] == "followup" and e["name"] == "calculation_form" for e in events)
+    assert out["nds_rate"] is None and "area_m2" not in out and "calc_kind" not in out
+    assert out["calc_result"]["inputs"]["area_m2"] == 700.0 and out["calc_result"]["inputs"]["nds_rate"] == 20
+    kept = {**slots, **out}
+    assert calc.next_slot(kept) == "nds_rate"
+    # the VAT question comes back once as the hand-over choice, with its two buttons
+    asked, _, _ = run(actions.ActionAskNdsRate(), tracker(kept))
+    assert [m["response"] for m in asked] == ["utter_calc_vat_manager"]
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    buttons = domain["responses"]["utter_calc_vat_manager"][0]["buttons"]
+    assert [b["title"] for b in buttons] == ["Передать менеджеру", "Посчитать без НДС для ориентира"]
+    # «Посчитать без НДС для ориентира» answers the VAT question with 0 and the form goes on
+    answer = read(buttons[1]["payload"], kept, "nds_rate")
+    assert answer.slots["nds_rate"] == 0 and answer.slots[calc.DOUBT] is None
+    assert calc.next_slot({**kept, **answer.slots}) == "calc_confirmed"
+    # without a VAT-20 answer the VAT question is the usual one
+    plain, _, _ = run(actions.ActionAskNdsRate(), tracker(FULL))
+    assert [m["response"] for m in plain] == ["utter_ask_nds_rate"]
+
+
+def test_vat_20_record_is_what_the_manager_sees():
+    from wewall.crm.summary import calculation_lines
+
+    record = calc.vat_manager_record(calc.to_inputs({**FULL, "nds_rate": 20}, dt.date(2026, 1, 15)))
+    line = " ".join(calculation_lines({"calc_result": record}))
+    assert "700 м²" in line and "Белорусская" in line and "НДС 20 %" in line and "менеджер" in line
 
 
 def test_summary_is_asked_with_buttons():
@@ -147,4 +181,59 @@ def test_telegram_gets_the_spreadsheet_as_a_file():
     t.events.append({"event": "user", "text": "да", "input_channel": "telegram"})
     messages, _, _ = run(actions.ActionCalculate(), t)
     assert messages[2]["custom"]["document"].endswith(".xlsx")
-    assert "http" not in messages[3]["text"]
+    assert messages[3]["custom"]["document"].endswith(".pdf")
+    assert "http" not in messages[4]["text"] and "PDF" in messages[4]["text"]
+
+
+def test_web_chat_gets_a_pdf_link_and_the_result_names_its_assumptions():
+    from wewall.settings import get_settings
+
+    messages, slots, _ = run(actions.ActionCalculate(), tracker(FULL))
+    assert "На чём основан расчёт:" in messages[0]["text"] and "«Белорусская»" in messages[0]["text"]
+    link = messages[2]["text"].split("(PDF): ")[1].split()[0]
+    assert link.endswith(".pdf") and slots["calc_result"]["pdf_url"] == link
+    assert (get_settings().files_dir / link.rsplit("/", 1)[1]).read_bytes()[:5] == b"%PDF-"
+
+
+def _offer_tracker(offer_id, text="/request_calculation", entities=({"entity": "calc_kind", "value": "from_offer"},)):
+    t = tracker({"search_ids": [offer_id], "search_index": 0, "search_stage": "offers"}, text,
+                intent="request_calculation", entities=entities)
+    t.active_loop = {}
+    return t
+
+
+def test_calculation_from_the_shown_offer_prefills_and_asks_the_rest():
+    with storage.writing() as db:
+        offer = next((d for d in db[storage.ESTATES].find({"deal": "sale"}) if d.get("price_per_m2")), None)
+    if offer is None:
+        pytest.skip("no demo sale offer in the store")
+    messages, out, events = run(actions.ActionCalcFromOffer(), _offer_tracker(offer["_id"]))
+    assert events[-1]["event"] == "followup" and events[-1]["name"] == "calculation_form"
+    assert out["area_m2"] == float(offer["area_m2"]) and out["price_per_m2"] == float(offer["price_per_m2"])
+    assert out["metro_station"] == offer["metro"][0]["station"]
+    assert "Спрошу только недостающее" in messages[0]["text"]
+    assert calc.next_slot(out) in ("nds_rate", "monthly_rent_rub", "estate_class", "tranches", "readiness_quarter")
+    # «а какая у него доходность?» does the same; «Новый расчёт» starts an empty form
+    _, same, _ = run(actions.ActionCalcFromOffer(), _offer_tracker(offer["_id"], "а какая у него доходность?", ()))
+    assert same["area_m2"] == out["area_m2"]
+    said, fresh, events = run(actions.ActionCalcFromOffer(), _offer_tracker(offer["_id"], "/request_calculation", ()))
+    assert said == [] and fresh["calc_kind"] is None and events[-1]["name"] == "calculation_form"
+
+
+def test_payment_question_names_quarters_still_ahead():
+    messages, _, _ = run(actions.ActionAskTranches(), tracker({"calc_remaining": "(последний вопрос)"}))
+    text = messages[0]["text"]
+    # today is 15.01.2026 (1Q2026): the example starts with the next quarter, never a past one
+    assert "60 % 2 кв 2026, 20 % 4 кв 2026, 20 % 2 кв 2027" in text and "1 кв 2026" not in text
+    assert text.endswith("(последний вопрос)") and len(messages[0]["buttons"]) == 2
+
+
+@pytest.mark.parametrize("action,slot", [(actions.ActionAskPricePerM2(), "price_per_m2"),
+                                         (actions.ActionAskMonthlyRentRub(), "monthly_rent_rub"),
+                                         (actions.ActionAskSalePricePerM2Ready(), "sale_price_per_m2_ready")])
+def test_a_sum_question_is_silent_while_its_basis_question_waits(action, slot):
+    assert action.name() == f"action_ask_{slot}"
+    waiting = {"calc_kind": "building_retail", "calc_doubt": {"slot": slot, "raw": 5e6, "period": None, "ask": "basis"}}
+    assert run(action, tracker(waiting))[0] == []
+    other = {"calc_kind": "building_retail", "calc_doubt": {"slot": "area_m2", "value": 3.0}}
+    assert [m["response"] for m in run(action, tracker(other))[0]] == [f"utter_ask_{slot}"]

@@ -75,7 +75,7 @@ def test_search_shows_the_first_card_and_records_it():
     assert messages[0]["text"].startswith("Нашёл")
     card = messages[-1]
     assert card["text"].startswith("1 из ") and "Аренда:" in card["text"] and "http" not in card["text"]
-    assert [b["title"] for b in card["buttons"]] == ["Записаться на просмотр", "Следующее предложение", "Изменить параметры"]
+    assert [b["title"] for b in card["buttons"]] == ["Записаться на просмотр", "Следующее предложение", "Изменить параметры", "Посчитать доходность"]
     assert 1 <= len(slots["search_ids"]) <= 8 and slots["search_index"] == 0 and slots["search_stage"] == "offers"
     assert slots["searches_count"] == 1 and slots["search_criteria"]["found"] >= len(slots["search_ids"])
     assert slots["search_criteria"]["deal"] == "rent"

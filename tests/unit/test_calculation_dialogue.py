@@ -43,7 +43,9 @@ def test_kind_first_then_its_own_questions():
     assert calc.required_slots({}) == ["calc_kind"]
     assert calc.required_slots(OFFICE) == ["calc_kind"] + calc.KIND_SLOTS["finished_office"] + ["calc_confirmed"]
     assert "tranches" in calc.required_slots({"calc_kind": "building_retail"})
-    assert "metro_station" not in calc.required_slots({"calc_kind": "finished_retail"})
+    # Retail asks the station too: its cadastral value and the analogs need it.
+    assert "metro_station" in calc.required_slots({"calc_kind": "finished_retail"})
+    assert "estate_class" not in calc.required_slots({"calc_kind": "finished_retail"})
 
 
 def test_vat_20_ends_the_questions():
@@ -230,10 +232,10 @@ def test_gibberish_is_an_answer_attempt_that_is_re_asked():
 
 
 def test_changing_kind_drops_questions_of_the_old_kind():
-    slots = {**OFFICE, "metro_station": "Сокол", "area_m2": 100.0}
+    slots = {**OFFICE, "metro_station": "Сокол", "estate_class": "A", "area_m2": 100.0}
     out = answer(slots, "repairs", turn("это торговое помещение готовое", "inform", ent("estate_type", "retail"), ent("readiness", "ready")))
-    assert out.slots["calc_kind"] == "finished_retail" and out.slots["metro_station"] is None
-    assert "area_m2" not in out.slots
+    assert out.slots["calc_kind"] == "finished_retail" and out.slots["estate_class"] is None
+    assert "area_m2" not in out.slots and "metro_station" not in out.slots  # retail asks the station too
 
 
 # ---------------------------------------------------------------- summary and inputs

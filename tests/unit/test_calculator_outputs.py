@@ -120,7 +120,29 @@ def test_summary_text_finished():
     text = summary_text(calculate(FINISHED))
     assert "15,9 % годовых" in text and "Доходность высокая." in text
     assert "350,0 млн ₽" in text and "49,0 млн ₽" in text
-    assert "вашего" in text and len(text) < 700
+    assert "вашего" in text and len(text) < 1500
+
+
+def test_summary_text_names_its_assumptions():
+    text = summary_text(calculate(FINISHED))
+    why = text[text.index("На чём основан расчёт:"):]
+    assert "аренда 60 000 ₽ за м² в год (5 000 ₽ в месяц): задана в расчёте" in why.replace("\u202f", " ")
+    # rent starts after the fit-out quarter and two quarters of holidays: 1Q2026 + 3 = 4Q2026
+    assert "аренда поступает с 4Q2026" in why and "2 квартала арендных каникул" in why
+    assert "ставке капитализации 8,5 %" in why and "(4Q2031)" in why
+    assert "11 % с доходов (УСН 6 % + НДС 5 %)" in why and "250 000 ₽ за м²" in why.replace("\u202f", " ")
+    # rent income is named by its real quarters, not «за 6 лет»
+    assert "аренда с 4Q2026 по 4Q2031" in text and "за 6 лет" not in text
+    assert "медиана IRR" not in text
+    market = summary_text(calculate(FINISHED), {"median_irr": 11.26, "count": 12})
+    assert "медиана IRR 12 похожих предложений рядом в нашей базе — 11,3 %" in market
+
+
+def test_summary_text_building_rent_starts_after_readiness():
+    text = summary_text(calculate(BUILDING))
+    # readiness 3Q2027 → fit-out 4Q2027 → holidays → rent from 2Q2028
+    assert "аренда с 2Q2028 по 4Q2031" in text and "аренда поступает с 2Q2028" in text
+    assert "готовый м² сейчас 520 000 ₽" in text.replace("\u202f", " ")
 
 
 def test_summary_text_building():

@@ -49,11 +49,19 @@ def _left_margin(ax) -> float:
 
 def chart_figure(result, dpi: int = 110) -> Figure:
     """The chart of `result` as a Figure on an Agg canvas, laid out and ready to save."""
-    flows = result.rent
-    x = list(range(len(flows.labels)))
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
+    draw_flows(ax, result)
+    fig.subplots_adjust(left=_left_margin(ax), right=0.985, top=0.885, bottom=0.175)
+    return fig
+
+
+def draw_flows(ax, result) -> None:
+    """Bars of the quarterly flows, the running balances, title and legend, on `ax` (the PDF
+    report draws the same chart on its page)."""
+    flows = result.rent
+    x = list(range(len(flows.labels)))
     totals = _mln(flows.total)
     ax.bar(x, totals, color=[GREEN if v >= 0 else RED for v in totals], width=0.7)
     ax.plot(x, _mln(flows.cumulative), color=BLUE, marker="o", markersize=3, linewidth=2, label="Накопленный итог (аренда)")
@@ -77,8 +85,6 @@ def chart_figure(result, dpi: int = 110) -> Figure:
     handles, _ = ax.get_legend_handles_labels()
     handles += [Patch(color=GREEN, label="Поступления за квартал"), Patch(color=RED, label="Выплаты за квартал")]
     ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False)
-    fig.subplots_adjust(left=_left_margin(ax), right=0.985, top=0.885, bottom=0.175)
-    return fig
 
 
 def render_png(result, path, dpi: int = 110) -> Path:

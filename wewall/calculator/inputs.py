@@ -26,7 +26,8 @@ KIND_NAMES = {
     "building_retail": "торговое помещение в строящемся здании",
 }
 REPAIRS = ("full", "partial", "none")
-REPAIRS_NAMES = {"full": "полная отделка", "partial": "частичная отделка", "none": "без отделки"}
+# What is still to be done, never the finish the unit has: «без отделки» read both ways.
+REPAIRS_NAMES = {"full": "нужен полный ремонт", "partial": "нужен частичный ремонт", "none": "ремонт не нужен, помещение готово"}
 # Cyrillic А and В look the same as the Latin letters and are what Russian keyboards type.
 _CLASSES = {"A": "A", "B": "B", "А": "A", "В": "B"}
 DISTANCE_MODES = ("walk", "transport")

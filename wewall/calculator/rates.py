@@ -33,6 +33,9 @@ class Rates:
     cadastral_source: str = "input"
     k_distance: Optional[float] = None
     k_area: Optional[float] = None
+    # The station whose rates were read, and whose they are (demo | import | …), for the result's text.
+    station: Optional[str] = None
+    station_rates_source: Optional[str] = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -145,7 +148,14 @@ def _office(case: Case, station, distance_rows, square_rows) -> Rates:
         cadastral, cad_src = i.cadastral, "input"
     else:
         cadastral, cad_src = _station_field(station, "average_cadastral_value", case), "station"
-    return Rates(rent_rate, price_ready, cadastral, rent_src, price_src, cad_src, k_distance, k_area)
+    return Rates(rent_rate, price_ready, cadastral, rent_src, price_src, cad_src, k_distance, k_area,
+                 *_station_info(station))
+
+
+def _station_info(station: Optional[dict]):
+    if not station:
+        return None, None
+    return station.get("name"), station.get("rates_source") or ("demo" if station.get("demo") else None)
 
 
 def _retail(case: Case, station: Optional[dict]) -> Rates:
@@ -167,7 +177,7 @@ def _retail(case: Case, station: Optional[dict]) -> Rates:
     else:
         # A station without rates is no reason to refuse retail: the spec's default applies.
         cadastral, cad_src = case.assumptions.retail_default_cadastral, "default"
-    return Rates(rent_rate, price_ready, cadastral, rent_src, price_src, cad_src)
+    return Rates(rent_rate, price_ready, cadastral, rent_src, price_src, cad_src, None, None, *_station_info(station))
 
 
 # ---------------------------------------------------------------- from the store

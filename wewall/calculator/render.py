@@ -25,16 +25,21 @@ _pool: Optional[ProcessPoolExecutor] = None
 _pool_lock = threading.Lock()
 
 
-def draw(result, png: Path, xlsx: Path) -> None:
+def draw(result, png: Path, xlsx: Path, pdf: Optional[Path] = None, market: Optional[dict] = None) -> None:
     from wewall.calculator.chart import render_png
     from wewall.calculator.xlsx import write_xlsx
 
     render_png(result, png)
     write_xlsx(result, xlsx)
+    if pdf is not None:
+        from wewall.calculator.pdf import write_pdf
+
+        write_pdf(result, pdf, market)
 
 
 def _imports() -> None:
     import wewall.calculator.chart  # noqa: F401 - matplotlib takes a second to import
+    import wewall.calculator.pdf  # noqa: F401
     import wewall.calculator.xlsx  # noqa: F401
 
 
@@ -60,15 +65,15 @@ def _drop_pool(broken: ProcessPoolExecutor) -> None:
     broken.shutdown(wait=False)
 
 
-async def draw_files(result, png: Path, xlsx: Path) -> None:
+async def draw_files(result, png: Path, xlsx: Path, pdf: Optional[Path] = None, market: Optional[dict] = None) -> None:
     loop = asyncio.get_running_loop()
     pool = _get_pool()
     try:
-        await loop.run_in_executor(pool, draw, result, png, xlsx)
+        await loop.run_in_executor(pool, draw, result, png, xlsx, pdf, market)
     except BrokenProcessPool:
         log.warning("the chart worker process died; drawing this chart in a thread")
         _drop_pool(pool)
-        await asyncio.to_thread(draw, result, png, xlsx)
+        await asyncio.to_thread(draw, result, png, xlsx, pdf, market)
 
 
 def shutdown() -> None:

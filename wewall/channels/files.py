@@ -1,4 +1,4 @@
-"""Serves the files the bot makes (calculation charts and spreadsheets) from the Rasa server.
+"""Serves the files the bot makes (calculation charts, spreadsheets and PDF reports) from the Rasa server.
 
 Named in credentials.yml, so the route is `/webhooks/files/<name>`; WEWALL_PUBLIC_BASE_URL
 points clients at it (or at nginx, which can serve the same folder directly). Only names the
@@ -17,10 +17,11 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 
 from wewall.settings import get_settings
 
-SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}\.(png|xlsx)$")
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}\.(png|xlsx|pdf)$")
 TYPES = {
     "png": "image/png",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",  # the calculation's one-page report
 }
 
 

@@ -91,20 +91,30 @@ DEMO_STATIONS = [
     ("Шаболовская", 55.719, 37.608, "Калужско-Рижская"),
 ]
 
-# Centre and outskirts levels of the demo rates (₽/m² and ₽/m²/year, class A).
-PRICE_A_CENTRE, PRICE_A_EDGE = 700_000.0, 220_000.0
-RENT_A_CENTRE, RENT_A_EDGE = 65_000.0, 20_000.0
+# Centre and outskirts levels of the demo rates (₽/m² and ₽/m²/year, class A). Chosen so that a
+# ready unit's gross rent yield is ≈ 7 % (class B ≈ 410 тыс ₽/м² and ≈ 29 тыс ₽/м²/год between
+# the Garden and Third Rings): with the model's 7 % indexation and 8.5 % exit cap rate an office
+# bought at the station's price gives an IRR of ≈ 10–12 %; the README says where they come from.
+PRICE_A_CENTRE, PRICE_A_EDGE = 650_000.0, 250_000.0
+RENT_A_CENTRE, RENT_A_EDGE = 46_000.0, 17_000.0
 CLASS_B_SHARE = 0.72
 CADASTRAL_SHARE = 0.45
 EDGE_M = 25_000.0
+# The demo offers are asking prices of listings, as in the real files of Q2 2026 (sale ≈ 450 000
+# ₽/м², rent ≈ 40 000 ₽/м²/год): higher than the rates a calculation should assume, so they keep
+# their own levels (and the searches tested on them their results).
+OFFER_LEVELS = {"price": (700_000.0, 220_000.0), "rent": (65_000.0, 20_000.0)}
 
 
-def demo_rates(lat: Optional[float], lng: Optional[float]) -> Dict[str, float]:
-    """Station rates falling linearly from the centre to 25 km (then flat)."""
+def demo_rates(lat: Optional[float], lng: Optional[float], levels: Optional[dict] = None) -> Dict[str, float]:
+    """Station rates falling linearly from the centre to 25 km (then flat); `levels` gives other
+    centre and edge levels (the demo offers')."""
     d = distance_to_centre_m(lat, lng) if lat is not None else EDGE_M / 2
     share = min(1.0, d / EDGE_M)
-    price_a = PRICE_A_CENTRE + (PRICE_A_EDGE - PRICE_A_CENTRE) * share
-    rent_a = RENT_A_CENTRE + (RENT_A_EDGE - RENT_A_CENTRE) * share
+    (p_centre, p_edge), (r_centre, r_edge) = (
+        (levels["price"], levels["rent"]) if levels else ((PRICE_A_CENTRE, PRICE_A_EDGE), (RENT_A_CENTRE, RENT_A_EDGE)))
+    price_a = p_centre + (p_edge - p_centre) * share
+    rent_a = r_centre + (r_edge - r_centre) * share
     price_b = price_a * CLASS_B_SHARE
     return {
         "price_A": round(price_a, -2),
@@ -158,7 +168,7 @@ def _offer(rng: random.Random, i: int, placed: List[dict], updated: dt.datetime)
     kind = "office" if rng.random() < 0.65 else "retail"
     deal = "sale" if rng.random() < 0.5 else "rent"
     cls = rng.choice(["A", "B"]) if kind == "office" else rng.choice(["A", "B", None])
-    rates = demo_rates(lat, lng)
+    rates = demo_rates(lat, lng, OFFER_LEVELS)
     area = round(rng.lognormvariate(5.3, 0.8), 1) if kind == "office" else round(rng.lognormvariate(RETAIL_AREA_MU, 0.7), 1)
     area = max(15.0, min(area, 8000.0))
     ppm_sale = rates["price_A" if cls == "A" else "price_B"] * rng.uniform(0.8, 1.2)

@@ -27,7 +27,9 @@ def analogs_reply(calc_record: Optional[dict]) -> Optional[str]:
 
     db = storage.get_db()
     engine = get_engine(db)
-    result = engine.find_analogs(calc_record["inputs"], locator=StationLocator.from_db(db))
+    # A retail calculation compares its rent with rent offers (wewall.dialogue.calculation.analogs_subject).
+    subject = calc_record.get("analogs_subject") or calc_record["inputs"]
+    result = engine.find_analogs(subject, locator=StationLocator.from_db(db))
     lines: List[str] = [result.text]
     offers = result.offers or (storage.get_estates_by_ids(db, result.ids[:SHOWN]) if result.ids else [])
     for offer in list(offers)[:SHOWN]:

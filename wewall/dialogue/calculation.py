@@ -16,7 +16,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from wewall.calculator import quarters as Q
 from wewall.calculator.fmt import finite, num
 from wewall.calculator.inputs import KIND_NAMES, REPAIRS_NAMES, is_building, is_office
-from wewall.geo import TRANSPORT_M_PER_MIN, WALK_M_PER_MIN
+from wewall.dialogue import calc_words as W
+from wewall.geo import MODE_NAMES, minutes_to_m, transport_mode
 
 KIND = "calc_kind"
 CONFIRMED = "calc_confirmed"
@@ -30,9 +31,10 @@ KIND_SLOTS: Dict[str, List[str]] = {
         "area_m2", "price_per_m2", "estate_class", "metro_station", "distance_to_metro_m", "repairs", "nds_rate",
         READINESS, "tranches",
     ],
-    "finished_retail": ["area_m2", "price_per_m2", "monthly_rent_rub", "repairs", "nds_rate"],
+    # Retail asks the station too: its cadastral value and the analogs after the result need it.
+    "finished_retail": ["area_m2", "price_per_m2", "metro_station", "monthly_rent_rub", "repairs", "nds_rate"],
     "building_retail": [
-        "area_m2", "price_per_m2", "monthly_rent_rub", "sale_price_per_m2_ready", "repairs", "nds_rate",
+        "area_m2", "price_per_m2", "metro_station", "monthly_rent_rub", "sale_price_per_m2_ready", "repairs", "nds_rate",
         READINESS, "tranches",
     ],
 }
@@ -64,7 +66,7 @@ NAMES = {
     "estate_class": "класс здания",
     "metro_station": "станция метро",
     "distance_to_metro_m": "расстояние до метро",
-    "repairs": "отделка",
+    "repairs": "ремонт до сдачи в аренду",
     "nds_rate": "НДС",
     "monthly_rent_rub": "аренда в месяц",
     "sale_price_per_m2_ready": "цена готового м²",
@@ -170,14 +172,7 @@ def _number(value: Any) -> Optional[float]:
         return None
 
 
-_CONTEXT = {
-    "price_per_m2": re.compile(r"цен|стоим|покуп|за\s*(кв|м|метр)", re.I),
-    "monthly_rent_rub": re.compile(r"аренд|в\s*месяц|ежемесяч", re.I),
-    "sale_price_per_m2_ready": re.compile(r"готов", re.I),
-    "nds_rate": re.compile(r"ндс|nds|усн|осно", re.I),
-}
 _LUMP_SUM = re.compile(r"сразу|единовремен|одним\s+платеж|целиком|100\s*%?\s*(сразу)?$|полностью", re.I)
-_NO_VAT = re.compile(r"без\s+ндс|усн\s+без|не\s+плач|не\s+плат", re.I)
 _STATION_PREFIX = re.compile(r"^\s*(ст\.?\s*м\.?|м\.|метро|станция|станции|у|на|возле|около|рядом\s+с)\s+", re.I)
 _CLASS_LETTER = re.compile(r"^\s*[«\"']?\s*([aаbбвAАBБВ])\s*[»\"']?\s*\.?\s*$")
 
@@ -194,16 +189,25 @@ def kind_from(turn: Turn) -> Optional[str]:
     return None
 
 
+def _words(turn: Turn) -> str:
+    """The text to read words from: a button's payload («/inform{…}») has none."""
+    return "" if turn.text.lstrip().startswith("/") else turn.text
+
+
+def _minutes(value: float, mode: str) -> Tuple[float, str]:
+    return minutes_to_m(value, mode), f"{num(value)} мин {MODE_NAMES[mode]}"
+
+
 def _distance(turn: Turn, bare_ok: bool) -> Optional[Tuple[float, str]]:
-    """Metres to the metro, and how the client said it."""
+    """Metres to the metro, and how the client said it; each way of getting there has its speed."""
+    named = transport_mode(_words(turn))
     for ent in reversed(turn.entities):
         name, value = ent.get("entity"), _number(ent.get("value"))
         if value is None:
             continue
         if name == "duration_min":
-            if ent.get("role") == "transport":
-                return value * TRANSPORT_M_PER_MIN, f"{num(value)} мин на транспорте"
-            return value * WALK_M_PER_MIN, f"{num(value)} мин пешком"
+            mode = named or ("transport" if ent.get("role") == "transport" else "walk")
+            return _minutes(value, mode)
         if name == "distance_m":
             return value, f"{num(value)} м"
     if bare_ok:
@@ -211,7 +215,7 @@ def _distance(turn: Turn, bare_ok: bool) -> Optional[Tuple[float, str]]:
         if value is not None:
             # Nobody walks 60+ minutes to the metro, and nobody counts 60 metres: so the unit is clear.
             if value <= 60:
-                return value * WALK_M_PER_MIN, f"{num(value)} мин пешком"
+                return _minutes(value, named or "walk")
             return value, f"{num(value)} м"
     return None
 
@@ -225,50 +229,147 @@ def _bare_number(turn: Turn) -> Optional[float]:
     return None
 
 
-def _money(turn: Turn, slot: str, requested: Optional[str]) -> Optional[float]:
-    """A sum in ₽ for `slot`: when that slot is asked, or when the words say it is about it."""
-    values = [_number(v) for v in turn.values("money_rub")]
-    values = [v for v in values if v is not None]
-    if requested == slot:
-        if values:
-            return values[-1]
-        return _number(turn.values("number")[-1]) if turn.values("number") else None
-    if values and _CONTEXT[slot].search(turn.text):
-        return values[-1]
-    return None
+@dataclass
+class Priced:
+    """A sum read for a money slot: its value for the slot, or a question, or a total kept
+    until the area is known."""
+
+    value: Optional[float] = None
+    said: str = ""
+    note: Optional[str] = None  # how it was converted, told to the client
+    ask: Optional[dict] = None  # the question «за всё или за м²?» as a doubt
+    pending: Optional[dict] = None  # a total waiting for the area
 
 
-def parse_tranches(turn: Turn, deal: Q.Quarter) -> Tuple[Optional[Dict[str, float]], Optional[str]]:
-    """`{quarter: percent}` from «60 % 1 кв 2026, 40 % 3 кв 2026», or «сразу» → all in the deal quarter.
+BASIS_BUTTONS = {
+    "price": [("За всё помещение", "за всё помещение"), ("За 1 м²", "за 1 м²")],
+    "rent": [("За 1 м² в месяц", "за 1 м² в месяц"), ("За всё помещение в месяц", "за всё помещение в месяц")],
+}
+
+
+def basis_buttons(slot: str) -> List[dict]:
+    kind = "rent" if slot == "monthly_rent_rub" else "price"
+    return [{"title": t, "payload": p} for t, p in BASIS_BUTTONS[kind]]
+
+
+def basis_question(slot: str, raw: float) -> str:
+    money = _short_money(raw)
+    if slot == "monthly_rent_rub":
+        return f"{money} — это за 1 м² в месяц или за всё помещение в месяц?"
+    return f"{money} — это за всё помещение или за м²?"
+
+
+def _short_money(value: float) -> str:
+    if value >= 1_000_000 and value % 100_000 == 0:
+        return f"{num(value / 1_000_000)} млн ₽"
+    if value >= 10_000 and value % 1_000 == 0:
+        return f"{num(value / 1000)} тыс ₽"
+    return f"{num(value, 0)} ₽"
+
+
+def price_value(slot: str, raw: float, basis: Optional[str], period: Optional[str], area: Optional[float],
+                force: bool = False) -> Priced:
+    """A sum for `slot` as the slot holds it: ₽/м² for prices, ₽ a month for the whole unit for
+    the rent. A total is divided by the area, a rent per m² multiplied; when the words and the
+    magnitude disagree (or say nothing and both readings fit) the client is asked once."""
+    if slot == "monthly_rent_rub":
+        return _rent_value(raw, basis, period, area, force)
+    lo, hi = PLAUSIBLE[slot]
+    per_ok = lo <= raw <= hi
+    tot_ok = area is not None and area > 0 and lo <= raw / area <= hi
+    ask = Priced(ask={"slot": slot, "raw": raw, "period": period, "ask": "basis"})
+
+    def per() -> Priced:
+        return Priced(raw, f"{num(raw, 0)} ₽")
+
+    def total() -> Priced:
+        value = round(raw / area)
+        return Priced(value, f"{num(value, 0)} ₽", f"{_short_money(raw)} за всё помещение — это {num(value, 0)} ₽ за м².")
+
+    if basis == "per_m2":
+        return per() if force or per_ok or not tot_ok else ask
+    if basis == "total":
+        if area is None:
+            return Priced(pending={"slot": slot, "raw": raw, "period": period, "basis": "total", "pending": True})
+        return total() if force or tot_ok or not per_ok else ask
+    if area is None:
+        if raw > hi:  # only a whole unit costs that much
+            return Priced(pending={"slot": slot, "raw": raw, "period": period, "basis": "total", "pending": True})
+        return per()
+    if per_ok and not tot_ok:
+        return per()
+    if tot_ok and not per_ok:
+        return total()
+    if per_ok and tot_ok:
+        return ask
+    return per()  # neither fits: the implausible-value question follows
+
+
+def _rent_value(raw: float, basis: Optional[str], period: Optional[str], area: Optional[float], force: bool) -> Priced:
+    lo, hi = PLAUSIBLE["monthly_rent_rub"]
+    if basis == "per_m2":
+        if area is None:
+            return Priced(pending={"slot": "monthly_rent_rub", "raw": raw, "period": period, "basis": "per_m2", "pending": True})
+        month = period == "month" or (period is None and raw <= W.RENT_PER_M2_MONTH_MAX)
+        value = round(raw * area if month else raw * area / 12)
+        unit = "в месяц" if month else "в год"
+        return Priced(value, f"{num(value, 0)} ₽ в месяц",
+                      f"{num(raw, 0)} ₽ за м² {unit} × {num(area)} м² — это {num(value, 0)} ₽ в месяц за всё помещение.")
+    value = round(raw / 12) if period == "year" else raw
+    note = f"{_short_money(raw)} в год — это {num(value, 0)} ₽ в месяц." if period == "year" else None
+    if basis is None and not force and area and value < lo and lo <= raw * area <= hi:
+        return Priced(ask={"slot": "monthly_rent_rub", "raw": raw, "period": period, "ask": "basis"})
+    return Priced(value, f"{num(value, 0)} ₽ в месяц", note)
+
+
+_PAYMENT_WORDS = re.compile(r"оплат\w*|плат[её]ж\w*|плат(?:им|ите|ят|ит)|плачу|транш\w*|рассрочк\w*|взнос\w*|график\w*", re.I)
+
+
+def parse_tranches(turn: Turn, deal: Q.Quarter, readiness: Optional[str] = None, today: Optional[dt.date] = None
+                   ) -> Tuple[Optional[Dict[str, float]], Optional[str]]:
+    """`{quarter: percent}` from «60 % 1 кв 2026, 40 % 3 кв 2026», «сразу» → all in the deal
+    quarter, and schedules in words: «50% сейчас и 50% при вводе», «30% сейчас, остальное при сдаче».
 
     Each percent goes with the quarter written next to it (after it, or before it).
     """
+    today = today or dt.date(deal[0], deal[1] * 3 - 2, 1)
+    words = _words(turn)
     percents = [e for e in turn.entities if e.get("entity") == "percent"]
     quarters = [e for e in turn.entities if e.get("entity") == "quarter"]
-    if not percents and (_LUMP_SUM.search(turn.text) or turn.intent == "affirm"):
+    in_words = bool(W._AT_READY.search(words) or W._REST.search(words) or W._HALF.search(words))
+    if not percents and not in_words and (_LUMP_SUM.search(words) or turn.intent == "affirm"):
         return {Q.label(deal): 100.0}, None
-    if len(percents) == 1 and not quarters and _number(percents[0].get("value")) == 100:
+    if len(percents) == 1 and not quarters and _number(percents[0].get("value")) == 100 and not W._AT_READY.search(words):
         return {Q.label(deal): 100.0}, None
-    if not percents:
+    if not percents and not in_words:
         return None, None
-    if len(quarters) != len(percents):
-        return None, (
-            "Не смог сопоставить доли и кварталы. Напишите каждый платёж как «доля — квартал», "
-            "например: «60 % 1 кв 2026, 40 % 3 кв 2026»."
-        )
-    pairs = sorted(percents + quarters, key=lambda e: e.get("start", 0))
-    schedule: Dict[str, float] = {}
-    first_is_percent = pairs[0].get("entity") == "percent"
-    for i in range(0, len(pairs) - 1, 2):
-        a, b = pairs[i], pairs[i + 1]
-        pct, qtr = (a, b) if first_is_percent else (b, a)
-        if pct.get("entity") != "percent" or qtr.get("entity") != "quarter":
-            return None, "Не смог сопоставить доли и кварталы: напишите, например, «60 % 1 кв 2026, 40 % 3 кв 2026»."
-        label = str(qtr.get("value")).upper()
-        schedule[label] = schedule.get(label, 0.0) + float(_number(pct.get("value")) or 0)
+    if in_words or len(quarters) != len(percents) or W._NOW.search(words):
+        schedule, problem = W.tranches_in_words(words, turn.entities, today, readiness)
+        if problem or schedule is None:
+            return None, problem or (
+                "Не смог сопоставить доли и сроки. Напишите каждый платёж как «доля — когда», например: "
+                + W.tranches_example(today) + "."
+            )
+    else:
+        pairs = sorted(percents + quarters, key=lambda e: e.get("start", 0))
+        schedule = {}
+        first_is_percent = pairs[0].get("entity") == "percent"
+        for i in range(0, len(pairs) - 1, 2):
+            a, b = pairs[i], pairs[i + 1]
+            pct, qtr = (a, b) if first_is_percent else (b, a)
+            if pct.get("entity") != "percent" or qtr.get("entity") != "quarter":
+                return None, "Не смог сопоставить доли и кварталы: напишите, например, " + W.tranches_example(today) + "."
+            label = str(qtr.get("value")).upper()
+            schedule[label] = schedule.get(label, 0.0) + float(_number(pct.get("value")) or 0)
     total = sum(schedule.values())
     if abs(total - 100) > 1e-6:
         return None, f"Сумма траншей {num(total)} %, а должна быть 100 %. Напишите график платежей ещё раз."
+    for label in schedule:
+        q = Q.parse_quarter(label)
+        if Q.index(q, deal) < 0:
+            return None, f"Платёж в {label} уже в прошлом: укажите кварталы не раньше {Q.label(deal)}."
+        if readiness and Q.index(q, Q.parse_quarter(readiness)) > 0:
+            return None, f"Платёж в {label} позже ввода ({readiness}): все платежи — не позже ввода."
     return schedule, None
 
 
@@ -334,16 +435,29 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx
     kind = kind_from(turn)
     if kind:
         out[KIND] = (kind, KIND_NAMES[kind])
-    areas = [_number(v) for v in turn.values("area_m2")]
+    # «за 1 м²», «за метр»: a price's unit, not an area.
+    areas = [_number(e.get("value")) for e in turn.entities if e.get("entity") == "area_m2"
+             and not re.search(r"(?<![а-яё])за\s*$", turn.text[max(0, int(e.get("start", 0)) - 4):int(e.get("start", 0))], re.I)]
     areas = [a for a in areas if a is not None]
+    if requested == "distance_to_metro_m" and not turn.values("distance_m") and not turn.values("duration_min"):
+        # «400 метров» to «Сколько до метро?» is a distance, whatever the bare «метров» suggests.
+        plain = [e for e in turn.entities if e.get("entity") == "area_m2"
+                 and not re.search(r"м2|м²|кв|квадрат", str(e.get("text", "")), re.I)]
+        if plain:
+            turn = Turn(turn.intent, [dict(e, entity="distance_m") if e in plain else e for e in turn.entities], turn.text)
+            areas = []
     if areas:
         out["area_m2"] = (areas[-1], f"{num(areas[-1])} м²")
     elif requested == "area_m2" and _bare_number(turn) is not None:
         out["area_m2"] = (_bare_number(turn), f"{num(_bare_number(turn))} м²")
-    for slot in ("price_per_m2", "monthly_rent_rub", "sale_price_per_m2_ready"):
-        value = _money(turn, slot, requested)
-        if value is not None:
-            out[slot] = (value, f"{num(value, 0)} ₽")
+    kind_now = kind or slots.get(KIND)
+    money_allowed = [s for s in W.MONEY_SLOTS if kind_now not in KIND_SLOTS or s in KIND_SLOTS[kind_now]]
+    # A sum goes to the slot its words name («аренда…», «готовый…», «цена…», «по 420 тыс»), else
+    # to the question asked; the raw `Money` is converted with the area in `interpret`.
+    for money in W.sums(_words(turn) or turn.text, turn.entities, bare=requested in W.MONEY_SLOTS):
+        slot = W.money_slot(money, requested, money_allowed)
+        if slot is not None:
+            out[slot] = (money, "")
     classes = [str(v).upper().replace("А", "A").replace("В", "B").replace("Б", "B") for v in turn.values("estate_class")]
     if not classes and requested == "estate_class":
         letter = _CLASS_LETTER.match(turn.text)
@@ -362,26 +476,30 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx
     dist = _distance(turn, bare_ok=requested == "distance_to_metro_m")
     if dist:
         out["distance_to_metro_m"] = (round(dist[0]), dist[1])
+    # The question reads its own answer first: «полная» to «what is left to do?» is full repairs.
+    repairs = W.read_repairs(_words(turn)) if requested == "repairs" else None
     finishes = [FINISH_TO_REPAIRS[v] for v in turn.values("finish") if v in FINISH_TO_REPAIRS]
-    if finishes:
-        out["repairs"] = (finishes[-1], REPAIRS_NAMES[finishes[-1]])
-    elif requested == "repairs" and turn.intent in ("deny", "affirm"):
-        value = "none" if turn.intent == "deny" else "full"
-        out["repairs"] = (value, REPAIRS_NAMES[value])
-    nds = None
-    if requested == "nds_rate" or _CONTEXT["nds_rate"].search(turn.text):
-        if _NO_VAT.search(turn.text):
-            nds = 0.0
-        else:
-            nds = next((_number(v) for v in reversed(turn.values("percent"))), None)
-            if nds is None and requested == "nds_rate":
-                nds = _bare_number(turn)
+    if repairs is None and finishes:
+        repairs = finishes[-1]
+    if repairs is None and requested == "repairs" and turn.intent in ("deny", "affirm"):
+        repairs = "none" if turn.intent == "deny" else "full"
+    if repairs is not None:
+        out["repairs"] = (repairs, REPAIRS_NAMES[repairs])
+    nds = W.read_vat(_words(turn), turn.entities, asked=requested == "nds_rate")
     if nds is not None:
         out["nds_rate"] = (nds, f"{num(nds)} %")
     quarters = turn.values("quarter")
     if quarters and requested != "tranches" and (requested == READINESS or not turn.values("percent")):
         out[READINESS] = (str(quarters[-1]).upper(), str(quarters[-1]).upper())
+    elif not quarters and (requested == READINESS or (requested != "tranches" and _READY_WORDS.search(_words(turn)))):
+        found = W.relative_quarter(_words(turn), ctx.today)
+        if found:
+            label = Q.label(found[0])
+            out[READINESS] = (label, f"{found[0][1]} кв {found[0][0]}")
     return out
+
+
+_READY_WORDS = re.compile(r"ввод\w*|введ\w*|сдач\w*|сдадут|сдают|достро\w*|готовност\w*", re.I)
 
 
 def _validate(slot: str, value: Any, ctx: Context) -> Tuple[Any, Optional[str], List[dict]]:
@@ -429,18 +547,41 @@ DOUBT_TEXT = {
 ASK_AGAIN = {
     KIND: "Выберите, пожалуйста, тип объекта кнопкой или напишите, например: «готовый офис».",
     "area_m2": "Не понял площадь. Напишите число квадратных метров, например: 120 или «семьсот».",
-    "price_per_m2": "Не понял цену. Напишите цену за м² в рублях, например: 450 000 или «450 тысяч».",
-    "monthly_rent_rub": "Не понял сумму аренды. Напишите, сколько в месяц, например: 300 000 или «300 тысяч».",
+    "price_per_m2": "Не понял цену. Напишите цену за м² или за всё помещение, например: «450 тысяч за метр» или «38 млн за всё».",
+    "monthly_rent_rub": "Не понял сумму аренды. Напишите, например: «300 тысяч в месяц за всё помещение» или «2500 за метр в месяц».",
     "sale_price_per_m2_ready": "Не понял цену. Напишите цену готового м² в рублях, например: 520 000.",
     "estate_class": "Класс здания — А или В?",
     "metro_station": "Не нашёл станцию. Напишите название станции метро, например: «Белорусская».",
     "distance_to_metro_m": "Не понял расстояние. Напишите, например: «5 минут пешком» или «400 метров».",
-    "repairs": "Какая отделка нужна: полная, частичная или не нужна?",
+    "repairs": "Какой ремонт ещё нужен: полный (сейчас бетон, без отделки), частичный или никакого (помещение готово)?",
     "nds_rate": "Выберите ставку НДС: 0, 5, 7 или 20 %.",
-    READINESS: "Не понял срок. Напишите квартал ввода, например: «3 квартал 2027».",
-    "tranches": "Напишите график платежей, например: «100 % сразу» или «60 % 1 кв 2026, 40 % 3 кв 2026».",
+    READINESS: "Не понял срок. Напишите квартал ввода, например: «3 квартал 2027», «конец 2027» или «через полтора года».",
+    "tranches": "Напишите график платежей, например: «100 % сразу» или «30 % сейчас, остальное при вводе».",
     CONFIRMED: "Если всё верно, нажмите «Да, считать». Чтобы исправить, напишите, например: «площадь 800».",
 }
+
+
+_YES = re.compile(r"^\s*(?:да|ага|верно|всё\s+верно|все\s+верно|правильно|да,?\s+(?:верно|всё\s+так|все\s+так|считай\w*))\s*[.!]*\s*$", re.I)
+_VAT_NEAR = re.compile(r"ндс|nds|усн|ставк", re.I)
+
+
+def _settle(out: Outcome, slot: str, priced: Priced) -> bool:
+    """Record a question or a kept total; True when `priced` holds a value for the slot."""
+    if priced.ask:
+        out.understood = True
+        out.doubt = priced.ask
+        out.messages.append(basis_question(slot, priced.ask["raw"]))
+        out.buttons.extend(basis_buttons(slot))
+        return False
+    if priced.pending:
+        out.understood = True
+        out.doubt = priced.pending
+        what = "аренду за м²" if slot == "monthly_rent_rub" else "общую цену"
+        out.messages.append(f"Запомнил {what}: {_short_money(priced.pending['raw'])}. Пересчитаю, когда узнаю площадь.")
+        return False
+    if priced.note:
+        out.messages.append(priced.note)
+    return True
 
 
 def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx: Context) -> Outcome:
@@ -448,27 +589,74 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx: 
     answered ones, question implausible values once, and say what went wrong."""
     out = Outcome()
     doubt = slots.get(DOUBT) or {}
-    if requested == CONFIRMED and turn.intent == "affirm" and not doubt:
+    yes = turn.intent == "affirm" or bool(_YES.match(_words(turn)))
+    # A value questioned once («выглядит необычно») waits for «да»; a «за всё или за м²?»
+    # question and a total kept until the area is known are not answered by «да».
+    plain_doubt = bool(doubt) and "value" in doubt
+    if requested == CONFIRMED and yes and not plain_doubt:
         out.slots[CONFIRMED] = True
         out.understood = True
         return out
-    if doubt and (turn.intent == "affirm"):
+    if plain_doubt and yes:
         out.slots[doubt["slot"]] = doubt["value"]
         out.slots[DOUBT] = None
         out.understood = True
         return out
 
     found = _candidates(turn, slots, requested, ctx)
-    if requested == "tranches":
-        schedule, problem = parse_tranches(turn, ctx.deal)
-        if problem:
+    kind_after = found[KIND][0] if KIND in found else slots.get(KIND)
+    allowed = set(ALL_SLOTS) if kind_after not in KIND_SLOTS else {KIND, *KIND_SLOTS[kind_after]}
+    words = _words(turn)
+    paying = requested == "tranches" or ("tranches" in allowed and _PAYMENT_WORDS.search(words))
+    if paying:
+        readiness = found[READINESS][0] if READINESS in found else slots.get(READINESS)
+        pay_turn = turn
+        if requested != "tranches" and "nds_rate" in found:
+            # «ндс 5%, … оплата 100% сразу»: the VAT's percent is not a payment.
+            vat = found["nds_rate"][0]
+            pay_turn = Turn(turn.intent, [e for e in turn.entities if not (
+                e.get("entity") == "percent" and _number(e.get("value")) == vat
+                and _VAT_NEAR.search(turn.text[max(0, int(e.get("start", 0)) - 12):int(e.get("start", 0))]))], turn.text)
+        schedule, problem = parse_tranches(pay_turn, ctx.deal, readiness, ctx.today)
+        if problem and requested == "tranches":
             out.messages.append(problem)
             out.understood = True  # an answer, though a wrong one: ask again, do not hand to the rules
         elif schedule:
             found["tranches"] = (schedule, ", ".join(f"{num(p)} % — {q}" for q, p in schedule.items()))
 
-    kind_after = found[KIND][0] if KIND in found else slots.get(KIND)
-    allowed = set(ALL_SLOTS) if kind_after not in KIND_SLOTS else {KIND, *KIND_SLOTS[kind_after]}
+    # Sums: converted with the area (this message's or the known one) into what the slot holds.
+    area = found["area_m2"][0] if "area_m2" in found else slots.get("area_m2")
+    answered_basis = W.basis_of(words) if doubt.get("ask") == "basis" else None
+    for slot in W.MONEY_SLOTS:
+        if slot not in found or slot not in allowed or not isinstance(found[slot][0], W.Money):
+            continue
+        money = found.pop(slot)[0]
+        period = money.period or (doubt.get("period") if doubt.get("slot") == slot else None)
+        priced = price_value(slot, money.value, money.basis or answered_basis, period, area)
+        if not _settle(out, slot, priced):
+            continue
+        found[slot] = (priced.value, priced.said)
+    if doubt.get("ask") == "basis" and doubt.get("slot") not in found and not out.doubt:
+        slot = doubt["slot"]
+        period = W.period_of(words) or doubt.get("period")
+        if answered_basis:
+            priced = price_value(slot, doubt["raw"], answered_basis, period, area, force=True)
+            if _settle(out, slot, priced):
+                found[slot] = (priced.value, priced.said)
+        elif requested == slot or not found:
+            out.understood = True
+            out.doubt = doubt
+            out.messages.append(basis_question(slot, doubt["raw"]))
+            out.buttons.extend(basis_buttons(slot))
+    if doubt.get("pending") and doubt.get("slot") not in found and not out.doubt:
+        slot = doubt["slot"]
+        if area is not None and slot not in out.slots:
+            priced = price_value(slot, doubt["raw"], doubt.get("basis"), doubt.get("period"), area)
+            if _settle(out, slot, priced):
+                found[slot] = (priced.value, priced.said)
+        elif slots.get(slot) is None:
+            out.doubt = doubt  # still waiting for the area
+
     for slot, (value, said) in found.items():
         if slot not in allowed:
             continue
@@ -552,6 +740,133 @@ def to_inputs(slots: Dict[str, Any], today: dt.date) -> dict:
             continue
         inputs["readiness" if slot == READINESS else slot] = value
     return inputs
+
+
+# ---------------------------------------------------------------- from a shown offer
+
+_OFFER_REF = re.compile(r"(?<![а-яё])(?:него|нему|этого|этому|этот|это|эта|этой|эту|данн\w*|объект\w*|предложени\w*|вариант\w*|помещени\w*|офис\w*|лот\w*|там|здесь|тут)(?![а-яё])", re.I)
+_CLASS_OF_OFFER = {"A": "A", "А": "A", "PRIME": "A", "A+": "A", "B": "B", "В": "B", "B+": "B", "В+": "B", "C": "B"}
+
+
+# The offer card's button: /request_calculation{"calc_kind":"from_offer"}.
+FROM_OFFER = "from_offer"
+OFFER_BUTTON = {"title": "Посчитать доходность", "payload": '/request_calculation{"calc_kind":"from_offer"}'}
+
+
+def refers_to_offer(text: str) -> bool:
+    """«а какая у него доходность?», «посчитай доходность этого офиса»: about the offer shown."""
+    return bool(_OFFER_REF.search(text or ""))
+
+
+def prefill_from_offer(offer: dict, today: Optional[dt.date] = None) -> Dict[str, Any]:
+    """The calculation's slots an offer already answers: kind, area, price (a sale), class,
+    station and its distance, repairs from the finish, readiness; a retail rent offer gives the
+    monthly rent. VAT and payments are the client's, so they are never prefilled."""
+    today = today or dt.date.today()
+    type_ = offer.get("type")
+    if type_ not in ("office", "retail"):
+        return {}
+    readiness = str(offer.get("readiness") or "ready")
+    building = False
+    slots: Dict[str, Any] = {}
+    if readiness != "ready":
+        try:
+            q = Q.parse_quarter(readiness)
+        except Exception:
+            q = None
+        if q is not None and Q.index(q, Q.quarter_of(today)) >= 0 and _check_quarter(Q.label(q), Q.quarter_of(today)) is None:
+            building = True
+            slots[READINESS] = Q.label(q)
+    kind = ("building_" if building else "finished_") + type_
+    slots[KIND] = kind
+    wanted = set(KIND_SLOTS[kind])
+    if offer.get("area_m2"):
+        slots["area_m2"] = float(offer["area_m2"])
+    if offer.get("deal") == "sale" and offer.get("price_per_m2") and not offer.get("price_on_request"):
+        slots["price_per_m2"] = float(offer["price_per_m2"])
+    if offer.get("deal") == "rent" and type_ == "retail" and offer.get("rent_rub_month"):
+        slots["monthly_rent_rub"] = float(offer["rent_rub_month"])
+    cls = _CLASS_OF_OFFER.get(str(offer.get("estate_class") or "").strip().upper())
+    if cls and "estate_class" in wanted:
+        slots["estate_class"] = cls
+    metro = (offer.get("metro") or [None])[0] or {}
+    if metro.get("station"):
+        slots["metro_station"] = metro["station"]
+        if metro.get("distance_m") is not None and "distance_to_metro_m" in wanted:
+            slots["distance_to_metro_m"] = float(metro["distance_m"])
+    finish = FINISH_TO_REPAIRS.get(str(offer.get("finish") or ""))
+    if finish:
+        slots["repairs"] = finish
+    return {k: v for k, v in slots.items() if k == KIND or k in wanted}
+
+
+def prefill_note(offer: dict, slots: Dict[str, Any]) -> str:
+    """What the bot says when it starts from an offer: what it took, and that it asks the rest."""
+    name = offer.get("name") or "предложение"
+    taken = [f"{NAMES[s]}: {_fmt(s, slots[s])}" for s in KIND_SLOTS.get(slots.get(KIND), []) if s in slots]
+    text = f"Посчитаю доходность: {name}, {KIND_NAMES.get(slots.get(KIND), '')}."
+    if taken:
+        text += " Из объявления: " + "; ".join(taken) + "."
+    if offer.get("deal") == "rent":
+        text += " Это предложение аренды, поэтому цену покупки спрошу."
+    return text + " Спрошу только недостающее."
+
+
+# ---------------------------------------------------------------- analogs of a retail unit
+
+
+def analogs_subject(inputs: dict, position: Optional[Tuple[float, float]]) -> Optional[dict]:
+    """What «Показать аналоги» compares a retail calculation with: rent offers of its size near
+    its station, at the rent the client assumed (street retail is mostly offered for rent, so
+    sale offers alone would rarely give any). None for offices: their inputs are compared as
+    they are, with sale offers."""
+    if not str(inputs.get("kind", "")).endswith("_retail") or not inputs.get("metro_station"):
+        return None
+    area, rent = inputs.get("area_m2"), inputs.get("monthly_rent_rub")
+    if not area or not rent:
+        return None
+    subject = {
+        "deal": "rent", "type": "retail", "area_m2": float(area), "price_per_m2": round(float(rent) / float(area), 2),
+        "metro": [{"station": inputs["metro_station"]}],
+    }
+    if position:
+        lat, lng = position
+        subject["location"] = {"type": "Point", "coordinates": [lng, lat]}
+    return subject
+
+
+# ---------------------------------------------------------------- VAT 20 %
+
+VAT_MANAGER = "vat_manager"
+
+
+def vat_manager_slots() -> Dict[str, Any]:
+    """After VAT 20 %: every answer kept, the VAT question open again, marked so that it is asked
+    as «передать менеджеру или посчитать без НДС для ориентира?»."""
+    return {"nds_rate": None, CONFIRMED: None, DOUBT: {"slot": "nds_rate", VAT_MANAGER: True}}
+
+
+def vat_manager_pending(doubt: Any) -> bool:
+    return isinstance(doubt, dict) and bool(doubt.get(VAT_MANAGER))
+
+
+def vat_manager_record(inputs: dict) -> dict:
+    """The calculation as the manager sees it (wewall.crm.summary): the answers, no IRR."""
+    return {"inputs": dict(inputs), "rent_irr": None, "sale_irr": None,
+            "verdict": {"code": VAT_MANAGER, "text": "НДС 20 % (ОСНО): расчёт делает менеджер"}}
+
+
+# ---------------------------------------------------------------- the payment question
+
+TRANCHES_BUTTONS = [
+    {"title": "100 % сразу", "payload": "100 % сразу"},
+    {"title": "50 % сейчас, 50 % при вводе", "payload": "50 % сейчас, 50 % при вводе"},
+]
+
+
+def tranches_question(today: dt.date, remaining: str = "") -> str:
+    """«Как вы платите…» with an example of quarters still ahead (never a past one)."""
+    return f"Как вы платите за помещение? Например: {W.tranches_example(today)}. {remaining}".rstrip()
 
 
 def reset_events_slots() -> Dict[str, Any]:
