@@ -265,11 +265,9 @@ def test_a_go_ahead_before_the_summary_skips_what_may_be_skipped():
 
 
 @pytest.mark.parametrize("text, intent", [("не нужна, там арендатор уже всё сделал", "request_search"),
-                                          ("а есть что-то готовое?", "request_search"), ("хм", "request_calculation")])
+                                          ("там все готово", "request_search"), ("хм", "request_calculation")])
 def test_a_task_request_without_its_words_does_not_end_the_form(text, intent):
     slots = {calc.KIND: "finished_office", "area_m2": 250.0}
     step = engine.step(CALC, Turn(intent, [], text), slots, "repairs")
-    if step.leave:
-        assert engine.task_from_text(text) == "search_form"
-    else:
-        assert step.ask == "repairs"
+    assert not step.leave
+    assert step.ask == "repairs" or step.slots.get("repairs") is not None  # asked again, or read as the answer
