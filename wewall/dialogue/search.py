@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from wewall.calculator.fmt import num
-from wewall.dialogue.calculation import Turn, plural  # noqa: F401 (Turn is part of this API)
+from wewall.dialogue.calculation import Turn  # noqa: F401 (Turn is part of this API)
 from wewall.geo import TRANSPORT_M_PER_MIN
 from wewall.search.criteria import Criteria
+from wewall.text import count as count_words
 
 TYPE = "search_type"
 DEAL = "search_deal"
@@ -462,7 +463,7 @@ def chosen(offer: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def found_phrase(n: int) -> str:
-    return f"{n} {plural(n, 'вариант', 'варианта', 'вариантов')}"
+    return count_words(n, "вариант")
 
 
 def relaxed_slots(slots: Dict[str, Any], relaxed: Dict[str, Any]) -> Dict[str, Any]:
