@@ -50,7 +50,7 @@ def _turn(tracker: Tracker) -> Turn:
 
 
 def _slots(tracker: Tracker) -> Dict[str, Any]:
-    return {name: tracker.get_slot(name) for name in sd.ALL_SLOTS + [sd.STATION]}
+    return {name: tracker.get_slot(name) for name in sd.ALL_SLOTS + sd.EXTRA_SLOTS}
 
 
 def _contact_slots(tracker: Tracker) -> Dict[str, Any]:
@@ -165,18 +165,27 @@ class ActionSearchCancel(Action):
 # ---------------------------------------------------------------- search and offers
 
 
-def _search(criteria_dict: dict) -> dict:
+PAGE = 8  # offers per page; «Показать ещё» brings the next page while more match
+
+
+def _search(criteria_dict: dict, offset: int = 0) -> dict:
     """Blocking: the engine's search; the documents come with the result."""
     from wewall.search import Criteria, get_engine
 
-    result = get_engine(storage.get_db()).search(Criteria.from_dict(criteria_dict), limit=8)
+    result = get_engine(storage.get_db()).search(Criteria.from_dict(criteria_dict), limit=PAGE, group=True, offset=offset)
     relax = result.relaxations[0] if result.relaxations else None
+    ids = [str(i) for i in result.ids]
     return {
         "total": result.total,
-        "ids": [str(i) for i in result.ids],
+        "ids": ids,
         "first": result.offers[0] if result.offers else None,
         "advice": result.advice,
         "relaxation": {"text": relax.text, "criteria": relax.criteria.to_dict()} if relax and relax.count > 0 else None,
+        # per shown offer: [named station, metres] and near-identical lots folded into it
+        "near": {str(k): list(v) for k, v in result.near.items()},
+        "similar": {str(k): v for k, v in result.similar.items()},
+        "shown": offset + len(ids),
+        "folded": sum(result.similar.values()),
     }
 
 
@@ -185,10 +194,17 @@ def _fetch(offer_id: str) -> Optional[dict]:
     return docs[0] if docs else None
 
 
-def _show(dispatcher: CollectingDispatcher, offer: dict, position: int, total: int, investor: bool, last: bool) -> None:
+def _show(dispatcher: CollectingDispatcher, offer: dict, position: int, total: int, investor: bool, last: bool,
+          slots: Optional[Dict[str, Any]] = None, extra: Optional[dict] = None) -> None:
     for url in sd.photos(offer):
         dispatcher.utter_message(image=url)
-    dispatcher.utter_message(text=sd.card(offer, position, total, investor), buttons=OFFER_BUTTONS)
+    extra = extra or {}
+    oid = str(offer.get("_id"))
+    near = (extra.get("near") or {}).get(oid)
+    budget = sd.span_of((slots or {}).get(sd.BUDGET), upper=True)[1]
+    text = sd.card(offer, position, total, investor, budget=budget, near=tuple(near) if near else None,
+                   similar=int((extra.get("similar") or {}).get(oid) or 0))
+    dispatcher.utter_message(text=text, buttons=OFFER_BUTTONS)
 
 
 async def _run_search(dispatcher: CollectingDispatcher, tracker: Tracker, slots: Dict[str, Any]) -> List[EventType]:
@@ -201,7 +217,8 @@ async def _run_search(dispatcher: CollectingDispatcher, tracker: Tracker, slots:
         return [SlotSet(STAGE, None)]
     count = int(tracker.get_slot(COUNTER) or 0) + 1
     events: List[EventType] = [
-        SlotSet(RECORD, sd.record(slots, found["total"])), SlotSet(COUNTER, count),
+        SlotSet(RECORD, {**sd.record(slots, found["total"]), "page": {k: found[k] for k in ("near", "similar", "shown", "folded")}}),
+        SlotSet(COUNTER, count),
         SlotSet(IDS, found["ids"]), SlotSet(INDEX, 0 if found["ids"] else None), SlotSet(RELAXATION, None),
     ]
     if not found["ids"]:
@@ -217,9 +234,14 @@ async def _run_search(dispatcher: CollectingDispatcher, tracker: Tracker, slots:
         dispatcher.utter_message(text=text, buttons=buttons)
         return events + [SlotSet(STAGE, "empty"), SlotSet(RELAXATION, relax)]
     n = len(found["ids"])
-    intro = f"Нашёл {sd.found_phrase(found['total'])}" + (f", покажу {n} лучших по одному." if found["total"] > n else ", показываю по одному.")
+    if found["total"] == 1:
+        intro = "Нашёл 1 вариант."
+    elif found["total"] > n:
+        intro = f"Нашёл {sd.found_phrase(found['total'])}, покажу {n} лучших по одному."
+    else:
+        intro = f"Нашёл {sd.found_phrase(found['total'])}, показываю по одному."
     dispatcher.utter_message(text=intro)
-    _show(dispatcher, found["first"] or {}, 1, n, criteria.investor, n == 1)
+    _show(dispatcher, found["first"] or {}, 1, n, criteria.investor, n == 1, slots, found)
     return events + [SlotSet(STAGE, "offers")]
 
 
@@ -261,7 +283,22 @@ class ActionSearchNext(Action):
         if not ids:
             dispatcher.utter_message(response="utter_no_offers_shown")
             return []
+        record = tracker.get_slot(RECORD) or {}
+        page = record.get("page") or {}
+        slots = _slots(tracker)
         if index >= len(ids):
+            shown = int(page.get("shown") or len(ids))
+            remaining = int(record.get("found") or 0) - shown - int(page.get("folded") or 0)
+            if remaining > 0:
+                # «Показать ещё»: the next page of the same search, not «the last offer».
+                found = await storage.run_blocking(_search, sd.to_criteria(slots).to_dict(), shown)
+                if found["ids"]:
+                    dispatcher.utter_message(text=f"Показываю ещё {sd.found_phrase(len(found['ids']))}.")
+                    record = {**record, "page": {k: found[k] for k in ("near", "similar", "shown", "folded")}}
+                    record["page"]["folded"] = int(page.get("folded") or 0) + found["folded"]
+                    investor = slots.get(sd.PURPOSE) == "investment" and slots.get(sd.DEAL) == "sale"
+                    _show(dispatcher, found["first"] or {}, 1, len(found["ids"]), investor, len(found["ids"]) == 1, slots, found)
+                    return [SlotSet(IDS, found["ids"]), SlotSet(INDEX, 0), SlotSet(RECORD, record)]
             dispatcher.utter_message(
                 text="Это было последнее подходящее предложение. Можно записаться на просмотр, изменить параметры "
                      "поиска или передать запрос менеджеру — он подберёт варианты вне базы.",
@@ -273,7 +310,7 @@ class ActionSearchNext(Action):
             dispatcher.utter_message(text="Это предложение уже снято с публикации.", buttons=OFFER_BUTTONS)
             return [SlotSet(INDEX, index)]
         investor = (tracker.get_slot(sd.PURPOSE) == "investment" and tracker.get_slot(sd.DEAL) == "sale")
-        _show(dispatcher, offer, index + 1, len(ids), investor, index + 1 == len(ids))
+        _show(dispatcher, offer, index + 1, len(ids), investor, index + 1 == len(ids), slots, page)
         return [SlotSet(INDEX, index)]
 
 

@@ -49,9 +49,16 @@ def _form(word: str, pos: str, grams: frozenset) -> str:
     return inflected.word if inflected is not None else word
 
 
+# After a number «человек» keeps its counting form (15 человек, not «15 людей»).
+COUNTING_FORMS = {("человек", "many", "nomn"): "человек", ("человек", "many", "gent"): "человек"}
+
+
 def agree(n: int, noun: str, case: str = "nomn") -> str:
     """The form of `noun` (nominative singular) that goes after the number `n`."""
     kind = _kind(n)
+    special = COUNTING_FORMS.get((noun, kind, "gent" if case == "gent" else "nomn" if case in ("nomn", "accs") else case))
+    if special:
+        return special
     if case in ("nomn", "accs"):
         grams = {"one": {"sing", "nomn"}, "few": {"sing", "gent"}, "many": {"plur", "gent"}}[kind]
     else:

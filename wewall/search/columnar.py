@@ -20,6 +20,7 @@ import numpy as np
 from wewall.data.names import name_key
 from wewall.search import places as pl
 from wewall.search.criteria import Criteria
+from wewall.search.wishes import no_basement
 
 DEAL_CODES = {"sale": 0, "rent": 1}
 TYPE_CODES = {"office": 0, "retail": 1}
@@ -263,6 +264,8 @@ class ColumnarIndex:
             m &= in_place
         if c.max_floor is not None:
             m &= self.floor[lo:hi] <= c.max_floor
+        if c.wish and no_basement(c.wish):
+            m &= ~(self.floor[lo:hi] < 1)  # an unknown floor (NaN) stays in
         if c.finish == "ready":
             m &= self.finish[lo:hi] == FINISH_CODES["ready"]
         if c.estate_class != "any":
