@@ -314,6 +314,25 @@ class ActionSearchNext(Action):
         return [SlotSet(INDEX, index)]
 
 
+class ActionSearchRefine(Action):
+    """A value named while offers are shown or nothing matched («а у Профсоюзной?»): change only
+    what it names and search again (`sd.refine`)."""
+
+    def name(self) -> Text:
+        return "action_search_refine"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        slots = _slots(tracker)
+        outcome = sd.refine(_turn(tracker), slots)
+        if not outcome.understood or slots.get(sd.DEAL) is None:
+            dispatcher.utter_message(text="Что изменить в поиске?", buttons=_param_buttons(slots))
+            return []
+        for text in outcome.messages:
+            dispatcher.utter_message(text=text)
+        merged = {**slots, **outcome.slots}
+        return [SlotSet(k, v) for k, v in outcome.slots.items()] + await _run_search(dispatcher, tracker, merged)
+
+
 def _param_buttons(slots: Dict[str, Any]) -> List[dict]:
     return [{"title": title, "payload": f'/change_params{{"search_param":"{slot}"}}'} for slot, title in sd.changeable(slots)]
 

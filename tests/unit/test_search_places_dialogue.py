@@ -127,3 +127,22 @@ def test_places_in_text_and_geometry():
     lng = np.array([37.6175, 37.6254, 37.5820, 37.6400])
     assert pl.inside_polygon(lat, lng).tolist() == [True, True, False, False]
     assert pl.in_city(np.array([55.7494, 55.7520]), np.array([37.5395, 37.6175])).tolist() == [True, False]
+
+
+SHOWN = {sd.TYPE: "office", sd.DEAL: "sale", sd.BUDGET: sd.ANY, sd.AREA: 200.0, sd.METRO: sd.ANY, sd.ZONE: sd.ANY,
+         sd.CLASS: sd.ANY, sd.FINISH: sd.ANY, sd.READINESS: sd.ANY, sd.PURPOSE: "business", sd.WISHES: "",
+         sd.CONFIRMED: True, sd.STATION: ["Белорусская"]}
+
+
+@pytest.mark.parametrize("text,entities,changes", [
+    ("а у Профсоюзной есть что-нибудь?", [("metro_station", "Профсоюзная")], {sd.STATION: ["Профсоюзная"], sd.PLACE: None}),
+    ("мне нужно у белорусской!", [("metro_station", "Белорусская")], {}),  # already so: nothing to change
+    ("а в юзао?", [], {sd.PLACE: ["ЮЗАО"], sd.STATION: None}),
+    ("от 300 м2", [("area_m2", 300)], {sd.AREA: 300.0}),
+])
+def test_refine_while_offers_are_shown_changes_only_what_is_named(text, entities, changes):
+    out = sd.refine(turn(text, *entities), SHOWN)
+    assert out.slots == changes and out.understood == bool(changes)
+    merged = {**SHOWN, **out.slots}
+    c = sd.to_criteria(merged)
+    assert c.min_area_m2 == merged[sd.AREA] and c.deal == "sale" and c.type == "office"

@@ -335,6 +335,24 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> Ou
     return out
 
 
+def refine(turn: Turn, slots: Dict[str, Any]) -> Outcome:
+    """A message while offers are shown («а у Профсоюзной?», «мне нужно у белорусской!», «от
+    200 м²»): the values it names replace those of the last search, the rest stay. A new station
+    replaces the stations and the okrug named before (and an okrug the stations): the client
+    moved the search, not widened it."""
+    out = interpret(turn, slots, None)
+    out.messages = [m for m in out.messages if not m.startswith("Исправил")]
+    changes = {k: v for k, v in out.slots.items() if v != slots.get(k)}
+    if changes.get(STATION):
+        changes.setdefault(PLACE, None)
+    if changes.get(PLACE):
+        changes.setdefault(STATION, None)
+    changes.pop(CONFIRMED, None)
+    out.slots = changes
+    out.understood = bool(changes)
+    return out
+
+
 # ---------------------------------------------------------------- summary and criteria
 
 
