@@ -26,6 +26,7 @@ RELAXATION = "search_relaxation"  # the relaxation offered when nothing matched
 RECORD = "search_criteria"  # the last search with its result count (for the manager)
 COUNTER = "searches_count"  # engagement counter read by the amoCRM outbox
 CHOSEN = "chosen_offer"  # the offer of the viewing request, with its link (manager only)
+PAGE_SLOT = "search_page"  # the page shown: distances to named stations, folded lots, how many shown
 
 OFFER_BUTTONS = [
     {"title": "Записаться на просмотр", "payload": "/book_viewing"},
@@ -217,7 +218,8 @@ async def _run_search(dispatcher: CollectingDispatcher, tracker: Tracker, slots:
         return [SlotSet(STAGE, None)]
     count = int(tracker.get_slot(COUNTER) or 0) + 1
     events: List[EventType] = [
-        SlotSet(RECORD, {**sd.record(slots, found["total"]), "page": {k: found[k] for k in ("near", "similar", "shown", "folded")}}),
+        SlotSet(RECORD, sd.record(slots, found["total"])),
+        SlotSet(PAGE_SLOT, {k: found[k] for k in ("near", "similar", "shown", "folded")}),
         SlotSet(COUNTER, count),
         SlotSet(IDS, found["ids"]), SlotSet(INDEX, 0 if found["ids"] else None), SlotSet(RELAXATION, None),
     ]
@@ -284,7 +286,7 @@ class ActionSearchNext(Action):
             dispatcher.utter_message(response="utter_no_offers_shown")
             return []
         record = tracker.get_slot(RECORD) or {}
-        page = record.get("page") or {}
+        page = tracker.get_slot(PAGE_SLOT) or {}
         slots = _slots(tracker)
         if index >= len(ids):
             shown = int(page.get("shown") or len(ids))
@@ -294,11 +296,11 @@ class ActionSearchNext(Action):
                 found = await storage.run_blocking(_search, sd.to_criteria(slots).to_dict(), shown)
                 if found["ids"]:
                     dispatcher.utter_message(text=f"Показываю ещё {sd.found_phrase(len(found['ids']))}.")
-                    record = {**record, "page": {k: found[k] for k in ("near", "similar", "shown", "folded")}}
-                    record["page"]["folded"] = int(page.get("folded") or 0) + found["folded"]
+                    new_page = {k: found[k] for k in ("near", "similar", "shown", "folded")}
+                    new_page["folded"] = int(page.get("folded") or 0) + found["folded"]
                     investor = slots.get(sd.PURPOSE) == "investment" and slots.get(sd.DEAL) == "sale"
                     _show(dispatcher, found["first"] or {}, 1, len(found["ids"]), investor, len(found["ids"]) == 1, slots, found)
-                    return [SlotSet(IDS, found["ids"]), SlotSet(INDEX, 0), SlotSet(RECORD, record)]
+                    return [SlotSet(IDS, found["ids"]), SlotSet(INDEX, 0), SlotSet(PAGE_SLOT, new_page)]
             dispatcher.utter_message(
                 text="Это было последнее подходящее предложение. Можно записаться на просмотр, изменить параметры "
                      "поиска или передать запрос менеджеру — он подберёт варианты вне базы.",
