@@ -13,6 +13,7 @@ from wewall.data import estates_import, estates_irr
 from wewall.data import market_rates as mr
 from wewall.data.nearest import StationLocator
 from wewall.data.stations import read_hh_metro
+from wewall.text import count
 
 Echo = Callable[[str], None]
 
@@ -150,7 +151,7 @@ def market_rates(db, echo: Echo) -> int:
     if done:
         per = Counter(f for got in found.values() for f in got["rates"])
         parts = ", ".join(f"{f} — {per[f]}" for f in ("price_A", "price_B", "rent_A", "rent_B") if per[f])
-        echo(f"Ставки станций по медианам предложений в радиусе {mr.RADIUS_M / 1000:g} км: {done} станций ({parts}); "
+        echo(f"Ставки станций по медианам предложений в радиусе {mr.RADIUS_M / 1000:g} км: {count(done, 'станция')} ({parts}); "
              "у остальных прежние")
     return done
 
