@@ -146,3 +146,13 @@ def test_refine_while_offers_are_shown_changes_only_what_is_named(text, entities
     merged = {**SHOWN, **out.slots}
     c = sd.to_criteria(merged)
     assert c.min_area_m2 == merged[sd.AREA] and c.deal == "sale" and c.type == "office"
+
+
+def test_the_manager_sees_the_place_the_range_and_the_stations():
+    from wewall.crm.summary import search_lines
+
+    slots = {**RENT, sd.AREA: {"min": 120, "max": 150, "people": 15}, sd.ZONE: "sadovoe", sd.PLACE: ["ЦАО", "city"],
+             sd.STATION: ["Белорусская", "Маяковская"]}
+    line = search_lines({"search_criteria": sd.record(slots, 7)})[0].replace("\u202f", " ")
+    assert "площадь: от 120 до 150 м²" in line and "внутри Садового кольца" in line
+    assert "район: ЦАО, Москва-Сити" in line and "метро: Белорусская, Маяковская" in line

@@ -25,11 +25,11 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 ESTATE_TYPES = {"office": "офис", "retail": "торговое помещение", "any": "любой"}
 DEALS = {"sale": "покупка", "rent": "аренда"}
-ZONES = {"ttk": "внутри ТТК", "mkad": "внутри МКАД", "outside": "за МКАД", "any": "любая"}
+ZONES = {"sadovoe": "внутри Садового кольца", "ttk": "внутри ТТК", "mkad": "внутри МКАД", "outside": "за МКАД", "any": "любая"}
 FINISHES = {"ready": "с отделкой", "partial": "частичная отделка", "shell": "без отделки",
             "any": "любая"}
 PURPOSES = {"investment": "инвестиции", "business": "для своего бизнеса"}
-READINESS = {"ready": "только готовые", "building": "можно строящиеся", "any": "любая"}
+READINESS = {"ready": "только готовые", "building": "можно строящиеся", "now": "свободные сейчас", "any": "любая"}
 # The calculator's own names of the four kinds: one name per concept.
 from wewall.calculator import fmt  # noqa: E402
 from wewall.calculator.inputs import KIND_NAMES as CALC_KINDS  # noqa: E402
@@ -128,8 +128,14 @@ def search_lines(slots: Mapping[str, Any]) -> List[str]:
     if zone:
         add("зона:", _label(ZONES, zone))
     area = _first(params, ("min_area_m2", "search_area_m2"))
+    area_max = _first(params, ("max_area_m2",))
     if area is not None:
-        add("площадь: от", f"{num(area)} м²")
+        add("площадь: от", f"{num(area)}" + (f" до {num(area_max)}" if area_max is not None else "") + " м²")
+    elif area_max is not None:
+        add("площадь: до", f"{num(area_max)} м²")
+    place = _first(params, ("place",))
+    if place:
+        add("район:", _label({"city": "Москва-Сити"}, place))
     station = _first(params, ("search_metro_station", "station"))
     if station:
         add("метро:", _clean(station, 60))
