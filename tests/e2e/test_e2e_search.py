@@ -79,12 +79,21 @@ def test_search_to_the_end_of_the_list_and_a_viewing(search_bot):
 
 def test_another_station_while_offers_are_shown_moves_the_search(search_bot):
     bot, me = search_bot, "e2e-search-station"
+    bot.send(me, "/request_search")
     replies = bot.send(me, "офис купить у Белорусской")
-    for _ in range(12):  # answer the rest of the form with «не важно» until the summary
-        text = "\n".join(_texts(replies))
-        if "Проверьте" in text:
+    for _ in range(12):  # answer the rest of the form until the summary
+        text = "\n".join(_texts(replies)).lower()
+        if "проверьте" in text:
             break
-        replies = bot.send(me, "нет" if "пожелания" in text else "не важно")
+        if "бюджет" in text:
+            answer = "до 900 млн"
+        elif "инвестиций" in text:
+            answer = "/inform{\"purpose\":\"business\"}"
+        elif "пожелания" in text:
+            answer = "/deny"
+        else:
+            answer = "не важно"
+        replies = bot.send(me, answer)
     assert "у метро: Белорусская" in "\n".join(_texts(replies)), replies
     texts = _texts(bot.send(me, "/affirm"))
     assert texts[0].startswith(("Нашёл", "К сожалению")), texts
