@@ -202,9 +202,9 @@ def _show(dispatcher: CollectingDispatcher, offer: dict, position: int, total: i
     extra = extra or {}
     oid = str(offer.get("_id"))
     near = (extra.get("near") or {}).get(oid)
-    budget = sd.span_of((slots or {}).get(sd.BUDGET), upper=True)[1]
+    budget, per_m2 = sd.budgets(slots or {})
     text = sd.card(offer, position, total, investor, budget=budget, near=tuple(near) if near else None,
-                   similar=int((extra.get("similar") or {}).get(oid) or 0))
+                   similar=int((extra.get("similar") or {}).get(oid) or 0), budget_per_m2=per_m2)
     dispatcher.utter_message(text=text, buttons=OFFER_BUTTONS)
 
 

@@ -156,3 +156,20 @@ def test_the_manager_sees_the_place_the_range_and_the_stations():
     line = search_lines({"search_criteria": sd.record(slots, 7)})[0].replace("\u202f", " ")
     assert "площадь: от 120 до 150 м²" in line and "внутри Садового кольца" in line
     assert "район: ЦАО, Москва-Сити" in line and "метро: Белорусская, Маяковская" in line
+
+
+@pytest.mark.parametrize("slots,text,entities,per_m2", [
+    (SALE, "до 500 тысяч за метр", [("money_rub", 500_000)], 500_000),
+    (RENT, "не дороже 36 000 за м² в год", [("money_rub", 36_000)], 3_000),
+    (RENT, "до 3 000 ₽/м2 в месяц", [("money_rub", 3_000)], 3_000),
+])
+def test_a_price_per_m2_is_not_a_total(slots, text, entities, per_m2):
+    out = sd.interpret(turn(text, *entities), slots, sd.BUDGET)
+    merged = {**slots, **out.slots}
+    c = sd.to_criteria(merged)
+    assert c.max_price_per_m2 == per_m2 and c.budget_rub is None
+    assert "за м²" in sd.summary(merged)
+    assert sd.record(merged, 1)["max_price_per_m2"] == per_m2 and "budget_rub" not in sd.record(merged, 1)
+    offer = {"_id": "x", "deal": slots[sd.DEAL], "area_m2": 100, "price_per_m2": per_m2 * 1.2,
+             "price_rub": 1, "rent_rub_month": 1}
+    assert "Дороже вашей цены за м² на 20 %." in sd.card(offer, 1, 1, budget_per_m2=per_m2)

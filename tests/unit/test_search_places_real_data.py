@@ -163,3 +163,13 @@ def test_retail_for_sale_is_missing_and_said(real):
     assert result.total == 0
     assert result.advice.startswith("Торговых помещений на продажу в базе сейчас нет")
     assert result.relaxations[0].criterion == "deal" and result.relaxations[0].count == 1196
+
+
+def test_a_price_per_m2(real):
+    db, docs, engine, _ = real
+    c = Criteria(deal="sale", type="office", max_price_per_m2=300_000)
+    expected = {d["_id"] for d in docs if d["deal"] == "sale" and d["type"] == "office" and not d["price_on_request"]
+                and d["price_per_m2"] <= 330_000}
+    result = engine.search(c, limit=2000)
+    assert set(result.ids) == expected and len(expected) > 0
+    assert MongoSearch(db).count(c) == len(expected)

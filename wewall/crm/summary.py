@@ -124,6 +124,9 @@ def search_lines(slots: Mapping[str, Any]) -> List[str]:
     if budget is not None:
         suffix = " в месяц" if str(deal) == "rent" else ""
         add("бюджет: до", rub(budget) + suffix)
+    ppm = _first(params, ("max_price_per_m2",))
+    if ppm is not None:
+        add("цена за м²: до", rub(ppm) + (" в месяц" if str(deal) == "rent" else ""))
     zone = _first(params, ("zone",))
     if zone:
         add("зона:", _label(ZONES, zone))

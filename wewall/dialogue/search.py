@@ -68,6 +68,8 @@ CARD_ZONE = {"ttk": "внутри ТТК", "mkad": "между ТТК и МКА�
 _ANY = re.compile(r"не\s*важн|неважн|любо|люба|любы|без\s*разниц|всё\s*равно|все\s*равно|не\s*имеет\s*значени|^\s*any\s*$", re.I)
 _NO_WISHES = re.compile(r"^\s*(нет|не|ничего|никаких|без\s+пожеланий|пропустить|дальше|-|—)\W*$", re.I)
 _IRR_WORDS = re.compile(r"irr|ирр|доходн", re.I)
+_PER_M2 = re.compile(r"(?:за|/)\s*(?:кв\.?\s*)?(?:м2|м²|метр|квадрат|кв\.?\s*м|m2)", re.I)
+_PER_YEAR = re.compile(r"в\s+год|/\s*год|годов", re.I)
 _BUDGET_WORDS = re.compile(r"бюджет|до\s+\d|за\s+\d|не\s+дороже|млн|тыс|руб|₽", re.I)
 
 
@@ -248,7 +250,11 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> 
         span = find_range(text, "area_m2", bare=requested == AREA)
         if span and span[1] is not None:
             out[AREA] = {"min": span[0], "max": span[1]}
-    if BUDGET in out:
+    if BUDGET in out and _PER_M2.search(text):
+        # «до 500 тысяч за метр»: a price per m² (a rent per m² a month; «в год» is divided by 12)
+        value = out[BUDGET] / (12 if deal == "rent" and _PER_YEAR.search(text) else 1)
+        out[BUDGET] = {"max": value, "per_m2": True}
+    elif BUDGET in out:
         span = find_range(text, "money_rub", bare=requested == BUDGET)
         if span and span[0] is not None and span[1] is not None:
             low, high = span
@@ -369,6 +375,8 @@ def describe(slot: str, value: Any, slots: Dict[str, Any]) -> str:
         return TYPE_NAMES.get(value, str(value))
     if slot == DEAL:
         return DEAL_NAMES.get(value, str(value))
+    if slot == BUDGET and isinstance(value, dict) and value.get("per_m2"):
+        return f"до {rub(value['max'])} за м²" + (" в месяц" if slots.get(DEAL) == "rent" else "")
     if slot == BUDGET:
         low, high = span_of(value, upper=True)
         text = f"от {rub(low)} до {rub(high)}" if low is not None and high is not None else f"до {rub(high)}"
@@ -425,6 +433,14 @@ def span_of(value: Any, upper: bool = False):
     return (None, value) if upper else (value, None)
 
 
+def budgets(slots: Dict[str, Any]):
+    """(total budget, budget per m²) of the slots: one of them is None."""
+    value = slots.get(BUDGET)
+    if isinstance(value, dict) and value.get("per_m2"):
+        return None, value.get("max")
+    return span_of(value, upper=True)[1], None
+
+
 def station_list(slots: Dict[str, Any]) -> List[str]:
     value = slots.get(STATION)
     if not value:
@@ -462,6 +478,9 @@ def to_criteria(slots: Dict[str, Any]) -> Criteria:
     parsed = wl.parse(wishes)
     area_min, area_max = span_of(slots.get(AREA))
     budget_min, budget_max = span_of(slots.get(BUDGET), upper=True)
+    per_m2 = None
+    if isinstance(slots.get(BUDGET), dict) and slots[BUDGET].get("per_m2"):
+        per_m2, budget_min, budget_max = slots[BUDGET]["max"], None, None
     deal = slots.get(DEAL) or "sale"
     readiness = slots.get(READINESS) or ("now" if deal == "rent" else ANY)
     return Criteria(
@@ -484,6 +503,7 @@ def to_criteria(slots: Dict[str, Any]) -> Criteria:
         places=tuple(p for p in (slots.get(PLACE) or []) if p in pl.PLACES),
         wish=parsed.keys,
         max_floor=parsed.max_floor,
+        max_price_per_m2=per_m2,
     )
 
 
@@ -492,8 +512,12 @@ def record(slots: Dict[str, Any], total: int) -> Dict[str, Any]:
     metro = slots.get(METRO) if isinstance(slots.get(METRO), dict) else {}
     area_min, area_max = span_of(slots.get(AREA))
     budget_min, budget_max = span_of(slots.get(BUDGET), upper=True)
+    per_m2 = None
+    if isinstance(slots.get(BUDGET), dict) and slots[BUDGET].get("per_m2"):
+        per_m2, budget_min, budget_max = slots[BUDGET]["max"], None, None
     data = {
         "estate_type": slots.get(TYPE), "deal": slots.get(DEAL), "budget_rub": budget_max, "min_budget_rub": budget_min,
+        "max_price_per_m2": per_m2,
         "zone": slots.get(ZONE), "min_area_m2": area_min, "max_area_m2": area_max, "place": slots.get(PLACE),
         "walk_minutes": metro.get("minutes"), "max_distance_m": metro.get("m"),
         "finish": slots.get(FINISH), "estate_class": {"A": "A", "B": "B", ANY: "любой"}.get(slots.get(CLASS)),
@@ -520,7 +544,7 @@ def _readiness(value: Any) -> str:
 
 
 def card(offer: Dict[str, Any], position: int, total: int, investor: bool = False, budget: Optional[float] = None,
-         near: Optional[tuple] = None, similar: int = 0) -> str:
+         near: Optional[tuple] = None, similar: int = 0, budget_per_m2: Optional[float] = None) -> str:
     """The offer as the client sees it (search.md «Offer card»); never the link.
 
     `budget`: the client's maximum (an offer above it says by how much); `near`: (named station,
@@ -552,6 +576,8 @@ def card(offer: Dict[str, Any], position: int, total: int, investor: bool = Fals
     if budget and amount and not offer.get("price_on_request") and amount > budget:
         over = amount - budget
         lines.append(f"Дороже вашего бюджета на {num(over / budget * 100, 0)} % ({rub(over)}).")
+    if budget_per_m2 and ppm and not offer.get("price_on_request") and ppm > budget_per_m2:
+        lines.append(f"Дороже вашей цены за м² на {num((ppm - budget_per_m2) / budget_per_m2 * 100, 0)} %.")
     metro = offer.get("metro") or []
     if near:
         lines.append(f"Метро: {near[0]}, {num(near[1], 0)} м (≈ {num(max(1, round(near[1] / WALK_M_PER_MIN)), 0)} мин пешком)")
@@ -604,6 +630,8 @@ def relaxed_slots(slots: Dict[str, Any], relaxed: Dict[str, Any]) -> Dict[str, A
         for slot in (BUDGET, PURPOSE, MIN_IRR, READINESS):
             out[slot] = None if slot != BUDGET else ANY
         return out
+    if relaxed.get("max_price_per_m2") != c.get("max_price_per_m2"):
+        out[BUDGET] = {"max": relaxed["max_price_per_m2"], "per_m2": True} if relaxed.get("max_price_per_m2") else ANY
     budget = (relaxed.get("min_budget_rub"), relaxed.get("budget_rub"))
     if budget != (c.get("min_budget_rub"), c.get("budget_rub")):
         out[BUDGET] = {"min": budget[0], "max": budget[1]} if budget[0] else (budget[1] or ANY)

@@ -247,6 +247,8 @@ class ColumnarIndex:
             m &= self.area[lo:hi] <= c.area_max_limit
         if c.price_floor is not None:
             m &= self.price[lo:hi] >= c.price_floor
+        if c.ppm_limit is not None:
+            m &= self.ppm[lo:hi] <= c.ppm_limit  # NaN (price on request) never passes
         if c.zones is not None:
             m &= self.zone[lo:hi] <= max(ZONE_CODES[z] for z in c.zones)
         if c.zone == "sadovoe":

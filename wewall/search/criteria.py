@@ -88,6 +88,8 @@ class Criteria:
     # Wishes the data can answer (wewall.search.wishes): they rank, `strict_wishes` also filter.
     wish: Tuple[str, ...] = ()
     max_floor: Optional[float] = None
+    # «до 500 тысяч за метр»: price per m² (sale) or rent per m² a month (rent) ≤ this × 1.10
+    max_price_per_m2: Optional[float] = None
 
     def __post_init__(self) -> None:
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
@@ -117,6 +119,7 @@ class Criteria:
         set_("wish", tuple(str(x) for x in (self.wish or ())))
         if self.max_floor is not None:
             set_("max_floor", float(self.max_floor))
+        set_("max_price_per_m2", _positive(self.max_price_per_m2, "Цена за м²"))
         for lo, hi, what in (("min_area_m2", "max_area_m2", "Площадь"), ("min_budget_rub", "budget_rub", "Бюджет")):
             if getattr(self, lo) is not None and getattr(self, hi) is not None and getattr(self, lo) > getattr(self, hi):
                 raise ValueError(f"{what}: «от» больше, чем «до»")
@@ -149,6 +152,10 @@ class Criteria:
     @property
     def area_max_limit(self) -> Optional[float]:
         return None if self.max_area_m2 is None else self.max_area_m2 * (1 + AREA_TOLERANCE) * (1 + EPS)
+
+    @property
+    def ppm_limit(self) -> Optional[float]:
+        return None if self.max_price_per_m2 is None else self.max_price_per_m2 * (1 + BUDGET_TOLERANCE) * (1 + EPS)
 
     @property
     def price_floor(self) -> Optional[float]:

@@ -36,6 +36,9 @@ def to_filter(c: Criteria) -> dict:
             q["area_m2"]["$gte"] = c.area_limit
         if c.area_max_limit is not None:
             q["area_m2"]["$lte"] = c.area_max_limit
+    if c.ppm_limit is not None:
+        q["price_per_m2"] = {"$lte": c.ppm_limit}
+        q["price_on_request"] = {"$ne": True}
     if c.price_floor is not None:
         q.setdefault(PRICE_FIELD[c.deal], {})["$gte"] = c.price_floor
         q["price_on_request"] = {"$ne": True}

@@ -46,6 +46,11 @@ def scores(cols: Dict[str, np.ndarray], prefer: Criteria) -> np.ndarray:
             s = np.where(p <= 1.0, 1.0, np.clip(1.0 - (p - 1.0) / BUDGET_TOLERANCE, 0.0, 1.0))
             total += WEIGHTS["price"] * np.nan_to_num(s, nan=0.0)
             weight += WEIGHTS["price"]
+        if prefer.max_price_per_m2 is not None:
+            p = cols["ppm"] / prefer.max_price_per_m2
+            s = np.where(p <= 1.0, 1.0, np.clip(1.0 - (p - 1.0) / BUDGET_TOLERANCE, 0.0, 1.0))
+            total += WEIGHTS["price"] * np.nan_to_num(s, nan=0.0)
+            weight += WEIGHTS["price"]
         if prefer.min_area_m2 is not None:
             r = cols["area"] / prefer.min_area_m2
             s = np.where(r >= 1.0, 1.0 / r, np.clip(1.0 - 5.0 * (1.0 - r), 0.0, 1.0))

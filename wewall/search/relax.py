@@ -80,6 +80,11 @@ def candidates(c: Criteria) -> List[Relaxation]:
             out.append(Relaxation("area", f"−{pct} %", i, f"уменьшить площадь на {pct} % (от {num(area)} м²)", c.replace(min_area_m2=area)))
     if c.max_area_m2 is not None:
         out.append(Relaxation("max_area", "any", 1, f"рассмотреть и площади больше {num(c.max_area_m2)} м²", c.replace(max_area_m2=None)))
+    if c.max_price_per_m2 is not None:
+        for i, pct in enumerate(BUDGET_STEPS, 1):
+            ppm = round(c.max_price_per_m2 * (1 + pct / 100), 6)
+            out.append(Relaxation("ppm", f"+{pct} %", i, f"поднять цену за м² до {num(ppm, 0)} ₽",
+                                  c.replace(max_price_per_m2=ppm)))
     if c.min_budget_rub is not None:
         out.append(Relaxation("min_budget", "any", 1, "рассмотреть и варианты дешевле", c.replace(min_budget_rub=None)))
     if c.stations:
@@ -161,7 +166,7 @@ def missing_text(c: Criteria) -> str:
 def switch_deal(c: Criteria) -> Relaxation:
     """The other deal, without the sums and goals that belong to this one."""
     other = "rent" if c.deal == "sale" else "sale"
-    relaxed = c.replace(deal=other, budget_rub=None, min_budget_rub=None, purpose=None, min_irr=None,
+    relaxed = c.replace(deal=other, budget_rub=None, min_budget_rub=None, max_price_per_m2=None, purpose=None, min_irr=None,
                         readiness="now" if other == "rent" else "any")
     phrase = "посмотреть аренду" if other == "rent" else "посмотреть покупку"
     return Relaxation("deal", other, 1, phrase, relaxed)
