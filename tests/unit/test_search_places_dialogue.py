@@ -173,3 +173,13 @@ def test_a_price_per_m2_is_not_a_total(slots, text, entities, per_m2):
     offer = {"_id": "x", "deal": slots[sd.DEAL], "area_m2": 100, "price_per_m2": per_m2 * 1.2,
              "price_rub": 1, "rent_rub_month": 1}
     assert "Дороже вашей цены за м² на 20 %." in sd.card(offer, 1, 1, budget_per_m2=per_m2)
+
+
+@pytest.mark.parametrize("text,intent,entities", [
+    ("вход с улицы, витрина", "faq", [("zone", "ttk")]),
+    ("с отделкой и парковкой", "inform", [("finish", "ready")]),
+    ("этаж не выше 5", "inform", [("number", 5)]),
+])
+def test_wishes_answer_is_kept_whatever_the_nlu_heard(text, intent, entities):
+    out = sd.interpret(turn(text, *entities, intent=intent), {**SALE, sd.FINISH: sd.ANY, sd.ZONE: sd.ANY}, sd.WISHES)
+    assert out.slots[sd.WISHES] == text and sd.ZONE not in out.slots and not any("зона" in m for m in out.messages)

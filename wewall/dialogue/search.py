@@ -299,6 +299,11 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> Ou
     if requested == WISHES:
         if turn.intent == "deny" or _NO_WISHES.match(turn.text or ""):
             found[WISHES] = ""
+        elif _has_wishes(turn.text):
+            # «вход с улицы, витрина» is a wish even when the NLU hears a question about zones:
+            # the answer to this question changes nothing else (the finish it names is a filter too)
+            found = {k: v for k, v in found.items() if k == FINISH}
+            found[WISHES] = turn.text.strip()
         elif not found and turn.intent not in INTERRUPTIONS and (turn.text or "").strip():
             found[WISHES] = turn.text.strip()
     after = {**slots, **found}
@@ -339,6 +344,11 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> Ou
         out.understood = True
         out.messages.append(ASK_AGAIN.get(requested, "Не понял ответ, попробуйте ещё раз."))
     return out
+
+
+def _has_wishes(text: Optional[str]) -> bool:
+    w = wl.parse(text or "")
+    return bool(w.applied or w.passed)
 
 
 def refine(turn: Turn, slots: Dict[str, Any]) -> Outcome:
