@@ -173,3 +173,17 @@ def test_a_price_per_m2(real):
     result = engine.search(c, limit=2000)
     assert set(result.ids) == expected and len(expected) > 0
     assert MongoSearch(db).count(c) == len(expected)
+
+
+def test_offers_labelled_by_their_address_label_their_neighbours(real):
+    """Half of the addresses label the other half (with the station table): ≥ 95 % agree."""
+    import numpy as np
+
+    _, docs, _, locator = real
+    labelled = sorted((d for d in docs if d.get("okrug")), key=lambda d: d["_id"])
+    teach, check = labelled[::2], labelled[1::2]
+    points = (np.array([latlng(d)[0] for d in teach]), np.array([latlng(d)[1] for d in teach]),
+              np.array([pl.OKRUGS.index(d["okrug"]) for d in teach]))
+    okrugs = pl.OkrugLocator(locator.positions, points)
+    agree = sum(okrugs.okrug_of(*latlng(d)) == d["okrug"] for d in check)
+    assert agree / len(check) >= 0.95

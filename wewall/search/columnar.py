@@ -170,7 +170,9 @@ class ColumnarIndex:
         columns["sadovoe"] = pl.inside_polygon(lat, lng)
         unlabelled = columns["okrug"] < 0
         if positions and unlabelled.any():
-            columns["okrug"][unlabelled] = pl.OkrugLocator(positions).codes_of(lat[unlabelled], lng[unlabelled])
+            known = ~unlabelled & ~np.isnan(lat) & ~np.isnan(lng)
+            locator = pl.OkrugLocator(positions, (lat[known], lng[known], columns["okrug"][known]))
+            columns["okrug"][unlabelled] = locator.codes_of(lat[unlabelled], lng[unlabelled])
         return cls(columns, all_ids, list(stations), positions)
 
     @property
