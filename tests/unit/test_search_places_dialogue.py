@@ -183,3 +183,28 @@ def test_a_price_per_m2_is_not_a_total(slots, text, entities, per_m2):
 def test_wishes_answer_is_kept_whatever_the_nlu_heard(text, intent, entities):
     out = sd.interpret(turn(text, *entities, intent=intent), {**SALE, sd.FINISH: sd.ANY, sd.ZONE: sd.ANY}, sd.WISHES)
     assert out.slots[sd.WISHES] == text and sd.ZONE not in out.slots and not any("зона" in m for m in out.messages)
+
+
+def test_relaxations_of_places_and_their_way_back_to_the_slots():
+    from wewall.search.relax import candidates
+
+    slots = {**RENT, sd.STATION: ["Белорусская"], sd.PLACE: ["ЦАО"], sd.ZONE: "sadovoe", sd.AREA: {"min": 30, "max": 50}}
+    c = sd.to_criteria(slots)
+    steps = {(r.criterion, r.step): r for r in candidates(c)}
+    assert steps[("station", "×1,5")].phrase == "искать до 22 мин пешком от Белорусской"
+    assert steps[("station", "any")].phrase == "искать не только у Белорусской"
+    assert steps[("place", "any")].criteria.places == ()
+    assert steps[("zone", "ttk")].criteria.zone == "ttk"
+    assert steps[("readiness", "any")].phrase == "рассмотреть и помещения, которые будут готовы позже"
+    assert steps[("max_area", "any")].criteria.max_area_m2 is None
+    back = {
+        ("station", "×1,5"): {sd.METRO: {"m": 1800.0}},
+        ("station", "any"): {sd.STATION: None},
+        ("place", "any"): {sd.PLACE: None},
+        ("zone", "ttk"): {sd.ZONE: "ttk"},
+        ("readiness", "any"): {sd.READINESS: "any"},
+        ("max_area", "any"): {sd.AREA: 30},
+    }
+    for key, changes in back.items():
+        assert sd.relaxed_slots(slots, steps[key].criteria.to_dict()) == changes, key
+        assert sd.to_criteria({**slots, **changes}) == steps[key].criteria, key
