@@ -327,7 +327,8 @@ class ActionSearchRefine(Action):
         slots = _slots(tracker)
         outcome = sd.refine(_turn(tracker), slots)
         if not outcome.understood or slots.get(sd.DEAL) is None:
-            dispatcher.utter_message(text="Что изменить в поиске?", buttons=_param_buttons(slots))
+            text = outcome.messages[0] if outcome.messages else "Что изменить в поиске?"
+            dispatcher.utter_message(text=text, buttons=_param_buttons(slots))
             return []
         for text in outcome.messages:
             dispatcher.utter_message(text=text)

@@ -143,6 +143,8 @@ SHOWN = {sd.TYPE: "office", sd.DEAL: "sale", sd.BUDGET: sd.ANY, sd.AREA: 200.0, 
 def test_refine_while_offers_are_shown_changes_only_what_is_named(text, entities, changes):
     out = sd.refine(turn(text, *entities), SHOWN)
     assert out.slots == changes and out.understood == bool(changes)
+    if not changes:
+        assert out.messages[0].startswith("Я уже ищу только у станции Белорусская")
     merged = {**SHOWN, **out.slots}
     c = sd.to_criteria(merged)
     assert c.min_area_m2 == merged[sd.AREA] and c.deal == "sale" and c.type == "office"

@@ -366,6 +366,11 @@ def refine(turn: Turn, slots: Dict[str, Any]) -> Outcome:
     changes.pop(CONFIRMED, None)
     out.slots = changes
     out.understood = bool(changes)
+    named = [str(v) for v in turn.values("metro_station")]
+    if not changes and named and set(named) <= set(station_list(slots)):
+        # «мне нужно у белорусской!» while the offers shown are there already
+        out.messages = [f"Я уже ищу только у станции {', '.join(station_list(slots))}: все показанные предложения — "
+                        "в пешей доступности от неё. Что изменить?"]
     return out
 
 
