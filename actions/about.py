@@ -4,6 +4,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from wewall import storage
+from wewall.text import count
 
 
 class ActionAbout(Action):
@@ -24,7 +25,8 @@ class ActionAbout(Action):
         if counts[storage.ESTATES]:
             dispatcher.utter_message(
                 response="utter_about_base",
-                estates=counts[storage.ESTATES],
-                stations=counts[storage.SUBWAY_STATIONS],
+                # «4 884 предложения у 296 станций»: the numbers agree with the nouns
+                estates=count(counts[storage.ESTATES], "предложение"),
+                stations=count(counts[storage.SUBWAY_STATIONS], "станция", case="gent"),
             )
         return []

@@ -25,8 +25,9 @@ STAGE = "search_stage"  # offers | empty | None (featurized: the offer buttons' 
 RELAXATION = "search_relaxation"  # the relaxation offered when nothing matched
 RECORD = "search_criteria"  # the last search with its result count (for the manager)
 COUNTER = "searches_count"  # engagement counter read by the amoCRM outbox
-CHOSEN = "chosen_offer"
-PAUSED = "paused_forms"  # wewall.dialogue.forms.PAUSED  # the offer of the viewing request, with its link (manager only)
+CHOSEN = "chosen_offer"  # the offer of the viewing request, with its link (manager only)
+PAGE_SLOT = "search_page"  # the page shown: distances to named stations, folded lots, how many shown
+PAUSED = "paused_forms"  # wewall.dialogue.forms.PAUSED
 
 OFFER_BUTTONS = [
     {"title": "Записаться на просмотр", "payload": "/book_viewing"},
@@ -46,7 +47,7 @@ _turn = turn_of  # the turn as the NLU read it (one reader for every action)
 
 
 def _slots(tracker: Tracker) -> Dict[str, Any]:
-    return {name: tracker.get_slot(name) for name in sd.ALL_SLOTS + [sd.STATION]}
+    return {name: tracker.get_slot(name) for name in sd.ALL_SLOTS + sd.EXTRA_SLOTS}
 
 
 def _contact_slots(tracker: Tracker) -> Dict[str, Any]:
@@ -105,18 +106,27 @@ def _reset_events() -> List[EventType]:
 # ---------------------------------------------------------------- search and offers
 
 
-def _search(criteria_dict: dict) -> dict:
+PAGE = 8  # offers per page; «Показать ещё» brings the next page while more match
+
+
+def _search(criteria_dict: dict, offset: int = 0) -> dict:
     """Blocking: the engine's search; the documents come with the result."""
     from wewall.search import Criteria, get_engine
 
-    result = get_engine(storage.get_db()).search(Criteria.from_dict(criteria_dict), limit=8)
+    result = get_engine(storage.get_db()).search(Criteria.from_dict(criteria_dict), limit=PAGE, group=True, offset=offset)
     relax = result.relaxations[0] if result.relaxations else None
+    ids = [str(i) for i in result.ids]
     return {
         "total": result.total,
-        "ids": [str(i) for i in result.ids],
+        "ids": ids,
         "first": result.offers[0] if result.offers else None,
         "advice": result.advice,
         "relaxation": {"text": relax.text, "criteria": relax.criteria.to_dict()} if relax and relax.count > 0 else None,
+        # per shown offer: [named station, metres] and near-identical lots folded into it
+        "near": {str(k): list(v) for k, v in result.near.items()},
+        "similar": {str(k): v for k, v in result.similar.items()},
+        "shown": offset + len(ids),
+        "folded": sum(result.similar.values()),
     }
 
 
@@ -125,10 +135,17 @@ def _fetch(offer_id: str) -> Optional[dict]:
     return docs[0] if docs else None
 
 
-def _show(dispatcher: CollectingDispatcher, offer: dict, position: int, total: int, investor: bool, last: bool) -> None:
+def _show(dispatcher: CollectingDispatcher, offer: dict, position: int, total: int, investor: bool, last: bool,
+          slots: Optional[Dict[str, Any]] = None, extra: Optional[dict] = None) -> None:
     for url in sd.photos(offer):
         dispatcher.utter_message(image=url)
-    dispatcher.utter_message(text=sd.card(offer, position, total, investor), buttons=OFFER_BUTTONS)
+    extra = extra or {}
+    oid = str(offer.get("_id"))
+    near = (extra.get("near") or {}).get(oid)
+    budget, per_m2 = sd.budgets(slots or {})
+    text = sd.card(offer, position, total, investor, budget=budget, near=tuple(near) if near else None,
+                   similar=int((extra.get("similar") or {}).get(oid) or 0), budget_per_m2=per_m2)
+    dispatcher.utter_message(text=text, buttons=OFFER_BUTTONS)
 
 
 async def _run_search(dispatcher: CollectingDispatcher, tracker: Tracker, slots: Dict[str, Any]) -> List[EventType]:
@@ -141,7 +158,9 @@ async def _run_search(dispatcher: CollectingDispatcher, tracker: Tracker, slots:
         return [SlotSet(STAGE, None)]
     count = int(tracker.get_slot(COUNTER) or 0) + 1
     events: List[EventType] = [
-        SlotSet(RECORD, sd.record(slots, found["total"])), SlotSet(COUNTER, count),
+        SlotSet(RECORD, sd.record(slots, found["total"])),
+        SlotSet(PAGE_SLOT, {k: found[k] for k in ("near", "similar", "shown", "folded")}),
+        SlotSet(COUNTER, count),
         SlotSet(IDS, found["ids"]), SlotSet(INDEX, 0 if found["ids"] else None), SlotSet(RELAXATION, None),
     ]
     if not found["ids"]:
@@ -157,9 +176,14 @@ async def _run_search(dispatcher: CollectingDispatcher, tracker: Tracker, slots:
         dispatcher.utter_message(text=text, buttons=buttons)
         return events + [SlotSet(STAGE, "empty"), SlotSet(RELAXATION, relax)]
     n = len(found["ids"])
-    intro = f"Нашёл {sd.found_phrase(found['total'])}" + (f", покажу {n} лучших по одному." if found["total"] > n else ", показываю по одному.")
+    if found["total"] == 1:
+        intro = "Нашёл 1 вариант."
+    elif found["total"] > n:
+        intro = f"Нашёл {sd.found_phrase(found['total'])}, покажу {n} лучших по одному."
+    else:
+        intro = f"Нашёл {sd.found_phrase(found['total'])}, показываю по одному."
     dispatcher.utter_message(text=intro)
-    _show(dispatcher, found["first"] or {}, 1, n, criteria.investor, n == 1)
+    _show(dispatcher, found["first"] or {}, 1, n, criteria.investor, n == 1, slots, found)
     return events + [SlotSet(STAGE, "offers")]
 
 
@@ -201,7 +225,22 @@ class ActionSearchNext(Action):
         if not ids:
             dispatcher.utter_message(response="utter_no_offers_shown")
             return []
+        record = tracker.get_slot(RECORD) or {}
+        page = tracker.get_slot(PAGE_SLOT) or {}
+        slots = _slots(tracker)
         if index >= len(ids):
+            shown = int(page.get("shown") or len(ids))
+            remaining = int(record.get("found") or 0) - shown - int(page.get("folded") or 0)
+            if remaining > 0:
+                # «Показать ещё»: the next page of the same search, not «the last offer».
+                found = await storage.run_blocking(_search, sd.to_criteria(slots).to_dict(), shown)
+                if found["ids"]:
+                    dispatcher.utter_message(text=f"Показываю ещё {sd.found_phrase(len(found['ids']))}.")
+                    new_page = {k: found[k] for k in ("near", "similar", "shown", "folded")}
+                    new_page["folded"] = int(page.get("folded") or 0) + found["folded"]
+                    investor = slots.get(sd.PURPOSE) == "investment" and slots.get(sd.DEAL) == "sale"
+                    _show(dispatcher, found["first"] or {}, 1, len(found["ids"]), investor, len(found["ids"]) == 1, slots, found)
+                    return [SlotSet(IDS, found["ids"]), SlotSet(INDEX, 0), SlotSet(PAGE_SLOT, new_page)]
             dispatcher.utter_message(
                 text="Это было последнее подходящее предложение. Можно записаться на просмотр, изменить параметры "
                      "поиска или передать запрос менеджеру — он подберёт варианты вне базы.",
@@ -213,8 +252,28 @@ class ActionSearchNext(Action):
             dispatcher.utter_message(text="Это предложение уже снято с публикации.", buttons=OFFER_BUTTONS)
             return [SlotSet(INDEX, index)]
         investor = (tracker.get_slot(sd.PURPOSE) == "investment" and tracker.get_slot(sd.DEAL) == "sale")
-        _show(dispatcher, offer, index + 1, len(ids), investor, index + 1 == len(ids))
+        _show(dispatcher, offer, index + 1, len(ids), investor, index + 1 == len(ids), slots, page)
         return [SlotSet(INDEX, index)]
+
+
+class ActionSearchRefine(Action):
+    """A value named while offers are shown or nothing matched («а у Профсоюзной?»): change only
+    what it names and search again (`sd.refine`)."""
+
+    def name(self) -> Text:
+        return "action_search_refine"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        slots = _slots(tracker)
+        outcome = sd.refine(_turn(tracker), slots)
+        if not outcome.understood or slots.get(sd.DEAL) is None:
+            text = outcome.messages[0] if outcome.messages else "Что изменить в поиске?"
+            dispatcher.utter_message(text=text, buttons=_param_buttons(slots))
+            return []
+        for text in outcome.messages:
+            dispatcher.utter_message(text=text)
+        merged = {**slots, **outcome.slots}
+        return [SlotSet(k, v) for k, v in outcome.slots.items()] + await _run_search(dispatcher, tracker, merged)
 
 
 def _param_buttons(slots: Dict[str, Any]) -> List[dict]:

@@ -10,6 +10,7 @@ filters and ranks on something: its cost does not depend on the values.
 
 from __future__ import annotations
 
+import os
 import random
 import resource
 import statistics
@@ -24,7 +25,8 @@ from wewall.data.demo import demo_stations, iter_demo_estates
 from wewall.data.nearest import StationLocator
 from wewall.search import ColumnarIndex, Criteria, MongoSearch, SearchEngine
 
-SIZES = (10_000, 100_000, 1_000_000)
+# WEWALL_BENCH_SEARCH_SIZES=10000,100000 for a quick run while developing.
+SIZES = tuple(int(x) for x in os.environ.get("WEWALL_BENCH_SEARCH_SIZES", "10000,100000,1000000").split(","))
 MONGO_SIZE = 10_000
 RUNS = 60
 MONGO_RUNS = 5
@@ -40,7 +42,17 @@ QUERIES = {
         deal="sale", type="office", zone="ttk", estate_class="A", budget_rub=10 * M, min_area_m2=300, finish="ready"),
     "мало, без бюджета → советы": Criteria(
         deal="rent", type="any", zone="ttk", estate_class="A", min_area_m2=4000, max_metro_minutes=2, finish="ready"),
+    # Places and ranges (the distance to a named station is computed per query).
+    "у Белорусской, офис купить 100–300 м²": Criteria(
+        deal="sale", type="office", stations=("Белорусская",), min_area_m2=100, max_area_m2=300),
+    "у Белорусской или Маяковской ≤10 мин, аренда ≤500 тыс": Criteria(
+        deal="rent", type="any", stations=("Белорусская", "Маяковская"), max_metro_minutes=10, budget_rub=500_000,
+        readiness="now"),
+    "ЮЗАО, стрит-ритейл аренда 30–50 м²": Criteria(deal="rent", type="retail", places=("ЮЗАО",), min_area_m2=30, max_area_m2=50),
+    "внутри Садового, офис аренда, вход с улицы": Criteria(deal="rent", type="office", zone="sadovoe", wish=("street",)),
 }
+# As the bot asks: near-identical lots of a building folded into one card.
+GROUPED = {"у Белорусской, офис купить 100–300 м²"}
 # After a calculation: analogs of a 200 m² class A office at Белорусская for 500 000 ₽/m².
 CALC = {"kind": "finished_office", "area_m2": 200, "price_per_m2": 500_000, "estate_class": "A",
         "metro_station": "Белорусская", "repairs": "none", "nds_rate": 0}
@@ -93,22 +105,26 @@ def bench_queries():
     for n in SIZES:
         source = Timed(offers(n))
         started = time.perf_counter()
-        index = ColumnarIndex.build(source)
+        index = ColumnarIndex.build(source, locator.positions)
         build_s = time.perf_counter() - started - source.spent
         engine = SearchEngine(index)
         build_rows.append([f"{n:,}".replace(",", " "), f"{source.spent:.1f}", f"{build_s:.2f}", f"{index.nbytes / 2**20:.0f}", f"{_rss_mb():.0f}"])
         for name, c in QUERIES.items():
-            result = engine.search(c)
-            p50, p95 = _percentiles(lambda: engine.search(c), RUNS)
-            rows.append(["columnar", n, name, result.total, f"{p50:.2f}", f"{p95:.2f}"])
+            group = name in GROUPED
+            result = engine.search(c, group=group)
+            p50, p95 = _percentiles(lambda: engine.search(c, group=group), RUNS)
+            rows.append(["columnar", n, name + (" (группы лотов)" if group else ""), result.total, f"{p50:.2f}", f"{p95:.2f}"])
         analogs = engine.find_analogs(CALC, locator=locator)
         p50, p95 = _percentiles(lambda: engine.find_analogs(CALC, locator=locator), RUNS)
         rows.append(["columnar", n, "аналоги после расчёта", analogs.count, f"{p50:.2f}", f"{p95:.2f}"])
         del engine, index
     db = storage.get_db("mongomock://", name=f"bench{uuid.uuid4().hex[:6]}")
+    storage.replace_stations(db, demo_stations())
     storage.insert_estates(db, list(offers(MONGO_SIZE)))
     mongo = MongoSearch(db)
     for name, c in QUERIES.items():
+        if c.stations or c.places or c.zone == "sadovoe":
+            continue  # geometry is done in memory on that path too: nothing new to compare
         result = mongo.search(c)
         p50, p95 = _percentiles(lambda: mongo.search(c), MONGO_RUNS)
         rows.append(["mongomock", MONGO_SIZE, name, result.total, f"{p50:.1f}", f"{p95:.1f}"])

@@ -324,6 +324,11 @@ def set_station_rates(db: Database, key: str, rates: dict, source: str) -> None:
     _coll(db, SUBWAY_STATIONS).update_one({"_id": key}, {"$set": fields})
 
 
+def set_station_fields(db: Database, key: str, fields: dict) -> None:
+    """Other fields of a station (the basis of rates derived from offers)."""
+    db[SUBWAY_STATIONS].update_one({"_id": key}, {"$set": dict(fields)})
+
+
 # ---------------------------------------------------------------- range tables
 
 

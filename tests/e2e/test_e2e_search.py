@@ -50,8 +50,13 @@ def test_search_to_the_end_of_the_list_and_a_viewing(search_bot):
     for i in range(2, total + 1):
         texts = _texts(bot.send(me, "/next_offer"))
         assert texts[-1].startswith(f"{i} из {total}"), texts
+    found = bot.tracker(me)["slots"]["search_criteria"]["found"]
     texts = _texts(bot.send(me, "/next_offer"))
-    assert texts[0].startswith("Это было последнее подходящее предложение"), texts
+    if found > total:  # more match: the next page, not «the last offer»
+        assert texts[0].startswith("Показываю ещё"), texts
+        total = int(texts[-1].split(" из ")[1].split(".")[0])
+        for i in range(2, total + 1):
+            bot.send(me, "/next_offer")
     slots = bot.tracker(me)["slots"]
     assert slots["searches_count"] == 1 and slots["search_criteria"]["found"] >= total
     assert len(slots["search_ids"]) == total and slots["search_index"] == total - 1
@@ -70,3 +75,30 @@ def test_search_to_the_end_of_the_list_and_a_viewing(search_bot):
     assert slots["person_name"] == "Анна" and slots["phone"] == "+79161234567"
     assert slots["chosen_offer"]["_id"] == slots["search_ids"][total - 1] and "link" in slots["chosen_offer"]
     assert slots["viewing_time"] is None  # cleared after the hand-over, the next viewing asks it again
+
+
+def test_another_station_while_offers_are_shown_moves_the_search(search_bot):
+    bot, me = search_bot, "e2e-search-station"
+    bot.send(me, "/request_search")
+    replies = bot.send(me, "офис купить у Белорусской")
+    for _ in range(12):  # answer the rest of the form until the summary
+        text = "\n".join(_texts(replies)).lower()
+        if "проверьте" in text:
+            break
+        if "бюджет" in text:
+            answer = "до 900 млн"
+        elif "инвестиций" in text:
+            answer = "/inform{\"purpose\":\"business\"}"
+        elif "пожелания" in text:
+            answer = "/deny"
+        else:
+            answer = "не важно"
+        replies = bot.send(me, answer)
+    assert "у метро: Белорусская" in "\n".join(_texts(replies)), replies
+    texts = _texts(bot.send(me, "/affirm"))
+    assert texts[0].startswith(("Нашёл", "К сожалению")), texts
+    texts = _texts(bot.send(me, "а у Профсоюзной есть что-нибудь?"))
+    assert texts[0].startswith(("Нашёл", "К сожалению")), texts
+    slots = bot.tracker(me)["slots"]
+    assert slots["search_metro_station"] == ["Профсоюзная"] and slots["search_deal"] == "sale"
+    assert slots["search_criteria"]["search_metro_station"] == "Профсоюзная" and slots["searches_count"] == 2

@@ -156,3 +156,21 @@ def test_cancel_resets_the_search(text, intent):
     assert slots[sd.DEAL] is None and any(e["event"] == "active_loop" and e["name"] is None for e in events)
 
 
+def test_another_station_while_offers_are_shown_searches_again_there():
+    done = {**RENT_DONE, sd.STATION: ["Белорусская"], "search_stage": "offers"}
+    t = tracker(done, "а у Курской?", entities=[{"entity": "metro_station", "value": "Курская"}], loop=None)
+    messages, slots, _ = run(actions.ActionSearchRefine(), t)
+    assert slots[sd.STATION] == ["Курская"] and sd.BUDGET not in slots  # only the place changed
+    assert slots["search_criteria"]["search_metro_station"] == "Курская"
+    assert messages[0]["text"].startswith(("Нашёл", "К сожалению"))
+    nothing = run(actions.ActionSearchRefine(), tracker(done, "ну такое", loop=None))[0]
+    assert nothing[0]["text"] == "Что изменить в поиске?" and nothing[0]["buttons"]
+
+
+def test_next_page_instead_of_the_last_offer_while_more_match():
+    messages, slots, _ = run(actions.ActionSearchRun(), tracker({**RENT_DONE, sd.BUDGET: sd.ANY}, intent="affirm", loop=None))
+    assert slots["search_criteria"]["found"] > 16
+    state = {**RENT_DONE, sd.BUDGET: sd.ANY, **slots, "search_index": len(slots["search_ids"]) - 1}
+    more, page, _ = run(actions.ActionSearchNext(), tracker(state, intent="next_offer", loop=None))
+    assert more[0]["text"].startswith("Показываю ещё 8 вариантов")
+    assert page["search_index"] == 0 and not set(page["search_ids"]) & set(slots["search_ids"])

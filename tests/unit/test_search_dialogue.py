@@ -38,7 +38,7 @@ def test_several_values_in_one_message():
              metro_station="Белорусская", money_rub=500000, area_m2=100)
     out = sd.interpret(t, {}, sd.TYPE)
     assert out.slots == {sd.TYPE: "office", sd.DEAL: "rent", sd.BUDGET: 500000.0, sd.AREA: 100.0,
-                         sd.STATION: "Белорусская"}
+                         sd.STATION: ["Белорусская"]}
     assert sd.next_slot(out.slots) == sd.METRO
 
 
@@ -118,7 +118,7 @@ def test_summary_and_criteria():
     assert "до 120 000 000 ₽" in text and "от 10 %" in text and "внутри ТТК" in text and "Белорусская" in text
     c = sd.to_criteria(slots)
     assert c.deal == "sale" and c.budget_rub == 1.2e8 and c.min_irr == 10 and c.max_metro_minutes == 10
-    assert c.min_area_m2 is None and c.investor and c.estate_class == "A" and "Белорусская" in c.wishes
+    assert c.min_area_m2 is None and c.investor and c.estate_class == "A" and c.stations == ("Белорусская",)
     rec = sd.record(slots, 5)
     assert rec["found"] == 5 and rec["deal"] == "sale" and rec["walk_minutes"] == 10
 

@@ -4,7 +4,7 @@ import pytest
 
 from tests.unit.search_data import M, edge_offers, offer
 from wewall.search import ColumnarIndex, Criteria, SearchEngine
-from wewall.search.relax import NOTHING_TEXT, candidates, plural
+from wewall.search.relax import NOTHING_TEXT, candidates
 
 
 def engine(docs):
@@ -161,8 +161,18 @@ def test_too_little_asks_for_more_than_found_and_nothing_says_so():
     assert result.total == 1
     assert [(r.criterion, r.step, r.count) for r in result.relaxations] == [("zone", "any", 2)]
     assert result.advice == "Если искать по всей Москве, найдётся 2 варианта."
-    nothing = engine(docs).search(Criteria(deal="rent", budget_rub=1000))
+    nothing = engine(docs).search(Criteria(deal="sale", budget_rub=1000))
     assert nothing.total == 0 and nothing.relaxations == [] and nothing.advice == NOTHING_TEXT
+
+
+def test_a_deal_and_type_the_base_lacks_is_said_and_the_other_deal_offered():
+    """No rent at all: no step of the rent search can help; say so and count the purchase."""
+    docs = [offer("one", price=50 * M), offer("far", price=50 * M, zone="outside")]
+    result = engine(docs).search(Criteria(deal="rent", type="office", budget_rub=1000))
+    assert result.total == 0
+    assert result.advice.startswith("Офисов в аренду в базе сейчас нет. Могу поискать покупку")
+    assert [(r.criterion, r.step, r.count) for r in result.relaxations] == [("deal", "sale", 2)]
+    assert result.relaxations[0].criteria.budget_rub is None  # a monthly rent is not a price
 
 
 def test_metro_area_zone_finish_readiness_and_irr_steps():
@@ -181,7 +191,3 @@ def test_metro_area_zone_finish_readiness_and_irr_steps():
     result = engine(docs).search(c)
     assert {(r.criterion, r.count) for r in result.relaxations} == {("metro", 1), ("irr", 1)}
 
-
-@pytest.mark.parametrize("n,word", [(1, "вариант"), (2, "варианта"), (5, "вариантов"), (11, "вариантов"), (21, "вариант"), (104, "варианта")])
-def test_russian_plural(n, word):
-    assert plural(n, "вариант", "варианта", "вариантов") == word

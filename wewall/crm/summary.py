@@ -25,11 +25,11 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 ESTATE_TYPES = {"office": "офис", "retail": "торговое помещение", "any": "любой"}
 DEALS = {"sale": "покупка", "rent": "аренда"}
-ZONES = {"ttk": "внутри ТТК", "mkad": "внутри МКАД", "outside": "за МКАД", "any": "любая"}
+ZONES = {"sadovoe": "внутри Садового кольца", "ttk": "внутри ТТК", "mkad": "внутри МКАД", "outside": "за МКАД", "any": "любая"}
 FINISHES = {"ready": "с отделкой", "partial": "частичная отделка", "shell": "без отделки",
             "any": "любая"}
 PURPOSES = {"investment": "инвестиции", "business": "для своего бизнеса"}
-READINESS = {"ready": "только готовые", "building": "можно строящиеся", "any": "любая"}
+READINESS = {"ready": "только готовые", "building": "можно строящиеся", "now": "свободные сейчас", "any": "любая"}
 # The calculator's own names of the four kinds: one name per concept.
 from wewall.calculator import fmt  # noqa: E402
 from wewall.calculator.inputs import KIND_NAMES as CALC_KINDS  # noqa: E402
@@ -125,12 +125,21 @@ def search_lines(slots: Mapping[str, Any]) -> List[str]:
     if budget is not None:
         suffix = " в месяц" if str(deal) == "rent" else ""
         add("бюджет: до", rub(budget) + suffix)
+    ppm = _first(params, ("max_price_per_m2",))
+    if ppm is not None:
+        add("цена за м²: до", rub(ppm) + (" в месяц" if str(deal) == "rent" else ""))
     zone = _first(params, ("zone",))
     if zone:
         add("зона:", _label(ZONES, zone))
     area = _first(params, ("min_area_m2", "search_area_m2"))
+    area_max = _first(params, ("max_area_m2",))
     if area is not None:
-        add("площадь: от", f"{num(area)} м²")
+        add("площадь: от", f"{num(area)}" + (f" до {num(area_max)}" if area_max is not None else "") + " м²")
+    elif area_max is not None:
+        add("площадь: до", f"{num(area_max)} м²")
+    place = _first(params, ("place",))
+    if place:
+        add("район:", _label({"city": "Москва-Сити"}, place))
     station = _first(params, ("search_metro_station", "station"))
     if station:
         add("метро:", _clean(station, 60))

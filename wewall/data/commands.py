@@ -10,8 +10,10 @@ from tqdm import tqdm
 from wewall import storage
 from wewall.data import coeffs, demo
 from wewall.data import estates_import, estates_irr
+from wewall.data import market_rates as mr
 from wewall.data.nearest import StationLocator
 from wewall.data.stations import read_hh_metro
+from wewall.text import count
 
 Echo = Callable[[str], None]
 
@@ -81,6 +83,9 @@ def load_demo(db, echo: Echo, estates: int = DEMO_ESTATES, force: bool = False) 
         storage.insert_estates(db, docs)
         storage.set_source(db, storage.ESTATES, demo.DEMO, "wewall.data.demo", seed=demo.SEED)
         done["estates"] = len(docs)
+        # Investors search by IRR: the demo offers carry it too, so `make run` finds some.
+        report = precompute_irr(db, lambda m: None)
+        done["IRR предложений на продажу"] = report.computed
     storage.ensure_indexes(db)
     for what, n in done.items():
         echo(f"Демо-данные: {what} — {n}")
@@ -128,9 +133,27 @@ def import_estates(db, paths: List[Path], echo: Echo, quiet: bool = True) -> dic
         db, storage.ESTATES, "imported", ", ".join(Path(f).name for f in files), files=files, sources=known,
         reports=[r.to_dict() for r in batch.reports],
     )
+    market_rates(db, echo)
     if any(s == "nfmap_sale" for s in sources):
         echo("IRR предложений на продажу: wewall data precompute-irr")
     return {"reports": [r.to_dict() for r in batch.reports], "sources": sources, "removed_demo": removed_demo}
+
+
+def market_rates(db, echo: Echo) -> int:
+    """Station rates from the medians of the imported offices near each station (`market_rates`)."""
+    from collections import Counter
+
+    stations = storage.list_stations(db)
+    offices = storage.iter_estates(db, {"type": "office"}, {f: 1 for f in ("deal", "type", "estate_class", "price_per_m2",
+                                                                              "price_on_request", "location")})
+    found = mr.station_rates(stations, offices)
+    done = mr.apply(db, stations, found)
+    if done:
+        per = Counter(f for got in found.values() for f in got["rates"])
+        parts = ", ".join(f"{f} — {per[f]}" for f in ("price_A", "price_B", "rent_A", "rent_B") if per[f])
+        echo(f"Ставки станций по медианам предложений в радиусе {mr.RADIUS_M / 1000:g} км: {count(done, 'станция')} ({parts}); "
+             "у остальных прежние")
+    return done
 
 
 def precompute_irr(db, echo: Echo, quiet: bool = True, as_of=None) -> estates_irr.IrrReport:

@@ -71,6 +71,11 @@ FINISHES = {"с отделкой": "ready", "без отделки": "shell", "�
 MAX_AREA_M2 = 100_000.0  # the largest lot of the map is a 70 500 m² building
 MAX_RETAIL_AREA_M2 = 20_000.0
 SALE_PPM = (30_000.0, 5_000_000.0)  # ₽/m²
+# Street retail for less than 500 ₽/m² a month (6 000 a year, a quarter of the cheapest office
+# rate of the map) is a share, a deposit or a typo: 81 m² for 29 830 ₽ is not a Moscow shop.
+CIAN_MIN_PPM_MONTH_PLAUSIBLE = 500.0
+# Another CIAN id for the same premises (relisted): same point, area within 1 %, price within 5 %.
+NEAR_AREA, NEAR_PRICE = 0.01, 0.05
 RENT_RATE_YEAR = (3_000.0, 300_000.0)  # ₽/m²/year
 CIAN_MIN_PRICE = 10_000.0  # ₽/month: below it the README's «junk or per m²»
 CIAN_MIN_PPM_MONTH = 100.0  # ₽/m²/month: a whole shop for less is a price of something else
@@ -466,6 +471,36 @@ def listed_station(address: str) -> Optional[str]:
     return display_name(m.group(1)) if m else None
 
 
+_OKRUG = re.compile(r"^\s*Москва,\s*([А-Яа-яЁё]+АО)\b")
+_ZELENOGRAD = re.compile(r"^\s*Москва,\s*(?:м\.\s*)?Зеленоград", re.I)
+_DISTRICT = re.compile(r",\s*р-н\s+([^,]+)")
+
+
+def okrug_district(address: str) -> dict:
+    """{«okrug»: «ЮЗАО», «district»: «Зюзино»} as a CIAN address names them (what it names)."""
+    out = {}
+    m = _OKRUG.search(address)
+    if m:
+        out["okrug"] = m.group(1)
+    elif _ZELENOGRAD.search(address):
+        out["okrug"] = "ЗелАО"
+    d = _DISTRICT.search(address)
+    if d:
+        out["district"] = d.group(1).strip()
+    return out
+
+
+def _near_duplicate(doc: dict, kept: Dict[tuple, List[dict]]) -> bool:
+    lng, lat = doc["location"]["coordinates"]
+    key = (round(lat, 5), round(lng, 5))
+    for other in kept.get(key, []):
+        if (abs(other["area_m2"] - doc["area_m2"]) <= NEAR_AREA * max(other["area_m2"], doc["area_m2"])
+                and abs(other["rent_rub_month"] - doc["rent_rub_month"]) <= NEAR_PRICE * max(other["rent_rub_month"], doc["rent_rub_month"])):
+            return True
+    kept.setdefault(key, []).append(doc)
+    return False
+
+
 def read_cian(text: str, path: Path, locator: StationLocator, now: dt.datetime, progress: Progress = _no_progress):
     report = FileReport(Path(path), CIAN_RENT)
     reader = csv.DictReader(io.StringIO(text))
@@ -473,6 +508,7 @@ def read_cian(text: str, path: Path, locator: StationLocator, now: dt.datetime, 
     rows = list(reader)
     report.rows = len(rows)
     seen: Dict[str, dict] = {}
+    places: Dict[tuple, List[dict]] = {}
     docs = []
     for row in progress(rows, path.name):
         # The unnamed first column is the exporter's row number, not a property of the offer.
@@ -491,6 +527,9 @@ def read_cian(text: str, path: Path, locator: StationLocator, now: dt.datetime, 
         doc, reason = _cian_doc(content, now)
         if reason:
             report.skip(reason)
+            continue
+        if _near_duplicate(doc, places):
+            report.skip("почти дубликат: то же место, площадь ±1 % и цена ±5 % под другим id")
             continue
         doc["_id"] = f"cian:{cid}"
         doc["source_file"] = Path(path).name
@@ -542,6 +581,8 @@ def _cian_doc(row: dict, now: dt.datetime) -> Tuple[Optional[dict], Optional[str
         return None, "цена ниже 10 000 ₽ в месяц (мусор или цена за м²)"
     if price / area < CIAN_MIN_PPM_MONTH:
         return None, "меньше 100 ₽ за м² в месяц (цена не за помещение)"
+    if price / area < CIAN_MIN_PPM_MONTH_PLAUSIBLE:
+        return None, "меньше 500 ₽ за м² в месяц (неправдоподобно для торгового помещения)"
     floor, _ = parse_floor(row.get("floor"))
     floors_total = _number(row.get("floors_total"))
     address = row.get("address_clean") or None
@@ -557,6 +598,7 @@ def _cian_doc(row: dict, now: dt.datetime) -> Tuple[Optional[dict], Optional[str
         "zone": zone_of(lat, lng),
         "metro": [],
         "listed_station": listed_station(address or ""),
+        **okrug_district(address or ""),
         "area_m2": area,
         "floor": floor,
         "floors_total": int(floors_total) if floors_total else None,

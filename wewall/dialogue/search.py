@@ -13,9 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from wewall.calculator.fmt import finite, num
-from wewall.dialogue.calculation import Turn, plural  # noqa: F401 (Turn is part of this API)
-from wewall.geo import TRANSPORT_M_PER_MIN
-from wewall.search.criteria import Criteria
+from wewall.dialogue.calculation import Turn  # noqa: F401 (Turn is part of this API)
+from wewall.geo import TRANSPORT_M_PER_MIN, WALK_M_PER_MIN
+from wewall.nlu.ranges import M2_PER_PERSON, area_for, find_range, head_count
+from wewall.search import places as pl
+from wewall.search import wishes as wl
+from wewall.search.criteria import DEFAULT_STATION_MINUTES, Criteria
+from wewall.text import count as count_words
 
 TYPE = "search_type"
 DEAL = "search_deal"
@@ -30,7 +34,11 @@ FINISH = "search_finish"
 READINESS = "search_readiness"
 WISHES = "search_wishes"
 CONFIRMED = "search_confirmed"
-STATION = "search_metro_station"  # a station the client named: for the manager (no filter)
+STATION = "search_metro_station"  # the stations the client named (a list): offers within walking distance
+PLACE = "search_place"  # okrugs and «city» (Москва-Сити) the client named (a list)
+# Slots the form never asks but every answer may fill (kept and reset with the others).
+EXTRA_SLOTS = [STATION, PLACE]
+NEAR_METRO_MINUTES = 10  # «рядом с метро» without a station: 10 minutes on foot
 
 # Every slot the form may ask, in the order of the domain's `required_slots`.
 ALL_SLOTS = [TYPE, DEAL, BUDGET, PURPOSE, MIN_IRR, AREA, METRO, ZONE, CLASS, FINISH, READINESS, WISHES, CONFIRMED]
@@ -51,7 +59,7 @@ NAMES = {
 TYPE_NAMES = {"office": "офис", "retail": "торговое помещение", ANY: "любое помещение"}
 DEAL_NAMES = {"sale": "покупка", "rent": "аренда"}
 PURPOSE_NAMES = {"investment": "для инвестиций", "business": "для своего бизнеса"}
-ZONE_NAMES = {"ttk": "внутри ТТК", "mkad": "внутри МКАД", ANY: "любая"}
+ZONE_NAMES = {"sadovoe": "внутри Садового кольца", "ttk": "внутри ТТК", "mkad": "внутри МКАД", ANY: "любая"}
 FINISH_NAMES = {"ready": "только с отделкой", ANY: "любая"}
 READINESS_NAMES = {"ready": "только готовые", ANY: "можно строящиеся"}
 CARD_FINISH = {"ready": "с отделкой", "partial": "частичная отделка", "shell": "без отделки"}
@@ -60,6 +68,8 @@ CARD_ZONE = {"ttk": "внутри ТТК", "mkad": "между ТТК и МКА�
 _ANY = re.compile(r"не\s*важн|неважн|любо|люба|любы|без\s*разниц|всё\s*равно|все\s*равно|не\s*имеет\s*значени|^\s*any\s*$", re.I)
 _NO_WISHES = re.compile(r"^\s*(нет|не|ничего|никаких|без\s+пожеланий|пропустить|дальше|-|—)\W*$", re.I)
 _IRR_WORDS = re.compile(r"irr|ирр|доходн", re.I)
+_PER_M2 = re.compile(r"(?:за|/)\s*(?:кв\.?\s*)?(?:м2|м²|метр|квадрат|кв\.?\s*м|m2)", re.I)
+_PER_YEAR = re.compile(r"в\s+год|/\s*год|годов", re.I)
 _BUDGET_WORDS = re.compile(r"бюджет|до\s+\d|за\s+\d|не\s+дороже|млн|тыс|руб|₽", re.I)
 
 
@@ -78,7 +88,8 @@ def required_slots(slots: Dict[str, Any]) -> List[str]:
     if kind == "office":
         order.append(CLASS)
     order.append(FINISH)
-    if deal == "sale":
+    if deal == "sale" or slots.get(READINESS) is not None:
+        # A rent shows what is free now; a client who said «можно позже» keeps that answer.
         order.append(READINESS)
     return order + [WISHES, CONFIRMED]
 
@@ -215,9 +226,42 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> 
     ready = [str(v) for v in turn.values("readiness")]
     if ready:
         out[READINESS] = "ready" if ready[-1] == "ready" else ANY
-    stations = turn.values("metro_station")
+    stations: List[str] = []
+    for v in turn.values("metro_station"):
+        if str(v) not in stations:
+            stations.append(str(v))
     if stations:
-        out[STATION] = str(stations[-1])
+        out[STATION] = stations
+    text = turn.text or ""
+    places = pl.places_in(text)
+    if places:
+        out[PLACE] = places
+        if out.get(ZONE) == "ttk" and not re.search(r"ттк|транспортн|садов|центр", text, re.I):
+            del out[ZONE]  # the lexicon reads «ЦАО» as inside ТТК; the okrug itself is meant
+    if pl.says_sadovoe(text) and out.get(ZONE) in (None, "ttk"):
+        out[ZONE] = "sadovoe"
+    if not stations and METRO not in out and pl.says_near_metro(text):
+        out[METRO] = {"minutes": NEAR_METRO_MINUTES}
+    people = head_count(text)
+    if people:
+        low, high = area_for(people)
+        out[AREA] = {"min": low, "max": high, "people": people}
+    elif AREA in out or requested == AREA:
+        span = find_range(text, "area_m2", bare=requested == AREA)
+        if span and span[1] is not None:
+            out[AREA] = {"min": span[0], "max": span[1]}
+    if BUDGET in out and _PER_M2.search(text):
+        # «до 500 тысяч за метр»: a price per m² (a rent per m² a month; «в год» is divided by 12)
+        value = out[BUDGET] / (12 if deal == "rent" and _PER_YEAR.search(text) else 1)
+        out[BUDGET] = {"max": value, "per_m2": True}
+    elif BUDGET in out:
+        span = find_range(text, "money_rub", bare=requested == BUDGET)
+        if span and span[0] is not None and span[1] is not None:
+            low, high = span
+            if requested == BUDGET and high < 1000 and not _numbers(turn, "money_rub"):
+                factor = 1_000 if deal == "rent" else 1_000_000
+                low, high = low * factor, high * factor
+            out[BUDGET] = {"min": low, "max": high}
     # «не важно» / «любой» answers the optional question asked
     if requested in OPTIONAL and requested not in out and _is_any(turn, _ENTITY_OF.get(requested)):
         out[requested] = ANY
@@ -255,10 +299,15 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> Ou
     if requested == WISHES:
         if turn.intent == "deny" or _NO_WISHES.match(turn.text or ""):
             found[WISHES] = ""
+        elif _has_wishes(turn.text):
+            # «вход с улицы, витрина» is a wish even when the NLU hears a question about zones:
+            # the answer to this question changes nothing else (the finish it names is a filter too)
+            found = {k: v for k, v in found.items() if k == FINISH}
+            found[WISHES] = turn.text.strip()
         elif not found and turn.intent not in INTERRUPTIONS and (turn.text or "").strip():
             found[WISHES] = turn.text.strip()
     after = {**slots, **found}
-    allowed = set(required_slots(after)) | {STATION}
+    allowed = set(required_slots(after)) | set(EXTRA_SLOTS)
     for slot, value in found.items():
         if slot not in allowed:
             continue
@@ -279,6 +328,12 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> Ou
     for slot in VALUE_SLOTS:
         if slot not in needed and merged.get(slot) is not None:
             out.slots[slot] = None
+    area = out.slots.get(AREA)
+    if isinstance(area, dict) and area.get("people"):
+        out.messages.append(
+            f"На {count_words(area['people'], 'человек')} считаю {num(area['min'])}–{num(area['max'])} м² "
+            f"(норма {num(M2_PER_PERSON[0])}–{num(M2_PER_PERSON[1])} м² на человека). Если нужно иначе, напишите площадь."
+        )
     changed = {k for k, v in out.slots.items() if k != CONFIRMED and v != slots.get(k)}
     if requested == CONFIRMED and changed:
         out.slots[CONFIRMED] = None
@@ -288,6 +343,34 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> Ou
     if not out.understood and requested and turn.intent not in INTERRUPTIONS:
         out.understood = True
         out.messages.append(ASK_AGAIN.get(requested, "Не понял ответ, попробуйте ещё раз."))
+    return out
+
+
+def _has_wishes(text: Optional[str]) -> bool:
+    w = wl.parse(text or "")
+    return bool(w.applied or w.passed)
+
+
+def refine(turn: Turn, slots: Dict[str, Any]) -> Outcome:
+    """A message while offers are shown («а у Профсоюзной?», «мне нужно у белорусской!», «от
+    200 м²»): the values it names replace those of the last search, the rest stay. A new station
+    replaces the stations and the okrug named before (and an okrug the stations): the client
+    moved the search, not widened it."""
+    out = interpret(turn, slots, None)
+    out.messages = [m for m in out.messages if not m.startswith("Исправил")]
+    changes = {k: v for k, v in out.slots.items() if v != slots.get(k)}
+    if changes.get(STATION):
+        changes.setdefault(PLACE, None)
+    if changes.get(PLACE):
+        changes.setdefault(STATION, None)
+    changes.pop(CONFIRMED, None)
+    out.slots = changes
+    out.understood = bool(changes)
+    named = [str(v) for v in turn.values("metro_station")]
+    if not changes and named and set(named) <= set(station_list(slots)):
+        # «мне нужно у белорусской!» while the offers shown are there already
+        out.messages = [f"Я уже ищу только у станции {', '.join(station_list(slots))}: все показанные предложения — "
+                        "в пешей доступности от неё. Что изменить?"]
     return out
 
 
@@ -307,14 +390,27 @@ def describe(slot: str, value: Any, slots: Dict[str, Any]) -> str:
         return TYPE_NAMES.get(value, str(value))
     if slot == DEAL:
         return DEAL_NAMES.get(value, str(value))
+    if slot == BUDGET and isinstance(value, dict) and value.get("per_m2"):
+        return f"до {rub(value['max'])} за м²" + (" в месяц" if slots.get(DEAL) == "rent" else "")
     if slot == BUDGET:
-        return f"до {rub(value)}" + (" в месяц" if slots.get(DEAL) == "rent" else "")
+        low, high = span_of(value, upper=True)
+        text = f"от {rub(low)} до {rub(high)}" if low is not None and high is not None else f"до {rub(high)}"
+        return text + (" в месяц" if slots.get(DEAL) == "rent" else "")
     if slot == PURPOSE:
         return PURPOSE_NAMES.get(value, str(value))
     if slot == MIN_IRR:
         return f"от {num(value)} %"
     if slot == AREA:
-        return f"от {num(value)} м²"
+        low, high = span_of(value)
+        if low is not None and high is not None:
+            text = f"{num(low)}–{num(high)} м²"
+        elif high is not None:
+            text = f"до {num(high)} м²"
+        else:
+            text = f"от {num(low)} м²"
+        if isinstance(value, dict) and value.get("people"):
+            text += f" (на {count_words(value['people'], 'человек')})"
+        return text
     if slot == METRO:
         if isinstance(value, dict) and "minutes" in value:
             return f"не дальше {num(value['minutes'])} мин пешком"
@@ -329,8 +425,42 @@ def describe(slot: str, value: Any, slots: Dict[str, Any]) -> str:
     if slot == READINESS:
         return READINESS_NAMES.get(value, str(value))
     if slot == WISHES:
-        return f"«{value}»" if value else "нет"
+        if not value:
+            return "нет"
+        w = wl.parse(value)
+        text = f"«{value}»"
+        if w.applied:
+            text += f"; учту в подборе: {', '.join(w.applied)}"
+        if w.passed:
+            text += f"; передам менеджеру: {', '.join(w.passed)}"
+        elif not w.applied:
+            text += " (передам менеджеру)"
+        return text
     return str(value)
+
+
+def span_of(value: Any, upper: bool = False):
+    """(min, max) of an area or budget slot: a number (a minimum area, a maximum budget) or a range."""
+    if isinstance(value, dict):
+        return value.get("min"), value.get("max")
+    if value in (None, ANY, ""):
+        return None, None
+    return (None, value) if upper else (value, None)
+
+
+def budgets(slots: Dict[str, Any]):
+    """(total budget, budget per m²) of the slots: one of them is None."""
+    value = slots.get(BUDGET)
+    if isinstance(value, dict) and value.get("per_m2"):
+        return None, value.get("max")
+    return span_of(value, upper=True)[1], None
+
+
+def station_list(slots: Dict[str, Any]) -> List[str]:
+    value = slots.get(STATION)
+    if not value:
+        return []
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
 
 
 def summary(slots: Dict[str, Any]) -> str:
@@ -339,8 +469,15 @@ def summary(slots: Dict[str, Any]) -> str:
         if slot == CONFIRMED or slots.get(slot) is None:
             continue
         lines.append(f"• {NAMES[slot]}: {describe(slot, slots[slot], slots)}")
-    if slots.get(STATION):
-        lines.append(f"• метро: {slots[STATION]} (передам менеджеру)")
+    stations = station_list(slots)
+    if stations:
+        metro = slots.get(METRO) if isinstance(slots.get(METRO), dict) else {}
+        how = describe(METRO, metro, slots).replace("не дальше ", "") if metro else f"{num(DEFAULT_STATION_MINUTES)} мин пешком"
+        lines.append(f"• у метро: {', '.join(stations)} (до {how} от станции)")
+    if slots.get(PLACE):
+        lines.append(f"• район: {pl.place_phrase(slots[PLACE])}")
+    if slots.get(DEAL) == "rent" and slots.get(READINESS) is None:
+        lines.append("• только то, что можно арендовать сейчас")
     lines.append("Всё верно?")
     return "\n".join(lines)
 
@@ -353,41 +490,60 @@ def _val(slots: Dict[str, Any], slot: str) -> Any:
 def to_criteria(slots: Dict[str, Any]) -> Criteria:
     metro = slots.get(METRO) if isinstance(slots.get(METRO), dict) else {}
     wishes = slots.get(WISHES) or ""
-    if slots.get(STATION):
-        wishes = (wishes + "; " if wishes else "") + f"метро {slots[STATION]}"
+    parsed = wl.parse(wishes)
+    area_min, area_max = span_of(slots.get(AREA))
+    budget_min, budget_max = span_of(slots.get(BUDGET), upper=True)
+    per_m2 = None
+    if isinstance(slots.get(BUDGET), dict) and slots[BUDGET].get("per_m2"):
+        per_m2, budget_min, budget_max = slots[BUDGET]["max"], None, None
+    deal = slots.get(DEAL) or "sale"
+    readiness = slots.get(READINESS) or ("now" if deal == "rent" else ANY)
     return Criteria(
-        deal=slots.get(DEAL) or "sale",
+        deal=deal,
         type=slots.get(TYPE) or ANY,
-        budget_rub=_val(slots, BUDGET),
+        budget_rub=budget_max,
+        min_budget_rub=budget_min,
         zone=slots.get(ZONE) or ANY,
-        min_area_m2=_val(slots, AREA),
+        min_area_m2=area_min,
+        max_area_m2=area_max,
         max_metro_minutes=metro.get("minutes"),
         max_metro_m=metro.get("m"),
         finish=slots.get(FINISH) or ANY,
         estate_class=slots.get(CLASS) or ANY,
         purpose=_val(slots, PURPOSE),
         min_irr=_val(slots, MIN_IRR),
-        readiness=slots.get(READINESS) or ANY,
+        readiness=readiness,
         wishes=wishes,
+        stations=tuple(station_list(slots)),
+        places=tuple(p for p in (slots.get(PLACE) or []) if p in pl.PLACES),
+        wish=parsed.keys,
+        max_floor=parsed.max_floor,
+        max_price_per_m2=per_m2,
     )
 
 
 def record(slots: Dict[str, Any], total: int) -> Dict[str, Any]:
     """The search as the conversation keeps it: under `wewall.crm.summary`'s names, with the count."""
     metro = slots.get(METRO) if isinstance(slots.get(METRO), dict) else {}
+    area_min, area_max = span_of(slots.get(AREA))
+    budget_min, budget_max = span_of(slots.get(BUDGET), upper=True)
+    per_m2 = None
+    if isinstance(slots.get(BUDGET), dict) and slots[BUDGET].get("per_m2"):
+        per_m2, budget_min, budget_max = slots[BUDGET]["max"], None, None
     data = {
-        "estate_type": slots.get(TYPE), "deal": slots.get(DEAL), "budget_rub": _val(slots, BUDGET),
-        "zone": slots.get(ZONE), "min_area_m2": _val(slots, AREA),
+        "estate_type": slots.get(TYPE), "deal": slots.get(DEAL), "budget_rub": budget_max, "min_budget_rub": budget_min,
+        "max_price_per_m2": per_m2,
+        "zone": slots.get(ZONE), "min_area_m2": area_min, "max_area_m2": area_max, "place": slots.get(PLACE),
         "walk_minutes": metro.get("minutes"), "max_distance_m": metro.get("m"),
         "finish": slots.get(FINISH), "estate_class": {"A": "A", "B": "B", ANY: "любой"}.get(slots.get(CLASS)),
         "purpose": slots.get(PURPOSE), "min_irr": _val(slots, MIN_IRR), "readiness": slots.get(READINESS),
-        "wishes": slots.get(WISHES) or None, "search_metro_station": slots.get(STATION), "found": total,
+        "wishes": slots.get(WISHES) or None, "search_metro_station": ", ".join(station_list(slots)) or None, "found": total,
     }
     return {k: v for k, v in data.items() if v is not None}
 
 
 def reset_slots() -> Dict[str, Any]:
-    return {s: None for s in ALL_SLOTS + [STATION]}
+    return {s: None for s in ALL_SLOTS + EXTRA_SLOTS}
 
 
 # ---------------------------------------------------------------- the offer card
@@ -402,8 +558,13 @@ def _readiness(value: Any) -> str:
     return "срок ввода уточняется"
 
 
-def card(offer: Dict[str, Any], position: int, total: int, investor: bool = False) -> str:
-    """The offer as the client sees it (search.md «Offer card»); never the link."""
+def card(offer: Dict[str, Any], position: int, total: int, investor: bool = False, budget: Optional[float] = None,
+         near: Optional[tuple] = None, similar: int = 0, budget_per_m2: Optional[float] = None) -> str:
+    """The offer as the client sees it (search.md «Offer card»); never the link.
+
+    `budget`: the client's maximum (an offer above it says by how much); `near`: (named station,
+    metres) when the client named stations; `similar`: near-identical lots of the building folded in.
+    """
     kind = {"office": "Офис", "retail": "Торговое помещение"}.get(offer.get("type"), "Помещение")
     if offer.get("estate_class"):
         kind += f", класс {offer['estate_class']}"
@@ -426,8 +587,16 @@ def card(offer: Dict[str, Any], position: int, total: int, investor: bool = Fals
         if ppm:
             price += f" ({rub(ppm)} за м²)"
         lines.append(price)
+    amount = offer.get("rent_rub_month") if offer.get("deal") == "rent" else offer.get("price_rub")
+    if budget and amount and not offer.get("price_on_request") and amount > budget:
+        over = amount - budget
+        lines.append(f"Дороже вашего бюджета на {num(over / budget * 100, 0)} % ({rub(over)}).")
+    if budget_per_m2 and ppm and not offer.get("price_on_request") and ppm > budget_per_m2:
+        lines.append(f"Дороже вашей цены за м² на {num((ppm - budget_per_m2) / budget_per_m2 * 100, 0)} %.")
     metro = offer.get("metro") or []
-    if metro and isinstance(metro[0], dict) and metro[0].get("station"):
+    if near:
+        lines.append(f"Метро: {near[0]}, {num(near[1], 0)} м (≈ {num(max(1, round(near[1] / WALK_M_PER_MIN)), 0)} мин пешком)")
+    elif metro and isinstance(metro[0], dict) and metro[0].get("station"):
         station = f"Метро: {metro[0]['station']}"
         if metro[0].get("walk_minutes") is not None:
             station += f", {num(metro[0]['walk_minutes'], 0)} мин пешком"
@@ -441,6 +610,8 @@ def card(offer: Dict[str, Any], position: int, total: int, investor: bool = Fals
         lines.append(f"Этаж: {offer['floor']}")
     if investor and offer.get("irr_percent") is not None:
         lines.append(f"IRR при сдаче в аренду: {num(offer['irr_percent'])} %")
+    if similar:
+        lines.append(f"Ещё {count_words(similar, 'лот', 'похожий')} в этом БЦ — расскажет менеджер.")
     return "\n".join(lines)
 
 
@@ -462,17 +633,30 @@ def chosen(offer: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def found_phrase(n: int) -> str:
-    return f"{n} {plural(n, 'вариант', 'варианта', 'вариантов')}"
+    return count_words(n, "вариант")
 
 
 def relaxed_slots(slots: Dict[str, Any], relaxed: Dict[str, Any]) -> Dict[str, Any]:
     """The slot changes that turn the dialogue's criteria into a relaxation's (`Criteria.to_dict()`)."""
     c = to_criteria(slots).to_dict()
     out: Dict[str, Any] = {}
-    if relaxed.get("budget_rub") != c.get("budget_rub"):
-        out[BUDGET] = relaxed.get("budget_rub") or ANY
-    if relaxed.get("min_area_m2") != c.get("min_area_m2"):
-        out[AREA] = relaxed.get("min_area_m2") or ANY
+    if relaxed.get("deal") != c.get("deal"):
+        out[DEAL] = relaxed.get("deal")
+        for slot in (BUDGET, PURPOSE, MIN_IRR, READINESS):
+            out[slot] = None if slot != BUDGET else ANY
+        return out
+    if relaxed.get("max_price_per_m2") != c.get("max_price_per_m2"):
+        out[BUDGET] = {"max": relaxed["max_price_per_m2"], "per_m2": True} if relaxed.get("max_price_per_m2") else ANY
+    budget = (relaxed.get("min_budget_rub"), relaxed.get("budget_rub"))
+    if budget != (c.get("min_budget_rub"), c.get("budget_rub")):
+        out[BUDGET] = {"min": budget[0], "max": budget[1]} if budget[0] else (budget[1] or ANY)
+    area = (relaxed.get("min_area_m2"), relaxed.get("max_area_m2"))
+    if area != (c.get("min_area_m2"), c.get("max_area_m2")):
+        out[AREA] = {"min": area[0], "max": area[1]} if area[1] else (area[0] or ANY)
+    if list(relaxed.get("stations") or []) != list(c.get("stations") or []):
+        out[STATION] = list(relaxed.get("stations") or []) or None
+    if list(relaxed.get("places") or []) != list(c.get("places") or []):
+        out[PLACE] = list(relaxed.get("places") or []) or None
     if (relaxed.get("max_metro_minutes"), relaxed.get("max_metro_m")) != (c.get("max_metro_minutes"), c.get("max_metro_m")):
         if relaxed.get("max_metro_minutes"):
             out[METRO] = {"minutes": relaxed["max_metro_minutes"]}
@@ -481,7 +665,7 @@ def relaxed_slots(slots: Dict[str, Any], relaxed: Dict[str, Any]) -> Dict[str, A
         else:
             out[METRO] = ANY
     for key, slot in (("zone", ZONE), ("estate_class", CLASS), ("finish", FINISH), ("readiness", READINESS)):
-        if relaxed.get(key) != c.get(key) and slots.get(slot) is not None:
+        if relaxed.get(key) != c.get(key) and (slots.get(slot) is not None or key == "readiness"):
             out[slot] = relaxed.get(key)
     if relaxed.get("min_irr") != c.get("min_irr") and slots.get(MIN_IRR) is not None:
         out[MIN_IRR] = relaxed.get("min_irr") if relaxed.get("min_irr") is not None else ANY

@@ -14,6 +14,15 @@ from wewall.dialogue import calculation as calc
 from wewall.dialogue import contacts as ct
 from wewall.dialogue import search as sd
 from wewall.dialogue.forms import FormSpec
+from wewall.search.places import place_phrase
+
+
+def _search_describe(slot: str, value: Any, slots: Dict[str, Any]) -> str:
+    if slot == sd.PLACE:
+        return place_phrase(value if isinstance(value, list) else [value])
+    if isinstance(value, list):  # the stations named
+        return ", ".join(map(str, value))
+    return sd.describe(slot, value, slots)
 
 
 def _calc_describe(slot: str, value: Any, slots: Dict[str, Any]) -> str:
@@ -80,13 +89,13 @@ def calculation(ctx: calc.Context) -> FormSpec:
 SEARCH = FormSpec(
     name="search_form",
     title="подбор",
-    slots=sd.ALL_SLOTS + [sd.STATION],
+    slots=sd.ALL_SLOTS + sd.EXTRA_SLOTS,
     confirm=sd.CONFIRMED,
     required=sd.required_slots,
     interpret=sd.interpret,
-    names={**sd.NAMES, sd.STATION: "метро"},
+    names={**sd.NAMES, sd.STATION: "метро", sd.PLACE: "район"},
     aliases=SEARCH_ALIASES,
-    describe=sd.describe,
+    describe=_search_describe,
     ask_again=sd.ASK_AGAIN,
     cancelled="Хорошо, подбор отменён. Чем ещё могу помочь?",
     free_text=(sd.WISHES,),

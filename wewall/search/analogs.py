@@ -20,7 +20,7 @@ import numpy as np
 from wewall.calculator.fmt import num
 from wewall.geo import EARTH_RADIUS_M
 from wewall.search.columnar import CLASS_CODES, DEAL_CODES, TYPE_CODES
-from wewall.search.relax import plural
+from wewall.text import count as count_words
 
 RADIUS_M = 1_500.0
 AREA_TOLERANCE = 0.30
@@ -110,7 +110,7 @@ def comparison_text(subject: Subject, count: int, median: Optional[float], diff:
     unit = "₽ за м²" if subject.deal == "sale" else "₽ за м² в месяц"
     if count == 0 or median is None:
         return "Похожих предложений рядом не нашлось: сравнить цену не с чем."
-    analogs = f"{count} {plural(count, 'похожего предложения', 'похожих предложений', 'похожих предложений')}"
+    analogs = count_words(count, "предложение", "похожий", case="gent")
     if subject.price_per_m2 is None or diff is None:
         text = f"Медиана {analogs}: {num(median, 0)} {unit}."
     elif abs(diff) < SAME_LEVEL_PCT:

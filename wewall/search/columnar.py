@@ -10,13 +10,17 @@ Missing values: price NaN (price on request, never ≤ a budget), metro distance
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from wewall.data.names import name_key
+from wewall.search import places as pl
 from wewall.search.criteria import Criteria
+from wewall.search.wishes import no_basement
 
 DEAL_CODES = {"sale": 0, "rent": 1}
 TYPE_CODES = {"office": 0, "retail": 1}
@@ -27,12 +31,42 @@ FINISH_CODES = {"ready": 0, "partial": 1, "shell": 2}
 FINISH_UNKNOWN = 3
 CLASS_CODES = {"A": 1, "B": 2}
 OTHER = 9  # a deal or type the search never asks for
+PLACE_CODES = {p: i for i, p in enumerate(pl.OKRUGS)}
+READY_NOW = 0  # `ready_q`: 0 commissioned, year·4 + quarter − 1 for «NQYYYY», UNKNOWN_Q when unknown
+UNKNOWN_Q = 2 ** 30
+_QUARTER = re.compile(r"([1-4])Q(\d{4})")
+
+
+def quarter_ordinal(readiness) -> int:
+    if readiness == "ready":
+        return READY_NOW
+    m = _QUARTER.fullmatch(str(readiness or ""))
+    return int(m.group(2)) * 4 + int(m.group(1)) - 1 if m else UNKNOWN_Q
+
+
+def current_quarter(today: Optional[dt.date] = None) -> int:
+    today = today or dt.date.today()
+    return today.year * 4 + (today.month - 1) // 3
+
+
+def _floor(value) -> float:
+    """A numeric floor: 1, «-1», «цоколь» → 0; ranges and text («17-24», «здание») are unknown."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    text = str(value or "").strip().lower()
+    if re.fullmatch(r"-?\d+", text):
+        return float(text)
+    if text.startswith("цокол") or text.startswith("полуподв"):
+        return 0.0
+    if text.startswith("подвал"):
+        return -1.0
+    return math.nan
 
 # The fields the index reads from storage (a projection: a million offers are read so).
 PROJECTION = {
     "deal": 1, "type": 1, "estate_class": 1, "zone": 1, "area_m2": 1, "price_rub": 1, "rent_rub_month": 1,
     "price_per_m2": 1, "price_on_request": 1, "finish": 1, "readiness": 1, "irr_percent": 1,
-    "location": 1, "metro": {"$slice": 1},
+    "location": 1, "metro": {"$slice": 1}, "okrug": 1, "submarket": 1, "floor": 1,
 }
 CHUNK = 65_536
 
@@ -48,14 +82,18 @@ def _num(x) -> float:
 class ColumnarIndex:
     """Columns of the offers, rows grouped by (deal, type) and sorted by price within a group."""
 
-    COLUMNS = ("deal", "type", "price", "area", "zone", "cls", "finish", "ready", "metro_min", "metro_m", "irr", "ppm", "lat", "lng", "station")
+    COLUMNS = ("deal", "type", "price", "area", "zone", "cls", "finish", "ready_q", "metro_min", "metro_m", "irr", "ppm",
+               "lat", "lng", "station", "okrug", "city", "sadovoe", "floor")
 
-    def __init__(self, columns: Dict[str, np.ndarray], ids: np.ndarray, stations: List[str]):
+    def __init__(self, columns: Dict[str, np.ndarray], ids: np.ndarray, stations: List[str],
+                 positions: Optional[Dict[str, Tuple[float, float]]] = None):
         order = np.lexsort((np.where(np.isnan(columns["price"]), np.inf, columns["price"]), columns["type"], columns["deal"]))
         self.ids = ids[order]
         for name in self.COLUMNS:
             setattr(self, name, columns[name][order])
         self.stations = stations
+        # Station coordinates by comparison key: named stations are measured from these.
+        self.positions: Dict[str, Tuple[float, float]] = dict(positions or {})
         # By comparison key: a dialogue writes «белорусская», the offers «Белорусская».
         self.station_codes = {name_key(name): i for i, name in enumerate(stations)}
         self.n = len(self.ids)
@@ -69,8 +107,12 @@ class ColumnarIndex:
     # ------------------------------------------------------------ building
 
     @classmethod
-    def build(cls, docs: Iterable[dict]) -> "ColumnarIndex":
-        """From offers as stored (any iterable: a cursor with `PROJECTION`, a generator)."""
+    def build(cls, docs: Iterable[dict], positions: Optional[Dict[str, Tuple[float, float]]] = None) -> "ColumnarIndex":
+        """From offers as stored (any iterable: a cursor with `PROJECTION`, a generator).
+
+        `positions` (station name key → (lat, lng), as `StationLocator.positions`) lets named
+        stations filter and labels the okrug of offers whose source did not name it.
+        """
         stations: Dict[str, int] = {}
         parts: Dict[str, List[np.ndarray]] = {name: [] for name in cls.COLUMNS}
         id_parts: List[np.ndarray] = []
@@ -102,7 +144,7 @@ class ColumnarIndex:
             buf["zone"].append(ZONE_CODES.get(doc.get("zone"), ZONE_UNKNOWN))
             buf["cls"].append(CLASS_CODES.get(doc.get("estate_class"), 0))
             buf["finish"].append(FINISH_CODES.get(doc.get("finish"), FINISH_UNKNOWN))
-            buf["ready"].append(doc.get("readiness") == "ready")
+            buf["ready_q"].append(quarter_ordinal(doc.get("readiness")))
             buf["metro_min"].append(_num(metro.get("walk_minutes", math.inf)))
             buf["metro_m"].append(_num(metro.get("distance_m", math.inf)))
             buf["irr"].append(_num(doc.get("irr_percent")))
@@ -110,6 +152,10 @@ class ColumnarIndex:
             buf["lat"].append(_num(loc[1]))
             buf["lng"].append(_num(loc[0]))
             buf["station"].append(-1 if station is None else stations.setdefault(station, len(stations)))
+            buf["okrug"].append(PLACE_CODES.get(doc.get("okrug"), -1))
+            buf["city"].append("сити" in str(doc.get("submarket") or "").lower())
+            buf["sadovoe"].append(False)
+            buf["floor"].append(_floor(doc.get("floor")))
             if len(ids) >= CHUNK:
                 flush()
         flush()
@@ -119,7 +165,15 @@ class ColumnarIndex:
         else:
             columns = {name: np.array([], dtype=dtype) for name, dtype in COLUMN_TYPES.items()}
             all_ids = np.array([], dtype=object)
-        return cls(columns, all_ids, list(stations))
+        lat, lng = columns["lat"], columns["lng"]
+        columns["city"] |= pl.in_city(lat, lng)
+        columns["sadovoe"] = pl.inside_polygon(lat, lng)
+        unlabelled = columns["okrug"] < 0
+        if positions and unlabelled.any():
+            known = ~unlabelled & ~np.isnan(lat) & ~np.isnan(lng)
+            locator = pl.OkrugLocator(positions, (lat[known], lng[known], columns["okrug"][known]))
+            columns["okrug"][unlabelled] = locator.codes_of(lat[unlabelled], lng[unlabelled])
+        return cls(columns, all_ids, list(stations), positions)
 
     @property
     def nbytes(self) -> int:
@@ -134,6 +188,43 @@ class ColumnarIndex:
 
     def station_code(self, name: Optional[str]) -> Optional[int]:
         return self.station_codes.get(name_key(name)) if name else None
+
+    def station_points(self, names: Sequence[str]) -> List[Tuple[str, float, float]]:
+        """(name, lat, lng) of the named stations that have coordinates."""
+        out = []
+        for name in names:
+            pos = self.positions.get(name_key(name))
+            if pos is not None:
+                out.append((name, pos[0], pos[1]))
+        return out
+
+    def station_distances(self, c: Criteria, rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """For `rows`: metres to the nearest of the named stations, and which (index in c.stations)."""
+        points = self.station_points(c.stations)
+        best = np.full(len(rows), np.inf)
+        which = np.full(len(rows), -1, dtype=np.int16)
+        lat, lng = self.lat[rows], self.lng[rows]
+        for i, (_, la, ln) in enumerate(points):
+            with np.errstate(invalid="ignore"):
+                d = np.nan_to_num(pl.distances_m(lat, lng, la, ln), nan=np.inf)
+            closer = d < best
+            best[closer] = d[closer]
+            which[closer] = i
+        return best, which
+
+    def _near_stations(self, c: Criteria, lo: int, hi: int) -> np.ndarray:
+        limit = c.station_limit_m
+        points = self.station_points(c.stations)
+        m = np.zeros(hi - lo, dtype=bool)
+        dlat = limit / 111_000.0  # a degree of latitude is 111 km: a cheap band first
+        lat = self.lat[lo:hi]
+        for _, la, ln in points:
+            band = np.flatnonzero(np.abs(lat - la) <= dlat)
+            if len(band):
+                with np.errstate(invalid="ignore"):
+                    d = pl.distances_m(lat[band], self.lng[lo:hi][band], la, ln)
+                m[band[d <= limit]] = True
+        return m
 
     # ------------------------------------------------------------ filtering
 
@@ -154,20 +245,47 @@ class ColumnarIndex:
         m = np.ones(hi - lo, dtype=bool)
         if c.area_limit is not None:
             m &= self.area[lo:hi] >= c.area_limit
+        if c.area_max_limit is not None:
+            m &= self.area[lo:hi] <= c.area_max_limit
+        if c.price_floor is not None:
+            m &= self.price[lo:hi] >= c.price_floor
+        if c.ppm_limit is not None:
+            m &= self.ppm[lo:hi] <= c.ppm_limit  # NaN (price on request) never passes
         if c.zones is not None:
             m &= self.zone[lo:hi] <= max(ZONE_CODES[z] for z in c.zones)
-        if c.max_metro_minutes is not None:
-            m &= self.metro_min[lo:hi] <= c.max_metro_minutes
-        if c.max_metro_m is not None:
-            m &= self.metro_m[lo:hi] <= c.max_metro_m
+        if c.zone == "sadovoe":
+            m &= self.sadovoe[lo:hi]
+        minutes, metres = c.nearest_metro_limits
+        if minutes is not None:
+            m &= self.metro_min[lo:hi] <= minutes
+        if metres is not None:
+            m &= self.metro_m[lo:hi] <= metres
+        if c.places:
+            okrugs = [PLACE_CODES[p] for p in c.places if p in PLACE_CODES]
+            in_place = np.isin(self.okrug[lo:hi], okrugs) if okrugs else np.zeros(hi - lo, dtype=bool)
+            if pl.CITY in c.places:
+                in_place |= self.city[lo:hi]
+            m &= in_place
+        if c.max_floor is not None:
+            m &= self.floor[lo:hi] <= c.max_floor
+        if c.wish and no_basement(c.wish):
+            m &= ~(self.floor[lo:hi] < 1)  # an unknown floor (NaN) stays in
         if c.finish == "ready":
             m &= self.finish[lo:hi] == FINISH_CODES["ready"]
         if c.estate_class != "any":
             m &= self.cls[lo:hi] == CLASS_CODES[c.estate_class]
         if c.readiness == "ready":
-            m &= self.ready[lo:hi]
+            m &= self.ready_q[lo:hi] == READY_NOW
+        elif c.readiness == "now":
+            m &= self.ready_q[lo:hi] <= current_quarter()
         if c.irr_limit is not None:
             m &= self.irr[lo:hi] >= c.irr_limit
+        if c.stations:
+            # Last, on the rows still in: the distance is the costliest test.
+            idx = np.flatnonzero(m)
+            if len(idx):
+                near = self._near_stations(c, lo, hi)
+                m[idx] &= near[idx]
         return m
 
     def rows(self, c: Criteria) -> np.ndarray:
@@ -181,8 +299,9 @@ class ColumnarIndex:
 
 COLUMN_TYPES = {
     "deal": np.int8, "type": np.int8, "price": np.float64, "area": np.float64, "zone": np.int8, "cls": np.int8,
-    "finish": np.int8, "ready": np.bool_, "metro_min": np.float32, "metro_m": np.float32, "irr": np.float64,
-    "ppm": np.float64, "lat": np.float64, "lng": np.float64, "station": np.int32,
+    "finish": np.int8, "ready_q": np.int32, "metro_min": np.float32, "metro_m": np.float32, "irr": np.float64,
+    "ppm": np.float64, "lat": np.float64, "lng": np.float64, "station": np.int32, "okrug": np.int8,
+    "city": np.bool_, "sadovoe": np.bool_, "floor": np.float32,
 }
 
 

@@ -11,13 +11,17 @@ import math
 from dataclasses import dataclass
 from typing import Mapping, Optional, Tuple
 
+from wewall.geo import WALK_M_PER_MIN
+
 DEALS = ("sale", "rent")
 TYPES = ("office", "retail", "any")
-ZONES = ("ttk", "mkad", "any")
+ZONES = ("sadovoe", "ttk", "mkad", "any")  # sadovoe: inside the Садовое кольцо (so inside ТТК too)
 FINISHES = ("ready", "any")
 CLASSES = ("A", "B", "any")
 PURPOSES = ("investment", "business")
-READINESS = ("ready", "any")
+READINESS = ("ready", "now", "any")  # now: commissioned or commissioned by the current quarter
+PLACES = ("ЦАО", "САО", "СВАО", "ВАО", "ЮВАО", "ЮАО", "ЮЗАО", "ЗАО", "СЗАО", "ЗелАО", "НАО", "ТАО", "city")
+DEFAULT_STATION_MINUTES = 15.0  # «у Белорусской» without a distance: 15 minutes on foot
 
 BUDGET_TOLERANCE = 0.10  # price ≤ budget × 1.10
 AREA_TOLERANCE = 0.10  # area ≥ min area × 0.90
@@ -32,7 +36,7 @@ _ALIASES = {
     "а": "A", "в": "B", "a": "A", "b": "B",
     "invest": "investment", "инвестиции": "investment", "бизнес": "business", "own": "business",
     "with_finish": "ready", "с отделкой": "ready", "готов": "ready", "готовый": "ready",
-    "внутри ттк": "ttk", "внутри мкад": "mkad",
+    "внутри ттк": "ttk", "внутри мкад": "mkad", "внутри садового": "sadovoe", "садовое": "sadovoe",
 }
 
 
@@ -75,6 +79,17 @@ class Criteria:
     min_irr: Optional[float] = None  # %, investors buying only
     readiness: str = "any"  # ready (only commissioned buildings) | any
     wishes: str = ""  # free text for the manager; never filters
+    # Named stations: offers within walking distance of any of them (max_metro_* or 15 minutes),
+    # measured from the station, not to the offer's nearest station; ranked by that distance.
+    stations: Tuple[str, ...] = ()
+    places: Tuple[str, ...] = ()  # okrugs (ЦАО…ТАО) and «city» (Москва-Сити): any of them
+    max_area_m2: Optional[float] = None  # area ≤ max × 1.10
+    min_budget_rub: Optional[float] = None  # «от 100 до 150 млн»: price ≥ min × 0.90
+    # Wishes the data can answer (wewall.search.wishes): they rank, `strict_wishes` also filter.
+    wish: Tuple[str, ...] = ()
+    max_floor: Optional[float] = None
+    # «до 500 тысяч за метр»: price per m² (sale) or rent per m² a month (rent) ≤ this × 1.10
+    max_price_per_m2: Optional[float] = None
 
     def __post_init__(self) -> None:
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
@@ -93,6 +108,21 @@ class Criteria:
         if self.min_irr is not None:
             set_("min_irr", float(self.min_irr))
         set_("wishes", str(self.wishes or ""))
+        set_("stations", tuple(str(x) for x in (self.stations or ()) if str(x).strip()))
+        places = tuple(str(x) for x in (self.places or ()))
+        bad = [p for p in places if p not in PLACES]
+        if bad:
+            raise ValueError(f"Район: «{bad[0]}» не подходит, допустимо: {', '.join(PLACES)}")
+        set_("places", places)
+        set_("max_area_m2", _positive(self.max_area_m2, "Площадь"))
+        set_("min_budget_rub", _positive(self.min_budget_rub, "Бюджет"))
+        set_("wish", tuple(str(x) for x in (self.wish or ())))
+        if self.max_floor is not None:
+            set_("max_floor", float(self.max_floor))
+        set_("max_price_per_m2", _positive(self.max_price_per_m2, "Цена за м²"))
+        for lo, hi, what in (("min_area_m2", "max_area_m2", "Площадь"), ("min_budget_rub", "budget_rub", "Бюджет")):
+            if getattr(self, lo) is not None and getattr(self, hi) is not None and getattr(self, lo) > getattr(self, hi):
+                raise ValueError(f"{what}: «от» больше, чем «до»")
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "Criteria":
@@ -103,7 +133,8 @@ class Criteria:
         return cls(**dict(data))
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """JSON-ready (tuples as lists): a slot keeps it and `from_dict` reads it back."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
     def replace(self, **changes) -> "Criteria":
         return dataclasses.replace(self, **changes)
@@ -119,9 +150,41 @@ class Criteria:
         return None if self.min_area_m2 is None else self.min_area_m2 * (1 - AREA_TOLERANCE) * (1 - EPS)
 
     @property
+    def area_max_limit(self) -> Optional[float]:
+        return None if self.max_area_m2 is None else self.max_area_m2 * (1 + AREA_TOLERANCE) * (1 + EPS)
+
+    @property
+    def ppm_limit(self) -> Optional[float]:
+        return None if self.max_price_per_m2 is None else self.max_price_per_m2 * (1 + BUDGET_TOLERANCE) * (1 + EPS)
+
+    @property
+    def price_floor(self) -> Optional[float]:
+        return None if self.min_budget_rub is None else self.min_budget_rub * (1 - BUDGET_TOLERANCE) * (1 - EPS)
+
+    @property
+    def station_limit_m(self) -> Optional[float]:
+        """How far from a named station an offer may be (straight line, as `metro.distance_m`)."""
+        if not self.stations:
+            return None
+        limits = []
+        if self.max_metro_m is not None:
+            limits.append(self.max_metro_m)
+        if self.max_metro_minutes is not None:
+            limits.append(self.max_metro_minutes * WALK_M_PER_MIN)
+        return min(limits) if limits else DEFAULT_STATION_MINUTES * WALK_M_PER_MIN
+
+    @property
+    def nearest_metro_limits(self) -> Tuple[Optional[float], Optional[float]]:
+        """(minutes, metres) to the offer's nearest station; with named stations these measure
+        the distance from them instead, so they do not filter the nearest station."""
+        if self.stations:
+            return None, None
+        return self.max_metro_minutes, self.max_metro_m
+
+    @property
     def zones(self) -> Optional[Tuple[str, ...]]:
         """The zones that satisfy the criterion: inside МКАД includes inside ТТК."""
-        return {"ttk": ("ttk",), "mkad": ("ttk", "mkad"), "any": None}[self.zone]
+        return {"sadovoe": ("ttk",), "ttk": ("ttk",), "mkad": ("ttk", "mkad"), "any": None}[self.zone]
 
     @property
     def types(self) -> Tuple[str, ...]:

@@ -19,11 +19,16 @@ import numpy as np
 
 from wewall.search import rank, relax
 from wewall.search.columnar import PROJECTION, ColumnarIndex, take
+from wewall.geo import WALK_M_PER_MIN
 from wewall.search.criteria import Criteria
 
 LIMIT = 8  # the client sees up to 8 offers, one at a time
 MIN_RESULTS = 3  # fewer than this is «too little»: advise a relaxation
 INDEX_TTL_S = 600.0
+
+
+GROUP_TOLERANCE = 0.05  # lots of one building within 5 % in area and price per m² are «similar»
+GROUP_POOL = 12  # ranked candidates looked at per offer shown, to fold similar lots into it
 
 
 @dataclass
@@ -34,10 +39,18 @@ class SearchResult:
     scores: List[float]
     offers: List[dict] = field(default_factory=list)  # the documents, when the engine can fetch them
     relaxations: List[relax.Relaxation] = field(default_factory=list)
+    # id → how many near-identical lots of the same building were folded into it
+    similar: Dict[Any, int] = field(default_factory=dict)
+    # id → (named station, metres from it), when the client named stations
+    near: Dict[Any, Tuple[str, int]] = field(default_factory=dict)
+    # a sentence when the base holds nothing of this deal and type at all
+    missing: Optional[str] = None
 
     @property
     def advice(self) -> Optional[str]:
         """A Russian sentence when too little matched (the best relaxation, or that none helps)."""
+        if self.missing:
+            return self.missing
         if self.total >= MIN_RESULTS:
             return None
         return relax.advice_text(self.relaxations, self.total)
@@ -52,10 +65,50 @@ class SearchResult:
 
 def ranked(index: ColumnarIndex, rows: np.ndarray, prefer: Criteria, limit: int) -> Tuple[List[Any], List[float]]:
     """Ids and scores of the best `limit` of `rows`."""
+    ids, scores, _, _ = ranked_rows(index, rows, prefer, limit)
+    return ids, scores
+
+
+def ranked_rows(index: ColumnarIndex, rows: np.ndarray, prefer: Criteria, limit: int):
+    """Ids, scores, index rows and station distances (or None) of the best `limit` of `rows`."""
     cols = take(index, rows, rank.COLUMNS)
+    dist = which = None
+    if prefer.stations:
+        dist, which = index.station_distances(prefer, rows)
+        # Nearer the named station ranks higher, as nearer the metro does otherwise.
+        cols["metro_min"] = dist / WALK_M_PER_MIN
     s = rank.scores(cols, prefer)
     best = rank.top(s, cols["ppm"], lambda i: index.ids[rows[i]], limit)
-    return [index.ids[rows[i]] for i in best], [float(s[i]) for i in best]
+    near = None if dist is None else [(int(which[i]), float(dist[i])) for i in best]
+    return [index.ids[rows[i]] for i in best], [float(s[i]) for i in best], [int(rows[i]) for i in best], near
+
+
+def group_similar(index: ColumnarIndex, best_rows: List[int], limit: int) -> Tuple[List[int], Dict[int, int]]:
+    """Positions in `best_rows` to show (at most `limit`) and, per shown position, how many later
+    lots of the same building (same coordinates, deal and type) within 5 % in area and price per
+    m² were folded into it: «ещё 3 похожих лота в этом БЦ»."""
+    shown: List[int] = []
+    folded: Dict[int, int] = {}
+    for pos, r in enumerate(best_rows):
+        twin = None
+        for p in shown:
+            q = best_rows[p]
+            if (index.deal[q] == index.deal[r] and index.type[q] == index.type[r]
+                    and index.lat[q] == index.lat[r] and index.lng[q] == index.lng[r]
+                    and _close(index.area[q], index.area[r]) and _close(index.ppm[q], index.ppm[r])):
+                twin = p
+                break
+        if twin is not None:
+            folded[twin] = folded.get(twin, 0) + 1
+        elif len(shown) < limit:
+            shown.append(pos)
+    return shown, folded
+
+
+def _close(a: float, b: float) -> bool:
+    if np.isnan(a) and np.isnan(b):
+        return True
+    return bool(abs(a - b) <= GROUP_TOLERANCE * max(abs(a), abs(b)))
 
 
 class SearchEngine:
@@ -68,25 +121,46 @@ class SearchEngine:
     @classmethod
     def from_db(cls, db) -> "SearchEngine":
         from wewall import storage
+        from wewall.data.nearest import StationLocator
 
-        index = ColumnarIndex.build(storage.iter_estates(db, projection=PROJECTION))
+        positions = StationLocator.from_db(db).positions
+        index = ColumnarIndex.build(storage.iter_estates(db, projection=PROJECTION), positions)
         return cls(index, fetch=lambda ids: storage.get_estates_by_ids(db, ids))
 
     def count(self, c: Criteria) -> int:
         return self.index.count(c)
 
-    def search(self, c: Criteria, limit: int = LIMIT, prefer: Optional[Criteria] = None, advise: bool = True) -> SearchResult:
+    def search(self, c: Criteria, limit: int = LIMIT, prefer: Optional[Criteria] = None, advise: bool = True,
+               group: bool = False, offset: int = 0) -> SearchResult:
         """The best `limit` offers for `c`, ranked by the wishes in `prefer` (default: `c`).
 
-        When fewer than `MIN_RESULTS` match, `relaxations` holds the computed advice.
+        When fewer than `MIN_RESULTS` match, `relaxations` holds the computed advice. With
+        `group`, near-identical lots of one building are shown once (`similar` counts the rest);
+        `offset` skips that many shown offers («показать ещё»).
         """
         rows = self.index.rows(c)
-        ids, scores = ranked(self.index, rows, prefer or c, limit)
-        result = SearchResult(c, len(rows), ids, scores)
-        if self.fetch and ids:
-            result.offers = self.fetch(ids)
+        want = offset + limit
+        pool = want * GROUP_POOL if group else want
+        ids, scores, best_rows, near = ranked_rows(self.index, rows, prefer or c, pool)
+        keep = list(range(len(ids)))
+        folded: Dict[int, int] = {}
+        if group:
+            keep, folded = group_similar(self.index, best_rows, want)
+        keep = keep[offset:offset + limit]
+        result = SearchResult(c, len(rows), [ids[i] for i in keep], [scores[i] for i in keep])
+        result.similar = {ids[i]: folded[i] for i in keep if folded.get(i)}
+        if near is not None:
+            result.near = {ids[i]: (c.stations[near[i][0]], int(round(near[i][1]))) for i in keep if near[i][0] >= 0}
+        if self.fetch and result.ids:
+            result.offers = self.fetch(result.ids)
         if advise and len(rows) < MIN_RESULTS:
             result.relaxations = relax.advise(c, self.count, found=len(rows))
+            if not self.index.count(Criteria(deal=c.deal, type=c.type)):
+                # Nothing of this deal and type at all: no other step can help, the deal might.
+                result.missing = relax.missing_text(c)
+                switch = relax.switch_deal(c)
+                result.relaxations = [relax.Relaxation(switch.criterion, switch.step, switch.severity, switch.phrase,
+                                                       switch.criteria, self.count(switch.criteria))]
         return result
 
     def find_analogs(self, subject, **kwargs):

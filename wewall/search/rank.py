@@ -9,6 +9,7 @@ score = Σ wᵢ·sᵢ / Σ wᵢ over the terms that apply to the request, each s
 | metro | 0.20 | exp(−minutes on foot / 15): 5 min → 0.72, 15 min → 0.37; unknown → 0 | always |
 | class | 0.10 | 1 if the class wished, else 0 | a class was wished |
 | IRR | 0.15 | (IRR − 5 %) / 10 %, clipped to [0, 1]; unknown → 0 | an investor buying |
+| wishes | 0.25 | share of the wishes the offer meets (first floor; with finish) | wishes the data answers |
 
 Under budget is flat on purpose: the cheapest offer is not the best fit for a client who
 named what they can spend; the other terms decide among offers under budget. The class term
@@ -27,8 +28,9 @@ from wewall.search.columnar import CLASS_CODES
 from wewall.search.criteria import BUDGET_TOLERANCE, Criteria
 
 # The columns `scores` and `top` read (the rest are not gathered for the candidates).
-COLUMNS = ("price", "area", "metro_min", "cls", "irr", "ppm")
-WEIGHTS = {"price": 0.30, "area": 0.25, "metro": 0.20, "class": 0.10, "irr": 0.15}
+COLUMNS = ("price", "area", "metro_min", "cls", "irr", "ppm", "floor", "finish")
+WEIGHTS = {"price": 0.30, "area": 0.25, "metro": 0.20, "class": 0.10, "irr": 0.15, "wishes": 0.25}
+FINISH_READY = 0  # columnar.FINISH_CODES["ready"]
 METRO_SCALE_MIN = 15.0
 IRR_FLOOR, IRR_SPAN = 5.0, 10.0
 
@@ -44,9 +46,16 @@ def scores(cols: Dict[str, np.ndarray], prefer: Criteria) -> np.ndarray:
             s = np.where(p <= 1.0, 1.0, np.clip(1.0 - (p - 1.0) / BUDGET_TOLERANCE, 0.0, 1.0))
             total += WEIGHTS["price"] * np.nan_to_num(s, nan=0.0)
             weight += WEIGHTS["price"]
+        if prefer.max_price_per_m2 is not None:
+            p = cols["ppm"] / prefer.max_price_per_m2
+            s = np.where(p <= 1.0, 1.0, np.clip(1.0 - (p - 1.0) / BUDGET_TOLERANCE, 0.0, 1.0))
+            total += WEIGHTS["price"] * np.nan_to_num(s, nan=0.0)
+            weight += WEIGHTS["price"]
         if prefer.min_area_m2 is not None:
             r = cols["area"] / prefer.min_area_m2
             s = np.where(r >= 1.0, 1.0 / r, np.clip(1.0 - 5.0 * (1.0 - r), 0.0, 1.0))
+            if prefer.max_area_m2 is not None:  # a range: anything inside it fits fully
+                s = np.where((r >= 1.0) & (cols["area"] <= prefer.max_area_m2), 1.0, s)
             total += WEIGHTS["area"] * np.nan_to_num(s, nan=0.0)
             weight += WEIGHTS["area"]
         s = np.exp(-cols["metro_min"].astype(float) / METRO_SCALE_MIN)
@@ -59,6 +68,14 @@ def scores(cols: Dict[str, np.ndarray], prefer: Criteria) -> np.ndarray:
             s = np.clip((cols["irr"] - IRR_FLOOR) / IRR_SPAN, 0.0, 1.0)
             total += WEIGHTS["irr"] * np.nan_to_num(s, nan=0.0)
             weight += WEIGHTS["irr"]
+        wished = []
+        if "first_floor" in prefer.wish or "street" in prefer.wish:
+            wished.append(cols["floor"] == 1)
+        if "finish" in prefer.wish:
+            wished.append(cols["finish"] == FINISH_READY)
+        if wished:
+            total += WEIGHTS["wishes"] * np.mean(np.vstack(wished).astype(float), axis=0)
+            weight += WEIGHTS["wishes"]
     return total / weight
 
 

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from typing import Callable, List, Optional, Tuple
 
 from wewall.calculator.fmt import num
+from wewall.geo import WALK_M_PER_MIN
+from wewall.search.places import place_phrase
+from wewall.text import count as count_words
 from wewall.search.criteria import Criteria
 
 BUDGET_STEPS = (10, 20, 30, 50)  # % up
@@ -30,18 +33,8 @@ NOTHING_TEXT = (
 CLASS_NAMES = {"A": "A", "B": "B"}
 
 
-def plural(n: int, one: str, few: str, many: str) -> str:
-    """The Russian plural form for n: 1 вариант, 2 варианта, 5 вариантов, 21 вариант."""
-    n = abs(int(n))
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
-
-
 def found_text(n: int) -> str:
-    return f"найдётся {n} {plural(n, 'вариант', 'варианта', 'вариантов')}"
+    return f"найдётся {count_words(n, 'вариант')}"
 
 
 @dataclass(frozen=True)
@@ -85,11 +78,34 @@ def candidates(c: Criteria) -> List[Relaxation]:
         for i, pct in enumerate(AREA_STEPS, 1):
             area = round(c.min_area_m2 * (1 - pct / 100), 6)
             out.append(Relaxation("area", f"−{pct} %", i, f"уменьшить площадь на {pct} % (от {num(area)} м²)", c.replace(min_area_m2=area)))
-    if c.max_metro_minutes is not None or c.max_metro_m is not None:
+    if c.max_area_m2 is not None:
+        out.append(Relaxation("max_area", "any", 1, f"рассмотреть и площади больше {num(c.max_area_m2)} м²", c.replace(max_area_m2=None)))
+    if c.max_price_per_m2 is not None:
+        for i, pct in enumerate(BUDGET_STEPS, 1):
+            ppm = round(c.max_price_per_m2 * (1 + pct / 100), 6)
+            out.append(Relaxation("ppm", f"+{pct} %", i, f"поднять цену за м² до {num(ppm, 0)} ₽",
+                                  c.replace(max_price_per_m2=ppm)))
+    if c.min_budget_rub is not None:
+        out.append(Relaxation("min_budget", "any", 1, "рассмотреть и варианты дешевле", c.replace(min_budget_rub=None)))
+    if c.stations:
+        names = " или ".join(_genitive_station(s) for s in c.stations)
+        limit = c.station_limit_m
+        for i, factor in enumerate(METRO_FACTORS, 1):
+            metres = round(limit * factor, 6)
+            out.append(Relaxation("station", f"×{num(factor)}", i, f"искать до {num(metres / WALK_M_PER_MIN, 0)} мин пешком от {names}",
+                                  c.replace(max_metro_minutes=None, max_metro_m=metres)))
+        out.append(Relaxation("station", "any", len(METRO_FACTORS) + 1, f"искать не только у {names}",
+                              c.replace(stations=(), max_metro_minutes=None, max_metro_m=None)))
+    elif c.max_metro_minutes is not None or c.max_metro_m is not None:
         for i, factor in enumerate(METRO_FACTORS, 1):
             relaxed, phrase = _metro_phrase(c, factor)
             out.append(Relaxation("metro", f"×{num(factor)}", i, phrase, relaxed))
-    if c.zone == "ttk":
+    if c.places:
+        out.append(Relaxation("place", "any", 1, f"искать не только: {place_phrase(c.places)}", c.replace(places=())))
+    if c.zone == "sadovoe":
+        out.append(Relaxation("zone", "ttk", 1, "искать в пределах ТТК, а не только внутри Садового кольца", c.replace(zone="ttk")))
+        out.append(Relaxation("zone", "mkad", 2, "искать в пределах МКАД", c.replace(zone="mkad")))
+    elif c.zone == "ttk":
         out.append(Relaxation("zone", "mkad", 1, "искать в пределах МКАД, а не только внутри ТТК", c.replace(zone="mkad")))
         out.append(Relaxation("zone", "any", 2, "искать по всей Москве", c.replace(zone="any")))
     elif c.zone == "mkad":
@@ -98,8 +114,12 @@ def candidates(c: Criteria) -> List[Relaxation]:
         out.append(Relaxation("class", "any", 1, f"рассмотреть здания любого класса, не только {CLASS_NAMES[c.estate_class]}", c.replace(estate_class="any")))
     if c.finish != "any":
         out.append(Relaxation("finish", "any", 1, "рассмотреть помещения без отделки", c.replace(finish="any")))
-    if c.readiness != "any":
+    if c.readiness == "now":
+        out.append(Relaxation("readiness", "any", 1, "рассмотреть и помещения, которые будут готовы позже", c.replace(readiness="any")))
+    elif c.readiness != "any":
         out.append(Relaxation("readiness", "any", 1, "рассмотреть и строящиеся здания", c.replace(readiness="any")))
+    if c.max_floor is not None:
+        out.append(Relaxation("floor", "any", 1, f"рассмотреть и этажи выше {num(c.max_floor, 0)}-го", c.replace(max_floor=None)))
     if c.irr_limit is not None:
         for i, pp in enumerate(IRR_STEPS, 1):
             irr = round(c.min_irr - pp, 6)
@@ -129,6 +149,43 @@ def advise(
             chosen.append(best)
     chosen.sort(key=lambda r: (-r.count, r.severity, r.criterion))
     return chosen[:top]
+
+
+DEAL_NAMES = {"sale": "покупка", "rent": "аренда"}
+TYPE_PLURAL = {"office": "Офисов", "retail": "Торговых помещений", "any": "Помещений"}
+DEAL_GOAL = {"sale": "на продажу", "rent": "в аренду"}
+
+
+def missing_text(c: Criteria) -> str:
+    """The base holds nothing of this deal and type: say so, do not suggest what it lacks."""
+    other = "аренду" if c.deal == "sale" else "покупку"
+    return (f"{TYPE_PLURAL[c.type]} {DEAL_GOAL[c.deal]} в базе сейчас нет. Могу поискать {other} "
+            "или передать запрос менеджеру — он подберёт варианты вне базы.")
+
+
+def switch_deal(c: Criteria) -> Relaxation:
+    """The other deal, without the sums and goals that belong to this one."""
+    other = "rent" if c.deal == "sale" else "sale"
+    relaxed = c.replace(deal=other, budget_rub=None, min_budget_rub=None, max_price_per_m2=None, purpose=None, min_irr=None,
+                        readiness="now" if other == "rent" else "any")
+    phrase = "посмотреть аренду" if other == "rent" else "посмотреть покупку"
+    return Relaxation("deal", other, 1, phrase, relaxed)
+
+
+def _genitive_station(name: str) -> str:
+    """«Белорусской», «Парка культуры» when pymorphy2 can decline the head, else the name."""
+    from wewall.nlu.morph import analyzer
+
+    words = name.split()
+    if not words:
+        return name
+    parse = analyzer().parse(words[0])[0]
+    form = parse.inflect({"gent"})
+    if form is None or parse.tag.POS not in ("NOUN", "ADJF") or words[0].isupper():
+        return name
+    head = form.word
+    head = head[:1].upper() + head[1:] if words[0][:1].isupper() else head
+    return " ".join([head] + words[1:])
 
 
 def _with_count(r: Relaxation, n: int) -> Relaxation:
