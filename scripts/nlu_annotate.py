@@ -53,17 +53,23 @@ def annotate(text: str, extractor) -> str:
 
 
 def convert(lines, extractor) -> str:
-    blocks = []
+    blocks = []  # (intent, examples); a repeated `## intent` continues its block
     for raw in lines:
         line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
         if line.startswith("## "):
-            blocks.append((line[3:].strip(), []))
+            intent = line[3:].strip()
+            known = [b for b in blocks if b[0] == intent]
+            blocks.append(known[0]) if known else blocks.append((intent, []))
+            continue
+        if not line or line.startswith("#"):
             continue
         blocks[-1][1].append(annotate(line, extractor))
     out = ['version: "3.1"', "nlu:"]
+    done = set()
     for intent, examples in blocks:
+        if intent in done or not examples:
+            continue
+        done.add(intent)
         out.append(f"- intent: {intent}")
         out.append("  examples: |")
         out.extend(f"    - {e}" for e in examples)
