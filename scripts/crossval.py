@@ -76,7 +76,8 @@ async def _predict(processor, examples) -> List[dict]:
         top = ranking[:2] + [{"name": None, "confidence": 0.0}] * (2 - len(ranking[:2]))
         predicted = top[0]["name"]
         if predicted == "faq":
-            sel = (result.get("response_selector") or {}).get("faq") or {}
+            selectors = result.get("response_selector") or {}
+            sel = selectors.get("faq") or selectors.get("default") or {}
             key = ((sel.get("response") or {}).get("intent_response_key")) or "faq"
             predicted_full = key
         else:
