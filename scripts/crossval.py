@@ -222,6 +222,8 @@ def fallback_table(rows, thresholds, ambiguities):
 
 def report(out: Path, write_json: bool = True) -> dict:
     rows = [json.loads(line) for line in (out / "predictions.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    # «/manager», «/start»: Telegram commands, which Rasa reads as the intent they name, not NLU
+    rows = [r for r in rows if not r["text"].startswith("/")]
     meta = json.loads((out / "crossval_meta.json").read_text()) if (out / "crossval_meta.json").exists() else {}
     intents = _f1_table([(r["intent"], r["predicted"]) for r in rows])
     full = _f1_table([(r["label"], r["predicted_full"]) for r in rows])
