@@ -272,3 +272,68 @@ def test_no_leading_empty_preposition(which, request):
         if e["entity"] == "metro_station" and re.match(r"^(м|метро|ст|станция|у|на|в|возле|около)[\s.]", span):
             bad.append(f"{span!r} (metro_station) in {m.get('text')!r}")
     assert not bad, "\n".join(bad)
+
+
+# A held-out sentence this close to a training one measures memory, not generalisation
+# (README, NLU: the old set had template twins one or two characters apart, «нужно 800
+# квадратов в аренду внутри мкад»). Distance on the normalised text (lower case, no punctuation).
+NEAR_TWIN_RATIO = 0.2
+
+
+def _twin_norm(text):
+    return _norm(text)
+
+
+def _edit_distance_within(a, b, limit):
+    """Levenshtein distance of a and b if it is at most `limit`, else None (banded DP)."""
+    if abs(len(a) - len(b)) > limit:
+        return None
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [limit + 1] * len(b)
+        lo, hi = max(1, i - limit), min(len(b), i + limit)
+        for j in range(lo, hi + 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != b[j - 1]))
+        if min(current[max(0, lo - 1):hi + 1]) > limit:
+            return None
+        previous = current
+    return previous[len(b)] if previous[len(b)] <= limit else None
+
+
+def near_twins(train_texts, test_texts, ratio=NEAR_TWIN_RATIO):
+    """(test, normalised train) pairs at most `ratio` × the longer length edits apart (so a
+    sentence under five characters is a twin only of itself)."""
+    trained = sorted({_twin_norm(t) for t in train_texts}, key=len)
+    lengths = [len(t) for t in trained]
+    import bisect
+
+    pairs = []
+    for text in test_texts:
+        norm = _twin_norm(text)
+        limit = int(ratio * len(norm) / (1 - ratio))  # the longest partner allowed by the ratio
+        lo = bisect.bisect_left(lengths, len(norm) - limit)
+        hi = bisect.bisect_right(lengths, len(norm) + limit)
+        for other in trained[lo:hi]:
+            allowed = int(ratio * max(len(norm), len(other)))
+            if _edit_distance_within(norm, other, allowed) is not None:
+                pairs.append((text, other))
+                break
+    return pairs
+
+
+@pytest.mark.parametrize("a, b, twins", [
+    ("нужно 800 квадратов в аренду внутри мкад", "нужно 700 квадратов в аренду внутри мкада", True),
+    ("до 50 млн", "до 40 млн", True),
+    ("спасибо, вы очень помогли", "спасибо вы очень помогли!", True),
+    ("подберите офис класса А у Белорусской", "подберите офис класса Б у Белорусской", True),
+    ("норм", "нормально", False),
+    ("да", "нет", False),
+    ("дайте человека а не бота", "бот не помогает дайте человека", False),
+])
+def test_near_twin_rule(a, b, twins):
+    assert bool(near_twins([b], [a])) is twins
+
+
+def test_test_set_has_no_near_twins_of_training(train, test_set):
+    pairs = near_twins([m.get("text") for m in train], [m.get("text") for m in test_set])
+    assert not pairs, "\n".join(f"{t!r} ~ {o!r}" for t, o in pairs)

@@ -104,6 +104,11 @@ PHRASES: List[Tuple[Optional[str], Optional[str], str]] = [
     ("estate_type", "retail", "магазин"),
     ("estate_type", "retail", "торговля"),
     ("estate_type", "retail", "(под|для) кафе|ресторан|общепит|аптека|салон|шоурум|пекарня|кофейня|бар|столовая|стоматология|клиника|фитнес"),
+    # shops by themselves: «у меня пекарня», a bare «пекарня» answering «какое помещение?»
+    ("estate_type", "retail", "пекарня|кофейня|пиццерия|булочная|магазинчик"),
+    # Latin transliteration, as typed on a phone without the Russian layout
+    ("estate_type", "office", "ofis|=ofisa|=ofise|=ofisy|office"),
+    ("estate_type", "retail", "magazin|=magazina|torgovoe|torgovoye|psn"),
     # where someone is, not what they want
     (None, None, "я|мы =в|=во|=из|=на офис|магазин"),
     (None, None, "=в|=во =офисе|=магазине"),
@@ -117,6 +122,8 @@ PHRASES: List[Tuple[Optional[str], Optional[str], str]] = [
     ("deal", "sale", "(=в) собственность"),
     ("deal", "rent", "аренда|арендовать|снять|снимать|=сниму|=снимем|=снимаю"),
     ("deal", "rent", "=арендую|=арендуем|арендоваться"),
+    ("deal", "sale", "kupit|kuplyu|kuplu|pokupka|=pokupku"),
+    ("deal", "rent", "arenda|=arendu|=arendy|arendovat|snyat"),
     # ---- purpose -----------------------------------------------------------------------------
     ("purpose", "investment", "инвестиция|инвестировать|инвестиционный|инвестор|инвестирование|вложение|вложить|вложиться|вкладываться|вкладывать|перепродажа|перепродать"),
     ("purpose", "investment", "сдавать|сдать|сдача|=сдам|=сдадим в аренда"),
@@ -172,6 +179,8 @@ PHRASES: List[Tuple[Optional[str], Optional[str], str]] = [
     ("finish", "ready", "=есть отделка|ремонт"),
     ("finish", "ready", "отделка под ключ"),
     ("finish", "ready", "отремонтированный|меблированный"),
+    ("finish", "ready", "(s|so) otdelkoy|otdelkoi|otdelkoj|remontom"),
+    ("finish", "shell", "bez otdelki|remonta"),
     ("finish", "partial", "частичный|косметический|частично|предчистовой|минимальный|базовый отделка|ремонт"),
     ("finish", "partial", "(с) частичный|косметический|предчистовой|минимальный|базовый отделка|ремонт"),
     ("finish", "partial", "предчистовой"),
@@ -208,9 +217,9 @@ PHRASES: List[Tuple[Optional[str], Optional[str], str]] = [
 # ---------------------------------------------------------------------------------------------
 CLASS_LETTERS: Dict[str, str] = {"а": "A", "a": "A", "б": "B", "b": "B", "в": "B"}
 # Lemmas/forms that announce a class: «класс А», «категория Б», «кл. B».
-CLASS_WORDS = frozenset({"класс", "категория", "кл", "кат"})
+CLASS_WORDS = frozenset({"класс", "категория", "кл", "кат", "klass", "klassa", "class"})
 # Forms of «класс» a letter may stand before: «А класс», «Б класса» (not «в классе»).
-CLASS_AFTER_FORMS = frozenset({"класс", "класса", "кл", "классом"})
+CLASS_AFTER_FORMS = frozenset({"класс", "класса", "кл", "классом", "klass", "klassa", "class"})
 # A Cyrillic letter that is also a word: extra care.
 AMBIGUOUS_LETTERS = frozenset({"а", "в"})
 LETTER_CONJUNCTIONS = frozenset({"или", "и", "либо"})

@@ -1,0 +1,25 @@
+"""`action_clarify`: the answer to a message the NLU is not sure about (rule «low NLU
+confidence»): «не понял, уточните» with the two most likely meanings as buttons
+(wewall/nlu/clarify.py chooses them)."""
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from wewall.nlu.clarify import clarify_buttons
+
+
+class ActionClarify(Action):
+    def name(self) -> Text:
+        return "action_clarify"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        buttons = clarify_buttons(tracker.latest_message or {})
+        if len(buttons) < 2:  # nothing likely enough to offer: the plain «не понял»
+            dispatcher.utter_message(response="utter_default")
+        else:
+            dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+        return []
