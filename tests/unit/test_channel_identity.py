@@ -82,6 +82,25 @@ def test_without_a_token_rest_continues_the_conversations_it_issued(rest, tmp_pa
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.parametrize("sender", ["777000666", "tg:777000666", "web:0123456789abcdef01234567", "u1"])
+def test_with_no_token_configured_rest_names_only_its_own_local_conversations(rest, sender):
+    """A local `make run` (no integration configured) takes any sender as Rasa's channel does, but
+    under `rest:local:`: a Telegram chat id or a web session key names no one else's conversation."""
+    channel = SafeRestInput()
+    channel.tokens = {}  # WEWALL_REST_TOKENS unset
+
+    async def bot(message: UserMessage) -> None:
+        rest.seen.append(message)
+        await message.output_channel.send_text_message(message.sender_id, "ok")
+
+    app = Sanic(f"identity_local_{next(_names)}")
+    app.blueprint(channel.blueprint(bot), url_prefix="/webhooks/rest")
+    client = SanicTestClient(app, port=None)
+    assert post(client, {"sender": sender, "message": "завтра в 10"}).status == 200
+    assert rest.seen[-1].sender_id == f"rest:local:{sender}"
+    assert post(client, {"sender": sender, "message": "x"}, token="some-token-0123456789").status == 401
+
+
 def test_a_token_names_conversations_only_inside_its_integration(rest):
     res = post(rest, {"sender": "777000666", "message": "завтра в 10"}, token=TOKEN)
     assert res.status == 200

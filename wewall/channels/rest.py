@@ -13,10 +13,12 @@ Here every refusal is a 4xx with `{"error": "…"}`:
 
 Whose conversation (wewall/channels/identity.py): a caller with a token of WEWALL_REST_TOKENS
 (`Authorization: Bearer <token>`) names its own conversations, kept as
-`rest:<integration>:<sender>`; a wrong token is 401. Without a token the channel accepts only
-conversations it created itself: a request without `sender` starts one, and the id to send as
-`sender` afterwards comes back in the `X-Wewall-Sender` header (also for token callers who sent
-none); any other `sender` is 403. `input_channel` is always `rest`, whatever the body says, and
+`rest:<integration>:<sender>`; a wrong token is 401. Once any token is configured, a caller
+without one is accepted only in conversations the channel created itself: a request without
+`sender` starts one, and the id to send as `sender` afterwards comes back in the
+`X-Wewall-Sender` header (also for token callers who sent none); any other `sender` is 403.
+With no token configured (a local `make run` on 127.0.0.1) a caller names its own senders as
+with Rasa's channel, kept as `rest:local:<sender>`, so still no other channel's conversation. `input_channel` is always `rest`, whatever the body says, and
 `metadata` is kept under `metadata.rest`, where nothing takes it for the client's name or phone.
 
 A valid message is answered as before: a JSON list of the bot's messages (or the `stream` form).
@@ -125,6 +127,7 @@ def parse_body(body: bytes, limit: int) -> Tuple[Optional[str], str, Optional[st
 
 
 SENDER_HEADER = "X-Wewall-Sender"
+LOCAL = "local"  # the integration of untokened callers while no token is configured
 
 
 def conversation(
@@ -140,6 +143,12 @@ def conversation(
     if sender is None:
         sender = identity.issue(identity.REST)
     key = identity.verify(identity.REST, sender)
+    if key is None and not tokens:
+        # No integration is configured (a local `make run`, bound to 127.0.0.1): a caller names
+        # its own conversations as Rasa's REST channel lets it, but only inside `rest:local:`, so
+        # no Telegram or web chat conversation can be reached. Once any token is configured, an
+        # untokened caller is held to the ids the server issued.
+        return identity.rest_key(LOCAL, sender), sender
     if key is None:
         raise BadRequest(
             "неизвестный sender: начните разговор без sender и дальше передавайте выданный "
