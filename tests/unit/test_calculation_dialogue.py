@@ -67,8 +67,10 @@ def test_remaining_phrase(filled, phrase):
 
 
 @pytest.mark.parametrize("n,word", [(1, "вопрос"), (2, "вопроса"), (5, "вопросов"), (11, "вопросов"), (21, "вопрос"), (22, "вопроса")])
-def test_plural(n, word):
-    assert calc.plural(n, "вопрос", "вопроса", "вопросов") == word
+def test_remaining_questions_agree_with_their_number(n, word):
+    from wewall.text import agree
+
+    assert agree(n, "вопрос") == word
 
 
 def test_previous_slot_skips_unanswered_and_handles_confirmation():

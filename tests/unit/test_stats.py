@@ -339,5 +339,7 @@ def test_similar_texts_share_a_group(a, b, same):
 
 @pytest.mark.parametrize("n,word", [(1, "сообщение"), (3, "сообщения"), (5, "сообщений"), (11, "сообщений"),
                                     (21, "сообщение"), (112, "сообщений"), (0, "сообщений")])
-def test_plural(n, word):
-    assert render.plural(n, "сообщение", "сообщения", "сообщений") == word
+def test_counts_agree_with_their_number(n, word):
+    from wewall.text import agree
+
+    assert agree(n, "сообщение") == word

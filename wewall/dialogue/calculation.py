@@ -18,6 +18,7 @@ from wewall.calculator.fmt import finite, num
 from wewall.calculator.inputs import KIND_NAMES, REPAIRS_NAMES, is_building, is_office
 from wewall.dialogue import calc_words as W
 from wewall.geo import MODE_NAMES, minutes_to_m, transport_mode
+from wewall.text import agree
 
 KIND = "calc_kind"
 CONFIRMED = "calc_confirmed"
@@ -102,13 +103,6 @@ def remaining_questions(slots: Dict[str, Any]) -> int:
     return sum(1 for s in required_slots(slots) if s != CONFIRMED and slots.get(s) is None)
 
 
-def plural(n: int, one: str, few: str, many: str) -> str:
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
-
 
 def remaining_phrase(slots: Dict[str, Any]) -> str:
     if slots.get(KIND) not in KIND_SLOTS:
@@ -116,7 +110,7 @@ def remaining_phrase(slots: Dict[str, Any]) -> str:
     n = remaining_questions(slots)
     if n <= 1:
         return "(последний вопрос)" if n == 1 else ""
-    return f"(осталось {n} {plural(n, 'вопрос', 'вопроса', 'вопросов')})"
+    return f"(осталось {n} {agree(n, 'вопрос')})"
 
 
 def previous_slot(slots: Dict[str, Any], requested: Optional[str]) -> Optional[str]:

@@ -101,7 +101,7 @@ _SPACES = re.compile(r"\s+")
 def mask_text(text: str, names: Iterable[str] = ()) -> str:
     """The client's text with phones, secrets, e-mails, @usernames, known names and long
     numbers hidden."""
-    text = _EMAIL.sub("<email>", mask(text or ""))
+    text = mask(_EMAIL.sub("<email>", text or ""))  # e-mails first: the log mask keeps their first letter
     text = _MENTION.sub("<имя>", text)
     for name in sorted({n for n in names if n and len(n) >= 2}, key=len, reverse=True):
         text = re.sub(r"(?i)(?<!\w)" + re.escape(name) + r"(?!\w)", "<имя>", text)

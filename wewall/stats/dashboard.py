@@ -28,7 +28,8 @@ from sanic.request import Request
 from rasa.core.channels.channel import InputChannel, UserMessage
 
 from wewall.stats.collect import StatsError, compute, tracker_store_url
-from wewall.stats.render import duration, percent, plural
+from wewall.stats.render import duration, percent
+from wewall.text import agree
 from wewall.storage import run_blocking
 
 BLUE, ORANGE, RED, GREY = "#2563c9", "#f08a24", "#d64545", "#e3e8ef"
@@ -120,7 +121,7 @@ def render_page(report: Dict[str, Any], token: str, days: int) -> str:
     since = dt.datetime.fromisoformat(report["period"]["since"])
     until = dt.datetime.fromisoformat(report["period"]["until"])
     links = " ".join(
-        f'<a href="?token={_esc(token)}&amp;days={n}">{n} {plural(n, "день", "дня", "дней")}</a>' for n in DAY_CHOICES)
+        f'<a href="?token={_esc(token)}&amp;days={n}">{n} {agree(n, "день")}</a>' for n in DAY_CHOICES)
     cards = [("клиентов", c["total"]), ("новых", c["new"]), ("вернулись", c["returning"]),
              ("передано менеджеру", m["handovers"]), ("ответ менеджера, медиана", duration(m["median_seconds"])),
              ("бот не понял", nu["total"])]
@@ -154,7 +155,7 @@ def render_page(report: Dict[str, Any], token: str, days: int) -> str:
                              _legend(("blue", "дошли до вопроса"), ("red", "бросили на нём"))))
     rows = [(g["text"], g["count"], 0, str(g["count"])) for g in nu["groups"][:15]]
     parts.append(_figure("not-understood", f"Бот не понял: {nu['total']} "
-                         f"{plural(nu['total'], 'сообщение', 'сообщения', 'сообщений')}",
+                         f"{agree(nu['total'], 'сообщение')}",
                          bars_chart(rows, "Непонятые сообщения")))
     parts.append("</main></body></html>")
     return "".join(parts)

@@ -28,7 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from wewall.stats.collect import NoEvents, Report, compute, local_tz, tracker_store_url, utc_offset
-from wewall.stats.render import duration, plural
+from wewall.stats.render import duration
+from wewall.text import agree
 from wewall.storage import run_blocking
 from wewall.worker import Job
 
@@ -142,7 +143,7 @@ def _figures(r: Report, top: int) -> list:
     d = r.as_dict(top=top)
     c, m = d["clients"], d["manager"]
     lines = [f"Клиентов: {c['total']} (новых {c['new']}, вернулись {c['returning']}), "
-             f"{c['messages']} {plural(c['messages'], 'сообщение', 'сообщения', 'сообщений')}"]
+             f"{c['messages']} {agree(c['messages'], 'сообщение')}"]
     for f in d["forms"]:
         lines.append(f"{f['title']}: начали {f['started']}, завершили {f['finished']}")
     reply = f" (медиана {duration(m['median_seconds'])})" if m["answered"] else ""
@@ -150,7 +151,7 @@ def _figures(r: Report, top: int) -> list:
     nu = d["not_understood"]
     if nu["total"]:
         common = "; ".join(f"«{g['text']}» ({g['count']})" for g in nu["groups"])
-        lines.append(f"Бот не понял: {nu['total']} {plural(nu['total'], 'сообщение', 'сообщения', 'сообщений')}"
+        lines.append(f"Бот не понял: {nu['total']} {agree(nu['total'], 'сообщение')}"
                      + (f"; чаще всего: {common}" if common else ""))
     return lines
 

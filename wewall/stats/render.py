@@ -7,15 +7,8 @@ import datetime as dt
 import io
 import json
 from typing import Any, Dict, List, Optional, Sequence
+from wewall.text import agree
 
-
-def plural(n: int, one: str, few: str, many: str) -> str:
-    n = abs(int(n))
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
 
 
 def percent(part: int, whole: int) -> str:
@@ -34,7 +27,7 @@ def duration(seconds: Optional[float]) -> str:
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
         return f"{hours} ч {minutes} мин" if minutes else f"{hours} ч"
-    return f"{hours // 24} {plural(hours // 24, 'день', 'дня', 'дней')}"
+    return f"{hours // 24} {agree(hours // 24, 'день')}"
 
 
 def _date(iso: str) -> str:
@@ -95,7 +88,7 @@ def text(report: Dict[str, Any]) -> str:
                   [[s["source"], s["channel"], s["clients"], s["new"], s["handovers"]] for s in report["sources"]],
                   text_columns=2) if report["sources"] else ["  нет клиентов"]
     nu = report["not_understood"]
-    out += ["", f"Бот не понял: {nu['total']} {plural(nu['total'], 'сообщение', 'сообщения', 'сообщений')}"
+    out += ["", f"Бот не понял: {nu['total']} {agree(nu['total'], 'сообщение')}"
                 " (похожие собраны вместе, телефоны и имена скрыты)"]
     out += _table(["текст", "раз"], [[g["text"], g["count"]] for g in nu["groups"]]) if nu["groups"] else []
     if report["days"]:
