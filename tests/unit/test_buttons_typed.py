@@ -66,3 +66,9 @@ def test_an_ambiguous_title_is_left_to_the_form(title):
                                   "/affirm", "назад в будущее смотрели?"])
 def test_longer_messages_are_not_taken_for_a_button(text):
     assert match(text, TITLES) is None
+
+
+@pytest.mark.parametrize("text, payload", [("подбор", "/request_search"), ("Оценка", "/request_calculation"),
+                                           ("следующее", "/next_offer"), ("только", None), ("главное", "/help")])
+def test_the_first_word_of_one_title_is_that_button(text, payload):
+    assert match(text, TITLES) == payload

@@ -170,7 +170,7 @@ def test_any_go_ahead_confirms_the_summary(spec, full, text):
 
 @pytest.mark.parametrize("text, move", [
     ("отмена", "cancel"), ("Отмена!", "cancel"), ("отмна", "cancel"), ("отменить подбор", "cancel"), ("/cancel", "cancel"),
-    ("стоп хватит", "cancel"), ("не надо", "cancel"), ("передумал", "cancel"),
+    ("стоп хватит", "cancel"), ("не надо", None), ("не нужна", None), ("передумал", "cancel"),
     ("назад", "back"), ("Назад", "back"), ("назат", "back"), ("вернись назад", "back"), ("шаг назад", "back"),
     ("главное меню", "menu"), ("/start", "menu"), ("меню", "menu"), ("в главное меню", "menu"),
     ("давай начнем заново", "restart"), ("начать заново", "restart"), ("заново", "restart"), ("давайте сначала", "restart"),
@@ -271,3 +271,50 @@ def test_a_task_request_without_its_words_does_not_end_the_form(text, intent):
     step = engine.step(CALC, Turn(intent, [], text), slots, "repairs")
     assert not step.leave
     assert step.ask == "repairs" or step.slots.get("repairs") is not None  # asked again, or read as the answer
+
+
+# What clients met (the e2e conversations' findings), one row each.
+def test_a_go_ahead_before_the_summary_is_never_a_cancel():
+    slots = {calc.KIND: "finished_office", "area_m2": 250.0}
+    step = engine.step(CALC, Turn("cancel", [], "считай"), slots, "price_per_m2")
+    assert not step.leave and step.ask == "price_per_m2" and "цена за м²" in step.messages[0].text
+    rep = engine.step(CALC, Turn("affirm", [], "давай считай"), {**slots, "price_per_m2": 4e5, "estate_class": "A",
+                                                               "metro_station": "Белорусская", "distance_to_metro_m": 400},
+                      "repairs")
+    assert rep.slots.get("repairs") is None and rep.ask == "repairs"  # «давай считай» is not «да, нужен ремонт»
+
+
+@pytest.mark.parametrize("spec, full", list(_summary_states()), ids=lambda x: getattr(x, "name", ""))
+def test_a_go_ahead_wins_over_words_around_it_at_the_summary(spec, full):
+    step = engine.step(spec, Turn("cancel", [], "в смысле отменён?? я сказал считай"), full, spec.confirm)
+    assert step.slots[spec.confirm] is True and not step.leave
+
+
+@pytest.mark.parametrize("text, task", [
+    ("хочу купить офис для инвестиций до 500 млн доходность от 10%", "search_form"),
+    ("посчитай доходность офиса у белорусской", "calculation_form"),
+    ("мне предлагают офис у Белорусской, стоит ли брать? посчитай", "calculation_form"),
+    ("подбери офис с доходностью не ниже 9", "search_form"),
+    ("да ищи", "search_form"), ("какая доходность у офиса", "calculation_form"), ("не нужна", None),
+])
+def test_which_task_the_words_name(text, task):
+    assert engine.task_from_text(text) == task
+
+
+@pytest.mark.parametrize("asked", [sd.CONFIRMED, sd.METRO])
+def test_a_correction_by_name_at_any_question(asked):
+    slots = {sd.TYPE: "office", sd.DEAL: "rent", sd.BUDGET: 3_000_000.0, sd.AREA: 100.0}
+    if asked == sd.CONFIRMED:
+        slots.update({sd.METRO: sd.ANY, sd.ZONE: sd.ANY, sd.CLASS: sd.ANY, sd.FINISH: sd.ANY, sd.WISHES: ""})
+    turn = Turn("inform", [{"entity": "number", "value": 100, "start": 11, "end": 14},
+                           {"entity": "number", "value": 150, "start": 17, "end": 20}], "площадь не 100 а 150")
+    step = engine.step(specs.SEARCH, turn, slots, asked)
+    assert step.slots[sd.AREA] == 150 and step.ask == asked and step.messages[0].text.startswith("Исправил: площадь")
+    assert step.slots.get(sd.METRO) is None if asked == sd.METRO else True  # not read as 150 m to the metro
+
+
+def test_a_question_of_the_clients_own_is_answered_not_taken_for_the_answer():
+    slots = {sd.TYPE: "office", sd.DEAL: "rent", sd.BUDGET: 3_000_000.0, sd.AREA: sd.ANY, sd.METRO: sd.ANY}
+    turn = Turn("faq", [{"entity": "zone", "value": "ttk"}], "а что такое ттк?")
+    step = engine.step(specs.SEARCH, turn, slots, sd.ZONE, faq_response="utter_faq/ttk_mkad")
+    assert step.messages[0].response == "utter_faq/ttk_mkad" and step.ask == sd.ZONE and step.slots.get(sd.ZONE) is None

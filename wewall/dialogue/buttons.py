@@ -105,4 +105,11 @@ def match(text: str, titles: Dict[str, str]) -> Optional[str]:
     if typed in titles:
         return titles[typed] or None
     candidates = [t for t in titles if close_to(typed, [t])]
-    return (titles[candidates[0]] or None) if len(candidates) == 1 else None
+    if len(candidates) == 1:
+        return titles[candidates[0]] or None
+    if not candidates and " " not in typed and len(typed) >= 6:
+        # «подбор», «оценка»: the first word of exactly one title
+        firsts = {titles[t] for t in titles if " " in t and t.split()[0] == typed}
+        if len(firsts) == 1:
+            return next(iter(firsts)) or None
+    return None

@@ -74,9 +74,10 @@ _FORM_WORDS = r"(?:\s+(?:расчет|расчета|подбор|подбора
 
 CANCEL_PHRASES = {
     "отмена", "отменить", "отмени", "отмените", "отменяй", "отменяем", "cancel", "/cancel", "стоп", "stop",
-    "хватит", "не надо", "не нужно", "передумал", "передумала", "отбой", "прекрати", "прекратить",
-    "выход", "выйти", "exit", "не хочу",
+    "хватит", "передумал", "передумала", "отбой", "прекрати", "прекратить", "выход", "выйти", "exit",
+    "больше не надо", "не хочу продолжать", "не буду продолжать",
 }
+# «не надо», «не нужна» are answers to a yes/no or a finish question, never a cancel by themselves.
 BACK_PHRASES = {
     "назад", "/go back", "/go_back", "back", "вернись", "вернуться", "вернуться назад", "вернись назад", "шаг назад",
     "на шаг назад", "предыдущий вопрос", "к предыдущему вопросу", "верни назад", "давай назад", "обратно",
@@ -125,7 +126,8 @@ _GO_CORE = {
 NO_WORDS = {"нет", "не", "неа", "неверно", "ошибка", "no", "nope"}
 # «да ищи» before the summary: enough questions, go with what is known.
 GO_VERBS = {"ищи", "ищите", "искать", "найди", "найдите", "поищи", "считай", "считайте", "посчитай", "посчитайте",
-            "рассчитай", "рассчитайте", "поехали", "погнали", "запускай", "запусти"}
+            "рассчитай", "рассчитайте", "поехали", "погнали", "запускай", "запусти", "отправляй", "отправь",
+            "отправляйте", "отправьте", "отправить", "считать", "посчитать"}
 
 
 def is_go_ahead(text: str) -> bool:
@@ -149,7 +151,8 @@ def command(text: str) -> Optional[str]:
         ("menu", _MENU, MENU_PHRASES), ("restart", _RESTART, RESTART_PHRASES),
         ("cancel", _CANCEL, CANCEL_PHRASES), ("back", _BACK, BACK_PHRASES),
     ):
-        if pattern.match(t) or close_to(t, phrases):
+        # a typo is forgiven in one-word commands only: «не нужна» is one letter from «не нужно»
+        if pattern.match(t) or (" " not in t and close_to(t, [p for p in phrases if " " not in p])):
             return move
     return None
 
@@ -175,8 +178,11 @@ def named_question(text: str, aliases: Dict[str, List[str]], asked: Iterable[str
 
 
 # Which task a message asks for, by its words (the NLU sometimes confuses them).
-_CALC_WORDS = re.compile(r"доходн|посчита|рассчита|расчет|оцени|оценк|окупа|\birr\b|ирр|стоит ли брать|выгодн")
-_SEARCH_WORDS = re.compile(r"подбер|подобра|подбор|найд|найти|ищу|ищем|поищ|подыщ|покажи вариант")
+_CALC_VERBS = re.compile(r"посчита|рассчита|расчет|оцени|оценк|окупа|стоит ли брать|выгодн")
+_CALC_WORDS = re.compile(r"доходн|\birr\b|ирр")
+# «доходность от 10 %» is what an investor searches for, not a request to calculate
+_MIN_RETURN = re.compile(r"(?:доходн\w*|\birr\b|ирр)\s*(?:от|не ниже|не меньше|выше|больше|>=?)\s*\d")
+_SEARCH_WORDS = re.compile(r"подбер|подобра|подбор|найд|найти|ищу|ищем|ищи|поищ|подыщ|покажи вариант")
 _DEAL_WORDS = re.compile(r"купить|куплю|снять|сниму|арендовать|арендую|есть ли|есть что|предложени|вариант")
 
 
@@ -186,12 +192,32 @@ def task_from_text(text: str) -> Optional[str]:
     Words about a return («посчитай», «доходность», «стоит ли брать») name the calculation even
     next to «купить»; words about finding («подбери», «найди») name the search."""
     t = normalise(text)
-    calc, search, deal = bool(_CALC_WORDS.search(t)), bool(_SEARCH_WORDS.search(t)), bool(_DEAL_WORDS.search(t))
-    if calc and not search:
+    verbs = bool(_CALC_VERBS.search(t))
+    calc = verbs or (bool(_CALC_WORDS.search(t)) and not _MIN_RETURN.search(t))
+    search, deal = bool(_SEARCH_WORDS.search(t)) or bool(_MIN_RETURN.search(t)), bool(_DEAL_WORDS.search(t))
+    if calc and not search and (verbs or not deal):
         return "calculation_form"
-    if (search or deal) and not calc:
+    if (search or deal) and not verbs:
         return "search_form"
     return None
+
+
+_QUESTION_WORDS = {"что", "как", "какой", "какая", "какое", "какие", "зачем", "почему", "сколько", "чем", "где",
+                   "когда", "кто", "это", "чем", "разве", "можно", "правда"}
+
+
+def is_question(text: str) -> bool:
+    """«а что такое ТТК?»: a question of the client's own, not an answer with a question mark."""
+    words = normalise(text).split()
+    if words and words[0] in ("а", "и", "ну", "слушай", "скажите", "подскажите"):
+        words = words[1:]
+    return "?" in (text or "") and bool(words) and words[0] in _QUESTION_WORDS and words[0] != "можно"
+
+
+def has_go_verb(text: str) -> bool:
+    """«считай», «ищи», «отправляй» said without a «нет»: the client wants the result now."""
+    words = set(normalise(text).split())
+    return bool(words & GO_VERBS) and not words & NO_WORDS
 
 
 # ---------------------------------------------------------------- forms as data
@@ -219,6 +245,7 @@ class FormSpec:
     free_text: tuple = ()  # questions whose answer is any text (wishes, a time)
     keep_on_cancel: tuple = ()  # slots a cancel keeps (the name and phone of the viewing form)
     skippable: Dict[str, Any] = field(default_factory=dict)  # question → its answer when skipped («не важно»)
+    private: tuple = ()  # slots only an answer to a question may change (the calculation's doubt)
     paused_text: str = ""  # said when the client leaves with the answers kept
 
     def next_slot(self, slots: Dict[str, Any]) -> Optional[str]:
@@ -329,7 +356,7 @@ def _recorded(spec: FormSpec, before: Dict[str, Any], after: Dict[str, Any], req
 def _facts(spec: FormSpec, turn: Turn, slots: Dict[str, Any]) -> Dict[str, Any]:
     """Values a message carries for this form, read as answers to no particular question."""
     out = spec.interpret(Turn("inform", list(turn.entities), turn.text or ""), slots, None)
-    return {k: v for k, v in (getattr(out, "slots", {}) or {}).items() if k != spec.confirm}
+    return {k: v for k, v in (getattr(out, "slots", {}) or {}).items() if k != spec.confirm and k not in spec.private}
 
 
 def activate(spec: FormSpec, turn: Turn, slots: Dict[str, Any], pending: Optional[dict] = None) -> Step:
@@ -419,25 +446,40 @@ def step(
         result.ask = previous
         return result
 
-    # 2. a question named by the client, unless the message also gives it a value
+    # 2. «считай» at the summary, whatever else is said («в смысле отменён?? я сказал считай»)
+    go = has_go_verb(text) and task_from_text(text) in (None, spec.name)
+    if requested == spec.confirm and go:
+        text, intent = "да", "affirm"
     order = spec.required(slots)
+
+    # 3. «да ищи» before the summary: skip what may be skipped; never a cancel
+    if requested not in (None, spec.confirm) and go:
+        skipped = {s: spec.skippable[s] for s in order if s in spec.skippable and slots.get(s) is None}
+        result.slots.update(skipped)
+        merged = {**slots, **skipped}
+        result.ask = spec.next_slot(merged)
+        result.move = "skip" if skipped else "not_yet"
+        if result.ask not in (spec.confirm, None):
+            missing = [spec.names.get(q, q) for q in order if q != spec.confirm and merged.get(q) is None]
+            result.say("Хорошо. Без этого не обойтись: " + ", ".join(missing) + ".")
+            result.slots.setdefault(result.ask, merged.get(result.ask))
+        return result
+
+    # 4. a question the client asks («а что такое ТТК?») is answered first
+    if intent == "faq" and faq_response and is_question(text):
+        return _interruption(spec, turn, slots, requested, faq_response, result, payload)
+
+    # 5. «площадь не 250, а 300»: a correction of a named answer, whichever question is asked
+    fixed = _correction(spec, turn, slots, requested, order)
+    if fixed is not None:
+        return fixed
+
+    # 6. a question named by the client, unless the message also gives it a value
     named = named_question(text, spec.aliases, [s for s in order if s != spec.confirm])
 
-    # 3. «да ищи» before the summary: the questions that may be skipped are, the rest is asked
-    if requested not in (None, spec.confirm) and is_go_ahead(text) and GO_VERBS & set(normalise(text).split()):
-        skipped = {s: spec.skippable[s] for s in order if s in spec.skippable and slots.get(s) is None}
-        if skipped:
-            result.move = "skip"
-            result.slots.update(skipped)
-            merged = {**slots, **skipped}
-            result.ask = spec.next_slot(merged)
-            if result.ask != spec.confirm and result.ask is not None:
-                result.say(f"Хорошо. Без этого не обойтись: {spec.names.get(result.ask, result.ask)}.")
-            return result
-
-    # 4. the question asked reads the message first (a go-ahead is a «yes» to any question)
+    # 7. the question asked reads the message first (a plain «да» is a yes to any question)
     reading = Turn(intent, list(turn.entities), text)
-    if is_go_ahead(text):
+    if is_go_ahead(text) and not go:
         reading.intent = "affirm"
     elif is_no(text):
         reading.intent = "deny"
@@ -466,21 +508,52 @@ def step(
         result.ask = spec.next_slot(merged)
         return result
 
-    # 5. not an answer: the intent decides
+    # 8. not an answer: the intent decides
     return _interruption(spec, turn, slots, requested, faq_response, result, payload)
+
+
+# «площадь не 250, а 300», «бюджет не 3 а 4 млн»: the words before «не» name the answer, the value after «а» wins
+_CORRECTION = re.compile(r"^\s*(?P<name>[^\d,.!?]{2,40}?)\s+не\s+[^,]*?,?\s+а\s+(?P<new>\S.*)$", re.I)
+
+
+def _correction(spec: FormSpec, turn: Turn, slots: Dict[str, Any], requested: Optional[str],
+                order: List[str]) -> Optional[Step]:
+    text = turn.text or ""
+    match = _CORRECTION.match(text)
+    if not match:
+        return None
+    slot = named_question("поменяй " + match.group("name"), spec.aliases, [s for s in order if s != spec.confirm])
+    if slot is None or slots.get(slot) is None:
+        return None
+    start = match.start("new")
+    entities = [e for e in turn.entities if (e.get("start") or 0) >= start]
+    out = spec.interpret(Turn("inform", entities, match.group("new")), slots, slot)
+    value = (getattr(out, "slots", {}) or {}).get(slot)
+    if value is None:
+        return None
+    step = Step(move="correct")
+    step.slots.update({k: v for k, v in (getattr(out, "slots", {}) or {}).items() if k not in spec.private or k == slot})
+    if requested == spec.confirm:
+        step.slots[spec.confirm] = None
+    merged = {**slots, **step.slots}
+    step.say(f"Исправил: {spec.names.get(slot, slot)} — {_describe(spec, slot, merged)}.")
+    if requested and requested not in step.slots:
+        step.slots[requested] = slots.get(requested)
+    step.ask = spec.next_slot(merged)
+    return step
 
 
 def _interruption(spec: FormSpec, turn: Turn, slots: Dict[str, Any], requested: Optional[str],
                   faq_response: Optional[str], result: Step, payload: bool = False) -> Step:
     intent = turn.intent or ""
-    if intent in ("request_calculation", "request_search"):
-        # Leaving a form half-way must be meant: the words (or a tapped button) have to name the task,
-        # «не нужна, там арендатор уже всё сделал» read as a search request must not end a calculation.
-        target = task_from_text(turn.text or "")
-        if payload:
-            target = {"request_calculation": "calculation_form", "request_search": "search_form"}[intent]
-        if target is None:
-            return _again(spec, turn, slots, requested, result)
+    # Leaving a form half-way must be meant: the words (or a tapped button) have to name the task;
+    # «не нужна, там арендатор уже всё сделал» read as a search request must not end a calculation.
+    target = task_from_text(turn.text or "")
+    if payload and intent in ("request_calculation", "request_search"):
+        target = {"request_calculation": "calculation_form", "request_search": "search_form"}[intent]
+    if target is None and intent in ("request_calculation", "request_search"):
+        return _again(spec, turn, slots, requested, result)
+    if target is not None and (target != spec.name or intent in ("request_calculation", "request_search")):
         if target != spec.name:
             result.move = "switch"
             if spec.answered(slots):

@@ -83,6 +83,7 @@ def calculation(ctx: calc.Context) -> FormSpec:
         ask_again=calc.ASK_AGAIN,
         cancelled="Хорошо, расчёт отменён, ответы я удалил. Чем ещё могу помочь?",
         paused_text="Хорошо, расчёт подождёт: ответы я сохранил, вернуться к нему можно из меню.",
+        private=(calc.DOUBT,),
     )
 
 
