@@ -95,4 +95,4 @@ class MongoSearch:
 
 
 def _in_memory_only(c: Criteria) -> bool:
-    return bool(c.stations or c.places or c.zone == "sadovoe" or c.readiness == "now" or c.max_floor is not None)
+    return bool(c.stations or c.places or c.districts or c.zone == "sadovoe" or c.readiness == "now" or c.max_floor is not None)
