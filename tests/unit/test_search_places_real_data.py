@@ -201,3 +201,16 @@ def test_a_district(real):
     assert engine.search(Criteria(deal="rent", type="retail", districts=("Северное Чертаново",))).total == 2
     none = engine.search(Criteria(deal="rent", type="retail", districts=("Несуществующий",)))
     assert none.total == 0 and none.relaxations[0].criterion == "district"
+
+
+@pytest.mark.parametrize("c", [
+    Criteria(deal="sale", type="office", districts=("Басманный",)),
+    Criteria(deal="sale", type="office", places=("ЮЗАО",)),
+    Criteria(deal="sale", type="office", places=("city",), min_area_m2=300),
+    Criteria(deal="rent", type="any", zone="sadovoe"),
+    Criteria(deal="sale", type="office", stations=("Белорусская", "Маяковская"), max_area_m2=500),
+])
+def test_the_mongodb_path_agrees_on_places(real, c):
+    db, _, engine, _ = real
+    a, b = engine.search(c, limit=50), MongoSearch(db).search(c, limit=50)
+    assert a.total == b.total > 0 and a.ids == b.ids
