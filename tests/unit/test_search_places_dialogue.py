@@ -135,9 +135,9 @@ SHOWN = {sd.TYPE: "office", sd.DEAL: "sale", sd.BUDGET: sd.ANY, sd.AREA: 200.0, 
 
 
 @pytest.mark.parametrize("text,entities,changes", [
-    ("а у Профсоюзной есть что-нибудь?", [("metro_station", "Профсоюзная")], {sd.STATION: ["Профсоюзная"], sd.PLACE: None}),
+    ("а у Профсоюзной есть что-нибудь?", [("metro_station", "Профсоюзная")], {sd.STATION: ["Профсоюзная"], sd.PLACE: None, sd.DISTRICT: None}),
     ("мне нужно у белорусской!", [("metro_station", "Белорусская")], {}),  # already so: nothing to change
-    ("а в юзао?", [], {sd.PLACE: ["ЮЗАО"], sd.STATION: None}),
+    ("а в юзао?", [], {sd.PLACE: ["ЮЗАО"], sd.STATION: None, sd.DISTRICT: None}),
     ("от 300 м2", [("area_m2", 300)], {sd.AREA: 300.0}),
 ])
 def test_refine_while_offers_are_shown_changes_only_what_is_named(text, entities, changes):
@@ -210,3 +210,31 @@ def test_relaxations_of_places_and_their_way_back_to_the_slots():
     for key, changes in back.items():
         assert sd.relaxed_slots(slots, steps[key].criteria.to_dict()) == changes, key
         assert sd.to_criteria({**slots, **changes}) == steps[key].criteria, key
+
+
+@pytest.mark.parametrize("text,names", [
+    ("офис в районе Хамовники до 500 тысяч", ["Хамовники"]),
+    ("в Басманном районе", ["Басманный"]),
+    ("р-н Северное Чертаново", ["Северное Чертаново"]),
+    ("район Выхино-Жулебино", ["Выхино-Жулебино"]),
+    ("в районе метро Белорусская", []),  # a station, not a district
+    ("в этом районе", []),
+    ("у Сокольников", []),  # without «район» a station
+])
+def test_districts_named_with_the_word_district(text, names):
+    assert pl.districts_in(text) == names
+
+
+def test_district_keys_ignore_word_order_case_and_hyphens():
+    assert pl.district_key("Северное Чертаново") == pl.district_key("Чертаново Северное")
+    assert pl.district_key("выхино жулебино") == pl.district_key("Выхино-Жулебино")
+    assert pl.district_key("Савёловский") == pl.district_key("Савеловский")
+
+
+def test_a_district_in_the_dialogue_moves_the_search():
+    out = sd.interpret(turn("в Басманном районе"), SALE, sd.ZONE)
+    assert out.slots[sd.DISTRICT] == ["Басманный"]
+    merged = {**SALE, **out.slots}
+    assert sd.to_criteria(merged).districts == ("Басманный",) and "район: Басманный" in sd.summary(merged)
+    moved = sd.refine(turn("а в районе Хамовники?"), {**merged, sd.STATION: ["Курская"]})
+    assert moved.slots == {sd.DISTRICT: ["Хамовники"], sd.STATION: None, sd.PLACE: None}

@@ -187,3 +187,30 @@ def test_offers_labelled_by_their_address_label_their_neighbours(real):
     okrugs = pl.OkrugLocator(locator.positions, points)
     agree = sum(okrugs.okrug_of(*latlng(d)) == d["okrug"] for d in check)
     assert agree / len(check) >= 0.95
+
+
+def test_a_district(real):
+    _, docs, engine, _ = real
+    result = engine.search(Criteria(deal="rent", type="retail", districts=("Басманный",)), limit=500)
+    expected = {d["_id"] for d in docs if d["type"] == "retail" and d.get("district") == "Басманный"}
+    assert set(result.ids) == expected and len(expected) == 48
+    # offices have no district in their files: they take that of the nearest address that names one
+    offices = engine.search(Criteria(deal="sale", type="office", districts=("Басманный",)), limit=500)
+    assert {o["name"] for o in offices.offers} == {"Rail.A", "K-city"}
+    # the words of the client: «в районе Северное Чертаново» is the base's «Чертаново Северное»
+    assert engine.search(Criteria(deal="rent", type="retail", districts=("Северное Чертаново",))).total == 2
+    none = engine.search(Criteria(deal="rent", type="retail", districts=("Несуществующий",)))
+    assert none.total == 0 and none.relaxations[0].criterion == "district"
+
+
+@pytest.mark.parametrize("c", [
+    Criteria(deal="sale", type="office", districts=("Басманный",)),
+    Criteria(deal="sale", type="office", places=("ЮЗАО",)),
+    Criteria(deal="sale", type="office", places=("city",), min_area_m2=300),
+    Criteria(deal="rent", type="any", zone="sadovoe"),
+    Criteria(deal="sale", type="office", stations=("Белорусская", "Маяковская"), max_area_m2=500),
+])
+def test_the_mongodb_path_agrees_on_places(real, c):
+    db, _, engine, _ = real
+    a, b = engine.search(c, limit=50), MongoSearch(db).search(c, limit=50)
+    assert a.total == b.total > 0 and a.ids == b.ids

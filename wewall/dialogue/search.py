@@ -36,8 +36,9 @@ WISHES = "search_wishes"
 CONFIRMED = "search_confirmed"
 STATION = "search_metro_station"  # the stations the client named (a list): offers within walking distance
 PLACE = "search_place"  # okrugs and «city» (Москва-Сити) the client named (a list)
+DISTRICT = "search_district"  # districts named with «район» (a list of names as written)
 # Slots the form never asks but every answer may fill (kept and reset with the others).
-EXTRA_SLOTS = [STATION, PLACE]
+EXTRA_SLOTS = [STATION, PLACE, DISTRICT]
 NEAR_METRO_MINUTES = 10  # «рядом с метро» without a station: 10 minutes on foot
 
 # Every slot the form may ask, in the order of the domain's `required_slots`.
@@ -238,6 +239,9 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> 
         out[PLACE] = places
         if out.get(ZONE) == "ttk" and not re.search(r"ттк|транспортн|садов|центр", text, re.I):
             del out[ZONE]  # the lexicon reads «ЦАО» as inside ТТК; the okrug itself is meant
+    districts = pl.districts_in(text)
+    if districts:
+        out[DISTRICT] = districts
     if pl.says_sadovoe(text) and out.get(ZONE) in (None, "ttk"):
         out[ZONE] = "sadovoe"
     if not stations and METRO not in out and pl.says_near_metro(text):
@@ -359,10 +363,13 @@ def refine(turn: Turn, slots: Dict[str, Any]) -> Outcome:
     out = interpret(turn, slots, None)
     out.messages = [m for m in out.messages if not m.startswith("Исправил")]
     changes = {k: v for k, v in out.slots.items() if v != slots.get(k)}
-    if changes.get(STATION):
-        changes.setdefault(PLACE, None)
-    if changes.get(PLACE):
-        changes.setdefault(STATION, None)
+    # a new station, okrug or district moves the search: the other kinds of place named before go
+    kinds = (STATION, PLACE, DISTRICT)
+    for kind in kinds:
+        if changes.get(kind):
+            for other in kinds:
+                if other != kind:
+                    changes.setdefault(other, None)
     changes.pop(CONFIRMED, None)
     out.slots = changes
     out.understood = bool(changes)
@@ -476,6 +483,8 @@ def summary(slots: Dict[str, Any]) -> str:
         lines.append(f"• у метро: {', '.join(stations)} (до {how} от станции)")
     if slots.get(PLACE):
         lines.append(f"• район: {pl.place_phrase(slots[PLACE])}")
+    if slots.get(DISTRICT):
+        lines.append(f"• район: {', '.join(slots[DISTRICT])}")
     if slots.get(DEAL) == "rent" and slots.get(READINESS) is None:
         lines.append("• только то, что можно арендовать сейчас")
     lines.append("Всё верно?")
@@ -516,6 +525,7 @@ def to_criteria(slots: Dict[str, Any]) -> Criteria:
         wishes=wishes,
         stations=tuple(station_list(slots)),
         places=tuple(p for p in (slots.get(PLACE) or []) if p in pl.PLACES),
+        districts=tuple(slots.get(DISTRICT) or ()),
         wish=parsed.keys,
         max_floor=parsed.max_floor,
         max_price_per_m2=per_m2,
@@ -533,7 +543,8 @@ def record(slots: Dict[str, Any], total: int) -> Dict[str, Any]:
     data = {
         "estate_type": slots.get(TYPE), "deal": slots.get(DEAL), "budget_rub": budget_max, "min_budget_rub": budget_min,
         "max_price_per_m2": per_m2,
-        "zone": slots.get(ZONE), "min_area_m2": area_min, "max_area_m2": area_max, "place": slots.get(PLACE),
+        "zone": slots.get(ZONE), "min_area_m2": area_min, "max_area_m2": area_max,
+        "place": (slots.get(PLACE) or []) + (slots.get(DISTRICT) or []) or None,
         "walk_minutes": metro.get("minutes"), "max_distance_m": metro.get("m"),
         "finish": slots.get(FINISH), "estate_class": {"A": "A", "B": "B", ANY: "любой"}.get(slots.get(CLASS)),
         "purpose": slots.get(PURPOSE), "min_irr": _val(slots, MIN_IRR), "readiness": slots.get(READINESS),
@@ -657,6 +668,8 @@ def relaxed_slots(slots: Dict[str, Any], relaxed: Dict[str, Any]) -> Dict[str, A
         out[STATION] = list(relaxed.get("stations") or []) or None
     if list(relaxed.get("places") or []) != list(c.get("places") or []):
         out[PLACE] = list(relaxed.get("places") or []) or None
+    if list(relaxed.get("districts") or []) != list(c.get("districts") or []):
+        out[DISTRICT] = list(relaxed.get("districts") or []) or None
     if (relaxed.get("max_metro_minutes"), relaxed.get("max_metro_m")) != (c.get("max_metro_minutes"), c.get("max_metro_m")):
         if relaxed.get("max_metro_minutes"):
             out[METRO] = {"minutes": relaxed["max_metro_minutes"]}

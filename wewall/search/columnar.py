@@ -66,7 +66,7 @@ def _floor(value) -> float:
 PROJECTION = {
     "deal": 1, "type": 1, "estate_class": 1, "zone": 1, "area_m2": 1, "price_rub": 1, "rent_rub_month": 1,
     "price_per_m2": 1, "price_on_request": 1, "finish": 1, "readiness": 1, "irr_percent": 1,
-    "location": 1, "metro": {"$slice": 1}, "okrug": 1, "submarket": 1, "floor": 1,
+    "location": 1, "metro": {"$slice": 1}, "okrug": 1, "district": 1, "submarket": 1, "floor": 1,
 }
 CHUNK = 65_536
 
@@ -83,10 +83,10 @@ class ColumnarIndex:
     """Columns of the offers, rows grouped by (deal, type) and sorted by price within a group."""
 
     COLUMNS = ("deal", "type", "price", "area", "zone", "cls", "finish", "ready_q", "metro_min", "metro_m", "irr", "ppm",
-               "lat", "lng", "station", "okrug", "city", "sadovoe", "floor")
+               "lat", "lng", "station", "okrug", "city", "sadovoe", "floor", "district")
 
     def __init__(self, columns: Dict[str, np.ndarray], ids: np.ndarray, stations: List[str],
-                 positions: Optional[Dict[str, Tuple[float, float]]] = None):
+                 positions: Optional[Dict[str, Tuple[float, float]]] = None, districts: Optional[List[str]] = None):
         order = np.lexsort((np.where(np.isnan(columns["price"]), np.inf, columns["price"]), columns["type"], columns["deal"]))
         self.ids = ids[order]
         for name in self.COLUMNS:
@@ -94,6 +94,9 @@ class ColumnarIndex:
         self.stations = stations
         # Station coordinates by comparison key: named stations are measured from these.
         self.positions: Dict[str, Tuple[float, float]] = dict(positions or {})
+        # District names of the base (from addresses) by comparison key: the code is the index.
+        self.districts: List[str] = list(districts or [])
+        self.district_codes = {pl.district_key(name): i for i, name in enumerate(self.districts)}
         # By comparison key: a dialogue writes «белорусская», the offers «Белорусская».
         self.station_codes = {name_key(name): i for i, name in enumerate(stations)}
         self.n = len(self.ids)
@@ -114,6 +117,7 @@ class ColumnarIndex:
         stations filter and labels the okrug of offers whose source did not name it.
         """
         stations: Dict[str, int] = {}
+        districts: Dict[str, int] = {}
         parts: Dict[str, List[np.ndarray]] = {name: [] for name in cls.COLUMNS}
         id_parts: List[np.ndarray] = []
         buf: Dict[str, list] = {name: [] for name in cls.COLUMNS}
@@ -156,6 +160,8 @@ class ColumnarIndex:
             buf["city"].append("сити" in str(doc.get("submarket") or "").lower())
             buf["sadovoe"].append(False)
             buf["floor"].append(_floor(doc.get("floor")))
+            district = doc.get("district")
+            buf["district"].append(-1 if not district else districts.setdefault(district, len(districts)))
             if len(ids) >= CHUNK:
                 flush()
         flush()
@@ -173,7 +179,8 @@ class ColumnarIndex:
             known = ~unlabelled & ~np.isnan(lat) & ~np.isnan(lng)
             locator = pl.OkrugLocator(positions, (lat[known], lng[known], columns["okrug"][known]))
             columns["okrug"][unlabelled] = locator.codes_of(lat[unlabelled], lng[unlabelled])
-        return cls(columns, all_ids, list(stations), positions)
+        columns["district"] = _nearest_label(columns["district"], lat, lng)
+        return cls(columns, all_ids, list(stations), positions, list(districts))
 
     @property
     def nbytes(self) -> int:
@@ -266,6 +273,9 @@ class ColumnarIndex:
             if pl.CITY in c.places:
                 in_place |= self.city[lo:hi]
             m &= in_place
+        if c.districts:
+            codes = [self.district_codes[k] for k in (pl.district_key(d) for d in c.districts) if k in self.district_codes]
+            m &= np.isin(self.district[lo:hi], codes)  # a district the base does not know finds nothing
         if c.max_floor is not None:
             m &= self.floor[lo:hi] <= c.max_floor
         if c.wish and no_basement(c.wish):
@@ -297,11 +307,28 @@ class ColumnarIndex:
         return int(sum(np.count_nonzero(self.mask(c, lo, hi)) for lo, hi in self.ranges(c)))
 
 
+def _nearest_label(codes: np.ndarray, lat: np.ndarray, lng: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """Rows without a label (-1) take the label of the nearest labelled row (districts: only CIAN
+    addresses name them; offices get the district of the nearest such address)."""
+    known = (codes >= 0) & ~np.isnan(lat) & ~np.isnan(lng)
+    todo = np.flatnonzero((codes < 0) & ~np.isnan(lat) & ~np.isnan(lng))
+    if not known.any() or not len(todo):
+        return codes
+    klat, klng, kcode = lat[known], lng[known], codes[known]
+    k = math.cos(math.radians(55.75))
+    out = codes.copy()
+    for start in range(0, len(todo), chunk):
+        rows = todo[start:start + chunk]
+        d = (lat[rows, None] - klat) ** 2 + ((lng[rows, None] - klng) * k) ** 2
+        out[rows] = kcode[np.argmin(d, axis=1)]
+    return out
+
+
 COLUMN_TYPES = {
     "deal": np.int8, "type": np.int8, "price": np.float64, "area": np.float64, "zone": np.int8, "cls": np.int8,
     "finish": np.int8, "ready_q": np.int32, "metro_min": np.float32, "metro_m": np.float32, "irr": np.float64,
     "ppm": np.float64, "lat": np.float64, "lng": np.float64, "station": np.int32, "okrug": np.int8,
-    "city": np.bool_, "sadovoe": np.bool_, "floor": np.float32,
+    "city": np.bool_, "sadovoe": np.bool_, "floor": np.float32, "district": np.int16,
 }
 
 

@@ -83,6 +83,7 @@ class Criteria:
     # measured from the station, not to the offer's nearest station; ranked by that distance.
     stations: Tuple[str, ...] = ()
     places: Tuple[str, ...] = ()  # okrugs (ЦАО…ТАО) and «city» (Москва-Сити): any of them
+    districts: Tuple[str, ...] = ()  # district names as the client wrote them (compared by `district_key`)
     max_area_m2: Optional[float] = None  # area ≤ max × 1.10
     min_budget_rub: Optional[float] = None  # «от 100 до 150 млн»: price ≥ min × 0.90
     # Wishes the data can answer (wewall.search.wishes): they rank, `strict_wishes` also filter.
@@ -114,6 +115,7 @@ class Criteria:
         if bad:
             raise ValueError(f"Район: «{bad[0]}» не подходит, допустимо: {', '.join(PLACES)}")
         set_("places", places)
+        set_("districts", tuple(str(x) for x in (self.districts or ()) if str(x).strip()))
         set_("max_area_m2", _positive(self.max_area_m2, "Площадь"))
         set_("min_budget_rub", _positive(self.min_budget_rub, "Бюджет"))
         set_("wish", tuple(str(x) for x in (self.wish or ())))

@@ -71,7 +71,10 @@ class MongoSearch:
         from wewall.data.nearest import StationLocator
 
         positions = StationLocator.from_db(self.db).positions
-        matching = ColumnarIndex.build(storage.iter_estates(self.db, to_filter(c), PROJECTION), positions)
+        # Okrugs and districts of unlabelled offers come from the labelled ones: those must be read
+        # too, not only the offers the server filter returns.
+        query = {} if (c.places or c.districts) else to_filter(c)
+        matching = ColumnarIndex.build(storage.iter_estates(self.db, query, PROJECTION), positions)
         return matching, matching.rows(c)
 
     def count(self, c: Criteria) -> int:
@@ -95,4 +98,4 @@ class MongoSearch:
 
 
 def _in_memory_only(c: Criteria) -> bool:
-    return bool(c.stations or c.places or c.zone == "sadovoe" or c.readiness == "now" or c.max_floor is not None)
+    return bool(c.stations or c.places or c.districts or c.zone == "sadovoe" or c.readiness == "now" or c.max_floor is not None)

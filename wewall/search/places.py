@@ -229,5 +229,50 @@ def says_near_metro(text: str) -> bool:
     return bool(_NEAR_METRO_RE.search(text or ""))
 
 
+# «в районе Хамовники», «район Якиманка», «р-н Зюзино», «в Басманном районе». Only with the word
+# «район»: many districts are also stations (Сокольники, Текстильщики) and «у Сокольников» is a station.
+_DISTRICT_AFTER = re.compile(r"(?:район\w*|р-н)\s+((?!метро|станц|м\.)[А-ЯЁа-яё][А-ЯЁа-яё-]*(?:\s+(?!и\b|или\b|до\b|от\b)[А-ЯЁа-яё][А-ЯЁа-яё-]*)?)", re.I)
+_DISTRICT_BEFORE = re.compile(r"([А-ЯЁа-яё-]+(?:ом|ем|ий|ый|ой))\s+район\w*", re.I)
+_NOT_DISTRICT = {"этот", "тот", "какой", "любой", "центральный", "хороший", "спальный", "другой", "ваш", "наш", "этом", "том"}
+
+
+def district_key(name: str) -> str:
+    """A district's name for comparison: lemmas in any order («Чертаново Северное» = «Северное
+    Чертаново»), «ё» as «е», hyphens as spaces («Выхино-Жулебино»)."""
+    from wewall.nlu.morph import analyzer
+
+    words = re.findall(r"[а-яё]+", (name or "").lower().replace("ё", "е"))
+    return " ".join(sorted(analyzer().parse(w)[0].normal_form.replace("ё", "е") for w in words))
+
+
+def _nominative(adjective: str) -> str:
+    """«Басманном» → «Басманный» (the district as it is named)."""
+    from wewall.nlu.morph import analyzer
+
+    form = analyzer().parse(adjective.lower())[0].inflect({"nomn", "sing", "masc"})
+    word = form.word if form is not None else adjective.lower()
+    return word[:1].upper() + word[1:]
+
+
+def districts_in(text: str) -> List[str]:
+    """District names as written after or before «район» (the search checks them against the base)."""
+    out: List[str] = []
+    for m in _DISTRICT_AFTER.finditer(text or ""):
+        words = m.group(1).split()
+        # «в районе Хамовники до 500 тысяч»: a second word only if it is a name too (capitalised)
+        name = m.group(1) if len(words) == 2 and words[1][:1].isupper() else words[0]
+        out.append(name)
+    for m in _DISTRICT_BEFORE.finditer(text or ""):
+        if m.group(1).lower() not in _NOT_DISTRICT:
+            out.append(_nominative(m.group(1)))
+    seen, result = set(), []
+    for name in out:
+        key = district_key(name)
+        if key and key not in seen and key not in _NOT_DISTRICT:
+            seen.add(key)
+            result.append(name)
+    return result
+
+
 def place_phrase(places: Iterable[str]) -> str:
     return ", ".join(PLACE_NAMES.get(p, p) for p in places)

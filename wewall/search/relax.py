@@ -100,6 +100,8 @@ def candidates(c: Criteria) -> List[Relaxation]:
         for i, factor in enumerate(METRO_FACTORS, 1):
             relaxed, phrase = _metro_phrase(c, factor)
             out.append(Relaxation("metro", f"×{num(factor)}", i, phrase, relaxed))
+    if c.districts:
+        out.append(Relaxation("district", "any", 1, f"искать не только в районе {', '.join(c.districts)}", c.replace(districts=())))
     if c.places:
         out.append(Relaxation("place", "any", 1, f"искать не только: {place_phrase(c.places)}", c.replace(places=())))
     if c.zone == "sadovoe":
