@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-INTENT_MACRO_F1 = float(os.environ.get("WEWALL_MIN_INTENT_F1", "0.97"))
+INTENT_MACRO_F1 = float(os.environ.get("WEWALL_MIN_INTENT_F1", "0.96"))
 ENTITY_F1 = float(os.environ.get("WEWALL_MIN_ENTITY_F1", "0.95"))
 
 

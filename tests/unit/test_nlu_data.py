@@ -20,7 +20,7 @@ FAQ_TOPICS = {"irr", "estate_class", "usn_nds", "ttk_mkad", "finish", "rent_holi
 MIN_PER_INTENT = 40
 MIN_FAQ_TOPIC = 10
 MIN_INFORM = 250
-MIN_TEST = 220
+MIN_TEST = 400
 MIN_TEST_PER_ENTITY = 15
 TEST_ENTITIES = [
     "area_m2", "money_rub", "percent", "duration_min", "distance_m", "quarter", "metro_station",
