@@ -243,6 +243,13 @@ CONVERSATIONS: List[Convo] = [
     Convo("calc-total-price", RETAIL_TO_PRICE + [
         ("40 млн за всё", calc("monthly_rent_rub", slots={"price_per_m2": 500000})),
     ], bug="«40 млн за всё» (the total price the question invites) is read as 40 000 000 ₽ per m²"),
+    Convo("calc-vat-20-goes-to-a-manager", RETAIL_TO_PRICE + [
+        ("500 тыс", calc("monthly_rent_rub")),
+        ("400к", calc("repairs")),
+        ("полная", calc("nds_rate")),
+        ("20 % (осно)", out(says=("менеджер",), not_says=("не понял",))),
+    ], bug="VAT 20 %: «Передаю ваши данные менеджеру» then «не могу передать» then «Простите, я не понял» "
+           "(the fallback after action_handover)"),
     Convo("calc-rent-given-for-price", RETAIL_TO_PRICE + [
         ("300 тыс в месяц", calc("price_per_m2", slots={"price_per_m2": None, "monthly_rent_rub": 300000})),
     ], bug="«300 тыс в месяц» asked the price per m²: stored as the price AND as the rent"),
@@ -322,6 +329,25 @@ CONVERSATIONS: List[Convo] = [
         ("любая", search("search_wishes")),
         ("вход с улицы и парковка", search("search_confirmed", slots={"search_wishes": "вход с улицы и парковка"})),
     ]),
+    Convo("search-investor-request", [
+        ("хочу купить офис для инвестиций до 500 млн доходность от 10%", search(ANY, slots={
+            "search_type": "office", "search_deal": "sale", "search_budget": 500_000_000, "search_purpose": "investment"})),
+    ], bug="«хочу купить офис для инвестиций … доходность от 10%» opens the calculation (the word «доходность»), "
+           "drops every fact; «да ищи», «изменить параметры», «700 млн» then only re-ask the kind of unit"),
+    Convo("search-area-correction-at-summary", [
+        ("офис в аренду до 3 миллионов в месяц от 100 метров", search("search_metro", slots={"search_min_area": 100})),
+        ("да ищи", search("search_confirmed", says=(SUMMARY,))),
+        ("бюджет не 3 а 4 млн", search("search_confirmed", slots={"search_budget": 4_000_000}, says=("Исправил",))),
+        ("площадь не 100 а 150", search("search_confirmed", slots={"search_min_area": 150}, says=("от 150 м²",))),
+    ], bug="«площадь не 100 а 150» at the search summary is not understood (the budget correction is)"),
+    Convo("search-area-correction-at-metro", [
+        ("офис в аренду до 3 миллионов в месяц от 100 метров", search("search_metro", slots={"search_min_area": 100})),
+        ("площадь не 100 а 150", search("search_metro", slots={"search_min_area": 150, "search_metro": None})),
+    ], bug="«площадь не 100 а 150» asked the distance to the metro is stored as «150 m to the metro», the area kept"),
+    Convo("search-viewing-request-with-no-offers", [
+        ("привет, хочу офис посмотреть", out(says=("подберём",))),
+        ("аренда", search("search_budget", slots={"search_type": "office", "search_deal": "rent"})),
+    ], bug="«хочу офис посмотреть» with no offers shown: «офис» is dropped, the search asks the type again"),
     Convo("search-short-word-typed", [
         ("подбор", search("search_type")),
     ], bug="«подбор» alone outside a form → «Простите, я не понял» (the search does not start)"),
