@@ -34,9 +34,7 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from wewall import rasa_patches
-
-rasa_patches.install()  # the policy is loaded by every Rasa server that serves our model
+from wewall import bootstrap
 
 MANAGER_ACTIVE_SLOT = "manager_active"
 CLOSE_INTENT = "close_manager_chat"
@@ -49,6 +47,12 @@ MANAGER_CHAT_POLICY_PRIORITY = 5
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
 class ManagerChatPolicy(Policy):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Rasa builds this policy in every process that trains or serves our model: the place
+        # where our remaining fixes to Rasa are installed (wewall/bootstrap.py; idempotent).
+        bootstrap.install()
+        super().__init__(*args, **kwargs)
+
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {

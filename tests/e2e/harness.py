@@ -82,7 +82,7 @@ class BotServers:
         defaults = {
             "WEWALL_DATA_DIR": str(data_dir),
             "WEWALL_TRACKER_STORE_URL": f"sqlite:///{self.workdir / 'tracker.db'}",
-            "WEWALL_LOCK_STORE_TYPE": "in_memory",
+            "WEWALL_LOCK_STORE_TYPE": "wewall.lock_store.WewallInMemoryLockStore",
             "WEWALL_REDIS_HOST": "localhost",
             "WEWALL_REDIS_PORT": "6379",
             "WEWALL_REDIS_DB": "1",
