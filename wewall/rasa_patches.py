@@ -19,6 +19,12 @@ reads `{"percent":7}` in `/inform{"percent":7}` as a slot placeholder: each such
 an ERROR with a traceback and its locals (932 in 1 600 turns of the bench), for nothing, as the
 payload is then sent unchanged. A string none of whose placeholders names a slot or a value is
 now returned as it is, without the error; every other string goes through Rasa as before.
+Why not `/inform{{"percent":7}}` in domain.yml (checked 05.12.2026): Rasa's NLG does turn it
+back into `/inform{"percent":7}` without an error, but the domain's payloads are also read as
+written by the typed-button classifier (wewall/dialogue/buttons.py: `{{…}}` is not JSON, so 41
+buttons would silently stop matching typed titles) and by the Telegram channel's button registry
+(it would hash and map payloads the bot never sends): every reader of the domain would have to
+know Rasa's template escaping.
 
 5. Event types. Rasa turns every stored event back into an object by walking the whole Event
 class tree (`all_subclasses`, with an `inspect.isabstract` test per class) to find the class of
