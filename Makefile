@@ -13,9 +13,6 @@ CHROMIUM := /usr/bin/chromium
 # Embedded defaults: no service needed. Any of these may be overridden from the environment
 # (docker-compose and CI set PostgreSQL, Redis and MongoDB); .env.example lists them all.
 export RASA_TELEMETRY_ENABLED ?= false
-# Rasa's training cache does not know that the station list (read from the store) is an input
-# of WewallEntityExtractor: without it a retrain after an import would restore the old list.
-export RASA_MAX_CACHE_SIZE ?= 0
 export WEWALL_DATA_DIR ?= $(CURDIR)/.wewall
 export WEWALL_TRACKER_STORE_URL ?= sqlite:///$(WEWALL_DATA_DIR)/tracker.db
 export WEWALL_LOCK_STORE_TYPE ?= wewall.lock_store.WewallInMemoryLockStore
