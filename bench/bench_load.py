@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.table import print_table, reference_ms  # noqa: E402
-from tests.e2e.harness import BIN, BotServers, base_env, free_port, reachable, trained_model  # noqa: E402
+from wewall.devservers import BIN, BotServers, base_env, free_port, reachable, trained_model  # noqa: E402
 
 SCALE = float(os.environ.get("WEWALL_BENCH_SCALE", "1"))
 SAT_CLIENTS = int(os.environ.get("WEWALL_BENCH_SAT_CLIENTS", "50"))
