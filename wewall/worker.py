@@ -12,9 +12,6 @@ Jobs now:
 - `follow-ups`: one reminder to a client silent in the middle of a form (wewall.followups).
 - `stats-digest`: the managers' daily/monthly figures in Telegram, when WEWALL_DIGEST_CHAT_ID
   is set (wewall.stats.digest).
-
-Other jobs can be added with `register_job(factory)`: a factory gets the `WorkerContext`
-and returns a `Job` or None.
 """
 
 from __future__ import annotations
@@ -25,7 +22,7 @@ import os
 import signal
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional
+from typing import Dict, List, Optional
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +51,6 @@ class WorkerContext:
     crm_settings: object = None
     crm_store: object = None
     extra: Dict[str, object] = field(default_factory=dict)
-
-
-JobFactory = Callable[[WorkerContext], Optional[Job]]
-_factories: List[JobFactory] = []
-
-
-def register_job(factory: JobFactory) -> JobFactory:
-    """Add a job to every worker started from now on (usable as a decorator)."""
-    _factories.append(factory)
-    return factory
 
 
 # ---------------------------------------------------------------- CRM jobs
@@ -159,10 +146,6 @@ def build_jobs(ctx: WorkerContext) -> List[Job]:
     digest_job = digest.job_factory(ctx)
     if digest_job is not None:
         jobs.append(digest_job)
-    for factory in _factories:
-        job = factory(ctx)
-        if job is not None:
-            jobs.append(job)
     return jobs
 
 
