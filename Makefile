@@ -34,14 +34,15 @@ export WEWALL_GARBAGE_MESSAGES ?= 2000
 
 MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(shell find wewall/nlu -name '*.py' 2>/dev/null)
 
-.PHONY: soak help install run train test pytest validate test-stories test-nlu crossval bench shell clean browser
+.PHONY: soak help install run train data-demo test pytest validate test-stories test-nlu crossval bench shell clean browser
 
-help:
-	@echo "make run       — установить всё нужное, загрузить демо-данные, обучить модель и запустить бота"
-	@echo "make test      — все проверки CI (pytest, validate, train, rasa test)"
-	@echo "make install | train | validate | crossval | bench | shell | clean"
+# Every target carries a «## what it does» comment on its rule line; `make help` lists them all.
+help: ## эта справка: все цели
+	@echo "Главное: make run (поднять бота) и make test (все проверки CI)."
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/  make \1|\2/' | \
+	  awk -F'|' '{ printf "%-20s %s\n", $$1, $$2 }'
 
-install: $(STAMP) $(WEB_STAMP)
+install: $(STAMP) $(WEB_STAMP) ## установить зависимости (venv на Python 3.10, npm веб-чата), только если изменились пины
 
 # Rebuilt only when the pins change, so a second `make` costs nothing.
 $(STAMP): requirements.txt constraints.txt pyproject.toml scripts/find-python310.sh
@@ -62,7 +63,7 @@ $(WEB_STAMP): web/package.json web/package-lock.json
 
 # Debian's Chromium for the web chat's browser test (tests/e2e/test_webchat_browser.py); playwright-core
 # drives it and downloads no browser. Installed once, quietly; without root it only says what to do.
-browser:
+browser: ## Chromium из Debian для браузерного теста веб-чата (если его нет)
 	@if [ ! -x $(CHROMIUM) ]; then \
 	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
 	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
@@ -81,42 +82,42 @@ models/.stamp: $(STAMP) $(MODEL_INPUTS) $(STATION_TABLE) | data-demo
 	$(RASA) train --fixed-model-name wewall --out models
 	@touch $@
 
-train: models/.stamp
+train: models/.stamp ## обучить модель models/wewall.tar.gz (если изменились данные, конфиг или станции)
 
-data-demo: $(STAMP)
+data-demo: $(STAMP) ## загрузить демо-данные в пустые коллекции (загруженные не трогает)
 	@mkdir -p $(WEWALL_DATA_DIR)
 	$(VENV)/bin/wewall data load-demo
 
-run: $(STAMP) $(WEB_STAMP) data-demo models/.stamp
+run: $(STAMP) $(WEB_STAMP) data-demo models/.stamp ## установить всё нужное, загрузить демо-данные, обучить модель и запустить бота
 	@scripts/run.sh
 
-shell: $(STAMP) data-demo models/.stamp
+shell: $(STAMP) data-demo models/.stamp ## поговорить с ботом в терминале (rasa shell)
 	$(RASA) shell --endpoints endpoints.yml -m models
 
-validate: $(STAMP)
+validate: $(STAMP) ## проверить данные обучения и домен (rasa data validate и проверки проекта)
 	$(PY) scripts/validate.py
 
-pytest: $(STAMP) $(WEB_STAMP) browser
+pytest: $(STAMP) $(WEB_STAMP) browser ## все тесты pytest: модульные, контрактные, сквозные
 	$(PY) -m pytest -q -p no:cacheprovider
 
-test-stories: models/.stamp
+test-stories: models/.stamp ## rasa test core: диалоговые тесты tests/test_*.yml
 	$(RASA) test core --stories tests/ --fail-on-prediction-errors -m models/wewall.tar.gz --out results
 
-test-nlu: models/.stamp
+test-nlu: models/.stamp ## rasa test nlu на отложенном наборе tests/nlu/test_nlu.yml и его пороги
 	$(RASA) test nlu --nlu tests/nlu/test_nlu.yml -m models/wewall.tar.gz --out results
 	$(PY) scripts/check_nlu_report.py results
 
-test: $(STAMP)
+test: $(STAMP) ## все проверки CI по порядку, со сводкой (scripts/test.sh)
 	@scripts/test.sh
 
-crossval: $(STAMP)
+crossval: $(STAMP) ## 5-кратная кросс-валидация NLU (results/crossval)
 	$(RASA) test nlu --nlu data/nlu --cross-validation --folds 5 --out results/crossval
 
-bench: $(STAMP) data-demo
+bench: $(STAMP) data-demo ## бенчмарки (python -m bench)
 	$(PY) -m bench
 
-soak: models/.stamp
+soak: models/.stamp ## 10 000 мусорных сообщений боту (в make test — 2 000)
 	WEWALL_GARBAGE_MESSAGES=10000 $(PY) -m pytest -q -s -p no:cacheprovider tests/e2e/test_garbage.py
 
-clean:
+clean: ## удалить модели и результаты тестов
 	rm -rf models results .pytest_cache
