@@ -13,6 +13,7 @@ What was installed or skipped is logged once per process.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -38,14 +39,17 @@ def enabled() -> bool:
     return os.environ.get(SWITCH, "on").strip().lower() not in _OFF
 
 
+@functools.lru_cache(maxsize=None)
+def _version(package: str) -> Optional[str]:
+    # read once per process: `allowed` runs on every DIET prediction, a lookup costs ≈1 ms
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def installed_versions(packages: Iterable[str] = TESTED) -> Dict[str, Optional[str]]:
-    versions: Dict[str, Optional[str]] = {}
-    for package in packages:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    return versions
+    return {package: _version(package) for package in packages}
 
 
 def mismatches(requires: Iterable[str], versions: Optional[Mapping[str, Optional[str]]] = None) -> List[str]:
