@@ -13,12 +13,9 @@ CHROMIUM := /usr/bin/chromium
 # Embedded defaults: no service needed. Any of these may be overridden from the environment
 # (docker-compose and CI set PostgreSQL, Redis and MongoDB); .env.example lists them all.
 export RASA_TELEMETRY_ENABLED ?= false
-# Rasa's training cache does not know that the station list (read from the store) is an input
-# of WewallEntityExtractor: without it a retrain after an import would restore the old list.
-export RASA_MAX_CACHE_SIZE ?= 0
 export WEWALL_DATA_DIR ?= $(CURDIR)/.wewall
 export WEWALL_TRACKER_STORE_URL ?= sqlite:///$(WEWALL_DATA_DIR)/tracker.db
-export WEWALL_LOCK_STORE_TYPE ?= in_memory
+export WEWALL_LOCK_STORE_TYPE ?= wewall.lock_store.WewallInMemoryLockStore
 export WEWALL_REDIS_HOST ?= localhost
 export WEWALL_REDIS_PORT ?= 6379
 export WEWALL_REDIS_DB ?= 1
@@ -39,14 +36,15 @@ export WEWALL_GARBAGE_MESSAGES ?= 2000
 
 MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(shell find wewall/nlu -name '*.py' 2>/dev/null)
 
-.PHONY: soak help install run train test pytest validate test-stories test-nlu crossval spacy-ru bench shell clean browser
+.PHONY: soak help install run train data-demo test pytest validate test-stories test-nlu crossval spacy-ru bench shell clean browser
 
-help:
-	@echo "make run       — установить всё нужное, загрузить демо-данные, обучить модель и запустить бота"
-	@echo "make test      — все проверки CI (pytest, validate, train, rasa test)"
-	@echo "make install | train | validate | crossval | bench | shell | clean"
+# Every target carries a «## what it does» comment on its rule line; `make help` lists them all.
+help: ## эта справка: все цели
+	@echo "Главное: make run (поднять бота) и make test (все проверки CI)."
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/  make \1|\2/' | \
+	  awk -F'|' '{ printf "%-20s %s\n", $$1, $$2 }'
 
-install: $(STAMP) $(WEB_STAMP)
+install: $(STAMP) $(WEB_STAMP) ## установить зависимости (venv на Python 3.10, npm веб-чата), только если изменились пины
 
 # Rebuilt only when the pins change, so a second `make` costs nothing.
 $(STAMP): requirements.txt constraints.txt pyproject.toml scripts/find-python310.sh
@@ -67,7 +65,7 @@ $(WEB_STAMP): web/package.json web/package-lock.json
 
 # Debian's Chromium for the web chat's browser test (tests/e2e/test_webchat_browser.py); playwright-core
 # drives it and downloads no browser. Installed once, quietly; without root it only says what to do.
-browser:
+browser: ## Chromium из Debian для браузерного теста веб-чата (если его нет)
 	@if [ ! -x $(CHROMIUM) ]; then \
 	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
 	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
@@ -86,51 +84,51 @@ models/.stamp: $(STAMP) $(MODEL_INPUTS) $(STATION_TABLE) | data-demo
 	$(RASA) train --fixed-model-name wewall --out models
 	@touch $@
 
-train: models/.stamp
+train: models/.stamp ## обучить модель models/wewall.tar.gz (если изменились данные, конфиг или станции)
 
-data-demo: $(STAMP)
+data-demo: $(STAMP) ## загрузить демо-данные в пустые коллекции (загруженные не трогает)
 	@mkdir -p $(WEWALL_DATA_DIR)
 	$(VENV)/bin/wewall data load-demo
 
-run: $(STAMP) $(WEB_STAMP) data-demo models/.stamp
+run: $(STAMP) $(WEB_STAMP) data-demo models/.stamp ## установить всё нужное, загрузить демо-данные, обучить модель и запустить бота
 	@scripts/run.sh
 
-shell: $(STAMP) data-demo models/.stamp
+shell: $(STAMP) data-demo models/.stamp ## поговорить с ботом в терминале (rasa shell)
 	$(RASA) shell --endpoints endpoints.yml -m models
 
-validate: $(STAMP)
+validate: $(STAMP) ## проверить данные обучения и домен (rasa data validate и проверки проекта)
 	$(PY) scripts/validate.py
 
-pytest: $(STAMP) $(WEB_STAMP) browser
+pytest: $(STAMP) $(WEB_STAMP) browser ## все тесты pytest: модульные, контрактные, сквозные
 	$(PY) -m pytest -q -p no:cacheprovider
 
-test-stories: models/.stamp
+test-stories: models/.stamp ## rasa test core: диалоговые тесты tests/test_*.yml
 	$(RASA) test core --stories tests/ --fail-on-prediction-errors -m models/wewall.tar.gz --out results
 
-test-nlu: models/.stamp
+test-nlu: models/.stamp ## rasa test nlu на отложенном наборе tests/nlu/test_nlu.yml и его пороги
 	$(RASA) test nlu --nlu tests/nlu/test_nlu.yml -m models/wewall.tar.gz --out results
 	$(PY) scripts/check_nlu_report.py results
 
-test: $(STAMP)
+test: $(STAMP) ## все проверки CI по порядку, со сводкой (scripts/test.sh)
 	@scripts/test.sh
 
 # Fixed folds (scripts/crossval.py says why not `rasa test nlu --cross-validation`); prints intent
 # F1 per intent, entity F1 and the FallbackClassifier threshold table. CROSSVAL_ARGS="--folds 3
 # --epochs-scale 0.5" is a quicker proxy; `--report results/crossval` reprints a finished run.
-crossval: $(STAMP) data-demo
+crossval: $(STAMP) data-demo ## 5-кратная кросс-валидация NLU на фиксированных фолдах (results/crossval)
 	$(PY) scripts/crossval.py --folds 5 --out results/crossval $(CROSSVAL_ARGS)
 
 # The Russian spaCy pipeline (wewall/nlu/spacy_ru.py) from natasha's wheel, nothing downloaded:
 # only config-spacy.yml (the cross-validation experiment in the README) uses it.
-spacy-ru: models/spacy_ru/config.cfg
+spacy-ru: models/spacy_ru/config.cfg ## русский конвейер spaCy из колёс natasha (для config-spacy.yml)
 models/spacy_ru/config.cfg: $(STAMP) wewall/nlu/spacy_ru.py
 	$(PY) -m wewall.nlu.spacy_ru models/spacy_ru
 
-bench: $(STAMP) data-demo
+bench: $(STAMP) data-demo ## бенчмарки (python -m bench)
 	$(PY) -m bench
 
-soak: models/.stamp
+soak: models/.stamp ## 10 000 мусорных сообщений боту (в make test — 2 000)
 	WEWALL_GARBAGE_MESSAGES=10000 $(PY) -m pytest -q -s -p no:cacheprovider tests/e2e/test_garbage.py
 
-clean:
+clean: ## удалить модели и результаты тестов
 	rm -rf models results .pytest_cache

@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.table import print_table, reference_ms  # noqa: E402
-from tests.e2e.harness import (  # noqa: E402
+from wewall.devservers import (  # noqa: E402
     BIN, REST_HEADERS, BotServers, base_env, conversation_key, free_port, reachable, trained_model,
 )
 
@@ -384,7 +384,7 @@ class Stacks:
             self.env["embedded"] = {}
         if "services" in wanted:
             if reachable("127.0.0.1", 5432) and reachable("127.0.0.1", 6379):
-                self.env["services"] = {"SANIC_WORKERS": "2", "WEWALL_LOCK_STORE_TYPE": "redis",
+                self.env["services"] = {"SANIC_WORKERS": "2", "WEWALL_LOCK_STORE_TYPE": "wewall.lock_store.WewallRedisLockStore",
                                         "WEWALL_REDIS_HOST": "127.0.0.1", "WEWALL_REDIS_PORT": "6379"}
             else:
                 self.notes.append("services: skipped, PostgreSQL (5432) or Redis (6379) is not reachable")

@@ -84,7 +84,7 @@ def _rss_mb(pid: int) -> float:
 
 
 def _parse_latency(model: Path, n: int = 200):
-    from tests.e2e.harness import BotServers
+    from wewall.devservers import BotServers
 
     with tempfile.TemporaryDirectory() as folder:
         servers = BotServers(model, Path(folder))

@@ -21,7 +21,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.table import print_table, reference_ms  # noqa: E402
-from tests.e2e.harness import BotServers, conversation_key, trained_model  # noqa: E402
+from wewall.devservers import BotServers, conversation_key, trained_model  # noqa: E402
 
 EVENTS = int(os.environ.get("WEWALL_BENCH_SESSION_EVENTS", "5000"))
 TURNS = int(os.environ.get("WEWALL_BENCH_SESSION_TURNS", "12"))

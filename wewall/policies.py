@@ -34,9 +34,7 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from wewall import rasa_patches
-
-rasa_patches.install()  # the policy is loaded by every Rasa server that serves our model
+from wewall import bootstrap
 
 MANAGER_ACTIVE_SLOT = "manager_active"
 CLOSE_INTENT = "close_manager_chat"
@@ -47,6 +45,12 @@ MANAGER_CHAT_POLICY_PRIORITY = 6
 
 class DecidingPolicy(Policy):
     """A policy that learns nothing and forces one action when `decide` names it, else abstains."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Rasa builds our policies in every process that trains or serves our model: the place
+        # where our remaining fixes to Rasa are installed (wewall/bootstrap.py; idempotent).
+        bootstrap.install()
+        super().__init__(*args, **kwargs)
 
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain,
               **kwargs: Any) -> Resource:

@@ -1,4 +1,4 @@
-"""Fixes to Rasa 3.6 itself, installed when the Rasa server loads our policy.
+"""Fixes to Rasa 3.6 itself that Rasa offers no configuration for (installed by wewall/bootstrap.py).
 
 1. Action responses. `RemoteAction._validate_action_result` calls `jsonschema.validate` on every response of the
 action server, and `jsonschema.validate` first checks the (constant) response schema against
@@ -11,21 +11,20 @@ the scripted dialogues, 25.11.2026). The alternatives differ by their `event` na
 response is now checked against the one alternative of each event's name; anything that fails
 that quick check goes through the full validator, which gives Rasa's verdict and error.
 
-2. The Redis lock store. Rasa's `RedisLockStore` updates a conversation's ticket queue by
-reading it, changing it and writing it back: two Rasa processes doing so at once lose one
-ticket (both may then serve the same number, or one finds the queue deleted and drops its
-message with "Could not acquire lock"). tests/e2e/test_services.py caught it with two servers.
-Here each of those read-change-write steps is one Redis transaction (WATCH/MULTI, retried on
-conflict), with the same ticket algorithm.
-
-3. Waiting for the lock. Rasa polls a busy conversation's lock once a second, so a second
-message sent while the first is answered waited a whole second more; here every 50 ms.
+2, 3. The Redis lock store's transactions and the shorter wait for a lock: now the lock store
+classes endpoints.yml names (wewall/lock_store.py), no patch.
 
 4. Button payloads. Rasa fills slots into every string of a response, button payloads too, and
 reads `{"percent":7}` in `/inform{"percent":7}` as a slot placeholder: each such button logged
 an ERROR with a traceback and its locals (932 in 1 600 turns of the bench), for nothing, as the
 payload is then sent unchanged. A string none of whose placeholders names a slot or a value is
 now returned as it is, without the error; every other string goes through Rasa as before.
+Why not `/inform{{"percent":7}}` in domain.yml (checked 05.12.2026): Rasa's NLG does turn it
+back into `/inform{"percent":7}` without an error, but the domain's payloads are also read as
+written by the typed-button classifier (wewall/dialogue/buttons.py: `{{…}}` is not JSON, so 41
+buttons would silently stop matching typed titles) and by the Telegram channel's button registry
+(it would hash and map payloads the bot never sends): every reader of the domain would have to
+know Rasa's template escaping.
 
 5. Event types. Rasa turns every stored event back into an object by walking the whole Event
 class tree (`all_subclasses`, with an `inspect.isabstract` test per class) to find the class of
@@ -46,13 +45,10 @@ server's time in a cProfile of the scripted dialogues, 1.2 ms per join of five m
 COO matrices are now joined in one step, into the same arrays in the same order, dtype and
 index type; other kinds of matrices, and mismatched ones (Rasa's error), go Rasa's way.
 
-8. DIET's prediction call. Rasa compiles DIET's prediction into a `tf.function` with a fixed
-input signature, which has exactly one concrete function; yet every call goes through
-TensorFlow's generic dispatch, which rebuilds and checks the type of all ten inputs against
-that signature: 4.5 ms of a 6.5 ms call (2.05 ms when called directly, microbenchmark of
-25.11.2026, same outputs). The inputs are now converted as TensorFlow converts them, checked
-against the signature's dtypes and known dimensions, and passed to that concrete function;
-any input that does not fit goes Rasa's way (and gets TensorFlow's error).
+8. DIET's prediction call: now a DIETClassifier subclass config.yml names (wewall/nlu/diet.py).
+
+Nothing here is installed on import: wewall/bootstrap.py installs `PATCHES`, each only with
+the library versions it was tested with, and not at all with WEWALL_RASA_PATCHES=off.
 """
 
 from __future__ import annotations
@@ -61,30 +57,22 @@ import copy
 import functools
 import json
 import re
-import weakref
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 import numpy as np
 import scipy.sparse
-import tensorflow as tf
 from jsonschema import exceptions
 from jsonschema.validators import validator_for
-from keras.utils import tf_utils
 from scipy.sparse._sputils import get_index_dtype, upcast
-from tensorflow.python.framework import ops as tf_ops
 from rasa.core.actions.action import RemoteAction
-from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore, RedisLockStore
 from rasa.core.nlg import interpolator
 from rasa.shared.core.events import Event
 from rasa.shared.core.slots import Slot
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.utils.common import all_subclasses
-from rasa.shared.constants import DIAGNOSTIC_DATA, DOCS_BASE_URL
-from rasa.utils.tensorflow.models import RasaModel
-
-LOCK_WAIT_SECONDS = 0.05
+from rasa.shared.constants import DOCS_BASE_URL
 
 
 @functools.lru_cache(maxsize=1)
@@ -146,77 +134,7 @@ def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool
     return True
 
 
-# ---------------------------------------------------------------- 2. atomic ticket queue
-
-
-def _change_lock(store: RedisLockStore, conversation_id: Text,
-                 change: Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], Any]]) -> Any:
-    """Apply `change` (old lock → new lock or None to delete, result) in one transaction."""
-    key = store.key_prefix + conversation_id
-
-    def transaction(pipe) -> Any:
-        raw = pipe.get(key)  # immediate mode: the key is WATCHed
-        lock = TicketLock.from_dict(json.loads(raw)) if raw else None
-        new, result = change(lock)
-        pipe.multi()
-        if new is None:
-            pipe.delete(key)
-        else:
-            pipe.set(key, new.dumps())
-        return result
-
-    return store.red.transaction(transaction, key, value_from_callable=True)
-
-
-def _issue_ticket(self: RedisLockStore, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
-    def change(lock):
-        lock = lock or TicketLock(conversation_id)
-        return lock, lock.issue_ticket(lock_lifetime)
-
-    try:
-        return _change_lock(self, conversation_id, change)
-    except Exception as e:  # as Rasa's: the caller expects a LockError
-        raise LockError(f"Error while acquiring lock. Error:\n{e}")
-
-
-def _update_lock(self: RedisLockStore, conversation_id: Text) -> None:
-    def change(lock):
-        if lock is not None:
-            lock.remove_expired_tickets()
-        return lock, None
-
-    _change_lock(self, conversation_id, change)
-
-
-def _finish_serving(self: RedisLockStore, conversation_id: Text, ticket_number: int) -> None:
-    def change(lock):
-        if lock is not None:
-            lock.remove_ticket_for(ticket_number)
-        return lock, None
-
-    _change_lock(self, conversation_id, change)
-
-
-def _cleanup(self: RedisLockStore, conversation_id: Text, ticket_number: int) -> None:
-    def change(lock):
-        if lock is None:
-            return None, None
-        lock.remove_ticket_for(ticket_number)
-        return (lock if lock.is_someone_waiting() else None), None
-
-    _change_lock(self, conversation_id, change)
-
-
-# ---------------------------------------------------------------- 3. the wait
-
-
-_rasa_lock = LockStore.lock
-
-
-def _lock(self: LockStore, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME,
-          wait_time_in_seconds: float = LOCK_WAIT_SECONDS):
-    return _rasa_lock(self, conversation_id, lock_lifetime, wait_time_in_seconds)
-
+# ---------------------------------------------------------------- 4. button payloads
 
 _rasa_interpolate_text = interpolator.interpolate_text
 _PLACEHOLDER = re.compile(r"{([^\n{}]+?)}")  # Rasa's own pattern
@@ -304,76 +222,23 @@ def combine_features(features: List[Features], featurizers: List[Text]) -> Optio
     return Features(joined, features[0].type, features[0].attribute, featurizers)
 
 
-# ---------------------------------------------------------------- 8. DIET's prediction call
-
-_rasa_rasa_predict = RasaModel._rasa_predict
+# ---------------------------------------------------------------- what wewall/bootstrap.py installs
 
 
-class FlatPredict:
-    """The one concrete function of a `tf.function` with an input signature, called directly."""
-
-    def __init__(self, function: Any) -> None:
-        # no reference back to `function`: it is the key of the weak map that holds this object
-        self.concrete = function.get_concrete_function()
-        (batch_spec,), kwargs = self.concrete.structured_input_signature
-        if kwargs or not all(isinstance(spec, tf.TensorSpec) for spec in batch_spec):
-            raise TypeError("not a signature of plain tensors")
-        self.specs = [(spec.dtype, tuple(spec.shape.as_list())) for spec in batch_spec]
-
-    def __call__(self, batch_in: Any) -> Optional[Any]:
-        """The function's outputs, or None if the inputs do not fit the signature."""
-        if len(batch_in) != len(self.specs):
-            return None
-        tensors = []
-        for value, (dtype, shape) in zip(batch_in, self.specs):
-            tensor = value if isinstance(value, tf.Tensor) else tf_ops.convert_to_tensor(value, dtype_hint=dtype)
-            actual = tuple(tensor.shape.as_list())
-            if tensor.dtype != dtype or len(actual) != len(shape) or any(
-                    want is not None and got != want for got, want in zip(actual, shape)):
-                return None
-            tensors.append(tensor)
-        return self.concrete._call_flat(tensors, self.concrete.captured_inputs)
+@dataclass(frozen=True)
+class Patch:
+    name: str
+    requires: Tuple[str, ...]  # packages whose tested version (bootstrap.TESTED) it needs
+    replacements: Callable[[], List[Tuple[Any, str, Any]]]  # (owner, attribute, new value)
 
 
-_flat_predicts: "weakref.WeakKeyDictionary[Any, Optional[FlatPredict]]" = weakref.WeakKeyDictionary()
-
-
-def _flat_predict_for(model: RasaModel) -> Optional[FlatPredict]:
-    function = model._tf_predict_step
-    if function is None or model._run_eagerly:
-        return None
-    flat = _flat_predicts.get(function, False)
-    if flat is False:
-        try:
-            flat = FlatPredict(function)
-        except Exception:  # another TensorFlow, another signature: Rasa's call, always
-            flat = None
-        _flat_predicts[function] = flat
-    return flat
-
-
-def rasa_predict(self: RasaModel, batch_in: Any) -> Dict[Text, Any]:
-    flat = _flat_predict_for(self) if self.prepared_for_prediction else None
-    raw = flat(batch_in) if flat is not None else None
-    if raw is None:  # the first call (it builds the function), or inputs Rasa must handle
-        return _rasa_rasa_predict(self, batch_in)
-    self._training = False
-    outputs = tf_utils.sync_to_numpy_or_python_type(raw)
-    if DIAGNOSTIC_DATA in outputs:
-        outputs[DIAGNOSTIC_DATA] = self._empty_lists_to_none_in_dict(outputs[DIAGNOSTIC_DATA])
-    return outputs
-
-
-def install() -> None:
-    RasaModel._rasa_predict = rasa_predict
-    Message._combine_features = staticmethod(combine_features)
-    Event.resolve_by_type = staticmethod(resolve_event_type)
-    Event.__init_subclass__ = classmethod(_event_subclass_defined)
-    Slot.__copy__ = _copy_slot
-    interpolator.interpolate_text = interpolate_text
-    RemoteAction._validate_action_result = _validate_action_result
-    RedisLockStore.issue_ticket = _issue_ticket
-    RedisLockStore.update_lock = _update_lock
-    RedisLockStore.finish_serving = _finish_serving
-    RedisLockStore.cleanup = _cleanup
-    LockStore.lock = _lock
+PATCHES = [
+    Patch("action response validation", ("rasa", "jsonschema"),
+          lambda: [(RemoteAction, "_validate_action_result", _validate_action_result)]),
+    Patch("button payloads", ("rasa",), lambda: [(interpolator, "interpolate_text", interpolate_text)]),
+    Patch("event types", ("rasa",), lambda: [(Event, "resolve_by_type", staticmethod(resolve_event_type)),
+                                              (Event, "__init_subclass__", classmethod(_event_subclass_defined))]),
+    Patch("slot copies", ("rasa",), lambda: [(Slot, "__copy__", _copy_slot)]),
+    Patch("joined features", ("rasa", "scipy"),
+          lambda: [(Message, "_combine_features", staticmethod(combine_features))]),
+]

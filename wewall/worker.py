@@ -14,9 +14,6 @@ Jobs now:
   is set (wewall.stats.digest).
 - `lead-delivery`: new leads to the managers' Telegram chat and by e-mail (wewall.leads.job),
   when either is configured.
-
-Other jobs can be added with `register_job(factory)`: a factory gets the `WorkerContext`
-and returns a `Job` or None.
 """
 
 from __future__ import annotations
@@ -27,7 +24,7 @@ import os
 import signal
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional
+from typing import Dict, List, Optional
 
 log = logging.getLogger(__name__)
 
@@ -56,16 +53,6 @@ class WorkerContext:
     crm_settings: object = None
     crm_store: object = None
     extra: Dict[str, object] = field(default_factory=dict)
-
-
-JobFactory = Callable[[WorkerContext], Optional[Job]]
-_factories: List[JobFactory] = []
-
-
-def register_job(factory: JobFactory) -> JobFactory:
-    """Add a job to every worker started from now on (usable as a decorator)."""
-    _factories.append(factory)
-    return factory
 
 
 # ---------------------------------------------------------------- CRM jobs
@@ -166,10 +153,6 @@ def build_jobs(ctx: WorkerContext) -> List[Job]:
     leads = lead_job(ctx)
     if leads is not None:
         jobs.append(leads)
-    for factory in _factories:
-        job = factory(ctx)
-        if job is not None:
-            jobs.append(job)
     return jobs
 
 

@@ -56,7 +56,7 @@ def postgres_url():
 def redis_db():
     if not reachable(REDIS_HOST, REDIS_PORT):
         pytest.skip(f"Redis is not reachable at {REDIS_HOST}:{REDIS_PORT}")
-    return {"WEWALL_LOCK_STORE_TYPE": "redis", "WEWALL_REDIS_HOST": REDIS_HOST,
+    return {"WEWALL_LOCK_STORE_TYPE": "wewall.lock_store.WewallRedisLockStore", "WEWALL_REDIS_HOST": REDIS_HOST,
             "WEWALL_REDIS_PORT": str(REDIS_PORT), "WEWALL_REDIS_DB": "1"}
 
 

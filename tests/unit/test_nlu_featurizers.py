@@ -60,6 +60,26 @@ def test_navec_training_data(navec_featurizer):
     assert all(m.get_dense_features(TEXT)[0] is not None for m in data.training_examples)
 
 
+def test_navec_is_read_once_for_the_featurizer_and_natashas_ner(monkeypatch):
+    """natasha's NER used to read its own copy of the same 26 MB file (NewsEmbedding())."""
+    from navec import Navec
+
+    from wewall.nlu import contacts, embeddings
+    from wewall.nlu.navec_featurizer import NavecFeaturizer
+
+    read = []
+    real = Navec.load.__func__
+    monkeypatch.setattr(Navec, "load", classmethod(lambda cls, path: read.append(path) or real(cls, path)))
+    monkeypatch.setattr(contacts, "_models", None)
+    embeddings._load.cache_clear()
+    featurizer = NavecFeaturizer({**NavecFeaturizer.get_default_config(), "alias": "navec"}, _context("navec"))
+    _, tagger = contacts._natasha()
+    assert len(read) == 1
+    text = "Меня зовут Анна Петрова"
+    assert [(text[s.start:s.stop], s.type) for s in tagger(text).spans] == [("Анна Петрова", "PER")]
+    assert featurizer.navec is embeddings.load_navec(str(embeddings.default_path()))
+
+
 def test_entity_type_features_mark_the_entity_tokens():
     from wewall.nlu.entity_featurizer import ENTITY_TYPES, EntityTypeFeaturizer
 

@@ -1,4 +1,7 @@
-"""The fixes of wewall/rasa_patches.py: the same verdicts, results and errors as Rasa's own code."""
+"""The fixes of wewall/rasa_patches.py: the same verdicts, results and errors as Rasa's own code.
+
+wewall/bootstrap.py installs them (tests/unit/test_bootstrap.py: when, and when not).
+"""
 
 import datetime
 
@@ -10,8 +13,13 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 
-import wewall.policies  # noqa: F401 - installs the patches, as the Rasa server does
-from wewall import rasa_patches
+from wewall import bootstrap, rasa_patches
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _installed():
+    assert bootstrap.enabled(), "WEWALL_RASA_PATCHES=off: nothing to test here"
+    bootstrap.install()
 
 GOOD = [
     {"events": [], "responses": []},
@@ -27,7 +35,7 @@ BAD = [
 ]
 
 
-def test_the_patch_is_installed_by_loading_our_policy():
+def test_the_patch_is_installed():
     assert RemoteAction._validate_action_result is rasa_patches._validate_action_result
 
 
@@ -97,87 +105,6 @@ def test_the_quick_check_gives_the_full_schemas_verdict_on_every_event_and_its_m
     assert quick_passes > len(valid)
     for response in BAD:
         assert not rasa_patches._quickly_valid(response)
-
-
-# ---------------------------------------------------------------- the Redis lock store
-
-
-def _redis_or_skip():
-    from tests.e2e.harness import reachable
-
-    if not reachable("127.0.0.1", 6379):
-        pytest.skip("no Redis on 127.0.0.1:6379")
-
-
-def test_the_redis_lock_lets_one_process_at_a_time_into_a_conversation():
-    """Several lock stores (as in several Rasa processes) on one conversation: every
-    critical section runs alone and no update is lost."""
-    import asyncio
-    import threading
-    import uuid
-
-    import redis
-    from rasa.core.lock_store import RedisLockStore
-
-    _redis_or_skip()
-    prefix = "t" + uuid.uuid4().hex[:8]
-    conversation, workers, rounds = "c1", 6, 15
-    red = redis.StrictRedis(host="127.0.0.1", port=6379, db=3)
-    counter, inside = f"{prefix}:counter", f"{prefix}:inside"
-    overlaps = []
-
-    def worker():
-        store = RedisLockStore(host="127.0.0.1", port=6379, db=3, key_prefix=prefix)
-
-        async def run():
-            for _ in range(rounds):
-                async with store.lock(conversation, wait_time_in_seconds=0.001):
-                    if red.incr(inside) != 1:
-                        overlaps.append(1)
-                    value = int(red.get(counter) or 0)
-                    await asyncio.sleep(0.002)  # read-change-write: loses updates without the lock
-                    red.set(counter, value + 1)
-                    red.decr(inside)
-
-        asyncio.run(run())
-
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
-        assert not overlaps
-        assert int(red.get(counter)) == workers * rounds
-        assert RedisLockStore(host="127.0.0.1", port=6379, db=3, key_prefix=prefix).get_lock(conversation) is None
-    finally:
-        red.delete(counter, inside)
-
-
-def test_a_waiting_message_is_let_in_soon_after_the_first_leaves():
-    import asyncio
-    import time
-
-    from rasa.core.lock_store import InMemoryLockStore
-
-    store = InMemoryLockStore()
-    waited = []
-
-    async def first():
-        async with store.lock("c"):
-            await asyncio.sleep(0.2)
-
-    async def second():
-        await asyncio.sleep(0.05)
-        started = time.monotonic()
-        async with store.lock("c"):
-            waited.append(time.monotonic() - started)
-
-    async def both():
-        await asyncio.gather(first(), second())
-
-    asyncio.run(both())
-    assert waited[0] < 0.5  # Rasa's own default polls once a second: ≥ 1 s here
 
 
 # ---------------------------------------------------------------- slots in responses

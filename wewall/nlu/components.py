@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from typing import Any, Dict, List, Optional, Text
@@ -15,8 +16,6 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from wewall.nlu.tokenizer import RussianTokenizer  # noqa: F401  (config.yml names it from here too)
-
 log = logging.getLogger(__name__)
 
 STATIONS_FILE = "stations.json"
@@ -29,6 +28,10 @@ def _stations_from_storage() -> List[str]:
     return [s["name"] for s in storage.list_stations(storage.get_db(), {"name": 1})]
 
 
+def _station_names(config: Dict[Text, Any]) -> List[str]:
+    return config.get("stations") or _stations_from_storage()
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class WewallEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Numbers with units, metro stations, catalogue values, phones and names.
@@ -36,11 +39,20 @@ class WewallEntityExtractor(GraphComponent, EntityExtractorMixin):
     Trainable only to freeze the station list into the model: training reads the stations in
     the document store, so a station added to the data is recognised after retraining, and a
     running server does not depend on the store to understand a message.
+
+    The list is an input of training that Rasa's graph does not see, so its hash is part of the
+    component's fingerprint: `rasa train` after a station import retrains this component, and
+    restores it (and everything else unchanged) from Rasa's cache otherwise.
     """
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"stations": None}  # a fixed list instead of the store (tests)
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+        names = json.dumps(_station_names(config), ensure_ascii=False)
+        return hashlib.sha256(names.encode("utf-8")).hexdigest()
 
     def __init__(
         self,
@@ -67,7 +79,7 @@ class WewallEntityExtractor(GraphComponent, EntityExtractorMixin):
         return cls(config, model_storage, resource, config.get("stations") or [])
 
     def train(self, training_data: TrainingData) -> Resource:
-        names = self._config.get("stations") or _stations_from_storage()
+        names = _station_names(self._config)
         if not names:
             log.warning("в хранилище нет станций метро: станции распознаваться не будут (wewall data load-demo)")
         with self._model_storage.write_to(self._resource) as folder:

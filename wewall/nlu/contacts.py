@@ -68,9 +68,12 @@ def _natasha():
     if _models is None:
         with _lock:
             if _models is None:
-                from natasha import NewsEmbedding, NewsNERTagger, Segmenter
+                from natasha import NewsNERTagger, Segmenter
 
-                _models = (Segmenter(), NewsNERTagger(NewsEmbedding()))
+                from wewall.nlu.embeddings import load_navec
+
+                # the featurizer's navec, not a second copy of the same file (NewsEmbedding())
+                _models = (Segmenter(), NewsNERTagger(load_navec()))
     return _models
 
 

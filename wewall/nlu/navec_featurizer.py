@@ -3,14 +3,13 @@
 Each token gets the navec vector of its lowercase text, or of its pymorphy lemma when the
 form is not in navec's 250 000 words, or zeros (digits, typos, Latin); the sentence feature is
 the mean of the tokens' non-zero vectors. Nothing is trained or downloaded: the vectors are
-read from natasha's package data (26 MB, ~1 s) once per process.
+read from natasha's package data (26 MB, ~1 s) once per process, and shared with natasha's NER
+(wewall/nlu/embeddings.py).
 """
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-from typing import Any, Dict, List, Optional, Text, Tuple, Type
+from typing import Any, Dict, List, Text, Tuple, Type
 
 import numpy as np
 
@@ -24,23 +23,8 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.utils.tensorflow.constants import MEAN_POOLING, POOLING
 
+from wewall.nlu.embeddings import load_navec
 from wewall.nlu.graph import ConfigOnlyFeaturizer
-
-NAVEC_FILE = "navec_news_v1_1B_250K_300d_100q.tar"
-
-
-def _default_path() -> Path:
-    import natasha
-
-    return Path(natasha.__file__).parent / "data" / "emb" / NAVEC_FILE
-
-
-@functools.lru_cache(maxsize=2)
-def load_navec(path: Optional[str] = None):
-    from navec import Navec
-
-    return Navec.load(str(path or _default_path()))
-
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class NavecFeaturizer(ConfigOnlyFeaturizer, DenseFeaturizer, GraphComponent):
