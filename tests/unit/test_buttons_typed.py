@@ -72,3 +72,13 @@ def test_longer_messages_are_not_taken_for_a_button(text):
                                            ("следующее", "/next_offer"), ("только", None), ("главное", "/help")])
 def test_the_first_word_of_one_title_is_that_button(text, payload):
     assert match(text, TITLES) == payload
+
+
+def test_the_titles_are_an_input_of_training():
+    """Rasa's training cache retrains the component when a button's title or payload changes."""
+    same = ButtonTitleClassifier.fingerprint_addon({"titles": dict(TITLES)})
+    assert same == ButtonTitleClassifier.fingerprint_addon({"titles": dict(TITLES)})
+    changed = {**TITLES, "новая кнопка": "/help"}
+    assert ButtonTitleClassifier.fingerprint_addon({"titles": changed}) != same
+    assert ButtonTitleClassifier.fingerprint_addon({"project_root": str(ROOT)}) == \
+        ButtonTitleClassifier.fingerprint_addon({"titles": title_map(all_buttons(ROOT))})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from pathlib import Path
@@ -32,6 +33,18 @@ class ButtonTitleClassifier(GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         return {"project_root": ".", "titles": None}  # `titles`: a fixed map instead (tests)
 
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+        """The titles are an input of training (Rasa's cache must retrain when a button changes)."""
+        titles = json.dumps(cls._titles(config), ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(titles.encode("utf-8")).hexdigest()
+
+    @staticmethod
+    def _titles(config: Dict[Text, Any]) -> Dict[str, str]:
+        from wewall.dialogue.buttons import all_buttons, title_map
+
+        return config.get("titles") or title_map(all_buttons(Path(config.get("project_root") or ".")))
+
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  titles: Optional[Dict[str, str]] = None) -> None:
         self._config = config
@@ -45,9 +58,7 @@ class ButtonTitleClassifier(GraphComponent):
         return cls(config, model_storage, resource, config.get("titles"))
 
     def train(self, training_data: TrainingData) -> Resource:
-        from wewall.dialogue.buttons import all_buttons, title_map
-
-        titles = self._config.get("titles") or title_map(all_buttons(Path(self._config.get("project_root") or ".")))
+        titles = self._titles(self._config)
         with self._model_storage.write_to(self._resource) as folder:
             (folder / TITLES_FILE).write_text(json.dumps(titles, ensure_ascii=False), encoding="utf-8")
         self.titles = titles
