@@ -65,16 +65,16 @@ $(WEB_STAMP): web/package.json web/package-lock.json
 
 # Debian's Chromium for the web chat's browser test (tests/e2e/test_webchat_browser.py); playwright-core
 # drives it and downloads no browser. Installed once, quietly; without root it only says what to do.
-browser: ## Chromium из Debian для браузерного теста веб-чата (если его нет)
-	@if [ ! -x $(CHROMIUM) ]; then \
+browser: ## Chromium и poppler из Debian для браузерных тестов и теста PDF (если их нет)
+	@if [ ! -x $(CHROMIUM) ] || ! command -v pdftoppm >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
 	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
 	  else echo "нет $(CHROMIUM): браузерный тест веб-чата будет пропущен (sudo apt-get install chromium)"; exit 0; fi; \
-	  echo "устанавливаю Chromium для браузерного теста (apt-get install chromium)…"; \
+	  echo "устанавливаю Chromium и poppler для браузерных тестов и теста PDF (apt-get install chromium poppler-utils)…"; \
 	  log=$$(mktemp); \
 	  if { $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
-	       --no-install-recommends chromium fonts-dejavu-core fonts-liberation; } >$$log 2>&1; \
-	  then rm -f $$log; else tail -20 $$log; rm -f $$log; echo "Chromium не установлен: браузерный тест упадёт" >&2; fi; \
+	       --no-install-recommends chromium fonts-dejavu-core fonts-liberation poppler-utils; } >$$log 2>&1; \
+	  then rm -f $$log; else tail -20 $$log; rm -f $$log; echo "Chromium/poppler не установлены: эти тесты упадут или будут пропущены" >&2; fi; \
 	fi
 
 # The station list is frozen into the model (WewallEntityExtractor): an imported table retrains.
