@@ -45,6 +45,16 @@ def faq_response(tracker: Tracker) -> Optional[str]:
     return None
 
 
+def ran_this_turn(tracker: Tracker, action: str) -> bool:
+    """`action` already ran since the client's latest message."""
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") == action:
+            return True
+    return False
+
+
 def is_payload(text: str) -> bool:
     return (text or "").lstrip().startswith("/")
 
@@ -99,6 +109,10 @@ class FormEngineAction(FormValidationAction):
             return []  # a follow-up, not an answer: its rule runs, then the form asks again
         turn = turn_of(tracker)
         if requested is None:
+            if ran_this_turn(tracker, self.form):
+                # Reopened by its own submit action (VAT 20 %: the hand-over choice): the message
+                # was read already, reading it again would answer the question it reopens for.
+                turn = Turn(None, [], "")
             result = await storage.run_blocking(engine.activate, spec, turn, slots, slots.get(engine.PENDING))
         else:
             result = await storage.run_blocking(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import BIN, PROJECT_ROOT, BotServers
+from tests.e2e.harness import BIN, PROJECT_ROOT, BotServers, conversation_key
 from wewall.leads.book import LeadBook
 
 pytestmark = pytest.mark.e2e
@@ -44,7 +44,7 @@ def book(bot):
 def leads_of(bot, sender):
     b = book(bot)
     try:
-        return [lead for lead in b.list(newest_first=False) if lead["sender_id"] == sender]
+        return [lead for lead in b.list(newest_first=False) if lead["sender_id"] == conversation_key(sender)]
     finally:
         b.dispose()
 

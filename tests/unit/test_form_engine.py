@@ -318,3 +318,12 @@ def test_a_question_of_the_clients_own_is_answered_not_taken_for_the_answer():
     turn = Turn("faq", [{"entity": "zone", "value": "ttk"}], "а что такое ттк?")
     step = engine.step(specs.SEARCH, turn, slots, sd.ZONE, faq_response="utter_faq/ttk_mkad")
     assert step.messages[0].response == "utter_faq/ttk_mkad" and step.ask == sd.ZONE and step.slots.get(sd.ZONE) is None
+
+
+def test_a_go_verb_that_answers_the_question_is_an_answer():
+    """«а можно посчитать как будто ндс 0?» at the VAT question is an answer, not a «давай считай»."""
+    slots = {calc.KIND: "finished_office", "area_m2": 120.0, "price_per_m2": 4e5, "estate_class": "A",
+             "metro_station": "Белорусская", "distance_to_metro_m": 400, "repairs": "full"}
+    turn = Turn("faq", [{"entity": "percent", "value": 0, "start": 36, "end": 37}], "а можно посчитать как будто ндс 0?")
+    step = engine.step(CALC, turn, slots, "nds_rate")
+    assert step.slots["nds_rate"] == 0 and step.ask == calc.CONFIRMED

@@ -6,15 +6,20 @@ is called); `step()` is the one validate loop. It reads every client message of 
 the same order, so every way out works at every question, the summary included:
 
 1. commands that no answer can be: «отмена», «назад», «главное меню», «/start», «начать заново»;
-2. a go-ahead at the summary («считай», «да ищи», «отправляй», «норм»);
-3. a question named by the client («вернись к площади», «поменяй бюджет»);
-4. the question asked reads the answer (the form's own parser), with any other fact in the
-   message and corrections of earlier answers («площадь не 250, а 300»);
-5. only what that parser could not read goes by the NLU intent: a FAQ question (answered, then
-   the same question again), «что ты умеешь», a manager, another task (the answers are kept and
-   offered back when the client returns), thanks, goodbye; anything else asks again with a hint.
+2. a go-ahead at the summary («считай», «да ищи», «отправляй», «норм»), whatever words surround it;
+3. a question of the client's own («а что такое ТТК?»), answered, then the same question again;
+4. a correction by name at any question («площадь не 250, а 300»);
+5. a question named by the client («вернись к площади», «поменяй бюджет»);
+6. the question asked reads the answer (the form's own parser), with any other fact in the
+   message («Записал: …») and corrections of earlier answers («Исправил: …»);
+7. «да ищи» before the summary that answers nothing: the optional questions are skipped;
+8. only then the NLU intent: a FAQ question, «что ты умеешь», a manager, another task named by its
+   words (the answers are kept and offered back when the client returns), thanks, goodbye;
+   anything else asks again with a hint.
 
-`actions/forms.py` moves data between Rasa's tracker and this module; everything here is pure.
+Leaving a form names the actions that run next (`Step.then`, run by
+`wewall.policies.NextActionsPolicy`). `actions/forms.py` moves data between Rasa's tracker and
+this module; everything here is pure.
 """
 
 from __future__ import annotations
@@ -452,34 +457,23 @@ def step(
         text, intent = "да", "affirm"
     order = spec.required(slots)
 
-    # 3. «да ищи» before the summary: skip what may be skipped; never a cancel
-    if requested not in (None, spec.confirm) and go:
-        skipped = {s: spec.skippable[s] for s in order if s in spec.skippable and slots.get(s) is None}
-        result.slots.update(skipped)
-        merged = {**slots, **skipped}
-        result.ask = spec.next_slot(merged)
-        result.move = "skip" if skipped else "not_yet"
-        if result.ask not in (spec.confirm, None):
-            missing = [spec.names.get(q, q) for q in order if q != spec.confirm and merged.get(q) is None]
-            result.say("Хорошо. Без этого не обойтись: " + ", ".join(missing) + ".")
-            result.slots.setdefault(result.ask, merged.get(result.ask))
-        return result
-
-    # 4. a question the client asks («а что такое ТТК?») is answered first
+    # 3. a question the client asks («а что такое ТТК?») is answered first
     if intent == "faq" and faq_response and is_question(text):
         return _interruption(spec, turn, slots, requested, faq_response, result, payload)
 
-    # 5. «площадь не 250, а 300»: a correction of a named answer, whichever question is asked
+    # 4. «площадь не 250, а 300»: a correction of a named answer, whichever question is asked
     fixed = _correction(spec, turn, slots, requested, order)
     if fixed is not None:
         return fixed
 
-    # 6. a question named by the client, unless the message also gives it a value
+    # 5. a question named by the client, unless the message also gives it a value
     named = named_question(text, spec.aliases, [s for s in order if s != spec.confirm])
 
-    # 7. the question asked reads the message first (a plain «да» is a yes to any question)
+    # 6. the question asked reads the message first (a plain «да» is a yes to any question)
     reading = Turn(intent, list(turn.entities), text)
-    if is_go_ahead(text) and not go:
+    if go and requested != spec.confirm:
+        reading.intent = "inform"  # «давай считай» is not a «да» to the question asked
+    elif is_go_ahead(text):
         reading.intent = "affirm"
     elif is_no(text):
         reading.intent = "deny"
@@ -506,6 +500,19 @@ def step(
         if requested and requested not in result.slots:
             result.slots[requested] = slots.get(requested)  # an answer was read: the form must not reject it
         result.ask = spec.next_slot(merged)
+        return result
+
+    # 7. «да ищи» before the summary, when it answers nothing: skip what may be skipped; never a cancel
+    if requested not in (None, spec.confirm) and go:
+        skipped = {s: spec.skippable[s] for s in order if s in spec.skippable and slots.get(s) is None}
+        result.slots.update(skipped)
+        merged = {**slots, **skipped}
+        result.ask = spec.next_slot(merged)
+        result.move = "skip" if skipped else "not_yet"
+        if result.ask not in (spec.confirm, None):
+            missing = [spec.names.get(q, q) for q in order if q != spec.confirm and merged.get(q) is None]
+            result.say("Хорошо. Без этого не обойтись: " + ", ".join(missing) + ".")
+            result.slots.setdefault(result.ask, merged.get(result.ask))
         return result
 
     # 8. not an answer: the intent decides
