@@ -180,3 +180,18 @@ class ActionRouteFacts(Action):
             return [SlotSet(engine.PENDING, route.pending)]
         return []
 
+
+
+class ActionNoOffers(Action):
+    """An offer button or «хочу офис посмотреть» with no offer shown: say so, and keep the facts
+    of the message for the search that comes next («офис» is not asked again)."""
+
+    def name(self) -> Text:
+        return "action_no_offers"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(response="utter_no_offers_shown")
+        turn = turn_of(tracker)
+        if is_payload(turn.text) or not engine.route_facts(turn, [specs.SEARCH]).pending:
+            return []
+        return [SlotSet(engine.PENDING, {"text": turn.text, "entities": turn.entities})]

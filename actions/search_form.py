@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Text
 
-from actions.forms import ValidateContactForm, ValidateSearchForm, turn_of  # noqa: F401 (their validate actions)
+from actions.forms import ActionNoOffers, ValidateContactForm, ValidateSearchForm, turn_of  # noqa: F401 (the form actions)
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher

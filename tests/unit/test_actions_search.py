@@ -174,3 +174,12 @@ def test_next_page_instead_of_the_last_offer_while_more_match():
     more, page, _ = run(actions.ActionSearchNext(), tracker(state, intent="next_offer", loop=None))
     assert more[0]["text"].startswith("Показываю ещё 8 вариантов")
     assert page["search_index"] == 0 and not set(page["search_ids"]) & set(slots["search_ids"])
+
+
+def test_an_offer_request_with_no_offers_keeps_its_facts_for_the_search():
+    t = tracker({}, "привет, хочу офис посмотреть", intent="book_viewing",
+                entities=[{"entity": "estate_type", "value": "office"}], loop=None)
+    messages, slots, _ = run(actions.ActionNoOffers(), t)
+    assert messages[0]["response"] == "utter_no_offers_shown"
+    assert slots["pending_facts"]["entities"] == [{"entity": "estate_type", "value": "office"}]
+    assert run(actions.ActionNoOffers(), tracker({}, "/next_offer", intent="next_offer", loop=None))[1] == {}
