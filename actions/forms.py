@@ -46,12 +46,19 @@ def faq_response(tracker: Tracker) -> Optional[str]:
 
 
 def ran_this_turn(tracker: Tracker, action: str) -> bool:
-    """`action` already ran since the client's latest message."""
+    """`action` ran and finished since the client's latest message (another action ran after it).
+
+    The tracker a form's validation gets may already hold the form's own current run, so a run
+    with nothing after it does not count."""
+    later = False
     for event in reversed(tracker.events or []):
         if event.get("event") == "user":
             return False
-        if event.get("event") == "action" and event.get("name") == action:
-            return True
+        if event.get("event") == "action":
+            if event.get("name") == action and later:
+                return True
+            if event.get("name") != action:
+                later = True
     return False
 
 
@@ -110,6 +117,7 @@ class FormEngineAction(FormValidationAction):
         turn = turn_of(tracker)
         if requested is None:
             if ran_this_turn(tracker, self.form):
+                log.info("form %s reopened this turn: the message is not read again", self.form)
                 # Reopened by its own submit action (VAT 20 %: the hand-over choice): the message
                 # was read already, reading it again would answer the question it reopens for.
                 turn = Turn(None, [], "")

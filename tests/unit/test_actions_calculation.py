@@ -237,3 +237,15 @@ def test_a_sum_question_is_silent_while_its_basis_question_waits(action, slot):
     assert run(action, tracker(waiting))[0] == []
     other = {"calc_kind": "building_retail", "calc_doubt": {"slot": "area_m2", "value": 3.0}}
     assert [m["response"] for m in run(action, tracker(other))[0]] == [f"utter_ask_{slot}"]
+
+
+def test_a_form_reopened_by_its_submit_action_does_not_read_the_message_again():
+    from actions.forms import ran_this_turn
+
+    user = [{"event": "action", "name": "action_listen"}, {"event": "user", "text": "20 % (осно)"}]
+    reopened = user + [{"event": "action", "name": "calculation_form"}, {"event": "action", "name": "action_calculate"},
+                       {"event": "action", "name": "calculation_form"}]
+    opened = user + [{"event": "action", "name": "action_search_reset"}, {"event": "action", "name": "calculation_form"}]
+    t = lambda events: Tracker("u1", {}, {}, events, False, None, {}, "action_listen")  # noqa: E731
+    assert ran_this_turn(t(reopened), "calculation_form")
+    assert not ran_this_turn(t(opened), "calculation_form") and not ran_this_turn(t(user), "calculation_form")
