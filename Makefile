@@ -119,7 +119,7 @@ crossval: $(STAMP) data-demo ## 5-кратная кросс-валидация N
 	$(PY) scripts/crossval.py --folds 5 --out results/crossval $(CROSSVAL_ARGS)
 
 # The Russian spaCy pipeline (wewall/nlu/spacy_ru.py) from natasha's wheel, nothing downloaded:
-# only config-spacy.yml (the cross-validation experiment in the README) uses it.
+# only config-spacy.yml (the cross-validation experiment in docs/nlu.md, «spaCy в конвейере») uses it.
 spacy-ru: models/spacy_ru/config.cfg ## русский конвейер spaCy из колёс natasha (для config-spacy.yml)
 models/spacy_ru/config.cfg: $(STAMP) wewall/nlu/spacy_ru.py
 	$(PY) -m wewall.nlu.spacy_ru models/spacy_ru

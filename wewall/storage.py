@@ -4,9 +4,8 @@ Backends, all spoken to through pymongo's API:
 - `mongodb`: a real server (`WEWALL_MONGODB_URI`), used in production;
 - `embedded`: mongomock, persisted as BSON files in `WEWALL_DATA_DIR/mongo/<db>/`, so that the
   `wewall data` commands, the action server and a restart see the same data without a server.
-  Chosen over montydb by measurement (README, «Встроенное хранилище»): montydb answered a
-  filtered, sorted query over 20 000 documents in ~1 s and a find by id in ~0.5 s, mongomock in
-  ~0.11 s and ~0.035 s;
+  Chosen over montydb by measurement, 9–14 times faster (figures: docs/data.md, «Встроенное
+  хранилище документов»; why: docs/decisions/mongomock.md);
 - `mongomock`: in memory only, for tests.
 
 pymongo is blocking: async code calls these functions through `run_blocking`, never directly

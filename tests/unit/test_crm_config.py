@@ -1,4 +1,4 @@
-"""CRM settings: env names, defaults, blank values, `enabled`, and ENV.md staying in step."""
+"""CRM settings: env names, defaults, blank values, `enabled`, and docs/amocrm.md staying in step."""
 
 import re
 from pathlib import Path
@@ -7,7 +7,7 @@ import pytest
 
 from wewall.crm.config import CrmSettings, get_crm_settings, reset_crm_settings
 
-ENV_MD = Path(__file__).resolve().parents[2] / "wewall" / "crm" / "ENV.md"
+AMOCRM_MD = Path(__file__).resolve().parents[2] / "docs" / "amocrm.md"
 
 MINIMAL = {
     "AMOCRM_SUBDOMAIN": "wewall",
@@ -113,6 +113,6 @@ def test_secrets_are_masked_in_repr(monkeypatch):
         assert secret not in text
 
 
-def test_env_md_lists_exactly_the_settings_variables():
-    documented = set(re.findall(r"^(AMOCRM_[A-Z_]+)=", ENV_MD.read_text(encoding="utf-8"), re.M))
+def test_amocrm_doc_lists_exactly_the_settings_variables():
+    documented = set(re.findall(r"^(AMOCRM_[A-Z_]+)=", AMOCRM_MD.read_text(encoding="utf-8"), re.M))
     assert documented == env_names()

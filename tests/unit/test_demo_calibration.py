@@ -1,5 +1,5 @@
-"""The demo station rates give a typical Moscow office a typical result (README «Demo rates»):
-an office at 350–480 тыс ₽/м², class B/A, 5–10 minutes' walk from the metro, IRR ≈ 8–14 %."""
+"""The demo station rates give a typical Moscow office a typical result (docs/calculator.md,
+«Демо-ставки станций»): an office at 350–480 тыс ₽/м², class B/A, 5–10 minutes' walk from the metro, IRR ≈ 8–14 %."""
 
 import pytest
 

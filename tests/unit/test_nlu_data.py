@@ -275,7 +275,7 @@ def test_no_leading_empty_preposition(which, request):
 
 
 # A held-out sentence this close to a training one measures memory, not generalisation
-# (README, NLU: the old set had template twins one or two characters apart, «нужно 800
+# (docs/nlu.md: the old set had template twins one or two characters apart, «нужно 800
 # квадратов в аренду внутри мкад»). Distance on the normalised text (lower case, no punctuation).
 NEAR_TWIN_RATIO = 0.2
 

@@ -1,7 +1,7 @@
 """Importers and search on the real offers of ../shared/data/commercial (skipped when absent).
 
 The expected numbers were found by reading the files independently of the importer (plain
-json/csv and the README's counts) and are written here as literals.
+json/csv and the counts of ../shared/data/README.md) and are written here as literals.
 """
 
 import datetime as dt
@@ -47,7 +47,7 @@ def test_counts_of_the_files(imported):
     assert (cian["rows"], cian["duplicates"]) == (1500, 99)
     assert cian["imported"] + sum(cian["skipped"].values()) == 1401  # unique ids
     assert cian["skipped"] == {
-        "цена ниже 10 000 ₽ в месяц (мусор или цена за м²)": 75,  # README: 83 rows below 10 000, 75 unique ids
+        "цена ниже 10 000 ₽ в месяц (мусор или цена за м²)": 75,  # data README: 83 rows below 10 000, 75 unique ids
         "меньше 100 ₽ за м² в месяц (цена не за помещение)": 6,
         "площадь больше 20 000 м²": 1,  # 150 000 m² for 150 M ₽ a month
         # 81 m² for 29 830 ₽ a month and the like (first rows of unique ids, 100–500 ₽/m²)

@@ -76,7 +76,7 @@ def test_real_hh_file(hh_metro_path):
     result = read_hh_metro(hh_metro_path)
     assert len(result.stations) == 296 and result.entries == 364 and result.lines == 19
     refused = {r.name for r in result.refused}
-    # The data README names these two; the neighbour rule may find more, never fewer.
+    # ../shared/data/README.md names these two; the neighbour rule may find more, never fewer.
     assert {"Народное Ополчение", "Терехово"} <= refused
     assert len({s["name_key"] for s in result.stations}) == 296
     butyrskaya = next(s for s in result.stations if s["name_key"] == "бутырская")

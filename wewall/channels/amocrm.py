@@ -1,14 +1,14 @@
 """The amoCRM input channel: webhooks from amoCRM reach the client's conversation.
 
 Named in credentials.yml as `wewall.channels.amocrm.AmoCrmInput:`; settings come from the
-AMOCRM_* environment (wewall/crm/ENV.md), optional keys there override:
+AMOCRM_* environment (docs/amocrm.md), optional keys there override:
 `max_body_bytes` (default 65536), `talk_token` (default AMOCRM_WEBHOOK_TOKEN).
 
 Routes (Rasa mounts a channel under /webhooks/<name>/):
 - `POST /webhooks/amocrm/webhook/<scope_id>`  the Chats API webhook URL to register;
 - `POST /webhooks/amocrm/location/<scope_id>`  the old bot's path, under the same prefix (an
   amoCRM channel still registered with `https://host/location` needs a proxy rewrite of
-  `/location/` to `/webhooks/amocrm/location/`; see README «amoCRM»);
+  `/location/` to `/webhooks/amocrm/location/`; see docs/amocrm.md, «Адреса вебхуков»);
 - `GET  /webhooks/amocrm/`                     health: is the CRM configured.
 
 Both POST routes take the two kinds of webhook amoCRM sends:

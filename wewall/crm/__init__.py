@@ -1,6 +1,6 @@
 """amoCRM: configuration, Chats API signing, and the two async clients (REST v4, amojo).
 
-Protocol facts: ../shared/domain/amocrm.md. Variables: ENV.md beside this file.
+Protocol facts: ../shared/domain/amocrm.md. Variables: docs/amocrm.md, «Переменные окружения (AMOCRM_*)».
 """
 
 from wewall.crm.api import AmoApi

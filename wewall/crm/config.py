@@ -1,4 +1,5 @@
-"""amoCRM configuration: environment variables only (names in ENV.md, facts in amocrm.md).
+"""amoCRM configuration: environment variables only (names in docs/amocrm.md, protocol facts in
+../shared/domain/amocrm.md).
 
 Secrets are `SecretStr` so that a settings object printed into a log shows `**********`.
 Empty values (`AMOCRM_MAIN_PIPELINE_ID=` in a .env) mean "not set", not a parse error, so

@@ -94,7 +94,8 @@ DEMO_STATIONS = [
 # Centre and outskirts levels of the demo rates (₽/m² and ₽/m²/year, class A). Chosen so that a
 # ready unit's gross rent yield is ≈ 7 % (class B ≈ 410 тыс ₽/м² and ≈ 29 тыс ₽/м²/год between
 # the Garden and Third Rings): with the model's 7 % indexation and 8.5 % exit cap rate an office
-# bought at the station's price gives an IRR of ≈ 10–12 %; the README says where they come from.
+# bought at the station's price gives an IRR of ≈ 10–12 %; docs/calculator.md («Демо-ставки
+# станций») says where they come from.
 PRICE_A_CENTRE, PRICE_A_EDGE = 650_000.0, 250_000.0
 RENT_A_CENTRE, RENT_A_EDGE = 46_000.0, 17_000.0
 CLASS_B_SHARE = 0.72

@@ -77,7 +77,7 @@ CIAN_MIN_PPM_MONTH_PLAUSIBLE = 500.0
 # Another CIAN id for the same premises (relisted): same point, area within 1 %, price within 5 %.
 NEAR_AREA, NEAR_PRICE = 0.01, 0.05
 RENT_RATE_YEAR = (3_000.0, 300_000.0)  # ₽/m²/year
-CIAN_MIN_PRICE = 10_000.0  # ₽/month: below it the README's «junk or per m²»
+CIAN_MIN_PRICE = 10_000.0  # ₽/month: below it ../shared/data/README.md's «junk or per-m²»
 CIAN_MIN_PPM_MONTH = 100.0  # ₽/m²/month: a whole shop for less is a price of something else
 TOTAL_TOLERANCE = 0.03  # a lot's `total` may differ from price × area by rounding only
 
