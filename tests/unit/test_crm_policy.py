@@ -9,7 +9,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from wewall.policies import ManagerChatPolicy
+from wewall.policies import MANAGER_CHAT_POLICY_PRIORITY, ManagerChatPolicy
 
 DOMAIN = Domain.from_yaml("""
 version: "3.1"
@@ -63,7 +63,7 @@ def test_silent_for_every_message_while_a_manager_is_in(policy):
     for intent in ("greet", "request_manager", "nlu_fallback"):
         action, prediction = predicted(policy, tracker(*base, user(intent)))
         assert action == ACTION_LISTEN_NAME
-        assert prediction.max_confidence == 1.0 and prediction.policy_priority == 5
+        assert prediction.max_confidence == 1.0 and prediction.policy_priority == MANAGER_CHAT_POLICY_PRIORITY
 
 
 def test_slot_events_after_the_message_do_not_confuse_it(policy):
