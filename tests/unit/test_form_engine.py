@@ -327,3 +327,14 @@ def test_a_go_verb_that_answers_the_question_is_an_answer():
     turn = Turn("faq", [{"entity": "percent", "value": 0, "start": 36, "end": 37}], "а можно посчитать как будто ндс 0?")
     step = engine.step(CALC, turn, slots, "nds_rate")
     assert step.slots["nds_rate"] == 0 and step.ask == calc.CONFIRMED
+
+
+def test_a_question_of_the_parser_is_the_only_question_asked():
+    """«сдам за 350 в месяц» before the kind is known: «350 ₽ — за м² или за всё?» alone; the kind question
+    waits (the form asks the doubted slot, whose own question stays silent while the doubt is open)."""
+    turn = Turn("inform", [{"entity": "money_rub", "value": 350, "start": 8, "end": 11}], "сдам за 350 в месяц")
+    slots = {"area_m2": 80.0, "price_per_m2": 5e5, "metro_station": "Павелецкая"}
+    step = engine.step(CALC, turn, slots, calc.KIND)
+    doubt = step.slots.get(calc.DOUBT)
+    assert isinstance(doubt, dict) and doubt.get("ask") == "basis", step
+    assert step.ask == doubt["slot"] != calc.KIND

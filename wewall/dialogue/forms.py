@@ -500,6 +500,11 @@ def step(
         if requested and requested not in result.slots:
             result.slots[requested] = slots.get(requested)  # an answer was read: the form must not reject it
         result.ask = spec.next_slot(merged)
+        doubt = getattr(out, "doubt", None)
+        if isinstance(doubt, dict) and doubt.get("ask") and doubt.get("slot"):
+            # The parser asked its own question («350 ₽ — за м² или за всё?»): the form waits on that
+            # answer's slot, whose question stays silent meanwhile, instead of asking a second one.
+            result.ask = doubt["slot"]
         return result
 
     # 7. «да ищи» before the summary, when it answers nothing: skip what may be skipped; never a cancel

@@ -92,8 +92,8 @@ UNITS_BEFORE: list[tuple[str, re.Pattern, int]] = [
     ("metres", re.compile(rf"(?<!{_W})(?<!за )метр(?:ов|а){_END}"
                           rf"\s+(?:на\s+|так\s+|где-?то\s+|около\s+)?$", I), 1),
 ] + [
-    # «тысяч 400», «миллионов 38»: the multiplier said first, colloquially, means the same sum.
-    ("money_rub", re.compile(rf"(?<![0-9]\s)(?<![0-9])(?<!{_W}){word}\s+(?:так\s+|где-?то\s+|около\s+|на\s+)?$", I), factor)
+    # «тысяч 400», «миллионов 38», «тысяч за 350»: the multiplier said first, colloquially, means the same sum.
+    ("money_rub", re.compile(rf"(?<![0-9]\s)(?<![0-9])(?<!{_W}){word}\s+(?:так\s+|где-?то\s+|около\s+|на\s+|за\s+)?$", I), factor)
     for word, factor in ((r"(?:тысяч|тыщ|тыс\.?)", 1000), (r"(?:миллионов|млн\.?|лямов)", 10**6))
 ]
 
