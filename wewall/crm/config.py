@@ -17,7 +17,20 @@ DEFAULT_CHATS_BASE_URL = "https://amojo.amocrm.ru"
 DEFAULT_SOURCE = "WEWALL AI"
 
 
-class CrmSettings(BaseSettings):
+class EnvSettings(BaseSettings):
+    """Settings from the environment, where a variable set but blank (`X=` in .env) means unset."""
+
+    class Config:
+        case_sensitive = False
+
+    @validator("*", pre=True)
+    def _blank_is_unset(cls, value, field):  # noqa: N805 (pydantic validator)
+        if isinstance(value, str) and not value.strip():
+            return field.default
+        return value.strip() if isinstance(value, str) else value
+
+
+class CrmSettings(EnvSettings):
     # Kill switch: lets an operator turn mirroring off without deleting credentials.
     enabled_flag: bool = Field(True, env="AMOCRM_ENABLED")
 
@@ -82,15 +95,6 @@ class CrmSettings(BaseSettings):
     retry_backoff_max_seconds: float = Field(8.0, env="AMOCRM_RETRY_BACKOFF_MAX_SECONDS")
     # A Retry-After longer than this is not slept through: AmoUnavailable carries it instead.
     retry_after_max_seconds: float = Field(30.0, env="AMOCRM_RETRY_AFTER_MAX_SECONDS")
-
-    class Config:
-        case_sensitive = False
-
-    @validator("*", pre=True)
-    def _blank_is_unset(cls, value, field):  # noqa: N805 (pydantic validator)
-        if isinstance(value, str) and not value.strip():
-            return field.default
-        return value.strip() if isinstance(value, str) else value
 
     @validator("retry_attempts")
     def _at_least_one_attempt(cls, value):  # noqa: N805

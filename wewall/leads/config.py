@@ -9,10 +9,12 @@ from __future__ import annotations
 import functools
 from typing import List, Optional
 
-from pydantic import BaseSettings, Field, SecretStr, validator
+from pydantic import Field, SecretStr, validator
+
+from wewall.crm.config import EnvSettings
 
 
-class LeadSettings(BaseSettings):
+class LeadSettings(EnvSettings):
     # The managers' Telegram chat (a group the bot is a member of; its id is negative):
     # each new lead is posted there with «Взял» / «Не дозвонился». Sent with the bot's own
     # TELEGRAM_TOKEN through TELEGRAM_API_BASE_URL; the buttons come back to its webhook.
@@ -37,15 +39,6 @@ class LeadSettings(BaseSettings):
     retry_seconds: float = Field(10.0, env="WEWALL_LEADS_RETRY_SECONDS")
     retry_max_seconds: float = Field(600.0, env="WEWALL_LEADS_RETRY_MAX_SECONDS")
     poll_seconds: float = Field(2.0, env="WEWALL_LEADS_POLL_SECONDS")
-
-    class Config:
-        case_sensitive = False
-
-    @validator("*", pre=True)
-    def _blank_is_unset(cls, value, field):  # noqa: N805 (pydantic validator)
-        if isinstance(value, str) and not value.strip():
-            return field.default
-        return value.strip() if isinstance(value, str) else value
 
     @validator("smtp_security")
     def _security(cls, value):  # noqa: N805
