@@ -486,3 +486,26 @@ def find_estates(db: Database, query: dict, sort: Optional[list] = None, limit: 
 
 def get_estate(db: Database, estate_id: Any) -> Optional[dict]:
     return _coll(db, ESTATES).find_one({"_id": estate_id})
+
+
+class PerUrl:
+    """One object per database URL and process (the outbox store, the lead book), built on first
+    use and disposed together (tests, a changed configuration)."""
+
+    def __init__(self, build):
+        self._build = build
+        self._items: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str):
+        with self._lock:
+            item = self._items.get(url)
+            if item is None:
+                item = self._items[url] = self._build(url)
+            return item
+
+    def reset(self) -> None:
+        with self._lock:
+            for item in self._items.values():
+                item.dispose()
+            self._items.clear()

@@ -35,6 +35,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+from wewall.storage import PerUrl
+
 log = logging.getLogger(__name__)
 
 # Row states of the outbox and the inbox.
@@ -500,23 +502,14 @@ def engine_for(url: str) -> Engine:
     return sa.create_engine(u, future=True, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
-_stores: Dict[str, CrmStore] = {}
-_stores_lock = threading.Lock()
+_stores = PerUrl(CrmStore)
 
 
 def get_store(url: Optional[str] = None) -> CrmStore:
     """One store per URL and process."""
-    url = url or outbox_url()
-    with _stores_lock:
-        store = _stores.get(url)
-        if store is None:
-            store = _stores[url] = CrmStore(url)
-        return store
+    return _stores.get(url or outbox_url())
 
 
 def reset_stores() -> None:
-    with _stores_lock:
-        for store in _stores.values():
-            store.dispose()
-        _stores.clear()
+    _stores.reset()
 

@@ -33,6 +33,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 import sqlalchemy as sa
 
 from wewall.crm.store import create_all, engine_for
+from wewall.storage import PerUrl
 
 # Lead kinds (what the client asked for) and how a manager reads them.
 KINDS = {
@@ -392,22 +393,13 @@ def format_time(ts: Optional[float]) -> str:
     return dt.datetime.fromtimestamp(ts, MSK).strftime("%d.%m.%Y %H:%M")
 
 
-_books: Dict[str, LeadBook] = {}
-_books_lock = threading.Lock()
+_books = PerUrl(LeadBook)
 
 
 def get_book(url: Optional[str] = None) -> LeadBook:
     """One book per URL and process."""
-    url = url or leads_url()
-    with _books_lock:
-        book = _books.get(url)
-        if book is None:
-            book = _books[url] = LeadBook(url)
-        return book
+    return _books.get(url or leads_url())
 
 
 def reset_books() -> None:
-    with _books_lock:
-        for book in _books.values():
-            book.dispose()
-        _books.clear()
+    _books.reset()
