@@ -124,7 +124,7 @@ spacy-ru: models/spacy_ru/config.cfg ## русский конвейер spaCy и
 models/spacy_ru/config.cfg: $(STAMP) wewall/nlu/spacy_ru.py
 	$(PY) -m wewall.nlu.spacy_ru models/spacy_ru
 
-bench: $(STAMP) data-demo ## бенчмарки (python -m bench)
+bench: $(STAMP) data-demo ## бенчмарки (python -m bench); вывод каждого пишется в docs/benchmarks.md
 	$(PY) -m bench
 
 soak: models/.stamp ## 10 000 мусорных сообщений боту (в make test — 2 000)
