@@ -234,7 +234,7 @@ def _quarters(s: _Sentence) -> None:
         if word and number.value in (1, 2, 3, 4):
             year_index = s.number_at(word.end())
             if year_index is not None and year_index != index:
-                _quarter_with_year(s, number.value, number.start, year_index)
+                _quarter_with_year(s, int(number.value), number.start, year_index)
                 continue
         for pattern, quarter in PERIOD_WORDS:
             period = pattern.search(text, max(0, number.start - 40), number.start)
