@@ -110,7 +110,7 @@ def test_formats_are_recognised_by_content(files, tmp_path):
 
 
 def test_lots_without_their_buildings_are_refused_clearly(files, locator):
-    with pytest.raises(ValueError, match="файл лотов без файла бизнес-центров: a.data, b"):
+    with pytest.raises(ValueError, match=r"файл лотов без файла бизнес-центров: a\.data, b"):
         ei.read_estate_files([files["sale"], files["rent"]], locator, NOW)
 
 

@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Tuple
 
 from wewall.calculator import quarters as Q
 
-I = re.IGNORECASE
+I = re.IGNORECASE  # noqa: E741 (re.I's own name)
 _CLAUSE = re.compile(r"[,;!?\n]|\.(?=\s|$)|\s[-–—]\s|\s(?:а|но)\s")
 
 # ---------------------------------------------------------------- prices
@@ -209,7 +209,7 @@ def read_vat(text: str, entities: List[dict], asked: bool) -> Optional[float]:
     percents = [e for e in entities if e.get("entity") == "percent" and _number(e.get("value")) is not None]
     if word and percents:
         # «ндс 5%, … оплата 100% сразу»: the percent nearest to the word, in its clause.
-        words = [m for m in _VAT_WORD.finditer(text)]
+        words = list(_VAT_WORD.finditer(text))
 
         def distance(e):
             return min(abs(int(e.get("start", 0)) - m.end()) if int(e.get("start", 0)) >= m.end()

@@ -57,7 +57,7 @@ except ImportError:  # pragma: no cover - `regex` comes with rasa
 
 __all__ = ["extract_quantities", "rasa_token_spans"]
 
-I = re.IGNORECASE
+I = re.IGNORECASE  # noqa: E741 (re.I's own name)
 _YO = str.maketrans("ёЁ", "еЕ")
 _W = "[а-яёa-z]"          # a letter, for word ends
 _END = rf"(?!{_W})"        # the unit word ends here

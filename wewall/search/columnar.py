@@ -57,7 +57,7 @@ def _floor(value) -> float:
     text = str(value or "").strip().lower()
     if re.fullmatch(r"-?\d+", text):
         return float(text)
-    if text.startswith("цокол") or text.startswith("полуподв"):
+    if text.startswith(("цокол", "полуподв")):
         return 0.0
     if text.startswith("подвал"):
         return -1.0
