@@ -36,7 +36,7 @@ export WEWALL_GARBAGE_MESSAGES ?= 2000
 
 MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(shell find wewall/nlu -name '*.py' 2>/dev/null)
 
-.PHONY: soak help install run train data-demo test pytest validate test-stories test-nlu crossval spacy-ru bench shell clean browser
+.PHONY: soak help install run train data-demo test lint format pytest validate test-stories test-nlu crossval spacy-ru bench shell clean browser
 
 # Every target carries a «## what it does» comment on its rule line; `make help` lists them all.
 help: ## эта справка: все цели
@@ -95,6 +95,19 @@ run: $(STAMP) $(WEB_STAMP) data-demo models/.stamp ## установить вс�
 
 shell: $(STAMP) data-demo models/.stamp ## поговорить с ботом в терминале (rasa shell)
 	$(RASA) shell --endpoints endpoints.yml -m models
+
+# The same checks as the pre-commit hooks (.pre-commit-config.yaml), all three even when one fails;
+# docs/decisions/lint.md says what is checked and why.
+lint: $(STAMP) ## ruff (ошибки, порядок импортов, формат) и mypy по wewall/ и actions/
+	@status=0; \
+	echo "ruff check"; $(VENV)/bin/ruff check . || status=1; \
+	echo "ruff format --check"; $(VENV)/bin/ruff format --check . || status=1; \
+	echo "mypy"; $(VENV)/bin/mypy || status=1; \
+	exit $$status
+
+format: $(STAMP) ## исправить то, что ruff правит сам (импорты, мелочи), и отформатировать код
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 validate: $(STAMP) ## проверить данные обучения и домен (rasa data validate и проверки проекта)
 	$(PY) scripts/validate.py

@@ -10,6 +10,7 @@ filters and ranks on something: its cost does not depend on the values.
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import resource
@@ -112,10 +113,10 @@ def bench_queries():
         for name, c in QUERIES.items():
             group = name in GROUPED
             result = engine.search(c, group=group)
-            p50, p95 = _percentiles(lambda: engine.search(c, group=group), RUNS)
+            p50, p95 = _percentiles(functools.partial(engine.search, c, group=group), RUNS)
             rows.append(["columnar", n, name + (" (группы лотов)" if group else ""), result.total, f"{p50:.2f}", f"{p95:.2f}"])
         analogs = engine.find_analogs(CALC, locator=locator)
-        p50, p95 = _percentiles(lambda: engine.find_analogs(CALC, locator=locator), RUNS)
+        p50, p95 = _percentiles(functools.partial(engine.find_analogs, CALC, locator=locator), RUNS)
         rows.append(["columnar", n, "аналоги после расчёта", analogs.count, f"{p50:.2f}", f"{p95:.2f}"])
         del engine, index
     db = storage.get_db("mongomock://", name=f"bench{uuid.uuid4().hex[:6]}")
@@ -126,7 +127,7 @@ def bench_queries():
         if c.stations or c.places or c.zone == "sadovoe":
             continue  # geometry is done in memory on that path too: nothing new to compare
         result = mongo.search(c)
-        p50, p95 = _percentiles(lambda: mongo.search(c), MONGO_RUNS)
+        p50, p95 = _percentiles(functools.partial(mongo.search, c), MONGO_RUNS)
         rows.append(["mongomock", MONGO_SIZE, name, result.total, f"{p50:.1f}", f"{p95:.1f}"])
     storage.reset_clients()
     print_table(["путь", "предложений", "запрос", "найдено", "p50 мс", "p95 мс"], [[r[0], f"{r[1]:,}".replace(",", " ")] + r[2:] for r in rows])

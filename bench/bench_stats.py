@@ -23,7 +23,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet,
                                      UserUttered)
@@ -61,7 +61,7 @@ class _Script:
             e.timestamp = SENTINEL
             self.events.append((self.t, e.type_name, json.dumps(e.as_dict())))
 
-    def user(self, text: str, intent: str, meta: Dict[str, Any] = None) -> None:
+    def user(self, text: str, intent: str, meta: Optional[Dict[str, Any]] = None) -> None:
         self.t += self.rnd.uniform(5, 90)
         ranking = [{"name": i, "confidence": 0.01} for i in INTENTS]
         parse = {"text": text, "intent": {"name": intent, "confidence": 0.93}, "entities": [],

@@ -11,6 +11,7 @@ step() {
   if "$@"; then results+=("ok    $(printf '%4ds' $((SECONDS - start)))  $name")
   else results+=("FAIL  $(printf '%4ds' $((SECONDS - start)))  $name"); failed=1; fi
 }
+step "ruff and mypy" make --no-print-directory lint
 step "docker-compose.yml (docker-compose config)" scripts/check-compose.sh
 step "rasa data validate" make --no-print-directory validate
 step "rasa train" make --no-print-directory train

@@ -25,13 +25,16 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from wewall.storage import run_blocking
 from wewall.worker import Job
+
+if TYPE_CHECKING:  # imported when the job starts
+    import aiohttp
 
 log = logging.getLogger(__name__)
 
@@ -275,7 +278,7 @@ class FollowUpJob(Job):
         self.config = config
         self.interval = config.poll_seconds
         self.owner = f"worker-{uuid.uuid4().hex[:12]}"
-        self._session = None
+        self._session: Optional[aiohttp.ClientSession] = None
 
     async def start(self) -> None:
         import aiohttp
@@ -295,6 +298,7 @@ class FollowUpJob(Job):
         import aiohttp
 
         url = f"{self.config.rasa_url}{path}"
+        assert self._session is not None, "start() first"
         try:
             async with self._session.request(method, url, **kwargs) as resp:
                 if resp.status >= 500 or resp.status in (401, 403, 409, 429):

@@ -237,4 +237,4 @@ def install_action_server() -> None:
             return await original(self, action_call)
 
     run._wewall_bound = True  # type: ignore[attr-defined]
-    ActionExecutor.run = run  # type: ignore[assignment]
+    ActionExecutor.run = run

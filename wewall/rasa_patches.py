@@ -173,7 +173,7 @@ def _event_subclass_defined(cls, **kwargs: Any) -> None:
 
 
 @functools.lru_cache(maxsize=None)
-def _plain_copy(cls: type) -> bool:
+def _plain_copy(cls: Any) -> bool:
     """Whether copy.copy of an instance is just «same class, same __dict__»."""
     return (cls.__reduce_ex__ is object.__reduce_ex__ and cls.__reduce__ is object.__reduce__
             and not hasattr(cls, "__setstate__")
@@ -182,10 +182,10 @@ def _plain_copy(cls: type) -> bool:
 
 
 def _copy_slot(self: Slot) -> Slot:
-    cls = type(self)
+    cls: Any = type(self)  # Slot's subclasses: rasa is not typed
     if not _plain_copy(cls):  # a slot class with its own pickling: copy's generic way
         rv = self.__reduce_ex__(4)
-        return copy._reconstruct(self, None, *rv)
+        return copy._reconstruct(self, None, *rv)  # type: ignore[attr-defined]  # private: not in typeshed
     new = cls.__new__(cls)
     new.__dict__.update(self.__dict__)
     return new

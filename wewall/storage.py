@@ -75,7 +75,7 @@ class EmbeddedStore:
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
-        self.client = mongomock.MongoClient()
+        self.client: mongomock.MongoClient[Dict[str, Any]] = mongomock.MongoClient()
         self._seen: Dict[Path, int] = {}
         self._lock = threading.RLock()
         # (db, collection) -> why it cannot be read: a corrupt file breaks that collection only
@@ -112,7 +112,7 @@ class EmbeddedStore:
             coll.drop()
             self._seen[path] = mtime
             try:
-                docs = bson.decode_all(path.read_bytes())
+                docs: List[Dict[str, Any]] = bson.decode_all(path.read_bytes())
             except (bson.errors.BSONError, OSError, ValueError) as exc:
                 # Loud, and only for what needs this collection: the others stay usable, and
                 # nothing saves over the file (save() skips it) until someone repairs it.
@@ -318,7 +318,7 @@ def get_station(db: Database, name: str) -> Optional[dict]:
 
 def set_station_rates(db: Database, key: str, rates: dict, source: str) -> None:
     """Store `price_A/B`, `rent_A/B`, `average_cadastral_value` of a station, and their origin."""
-    fields = {f: float(rates[f]) for f in RATE_FIELDS}
+    fields: Dict[str, Any] = {f: float(rates[f]) for f in RATE_FIELDS}
     fields["rates_source"] = source
     _coll(db, SUBWAY_STATIONS).update_one({"_id": key}, {"$set": fields})
 

@@ -94,7 +94,7 @@ def install_session_limit() -> None:
         return False
 
     _has_session_expired._wewall_limit = True  # type: ignore[attr-defined]
-    MessageProcessor._has_session_expired = _has_session_expired  # type: ignore[assignment]
+    MessageProcessor._has_session_expired = _has_session_expired
 
 
 install_session_limit()  # the Rasa server imports this module for endpoints.yml
@@ -138,6 +138,8 @@ def stored_events(tracker: DialogueStateTracker) -> Optional[int]:
 
 class WewallSQLTrackerStore(SQLTrackerStore):
     """`tracker_store: type: wewall.tracker_store.WewallSQLTrackerStore` with `url:` (endpoints.yml)."""
+
+    engine: Any  # Rasa's SQLTrackerStore sets it; replaced below for SQLite
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         try:

@@ -24,7 +24,11 @@ import os
 import signal
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
+
+if TYPE_CHECKING:  # imported where used: the worker starts without the CRM packages loaded
+    from wewall.crm.config import CrmSettings
+    from wewall.crm.store import CrmStore
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +54,8 @@ class Job:
 class WorkerContext:
     """What jobs share: the CRM settings and store (when the CRM is on)."""
 
-    crm_settings: object = None
-    crm_store: object = None
+    crm_settings: Optional[CrmSettings] = None
+    crm_store: Optional[CrmStore] = None
     extra: Dict[str, object] = field(default_factory=dict)
 
 
@@ -106,11 +110,11 @@ class CleanupJob(Job):
 
 
 def _crm_jobs(ctx: WorkerContext) -> List[Job]:
-    if ctx.crm_store is None:
+    settings, store = ctx.crm_settings, ctx.crm_store
+    if store is None or settings is None:
         return []
     from wewall.crm.relay import Relay, shared_api
 
-    settings, store = ctx.crm_settings, ctx.crm_store
     api = shared_api(store, settings)  # one token holder per process: refreshes rotate tokens
     jobs: List[Job] = [RelayJob(Relay(store, settings, api=api))]
     if settings.oauth_configured:

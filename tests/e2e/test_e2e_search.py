@@ -55,7 +55,7 @@ def test_search_to_the_end_of_the_list_and_a_viewing(search_bot):
     if found > total:  # more match: the next page, not «the last offer»
         assert texts[0].startswith("Показываю ещё"), texts
         total = int(texts[-1].split(" из ")[1].split(".")[0])
-        for i in range(2, total + 1):
+        for _ in range(2, total + 1):
             bot.send(me, "/next_offer")
     slots = bot.tracker(me)["slots"]
     assert slots["searches_count"] == 1 and slots["search_criteria"]["found"] >= total

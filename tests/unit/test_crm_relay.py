@@ -388,7 +388,7 @@ def test_engagement_by_messages_and_by_calculations(amo, settings, store):
 def test_engagement_active_user_and_never_with_a_manager(amo, settings, store):
     ev = Events(store)
     ev.user("busy", "start")
-    for i in range(7):
+    for _ in range(7):
         ev.command("busy", "search")
     ev.user("managed", "hi")
     ev.command("managed", "manager_on")

@@ -40,6 +40,7 @@ def sale_lots():
             dict(SALE_LOT, floor="17-24", area=0),  # no area
             dict(SALE_LOT, price=5000, total=500000),  # 5 000 ₽/m²: not a sale price
             dict(SALE_LOT, total=70000000),  # total ≠ price × area
+            dict(SALE_LOT, price=0, total=-1),  # no price at all: skipped, not a crash
         ],
         "Бета": [dict(SALE_LOT, floor="10—12", area=200.0, price=300000, total=60000000)],
         "Гамма": [dict(SALE_LOT, area=50.0, total=25000000)],
@@ -110,7 +111,7 @@ def test_formats_are_recognised_by_content(files, tmp_path):
 
 
 def test_lots_without_their_buildings_are_refused_clearly(files, locator):
-    with pytest.raises(ValueError, match="файл лотов без файла бизнес-центров: a.data, b"):
+    with pytest.raises(ValueError, match=r"файл лотов без файла бизнес-центров: a\.data, b"):
         ei.read_estate_files([files["sale"], files["rent"]], locator, NOW)
 
 
@@ -120,9 +121,10 @@ def test_sale_lots_dedup_skips_and_mapping(files, locator):
     buildings, sale = batch.reports
     assert buildings.fmt == ei.BUILDINGS and buildings.rows == 4
     assert "зона уточнена по субрынку у 1: Гамма" in buildings.notes
-    assert (sale.rows, sale.duplicates, sale.imported) == (11, 1, 5)
+    assert (sale.rows, sale.duplicates, sale.imported) == (12, 1, 5)
     assert dict(sale.skipped) == {
         "площадь не указана или не больше нуля": 1,
+        "цена не указана или не больше нуля": 1,
         "цена за м² вне 30 000 – 5 000 000 ₽": 1,
         "цена лота не сходится с ценой за м² × площадь": 1,
         "бизнес-центр вне Москвы по координатам": 1,

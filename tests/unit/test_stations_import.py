@@ -31,7 +31,7 @@ def test_transfer_station_merged_with_its_lines():
     )
     result = parse_hh_metro(data)
     kiev = next(s for s in result.stations if s["name"] == "Киевская")
-    assert [l["name"] for l in kiev["lines"]] == ["Первая", "Вторая"]
+    assert [line["name"] for line in kiev["lines"]] == ["Первая", "Вторая"]
     assert kiev["lat"] == pytest.approx(55.7436) and kiev["location"]["coordinates"][0] == pytest.approx(37.5658)
     assert len(result.stations) == 3 and result.entries == 4
 

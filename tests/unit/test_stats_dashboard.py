@@ -45,7 +45,7 @@ def test_the_page_shows_the_periods_figures_and_charts(store):
     _, res = client.get(f"/webhooks/stats/?token={TOKEN}&days=2")
     assert res.status == 200
     page = res.text
-    cards = dict((k, v) for v, k in re.findall(r'<div class="card"><b>([^<]*)</b><span>([^<]*)</span>', page))
+    cards = {k: v for v, k in re.findall(r'<div class="card"><b>([^<]*)</b><span>([^<]*)</span>', page)}
     assert cards == {"клиентов": "5", "новых": "4", "вернулись": "1", "передано менеджеру": "2",
                      "ответ менеджера, медиана": "5 мин", "бот не понял": "5"}
     assert re.findall(r'data-chart="([a-z-]+)"', page) == ["days", "funnel", "dropoff", "dropoff", "not-understood"]

@@ -108,6 +108,7 @@ def rent_flows(case: Case, rates: Rates) -> Flows:
 def sale_flows(case: Case, rates: Rates) -> Flows:
     a, i, r, t = case.assumptions, case.inputs, case.r, case.tax_rate
     n = r + a.sale_lag_quarters + 1  # the scenario ends with the sale
+    assert rates.price_ready is not None  # a building's rates always carry its ready price
     c = {name: [0.0] * n for name in SALE_COMPONENTS}
     c["purchase"] = _purchase(case, n)
     sale = i.area_m2 * rates.price_ready * (1 + a.ipc) ** (r / 4)
@@ -152,13 +153,13 @@ def verdict(case: Case, rent_irr: Optional[float], sale_irr: Optional[float], ne
         candidates["sale"] = _round_irr(sale_irr)
     known = {k: v for k, v in candidates.items() if v is not None}
     if known:
-        basis = max(known, key=known.get)
+        basis = max(known, key=lambda k: known[k])
         irr = known[basis]
         low, below, avg = thresholds
         code = "very_low" if irr <= low else "below_market" if irr <= below else "average" if irr <= avg else "high"
     else:
         # No IRR: if even undiscounted the money does not come back, that is a very low return.
-        basis, irr = max(nets, key=nets.get), None
+        basis, irr = max(nets, key=lambda k: nets[k]), None
         code = "very_low" if nets[basis] <= 0 else "undefined"
     return {"code": code, "text": VERDICT_TEXTS[code], "basis": basis, "irr": irr, "thresholds": list(thresholds)}
 

@@ -135,13 +135,18 @@ def _office(case: Case, station, distance_rows, square_rows) -> Rates:
     if i.rent_rate is not None:
         rent_rate, rent_src = i.rent_rate, "input"
     else:
-        rent_rate, rent_src = _station_field(station, f"rent_{cls}", case) * k_distance * k_area, "tables"
+        rent_base = _station_field(station, f"rent_{cls}", case)
+        assert k_distance is not None and k_area is not None  # needs_coeffs: a rent from the tables
+        rent_rate, rent_src = rent_base * k_distance * k_area, "tables"
     if i.price_ready is not None:
         price_ready, price_src = i.price_ready, "input"
-    elif k_distance is not None and station is not None and station.get(f"price_{cls}") is not None:
+    elif (k_distance is not None and k_area is not None and station is not None
+          and station.get(f"price_{cls}") is not None):
         price_ready, price_src = float(station[f"price_{cls}"]) * k_distance * k_area, "tables"
     elif is_building(i.kind):
-        price_ready, price_src = _station_field(station, f"price_{cls}", case) * k_distance * k_area, "tables"
+        price_base = _station_field(station, f"price_{cls}", case)
+        assert k_distance is not None and k_area is not None  # needs_coeffs: a price from the tables
+        price_ready, price_src = price_base * k_distance * k_area, "tables"
     else:
         price_ready, price_src = None, None
     if i.cadastral is not None:
@@ -163,6 +168,7 @@ def _retail(case: Case, station: Optional[dict]) -> Rates:
     if i.rent_rate is not None:
         rent_rate, rent_src = i.rent_rate, "input"
     else:
+        assert i.monthly_rent_rub is not None  # validation: a rent rate or a monthly rent
         rent_rate, rent_src = i.monthly_rent_rub * 12 / i.area_m2, "monthly_rent"
     if i.price_ready is not None:
         price_ready, price_src = i.price_ready, "input"

@@ -85,19 +85,19 @@ def parse_manager_message(body: bytes) -> Dict[str, Any]:
     client_id, chat_id = conversation.get("client_id"), conversation.get("id")
     if not (isinstance(client_id, str) and client_id) and not (isinstance(chat_id, str) and chat_id):
         raise BadWebhook("no conversation id")
-    text = inner.get("text") if isinstance(inner.get("text"), str) else ""
-    media = inner.get("media") if isinstance(inner.get("media"), str) else ""
+    text = raw if isinstance(raw := inner.get("text"), str) else ""
+    media = raw if isinstance(raw := inner.get("media"), str) else ""
     if not text.strip() and not media:
         raise BadWebhook("a message without text or media")
-    sender = message.get("sender") if isinstance(message.get("sender"), dict) else {}
+    sender = raw if isinstance(raw := message.get("sender"), dict) else {}
     return {
         "client_id": client_id if isinstance(client_id, str) else None,
         "chat_id": chat_id if isinstance(chat_id, str) else None,
         "id": str(inner.get("id") or "") or None,
         "text": text.strip(),
         "media": media,
-        "file_name": inner.get("file_name") if isinstance(inner.get("file_name"), str) else "",
-        "manager": sender.get("name") if isinstance(sender.get("name"), str) else None,
+        "file_name": raw if isinstance(raw := inner.get("file_name"), str) else "",
+        "manager": raw if isinstance(raw := sender.get("name"), str) else None,
     }
 
 
@@ -221,7 +221,7 @@ class AmoCrmInput(InputChannel):
 
     async def _talk_update(self, request: Request, scope_id: str, body: bytes):
         ours = self.settings.scope_id
-        scope_ok = bool(ours) and hmac.compare_digest(scope_id.encode(), ours.encode())
+        scope_ok = bool(ours and hmac.compare_digest(scope_id.encode(), ours.encode()))
         token_ok = True
         if self.talk_token:
             given = (request.args.get("token") or "").encode()

@@ -55,7 +55,7 @@ class CountingOutput(OutputChannel):
         self.failed = False  # after the turn: a custom action failed or the handling raised
         self.raised = False  # after the turn: the handling raised
 
-    def name(self) -> Text:  # type: ignore[override]
+    def name(self) -> Text:
         # channel-specific responses of the domain are chosen by this name
         return self.inner.name()
 
@@ -140,7 +140,7 @@ def install() -> None:
             raise
 
     run._wewall_turn = True  # type: ignore[attr-defined]
-    RemoteAction.run = run  # type: ignore[assignment]
+    RemoteAction.run = run
 
 
 install()  # at import (the server loads the channels at start), not in a request

@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+import functools
 import hashlib
 import hmac
 import json
@@ -307,7 +308,7 @@ class WewallTelegramOutput(TelegramOutput):
             markup = ReplyKeyboardRemove()
         for part in _split(text):
             await self._call(
-                "sendMessage", lambda part=part, m=markup: self.send_message(recipient_id, part, reply_markup=m)
+                "sendMessage", functools.partial(self.send_message, recipient_id, part, reply_markup=markup)
             )
             markup = None
 
@@ -323,7 +324,7 @@ class WewallTelegramOutput(TelegramOutput):
         text = text or "Выберите, пожалуйста:"
         parts = _split(text)
         for part in parts[:-1]:
-            await self._call("sendMessage", lambda part=part: self.send_message(recipient_id, part))
+            await self._call("sendMessage", functools.partial(self.send_message, recipient_id, part))
         payloads = {str(b.get("payload") or "") for b in buttons}
         if button_type == "reply" or (buttons and payloads <= set(self.config.reply_keyboard_payloads)):
             markup: Any = self.reply_keyboard(buttons)
@@ -545,9 +546,9 @@ class WewallTelegramInput(TelegramInput):
         """The user message an update carries, or None for updates the bot does not answer."""
         callback = update.get("callback_query")
         if isinstance(callback, dict):
-            message = callback.get("message") if isinstance(callback.get("message"), dict) else {}
-            chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
-            sender = callback.get("from") if isinstance(callback.get("from"), dict) else {}
+            shown = raw if isinstance(raw := callback.get("message"), dict) else {}
+            chat = raw if isinstance(raw := shown.get("chat"), dict) else {}
+            sender = raw if isinstance(raw := callback.get("from"), dict) else {}
             chat_id = chat.get("id", sender.get("id"))
             if not isinstance(chat_id, (int, str)) or not isinstance(callback.get("data", ""), str):
                 return None
@@ -556,8 +557,8 @@ class WewallTelegramInput(TelegramInput):
         message = update.get("message") or update.get("edited_message")
         if not isinstance(message, dict):
             return None
-        chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
-        sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+        chat = raw if isinstance(raw := message.get("chat"), dict) else {}
+        sender = raw if isinstance(raw := message.get("from"), dict) else {}
         chat_id = chat.get("id")
         if not isinstance(chat_id, (int, str)) or isinstance(chat_id, bool):
             return None
@@ -598,7 +599,7 @@ class WewallTelegramInput(TelegramInput):
             return cached[0]
         out = self.get_output_channel()
         try:
-            member = await out.get_chat_member(self.config.subscription_channel, user_id)  # type: ignore[union-attr]
+            member = await out.get_chat_member(self.config.subscription_channel, user_id)
             status = member.status
             ok = status in ("creator", "administrator", "member") or (
                 status == "restricted" and bool(getattr(member, "is_member", False))
@@ -625,7 +626,7 @@ class WewallTelegramInput(TelegramInput):
         calls = []
         if isinstance(callback.get("id"), str):
             calls.append(out.answer_callback_query(callback["id"], text=text, show_alert=alert or None))
-        message = callback.get("message") if isinstance(callback.get("message"), dict) else None
+        message = raw if isinstance(raw := callback.get("message"), dict) else None
         if remove_keyboard and self.config.remove_keyboard_on_tap and message and isinstance(message.get("message_id"), int):
             chat = message.get("chat") or {}
             calls.append(out.edit_message_reply_markup(chat.get("id"), message["message_id"], reply_markup=None))

@@ -203,6 +203,7 @@ class SocketIOInput(RasaSocketIOInput):
             token = requested if identity.verify(identity.WEB, requested) and self.session_persistence else None
             token = token or identity.issue(identity.WEB)
             key = identity.verify(identity.WEB, token)
+            assert key is not None  # the token verified above or was just issued
             previous = sessions.get(sid)
             if previous and previous != key:
                 left = sio.leave_room(sid, previous, namespace=self.namespace)

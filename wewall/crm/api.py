@@ -67,7 +67,7 @@ class AmoApi:
         return self._tokens
 
     async def _current_tokens(self) -> OAuthTokens:
-        if not self._store_loaded:
+        if not self._store_loaded and self._store is not None:
             stored = await self._store.load()
             self._store_loaded = True
             # The store is newer than the env: the env refresh token was rotated long ago.
@@ -118,6 +118,7 @@ class AmoApi:
         refresh = self._tokens.refresh_token if self._tokens else None
         if not refresh:
             raise AmoAuthError("cannot refresh the amoCRM token: no refresh token")
+        assert s.client_secret is not None  # oauth_configured
         payload = {
             "client_id": s.client_id,
             "client_secret": s.client_secret.get_secret_value(),
@@ -173,6 +174,7 @@ class AmoApi:
                                    body=resp.body)
             log.info("amoCRM %s %s: 401, refreshing the token once", method, path)
             await self._refresh_after_401(tokens.access_token)
+            assert self._tokens is not None  # the refresh either set them or raised
             resp = await self._send(method, path, body, params, self._tokens.access_token)
             if resp.status == 401:
                 raise AmoAuthError("amoCRM token rejected after refresh", method=method,

@@ -250,11 +250,11 @@ class OutboxEventBroker(EventBroker):
         self.record = record
         self.url = url or outbox_url()
         self.store = (store or get_store(self.url)) if record else None
-        self.writer = OutboxWriter(self.store) if record else None
+        self.writer = OutboxWriter(self.store) if self.store is not None else None
         self.converter = EventConverter()
         self.rabbitmq_url = rabbitmq_url
         self.rabbitmq_queue = rabbitmq_queue or "rasa_core_events"
-        self._pika = None
+        self._pika: Any = None  # Rasa's PikaEventBroker, once a queue is configured
         self._pika_ready = False
         # Events published before RabbitMQ answers (or while it is away at start).
         self._pika_backlog: Deque[Dict[str, Any]] = collections.deque(maxlen=10000)
@@ -293,7 +293,7 @@ class OutboxEventBroker(EventBroker):
             except Exception:  # a strange event must never break the dialogue
                 log.exception("outbox: cannot convert event %s", event.get("event"))
                 row = None
-            if row is not None:
+            if row is not None and self.writer is not None:
                 self.writer.put(row)
         if self.rabbitmq_url:
             self._publish_rabbitmq(event)
@@ -331,7 +331,7 @@ class OutboxEventBroker(EventBroker):
             event_loop=loop, connection_attempts=1000000, retry_delay_in_seconds=5)
         # The URL carries the credentials: keep pika from adding empty ones.
         self._pika.username = self._pika.password = ""
-        self._pika._configure_url = lambda: self.rabbitmq_url  # type: ignore[assignment]
+        self._pika._configure_url = lambda: self.rabbitmq_url
         self._pika_task = loop.create_task(self._connect_rabbitmq())
 
     async def _connect_rabbitmq(self) -> None:

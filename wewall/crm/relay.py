@@ -497,11 +497,11 @@ class Relay:
             phone = _phone(data.get("phone"))
             if phone:  # on the contact too: a returning client is found by it (_existing_contact)
                 await self._step(row, "phone", lambda: self._add_phone(conv, phone))
-            if s.appeal_pipeline_id and s.status_chat_with_manager_id:
+            status_id, pipeline_id = s.status_chat_with_manager_id, s.appeal_pipeline_id
+            if pipeline_id and status_id:
                 async def move():
                     await self.limiter.acquire()
-                    await self.api.move_lead(conv["lead_id"], status_id=s.status_chat_with_manager_id,
-                                             pipeline_id=s.appeal_pipeline_id)
+                    await self.api.move_lead(conv["lead_id"], status_id=status_id, pipeline_id=pipeline_id)
                 await self._step(row, "move", move)
             else:
                 log.warning("relay: AMOCRM_APPEAL_PIPELINE_ID / AMOCRM_STATUS_CHAT_WITH_MANAGER_ID "

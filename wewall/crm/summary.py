@@ -107,7 +107,7 @@ def contact_lines(slots: Mapping[str, Any]) -> List[str]:
 
 
 def search_lines(slots: Mapping[str, Any]) -> List[str]:
-    params = {**{k: v for k, v in slots.items()},
+    params = {**dict(slots),
               **_dict(_first(slots, ("search_params", "search_criteria", "search")))}
     out: List[str] = []
 

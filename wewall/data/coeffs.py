@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,7 @@ def validate_rows(table: str, rows: Sequence[dict]) -> List[dict]:
             raise RangeTableError(f"{table}, строка {n}: коэффициент {coeff:g} вне (0; 10]")
         clean.append({lo_key: lo, hi_key: hi, "coeff": coeff, "_row": n})
     clean.sort(key=lambda r: r[lo_key])
-    for prev, cur in zip(clean, clean[1:]):
+    for prev, cur in itertools.pairwise(clean):
         if cur[lo_key] > prev[hi_key]:
             raise RangeTableError(
                 f"{table}: пропуск между строкой {prev['_row']} (до {prev[hi_key]:g}) "

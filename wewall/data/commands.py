@@ -186,20 +186,20 @@ def precompute_irr(db, echo: Echo, quiet: bool = True, as_of=None) -> estates_ir
 
 def stats_lines(db) -> List[str]:
     lines = []
-    for name, count in storage.counts(db).items():
+    for name, n in storage.counts(db).items():
         src = storage.get_source(db, name)
         if src is None:
-            what = "пусто" if count == 0 else "источник не записан"
+            what = "пусто" if n == 0 else "источник не записан"
         elif src["kind"] == demo.DEMO:
             what = "демо-данные"
         else:
             what = f"импорт из {src['source']}"
-        if name == storage.SUBWAY_STATIONS and count:
+        if name == storage.SUBWAY_STATIONS and n:
             demo_rates = db[name].count_documents({"rates_source": demo.DEMO})
             if demo_rates:
                 what += f"; ставки: демо у {demo_rates}"
             refused = (src or {}).get("refused") or []
             if refused:
                 what += f"; отклонены координаты: {', '.join(r.split(' (')[0] for r in refused)}"
-        lines.append(f"{name}\t{count}\t{what}")
+        lines.append(f"{name}\t{n}\t{what}")
     return lines

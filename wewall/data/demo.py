@@ -110,7 +110,7 @@ OFFER_LEVELS = {"price": (700_000.0, 220_000.0), "rent": (65_000.0, 20_000.0)}
 def demo_rates(lat: Optional[float], lng: Optional[float], levels: Optional[dict] = None) -> Dict[str, float]:
     """Station rates falling linearly from the centre to 25 km (then flat); `levels` gives other
     centre and edge levels (the demo offers')."""
-    d = distance_to_centre_m(lat, lng) if lat is not None else EDGE_M / 2
+    d = distance_to_centre_m(lat, lng) if lat is not None and lng is not None else EDGE_M / 2
     share = min(1.0, d / EDGE_M)
     (p_centre, p_edge), (r_centre, r_edge) = (
         (levels["price"], levels["rent"]) if levels else ((PRICE_A_CENTRE, PRICE_A_EDGE), (RENT_A_CENTRE, RENT_A_EDGE)))

@@ -373,6 +373,8 @@ def _sale_lot(centre: Centre, lot: dict, now: dt.datetime) -> Tuple[Optional[dic
     else:
         if total is None or total <= 0:
             total = ppm * area if ppm else None
+        if total is None:  # a total of zero or less and no price per m²
+            return None, "цена не указана или не больше нуля"
         if ppm is None or ppm <= 0:
             ppm = total / area
         if not SALE_PPM[0] <= ppm <= SALE_PPM[1]:
@@ -448,6 +450,7 @@ def read_lots(
         if reason:
             report.skip(reason)
             continue
+        assert doc is not None  # a lot gives a document or a reason
         doc["_id"] = f"{source}:{key}"
         doc["source"] = source
         doc["source_file"] = Path(path).name
@@ -528,6 +531,7 @@ def read_cian(text: str, path: Path, locator: StationLocator, now: dt.datetime, 
         if reason:
             report.skip(reason)
             continue
+        assert doc is not None  # a row gives a document or a reason
         if _near_duplicate(doc, places):
             report.skip("почти дубликат: то же место, площадь ±1 % и цена ±5 % под другим id")
             continue

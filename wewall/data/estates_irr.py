@@ -138,6 +138,7 @@ def _one(doc, stations, distance_rows, square_rows, retail_rents, as_of, deal_q,
     kind, readiness, reason, moved = _kind(doc, deal_q)
     if reason:
         return reason, None
+    assert kind is not None  # _kind gives a kind or a reason
     metro = (doc.get("metro") or [None])[0]
     if not metro:
         return "нет ближайшей станции метро", None
@@ -170,7 +171,7 @@ def _one(doc, stations, distance_rows, square_rows, retail_rents, as_of, deal_q,
     try:
         result = calculate(inputs, station=station, distance_rows=distance_rows, square_rows=square_rows)
     except CalculationError as exc:
-        return REASONS_BY_FIELD.get(exc.field, exc.message), None
+        return REASONS_BY_FIELD.get(exc.field or "", exc.message), None
     if result.rent_irr is None:
         return "у потоков аренды нет IRR", None
     report.past_readiness += moved

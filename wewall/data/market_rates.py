@@ -13,7 +13,7 @@ of offers and buildings behind the median (`rates_basis`), so the bot can say «
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
@@ -23,7 +23,8 @@ RADIUS_M = 1_500.0
 MIN_OFFERS = 3
 MIN_BUILDINGS = 2
 SOURCE = "offers"
-FIELDS = {("sale", "A"): "price_A", ("sale", "B"): "price_B", ("rent", "A"): "rent_A", ("rent", "B"): "rent_B"}
+# Keyed by Any: offers are looked up as stored, a missing field (None) included.
+FIELDS: Dict[Tuple[Any, Any], str] = {("sale", "A"): "price_A", ("sale", "B"): "price_B", ("rent", "A"): "rent_A", ("rent", "B"): "rent_B"}
 
 
 @dataclass

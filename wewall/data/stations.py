@@ -7,6 +7,7 @@ refused (reported, not stored): a wrong point would silently break nearest-stati
 
 from __future__ import annotations
 
+import itertools
 import json
 import statistics
 from dataclasses import dataclass, field
@@ -55,7 +56,7 @@ def _suspect_by_neighbours(stations: List[dict]) -> Dict[int, str]:
     coords = [(stations[i]["lat"], stations[i]["lng"]) for i in ordered]
     if len(coords) < 3:
         return {}
-    gaps = [haversine_m(*a, *b) for a, b in zip(coords, coords[1:])]
+    gaps = [haversine_m(*a, *b) for a, b in itertools.pairwise(coords)]
     nearest = [min(gaps[max(0, pos - 1) : pos + 1]) for pos in range(len(coords))]
     # The median of nearest-neighbour gaps: a single wrong point cannot inflate it.
     limit = max(NEIGHBOUR_MIN_M, NEIGHBOUR_FACTOR * statistics.median(nearest))

@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Tuple
 
 from wewall.calculator import quarters as Q
 
-I = re.IGNORECASE
+I = re.IGNORECASE  # noqa: E741 (re.I's own name)
 _CLAUSE = re.compile(r"[,;!?\n]|\.(?=\s|$)|\s[-–—]\s|\s(?:а|но)\s")
 
 # ---------------------------------------------------------------- prices
@@ -209,7 +209,7 @@ def read_vat(text: str, entities: List[dict], asked: bool) -> Optional[float]:
     percents = [e for e in entities if e.get("entity") == "percent" and _number(e.get("value")) is not None]
     if word and percents:
         # «ндс 5%, … оплата 100% сразу»: the percent nearest to the word, in its clause.
-        words = [m for m in _VAT_WORD.finditer(text)]
+        words = list(_VAT_WORD.finditer(text))
 
         def distance(e):
             return min(abs(int(e.get("start", 0)) - m.end()) if int(e.get("start", 0)) >= m.end()
@@ -283,6 +283,7 @@ def relative_quarter(text: str, today: dt.date) -> Optional[Tuple[Q.Quarter, str
     m = _IN.search(text)
     if m:
         amount, unit = m.group(1).lower().replace(" ", ""), (m.group(2) or "").lower()
+        months: float
         if amount == "полгода":
             months = 6
         elif amount == "полторагода":
@@ -290,8 +291,8 @@ def relative_quarter(text: str, today: dt.date) -> Optional[Tuple[Q.Quarter, str
         elif amount == "год":
             months = 12
         else:
-            n = _WORD_NUMS.get(amount)
-            n = float(amount.replace(",", ".")) if n is None else n
+            word_n = _WORD_NUMS.get(amount)
+            n = float(amount.replace(",", ".")) if word_n is None else word_n
             if unit.startswith("мес"):
                 months = n
             elif unit.startswith("кв"):
@@ -393,6 +394,7 @@ def tranches_in_words(text: str, entities: List[dict], today: dt.date, readiness
     schedule: Dict[str, float] = {}
     for share, when, _ in parts:
         value = (100.0 - known) if share is not None and share < 0 else float(share or 0)
+        assert when is not None  # a payment without a date returned above
         label = Q.label(when)
         schedule[label] = schedule.get(label, 0.0) + value
     return schedule, None

@@ -277,6 +277,7 @@ def price_value(slot: str, raw: float, basis: Optional[str], period: Optional[st
         return Priced(raw, f"{num(raw, 0)} ₽")
 
     def total() -> Priced:
+        assert area is not None  # called only once the area is known
         value = round(raw / area)
         return Priced(value, f"{num(value, 0)} ₽", f"{_short_money(raw)} за всё помещение — это {num(value, 0)} ₽ за м².")
 
@@ -305,7 +306,7 @@ def _rent_value(raw: float, basis: Optional[str], period: Optional[str], area: O
         if area is None:
             return Priced(pending={"slot": "monthly_rent_rub", "raw": raw, "period": period, "basis": "per_m2", "pending": True})
         month = period == "month" or (period is None and raw <= W.RENT_PER_M2_MONTH_MAX)
-        value = round(raw * area if month else raw * area / 12)
+        value: float = round(raw * area if month else raw * area / 12)
         unit = "в месяц" if month else "в год"
         return Priced(value, f"{num(value, 0)} ₽ в месяц",
                       f"{num(raw, 0)} ₽ за м² {unit} × {num(area)} м² — это {num(value, 0)} ₽ в месяц за всё помещение.")
@@ -411,6 +412,7 @@ def _correction(turn: Turn, slots: Dict[str, Any]) -> Optional[Tuple[str, float]
     if not after:
         return None
     new = _number(after[0]["value"])
+    assert new is not None  # `after` holds numbers only
     old = _number(before[-1]["value"]) if before else slots.get(slot)
     # «не 500 тысяч, а 450»: the multiplier said once applies to both numbers.
     if old and new and new < 1000 <= old and old / new >= 100:
@@ -430,9 +432,9 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx
     if kind:
         out[KIND] = (kind, KIND_NAMES[kind])
     # «за 1 м²», «за метр»: a price's unit, not an area.
-    areas = [_number(e.get("value")) for e in turn.entities if e.get("entity") == "area_m2"
+    area_values = [_number(e.get("value")) for e in turn.entities if e.get("entity") == "area_m2"
              and not re.search(r"(?<![а-яё])за\s*$", turn.text[max(0, int(e.get("start", 0)) - 4):int(e.get("start", 0))], re.I)]
-    areas = [a for a in areas if a is not None]
+    areas = [a for a in area_values if a is not None]
     if requested == "distance_to_metro_m" and not turn.values("distance_m") and not turn.values("duration_min"):
         # «400 метров» to «Сколько до метро?» is a distance, whatever the bare «метров» suggests.
         plain = [e for e in turn.entities if e.get("entity") == "area_m2"
@@ -442,16 +444,16 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx
             areas = []
     if areas:
         out["area_m2"] = (areas[-1], f"{num(areas[-1])} м²")
-    elif requested == "area_m2" and _bare_number(turn) is not None:
-        out["area_m2"] = (_bare_number(turn), f"{num(_bare_number(turn))} м²")
+    elif requested == "area_m2" and (bare := _bare_number(turn)) is not None:
+        out["area_m2"] = (bare, f"{num(bare)} м²")
     kind_now = kind or slots.get(KIND)
     money_allowed = [s for s in W.MONEY_SLOTS if kind_now not in KIND_SLOTS or s in KIND_SLOTS[kind_now]]
     # A sum goes to the slot its words name («аренда…», «готовый…», «цена…», «по 420 тыс»), else
     # to the question asked; the raw `Money` is converted with the area in `interpret`.
     for money in W.sums(_words(turn) or turn.text, turn.entities, bare=requested in W.MONEY_SLOTS):
-        slot = W.money_slot(money, requested, money_allowed)
-        if slot is not None:
-            out[slot] = (money, "")
+        money_to = W.money_slot(money, requested, money_allowed)
+        if money_to is not None:
+            out[money_to] = (money, "")
     classes = [str(v).upper().replace("А", "A").replace("В", "B").replace("Б", "B") for v in turn.values("estate_class")]
     if not classes and requested == "estate_class":
         letter = _CLASS_LETTER.match(turn.text)
@@ -526,7 +528,7 @@ def _validate(slot: str, value: Any, ctx: Context) -> Tuple[Any, Optional[str], 
 
 def _implausible(slot: str, value: Any) -> bool:
     bounds = PLAUSIBLE.get(slot)
-    return bool(bounds) and isinstance(value, (int, float)) and not bounds[0] <= value <= bounds[1]
+    return bounds is not None and isinstance(value, (int, float)) and not bounds[0] <= value <= bounds[1]
 
 
 DOUBT_TEXT = {
@@ -715,7 +717,7 @@ def _fmt(slot: str, value: Any) -> str:
 
 
 def summary(slots: Dict[str, Any]) -> str:
-    kind = slots.get(KIND)
+    kind = slots.get(KIND) or ""
     lines = [f"Проверьте, пожалуйста: {KIND_NAMES.get(kind, '—')}"]
     for slot in KIND_SLOTS.get(kind, []):
         if slots.get(slot) is not None:
@@ -797,8 +799,8 @@ def prefill_from_offer(offer: dict, today: Optional[dt.date] = None) -> Dict[str
 def prefill_note(offer: dict, slots: Dict[str, Any]) -> str:
     """What the bot says when it starts from an offer: what it took, and that it asks the rest."""
     name = offer.get("name") or "предложение"
-    taken = [f"{NAMES[s]}: {_fmt(s, slots[s])}" for s in KIND_SLOTS.get(slots.get(KIND), []) if s in slots]
-    text = f"Посчитаю доходность: {name}, {KIND_NAMES.get(slots.get(KIND), '')}."
+    taken = [f"{NAMES[s]}: {_fmt(s, slots[s])}" for s in KIND_SLOTS.get(slots.get(KIND) or "", []) if s in slots]
+    text = f"Посчитаю доходность: {name}, {KIND_NAMES.get(slots.get(KIND) or '', '')}."
     if taken:
         text += " Из объявления: " + "; ".join(taken) + "."
     if offer.get("deal") == "rent":

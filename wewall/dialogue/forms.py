@@ -514,7 +514,7 @@ def step(
         merged = {**slots, **skipped}
         result.ask = spec.next_slot(merged)
         result.move = "skip" if skipped else "not_yet"
-        if result.ask not in (spec.confirm, None):
+        if result.ask is not None and result.ask != spec.confirm:
             missing = [spec.names.get(q, q) for q in order if q != spec.confirm and merged.get(q) is None]
             result.say("Хорошо. Без этого не обойтись: " + ", ".join(missing) + ".")
             result.slots.setdefault(result.ask, merged.get(result.ask))
@@ -670,6 +670,7 @@ def route_facts(turn: Turn, specs: List[FormSpec]) -> Route:
     if not facts:
         route.messages.append(Message(text="Чем могу помочь? Выберите, пожалуйста:", buttons=MENU_BUTTONS))
         return route
+    assert best is not None  # the facts are its readings
     said = "; ".join(f"{best.names.get(k, k)} — {_describe(best, k, facts)}" for k in facts if k in best.names)
     route.pending = {"text": turn.text or "", "entities": list(turn.entities)}
     route.messages.append(Message(

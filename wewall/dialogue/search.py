@@ -153,8 +153,8 @@ def _budget(turn: Turn, deal: Optional[str], requested: Optional[str]) -> Option
     money = _numbers(turn, "money_rub")
     if money:
         value = money[-1]
-    elif requested == BUDGET and _bare(turn) is not None:
-        value = _bare(turn)
+    elif requested == BUDGET and (bare := _bare(turn)) is not None:
+        value = bare
     else:
         return None
     if requested == BUDGET and not money and value < 1000:
@@ -261,7 +261,7 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> 
     elif BUDGET in out:
         span = find_range(text, "money_rub", bare=requested == BUDGET)
         if span and span[0] is not None and span[1] is not None:
-            low, high = span
+            low, high = span[0], span[1]
             if requested == BUDGET and high < 1000 and not _numbers(turn, "money_rub"):
                 factor = 1_000 if deal == "rent" else 1_000_000
                 low, high = low * factor, high * factor
@@ -478,7 +478,7 @@ def summary(slots: Dict[str, Any]) -> str:
         lines.append(f"• {NAMES[slot]}: {describe(slot, slots[slot], slots)}")
     stations = station_list(slots)
     if stations:
-        metro = slots.get(METRO) if isinstance(slots.get(METRO), dict) else {}
+        metro = raw if isinstance(raw := slots.get(METRO), dict) else {}
         how = describe(METRO, metro, slots).replace("не дальше ", "") if metro else f"{num(DEFAULT_STATION_MINUTES)} мин пешком"
         lines.append(f"• у метро: {', '.join(stations)} (до {how} от станции)")
     if slots.get(PLACE):
@@ -497,7 +497,7 @@ def _val(slots: Dict[str, Any], slot: str) -> Any:
 
 
 def to_criteria(slots: Dict[str, Any]) -> Criteria:
-    metro = slots.get(METRO) if isinstance(slots.get(METRO), dict) else {}
+    metro = raw if isinstance(raw := slots.get(METRO), dict) else {}
     wishes = slots.get(WISHES) or ""
     parsed = wl.parse(wishes)
     area_min, area_max = span_of(slots.get(AREA))
@@ -534,7 +534,7 @@ def to_criteria(slots: Dict[str, Any]) -> Criteria:
 
 def record(slots: Dict[str, Any], total: int) -> Dict[str, Any]:
     """The search as the conversation keeps it: under `wewall.crm.summary`'s names, with the count."""
-    metro = slots.get(METRO) if isinstance(slots.get(METRO), dict) else {}
+    metro = raw if isinstance(raw := slots.get(METRO), dict) else {}
     area_min, area_max = span_of(slots.get(AREA))
     budget_min, budget_max = span_of(slots.get(BUDGET), upper=True)
     per_m2 = None
@@ -546,7 +546,7 @@ def record(slots: Dict[str, Any], total: int) -> Dict[str, Any]:
         "zone": slots.get(ZONE), "min_area_m2": area_min, "max_area_m2": area_max,
         "place": (slots.get(PLACE) or []) + (slots.get(DISTRICT) or []) or None,
         "walk_minutes": metro.get("minutes"), "max_distance_m": metro.get("m"),
-        "finish": slots.get(FINISH), "estate_class": {"A": "A", "B": "B", ANY: "любой"}.get(slots.get(CLASS)),
+        "finish": slots.get(FINISH), "estate_class": {"A": "A", "B": "B", ANY: "любой"}.get(slots.get(CLASS) or ""),
         "purpose": slots.get(PURPOSE), "min_irr": _val(slots, MIN_IRR), "readiness": slots.get(READINESS),
         "wishes": slots.get(WISHES) or None, "search_metro_station": ", ".join(station_list(slots)) or None, "found": total,
     }
@@ -576,7 +576,7 @@ def card(offer: Dict[str, Any], position: int, total: int, investor: bool = Fals
     `budget`: the client's maximum (an offer above it says by how much); `near`: (named station,
     metres) when the client named stations; `similar`: near-identical lots of the building folded in.
     """
-    kind = {"office": "Офис", "retail": "Торговое помещение"}.get(offer.get("type"), "Помещение")
+    kind = {"office": "Офис", "retail": "Торговое помещение"}.get(offer.get("type") or "", "Помещение")
     if offer.get("estate_class"):
         kind += f", класс {offer['estate_class']}"
     deal = "аренда" if offer.get("deal") == "rent" else "продажа"

@@ -28,7 +28,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, TextIO
 
 import sqlalchemy as sa
 
@@ -214,7 +214,9 @@ class LeadBook:
                 conn.execute(deliveries.insert().values(
                     lead_id=lead_id, destination=dest, status=PENDING, attempts=0,
                     created_at=now))
-        return self.get(lead_id)
+        stored = self.get(lead_id)
+        assert stored is not None  # inserted above
+        return stored
 
     def _same_request(self, values: Dict[str, Any], since: float) -> Optional[Dict[str, Any]]:
         q = (sa.select(leads.c.id, leads.c.summary).where(leads.c.sender_id == values["sender_id"])
@@ -362,7 +364,7 @@ class LeadBook:
 
     # ================================================================ export
 
-    def export_csv(self, out: io.TextIOBase, **filters: Any) -> int:
+    def export_csv(self, out: TextIO, **filters: Any) -> int:
         """Leads as CSV (Excel opens it: UTF-8 with a BOM is the caller's choice); the count."""
         rows = self.list(newest_first=False, **filters)
         writer = csv.writer(out)

@@ -98,10 +98,10 @@ def build_email(settings: LeadSettings, lead: Mapping[str, Any]) -> EmailMessage
 def _smtp_send(settings: LeadSettings, msg: EmailMessage) -> None:
     timeout = settings.timeout_seconds
     if settings.smtp_security == "ssl":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=timeout,
+        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host or "", settings.smtp_port, timeout=timeout,
                                                 context=ssl.create_default_context())
     else:
-        client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
+        client = smtplib.SMTP(settings.smtp_host or "", settings.smtp_port, timeout=timeout)
     with client:
         if settings.smtp_security == "starttls":
             client.starttls(context=ssl.create_default_context())

@@ -48,7 +48,7 @@ def _profile(events: Iterable[Mapping[str, Any]]) -> Dict[str, Any]:
         meta = event.get("metadata") or {}
         if not isinstance(meta, Mapping):
             continue
-        tg = meta.get("telegram") if isinstance(meta.get("telegram"), Mapping) else {}
+        tg = raw if isinstance(raw := meta.get("telegram"), Mapping) else {}
         for key, value in (("username", tg.get("username") or meta.get("username")),
                            ("user_id", tg.get("user_id")),
                            ("first_name", tg.get("first_name") or meta.get("first_name")),

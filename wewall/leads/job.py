@@ -20,11 +20,12 @@ from typing import List, Optional
 from wewall.leads import destinations as dest
 from wewall.leads.book import EMAIL, TELEGRAM, LeadBook, get_book
 from wewall.leads.config import LeadSettings, get_lead_settings
+from wewall.worker import Job
 
 log = logging.getLogger(__name__)
 
 
-class LeadDeliveryJob:
+class LeadDeliveryJob(Job):
     name = "lead-delivery"
 
     def __init__(self, book: LeadBook, settings: LeadSettings):

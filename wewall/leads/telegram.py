@@ -70,7 +70,7 @@ async def handle_update(update: Mapping[str, Any]) -> str:
         await _call(settings, "answerCallbackQuery", {**answer, "text": "Недоступно."})
         return "refused"
     parsed = parse(str(callback.get("data") or ""))
-    user = callback.get("from") if isinstance(callback.get("from"), Mapping) else {}
+    user = raw if isinstance(raw := callback.get("from"), Mapping) else {}
     who = _who(user)
     book = get_book()
     lead = None
@@ -81,8 +81,8 @@ async def handle_update(update: Mapping[str, Any]) -> str:
         await _call(settings, "answerCallbackQuery", {**answer, "text": "Заявка не найдена."})
         return "unknown-lead"
     await _call(settings, "answerCallbackQuery", {**answer, "text": "Отмечено."})
-    message = callback.get("message") if isinstance(callback.get("message"), Mapping) else {}
-    reply = {"chat_id": settings.telegram_chat_id,
+    message = raw if isinstance(raw := callback.get("message"), Mapping) else {}
+    reply: Dict[str, Any] = {"chat_id": settings.telegram_chat_id,
              "text": f"Заявка №{lead['id']}: {who} {words} — {format_time(time.time())}."}
     if isinstance(message.get("message_id"), int):
         reply["reply_to_message_id"] = message["message_id"]

@@ -11,7 +11,7 @@ carries them (`/inform{"area_m2": 700}`).
 from __future__ import annotations
 
 import json
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 FALLBACK_INTENT = "nlu_fallback"
 MENU = {"title": "Главное меню", "payload": "/help"}
@@ -43,7 +43,7 @@ PAYLOAD_INTENT = {"faq": "show_faq"}
 def _payload(intent: str, entities: List[dict]) -> Optional[str]:
     if intent != "inform":
         return "/" + PAYLOAD_INTENT.get(intent, intent)
-    values = {}
+    values: Dict[str, Any] = {}
     for e in entities:
         values.setdefault(e["entity"], e.get("value"))
     if not values:

@@ -63,13 +63,14 @@ def flat_predict_for(model: RasaModel) -> Optional[FlatPredict]:
     function = model._tf_predict_step
     if function is None or model._run_eagerly:
         return None
-    flat = _flat_predicts.get(function, False)
-    if flat is False:
-        try:
-            flat = FlatPredict(function)
-        except Exception:  # another TensorFlow, another signature: Rasa's call, always
-            flat = None
-        _flat_predicts[function] = flat
+    if function in _flat_predicts:
+        return _flat_predicts[function]
+    flat: Optional[FlatPredict]
+    try:
+        flat = FlatPredict(function)
+    except Exception:  # another TensorFlow, another signature: Rasa's call, always
+        flat = None
+    _flat_predicts[function] = flat
     return flat
 
 

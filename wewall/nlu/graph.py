@@ -3,11 +3,12 @@ alone (nothing trained, nothing persisted)."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Text
+from typing import TYPE_CHECKING, Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 
@@ -16,7 +17,12 @@ class ConfigOnlyFeaturizer:
     Subclasses implement `process(messages)`; training data goes through the same path."""
 
     def __init__(self, config: Dict[Text, Any], execution_context: ExecutionContext) -> None:
-        super().__init__(execution_context.node_name, config)
+        # A mixin: the next class in the MRO is Rasa's featurizer, which takes these arguments.
+        super().__init__(execution_context.node_name, config)  # type: ignore[call-arg]
+
+    if TYPE_CHECKING:  # what the subclasses implement
+
+        def process(self, messages: List[Message]) -> List[Message]: ...
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,

@@ -65,7 +65,7 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 __all__ = ["extract_lexicon", "ENTITIES", "PHRASES"]
 
@@ -425,7 +425,7 @@ class _Text:
     def any_patterns(self) -> List[List[_Spec]]:
         """The patterns of _ANY whose every required spec shares a key with some token here."""
         if self._any is None:
-            keys = set()
+            keys: Set[str] = set()
             for tok in self.toks:
                 keys.update(tok.lemmas)  # its readings' lemmas and its own form
             self._any = [specs for specs, required in _ANY_REQUIRED if all(req & keys for req in required)]
@@ -500,6 +500,7 @@ def _phrase_matches(t: _Text, i: int) -> List[_Match]:
         for p in _BY_KEY.get(key, ()):
             candidates.add(p.order)
     out = []
+    assert _PATTERNS is not None  # _build() ran before any text is read
     for order in sorted(candidates):
         p = _PATTERNS[order]
         start = i - 1 if p.specs[0].context else i

@@ -53,7 +53,7 @@ import time
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from functools import lru_cache
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Mapping, Optional
 
 from yargy import or_, rule
 from yargy.parser import Node, Parser, State
@@ -282,7 +282,7 @@ DENOMINATORS = _forms({
 
 # Category name → forms.  The names are also the names of the yargy terminal
 # rules, which is how the value fold below knows what each leaf means.
-LEXICON: dict[str, dict[str, int | Fraction]] = {
+LEXICON: dict[str, Mapping[str, int | Fraction]] = {
     "ZERO": ZERO, "U": UNITS, "T": TEENS, "D": TENS, "H": HUNDREDS,
     "ORD_U": ORD_UNITS, "ORD_T": ORD_TEENS, "ORD_D": ORD_TENS,
     "ORD_H": ORD_HUNDREDS, "ORD_MULT": ORD_MULT,
@@ -553,7 +553,8 @@ class LookaheadParser(Parser):
     def _predictor(self, item, nullable, first):
         entries = []
         for production in item.productions:
-            starts, always = set(), True
+            starts: set[int] = set()
+            always = True
             for term in production.terms:
                 if is_rule(term):
                     starts.update(id(p) for p in first[id(term)])
@@ -714,7 +715,7 @@ class RunParser:
     def __init__(self, parser: LookaheadParser, max_shapes: int = 20_000):
         self.parser = parser
         self.max_shapes = max_shapes
-        self.shapes: dict[tuple, tuple] = {}
+        self.shapes: dict[Optional[tuple], tuple] = {}
         self.enabled = True
 
     def clear(self) -> None:

@@ -57,7 +57,7 @@ except ImportError:  # pragma: no cover - `regex` comes with rasa
 
 __all__ = ["extract_quantities", "rasa_token_spans"]
 
-I = re.IGNORECASE
+I = re.IGNORECASE  # noqa: E741 (re.I's own name)
 _YO = str.maketrans("ёЁ", "еЕ")
 _W = "[а-яёa-z]"          # a letter, for word ends
 _END = rf"(?!{_W})"        # the unit word ends here
@@ -234,7 +234,7 @@ def _quarters(s: _Sentence) -> None:
         if word and number.value in (1, 2, 3, 4):
             year_index = s.number_at(word.end())
             if year_index is not None and year_index != index:
-                _quarter_with_year(s, number.value, number.start, year_index)
+                _quarter_with_year(s, int(number.value), number.start, year_index)
                 continue
         for pattern, quarter in PERIOD_WORDS:
             period = pattern.search(text, max(0, number.start - 40), number.start)

@@ -14,12 +14,13 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Optional, Tuple
 
 from wewall.nlu import quantities as q
 
-I = re.IGNORECASE
+I = re.IGNORECASE  # noqa: E741 (re.I's own name)
 _LINK = re.compile(r"^\s*(?:-|–|—|до|по)\s*$", I)
 _FROM = re.compile(r"(?:^|\s)(?:от|(?<!не\s)более|(?<!не\s)больше|не\s+меньше|не\s+менее|минимум|свыше|с)\s*$", I)
 _TO = re.compile(r"(?:^|\s)(?:до|не\s+больше|не\s+более|максимум|не\s+дороже|в\s+пределах|(?<!не\s)меньше|(?<!не\s)менее)\s*$", I)
@@ -51,7 +52,7 @@ def find_range(text: str, kind: str, bare: bool = False) -> Optional[Range]:
         return None
     s, ents = _entities(text)
     ents = [e for e in ents if e["entity"] in (kind, "number") and isinstance(e["value"], (int, float))]
-    for a, b in zip(ents, ents[1:]):
+    for a, b in itertools.pairwise(ents):
         # «площадь 100-150»: the context types one end, the other is a bare number
         typed = kind in (a["entity"], b["entity"]) or bare
         if typed and _LINK.match(s.text[a["end"]:b["start"]]) and a["value"] <= b["value"]:

@@ -43,7 +43,7 @@ class RussianMorph:
     """POS, morphology and lemma of every token (slovnet + pymorphy2), loaded once."""
 
     def __init__(self) -> None:
-        self._tagger = None
+        self._tagger: Any = None  # slovnet's Morph, loaded on first use
 
     def _load(self):
         from slovnet import Morph
@@ -71,7 +71,8 @@ class RussianMorph:
                 continue
             tag = next(tags)
             token.pos_ = tag.pos
-            token.set_morph("|".join(f"{k}={v}" for k, v in sorted(tag.feats.items())) or None)
+            # spaCy 3.4's Token stub lacks set_morph (the Cython class has it).
+            token.set_morph("|".join(f"{k}={v}" for k, v in sorted(tag.feats.items())) or None)  # type: ignore[attr-defined]
         return doc
 
 

@@ -238,7 +238,7 @@ def _suffix_forms(word: str) -> Dict[str, Set[str]]:
     if w.endswith(("ая", "яя")):
         s = w[:-2]
         if w.endswith("яя"):
-            endings = ("ей",)
+            endings: Tuple[str, ...] = ("ей",)
         else:  # «-жая» is «-жей» or «-жой» depending on stress: both
             endings = ("ой", "ей") if s[-1:] in hush else ("ой",)
         for c in ("gent", "datv", "ablt", "loct"):
@@ -681,6 +681,7 @@ class StationMatcher:
         if cached is not None:
             return cached
         result: Tuple[Tuple[str, int], ...] = ()
+        targets: Set[str]
         if 3 <= len(norm) <= 5 and norm.isalpha() and _CYRILLIC.search(norm):
             targets = set()
             for d in _deletes(norm, 1):
@@ -692,7 +693,7 @@ class StationMatcher:
             result = short
         elif norm.isalpha() and _CYRILLIC.search(norm):
             depth = 2 if len(norm) >= 7 else 1
-            targets: Set[str] = set()
+            targets = set()
             for d in _deletes(norm, depth):
                 hit = self._deletes.get(d)
                 if hit:
@@ -863,7 +864,7 @@ class StationMatcher:
         cands, options = self._candidates(tokens)
         if not cands:
             return []
-        covered = set()
+        covered: Set[int] = set()
         for c in cands:
             covered.update(range(c.first, c.last))
         standalone = all(t.norm in FILLERS for i, t in enumerate(tokens) if i not in covered)

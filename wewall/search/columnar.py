@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -22,16 +22,17 @@ from wewall.search import places as pl
 from wewall.search.criteria import Criteria
 from wewall.search.wishes import no_basement
 
-DEAL_CODES = {"sale": 0, "rent": 1}
-TYPE_CODES = {"office": 0, "retail": 1}
+# Keyed by Any: stored offers are looked up as they come, a missing field (None) included.
+DEAL_CODES: Dict[Any, int] = {"sale": 0, "rent": 1}
+TYPE_CODES: Dict[Any, int] = {"office": 0, "retail": 1}
 # Ordered so that «inside МКАД» (ttk or mkad) is `zone <= 1`.
-ZONE_CODES = {"ttk": 0, "mkad": 1, "outside": 2}
+ZONE_CODES: Dict[Any, int] = {"ttk": 0, "mkad": 1, "outside": 2}
 ZONE_UNKNOWN = 3
-FINISH_CODES = {"ready": 0, "partial": 1, "shell": 2}
+FINISH_CODES: Dict[Any, int] = {"ready": 0, "partial": 1, "shell": 2}
 FINISH_UNKNOWN = 3
-CLASS_CODES = {"A": 1, "B": 2}
+CLASS_CODES: Dict[Any, int] = {"A": 1, "B": 2}
 OTHER = 9  # a deal or type the search never asks for
-PLACE_CODES = {p: i for i, p in enumerate(pl.OKRUGS)}
+PLACE_CODES: Dict[Any, int] = {p: i for i, p in enumerate(pl.OKRUGS)}
 READY_NOW = 0  # `ready_q`: 0 commissioned, year·4 + quarter − 1 for «NQYYYY», UNKNOWN_Q when unknown
 UNKNOWN_Q = 2 ** 30
 _QUARTER = re.compile(r"([1-4])Q(\d{4})")
@@ -56,7 +57,7 @@ def _floor(value) -> float:
     text = str(value or "").strip().lower()
     if re.fullmatch(r"-?\d+", text):
         return float(text)
-    if text.startswith("цокол") or text.startswith("полуподв"):
+    if text.startswith(("цокол", "полуподв")):
         return 0.0
     if text.startswith("подвал"):
         return -1.0
@@ -84,6 +85,27 @@ class ColumnarIndex:
 
     COLUMNS = ("deal", "type", "price", "area", "zone", "cls", "finish", "ready_q", "metro_min", "metro_m", "irr", "ppm",
                "lat", "lng", "station", "okrug", "city", "sadovoe", "floor", "district")
+    # One array per name in COLUMNS, set in __init__ (declared for the type checker).
+    deal: np.ndarray
+    type: np.ndarray
+    price: np.ndarray
+    area: np.ndarray
+    zone: np.ndarray
+    cls: np.ndarray
+    finish: np.ndarray
+    ready_q: np.ndarray
+    metro_min: np.ndarray
+    metro_m: np.ndarray
+    irr: np.ndarray
+    ppm: np.ndarray
+    lat: np.ndarray
+    lng: np.ndarray
+    station: np.ndarray
+    okrug: np.ndarray
+    city: np.ndarray
+    sadovoe: np.ndarray
+    floor: np.ndarray
+    district: np.ndarray
 
     def __init__(self, columns: Dict[str, np.ndarray], ids: np.ndarray, stations: List[str],
                  positions: Optional[Dict[str, Tuple[float, float]]] = None, districts: Optional[List[str]] = None):
@@ -221,6 +243,7 @@ class ColumnarIndex:
 
     def _near_stations(self, c: Criteria, lo: int, hi: int) -> np.ndarray:
         limit = c.station_limit_m
+        assert limit is not None  # set whenever stations are named
         points = self.station_points(c.stations)
         m = np.zeros(hi - lo, dtype=bool)
         dlat = limit / 111_000.0  # a degree of latitude is 111 km: a cheap band first
@@ -332,7 +355,8 @@ COLUMN_TYPES = {
 }
 
 
-def take(index: ColumnarIndex, rows: Sequence[int], names: Sequence[str] = ColumnarIndex.COLUMNS) -> Dict[str, np.ndarray]:
+def take(index: ColumnarIndex, rows: Union[Sequence[int], np.ndarray],
+         names: Sequence[str] = ColumnarIndex.COLUMNS) -> Dict[str, np.ndarray]:
     """Some columns at some rows (the candidates a ranking scores)."""
-    rows = np.asarray(rows, dtype=np.int64)
-    return {name: getattr(index, name)[rows] for name in names}
+    at = np.asarray(rows, dtype=np.int64)
+    return {name: getattr(index, name)[at] for name in names}

@@ -79,7 +79,7 @@ def ranked_rows(index: ColumnarIndex, rows: np.ndarray, prefer: Criteria, limit:
         cols["metro_min"] = dist / WALK_M_PER_MIN
     s = rank.scores(cols, prefer)
     best = rank.top(s, cols["ppm"], lambda i: index.ids[rows[i]], limit)
-    near = None if dist is None else [(int(which[i]), float(dist[i])) for i in best]
+    near = None if dist is None or which is None else [(int(which[i]), float(dist[i])) for i in best]
     return [index.ids[rows[i]] for i in best], [float(s[i]) for i in best], [int(rows[i]) for i in best], near
 
 

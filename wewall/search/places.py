@@ -134,12 +134,12 @@ class OkrugLocator:
 
     def codes_of(self, lats: Sequence[float], lngs: Sequence[float], chunk: int = 8192) -> np.ndarray:
         """Okrug code (index in `OKRUGS`) of each point; -1 where the point has no coordinates."""
-        lats = np.asarray(lats, dtype=float)
-        lngs = np.asarray(lngs, dtype=float)
-        out = np.full(len(lats), -1, dtype=np.int8)
+        lat_all = np.asarray(lats, dtype=float)
+        lng_all = np.asarray(lngs, dtype=float)
+        out = np.full(len(lat_all), -1, dtype=np.int8)
         k = np.cos(np.radians(55.75))
-        for start in range(0, len(lats), chunk):
-            la, ln = lats[start:start + chunk, None], lngs[start:start + chunk, None]
+        for start in range(0, len(lat_all), chunk):
+            la, ln = lat_all[start:start + chunk, None], lng_all[start:start + chunk, None]
             d = (la - self.lat) ** 2 + ((ln - self.lng) * k) ** 2  # equirectangular: fine at city scale
             best = self.codes[np.argmin(d, axis=1)] if len(self.lat) else np.full(len(la), -1, dtype=np.int8)
             out[start:start + chunk] = np.where(np.isnan(la[:, 0]) | np.isnan(ln[:, 0]), -1, best)

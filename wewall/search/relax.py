@@ -90,6 +90,7 @@ def candidates(c: Criteria) -> List[Relaxation]:
     if c.stations:
         names = " или ".join(_genitive_station(s) for s in c.stations)
         limit = c.station_limit_m
+        assert limit is not None  # set whenever stations are named
         for i, factor in enumerate(METRO_FACTORS, 1):
             metres = round(limit * factor, 6)
             out.append(Relaxation("station", f"×{num(factor)}", i, f"искать до {num(metres / WALK_M_PER_MIN, 0)} мин пешком от {names}",
@@ -124,7 +125,7 @@ def candidates(c: Criteria) -> List[Relaxation]:
         out.append(Relaxation("floor", "any", 1, f"рассмотреть и этажи выше {num(c.max_floor, 0)}-го", c.replace(max_floor=None)))
     if c.irr_limit is not None:
         for i, pp in enumerate(IRR_STEPS, 1):
-            irr = round(c.min_irr - pp, 6)
+            irr = round(c.irr_limit - pp, 6)
             out.append(Relaxation("irr", f"−{pp} pp", i, f"снизить минимальную доходность до {num(irr)} %", c.replace(min_irr=irr)))
     return out
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
-I = re.IGNORECASE
+I = re.IGNORECASE  # noqa: E741 (re.I's own name)
 
 # key → (pattern, what the client is told)
 APPLIED = (

@@ -393,7 +393,8 @@ class Collector:
 
     def _names_from_user(self, conv: _Conversation, event: Dict[str, Any]) -> None:
         meta = event.get("metadata") or {}
-        profile = meta.get("telegram") if isinstance(meta.get("telegram"), dict) else {}
+        telegram = meta.get("telegram")
+        profile = telegram if isinstance(telegram, dict) else {}
         for key in ("first_name", "last_name", "username"):
             if profile.get(key):
                 conv.names.add(str(profile[key]))
@@ -535,6 +536,7 @@ class Collector:
             new = conv.sender not in old
             if new:
                 r.new_clients += 1
+                assert conv.first_day is not None  # set by the conversation's first event
                 r.day(conv.first_day).new += 1
             else:
                 r.returning_clients += 1

@@ -22,7 +22,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +32,9 @@ from wewall.stats.render import duration
 from wewall.text import agree
 from wewall.storage import run_blocking
 from wewall.worker import Job
+
+if TYPE_CHECKING:  # imported when the job starts
+    import aiohttp
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +205,7 @@ class DigestJob(Job):
         self.state = state or DigestState(config.state_url)
         self.clock = clock
         self.tz = local_tz(config.offset_hours)
-        self._session = None
+        self._session: Optional[aiohttp.ClientSession] = None
 
     async def start(self) -> None:
         import aiohttp
@@ -239,6 +242,7 @@ class DigestJob(Job):
 
         if self._session is None:
             await self.start()
+        assert self._session is not None
         if len(text) > TELEGRAM_LIMIT:
             text = text[:TELEGRAM_LIMIT - 1] + "…"
         url = f"{self.config.api_base_url}/bot{self.config.token}/sendMessage"
