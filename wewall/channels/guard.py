@@ -1,0 +1,65 @@
+"""One request check for every route of the Rasa server: a body nested too deep is a 400.
+
+Rasa's own HTTP API (`/conversations/<id>/messages`, `…/tracker/events`, `/model/parse`, …)
+parses bodies inside handlers that turn any exception into a 500, and a body that ujson
+still accepts (up to 1 024 levels) can exhaust the recursion of what reads it later
+(events, metadata, JSON dumps): issue #22 saw a 500 for JSON nested 10 000 deep. No
+message, event or webhook of ours is more than a dozen levels deep, so a body deeper than
+MAX_DEPTH is refused before any handler runs.
+
+Rasa gives no hook for a server-wide middleware, but Sanic does: each of our channels attaches
+`install` as a listener of its blueprint (`attach`), and the first to start registers the
+middleware on the app, once. It then guards every route of the server, Rasa's API and the
+webhooks alike, whichever of our channels credentials.yml names.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+MAX_DEPTH = 100
+
+# A JSON string (skipped whole, so brackets inside text do not count) or a bracket.
+_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+_OPEN = frozenset(b"[{")
+
+
+def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
+    """Whether `body` (JSON, or socket.io's packets of JSON) nests brackets deeper than `limit`."""
+    if not body or body.count(b"[") + body.count(b"{") <= limit:
+        return False  # cannot be deeper than it has brackets: the common case costs two counts
+    depth = 0
+    for match in _TOKEN.finditer(body):
+        first = match.group()[0]
+        if first in _OPEN:
+            depth += 1
+            if depth > limit:
+                return True
+        elif first != 0x22:  # a closing bracket ('"' starts a string)
+            depth = max(0, depth - 1)
+    return False
+
+
+async def refuse_deep_json(request: Request) -> Optional[HTTPResponse]:
+    if too_deep(request.body or b""):
+        return response.json({"error": f"JSON nested deeper than {MAX_DEPTH} levels"}, status=400)
+    return None
+
+
+def install(app: Any, _loop: Any = None) -> None:
+    """Register the check on the whole app, once (every channel's blueprint asks)."""
+    if getattr(app.ctx, "wewall_json_guard", False):
+        return
+    app.ctx.wewall_json_guard = True
+    app.register_middleware(refuse_deep_json, "request")
+
+
+def attach(bp: Blueprint) -> Blueprint:
+    """Have the server check every request once `bp` is registered and the server starts."""
+    bp.listener("before_server_start")(install)
+    return bp
