@@ -1,4 +1,6 @@
-"""One request check for every route of the Rasa server: a body nested too deep is a 400.
+"""Checks for the whole Rasa server, whichever of our channels credentials.yml names.
+
+1. Every route: a body nested too deep is a 400.
 
 Rasa's own HTTP API (`/conversations/<id>/messages`, `…/tracker/events`, `/model/parse`, …)
 parses bodies inside handlers that turn any exception into a 500, and a body that ujson
@@ -7,10 +9,14 @@ still accepts (up to 1 024 levels) can exhaust the recursion of what reads it la
 message, event or webhook of ours is more than a dozen levels deep, so a body deeper than
 MAX_DEPTH is refused before any handler runs.
 
+2. The tracker store: a database failing while the server runs is an error of the turn, not
+Rasa's silent in-memory fallback (`wewall.tracker_store.loud_failures`), set once the agent is
+loaded and again on each request (a model loaded through the API brings a new agent).
+
 Rasa gives no hook for a server-wide middleware, but Sanic does: each of our channels attaches
 `install` as a listener of its blueprint (`attach`), and the first to start registers the
 middleware on the app, once. It then guards every route of the server, Rasa's API and the
-webhooks alike, whichever of our channels credentials.yml names.
+webhooks alike.
 """
 
 from __future__ import annotations
@@ -45,7 +51,16 @@ def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
-async def refuse_deep_json(request: Request) -> Optional[HTTPResponse]:
+def _loud_tracker_store(app: Any) -> None:
+    agent = getattr(app.ctx, "agent", None)
+    if agent is not None:
+        from wewall.tracker_store import loud_failures
+
+        loud_failures(agent)
+
+
+async def check_request(request: Request) -> Optional[HTTPResponse]:
+    _loud_tracker_store(request.app)
     if too_deep(request.body or b""):
         return response.json({"error": f"JSON nested deeper than {MAX_DEPTH} levels"}, status=400)
     return None
@@ -56,10 +71,15 @@ def install(app: Any, _loop: Any = None) -> None:
     if getattr(app.ctx, "wewall_json_guard", False):
         return
     app.ctx.wewall_json_guard = True
-    app.register_middleware(refuse_deep_json, "request")
+    app.register_middleware(check_request, "request")
+
+
+async def _after_start(app: Any, _loop: Any = None) -> None:
+    _loud_tracker_store(app)  # Rasa loads the agent before the server starts
 
 
 def attach(bp: Blueprint) -> Blueprint:
     """Have the server check every request once `bp` is registered and the server starts."""
     bp.listener("before_server_start")(install)
+    bp.listener("after_server_start")(_after_start)
     return bp
