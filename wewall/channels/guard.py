@@ -30,25 +30,26 @@ from sanic.response import HTTPResponse
 
 MAX_DEPTH = 100
 
-# A JSON string (skipped whole, so brackets inside text do not count) or a bracket.
-_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
-_OPEN = frozenset(b"[{")
+# A JSON string: removed first, so brackets inside text do not count.
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_AS_SQUARE = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
     """Whether `body` (JSON, or socket.io's packets of JSON) nests brackets deeper than `limit`."""
     if not body or body.count(b"[") + body.count(b"{") <= limit:
         return False  # cannot be deeper than it has brackets: the common case costs two counts
-    depth = 0
-    for match in _TOKEN.finditer(body):
-        first = match.group()[0]
-        if first in _OPEN:
-            depth += 1
-            if depth > limit:
-                return True
-        elif first != 0x22:  # a closing bracket ('"' starts a string)
-            depth = max(0, depth - 1)
-    return False
+    brackets = _STRING.sub(b"", body).translate(_AS_SQUARE, _NOT_BRACKETS)
+    if b"[" * (limit + 1) in brackets:
+        return True  # the usual shape of such a body, found at once
+    # Each pass removes the innermost pairs: a balanced text is empty after as many passes as it
+    # is deep. All in C: a 0.5 MB bulk of events is checked in milliseconds.
+    for _ in range(limit):
+        if b"[]" not in brackets:
+            return False
+        brackets = brackets.replace(b"[]", b"")
+    return b"[]" in brackets
 
 
 def _loud_tracker_store(app: Any) -> None:
