@@ -135,8 +135,8 @@ def loud_failures(agent: Any) -> None:
     to memory (module docstring). Cheap and idempotent: called at start and on every request, as
     a model loaded through the HTTP API comes with a new agent."""
     store = getattr(agent, "tracker_store", None)
-    if (isinstance(store, FailSafeTrackerStore) and store._on_tracker_store_error is not _reraise
-            and isinstance(store._tracker_store, WewallSQLTrackerStore)):
+    if (isinstance(store, FailSafeTrackerStore) and getattr(store, "_on_tracker_store_error", _reraise) is not _reraise
+            and isinstance(getattr(store, "_tracker_store", None), WewallSQLTrackerStore)):
         store._on_tracker_store_error = _reraise
 
 
