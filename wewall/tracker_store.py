@@ -248,9 +248,9 @@ class WewallSQLTrackerStore(SQLTrackerStore):
 
         message = (
             f"Хранилище диалогов {_shown(self.engine.url)} недоступно ({error.__class__.__name__}: "
-            f"{str(error)[:300]}): сообщение разговора {short(sender_id)} не обработано и не сохранено, "
-            f"клиент получил извинение. Бот не отвечает, пока база не исправлена (восстановите её и "
-            f"перезапустите сервер)."
+            f"{str(error)[:300]}): сообщение разговора {short(sender_id)} не обработано и не сохранено "
+            f"(клиенту — извинение с «Повторить», HTTP API — 500). Пока база не доступна, бот не "
+            f"отвечает: поднимите PostgreSQL или восстановите файл SQLite из копии и перезапустите сервер."
         )
         logger.critical(message)
         return TrackerStoreUnavailable(message)
