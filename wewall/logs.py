@@ -32,15 +32,17 @@ _conversation: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("w
 # Phone numbers in every spelling the NLU reads as a phone (wewall/nlu/contacts.py, phonenumbers
 # region RU): +7 / 7 / 8 or nothing, then the ten national digits, grouped any way with up to
 # three separators between two digits (spaces, no-break spaces, dashes of any kind, dots,
-# slashes, brackets; also as escapes, `\\xa0` in a repr, `\\u2011` in JSON): +7 (999) 123-45-67, 8 999 123 45 67, 89991234567, 9165551234,
-# +7 916 55 51 234, 916 555 12 34, 8(916)555-12-34, +7 97493 – 25738, 916/555.12.34.
+# slashes, brackets; also as escapes, `\\xa0` in a repr, `\\u2011` in JSON): +7 (999) 123-45-67,
+# 8 999 123 45 67, 89991234567, 9165551234, +7 916 55 51 234, 916 555 12 34, 8(916)555-12-34,
+# +7 97493 – 25738, 916/555.12.34.
 # phonenumbers accepts all of these (tests/unit/test_logs_pii.py generates them). The national
 # number starts with 3, 4, 8 or 9 (Russian area and mobile codes), which keeps timestamps (1…),
 # prices and ids (7 1…) visible; a number glued to letters or after a decimal point (a
 # confidence 0.9123456789) is not a phone.
 _SEP = r"(?:[\s\-.\/()_\u2010-\u2015\u2212]|\\(?:u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|[tn])){0,3}"
 _PHONE = re.compile(
-    r"(?<![\w+])(?<!\d[.,])(?:(?:\+\s?7|7|8)%s)?\(?[3489](?:%s\d){9}(?!\d)(?![.,]\d)" % (_SEP, _SEP)
+    r"(?:(?<![\w+])|(?<=\\[ntr])|(?<=\\x[0-9a-fA-F]{2})|(?<=\\u[0-9a-fA-F]{4}))(?<!\d[.,])"  # an escape is no word
+    r"(?:(?:\+\s?7|7|8)%s)?\(?[3489](?:%s\d){9}(?!\d)(?![.,]\d)" % (_SEP, _SEP)
 )
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]{1,64})@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 # Telegram bot tokens (123456789:AA…35 chars), also inside API URLs (/bot<token>/sendMessage).
