@@ -330,11 +330,12 @@ def test_a_killed_workers_conversation_is_taken_up_by_another_within_seconds(tmp
                WEWALL_LEADS_URL=f"sqlite:///{tmp_path / 'leads.db'}", WEWALL_RASA_URL=rasa.url,
                WEWALL_FOLLOWUP_AFTER_MINUTES="1", WEWALL_FOLLOWUP_POLL_SECONDS="0.2",
                WEWALL_FOLLOWUP_LEASE_SECONDS=str(lease), WEWALL_LOG_LEVEL="WARNING")
-    first = subprocess.Popen([sys.executable, "-m", "wewall.cli", "worker"], cwd=root, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     config = FollowUpConfig(after_seconds=60.0, max_age_seconds=86400, channels=CHANNELS, poll_seconds=0.2,
                             rasa_url=rasa.url, rasa_token=None, lease_seconds=lease)
+    first = None
     try:
+        first = subprocess.Popen([sys.executable, "-m", "wewall.cli", "worker"], cwd=root, env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         assert rasa.reads.wait(120), first.stdout.read1().decode(errors="replace") if first.poll() is not None else ""
         [row] = store.rows()
         holder = row["lease_owner"]
@@ -366,7 +367,7 @@ def test_a_killed_workers_conversation_is_taken_up_by_another_within_seconds(tmp
         assert at - killed < 3 * lease + 1.0, f"taken up {at - killed:.1f} s after the kill"
         assert store.rows() == []
     finally:
-        if first.poll() is None:
+        if first is not None and first.poll() is None:
             first.kill()
             first.wait(30)
         rasa.stop()
