@@ -44,7 +44,9 @@ read -r -a cors_origins <<<"${cors//,/ }"
   -m models/wewall.tar.gz --endpoints endpoints.yml --credentials credentials.yml <<'PY' 2>&1 | tee "$logs/rasa.log" &
 import os, sys
 token = os.environ.get("RASA_AUTH_TOKEN")
-sys.argv = ["rasa", "run", *sys.argv[1:]] + (["--auth-token", token] if token and "--enable-api" in sys.argv else [])
+# "--auth-token=…" in one word: a token may begin with "-" (token_urlsafe does, 1 in 64), and
+# argparse would take "--auth-token -xyz" for a missing value and an unknown option
+sys.argv = ["rasa", "run", *sys.argv[1:]] + ([f"--auth-token={token}"] if token and "--enable-api" in sys.argv else [])
 from rasa.__main__ import main
 main()
 PY

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -180,6 +181,15 @@ class FollowUpStore:
                 taken.append(Due(r.sender_id, r.form, r.channel, r.last_user_at, r.due_at, r.attempts))
         return taken
 
+    def renew(self, sender_ids: Sequence[str], owner: str, until: float) -> int:
+        """Extend the lease of the rows `owner` still holds; the number of rows extended."""
+        if not sender_ids:
+            return 0
+        t = followups
+        with self.engine.begin() as conn:
+            return conn.execute(t.update().where(t.c.sender_id.in_(list(sender_ids)))
+                                .where(t.c.lease_owner == owner).values(lease_until=until)).rowcount
+
     def done(self, due: Due, owner: str) -> bool:
         """Forget the row, unless the client wrote again meanwhile (then only the lease goes)."""
         t = followups
@@ -229,6 +239,9 @@ class FollowUpConfig:
     poll_seconds: float
     rasa_url: str
     rasa_token: Optional[str]
+    # Short, as a working job renews it every third of it: a killed worker's conversations are
+    # free again in seconds, not after a long lease (issue #22).
+    lease_seconds: float = 15.0
 
     @property
     def enabled(self) -> bool:
@@ -243,7 +256,15 @@ class FollowUpConfig:
         return cls(after_seconds=max(0.0, s.followup_after_minutes) * 60,
                    max_age_seconds=max(0.0, s.followup_max_age_hours) * 3600,
                    channels=channels, poll_seconds=max(0.1, s.followup_poll_seconds),
-                   rasa_url=s.rasa_url.rstrip("/"), rasa_token=s.rasa_auth_token or None)
+                   rasa_url=s.rasa_url.rstrip("/"), rasa_token=s.rasa_auth_token or None,
+                   lease_seconds=_lease_seconds())
+
+
+def _lease_seconds() -> float:
+    try:
+        return max(0.3, float(os.environ.get("WEWALL_FOLLOWUP_LEASE_SECONDS", "").strip() or 15.0))
+    except ValueError:
+        return 15.0
 
 
 async def record_activity(sender_id: Optional[str], channel: Optional[str], form: str) -> None:
@@ -271,7 +292,6 @@ class FollowUpJob(Job):
     answering 5xx only postpones a follow-up (backoff), it never drops one."""
 
     name = "follow-ups"
-    LEASE = 120.0
 
     def __init__(self, store: FollowUpStore, config: FollowUpConfig):
         self.store = store
@@ -326,19 +346,36 @@ class FollowUpJob(Job):
         return "sent"
 
     async def run_once(self) -> bool:
-        now = time.time()
-        due = await self.store.run(self.store.claim_due, self.owner, now, self.LEASE)
-        for item in due:
-            try:
-                outcome = await self.handle(item)
-            except RasaUnavailable as exc:
-                delay = min(3600.0, 30.0 * 2 ** min(item.attempts, 7))
-                log.warning("напоминание %s отложено на %.0f с: %s", item.sender_id, delay, exc)
-                await self.store.run(self.store.retry, item, self.owner, time.time() + delay)
-                continue
-            await self.store.run(self.store.done, item, self.owner)
-            log.info("напоминание %s (%s): %s", item.sender_id, item.form, outcome)
+        lease = self.config.lease_seconds
+        due = await self.store.run(self.store.claim_due, self.owner, time.time(), lease)
+        held = {item.sender_id for item in due}
+        heartbeat = asyncio.ensure_future(self._renew_lease(held))
+        try:
+            for item in due:
+                try:
+                    outcome = await self.handle(item)
+                except RasaUnavailable as exc:
+                    delay = min(3600.0, 30.0 * 2 ** min(item.attempts, 7))
+                    log.warning("напоминание %s отложено на %.0f с: %s", item.sender_id, delay, exc)
+                    await self.store.run(self.store.retry, item, self.owner, time.time() + delay)
+                else:
+                    await self.store.run(self.store.done, item, self.owner)
+                    log.info("напоминание %s (%s): %s", item.sender_id, item.form, outcome)
+                held.discard(item.sender_id)
+        finally:
+            heartbeat.cancel()
         return bool(due)
+
+    async def _renew_lease(self, held: set) -> None:
+        """Keeps the claimed rows while Rasa answers slowly; a dead worker stops renewing, so
+        its rows are free one short lease later."""
+        lease = self.config.lease_seconds
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                await self.store.run(self.store.renew, sorted(held), self.owner, time.time() + lease)
+            except Exception as exc:  # the next renewal (or done/retry) tries again
+                log.warning("напоминания: аренда не продлена: %s", exc)
 
 
 def job_factory(ctx) -> Optional[FollowUpJob]:

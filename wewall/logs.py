@@ -24,18 +24,25 @@ import re
 import time
 from typing import Any, Iterator, Optional
 
-__all__ = ["mask", "known_names", "install", "install_action_server", "bind_conversation", "conversation_id", "JsonFormatter"]
+__all__ = ["mask", "known_names", "names_in_tracker", "install", "install_action_server", "bind_conversation",
+           "conversation_id", "JsonFormatter"]
 
 _conversation: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("wewall_conversation_id", default=None)
 
 # Phone numbers in every spelling the NLU reads as a phone (wewall/nlu/contacts.py, phonenumbers
-# region RU): +7 / 7 / 8 or nothing, then the ten national digits, grouped any way with spaces,
-# dashes, dots or brackets: +7 (999) 123-45-67, 8 999 123 45 67, 89991234567, 9165551234,
-# +7 916 55 51 234, 916 555 12 34. The national number starts with 3, 4, 8 or 9 (Russian area and
-# mobile codes), which keeps timestamps (1…), prices and ids (7 1…) visible; a number glued to
-# letters or after a decimal point (a confidence 0.9123456789) is not a phone.
+# region RU): +7 / 7 / 8 or nothing, then the ten national digits, grouped any way with up to
+# three separators between two digits (spaces, no-break spaces, dashes of any kind, dots,
+# slashes, brackets; also as escapes, `\\xa0` in a repr, `\\u2011` in JSON): +7 (999) 123-45-67,
+# 8 999 123 45 67, 89991234567, 9165551234, +7 916 55 51 234, 916 555 12 34, 8(916)555-12-34,
+# +7 97493 – 25738, 916/555.12.34.
+# phonenumbers accepts all of these (tests/unit/test_logs_pii.py generates them). The national
+# number starts with 3, 4, 8 or 9 (Russian area and mobile codes), which keeps timestamps (1…),
+# prices and ids (7 1…) visible; a number glued to letters or after a decimal point (a
+# confidence 0.9123456789) is not a phone.
+_SEP = r"(?:[\s\-.\/()_\u2010-\u2015\u2212]|\\(?:u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|[tn])){0,3}"
 _PHONE = re.compile(
-    r"(?<![\w+])(?<!\d[.,])(?:(?:\+\s?7|7|8)[\s\-.]?)?\(?[3489]\d\d\)?(?:[\s\-.]?\d){7}(?!\d)(?![.,]\d)"
+    r"(?:(?<![\w+])|(?<=\\[ntr])|(?<=\\x[0-9a-fA-F]{2})|(?<=\\u[0-9a-fA-F]{4}))(?<!\d[.,])"  # an escape is no word
+    r"(?:(?:\+\s?7|7|8)%s)?\(?[3489](?:%s\d){9}(?!\d)(?![.,]\d)" % (_SEP, _SEP)
 )
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]{1,64})@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 # Telegram bot tokens (123456789:AA…35 chars), also inside API URLs (/bot<token>/sendMessage).
@@ -220,21 +227,64 @@ def install() -> None:
             handler.setFormatter(JsonFormatter())
 
 
+_NAME_KEYS = ("person_name", "client_name", "contact_name")
+
+
+def names_in_tracker(tracker: Any) -> list:
+    """The client's names a tracker (Rasa's JSON) holds: name slots, name entities, Telegram's
+    first/last/user name; whole and word by word, longest first (a whole name is hidden before
+    its parts)."""
+    if not isinstance(tracker, dict):
+        return []
+    found = [(tracker.get("slots") or {}).get(key) for key in _NAME_KEYS]
+    for event in tracker.get("events") or []:
+        if not isinstance(event, dict) or event.get("event") != "user":
+            continue
+        for entity in (event.get("parse_data") or {}).get("entities") or []:
+            if isinstance(entity, dict) and entity.get("entity") in _NAME_KEYS:
+                found.append(entity.get("value"))
+        user = (event.get("metadata") or {}).get("telegram") or {}
+        if isinstance(user, dict):
+            found += [user.get(key) for key in ("first_name", "last_name", "username")]
+    names = set()
+    for name in found:
+        if isinstance(name, str) and name.strip():
+            names.add(name.strip())
+            names.update(name.split())
+    return sorted(names, key=len, reverse=True)
+
+
+class ActionFailed(Exception):
+    """What the action server's error handler sees of a failed action: its name and the kind of
+    error, never its message (rasa_sdk logs it outside the call and returns it to Rasa)."""
+
+
 def install_action_server() -> None:
-    """`install()` plus the conversation id on every record of an action call (rasa-sdk)."""
+    """`install()` plus, on every action call (rasa-sdk): the conversation id on each record, the
+    client's names (from the tracker) masked in each record, and a failure logged here, where the
+    names are known; the error handler of rasa_sdk gets only `ActionFailed`."""
     install()
     try:
         from rasa_sdk.executor import ActionExecutor
+        from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
     except ImportError:
         return
     if getattr(ActionExecutor.run, "_wewall_bound", False):
         return
     original = ActionExecutor.run
+    logger = logging.getLogger("wewall.actions")
 
     async def run(self: Any, action_call: Any) -> Any:
-        sender = action_call.get("sender_id") if isinstance(action_call, dict) else None
-        with bind_conversation(sender):
-            return await original(self, action_call)
+        call = action_call if isinstance(action_call, dict) else {}
+        with bind_conversation(call.get("sender_id")), known_names(*names_in_tracker(call.get("tracker"))):
+            try:
+                return await original(self, action_call)
+            except (ActionExecutionRejection, ActionNotFoundException):
+                raise
+            except Exception as exc:
+                action = str(call.get("next_action") or "?")
+                logger.exception("action %s failed", action)
+                raise ActionFailed(f"action {action} failed: {exc.__class__.__name__}") from None
 
     run._wewall_bound = True  # type: ignore[attr-defined]
     ActionExecutor.run = run

@@ -32,6 +32,16 @@ would meet a corrupt file with its in-memory fallback: conversations silently lo
 and every new turn is gone at the next restart. Here the server stops instead, with a message
 naming the database (`TrackerStoreCorrupt`, a SystemExit, so no `except Exception` of Rasa or
 Sanic turns it into a server without a tracker store).
+
+The database failing while the server runs (the SQLite file deleted, replaced or damaged,
+PostgreSQL down) is loud too. Rasa wraps every tracker store in its FailSafeTrackerStore, which
+meets such an error with an empty conversation and an in-memory copy: the client is answered as
+a stranger and the turn is gone at the next restart. Here a read or a write that fails raises
+`TrackerStoreUnavailable` with a CRITICAL log line naming the database, and `loud_failures`
+gives the wrapper the error callback Rasa's constructor offers (`on_tracker_store_error`),
+one that raises again: the turn fails, the channel answers with its apology and «Повторить»
+(wewall/channels/replies.py), the HTTP API with a 500, and nothing goes to memory. Our channels
+install it when the server starts (wewall/channels/guard.py).
 """
 
 from __future__ import annotations
@@ -42,7 +52,7 @@ import os
 from typing import Any, List, Optional, Text
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
@@ -53,6 +63,7 @@ from wewall.storage import run_blocking
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_SESSION_EVENTS = 500
+_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def max_session_events() -> int:
@@ -104,11 +115,33 @@ class TrackerStoreCorrupt(SystemExit):
     """The tracker database cannot be read: the server must not start on a memory fallback."""
 
 
-def _stop(url: Any, error: BaseException) -> "TrackerStoreCorrupt":
+class TrackerStoreUnavailable(Exception):
+    """The tracker database failed while the server runs: this turn can be neither read nor stored."""
+
+
+def _shown(url: Any) -> str:
     try:
-        shown = sa.engine.make_url(str(url)).render_as_string(hide_password=True)
+        return sa.engine.make_url(str(url)).render_as_string(hide_password=True)
     except Exception:  # not a URL: show it as it is (it then holds no password either)
-        shown = str(url)
+        return str(url)
+
+
+def _reraise(error: Exception) -> None:
+    raise error
+
+
+def loud_failures(agent: Any) -> None:
+    """Have Rasa's FailSafeTrackerStore around our store raise its errors instead of falling back
+    to memory (module docstring). Cheap and idempotent: called at start and on every request, as
+    a model loaded through the HTTP API comes with a new agent."""
+    store = getattr(agent, "tracker_store", None)
+    if (isinstance(store, FailSafeTrackerStore) and getattr(store, "_on_tracker_store_error", _reraise) is not _reraise
+            and isinstance(getattr(store, "_tracker_store", None), WewallSQLTrackerStore)):
+        store._on_tracker_store_error = _reraise
+
+
+def _stop(url: Any, error: BaseException) -> "TrackerStoreCorrupt":
+    shown = _shown(url)
     message = (
         f"Хранилище диалогов {shown} не читается ({error.__class__.__name__}: {error}). Сервер "
         f"остановлен, чтобы не потерять диалоги: восстановите базу из копии (или переместите "
@@ -154,6 +187,7 @@ class WewallSQLTrackerStore(SQLTrackerStore):
         self._select_latest_session, self._select_all_sessions = self._event_queries()
         self._insert_events = self.SQLEvent.__table__.insert()
         self.check()
+        self._file = self._database_file()
         self._migrate_legacy_keys()
 
     def _migrate_legacy_keys(self) -> None:
@@ -184,6 +218,45 @@ class WewallSQLTrackerStore(SQLTrackerStore):
         except sa.exc.DatabaseError as exc:
             raise _stop(self.engine.url, exc) from exc
 
+    def _database_file(self) -> Optional["tuple[str, int]"]:
+        """The SQLite file and its inode, to notice it deleted or replaced under the server: the
+        pooled connections would go on writing into the unlinked file, lost at the next restart."""
+        path = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
+        if not path or path == ":memory:" or path.startswith("file:"):
+            return None
+        path = os.path.abspath(path)
+        return path, os.stat(path).st_ino
+
+    def _check_file(self) -> None:
+        if self._file is None:
+            return
+        path, inode = self._file
+        try:
+            # The header too: in WAL mode SQLite serves what it has cached and would notice a file
+            # overwritten in place only when it next reads a page from it.
+            with open(path, "rb") as file:
+                if os.fstat(file.fileno()).st_ino != inode:
+                    problem = "файл базы заменён другим"
+                elif file.read(16) != _SQLITE_HEADER:
+                    problem = "файл базы повреждён (заголовок не SQLite)"
+                else:
+                    return
+        except FileNotFoundError:
+            problem = "файл базы удалён"
+        raise sa.exc.OperationalError(path, None, Exception(problem))
+
+    def _unavailable(self, sender_id: Text, error: BaseException) -> TrackerStoreUnavailable:
+        from wewall.channels.identity import short
+
+        message = (
+            f"Хранилище диалогов {_shown(self.engine.url)} недоступно ({error.__class__.__name__}: "
+            f"{str(error)[:300]}): сообщение разговора {short(sender_id)} не обработано и не сохранено "
+            f"(клиенту — извинение с «Повторить», HTTP API — 500). Пока база не доступна, бот не "
+            f"отвечает: поднимите PostgreSQL или восстановите файл SQLite из копии и перезапустите сервер."
+        )
+        logger.critical(message)
+        return TrackerStoreUnavailable(message)
+
     def _event_queries(self) -> "tuple[sa.TextClause, sa.TextClause]":
         """Rasa's `_event_query` (the events of the latest session, or of all) as two fixed texts."""
         quote = self.engine.dialect.identifier_preparer.quote
@@ -207,8 +280,12 @@ class WewallSQLTrackerStore(SQLTrackerStore):
 
     def _retrieve_sync(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         query = self._select_all_sessions if fetch_events_from_all_sessions else self._select_latest_session
-        with self.engine.connect() as connection:
-            rows = connection.execute(query, {"sender_id": sender_id}).fetchall()
+        try:
+            self._check_file()
+            with self.engine.connect() as connection:
+                rows = connection.execute(query, {"sender_id": sender_id}).fetchall()
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._unavailable(sender_id, exc) from exc
         if not rows or not self.domain:
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(data) for (data,) in rows], self.domain.slots)
@@ -221,14 +298,17 @@ class WewallSQLTrackerStore(SQLTrackerStore):
         """Stores the new events, then publishes them (the amoCRM outbox is the broker): a crash
         in between leaves amoCRM without a message, never with one the tracker does not have."""
         stored = stored_events(tracker)
-        if stored is None:
-            new_events = await run_blocking(self._unstored_events, tracker)  # diff with the table
-        else:
-            new_events = list(tracker.events)[stored:]
-        if new_events:
-            await run_blocking(self._insert, tracker.sender_id, new_events)
-            if self.event_broker is not None:
-                await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+        try:
+            if stored is None:
+                new_events = await run_blocking(self._unstored_events, tracker)  # diff with the table
+            else:
+                new_events = list(tracker.events)[stored:]
+            if new_events:
+                await run_blocking(self._insert, tracker.sender_id, new_events)
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._unavailable(tracker.sender_id, exc) from exc
+        if new_events and self.event_broker is not None:
+            await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
         _mark(tracker, len(tracker.events))
 
     def _unstored_events(self, tracker: DialogueStateTracker) -> List[Event]:
@@ -236,6 +316,7 @@ class WewallSQLTrackerStore(SQLTrackerStore):
             return list(self._additional_events(session, tracker))
 
     def _insert(self, sender_id: Text, new_events: List[Event]) -> None:
+        self._check_file()
         rows = []
         for event in new_events:
             data = event.as_dict()

@@ -98,3 +98,27 @@ def test_a_corrupt_tracker_database_stops_the_server_with_a_clear_message(model,
         assert str(db) in log and "Сервер остановлен" in log, log[-3000:]
     finally:
         servers.stop()
+
+
+def test_a_tracker_database_lost_while_running_gets_an_apology_not_a_memory_fallback(model, tmp_path):
+    """Rasa's FailSafeTrackerStore met it with an empty conversation kept in memory: the client
+    was greeted as a stranger and every turn was gone at the next restart."""
+    import requests
+
+    from tests.e2e.harness import BotServers
+
+    servers = BotServers(model, tmp_path / "bot")
+    servers.load_demo()
+    with servers:
+        assert servers.send("lost", "привет")
+        db = servers.workdir / "tracker.db"
+        for path in (db, db.with_name("tracker.db-wal"), db.with_name("tracker.db-shm")):
+            path.unlink(missing_ok=True)
+        reply = servers.send("lost", "хочу посчитать доходность офиса")
+        assert reply and reply[-1]["text"] == SORRY, reply
+        assert reply[-1]["buttons"] == [{"title": RETRY_TITLE, "payload": "хочу посчитать доходность офиса"}]
+        read = requests.get(f"{servers.url}/conversations/rest:e2e:lost/tracker", timeout=30)
+        assert read.status_code == 500  # not an empty conversation from memory
+        log = servers.log("rasa")
+        assert "CRITICAL" in log and "недоступно" in log and str(db) in log, log[-3000:]
+        assert "Falling back" not in log

@@ -114,3 +114,30 @@ def test_the_worker_has_the_token_and_no_command_line_shows_it(run_script):
     port = run_script[2]
     assert f"WEWALL_PUBLIC_BASE_URL=http://localhost:{port}/webhooks/files".encode() in actions[0]
     assert all(token not in cmdline for _, cmdline, _ in processes)
+
+
+def test_a_token_beginning_with_a_dash_reaches_rasa(tmp_path):
+    """token_urlsafe begins with «-» once in 64 tokens: `--auth-token -…` made argparse stop
+    `make run` at its first start, and at every start after (the token is kept)."""
+    import re
+    import sys
+
+    script = (PROJECT_ROOT / "scripts" / "run.sh").read_text()
+    launcher = re.search(r"<<'PY'[^\n]*\n(.*?)\nPY\n", script, re.S).group(1)
+    # Rasa's own parser of `rasa run` in place of its main(): the arguments, nothing started
+    parse_only = (
+        "def main():\n"
+        "    import argparse\n"
+        "    from rasa.cli.arguments.run import add_server_arguments\n"
+        "    parser = argparse.ArgumentParser()\n"
+        "    add_server_arguments(parser)\n"
+        "    print('TOKEN=' + str(parser.parse_known_args(sys.argv[2:])[0].auth_token))\n"
+    )
+    assert "from rasa.__main__ import main\n" in launcher
+    launcher = launcher.replace("from rasa.__main__ import main\n", parse_only)
+    token = "-iD39KAC5NWOuiu_zlsXSxkNBSqM0oPXDiLRjNt60qU"
+    env = base_env(RASA_AUTH_TOKEN=token)
+    done = subprocess.run([sys.executable, "-", "--enable-api", "-p", "5800"], input=launcher, text=True,
+                          capture_output=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"TOKEN={token}" in done.stdout

@@ -1,5 +1,5 @@
 """An action package for tests/unit/test_logs_pii.py: one action that fails, the way a bug in a
-real action does, with the client's text in its exception."""
+real action does, with the client's messages in its exception."""
 
 from rasa_sdk import Action
 
@@ -9,4 +9,6 @@ class ActionExplode(Action):
         return "action_explode"
 
     async def run(self, dispatcher, tracker, domain):
-        raise ValueError(f"cannot read {tracker.latest_message.get('text')!r}")
+        # every message of the client, as a list's repr: escapes (\xa0) as Python prints them
+        said = [event.get("text") for event in tracker.events if event.get("event") == "user"]
+        raise ValueError(f"cannot read {said!r}")

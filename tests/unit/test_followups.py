@@ -249,3 +249,126 @@ def test_rasa_down_postpones_the_follow_up_and_loses_nothing(followup_env):
     assert row["attempts"] == 1 and row["lease_owner"] is None
     assert row["due_at"] >= time.time() + 25  # 30 s, then doubling
 
+
+
+# ---------------------------------------------------------------- a worker killed mid-job
+
+
+class SlowRasa:
+    """Rasa's HTTP API as the job sees it: a tracker due for a follow-up, served slowly (every
+    tracker read waits until `release` is set) while `hang` is on; trigger_intent is recorded."""
+
+    def __init__(self, sender_id):
+        import http.server
+        import json
+
+        self.hang = threading.Event()
+        self.release = threading.Event()
+        self.reads = threading.Event()
+        self.triggered = []
+        tracker = state(START + [user(time.time() - HOUR)])
+        tracker["sender_id"] = sender_id
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _answer(self, body):
+                data = json.dumps(body).encode()
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the worker was killed while waiting
+                    pass
+
+            def do_GET(self):
+                owner.reads.set()
+                if owner.hang.is_set():
+                    owner.release.wait(60)
+                self._answer(tracker)
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                owner.triggered.append((self.path, time.monotonic()))
+                self._answer({})
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_killed_workers_conversation_is_taken_up_by_another_within_seconds(tmp_path):
+    """Issue #22: a killed worker's follow-ups waited out its 120 s lease. A real `wewall worker`
+    process works on a conversation whose tracker Rasa serves slowly; its lease (1 s) is renewed
+    while it waits; SIGKILLed, the conversation goes to another worker about one lease later."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.parse
+    from pathlib import Path
+
+    lease = 1.0
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    store = FollowUpStore(url)
+    store.record("tg:42", "calculation_form", "telegram", time.time() - HOUR, 60.0)
+    rasa = SlowRasa("tg:42")
+    rasa.hang.set()
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AMOCRM_", "WEWALL_", "TELEGRAM_"))}
+    env.update(PYTHONPATH=str(root), WEWALL_DATA_DIR=str(tmp_path / "data"), WEWALL_OUTBOX_URL=url,
+               WEWALL_LEADS_URL=f"sqlite:///{tmp_path / 'leads.db'}", WEWALL_RASA_URL=rasa.url,
+               WEWALL_FOLLOWUP_AFTER_MINUTES="1", WEWALL_FOLLOWUP_POLL_SECONDS="0.2",
+               WEWALL_FOLLOWUP_LEASE_SECONDS=str(lease), WEWALL_LOG_LEVEL="WARNING")
+    config = FollowUpConfig(after_seconds=60.0, max_age_seconds=86400, channels=CHANNELS, poll_seconds=0.2,
+                            rasa_url=rasa.url, rasa_token=None, lease_seconds=lease)
+    first = None
+    try:
+        first = subprocess.Popen([sys.executable, "-m", "wewall.cli", "worker"], cwd=root, env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert rasa.reads.wait(120), first.stdout.read1().decode(errors="replace") if first.poll() is not None else ""
+        [row] = store.rows()
+        holder = row["lease_owner"]
+        assert holder and holder.startswith("worker-")
+        time.sleep(3 * lease)  # three leases: only renewals keep the row
+        [row] = store.rows()
+        assert row["lease_owner"] == holder and row["lease_until"] > time.time()
+        assert store.claim_due("worker-other", time.time(), lease) == []
+
+        first.send_signal(signal.SIGKILL)
+        first.wait(30)
+        killed = time.monotonic()
+        rasa.hang.clear()
+
+        async def other_worker():
+            job = FollowUpJob(store, config)
+            await job.start()
+            try:
+                while not rasa.triggered and time.monotonic() - killed < 30:
+                    await job.run_once()
+                    await asyncio.sleep(0.1)
+            finally:
+                await job.close()
+
+        asyncio.run(other_worker())
+        assert rasa.triggered, "no other worker took the conversation up"
+        path, at = rasa.triggered[0]
+        assert urllib.parse.unquote(path).startswith("/conversations/tg:42/trigger_intent")
+        assert at - killed < 3 * lease + 1.0, f"taken up {at - killed:.1f} s after the kill"
+        assert store.rows() == []
+    finally:
+        if first is not None and first.poll() is None:
+            first.kill()
+            first.wait(30)
+        rasa.stop()
+        store.engine.dispose()

@@ -100,3 +100,114 @@ def test_telegram_conversations_from_before_keep_their_history_and_amocrm_chat(t
     # once per database: a later start does not scan again
     with store.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT name FROM wewall_migrations")).scalars().all() == ["telegram-keys-tg"]
+
+
+# ---------------------------------------------------------------- failing after the start
+
+
+def _damage(kind, path, pg_drop=None):
+    if kind == "deleted":
+        path.unlink()
+    elif kind == "replaced":  # e.g. a backup copied over it: not the file the server opened
+        copy = path.with_name("copy.db")
+        copy.write_bytes(path.read_bytes())
+        copy.replace(path)
+    elif kind == "overwritten":
+        path.write_bytes(b"\xa5" * path.stat().st_size)
+    elif kind == "postgresql_gone":
+        pg_drop()
+
+
+@pytest.fixture(params=["deleted", "replaced", "overwritten", "postgresql_gone"])
+def running_store(request, tmp_path):
+    """Our store wrapped as Rasa's Agent wraps every tracker store, with `loud_failures` applied
+    as our channels do at start; one conversation stored; then the database fails."""
+    import types
+
+    from rasa.core.agent import Agent
+
+    from wewall.tracker_store import loud_failures
+
+    kind = request.param
+    path, drop = tmp_path / "tracker.db", None
+    if kind == "postgresql_gone":
+        from tests.e2e.harness import reachable
+
+        if not reachable("127.0.0.1", 5432):
+            pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+        import uuid
+
+        import psycopg2
+
+        name = f"wewall_tracker_{uuid.uuid4().hex[:8]}"
+        admin = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+        admin.autocommit = True
+        admin.cursor().execute(f"CREATE DATABASE {name}")
+        url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+
+        def drop():
+            admin.cursor().execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+        request.addfinalizer(lambda: (admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                                      admin.close()))
+    else:
+        url = f"sqlite:///{path}"
+    store = create_tracker_store(EndpointConfig(url=url, type="wewall.tracker_store.WewallSQLTrackerStore"), DOMAIN)
+    failsafe = Agent._create_tracker_store(store, DOMAIN)
+    loud_failures(types.SimpleNamespace(tracker_store=failsafe))
+    asyncio.run(store.save(DialogueStateTracker.from_events(
+        "tg:1", [ActionExecuted("action_listen"), UserUttered("меня зовут Анна", {"name": "inform"})])))
+    yield failsafe, lambda: _damage(kind, path, drop), url
+    store.engine.dispose()
+
+
+def _rest_turn(failsafe, damage_between=None):
+    """One REST turn the way Rasa's processor does it: load, answer, save."""
+    from sanic import Sanic
+    from sanic_testing.testing import SanicTestClient
+
+    from wewall.channels.rest import SafeRestInput
+
+    async def bot(message):
+        tracker = await failsafe.get_or_create_tracker(message.sender_id)
+        tracker.update(UserUttered(message.text, {"name": "inform"}))
+        await message.output_channel.send_text_message(message.sender_id, "Записал.")
+        if damage_between:
+            damage_between()
+        await failsafe.save(tracker)
+
+    channel = SafeRestInput()
+    channel.tokens = {}
+    app = Sanic(f"tracker_down_{id(failsafe)}_{damage_between is not None}")
+    app.blueprint(channel.blueprint(bot), url_prefix="/webhooks/rest")
+    _, res = SanicTestClient(app, port=None).post("/webhooks/rest/webhook",
+                                                  json={"sender": "1", "message": "завтра в 10"})
+    return res
+
+
+def test_a_database_failing_while_the_server_runs_gets_an_apology_and_a_loud_log(running_store, caplog):
+    """Issue #22: Rasa met it with an empty conversation and an in-memory copy (lost at restart)."""
+    from wewall.channels.replies import RETRY_TITLE, SORRY
+
+    failsafe, damage, url = running_store
+    failsafe._tracker_store.domain = DOMAIN
+    damage()
+    res = _rest_turn(failsafe)
+    assert res.status == 200
+    assert res.json == [{"recipient_id": "rest:local:1", "text": SORRY,
+                         "buttons": [{"title": RETRY_TITLE, "payload": "завтра в 10"}]}]
+    critical = [r.getMessage() for r in caplog.records if r.levelname == "CRITICAL"]
+    assert critical and "недоступно" in critical[0], caplog.text
+    assert url.split("/")[-1] in critical[0]  # the database is named
+    assert failsafe._fallback_tracker_store is None  # nothing went to memory
+
+
+def test_a_database_failing_mid_turn_loses_the_turn_loudly_not_silently(running_store, caplog):
+    from wewall.channels.replies import SORRY
+
+    failsafe, damage, url = running_store
+    res = _rest_turn(failsafe, damage_between=damage)
+    # what the bot said, then the apology: the client knows to say it again
+    assert [m["text"] for m in res.json] == ["Записал.", SORRY]
+    assert any(r.levelname == "CRITICAL" for r in caplog.records)
+    assert failsafe._fallback_tracker_store is None

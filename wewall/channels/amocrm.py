@@ -50,6 +50,7 @@ from sanic.request import Request
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 
+from wewall.channels import guard
 from wewall.crm.config import CrmSettings, get_crm_settings
 from wewall.crm.signing import verify_webhook
 from wewall.crm.store import DONE, SKIPPED, CrmStore, get_store
@@ -188,7 +189,7 @@ class AmoCrmInput(InputChannel):
         async def location(request: Request, scope_id: Text):
             return await self.receive(request, scope_id)
 
-        return bp
+        return guard.attach(bp)
 
     async def receive(self, request: Request, scope_id: str):
         if not self.settings.enabled or not self.settings.channel_secret:

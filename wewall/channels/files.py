@@ -15,6 +15,7 @@ from sanic.request import Request
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 
+from wewall.channels import guard
 from wewall.settings import get_settings
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}\.(png|xlsx|pdf)$")
@@ -50,4 +51,4 @@ class FilesInput(InputChannel):
                 return response.json({"error": "нет такого файла"}, status=404)
             return await response.file(str(path), mime_type=TYPES[name.rsplit(".", 1)[1]])
 
-        return files
+        return guard.attach(files)

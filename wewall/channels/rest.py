@@ -44,7 +44,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 
 from wewall import logs
-from wewall.channels import identity, replies
+from wewall.channels import guard, identity, replies
 
 logs.install()
 logger = logging.getLogger(__name__)
@@ -204,4 +204,4 @@ class SafeRestInput(RestInput):
                     )
             return response.json(collector.messages, headers=headers)
 
-        return bp
+        return guard.attach(bp)

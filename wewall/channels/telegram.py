@@ -64,7 +64,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Ou
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 
 from wewall import logs
-from wewall.channels import identity, replies
+from wewall.channels import guard, identity, replies
 from wewall.channels.rest import guard_payload
 
 logs.install()
@@ -759,7 +759,7 @@ class WewallTelegramInput(TelegramInput):
             )
             return response.json(payload, status=status)
 
-        return bp
+        return guard.attach(bp)
 
 
 def _int(value: Any) -> Optional[int]:

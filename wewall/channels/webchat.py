@@ -40,7 +40,7 @@ from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from rasa.core.channels.socketio import SocketIOOutput
 
 from wewall import logs
-from wewall.channels import identity, replies
+from wewall.channels import guard, identity, replies
 from wewall.channels.rest import clean_text, guard_payload
 
 MAX_MESSAGE = 4096
@@ -175,7 +175,7 @@ class WebChatInput(InputChannel):
                 str(path), mime_type=content_type, headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
             )
 
-        return chat
+        return guard.attach(chat)
 
 
 class SocketIOInput(RasaSocketIOInput):
@@ -239,4 +239,4 @@ class SocketIOInput(RasaSocketIOInput):
                 async with replies.turn(output, key, text) as out:
                     await on_new_message(UserMessage(text, out, key, input_channel=self.name(), metadata=metadata))
 
-        return socketio_webhook
+        return guard.attach(socketio_webhook)
