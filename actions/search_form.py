@@ -12,6 +12,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from wewall import storage
+from wewall.blocking import run_blocking
 from wewall.dialogue import contacts as ct
 from wewall.dialogue import search as sd
 from wewall.dialogue.calculation import Turn
@@ -151,7 +152,7 @@ def _show(dispatcher: CollectingDispatcher, offer: dict, position: int, total: i
 async def _run_search(dispatcher: CollectingDispatcher, tracker: Tracker, slots: Dict[str, Any]) -> List[EventType]:
     criteria = sd.to_criteria(slots)
     try:
-        found = await storage.run_blocking(_search, criteria.to_dict())
+        found = await run_blocking(_search, criteria.to_dict())
     except Exception:
         log.exception("search failed for %s", tracker.sender_id)
         dispatcher.utter_message(response="utter_search_failed")
@@ -233,7 +234,7 @@ class ActionSearchNext(Action):
             remaining = int(record.get("found") or 0) - shown - int(page.get("folded") or 0)
             if remaining > 0:
                 # «Показать ещё»: the next page of the same search, not «the last offer».
-                found = await storage.run_blocking(_search, sd.to_criteria(slots).to_dict(), shown)
+                found = await run_blocking(_search, sd.to_criteria(slots).to_dict(), shown)
                 if found["ids"]:
                     dispatcher.utter_message(text=f"Показываю ещё {sd.found_phrase(len(found['ids']))}.")
                     new_page = {k: found[k] for k in ("near", "similar", "shown", "folded")}
@@ -247,7 +248,7 @@ class ActionSearchNext(Action):
                 buttons=END_BUTTONS,
             )
             return []
-        offer = await storage.run_blocking(_fetch, ids[index])
+        offer = await run_blocking(_fetch, ids[index])
         if offer is None:
             dispatcher.utter_message(text="Это предложение уже снято с публикации.", buttons=OFFER_BUTTONS)
             return [SlotSet(INDEX, index)]
@@ -308,7 +309,7 @@ class ActionViewingStart(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         ids = tracker.get_slot(IDS) or []
         index = int(tracker.get_slot(INDEX) or 0)
-        offer = await storage.run_blocking(_fetch, ids[index]) if index < len(ids) else None
+        offer = await run_blocking(_fetch, ids[index]) if index < len(ids) else None
         events: List[EventType] = [SlotSet(ct.TIME, None), SlotSet(ct.CONFIRMED, None), SlotSet(REQUESTED_SLOT, None)]
         if offer is None:
             return events

@@ -47,8 +47,8 @@ from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from wewall.crm.store import engine_for
-from wewall.storage import run_blocking
+from wewall.blocking import run_blocking
+from wewall.sql import engine_for, outbox_url
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +157,6 @@ class WewallSQLTrackerStore(SQLTrackerStore):
     def _migrate_legacy_keys(self) -> None:
         """Telegram conversations from before `tg:` keys keep their history (identity.py)."""
         from wewall.channels.identity import migrate_legacy_telegram
-        from wewall.crm.store import outbox_url
 
         url = outbox_url()
         outbox = engine_for(url) if url else None

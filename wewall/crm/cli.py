@@ -58,7 +58,8 @@ def _settings():
 def _api(s, **kwargs):
     """The REST client with the worker's token store: a refresh here must not strand it."""
     from wewall.crm.relay import shared_api
-    from wewall.crm.store import CrmStore, outbox_url
+    from wewall.crm.store import CrmStore
+    from wewall.sql import outbox_url
 
     return shared_api(CrmStore(outbox_url()), s, **kwargs)
 
@@ -177,7 +178,8 @@ def cmd_check(args) -> int:
             line(BAD, f"{name} не задан" + (" (его печатает `wewall amocrm connect`)"
                                              if name == "AMOCRM_SCOPE_ID" else ""))
     try:
-        from wewall.crm.store import CrmStore, outbox_url
+        from wewall.crm.store import CrmStore
+        from wewall.sql import outbox_url
 
         store = CrmStore(outbox_url())
         stats = store.stats()
@@ -256,7 +258,8 @@ def cmd_check(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from wewall.crm.store import CrmStore, outbox_url
+    from wewall.crm.store import CrmStore
+    from wewall.sql import outbox_url
 
     store = CrmStore(outbox_url())
     st = store.stats()
@@ -275,7 +278,8 @@ def cmd_status(args) -> int:
 
 
 def cmd_retry_failed(args) -> int:
-    from wewall.crm.store import CrmStore, outbox_url
+    from wewall.crm.store import CrmStore
+    from wewall.sql import outbox_url
 
     store = CrmStore(outbox_url())
     n = store.requeue_failed(args.sender)

@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from typing import List, Optional
 
+from wewall.jobs import Job
 from wewall.leads import destinations as dest
 from wewall.leads.book import EMAIL, TELEGRAM, LeadBook, get_book
 from wewall.leads.config import LeadSettings, get_lead_settings
@@ -24,7 +25,7 @@ from wewall.leads.config import LeadSettings, get_lead_settings
 log = logging.getLogger(__name__)
 
 
-class LeadDeliveryJob:
+class LeadDeliveryJob(Job):
     name = "lead-delivery"
 
     def __init__(self, book: LeadBook, settings: LeadSettings):
@@ -41,12 +42,6 @@ class LeadDeliveryJob:
         if self.settings.email_enabled:
             out.append(EMAIL)
         return out
-
-    async def start(self) -> None:
-        pass
-
-    async def close(self) -> None:
-        pass
 
     def backoff(self, attempts: int, retry_after: Optional[float] = None) -> float:
         s = self.settings

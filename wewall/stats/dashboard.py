@@ -30,7 +30,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from wewall.stats.collect import StatsError, compute, tracker_store_url
 from wewall.stats.render import duration, percent
 from wewall.text import agree
-from wewall.storage import run_blocking
+from wewall.blocking import run_blocking
 
 BLUE, ORANGE, RED, GREY = "#2563c9", "#f08a24", "#d64545", "#e3e8ef"
 DAY_CHOICES = (7, 30, 90)

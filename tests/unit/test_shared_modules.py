@@ -1,0 +1,42 @@
+"""Shared things in shared places (#21 item 6): one thread pool, the SQL helpers, the job registry."""
+
+import asyncio
+import subprocess
+import sys
+import threading
+
+from wewall import jobs
+from wewall.blocking import THREAD_PREFIX
+from wewall.crm.store import CrmStore
+from wewall.followups import FollowUpStore
+from wewall.leads.book import LeadBook
+
+
+def test_every_sql_store_runs_in_the_one_pool(tmp_path):
+    stores = [CrmStore(f"sqlite:///{tmp_path / 'o.db'}"), LeadBook(f"sqlite:///{tmp_path / 'l.db'}"),
+              FollowUpStore(f"sqlite:///{tmp_path / 'o.db'}")]
+
+    async def threads():
+        return [await s.run(lambda: threading.current_thread().name) for s in stores]
+
+    try:
+        assert all(name.startswith(THREAD_PREFIX) for name in asyncio.run(threads()))
+    finally:
+        for s in stores:
+            s.dispose()
+
+
+def test_job_modules_do_not_import_the_worker():
+    """The worker imports the job modules; none of them imports it back (no cycle)."""
+    code = ("import sys, importlib\n"
+            f"for m in {jobs.FACTORIES!r}: importlib.import_module(m)\n"
+            "print('wewall.worker' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_every_registered_module_offers_a_job_factory():
+    import importlib
+
+    for module in jobs.FACTORIES:
+        assert callable(importlib.import_module(module).job_factory), module
