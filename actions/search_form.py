@@ -8,14 +8,13 @@ from typing import Any, Dict, List, Optional, Text
 
 from actions.forms import ActionNoOffers, ValidateContactForm, ValidateSearchForm, turn_of  # noqa: F401 (the form actions)
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from wewall import storage
 from wewall.blocking import run_blocking
 from wewall.dialogue import contacts as ct
 from wewall.dialogue import search as sd
-from wewall.dialogue.calculation import Turn
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +135,7 @@ def _fetch(offer_id: str) -> Optional[dict]:
     return docs[0] if docs else None
 
 
-def _show(dispatcher: CollectingDispatcher, offer: dict, position: int, total: int, investor: bool, last: bool,
+def _show(dispatcher: CollectingDispatcher, offer: dict, position: int, total: int, investor: bool,
           slots: Optional[Dict[str, Any]] = None, extra: Optional[dict] = None) -> None:
     for url in sd.photos(offer):
         dispatcher.utter_message(image=url)
@@ -184,7 +183,7 @@ async def _run_search(dispatcher: CollectingDispatcher, tracker: Tracker, slots:
     else:
         intro = f"Нашёл {sd.found_phrase(found['total'])}, показываю по одному."
     dispatcher.utter_message(text=intro)
-    _show(dispatcher, found["first"] or {}, 1, n, criteria.investor, n == 1, slots, found)
+    _show(dispatcher, found["first"] or {}, 1, n, criteria.investor, slots, found)
     return events + [SlotSet(STAGE, "offers")]
 
 
@@ -240,7 +239,7 @@ class ActionSearchNext(Action):
                     new_page = {k: found[k] for k in ("near", "similar", "shown", "folded")}
                     new_page["folded"] = int(page.get("folded") or 0) + found["folded"]
                     investor = slots.get(sd.PURPOSE) == "investment" and slots.get(sd.DEAL) == "sale"
-                    _show(dispatcher, found["first"] or {}, 1, len(found["ids"]), investor, len(found["ids"]) == 1, slots, found)
+                    _show(dispatcher, found["first"] or {}, 1, len(found["ids"]), investor, slots, found)
                     return [SlotSet(IDS, found["ids"]), SlotSet(INDEX, 0), SlotSet(PAGE_SLOT, new_page)]
             dispatcher.utter_message(
                 text="Это было последнее подходящее предложение. Можно записаться на просмотр, изменить параметры "
@@ -253,7 +252,7 @@ class ActionSearchNext(Action):
             dispatcher.utter_message(text="Это предложение уже снято с публикации.", buttons=OFFER_BUTTONS)
             return [SlotSet(INDEX, index)]
         investor = (tracker.get_slot(sd.PURPOSE) == "investment" and tracker.get_slot(sd.DEAL) == "sale")
-        _show(dispatcher, offer, index + 1, len(ids), investor, index + 1 == len(ids), slots, page)
+        _show(dispatcher, offer, index + 1, len(ids), investor, slots, page)
         return [SlotSet(INDEX, index)]
 
 

@@ -48,8 +48,9 @@ from urllib.parse import parse_qsl
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
+from wewall.channels.base import NamedChannel
 from wewall.crm.config import CrmSettings, get_crm_settings
 from wewall.crm.signing import verify_webhook
 from wewall.crm.store import DONE, SKIPPED, CrmStore, get_store
@@ -126,10 +127,8 @@ def _truthy(value: Optional[str]) -> bool:
     return str(value or "").strip().lower() in ("1", "true", "y", "yes", "on")
 
 
-class AmoCrmInput(InputChannel):
-    @classmethod
-    def name(cls) -> Text:
-        return "amocrm"
+class AmoCrmInput(NamedChannel):
+    channel_name = "amocrm"
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "AmoCrmInput":

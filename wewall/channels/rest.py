@@ -33,7 +33,7 @@ import logging
 import os
 import re
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple, Union
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -159,9 +159,7 @@ def conversation(
 
 
 class SafeRestInput(RestInput):
-    @classmethod
-    def name(cls) -> Text:
-        return "rest"
+    """Rasa's REST channel (its name, "rest") with the project's identity rules."""
 
     def __init__(self) -> None:
         super().__init__()

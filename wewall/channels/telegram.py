@@ -59,11 +59,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 
 from wewall import logs
 from wewall.channels import identity, replies
+from wewall.channels.base import NamedChannel
 from wewall.channels.rest import guard_payload
 
 logs.install()
@@ -455,12 +456,10 @@ class Incoming:
     callback: Optional[dict] = None
 
 
-class WewallTelegramInput(TelegramInput):
+class WewallTelegramInput(NamedChannel, TelegramInput):
     """Rasa's Telegram input channel for WeWall (see the module docstring)."""
 
-    @classmethod
-    def name(cls) -> Text:
-        return "telegram"
+    channel_name = "telegram"
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WewallTelegramInput":

@@ -35,12 +35,13 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from rasa.core.channels.socketio import SocketIOOutput
 
 from wewall import logs
 from wewall.channels import identity, replies
+from wewall.channels.base import NamedChannel, page_headers
 from wewall.channels.rest import clean_text, guard_payload
 
 MAX_MESSAGE = 4096
@@ -90,22 +91,11 @@ def security_headers(origins: Optional[str]) -> Dict[str, str]:
             f"frame-ancestors {frame_ancestors(origins)}",
         ]
     )
-    return {
-        "Content-Security-Policy": csp,
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "same-origin",
-        "Cache-Control": "no-cache",
-    }
+    return page_headers(csp, referrer="same-origin", cache="no-cache")
 
 
-class WebChatInput(InputChannel):
-    @classmethod
-    def name(cls) -> Text:
-        return "webchat"
-
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WebChatInput":
-        return cls(**(credentials or {}))
+class WebChatInput(NamedChannel):
+    channel_name = "webchat"
 
     def __init__(self, web_dir: Optional[str] = None, **options: Any) -> None:
         unknown = set(options) - set(DEFAULTS)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from wewall.calculator import quarters as Q
 from wewall.calculator.fmt import finite, num
-from wewall.calculator.inputs import KIND_NAMES, REPAIRS_NAMES, is_building, is_office
+from wewall.calculator.inputs import KIND_NAMES, REPAIRS_NAMES
 from wewall.dialogue import calc_words as W
 from wewall.geo import MODE_NAMES, minutes_to_m, transport_mode
 from wewall.text import agree
