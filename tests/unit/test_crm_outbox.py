@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from tests.amocrm_server import amocrm_env, amocrm_server  # noqa: F401 (fixtures)
-from tests.e2e.harness import reachable
+from tests.e2e.harness import pg_database, reachable
 from wewall.crm.commands import crm_command
 from wewall.crm.outbox import EventConverter, OutboxEventBroker, OutboxWriter, bot_text
 from wewall.crm.store import BOT, CLIENT, COMMAND, DONE, FAILED, PENDING, CrmStore
@@ -20,22 +20,13 @@ from wewall.crm.store import BOT, CLIENT, COMMAND, DONE, FAILED, PENDING, CrmSto
 @pytest.fixture
 def pg_url():
     """A throw-away PostgreSQL database (skipped when there is no server)."""
-    if not reachable("127.0.0.1", 5432):
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    import psycopg2
+    with pg_database("wewall_outbox") as url:
+        try:
+            yield url
+        finally:
+            from wewall.crm.store import reset_stores
 
-    name = f"wewall_outbox_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        from wewall.crm.store import reset_stores
-
-        reset_stores()
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+            reset_stores()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

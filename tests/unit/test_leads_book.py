@@ -6,11 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import threading
-import uuid
 
 import pytest
 
-from tests.e2e.harness import reachable
+from tests.e2e.harness import pg_database
 from wewall.leads.book import (AMOCRM, DONE, EMAIL, FAILED, HANDLED, NEW, NO_ANSWER, PENDING,
                                TAKEN, TELEGRAM, LeadBook, leads_url)
 
@@ -18,19 +17,8 @@ from wewall.leads.book import (AMOCRM, DONE, EMAIL, FAILED, HANDLED, NEW, NO_ANS
 @pytest.fixture
 def pg_url():
     """A throw-away PostgreSQL database (skipped when there is no server)."""
-    if not reachable("127.0.0.1", 5432):
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    import psycopg2
-
-    name = f"wewall_leads_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+    with pg_database("wewall_leads") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
