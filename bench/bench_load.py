@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 from bench.table import print_table, reference_ms  # noqa: E402
 from wewall.devservers import (  # noqa: E402
     BIN, REST_HEADERS, BotServers, base_env, conversation_key, free_port, postgres_database, postgres_reachable, reachable,
-    trained_model,
+    stop_group, trained_model,
 )
 
 SCALE = float(os.environ.get("WEWALL_BENCH_SCALE", "1"))
@@ -357,17 +357,6 @@ def start_init_server(model: Path, workdir: Path, stack_env: Dict[str, str]) -> 
     raise RuntimeError("the rasa init bot did not start")
 
 
-def stop(proc: subprocess.Popen) -> None:
-    import signal
-
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-
-
 def _row(name: str, stats: Stats, seconds: float) -> list:
     n = len(stats.latencies)
     return [name, f"{seconds:.0f}", n, f"{n / seconds:.1f}", f"{1000 * pct(stats.latencies, 50):.0f}",
@@ -448,7 +437,7 @@ def main() -> None:
                 if stack == measured:
                     init_rss = rss_mb(proc.pid)
             finally:
-                stop(proc)
+                stop_group(proc)
             saturation += [_row(f"WeWall, {stack}", ours, ours_s), _row(f"rasa init, {stack}", theirs, theirs_s)]
             ratio = (len(ours.latencies) / ours_s) / max(1e-9, len(theirs.latencies) / theirs_s)
             ratios.append(f"{stack}: WeWall / rasa init throughput {ratio:.2f}; goal ≥ {GOAL_RATIO:.2f} "

@@ -76,6 +76,19 @@ def postgres_database(prefix: str) -> Iterator[str]:
         conn.close()
 
 
+def stop_group(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """Stop a process started with `start_new_session=True` and its children: SIGTERM, then
+    SIGKILL after `timeout` seconds."""
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def free_port() -> int:
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
         s.bind(("127.0.0.1", 0))
@@ -221,13 +234,8 @@ class BotServers:
 
     def stop_process(self, name: str) -> None:
         proc = self.procs.pop(name, None)
-        if proc and proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        if proc:
+            stop_group(proc)
 
     def stop(self) -> None:
         for name in list(self.procs):

@@ -40,3 +40,27 @@ def test_every_registered_module_offers_a_job_factory():
 
     for module in jobs.FACTORIES:
         assert callable(importlib.import_module(module).job_factory), module
+
+
+def test_stop_group_stops_the_process_and_its_children(tmp_path):
+    import os
+    import time
+
+    from wewall.devservers import stop_group
+
+    pid_file = tmp_path / "child.pid"
+    # the shell ignores SIGTERM: only the group's SIGKILL after the timeout ends it
+    proc = subprocess.Popen(["bash", "-c", f"trap '' TERM; sleep 60 & echo $! > {pid_file}; wait"],
+                            start_new_session=True)
+    while not pid_file.exists() or not pid_file.read_text().strip():
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    stop_group(proc, timeout=1)
+    assert proc.poll() is not None
+    time.sleep(0.2)
+    try:
+        os.kill(child, 0)
+        alive = open(f"/proc/{child}/stat").read().split()[2] != "Z"
+    except (ProcessLookupError, FileNotFoundError):
+        alive = False
+    assert not alive
