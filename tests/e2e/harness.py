@@ -11,6 +11,15 @@ from wewall.devservers import (  # noqa: F401
 )
 
 
+def demo_bot(model, folder, offers: int = 60) -> Iterator[BotServers]:
+    """The bot's servers on `offers` demo offers, running while the generator is (module fixtures
+    `yield from` it)."""
+    servers = BotServers(model, folder)
+    servers.load_demo(offers)
+    with servers:
+        yield servers
+
+
 @contextlib.contextmanager
 def pg_database(prefix: str) -> Iterator[str]:
     """A throw-away PostgreSQL database for one test, or the test skipped when no server listens."""
