@@ -39,7 +39,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from typing import Any, List, Optional, Text
+from typing import Any, Callable, List, Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -77,13 +77,9 @@ def session_too_long(tracker: DialogueStateTracker, limit: int) -> bool:
     return tracker.active_loop_name is None or count > 2 * limit
 
 
-def install_session_limit() -> None:
-    """Rasa starts a new session when the latest one expired; here also when it is too long."""
-    from rasa.core.processor import MessageProcessor
-
-    original = MessageProcessor._has_session_expired
-    if getattr(original, "_wewall_limit", False):
-        return
+def limit_sessions(original: Callable) -> Callable:
+    """`MessageProcessor._has_session_expired` that also ends a too long session (installed by
+    wewall/bootstrap.py, wewall/rasa_patches.py 9)."""
 
     def _has_session_expired(self: Any, tracker: DialogueStateTracker) -> bool:
         if original(self, tracker):
@@ -93,11 +89,7 @@ def install_session_limit() -> None:
             return True
         return False
 
-    _has_session_expired._wewall_limit = True  # type: ignore[attr-defined]
-    MessageProcessor._has_session_expired = _has_session_expired  # type: ignore[assignment]
-
-
-install_session_limit()  # the Rasa server imports this module for endpoints.yml
+    return _has_session_expired
 
 
 class TrackerStoreCorrupt(SystemExit):

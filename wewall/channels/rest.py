@@ -46,7 +46,6 @@ from rasa.core.channels.rest import RestInput
 from wewall import logs
 from wewall.channels import identity, replies
 
-logs.install()
 logger = logging.getLogger(__name__)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -163,6 +162,7 @@ class SafeRestInput(RestInput):
 
     def __init__(self) -> None:
         super().__init__()
+        logs.install()  # the server builds its channels at start: masked logs from then on
         self.tokens = identity.rest_tokens()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:

@@ -67,7 +67,6 @@ from wewall.channels import identity, replies
 from wewall.channels.base import NamedChannel
 from wewall.channels.rest import guard_payload
 
-logs.install()
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -467,6 +466,7 @@ class WewallTelegramInput(NamedChannel, TelegramInput):
 
     def __init__(self, config: TelegramConfig) -> None:
         super().__init__(config.token, config.bot_username, config.webhook_url, debug_mode=False)
+        logs.install()  # the server builds its channels at start: masked logs from then on
         self.config = config
         self.registry = ButtonRegistry()
         self.domain: Any = None

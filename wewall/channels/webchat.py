@@ -183,6 +183,7 @@ class SocketIOInput(RasaSocketIOInput):
     """
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        logs.install()  # the server builds its channels at start: masked logs from then on
         socketio_webhook = super().blueprint(on_new_message)
         sio = self.sio
         sessions: Dict[str, str] = {}  # socket id -> conversation key
