@@ -50,6 +50,8 @@ from sanic.request import Request
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
+from wewall import logs
+from wewall.channels import identity
 from wewall.channels.base import NamedChannel
 from wewall.crm.config import CrmSettings, get_crm_settings
 from wewall.crm.signing import verify_webhook
@@ -144,6 +146,7 @@ class AmoCrmInput(NamedChannel):
     def __init__(self, settings: Optional[CrmSettings] = None, *,
                  max_body_bytes: int = DEFAULT_MAX_BODY, talk_token: Optional[str] = None,
                  store: Optional[CrmStore] = None, process_inbox: bool = True):
+        logs.install()  # the server builds its channels at start: masked logs from then on
         self.settings = settings or get_crm_settings()
         self.process_inbox = process_inbox
         self.max_body_bytes = max_body_bytes
@@ -373,6 +376,12 @@ class InboxProcessor:
         a failing action; `expect_reply` turns "no message came out" into an error, so the
         webhook is retried instead of being lost.
         """
+        # the turn's log lines name its conversation, as the client channels' turns do
+        with logs.bind_conversation(identity.short(sender_id), channel="amocrm"):
+            await self._run_action(agent, sender_id, action_name, slots, expect_reply=expect_reply)
+
+    async def _run_action(self, agent, sender_id: str, action_name: str,
+                          slots: Dict[str, Any], *, expect_reply: bool) -> None:
         from rasa.core.policies.policy import PolicyPrediction
         from rasa.shared.core.constants import ACTION_LISTEN_NAME
         from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet
