@@ -7,7 +7,6 @@ WEWALL_DATA_DIR by default, PostgreSQL in production.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from pathlib import Path
@@ -23,19 +22,18 @@ from wewall.blocking import run_blocking
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-def url_from_env(variable: str, sqlite_file: str) -> str:
-    """The URL in `variable`, or the SQLite file `sqlite_file` in WEWALL_DATA_DIR."""
-    url = (os.environ.get(variable) or "").strip()
-    if url:
-        return url
+def url_or_file(url: Optional[str], sqlite_file: str) -> str:
+    """`url` (a setting), or when unset the SQLite file `sqlite_file` in WEWALL_DATA_DIR."""
     from wewall.settings import get_settings
 
-    return f"sqlite:///{get_settings().data_dir / sqlite_file}"
+    return url or f"sqlite:///{get_settings().data_dir / sqlite_file}"
 
 
 def outbox_url() -> str:
     """WEWALL_OUTBOX_URL, or outbox.db in WEWALL_DATA_DIR."""
-    return url_from_env("WEWALL_OUTBOX_URL", "outbox.db")
+    from wewall.settings import get_settings
+
+    return url_or_file(get_settings().outbox_url, "outbox.db")
 
 
 def create_all(meta: sa.MetaData, engine: Engine) -> None:

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from typing import Any, Callable, List, Optional, Text
 
 import sqlalchemy as sa
@@ -52,14 +51,10 @@ from wewall.sql import engine_for, outbox_url
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_SESSION_EVENTS = 500
-
-
 def max_session_events() -> int:
-    try:
-        return max(0, int(os.environ.get("WEWALL_SESSION_MAX_EVENTS", DEFAULT_MAX_SESSION_EVENTS)))
-    except ValueError:
-        return DEFAULT_MAX_SESSION_EVENTS
+    from wewall.settings import get_settings
+
+    return max(0, get_settings().session_max_events)
 
 
 def session_too_long(tracker: DialogueStateTracker, limit: int) -> bool:

@@ -12,6 +12,7 @@ import pytest
 from tests.e2e.harness import pg_database
 from wewall.leads.book import (AMOCRM, DONE, EMAIL, FAILED, HANDLED, NEW, NO_ANSWER, PENDING,
                                TAKEN, TELEGRAM, LeadBook, leads_url)
+from wewall.settings import reset_settings
 
 
 @pytest.fixture
@@ -43,6 +44,7 @@ def test_default_url_is_sqlite_in_the_data_dir(monkeypatch, tmp_path):
     monkeypatch.delenv("WEWALL_LEADS_URL", raising=False)
     assert leads_url() == f"sqlite:///{tmp_path / 'wewall-data' / 'leads.db'}"
     monkeypatch.setenv("WEWALL_LEADS_URL", "postgresql://x@db/leads")
+    reset_settings()  # read once per process
     assert leads_url() == "postgresql://x@db/leads"
 
 

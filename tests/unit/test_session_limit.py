@@ -13,6 +13,7 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from wewall import bootstrap
+from wewall.settings import reset_settings
 from wewall.tracker_store import max_session_events, session_too_long
 
 DOMAIN = Domain.from_yaml("""
@@ -67,5 +68,6 @@ def test_rasa_starts_a_new_session_for_a_too_long_one(monkeypatch, patched):
     assert MessageProcessor._has_session_expired(processor, tracker(10)) is False
     assert MessageProcessor._has_session_expired(processor, tracker(300)) is True
     monkeypatch.setenv("WEWALL_SESSION_MAX_EVENTS", "0")
+    reset_settings()
     assert max_session_events() == 0
     assert MessageProcessor._has_session_expired(processor, tracker(300)) is False

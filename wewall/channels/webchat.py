@@ -28,7 +28,6 @@ from __future__ import annotations
 import html
 import inspect
 import json
-import os
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -43,6 +42,7 @@ from wewall import logs
 from wewall.channels import identity, replies
 from wewall.channels.base import NamedChannel, page_headers
 from wewall.channels.rest import clean_text, guard_payload
+from wewall.settings import get_settings
 
 MAX_MESSAGE = 4096
 
@@ -130,7 +130,7 @@ class WebChatInput(NamedChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         chat = Blueprint("wewall_webchat", __name__)
-        headers = security_headers(os.environ.get("WEWALL_CORS_ORIGINS"))
+        headers = security_headers(get_settings().cors_origins)
 
         def not_found(what: str = "нет такого файла") -> response.HTTPResponse:
             return response.json({"error": what}, status=404, headers={"X-Content-Type-Options": "nosniff"})

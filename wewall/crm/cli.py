@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 from typing import Any, Callable, Dict, List
 
@@ -26,7 +25,9 @@ def add_parsers(sub) -> None:
 
 
 def _setup_logging() -> None:
-    level = os.environ.get("WEWALL_LOG_LEVEL", "INFO").upper()
+    from wewall.settings import get_settings
+
+    level = get_settings().log_level.upper()
     logging.getLogger().setLevel(getattr(logging, level, logging.INFO))
     try:
         from wewall import logs

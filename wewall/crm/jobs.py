@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from typing import List
 
 from wewall.jobs import Job, WorkerContext
+from wewall.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def job_factory(ctx: WorkerContext) -> List[Job]:
     jobs: List[Job] = [RelayJob(Relay(store, settings, api=api))]
     if settings.oauth_configured:
         jobs.append(TokenRefreshJob(api))
-    days = float(os.environ.get("WEWALL_OUTBOX_RETENTION_DAYS", "").strip() or 30)
+    days = get_settings().outbox_retention_days
     if days > 0:
         jobs.append(CleanupJob(store, days))
     return jobs

@@ -28,7 +28,8 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 import sqlalchemy as sa
 
 from wewall.sql import ID as _ID
-from wewall.sql import PerUrl, SqlStore, url_from_env
+from wewall.settings import get_settings
+from wewall.sql import PerUrl, SqlStore, url_or_file
 
 # Lead kinds (what the client asked for) and how a manager reads them.
 KINDS = {
@@ -106,7 +107,7 @@ deliveries = sa.Table(
 
 def leads_url() -> str:
     """WEWALL_LEADS_URL, or leads.db in WEWALL_DATA_DIR."""
-    return url_from_env("WEWALL_LEADS_URL", "leads.db")
+    return url_or_file(get_settings().leads_url, "leads.db")
 
 
 def new_ref() -> str:

@@ -18,7 +18,6 @@ import asyncio
 import datetime as dt
 import hmac
 import html
-import os
 import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -29,6 +28,7 @@ from rasa.core.channels.channel import UserMessage
 
 from wewall.blocking import run_blocking
 from wewall.channels.base import NamedChannel, page_headers
+from wewall.settings import get_settings
 from wewall.stats.collect import StatsError, compute, tracker_store_url
 from wewall.stats.render import duration, percent
 from wewall.text import agree
@@ -172,10 +172,10 @@ class StatsDashboardInput(NamedChannel):
 
     def __init__(self, token: Optional[str] = None, url: Optional[str] = None,
                  cache_seconds: Optional[float] = None, clock: Callable[[], float] = time.time) -> None:
-        self.token = token if token is not None else os.environ.get("WEWALL_STATS_TOKEN", "").strip()
+        settings = get_settings()
+        self.token = token if token is not None else settings.stats_token
         self.url = url
-        self.cache_seconds = float(cache_seconds if cache_seconds is not None
-                                   else os.environ.get("WEWALL_STATS_CACHE_SECONDS", "").strip() or 300)
+        self.cache_seconds = float(cache_seconds if cache_seconds is not None else settings.stats_cache_seconds)
         self.clock = clock
         self._cache: Dict[int, Tuple[float, Dict[str, Any]]] = {}
         self._locks: Dict[int, asyncio.Lock] = {}
