@@ -64,3 +64,19 @@ def test_stop_group_stops_the_process_and_its_children(tmp_path):
     except (ProcessLookupError, FileNotFoundError):
         alive = False
     assert not alive
+
+
+def test_the_readme_layout_names_every_module_and_package_of_wewall():
+    """The layout tree in README.md went stale once (#21 item 8): it names what wewall/ holds."""
+    import re
+
+    from wewall import PROJECT_ROOT
+
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme.split("## Устройство", 1)[1].split("```")[1]
+    named = set(re.findall(r"[\w.]+", layout))
+    package = PROJECT_ROOT / "wewall"
+    modules = {p.name for p in package.glob("*.py") if p.name != "__init__.py"}
+    packages = {f"{p.name}/" for p in package.iterdir() if (p / "__init__.py").exists()}
+    assert modules <= named, sorted(modules - named)
+    assert all(re.search(rf"^\s+{re.escape(p)}", layout, re.M) for p in packages), sorted(packages)
