@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from wewall.calculator import quarters as Q
-from wewall.calculator.fmt import finite, num
+from wewall.text import finite, num
 from wewall.calculator.inputs import KIND_NAMES, REPAIRS_NAMES
 from wewall.dialogue import calc_words as W
 from wewall.dialogue.answers import close_reading

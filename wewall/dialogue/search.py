@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from wewall.calculator.fmt import finite, num
+from wewall.text import finite, num
 from wewall.dialogue.answers import close_reading
 from wewall.dialogue.calculation import Turn  # noqa: F401 (Turn is part of this API)
 from wewall.geo import TRANSPORT_M_PER_MIN, WALK_M_PER_MIN
