@@ -4,6 +4,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from wewall import storage
+from wewall.blocking import run_blocking
 from wewall.text import count
 
 
@@ -18,7 +19,7 @@ class ActionAbout(Action):
     ) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(response="utter_about")
         try:
-            counts = await storage.run_blocking(lambda: storage.counts(storage.get_db()))
+            counts = await run_blocking(lambda: storage.counts(storage.get_db()))
         except Exception:  # the base is a detail here: never lose the answer over it
             storage.log.exception("cannot count the base for action_about")
             return []

@@ -8,11 +8,12 @@ import uuid
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import ValidateCalculationForm  # noqa: F401 (the calculation's validate action)
 from wewall import storage
+from wewall.blocking import run_blocking
 from wewall.calculator import render
 from wewall.dialogue import calculation as calc
 from wewall.dialogue import stations
@@ -89,7 +90,7 @@ def _station_position(db, inputs: dict):
 async def _compute(inputs: dict) -> dict:
     from wewall.calculator import summary_text
 
-    result, market, analogs = await storage.run_blocking(_calculate, inputs)
+    result, market, analogs = await run_blocking(_calculate, inputs)
     settings = get_settings()
     folder = settings.files_dir
     folder.mkdir(parents=True, exist_ok=True)
@@ -194,7 +195,7 @@ class ActionCalcFromOffer(Action):
         from_button = any(e.get("entity") == calc.KIND and e.get("value") == calc.FROM_OFFER
                           for e in message.get("entities") or [])
         about_offer = from_button or (intent == "request_calculation" and calc.refers_to_offer(message.get("text") or ""))
-        offer = await storage.run_blocking(_fetch_offer, offer_id) if offer_id is not None and about_offer else None
+        offer = await run_blocking(_fetch_offer, offer_id) if offer_id is not None and about_offer else None
         events: List[EventType] = [SlotSet(k, v) for k, v in calc.reset_events_slots().items()]
         if offer is None:
             if about_offer:

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.common import external_turn, fresh_user_turn, note_answer
-from wewall import storage
+from wewall.blocking import run_blocking
 from wewall.dialogue import calculation as calc
 from wewall.dialogue import forms as engine
 from wewall.dialogue import specs
@@ -121,9 +121,9 @@ class FormEngineAction(FormValidationAction):
                 # Reopened by its own submit action (VAT 20 %: the hand-over choice): the message
                 # was read already, reading it again would answer the question it reopens for.
                 turn = Turn(None, [], "")
-            result = await storage.run_blocking(engine.activate, spec, turn, slots, slots.get(engine.PENDING))
+            result = await run_blocking(engine.activate, spec, turn, slots, slots.get(engine.PENDING))
         else:
-            result = await storage.run_blocking(
+            result = await run_blocking(
                 engine.step, spec, turn, slots, requested, faq_response(tracker), is_payload(turn.text)
             )
         log.info("form %s: question %s, move %s", self.form, requested, result.move)
@@ -180,7 +180,7 @@ class ActionRouteFacts(Action):
         from actions import calculation as calc_actions
 
         ctx = calc.Context(calc_actions.today(), stations.canonical, stations.suggest)
-        route = await storage.run_blocking(engine.route_facts, turn_of(tracker), [specs.calculation(ctx), specs.SEARCH])
+        route = await run_blocking(engine.route_facts, turn_of(tracker), [specs.calculation(ctx), specs.SEARCH])
         say(dispatcher, route.messages)
         if route.start:
             return [SlotSet(NEXT_ACTIONS, {"after": self.name(), "then": route.start})]

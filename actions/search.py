@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from wewall import storage
+from wewall.blocking import run_blocking
 from wewall.dialogue.analogs import analogs_reply
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ class ActionShowAnalogs(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         record = tracker.get_slot("calc_result")
         try:
-            text = await storage.run_blocking(analogs_reply, record)
+            text = await run_blocking(analogs_reply, record)
         except Exception:
             log.exception("analogs failed for %s", tracker.sender_id)
             dispatcher.utter_message(text="Не получилось подобрать аналоги из-за технической ошибки. Попробуйте, пожалуйста, позже.")

@@ -8,13 +8,13 @@ from typing import Any, Dict, List, Optional, Text
 
 from actions.forms import ActionNoOffers, ValidateContactForm, ValidateSearchForm, turn_of  # noqa: F401 (the form actions)
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from wewall import storage
+from wewall.blocking import run_blocking
 from wewall.dialogue import contacts as ct
 from wewall.dialogue import search as sd
-from wewall.dialogue.calculation import Turn
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ def _fetch(offer_id: str) -> Optional[dict]:
     return docs[0] if docs else None
 
 
-def _show(dispatcher: CollectingDispatcher, offer: dict, position: int, total: int, investor: bool, last: bool,
+def _show(dispatcher: CollectingDispatcher, offer: dict, position: int, total: int, investor: bool,
           slots: Optional[Dict[str, Any]] = None, extra: Optional[dict] = None) -> None:
     for url in sd.photos(offer):
         dispatcher.utter_message(image=url)
@@ -151,7 +151,7 @@ def _show(dispatcher: CollectingDispatcher, offer: dict, position: int, total: i
 async def _run_search(dispatcher: CollectingDispatcher, tracker: Tracker, slots: Dict[str, Any]) -> List[EventType]:
     criteria = sd.to_criteria(slots)
     try:
-        found = await storage.run_blocking(_search, criteria.to_dict())
+        found = await run_blocking(_search, criteria.to_dict())
     except Exception:
         log.exception("search failed for %s", tracker.sender_id)
         dispatcher.utter_message(response="utter_search_failed")
@@ -183,7 +183,7 @@ async def _run_search(dispatcher: CollectingDispatcher, tracker: Tracker, slots:
     else:
         intro = f"Нашёл {sd.found_phrase(found['total'])}, показываю по одному."
     dispatcher.utter_message(text=intro)
-    _show(dispatcher, found["first"] or {}, 1, n, criteria.investor, n == 1, slots, found)
+    _show(dispatcher, found["first"] or {}, 1, n, criteria.investor, slots, found)
     return events + [SlotSet(STAGE, "offers")]
 
 
@@ -233,13 +233,13 @@ class ActionSearchNext(Action):
             remaining = int(record.get("found") or 0) - shown - int(page.get("folded") or 0)
             if remaining > 0:
                 # «Показать ещё»: the next page of the same search, not «the last offer».
-                found = await storage.run_blocking(_search, sd.to_criteria(slots).to_dict(), shown)
+                found = await run_blocking(_search, sd.to_criteria(slots).to_dict(), shown)
                 if found["ids"]:
                     dispatcher.utter_message(text=f"Показываю ещё {sd.found_phrase(len(found['ids']))}.")
                     new_page = {k: found[k] for k in ("near", "similar", "shown", "folded")}
                     new_page["folded"] = int(page.get("folded") or 0) + found["folded"]
                     investor = slots.get(sd.PURPOSE) == "investment" and slots.get(sd.DEAL) == "sale"
-                    _show(dispatcher, found["first"] or {}, 1, len(found["ids"]), investor, len(found["ids"]) == 1, slots, found)
+                    _show(dispatcher, found["first"] or {}, 1, len(found["ids"]), investor, slots, found)
                     return [SlotSet(IDS, found["ids"]), SlotSet(INDEX, 0), SlotSet(PAGE_SLOT, new_page)]
             dispatcher.utter_message(
                 text="Это было последнее подходящее предложение. Можно записаться на просмотр, изменить параметры "
@@ -247,12 +247,12 @@ class ActionSearchNext(Action):
                 buttons=END_BUTTONS,
             )
             return []
-        offer = await storage.run_blocking(_fetch, ids[index])
+        offer = await run_blocking(_fetch, ids[index])
         if offer is None:
             dispatcher.utter_message(text="Это предложение уже снято с публикации.", buttons=OFFER_BUTTONS)
             return [SlotSet(INDEX, index)]
         investor = (tracker.get_slot(sd.PURPOSE) == "investment" and tracker.get_slot(sd.DEAL) == "sale")
-        _show(dispatcher, offer, index + 1, len(ids), investor, index + 1 == len(ids), slots, page)
+        _show(dispatcher, offer, index + 1, len(ids), investor, slots, page)
         return [SlotSet(INDEX, index)]
 
 
@@ -308,7 +308,7 @@ class ActionViewingStart(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         ids = tracker.get_slot(IDS) or []
         index = int(tracker.get_slot(INDEX) or 0)
-        offer = await storage.run_blocking(_fetch, ids[index]) if index < len(ids) else None
+        offer = await run_blocking(_fetch, ids[index]) if index < len(ids) else None
         events: List[EventType] = [SlotSet(ct.TIME, None), SlotSet(ct.CONFIRMED, None), SlotSet(REQUESTED_SLOT, None)]
         if offer is None:
             return events

@@ -28,6 +28,7 @@ WEWALL_BENCH_STACKS=embedded (or services) measures one stack only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import subprocess
@@ -46,7 +47,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.table import print_table, reference_ms  # noqa: E402
 from wewall.devservers import (  # noqa: E402
-    BIN, REST_HEADERS, BotServers, base_env, conversation_key, free_port, reachable, trained_model,
+    BIN, REST_HEADERS, BotServers, base_env, conversation_key, free_port, postgres_database, postgres_reachable, reachable,
+    stop_group, trained_model,
 )
 
 SCALE = float(os.environ.get("WEWALL_BENCH_SCALE", "1"))
@@ -355,17 +357,6 @@ def start_init_server(model: Path, workdir: Path, stack_env: Dict[str, str]) -> 
     raise RuntimeError("the rasa init bot did not start")
 
 
-def stop(proc: subprocess.Popen) -> None:
-    import signal
-
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-
-
 def _row(name: str, stats: Stats, seconds: float) -> list:
     n = len(stats.latencies)
     return [name, f"{seconds:.0f}", n, f"{n / seconds:.1f}", f"{1000 * pct(stats.latencies, 50):.0f}",
@@ -379,26 +370,18 @@ class Stacks:
         wanted = os.environ.get("WEWALL_BENCH_STACKS", "embedded,services").replace(" ", "").split(",")
         self.env: Dict[str, Dict[str, str]] = {}
         self.notes: List[str] = []
-        self._databases: List[str] = []
+        self._databases = contextlib.ExitStack()
         if "embedded" in wanted:
             self.env["embedded"] = {}
         if "services" in wanted:
-            if reachable("127.0.0.1", 5432) and reachable("127.0.0.1", 6379):
+            if postgres_reachable() and reachable("127.0.0.1", 6379):
                 self.env["services"] = {"SANIC_WORKERS": "2", "WEWALL_LOCK_STORE_TYPE": "wewall.lock_store.WewallRedisLockStore",
                                         "WEWALL_REDIS_HOST": "127.0.0.1", "WEWALL_REDIS_PORT": "6379"}
             else:
                 self.notes.append("services: skipped, PostgreSQL (5432) or Redis (6379) is not reachable")
 
     def database(self) -> str:
-        import psycopg2
-
-        name = f"wewall_bench_{uuid.uuid4().hex[:8]}"
-        admin = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
-        admin.autocommit = True
-        admin.cursor().execute(f"CREATE DATABASE {name}")
-        admin.close()
-        self._databases.append(name)
-        return f"postgresql://postgres@127.0.0.1:5432/{name}"
+        return self._databases.enter_context(postgres_database("wewall_bench"))
 
     def env_for(self, stack: str) -> Dict[str, str]:
         env = dict(self.env[stack])
@@ -407,15 +390,7 @@ class Stacks:
         return env
 
     def drop(self) -> None:
-        if not self._databases:
-            return
-        import psycopg2
-
-        admin = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
-        admin.autocommit = True
-        for name in self._databases:
-            admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+        self._databases.close()
 
 
 def main() -> None:
@@ -462,7 +437,7 @@ def main() -> None:
                 if stack == measured:
                     init_rss = rss_mb(proc.pid)
             finally:
-                stop(proc)
+                stop_group(proc)
             saturation += [_row(f"WeWall, {stack}", ours, ours_s), _row(f"rasa init, {stack}", theirs, theirs_s)]
             ratio = (len(ours.latencies) / ours_s) / max(1e-9, len(theirs.latencies) / theirs_s)
             ratios.append(f"{stack}: WeWall / rasa init throughput {ratio:.2f}; goal ≥ {GOAL_RATIO:.2f} "

@@ -13,10 +13,10 @@ and WEWALL_BENCH_STATS_PG=1 (a temporary database, dropped afterwards).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +29,7 @@ from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered, Ses
                                      UserUttered)
 
 from bench.table import print_table, reference_ms
+from wewall.devservers import postgres_database, postgres_reachable
 
 ROOT = Path(__file__).resolve().parent.parent
 SENTINEL = 1111111111.25  # the timestamp placeholder of template events
@@ -189,19 +190,6 @@ def run_stats(url: str, days: int, since: str = "") -> Tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
-def _pg_admin():
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
-            pass
-    except OSError:
-        return None
-    import psycopg2
-
-    admin = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
-    admin.autocommit = True
-    return admin
-
-
 def main() -> None:
     sizes = [int(s) for s in os.environ.get("WEWALL_BENCH_STATS_EVENTS", "100000,1000000").split(",") if s.strip()]
     now = time.time()
@@ -214,26 +202,16 @@ def main() -> None:
         wall, peak = run_stats(url, 1, since="2000-01-01")
         result.append(["sqlite", "0 (пустой период)", f"{wall:.1f}", f"{peak:.0f}", "-"])
     backends = ["sqlite"]
-    if os.environ.get("WEWALL_BENCH_STATS_PG") == "1" and _pg_admin() is not None:
+    if os.environ.get("WEWALL_BENCH_STATS_PG") == "1" and postgres_reachable():
         backends.append("postgresql")
     for backend in backends:
         for total in sizes:
-            with tempfile.TemporaryDirectory() as folder:
-                admin, name = None, ""
-                if backend == "sqlite":
-                    url = f"sqlite:///{folder}/tracker.db"
-                else:
-                    admin, name = _pg_admin(), f"wewall_bench_stats_{uuid.uuid4().hex[:8]}"
-                    admin.cursor().execute(f"CREATE DATABASE {name}")
-                    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-                try:
-                    started = time.perf_counter()
-                    fill(url, total, now)
-                    filled = time.perf_counter() - started
-                    wall, peak = run_stats(url, 30)
-                    result.append([backend, f"{total:,}".replace(",", " "), f"{wall:.1f}", f"{peak:.0f}", f"{filled:.0f}"])
-                finally:
-                    if admin is not None:
-                        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-                        admin.close()
+            with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
+                url = (f"sqlite:///{folder}/tracker.db" if backend == "sqlite"
+                       else stack.enter_context(postgres_database("wewall_bench_stats")))
+                started = time.perf_counter()
+                fill(url, total, now)
+                filled = time.perf_counter() - started
+                wall, peak = run_stats(url, 30)
+                result.append([backend, f"{total:,}".replace(",", " "), f"{wall:.1f}", f"{peak:.0f}", f"{filled:.0f}"])
     print_table(["store", "events", "wewall stats 30 days, s", "peak RSS MB", "fill s"], result)

@@ -951,11 +951,19 @@ def amocrm_server():
         server.stop()
 
 
+def clear_amocrm_env(monkeypatch) -> None:
+    """No AMOCRM_* variable of the developer's environment reaches the test (the CRM is off)."""
+    from wewall.crm.config import reset_crm_settings
+
+    for key in [k for k in os.environ if k.startswith("AMOCRM_")]:
+        monkeypatch.delenv(key)
+    reset_crm_settings()
+
+
 @pytest.fixture
 def amocrm_env(amocrm_server, monkeypatch):
     """The server, with every AMOCRM_* variable pointing the bot's settings at it."""
-    for key in [k for k in os.environ if k.startswith("AMOCRM_")]:
-        monkeypatch.delenv(key)
+    clear_amocrm_env(monkeypatch)
     for key, value in amocrm_server.env().items():
         monkeypatch.setenv(key, value)
     return amocrm_server

@@ -20,9 +20,31 @@ def shared_file(relative: str) -> Path:
     return path
 
 
+HH_METRO = "metro/hh_metro_all_cities_2023-10-16.json"
+# The real offers: business centres first (the lots refer to them), then sale and rent lots, CIAN.
+REAL_OFFER_FILES = ("nfmap_buildings_202606.json", "nfmap_lots_202606.json", "nfmap_rent_lots_202606.json",
+                    "gp2team34_cian_psn_rent_geo.csv")
+
+
 @pytest.fixture
 def hh_metro_path() -> Path:
-    return shared_file("metro/hh_metro_all_cities_2023-10-16.json")
+    return shared_file(HH_METRO)
+
+
+def real_offer_paths() -> list:
+    return [shared_file(f"commercial/{f}") for f in REAL_OFFER_FILES]
+
+
+def real_stations_db(prefix: str):
+    """A fresh in-memory document store holding the real station list (or a skip, as shared_file)."""
+    import uuid
+
+    from wewall import storage
+    from wewall.data import commands
+
+    db = storage.get_db("mongomock://", name=f"{prefix}{uuid.uuid4().hex[:8]}")
+    commands.import_stations(db, shared_file(HH_METRO), lambda m: None)
+    return db
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 import requests
 
@@ -37,6 +37,56 @@ def reachable(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def postgres_admin_url() -> str:
+    """The server the tests and benchmarks create their throw-away databases on."""
+    return os.environ.get("WEWALL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def postgres_reachable() -> bool:
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(postgres_admin_url())
+    return reachable(admin.host or "127.0.0.1", admin.port or 5432)
+
+
+@contextlib.contextmanager
+def postgres_database(prefix: str) -> Iterator[str]:
+    """A fresh database `<prefix>_<random>` on `postgres_admin_url()`, dropped afterwards."""
+    import uuid
+
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(postgres_admin_url())
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    conn = psycopg2.connect(host=admin.host or "127.0.0.1", port=admin.port or 5432, user=admin.username,
+                            password=admin.password, dbname=admin.database or "postgres")
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield str(admin.set(database=name))
+        finally:
+            with conn.cursor() as cur:
+                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        conn.close()
+
+
+def stop_group(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """Stop a process started with `start_new_session=True` and its children: SIGTERM, then
+    SIGKILL after `timeout` seconds."""
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def free_port() -> int:
@@ -184,13 +234,8 @@ class BotServers:
 
     def stop_process(self, name: str) -> None:
         proc = self.procs.pop(name, None)
-        if proc and proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        if proc:
+            stop_group(proc)
 
     def stop(self) -> None:
         for name in list(self.procs):

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence,
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from wewall.storage import run_blocking
-from wewall.worker import Job
+from wewall.sql import PerUrl, SqlStore, outbox_url
+from wewall.jobs import Job
 
 if TYPE_CHECKING:  # imported when the job starts
     import aiohttp
@@ -133,18 +133,13 @@ class Due:
     attempts: int
 
 
-class FollowUpStore:
+class FollowUpStore(SqlStore):
     """Blocking access to `followups`; async callers go through `run`."""
 
+    metadata = metadata
+
     def __init__(self, url: Optional[str] = None):
-        from wewall.crm.store import create_all, engine_for, outbox_url
-
-        self.url = url or outbox_url()
-        self.engine = engine_for(self.url)
-        create_all(metadata, self.engine)
-
-    async def run(self, fn, *args):
-        return await run_blocking(fn, *args)
+        super().__init__(url or outbox_url())
 
     def record(self, sender_id: str, form: str, channel: Optional[str], now: float,
                after_seconds: float) -> None:
@@ -216,16 +211,11 @@ class FollowUpStore:
             return [dict(r._mapping) for r in conn.execute(followups.select().order_by(followups.c.due_at))]
 
 
-_stores: Dict[str, FollowUpStore] = {}
+_stores = PerUrl(FollowUpStore, outbox_url)
 
 
 def get_store(url: Optional[str] = None) -> FollowUpStore:
-    from wewall.crm.store import outbox_url
-
-    url = url or outbox_url()
-    if url not in _stores:
-        _stores[url] = FollowUpStore(url)
-    return _stores[url]
+    return _stores.get(url)
 
 
 # ---------------------------------------------------------------- configuration
@@ -387,6 +377,4 @@ def job_factory(ctx) -> Optional[FollowUpJob]:
 
 
 def reset_stores() -> None:
-    for store in _stores.values():
-        store.engine.dispose()
-    _stores.clear()
+    _stores.reset()

@@ -19,7 +19,6 @@ import contextlib
 import contextvars
 import json
 import logging
-import os
 import re
 import time
 from typing import Any, Iterator, Optional
@@ -219,10 +218,13 @@ def install() -> None:
         return record
 
     logging.setLogRecordFactory(factory)
-    if os.environ.get("WEWALL_LOG_FORMAT", "").lower() == "json":
+    from wewall.settings import get_settings
+
+    settings = get_settings()
+    if settings.log_format.lower() == "json":
         root = logging.getLogger()
         if not root.handlers:
-            logging.basicConfig(level=os.environ.get("WEWALL_LOG_LEVEL", "INFO").upper())
+            logging.basicConfig(level=settings.log_level.upper())
         for handler in root.handlers:
             handler.setFormatter(JsonFormatter())
 

@@ -47,6 +47,14 @@ index type; other kinds of matrices, and mismatched ones (Rasa's error), go Rasa
 
 8. DIET's prediction call: now a DIETClassifier subclass config.yml names (wewall/nlu/diet.py).
 
+9. Session length. Rasa starts a new session only when the latest one expired, and a turn's cost
+grows with the session's events (issue #22): `MessageProcessor._has_session_expired` also ends a
+session over WEWALL_SESSION_MAX_EVENTS (wewall/tracker_store.py, `limit_sessions`).
+
+10. A failed custom action. Rasa logs it and goes on without its events, so the client may get
+nothing: `RemoteAction.run` marks the turn, and the channel apologises (wewall/channels/replies.py,
+`mark_failures`).
+
 Nothing here is installed on import: wewall/bootstrap.py installs `PATCHES`, each only with
 the library versions it was tested with, and not at all with WEWALL_RASA_PATCHES=off.
 """
@@ -66,6 +74,7 @@ from jsonschema import exceptions
 from jsonschema.validators import validator_for
 from scipy.sparse._sputils import get_index_dtype, upcast
 from rasa.core.actions.action import RemoteAction
+from rasa.core.processor import MessageProcessor
 from rasa.core.nlg import interpolator
 from rasa.shared.core.events import Event
 from rasa.shared.core.slots import Slot
@@ -73,6 +82,9 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.utils.common import all_subclasses
 from rasa.shared.constants import DOCS_BASE_URL
+
+from wewall.channels.replies import mark_failures
+from wewall.tracker_store import limit_sessions
 
 
 @functools.lru_cache(maxsize=1)
@@ -241,4 +253,7 @@ PATCHES = [
     Patch("slot copies", ("rasa",), lambda: [(Slot, "__copy__", _copy_slot)]),
     Patch("joined features", ("rasa", "scipy"),
           lambda: [(Message, "_combine_features", staticmethod(combine_features))]),
+    Patch("session limit", ("rasa",), lambda: [(MessageProcessor, "_has_session_expired",
+                                                limit_sessions(MessageProcessor._has_session_expired))]),
+    Patch("failed actions", ("rasa",), lambda: [(RemoteAction, "run", mark_failures(RemoteAction.run))]),
 ]

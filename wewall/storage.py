@@ -8,23 +8,20 @@ Backends, all spoken to through pymongo's API:
   хранилище документов»; why: docs/decisions/mongomock.md);
 - `mongomock`: in memory only, for tests.
 
-pymongo is blocking: async code calls these functions through `run_blocking`, never directly
-on the event loop (the old bot's flaw).
+pymongo is blocking: async code calls these functions through `wewall.blocking.run_blocking`,
+never directly on the event loop (the old bot's flaw).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import fcntl
-import functools
 import logging
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
 
 import bson
 import bson.errors
@@ -227,18 +224,6 @@ def writing(uri: Optional[str] = None, data_dir: Optional[Path] = None) -> Itera
     db = get_db(uri, data_dir=data_dir)
     yield db
     save(db)
-
-
-_executor: Optional[ThreadPoolExecutor] = None
-
-
-async def run_blocking(fn: Callable, *args, **kwargs):
-    """Run a blocking storage call in a thread pool, off the event loop."""
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="wewall-db")
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_executor, functools.partial(fn, *args, **kwargs))
 
 
 # ---------------------------------------------------------------- schema
@@ -486,26 +471,3 @@ def find_estates(db: Database, query: dict, sort: Optional[list] = None, limit: 
 
 def get_estate(db: Database, estate_id: Any) -> Optional[dict]:
     return _coll(db, ESTATES).find_one({"_id": estate_id})
-
-
-class PerUrl:
-    """One object per database URL and process (the outbox store, the lead book), built on first
-    use and disposed together (tests, a changed configuration)."""
-
-    def __init__(self, build):
-        self._build = build
-        self._items: dict = {}
-        self._lock = threading.Lock()
-
-    def get(self, url: str):
-        with self._lock:
-            item = self._items.get(url)
-            if item is None:
-                item = self._items[url] = self._build(url)
-            return item
-
-    def reset(self) -> None:
-        with self._lock:
-            for item in self._items.values():
-                item.dispose()
-            self._items.clear()

@@ -48,8 +48,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-from typing import Any, List, Optional, Text
+from typing import Any, Callable, List, Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
@@ -57,20 +56,18 @@ from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from wewall.crm.store import engine_for
-from wewall.storage import run_blocking
+from wewall.blocking import run_blocking
+from wewall.sql import engine_for, outbox_url
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_SESSION_EVENTS = 500
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def max_session_events() -> int:
-    try:
-        return max(0, int(os.environ.get("WEWALL_SESSION_MAX_EVENTS", DEFAULT_MAX_SESSION_EVENTS)))
-    except ValueError:
-        return DEFAULT_MAX_SESSION_EVENTS
+    from wewall.settings import get_settings
+
+    return max(0, get_settings().session_max_events)
 
 
 def session_too_long(tracker: DialogueStateTracker, limit: int) -> bool:
@@ -88,13 +85,9 @@ def session_too_long(tracker: DialogueStateTracker, limit: int) -> bool:
     return tracker.active_loop_name is None or count > 2 * limit
 
 
-def install_session_limit() -> None:
-    """Rasa starts a new session when the latest one expired; here also when it is too long."""
-    from rasa.core.processor import MessageProcessor
-
-    original = MessageProcessor._has_session_expired
-    if getattr(original, "_wewall_limit", False):
-        return
+def limit_sessions(original: Callable) -> Callable:
+    """`MessageProcessor._has_session_expired` that also ends a too long session (installed by
+    wewall/bootstrap.py, wewall/rasa_patches.py 9)."""
 
     def _has_session_expired(self: Any, tracker: DialogueStateTracker) -> bool:
         if original(self, tracker):
@@ -104,11 +97,7 @@ def install_session_limit() -> None:
             return True
         return False
 
-    _has_session_expired._wewall_limit = True  # type: ignore[attr-defined]
-    MessageProcessor._has_session_expired = _has_session_expired
-
-
-install_session_limit()  # the Rasa server imports this module for endpoints.yml
+    return _has_session_expired
 
 
 class TrackerStoreCorrupt(SystemExit):
@@ -193,7 +182,6 @@ class WewallSQLTrackerStore(SQLTrackerStore):
     def _migrate_legacy_keys(self) -> None:
         """Telegram conversations from before `tg:` keys keep their history (identity.py)."""
         from wewall.channels.identity import migrate_legacy_telegram
-        from wewall.crm.store import outbox_url
 
         url = outbox_url()
         outbox = engine_for(url) if url else None

@@ -4,7 +4,7 @@ Each job is an async loop over `run_once()`; the worker starts the jobs that app
 a job whose loop fails (after a pause), and stops them all on SIGTERM/SIGINT, letting each
 finish what it holds (the relay finishes the message in hand and releases its lease).
 
-Jobs now:
+Jobs now (the registry: wewall/jobs.py):
 - `crm-relay`: drains the amoCRM outbox (wewall.crm.relay), when the CRM is configured;
 - `crm-token-refresh`: refreshes the OAuth access token an hour before it expires;
 - `crm-outbox-cleanup`: deletes delivered outbox/inbox rows older than the retention.
@@ -20,109 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
-import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, List, Optional
+from typing import List, Optional
 
-if TYPE_CHECKING:  # imported where used: the worker starts without the CRM packages loaded
-    from wewall.crm.config import CrmSettings
-    from wewall.crm.store import CrmStore
+from wewall.jobs import Job, WorkerContext, build_jobs
 
 log = logging.getLogger(__name__)
-
-
-class Job:
-    """A unit of background work. `run_once` returns True when it did something (then it
-    is called again at once), False when idle (then after `interval` seconds)."""
-
-    name = "job"
-    interval = 1.0
-
-    async def start(self) -> None:
-        pass
-
-    async def run_once(self) -> bool:
-        raise NotImplementedError
-
-    async def close(self) -> None:
-        pass
-
-
-@dataclass
-class WorkerContext:
-    """What jobs share: the CRM settings and store (when the CRM is on)."""
-
-    crm_settings: Optional[CrmSettings] = None
-    crm_store: Optional[CrmStore] = None
-    extra: Dict[str, object] = field(default_factory=dict)
-
-
-# ---------------------------------------------------------------- CRM jobs
-
-
-class RelayJob(Job):
-    name = "crm-relay"
-
-    def __init__(self, relay):
-        self.relay = relay
-        self.interval = relay.config.poll_seconds
-
-    async def run_once(self) -> bool:
-        return bool(await self.relay.run_once())
-
-    async def close(self) -> None:
-        self.relay.stop()
-        await self.relay.close()
-
-
-class TokenRefreshJob(Job):
-    name = "crm-token-refresh"
-    interval = 600.0
-
-    def __init__(self, api):
-        self.api = api
-
-    async def run_once(self) -> bool:
-        if await self.api.refresh_if_expiring(3600.0):
-            log.info("amoCRM: access token refreshed")
-        return False
-
-    async def close(self) -> None:
-        await self.api.close()
-
-
-class CleanupJob(Job):
-    name = "crm-outbox-cleanup"
-    interval = 3600.0
-
-    def __init__(self, store, retention_days: float):
-        self.store = store
-        self.retention = retention_days * 86400
-
-    async def run_once(self) -> bool:
-        n = await self.store.run(self.store.delete_done, time.time() - self.retention)
-        if n:
-            log.info("outbox: deleted %d delivered row(s) older than %.0f days",
-                     n, self.retention / 86400)
-        return False
-
-
-def _crm_jobs(ctx: WorkerContext) -> List[Job]:
-    settings, store = ctx.crm_settings, ctx.crm_store
-    if store is None or settings is None:
-        return []
-    from wewall.crm.relay import Relay, shared_api
-
-    api = shared_api(store, settings)  # one token holder per process: refreshes rotate tokens
-    jobs: List[Job] = [RelayJob(Relay(store, settings, api=api))]
-    if settings.oauth_configured:
-        jobs.append(TokenRefreshJob(api))
-    days = float(os.environ.get("WEWALL_OUTBOX_RETENTION_DAYS", "").strip() or 30)
-    if days > 0:
-        jobs.append(CleanupJob(store, days))
-    return jobs
 
 
 def build_context() -> WorkerContext:
@@ -138,26 +41,6 @@ def build_context() -> WorkerContext:
         log.warning("amoCRM выключен (не заданы: %s): переписка в CRM не передаётся",
                     "; ".join(settings.missing()) or "—")
     return ctx
-
-
-def build_jobs(ctx: WorkerContext) -> List[Job]:
-    from wewall import followups
-
-    jobs = _crm_jobs(ctx)
-    follow_up = followups.job_factory(ctx)
-    if follow_up is not None:
-        jobs.append(follow_up)
-    from wewall.stats import digest
-
-    digest_job = digest.job_factory(ctx)
-    if digest_job is not None:
-        jobs.append(digest_job)
-    from wewall.leads.job import job_factory as lead_job
-
-    leads = lead_job(ctx)
-    if leads is not None:
-        jobs.append(leads)
-    return jobs
 
 
 # ---------------------------------------------------------------- the loop
@@ -202,9 +85,7 @@ async def run_worker(jobs: List[Job], stop: Optional[asyncio.Event] = None) -> N
         await stop.wait()
     finally:
         for job in jobs:
-            stop_job = getattr(job, "relay", None)
-            if stop_job is not None:
-                stop_job.stop()
+            job.stop()
         await asyncio.gather(*tasks, return_exceptions=True)
         for job in jobs:
             try:

@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 from wewall import storage
+from wewall.blocking import run_blocking
 from wewall.data import coeffs
 
 BACKENDS = ["embedded", "mongomock", "mongodb"]
@@ -119,7 +120,7 @@ def test_provenance_and_datetimes(db):
 
 
 async def _count_async(db):
-    return await storage.run_blocking(storage.counts, db)
+    return await run_blocking(storage.counts, db)
 
 
 def test_run_blocking_off_the_loop(db):
@@ -133,7 +134,7 @@ def test_run_blocking_off_the_loop(db):
         return storage.counts(d)
 
     async def go():
-        return await storage.run_blocking(which_thread, db)
+        return await run_blocking(which_thread, db)
 
     assert asyncio.run(go())[storage.ESTATES] == 0
     assert seen["thread"].startswith("wewall-db")

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.e2e.harness import BotServers, trained_model
+from tests.e2e.harness import demo_bot, trained_model
 
 
 @pytest.fixture(scope="session")
@@ -10,7 +10,4 @@ def model(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def bot(model, tmp_path_factory):
-    servers = BotServers(model, tmp_path_factory.mktemp("bot"))
-    servers.load_demo()
-    with servers:
-        yield servers
+    yield from demo_bot(model, tmp_path_factory.mktemp("bot"))

@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
 
-from tests.e2e.harness import BotServers
+from tests.e2e.harness import demo_bot
 
 pytestmark = pytest.mark.e2e
 
@@ -416,10 +416,7 @@ def _param(convo: Convo):
 
 @pytest.fixture(scope="module")
 def convo_bot(model, tmp_path_factory):
-    servers = BotServers(model, tmp_path_factory.mktemp("convo-bot"))
-    servers.load_demo(300)
-    with servers:
-        yield servers
+    yield from demo_bot(model, tmp_path_factory.mktemp("convo-bot"), offers=300)
 
 
 def test_the_table_is_large_enough():

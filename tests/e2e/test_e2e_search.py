@@ -5,17 +5,14 @@ WEWALL_E2E_MODEL=/tmp/sx/search.tar.gz uses a model trained beforehand (tests/e2
 
 import pytest
 
-from tests.e2e.harness import BotServers
+from tests.e2e.harness import demo_bot
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def search_bot(model, tmp_path_factory):
-    servers = BotServers(model, tmp_path_factory.mktemp("search-bot"))
-    servers.load_demo(300)
-    with servers:
-        yield servers
+    yield from demo_bot(model, tmp_path_factory.mktemp("search-bot"), offers=300)
 
 
 def _texts(replies):

@@ -4,8 +4,6 @@ at first start; the worker (follow-ups) has the token, and no command line shows
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -13,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.harness import PROJECT_ROOT, base_env, free_port
+from tests.e2e.harness import PROJECT_ROOT, base_env, free_port, stop_group
 
 
 def _listening(port: int):
@@ -73,12 +71,7 @@ def run_script(tmp_path_factory):
             time.sleep(1)
         yield proc, work, rasa_port, actions_port
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc, timeout=30)
 
 
 def test_the_api_refuses_an_unauthenticated_tracker_read(run_script):

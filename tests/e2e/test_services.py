@@ -19,11 +19,10 @@ from typing import List
 import pytest
 import requests
 
-from tests.e2e.harness import REST_HEADERS, BotServers, conversation_key, reachable
+from tests.e2e.harness import REST_HEADERS, BotServers, conversation_key, pg_database, reachable
 
 pytestmark = pytest.mark.e2e
 
-PG_ADMIN_URL = os.environ.get("WEWALL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_HOST = os.environ.get("WEWALL_TEST_REDIS_HOST", "127.0.0.1")
 REDIS_PORT = int(os.environ.get("WEWALL_TEST_REDIS_PORT", "6379"))
 RABBITMQ_URL = os.environ.get("WEWALL_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -32,24 +31,8 @@ RABBITMQ_URL = os.environ.get("WEWALL_TEST_RABBITMQ_URL", "amqp://guest:guest@12
 @pytest.fixture
 def postgres_url():
     """A fresh database `wewall_test_<random>`, dropped afterwards."""
-    psycopg2 = pytest.importorskip("psycopg2")
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(PG_ADMIN_URL)
-    if not reachable(admin.host or "127.0.0.1", admin.port or 5432):
-        pytest.skip(f"PostgreSQL is not reachable at {admin.host}:{admin.port or 5432}")
-    name = f"wewall_test_{uuid.uuid4().hex[:10]}"
-    conn = psycopg2.connect(host=admin.host, port=admin.port or 5432, user=admin.username,
-                            password=admin.password, dbname=admin.database or "postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield str(admin.set(database=name))
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.close()
+    with pg_database("wewall_test") as url:
+        yield url
 
 
 @pytest.fixture

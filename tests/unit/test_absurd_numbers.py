@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from wewall.calculator import fmt
+from wewall import text as fmt
 from wewall.calculator.errors import CalculationError
 from wewall.calculator.inputs import _number as calc_input_number
 from wewall.crm.summary import _number as summary_number

@@ -5,6 +5,7 @@ import logging
 import pytest
 from rasa.core.actions.action import RemoteAction
 from rasa.core.nlg import interpolator
+from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import Event
 from rasa.shared.core.slots import Slot
 from rasa.shared.nlu.training_data.message import Message
@@ -24,6 +25,8 @@ def _rasas_own():
         "subclass_hook": Event.__dict__.get("__init_subclass__"),
         "slot_copy": Slot.__dict__.get("__copy__"),
         "combine": Message.__dict__["_combine_features"],
+        "session_expired": MessageProcessor.__dict__["_has_session_expired"],
+        "run_action": RemoteAction.__dict__["run"],
     }
 
 
@@ -118,3 +121,26 @@ def test_building_our_policy_installs_the_patches_and_importing_it_does_not():
     assert imported == [[], "rasa.core.nlg.interpolator"]
     assert built == [ALL, "wewall.rasa_patches"]
     assert "Rasa patches installed: " + ", ".join(ALL) in out.stderr
+
+
+def test_importing_the_servers_modules_sets_nothing_up():
+    """Channels, the tracker store and the lock store change nothing when imported: the patches
+    come from bootstrap.install(), the log masking from building a channel."""
+    import json
+    import subprocess
+    import sys
+
+    script = """if True:
+        import json, logging
+        from rasa.core.actions.action import RemoteAction
+        from rasa.core.processor import MessageProcessor
+        own = (RemoteAction.run, MessageProcessor._has_session_expired, logging.getLogRecordFactory())
+        import wewall.channels.rest, wewall.channels.telegram, wewall.channels.webchat, wewall.channels.amocrm
+        import wewall.tracker_store, wewall.lock_store
+        after = (RemoteAction.run, MessageProcessor._has_session_expired, logging.getLogRecordFactory())
+        wewall.channels.rest.SafeRestInput()
+        print(json.dumps([a is b for a, b in zip(own, after)] + [logging.getLogRecordFactory() is own[2]]))
+    """
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [True, True, True, False]

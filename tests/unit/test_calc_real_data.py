@@ -2,12 +2,11 @@
 a retail calculation's analogs, and the median IRR of comparable offices."""
 
 import datetime as dt
-import uuid
 
 import numpy as np
 import pytest
 
-from tests.conftest import shared_file
+from tests.conftest import real_offer_paths, real_stations_db
 from wewall import storage
 from wewall.calculator.market import comparable_irr
 from wewall.data import commands
@@ -18,16 +17,12 @@ from wewall.search import SearchEngine
 
 pytestmark = pytest.mark.shared_data
 
-FILES = ("nfmap_buildings_202606.json", "nfmap_lots_202606.json", "nfmap_rent_lots_202606.json", "gp2team34_cian_psn_rent_geo.csv")
-
 
 @pytest.fixture(scope="module")
 def real():
-    paths = [shared_file(f"commercial/{f}") for f in FILES]
-    db = storage.get_db("mongomock://", name=f"calc{uuid.uuid4().hex[:8]}")
-    commands.import_stations(db, shared_file("metro/hh_metro_all_cities_2023-10-16.json"), lambda m: None)
+    db = real_stations_db("calc")
     commands.load_demo(db, lambda m: None, estates=0)  # coefficient tables for the IRR
-    commands.import_estates(db, paths, lambda m: None)
+    commands.import_estates(db, real_offer_paths(), lambda m: None)
     commands.precompute_irr(db, lambda m: None, as_of=dt.date(2026, 6, 30))
     return db, SearchEngine.from_db(db), StationLocator.from_db(db)
 

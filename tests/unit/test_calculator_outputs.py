@@ -7,16 +7,9 @@ import pytest
 
 from wewall.calculator import Assumptions, calculate, summary_text
 from wewall.calculator.chart import chart_figure, render_png
+from wewall.calculator.examples import BUILDING, FINISHED
 from wewall.calculator.xlsx import write_xlsx
 
-FINISHED = dict(
-    kind="finished_office", area_m2=700, price_per_m2=500_000, repairs="full", nds_rate=5,
-    rent_rate=60_000, cadastral=250_000, as_of="2026-01-15",
-)
-BUILDING = dict(
-    FINISHED, kind="building_office", price_per_m2=400_000, price_ready=520_000, readiness="3Q2027",
-    tranches={"1Q2026": 60, "3Q2026": 20, "1Q2027": 20},
-)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

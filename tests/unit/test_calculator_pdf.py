@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from wewall.calculator import calculate
-from wewall.calculator.fmt import percent
+from wewall.text import percent
 from wewall.calculator.pdf import TITLE, write_pdf
 
 BUILDING = dict(

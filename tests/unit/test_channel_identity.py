@@ -4,20 +4,16 @@ and its client is not believed."""
 
 from __future__ import annotations
 
-import itertools
 import json
 
 import pytest
-from sanic import Sanic
-from sanic_testing.testing import SanicTestClient
 
-from rasa.core.channels.channel import UserMessage
+from tests.unit.channel_helpers import rest_echo_client
 from wewall.channels import identity
 from wewall.channels.rest import SENDER_HEADER, SafeRestInput
 from wewall.crm.outbox import EventConverter
 from wewall.followups import decide
 
-_names = itertools.count()
 TOKEN = "crm-site-token-0123456789abcdef"
 
 
@@ -30,17 +26,7 @@ def rest(monkeypatch, tmp_path):
 
     reset_settings()
     identity.reset()
-    seen = []
-
-    async def bot(message: UserMessage) -> None:
-        seen.append(message)
-        await message.output_channel.send_text_message(message.sender_id, f"эхо: {message.text}")
-
-    app = Sanic(f"identity_test_{next(_names)}")
-    app.blueprint(SafeRestInput().blueprint(bot), url_prefix="/webhooks/rest")
-    client = SanicTestClient(app, port=None)
-    client.seen = seen
-    yield client
+    yield rest_echo_client()
     identity.reset()
     reset_settings()
 
@@ -88,16 +74,9 @@ def test_with_no_token_configured_rest_names_only_its_own_local_conversations(re
     under `rest:local:`: a Telegram chat id or a web session key names no one else's conversation."""
     channel = SafeRestInput()
     channel.tokens = {}  # WEWALL_REST_TOKENS unset
-
-    async def bot(message: UserMessage) -> None:
-        rest.seen.append(message)
-        await message.output_channel.send_text_message(message.sender_id, "ok")
-
-    app = Sanic(f"identity_local_{next(_names)}")
-    app.blueprint(channel.blueprint(bot), url_prefix="/webhooks/rest")
-    client = SanicTestClient(app, port=None)
+    client = rest_echo_client(channel)
     assert post(client, {"sender": sender, "message": "завтра в 10"}).status == 200
-    assert rest.seen[-1].sender_id == f"rest:local:{sender}"
+    assert client.seen[-1].sender_id == f"rest:local:{sender}"
     assert post(client, {"sender": sender, "message": "x"}, token="some-token-0123456789").status == 401
 
 

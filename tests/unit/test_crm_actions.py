@@ -1,7 +1,6 @@
 """Hand-over and manager-chat actions: what the client sees, what goes to the outbox."""
 
 import asyncio
-import os
 
 import pytest
 from rasa_sdk import Tracker
@@ -9,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.manager import (ActionCloseManagerChat, ActionHandover, ActionManagerChatClosed,
                              ActionRelayManagerMessage)
-from tests.amocrm_server import amocrm_env, amocrm_server  # noqa: F401 (fixtures)
+from tests.amocrm_server import amocrm_env, amocrm_server, clear_amocrm_env  # noqa: F401 (fixtures)
 from wewall.crm.config import reset_crm_settings
 from wewall.crm.outbox import EventConverter
 
@@ -41,9 +40,7 @@ def crm_on(amocrm_env):  # noqa: F811
 
 @pytest.fixture
 def crm_off(monkeypatch):
-    for key in [k for k in os.environ if k.startswith("AMOCRM_")]:
-        monkeypatch.delenv(key)
-    reset_crm_settings()
+    clear_amocrm_env(monkeypatch)
     yield
     reset_crm_settings()
 

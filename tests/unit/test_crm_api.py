@@ -16,30 +16,21 @@ from tests.amocrm_server import (
     amocrm_env,  # noqa: F401 (fixture)
     amocrm_server,  # noqa: F401 (fixture)
 )
-
+from tests.unit.crm_fixtures import fast_settings
 from wewall.crm import (
     AmoApi,
     AmoAuthError,
     AmoRejected,
     AmoUnavailable,
-    CrmSettings,
     MemoryTokenStore,
     OAuthTokens,
 )
-
-FAST = dict(timeout_seconds=1.0, connect_timeout_seconds=0.5, retry_attempts=3,
-            retry_backoff_seconds=0.01, retry_backoff_max_seconds=0.05,
-            retry_after_max_seconds=2.0)
-
-
-def settings(**overrides) -> CrmSettings:
-    return CrmSettings(**{**FAST, **overrides})
 
 
 @pytest.mark.asyncio
 async def test_account_contact_lead_note_move_and_pipelines(amocrm_env):
     server = amocrm_env
-    async with AmoApi(settings()) as api:
+    async with AmoApi(fast_settings()) as api:
         assert await api.account_amojo_id() == server.account_id
 
         contact_id = await api.create_contact("Иван Петров", first_name="Иван",
@@ -68,7 +59,7 @@ async def test_account_contact_lead_note_move_and_pipelines(amocrm_env):
 
 @pytest.mark.asyncio
 async def test_validation_error_is_rejected_without_retry(amocrm_env):
-    async with AmoApi(settings()) as api:
+    async with AmoApi(fast_settings()) as api:
         with pytest.raises(AmoRejected) as err:
             await api.create_lead(12345)  # no such contact
     assert err.value.status == 400
@@ -84,7 +75,7 @@ async def test_401_refreshes_once_retries_once_and_stores_tokens(amocrm_env):
     server = amocrm_env
     store = MemoryTokenStore()
     server.expire_access_token()
-    async with AmoApi(settings(), token_store=store) as api:
+    async with AmoApi(fast_settings(), token_store=store) as api:
         contact_id = await api.create_contact("Анна")
 
     assert contact_id in server.contacts
@@ -101,7 +92,7 @@ async def test_401_refreshes_once_retries_once_and_stores_tokens(amocrm_env):
 async def test_concurrent_401s_share_one_refresh(amocrm_env):
     server = amocrm_env
     server.expire_access_token()
-    async with AmoApi(settings()) as api:
+    async with AmoApi(fast_settings()) as api:
         ids = await asyncio.gather(*(api.create_contact(f"Клиент {i}") for i in range(5)))
     assert len(set(ids)) == 5
     # A second refresh would have used the rotated (dead) refresh token and failed.
@@ -112,7 +103,7 @@ async def test_concurrent_401s_share_one_refresh(amocrm_env):
 async def test_still_401_after_refresh_raises_auth_error(amocrm_env):
     server = amocrm_env
     server.reject_all_tokens = True
-    async with AmoApi(settings()) as api:
+    async with AmoApi(fast_settings()) as api:
         with pytest.raises(AmoAuthError) as err:
             await api.create_contact("Анна")
     assert err.value.status == 401
@@ -126,7 +117,7 @@ async def test_long_lived_token_401_is_not_refreshed(amocrm_env, monkeypatch):
                  "AMOCRM_REFRESH_TOKEN"):
         monkeypatch.delenv(name)
     amocrm_env.expire_access_token()
-    async with AmoApi(settings()) as api:
+    async with AmoApi(fast_settings()) as api:
         with pytest.raises(AmoAuthError):
             await api.create_contact("Анна")
     assert amocrm_env.requests("/oauth2/") == []
@@ -136,7 +127,7 @@ async def test_long_lived_token_401_is_not_refreshed(amocrm_env, monkeypatch):
 async def test_refused_refresh_raises_auth_error(amocrm_env, monkeypatch):
     monkeypatch.setenv("AMOCRM_REFRESH_TOKEN", "rotated-long-ago-refresh-token")
     amocrm_env.expire_access_token()
-    async with AmoApi(settings()) as api:
+    async with AmoApi(fast_settings()) as api:
         with pytest.raises(AmoAuthError) as err:
             await api.create_contact("Анна")
     assert err.value.status == 400
@@ -149,7 +140,7 @@ async def test_stored_tokens_win_over_env(amocrm_env, monkeypatch):
     monkeypatch.setenv("AMOCRM_TOKEN", "stale-token-from-the-env-file")
     store = MemoryTokenStore(OAuthTokens(server.access_token, server.refresh_token,
                                          expires_at=time.time() + 86400))
-    async with AmoApi(settings(), token_store=store) as api:
+    async with AmoApi(fast_settings(), token_store=store) as api:
         await api.account_amojo_id()
     assert server.refresh_count == 0
     assert [r["status"] for r in server.requests("/api/v4/account")] == [200]
@@ -158,7 +149,7 @@ async def test_stored_tokens_win_over_env(amocrm_env, monkeypatch):
 @pytest.mark.asyncio
 async def test_refresh_token_alone_bootstraps_an_access_token(amocrm_env, monkeypatch):
     monkeypatch.delenv("AMOCRM_TOKEN")
-    async with AmoApi(settings()) as api:
+    async with AmoApi(fast_settings()) as api:
         await api.account_amojo_id()
     assert amocrm_env.refresh_count == 1
     assert [r["status"] for r in amocrm_env.requests("/api/v4/account")] == [200]
@@ -168,7 +159,7 @@ async def test_refresh_token_alone_bootstraps_an_access_token(amocrm_env, monkey
 async def test_refresh_if_expiring(amocrm_env):
     server = amocrm_env
     store = MemoryTokenStore()
-    async with AmoApi(settings(), token_store=store) as api:
+    async with AmoApi(fast_settings(), token_store=store) as api:
         assert await api.refresh_if_expiring() is True  # env token: expiry unknown
         assert await api.refresh_if_expiring(within_seconds=3600) is False
         await api.account_amojo_id()
@@ -182,7 +173,7 @@ async def test_refresh_if_expiring(amocrm_env):
 @pytest.mark.asyncio
 async def test_retries_500_then_succeeds_with_one_lead(amocrm_env):
     server = amocrm_env
-    async with AmoApi(settings()) as api:
+    async with AmoApi(fast_settings()) as api:
         contact_id = await api.create_contact("Анна")
         server.fail("500", requests=2, path_prefix="/api/v4/leads")
         lead_id = await api.create_lead(contact_id)
@@ -195,7 +186,7 @@ async def test_429_honours_retry_after(amocrm_env):
     server = amocrm_env
     server.fail("429", requests=1, retry_after=0.3)
     started = time.monotonic()
-    async with AmoApi(settings()) as api:
+    async with AmoApi(fast_settings()) as api:
         await api.account_amojo_id()
     assert time.monotonic() - started >= 0.3
     assert [r["status"] for r in server.requests("/api/v4/account")] == [429, 200]
@@ -205,7 +196,7 @@ async def test_429_honours_retry_after(amocrm_env):
 async def test_long_retry_after_is_left_to_the_caller(amocrm_env):
     amocrm_env.fail("429", retry_after=120)
     started = time.monotonic()
-    async with AmoApi(settings()) as api:
+    async with AmoApi(fast_settings()) as api:
         with pytest.raises(AmoUnavailable) as err:
             await api.account_amojo_id()
     assert err.value.retry_after == 120
@@ -217,7 +208,7 @@ async def test_long_retry_after_is_left_to_the_caller(amocrm_env):
 @pytest.mark.asyncio
 async def test_retries_are_bounded(amocrm_env):
     amocrm_env.fail("503")
-    async with AmoApi(settings(retry_attempts=4)) as api:
+    async with AmoApi(fast_settings(retry_attempts=4)) as api:
         with pytest.raises(AmoUnavailable) as err:
             await api.create_contact("Анна")
     assert err.value.status == 503
@@ -228,7 +219,7 @@ async def test_retries_are_bounded(amocrm_env):
 @pytest.mark.asyncio
 async def test_failure_period_is_ridden_out(amocrm_env):
     amocrm_env.fail("502", seconds=0.2)
-    async with AmoApi(settings(retry_attempts=6, retry_backoff_seconds=0.1,
+    async with AmoApi(fast_settings(retry_attempts=6, retry_backoff_seconds=0.1,
                                retry_backoff_max_seconds=0.2)) as api:
         assert await api.account_amojo_id() == amocrm_env.account_id
     statuses = [r["status"] for r in amocrm_env.requests("/api/v4/account")]
@@ -239,7 +230,7 @@ async def test_failure_period_is_ridden_out(amocrm_env):
 async def test_timeout_is_retried(amocrm_env):
     amocrm_env.fail("timeout", requests=1)
     started = time.monotonic()
-    async with AmoApi(settings(timeout_seconds=0.3)) as api:
+    async with AmoApi(fast_settings(timeout_seconds=0.3)) as api:
         assert await api.account_amojo_id() == amocrm_env.account_id
     assert 0.3 <= time.monotonic() - started < 2
 
@@ -248,7 +239,7 @@ async def test_timeout_is_retried(amocrm_env):
 async def test_persistent_timeout_becomes_unavailable(amocrm_env):
     amocrm_env.fail("timeout")
     started = time.monotonic()
-    async with AmoApi(settings(timeout_seconds=0.2, retry_attempts=2)) as api:
+    async with AmoApi(fast_settings(timeout_seconds=0.2, retry_attempts=2)) as api:
         with pytest.raises(AmoUnavailable) as err:
             await api.account_amojo_id()
     assert "timeout" in str(err.value)
@@ -259,7 +250,7 @@ async def test_persistent_timeout_becomes_unavailable(amocrm_env):
 @pytest.mark.asyncio
 async def test_dropped_connection_is_retried(amocrm_env):
     amocrm_env.fail("disconnect", requests=1)
-    async with AmoApi(settings()) as api:
+    async with AmoApi(fast_settings()) as api:
         assert await api.account_amojo_id() == amocrm_env.account_id
 
 
@@ -268,7 +259,7 @@ async def test_connection_refused_becomes_unavailable(amocrm_env, monkeypatch):
     base_url = amocrm_env.base_url
     amocrm_env.stop()
     monkeypatch.setenv("AMOCRM_API_BASE_URL", base_url)
-    async with AmoApi(settings()) as api:
+    async with AmoApi(fast_settings()) as api:
         with pytest.raises(AmoUnavailable) as err:
             await api.account_amojo_id()
     assert err.value.status is None
@@ -286,7 +277,7 @@ async def test_tokens_and_secrets_never_reach_logs_or_errors(amocrm_env, caplog)
     server.expire_access_token()
     server.fail("500", requests=1, path_prefix="/api/v4/account")
     errors = []
-    async with AmoApi(settings()) as api:
+    async with AmoApi(fast_settings()) as api:
         await api.account_amojo_id()  # 500, retry, 401, refresh, retry
         secrets |= {server.access_token, server.refresh_token}
         server.reject_all_tokens = True

@@ -238,3 +238,38 @@ def test_processed_rows_are_done(amo, store):
     asyncio.run(go())
     (row,) = store.inbox_rows()
     assert row["status"] == DONE and "in work" in row["result"]
+
+
+def test_a_managers_turn_logs_its_conversation(caplog):
+    """The actions an amoCRM webhook runs log under the client's conversation, as client turns do."""
+    import logging
+
+    from rasa.core.lock_store import InMemoryLockStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from wewall import logs
+    from wewall.channels.amocrm import RELAY_ACTION
+
+    logs.install()  # as building any of our channels does
+    logger = logging.getLogger("wewall.test.amocrm")
+
+    class Processor:
+        domain = Domain.from_dict({"actions": [RELAY_ACTION]})
+        nlg = None
+
+        async def get_tracker(self, sender_id):
+            return DialogueStateTracker.from_events(sender_id, [])
+
+        async def execute_action(self, sender_id, action_name, output, nlg, prediction):
+            logger.info("ran %s", action_name)
+            return DialogueStateTracker.from_events(sender_id, [ActionExecuted(action_name), BotUttered("ok")])
+
+    agent = types.SimpleNamespace(processor=Processor(), lock_store=InMemoryLockStore())
+    processor = InboxProcessor(types.SimpleNamespace(ctx=types.SimpleNamespace(input_channels=[])), store=None)
+    with caplog.at_level(logging.INFO, logger="wewall.test.amocrm"):
+        asyncio.run(processor.run_action(agent, "tg:777000666", RELAY_ACTION, {}, expect_reply=True))
+    records = [r for r in caplog.records if r.name == "wewall.test.amocrm"]
+    assert [r.getMessage() for r in records] == [f"ran {RELAY_ACTION}", "ran action_listen"]
+    assert all(r.conversation_id == "tg:777000666" for r in records)

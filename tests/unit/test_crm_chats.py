@@ -6,26 +6,17 @@ import uuid
 import pytest
 
 from tests.amocrm_server import amocrm_env, amocrm_server  # noqa: F401 (fixtures)
-
+from tests.unit.crm_fixtures import fast_settings
 from wewall.crm import (
     AmoApi,
     AmoChats,
     AmoConfigError,
     AmoRejected,
     AmoUnavailable,
-    CrmSettings,
 )
-
-FAST = dict(timeout_seconds=1.0, connect_timeout_seconds=0.5, retry_attempts=3,
-            retry_backoff_seconds=0.01, retry_backoff_max_seconds=0.05,
-            retry_after_max_seconds=2.0)
 
 CONV = "tg-100500"
 USER = "tg-user-100500"
-
-
-def settings(**overrides) -> CrmSettings:
-    return CrmSettings(**{**FAST, **overrides})
 
 
 def msgid() -> str:
@@ -41,7 +32,7 @@ async def connected(chats: AmoChats, server) -> AmoChats:
 async def test_first_contact_flow_contact_lead_chat_link(amocrm_env):
     """What the bot does on a client's first message, end to end over both APIs."""
     server = amocrm_env
-    async with AmoApi(settings()) as api, AmoChats(settings(scope_id=None)) as chats:
+    async with AmoApi(fast_settings()) as api, AmoChats(fast_settings(scope_id=None)) as chats:
         assert chats.scope_id is None
         scope_id = await chats.connect(await api.account_amojo_id())
         assert scope_id == chats.scope_id == server.scope_id
@@ -64,7 +55,7 @@ async def test_first_contact_flow_contact_lead_chat_link(amocrm_env):
 
 @pytest.mark.asyncio
 async def test_create_chat_twice_is_the_same_chat(amocrm_env):
-    async with AmoChats(settings()) as chats:
+    async with AmoChats(fast_settings()) as chats:
         await connected(chats, amocrm_env)
         first = await chats.create_chat(CONV, user_id=USER, name="Иван", phone="+79990001122")
         second = await chats.create_chat(CONV, user_id=USER, name="Иван")
@@ -75,7 +66,7 @@ async def test_create_chat_twice_is_the_same_chat(amocrm_env):
 @pytest.mark.asyncio
 async def test_dialogue_keeps_order_and_roles(amocrm_env, monkeypatch):
     server = amocrm_env
-    async with AmoChats(settings()) as chats:
+    async with AmoChats(fast_settings()) as chats:
         await connected(chats, server)
         await chats.create_chat(CONV, user_id=USER, name="Иван")
         t0 = time.time()
@@ -105,7 +96,7 @@ async def test_dialogue_keeps_order_and_roles(amocrm_env, monkeypatch):
 async def test_same_msgid_twice_is_one_message(amocrm_env):
     server = amocrm_env
     mid = msgid()
-    async with AmoChats(settings()) as chats:
+    async with AmoChats(fast_settings()) as chats:
         await connected(chats, server)
         first = await chats.send_client_message(conversation_id=CONV, msgid=mid, user_id=USER,
                                                 name="Иван", text="Привет", timestamp=1700000000)
@@ -121,7 +112,7 @@ async def test_same_msgid_twice_is_one_message(amocrm_env):
 async def test_lost_answer_retry_does_not_duplicate(amocrm_env, mode):
     """amojo stored the message but the answer was lost: the retry carries the same msgid."""
     server = amocrm_env
-    async with AmoChats(settings(timeout_seconds=0.3)) as chats:
+    async with AmoChats(fast_settings(timeout_seconds=0.3)) as chats:
         await connected(chats, server)
         server.fail(mode, requests=1, path_prefix=f"/v2/origin/custom/{server.scope_id}",
                     after_processing=True)
@@ -136,7 +127,7 @@ async def test_lost_answer_retry_does_not_duplicate(amocrm_env, mode):
 @pytest.mark.asyncio
 async def test_429_and_5xx_are_retried_with_a_valid_signature_each_time(amocrm_env):
     server = amocrm_env
-    async with AmoChats(settings()) as chats:
+    async with AmoChats(fast_settings()) as chats:
         await connected(chats, server)
         server.fail("429", requests=1, retry_after=0.05)
         server.fail("503", requests=1)
@@ -150,7 +141,7 @@ async def test_429_and_5xx_are_retried_with_a_valid_signature_each_time(amocrm_e
 @pytest.mark.asyncio
 async def test_unavailable_after_bounded_attempts(amocrm_env):
     server = amocrm_env
-    async with AmoChats(settings(retry_attempts=2)) as chats:
+    async with AmoChats(fast_settings(retry_attempts=2)) as chats:
         await connected(chats, server)
         server.fail("500")
         with pytest.raises(AmoUnavailable):
@@ -163,7 +154,7 @@ async def test_unavailable_after_bounded_attempts(amocrm_env):
 @pytest.mark.asyncio
 async def test_bad_secret_is_403_rejected_without_retry(amocrm_env, monkeypatch):
     monkeypatch.setenv("AMOCRM_CHANNEL_SECRET", "not-the-channel-secret")
-    async with AmoChats(settings()) as chats:
+    async with AmoChats(fast_settings()) as chats:
         with pytest.raises(AmoRejected) as err:
             await chats.connect(amocrm_env.account_id)
     assert err.value.status == 403
@@ -174,7 +165,7 @@ async def test_bad_secret_is_403_rejected_without_retry(amocrm_env, monkeypatch)
 @pytest.mark.asyncio
 async def test_date_outside_15_minutes_is_refused(amocrm_env):
     amocrm_env.clock = lambda: time.time() + 16 * 60  # amojo's clock runs ahead of ours
-    async with AmoChats(settings()) as chats:
+    async with AmoChats(fast_settings()) as chats:
         with pytest.raises(AmoRejected) as err:
             await chats.connect(amocrm_env.account_id)
     assert err.value.status == 403 and "15 minutes" in err.value.body_excerpt
@@ -182,7 +173,7 @@ async def test_date_outside_15_minutes_is_refused(amocrm_env):
 
 @pytest.mark.asyncio
 async def test_message_before_connect_is_rejected(amocrm_env):
-    async with AmoChats(settings()) as chats:  # AMOCRM_SCOPE_ID set, but never connected
+    async with AmoChats(fast_settings()) as chats:  # AMOCRM_SCOPE_ID set, but never connected
         with pytest.raises(AmoRejected) as err:
             await chats.send_client_message(conversation_id=CONV, msgid=msgid(), user_id=USER,
                                             name="Иван", text="Ок")
@@ -192,7 +183,7 @@ async def test_message_before_connect_is_rejected(amocrm_env):
 @pytest.mark.asyncio
 async def test_missing_configuration_fails_before_any_request(amocrm_env, monkeypatch):
     monkeypatch.delenv("AMOCRM_BOT_ID")
-    async with AmoChats(settings(scope_id=None)) as chats:
+    async with AmoChats(fast_settings(scope_id=None)) as chats:
         with pytest.raises(AmoConfigError):
             await chats.create_chat(CONV, user_id=USER, name="Иван")  # no scope yet
         await connected(chats, amocrm_env)
@@ -202,9 +193,9 @@ async def test_missing_configuration_fails_before_any_request(amocrm_env, monkey
     assert amocrm_env.requests(f"/v2/origin/custom/{amocrm_env.scope_id}") == []
     monkeypatch.delenv("AMOCRM_CHANNEL_SECRET")
     with pytest.raises(AmoConfigError):
-        AmoChats(settings())
+        AmoChats(fast_settings())
 
 
 def test_repr_hides_the_secret(amocrm_env):
-    chats = AmoChats(settings())
+    chats = AmoChats(fast_settings())
     assert amocrm_env.channel_secret not in repr(chats) + repr(chats.settings)

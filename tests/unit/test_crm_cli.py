@@ -5,7 +5,7 @@ import os
 import pytest
 
 from tests.amocrm_server import (MAIN_PIPELINE_ID, STATUS_CHAT_WITH_MANAGER,  # noqa: F401
-                                 amocrm_env, amocrm_server)
+                                 amocrm_env, amocrm_server, clear_amocrm_env)
 from wewall.cli import main
 from wewall.crm.config import reset_crm_settings
 
@@ -51,10 +51,8 @@ def test_check_explains_a_rejected_token_and_a_wrong_status(env, capsys, monkeyp
 
 
 def test_check_with_nothing_configured(monkeypatch, tmp_path, capsys):
-    for key in [k for k in os.environ if k.startswith("AMOCRM_")]:
-        monkeypatch.delenv(key)
+    clear_amocrm_env(monkeypatch)
     monkeypatch.setenv("WEWALL_OUTBOX_URL", f"sqlite:///{tmp_path / 'outbox.db'}")
-    reset_crm_settings()
     assert main(["amocrm", "check"]) == 1
     out = capsys.readouterr().out
     assert "✗ amoCRM выключен, не заданы: AMOCRM_SUBDOMAIN" in out

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.amocrm_server import clear_amocrm_env
 from wewall.crm.config import CrmSettings, get_crm_settings, reset_crm_settings
 
 AMOCRM_MD = Path(__file__).resolve().parents[2] / "docs" / "amocrm.md"
@@ -23,10 +24,7 @@ def env_names():
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
-    import os
-    for key in [k for k in os.environ if k.startswith("AMOCRM_")]:
-        monkeypatch.delenv(key)
-    reset_crm_settings()
+    clear_amocrm_env(monkeypatch)
     yield
     reset_crm_settings()
 

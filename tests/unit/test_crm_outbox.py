@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import time
 import uuid
 
 import pytest
 
-from tests.amocrm_server import amocrm_env, amocrm_server  # noqa: F401 (fixtures)
-from tests.e2e.harness import reachable
+from tests.amocrm_server import amocrm_env, amocrm_server, clear_amocrm_env  # noqa: F401 (fixtures)
+from tests.e2e.harness import pg_database, reachable
 from wewall.crm.commands import crm_command
 from wewall.crm.outbox import EventConverter, OutboxEventBroker, OutboxWriter, bot_text
 from wewall.crm.store import BOT, CLIENT, COMMAND, DONE, FAILED, PENDING, CrmStore
@@ -20,22 +19,13 @@ from wewall.crm.store import BOT, CLIENT, COMMAND, DONE, FAILED, PENDING, CrmSto
 @pytest.fixture
 def pg_url():
     """A throw-away PostgreSQL database (skipped when there is no server)."""
-    if not reachable("127.0.0.1", 5432):
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    import psycopg2
+    with pg_database("wewall_outbox") as url:
+        try:
+            yield url
+        finally:
+            from wewall.crm.store import reset_stores
 
-    name = f"wewall_outbox_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        from wewall.crm.store import reset_stores
-
-        reset_stores()
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+            reset_stores()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -198,9 +188,7 @@ def test_close_flushes_what_is_queued(tmp_path):
 def test_with_the_crm_off_nothing_is_recorded(monkeypatch, tmp_path, caplog):
     from wewall.crm.config import reset_crm_settings
 
-    for key in [k for k in os.environ if k.startswith("AMOCRM_")]:
-        monkeypatch.delenv(key)
-    reset_crm_settings()
+    clear_amocrm_env(monkeypatch)
     url = f"sqlite:///{tmp_path / 'off.db'}"
     with caplog.at_level("WARNING"):
         broker = OutboxEventBroker(url)
@@ -218,10 +206,8 @@ def test_no_broker_at_all_when_the_crm_is_off_and_no_rabbitmq(monkeypatch, tmp_p
 
     from wewall.crm.config import reset_crm_settings
 
-    for key in [k for k in os.environ if k.startswith("AMOCRM_")]:
-        monkeypatch.delenv(key)
+    clear_amocrm_env(monkeypatch)
     monkeypatch.delenv("WEWALL_RABBITMQ_URL", raising=False)
-    reset_crm_settings()
     cfg = EndpointConfig(url=f"sqlite:///{tmp_path / 'x.db'}", type="wewall.crm.outbox.OutboxEventBroker")
     with caplog.at_level("WARNING"):
         assert asyncio.run(EventBroker.create(cfg)) is None

@@ -5,19 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 
 from tests.unit.crm_fixtures import amo, settings, store  # noqa: F401  (fixtures)
 from tests.unit.test_crm_relay import Clock, Events, drain, make_relay
-from wewall.leads.book import AMOCRM, DONE, PENDING, get_book, reset_books
-
-
-@pytest.fixture(autouse=True)
-def book_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("WEWALL_LEADS_URL", f"sqlite:///{tmp_path / 'leads.db'}")
-    reset_books()
-    yield
-    reset_books()
+from wewall.leads.book import AMOCRM, DONE, PENDING, get_book
 
 
 def keep(ref):

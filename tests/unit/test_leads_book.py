@@ -6,31 +6,20 @@ from __future__ import annotations
 import csv
 import io
 import threading
-import uuid
 
 import pytest
 
-from tests.e2e.harness import reachable
+from tests.e2e.harness import pg_database
 from wewall.leads.book import (AMOCRM, DONE, EMAIL, FAILED, HANDLED, NEW, NO_ANSWER, PENDING,
                                TAKEN, TELEGRAM, LeadBook, leads_url)
+from wewall.settings import reset_settings
 
 
 @pytest.fixture
 def pg_url():
     """A throw-away PostgreSQL database (skipped when there is no server)."""
-    if not reachable("127.0.0.1", 5432):
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    import psycopg2
-
-    name = f"wewall_leads_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+    with pg_database("wewall_leads") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -55,6 +44,7 @@ def test_default_url_is_sqlite_in_the_data_dir(monkeypatch, tmp_path):
     monkeypatch.delenv("WEWALL_LEADS_URL", raising=False)
     assert leads_url() == f"sqlite:///{tmp_path / 'wewall-data' / 'leads.db'}"
     monkeypatch.setenv("WEWALL_LEADS_URL", "postgresql://x@db/leads")
+    reset_settings()  # read once per process
     assert leads_url() == "postgresql://x@db/leads"
 
 

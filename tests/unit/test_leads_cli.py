@@ -8,15 +8,7 @@ import io
 import pytest
 
 from wewall.cli import main
-from wewall.leads.book import EMAIL, get_book, reset_books
-
-
-@pytest.fixture(autouse=True)
-def book_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("WEWALL_LEADS_URL", f"sqlite:///{tmp_path / 'leads.db'}")
-    reset_books()
-    yield
-    reset_books()
+from wewall.leads.book import EMAIL, get_book
 
 
 def keep(destinations=(), now=None, **kw):

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import shared_file
+from tests.conftest import real_offer_paths, real_stations_db
 from wewall import storage
 from wewall.data import commands
 from wewall.data import market_rates as mr
@@ -46,13 +46,9 @@ def test_demo_offers_have_irrs_so_an_investor_finds_some():
 
 @pytest.mark.shared_data
 def test_real_offers_replace_the_demo_rates_where_enough_offers_are_near():
-    paths = [shared_file(f"commercial/{f}") for f in ("nfmap_buildings_202606.json", "nfmap_lots_202606.json",
-                                                       "nfmap_rent_lots_202606.json")]
-    metro = shared_file("metro/hh_metro_all_cities_2023-10-16.json")
-    db = storage.get_db("mongomock://", name=f"r{uuid.uuid4().hex[:8]}")
-    commands.import_stations(db, metro, lambda m: None)
+    db = real_stations_db("r")
     lines = []
-    commands.import_estates(db, paths, lines.append)
+    commands.import_estates(db, real_offer_paths()[:3], lines.append)  # the map's files, not CIAN
     assert any(line.startswith("Ставки станций по медианам предложений") for line in lines)
     st = storage.get_station(db, "Белорусская")
     assert st["rates_source"] == "offers" and st["rates_basis"]["price_A"]["offers"] >= 3

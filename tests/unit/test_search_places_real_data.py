@@ -4,11 +4,10 @@ Expected sets are computed here from the stored documents with plain haversine a
 address labels, independently of the index's vectorised code.
 """
 
-import uuid
 
 import pytest
 
-from tests.conftest import shared_file
+from tests.conftest import real_offer_paths, real_stations_db
 from wewall import storage
 from wewall.data import commands
 from wewall.data.nearest import StationLocator
@@ -21,17 +20,13 @@ from wewall.search.columnar import current_quarter, quarter_ordinal
 
 pytestmark = pytest.mark.shared_data
 
-FILES = ("nfmap_buildings_202606.json", "nfmap_lots_202606.json", "nfmap_rent_lots_202606.json", "gp2team34_cian_psn_rent_geo.csv")
 WALK_15_M = 15 * 80
 
 
 @pytest.fixture(scope="module")
 def real():
-    paths = [shared_file(f"commercial/{f}") for f in FILES]
-    metro = shared_file("metro/hh_metro_all_cities_2023-10-16.json")
-    db = storage.get_db("mongomock://", name=f"pl{uuid.uuid4().hex[:8]}")
-    commands.import_stations(db, metro, lambda m: None)
-    commands.import_estates(db, paths, lambda m: None)
+    db = real_stations_db("pl")
+    commands.import_estates(db, real_offer_paths(), lambda m: None)
     docs = list(db[storage.ESTATES].find())
     return db, docs, SearchEngine.from_db(db), StationLocator.from_db(db)
 

@@ -6,12 +6,11 @@ json/csv and the counts of ../shared/data/README.md) and are written here as lit
 
 import datetime as dt
 import math
-import uuid
 
 import numpy as np
 import pytest
 
-from tests.conftest import shared_file
+from tests.conftest import real_offer_paths, real_stations_db
 from wewall import storage
 from wewall.data import commands
 from wewall.data.nearest import StationLocator
@@ -20,15 +19,11 @@ from wewall.search import Criteria, MongoSearch, SearchEngine
 
 pytestmark = pytest.mark.shared_data
 
-FILES = ("nfmap_buildings_202606.json", "nfmap_lots_202606.json", "nfmap_rent_lots_202606.json", "gp2team34_cian_psn_rent_geo.csv")
-
 
 @pytest.fixture(scope="module")
 def imported():
-    paths = [shared_file(f"commercial/{f}") for f in FILES]
-    metro = shared_file("metro/hh_metro_all_cities_2023-10-16.json")
-    db = storage.get_db("mongomock://", name=f"real{uuid.uuid4().hex[:8]}")
-    commands.import_stations(db, metro, lambda m: None)
+    paths = real_offer_paths()
+    db = real_stations_db("real")
     commands.load_demo(db, lambda m: None, estates=0)  # coefficient tables for the IRR
     lines = []
     # Lots first, buildings last: the order of the files does not matter.

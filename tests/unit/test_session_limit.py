@@ -12,6 +12,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from wewall import bootstrap
+from wewall.settings import reset_settings
 from wewall.tracker_store import max_session_events, session_too_long
 
 DOMAIN = Domain.from_yaml("""
@@ -49,10 +51,23 @@ def test_which_sessions_end(turns, form, restarted_after, limit, ends):
     assert session_too_long(tracker(turns, form=form, restarted_after=restarted_after), limit) is ends
 
 
-def test_rasa_starts_a_new_session_for_a_too_long_one(monkeypatch):
+@pytest.fixture
+def patched():
+    """Rasa with the project's patches (wewall/bootstrap.py), as the servers run it."""
+    had = bootstrap.installed()
+    bootstrap.uninstall()
+    assert "session limit" in bootstrap.install(bootstrap.TESTED)
+    yield
+    bootstrap.uninstall()
+    if had:
+        bootstrap.install()
+
+
+def test_rasa_starts_a_new_session_for_a_too_long_one(monkeypatch, patched):
     processor = types.SimpleNamespace(domain=DOMAIN)
     assert MessageProcessor._has_session_expired(processor, tracker(10)) is False
     assert MessageProcessor._has_session_expired(processor, tracker(300)) is True
     monkeypatch.setenv("WEWALL_SESSION_MAX_EVENTS", "0")
+    reset_settings()
     assert max_session_events() == 0
     assert MessageProcessor._has_session_expired(processor, tracker(300)) is False

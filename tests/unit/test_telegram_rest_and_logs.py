@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 
 import pytest
-from sanic import Sanic
-from sanic_testing.testing import SanicTestClient
 
-from rasa.core.channels.channel import UserMessage
+from tests.unit.channel_helpers import rest_echo_client
 from wewall import logs
-from wewall.channels.rest import SafeRestInput
-
-_names = itertools.count()
-
 
 TOKEN = "site-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -28,17 +21,7 @@ def rest(monkeypatch, tmp_path):
     from wewall.channels import identity
 
     identity.reset()
-    seen = []
-
-    async def bot(message: UserMessage) -> None:
-        seen.append(message)
-        await message.output_channel.send_text_message(message.sender_id, f"эхо: {message.text}")
-
-    app = Sanic(f"rest_test_{next(_names)}")
-    app.blueprint(SafeRestInput().blueprint(bot), url_prefix="/webhooks/rest")
-    client = SanicTestClient(app, port=None)
-    client.seen = seen
-    return client
+    return rest_echo_client()
 
 
 def post(client, body, headers=AUTH, **kw):

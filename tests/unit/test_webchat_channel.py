@@ -1,6 +1,7 @@
 """The web chat channel: the page and its assets are served, nothing else is."""
 
 import itertools
+import logging
 import json
 import re
 from pathlib import Path
@@ -226,6 +227,7 @@ async def socket_chat(monkeypatch):
 
     async def handler(message):
         seen.append((message.sender_id, message.text))
+        logging.getLogger("wewall.test.webchat").info("handled %s", message.text)
         await message.output_channel.send_text_with_buttons(
             message.sender_id, f"ответ на «{message.text}»", [{"title": "Кнопка", "payload": "/greet"}]
         )
@@ -265,6 +267,21 @@ async def test_socketio_session_persistence_delivers_answers_and_survives_reconn
     stranger, _ = await converse("../../etc/passwd")  # not an id: a fresh one instead
     assert stranger != "../../etc/passwd" and identity.verify("web", stranger)
     assert [s for s, _ in seen] == [key, key, identity.verify("web", stranger)]
+
+
+@pytest.mark.asyncio
+async def test_socketio_turns_log_their_conversation(socket_chat, caplog):
+    """Every log line of a web chat turn names its conversation (shortened: the id is a secret)."""
+    from wewall.channels import identity
+
+    url, _ = socket_chat
+    with caplog.at_level(logging.INFO, logger="wewall.test.webchat"):
+        async with Client(url) as client:
+            token = await client.session(None)
+            await client.say("привет", token)
+    (record,) = [r for r in caplog.records if r.name == "wewall.test.webchat"]
+    key = identity.verify("web", token)
+    assert record.conversation_id == identity.short(key) and record.conversation_id != key
 
 
 @pytest.mark.asyncio

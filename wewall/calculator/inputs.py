@@ -16,7 +16,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 from wewall.calculator import quarters as Q
 from wewall.calculator.assumptions import DEFAULT, Assumptions
 from wewall.calculator.errors import CalculationError, ManagerRequired
-from wewall.calculator.fmt import num
+from wewall.text import num
 
 KINDS = ("finished_office", "building_office", "finished_retail", "building_retail")
 KIND_NAMES = {

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Optional, Sequence
 
 from wewall.calculator.errors import CalculationError, RatesUnavailable
-from wewall.calculator.fmt import num
+from wewall.text import num
 from wewall.calculator.inputs import Case, is_building, is_office
 from wewall.data.coeffs import RangeTableError, lookup, validate_rows
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from wewall.calculator.fmt import millions, num, percent
+from wewall.text import millions, num, percent
 from wewall.calculator.inputs import KIND_NAMES, is_building
 
 _REPAIRS = {"full": "полная", "partial": "частичная"}

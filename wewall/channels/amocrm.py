@@ -48,9 +48,11 @@ from urllib.parse import parse_qsl
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
-from wewall.channels import guard
+from wewall import logs
+from wewall.channels import guard, identity
+from wewall.channels.base import NamedChannel
 from wewall.crm.config import CrmSettings, get_crm_settings
 from wewall.crm.signing import verify_webhook
 from wewall.crm.store import DONE, SKIPPED, CrmStore, get_store
@@ -127,10 +129,8 @@ def _truthy(value: Optional[str]) -> bool:
     return str(value or "").strip().lower() in ("1", "true", "y", "yes", "on")
 
 
-class AmoCrmInput(InputChannel):
-    @classmethod
-    def name(cls) -> Text:
-        return "amocrm"
+class AmoCrmInput(NamedChannel):
+    channel_name = "amocrm"
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "AmoCrmInput":
@@ -146,6 +146,7 @@ class AmoCrmInput(InputChannel):
     def __init__(self, settings: Optional[CrmSettings] = None, *,
                  max_body_bytes: int = DEFAULT_MAX_BODY, talk_token: Optional[str] = None,
                  store: Optional[CrmStore] = None, process_inbox: bool = True):
+        logs.install()  # the server builds its channels at start: masked logs from then on
         self.settings = settings or get_crm_settings()
         self.process_inbox = process_inbox
         self.max_body_bytes = max_body_bytes
@@ -375,6 +376,12 @@ class InboxProcessor:
         a failing action; `expect_reply` turns "no message came out" into an error, so the
         webhook is retried instead of being lost.
         """
+        # the turn's log lines name its conversation, as the client channels' turns do
+        with logs.bind_conversation(identity.short(sender_id), channel="amocrm"):
+            await self._run_action(agent, sender_id, action_name, slots, expect_reply=expect_reply)
+
+    async def _run_action(self, agent, sender_id: str, action_name: str,
+                          slots: Dict[str, Any], *, expect_reply: bool) -> None:
         from rasa.core.policies.policy import PolicyPrediction
         from rasa.shared.core.constants import ACTION_LISTEN_NAME
         from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet

@@ -8,14 +8,15 @@ bot generates are served: no paths, no listing.
 from __future__ import annotations
 
 import re
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable
 
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 
 from wewall.channels import guard
+from wewall.channels.base import NamedChannel, health_blueprint
 from wewall.settings import get_settings
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}\.(png|xlsx|pdf)$")
@@ -26,21 +27,11 @@ TYPES = {
 }
 
 
-class FilesInput(InputChannel):
-    @classmethod
-    def name(cls) -> Text:
-        return "files"
-
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "FilesInput":
-        return cls()
+class FilesInput(NamedChannel):
+    channel_name = "files"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        files = Blueprint("wewall_files", __name__)
-
-        @files.route("/", methods=["GET"])
-        async def health(_: Request):
-            return response.json({"status": "ok"})
+        files = health_blueprint("wewall_files", __name__)
 
         @files.route("/<name>", methods=["GET"])
         async def serve(_: Request, name: str):

@@ -4,7 +4,7 @@ Rasa logs a failing custom action (action server down, an exception in the actio
 and carries on without its events: the client sees nothing at all (REST answers `[]`). Each of
 our channels handles a message inside `turn()`: the bot's messages go through a counting
 wrapper of the channel's output, and a failed custom action marks the turn (`RemoteAction.run`
-is wrapped once, here). When the turn failed (or raised), the client gets `SORRY` with a
+wrapped by `mark_failures`, installed with the other Rasa patches by wewall/bootstrap.py). When the turn failed (or raised), the client gets `SORRY` with a
 «Повторить» button that sends the same message again, also after whatever the bot managed to say
 before or instead (with a custom action down, the policies may go on to a generic answer such as
 «выберите, что сделать», which would hide the failure).
@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-from typing import Any, AsyncIterator, Dict, List, Optional, Text
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel
 
@@ -115,20 +115,10 @@ async def turn(output: OutputChannel, recipient_id: Text, text: Optional[str]) -
             logger.exception("the apology could not be sent either")
 
 
-_installed = False
-
-
-def install() -> None:
-    """Wrap Rasa's `RemoteAction.run` so a failing custom action marks the current turn."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
-
-    original = RemoteAction.run
-    if getattr(original, "_wewall_turn", False):
-        return
+def mark_failures(original: Callable) -> Callable:
+    """`RemoteAction.run` that marks the current turn when a custom action fails (installed by
+    wewall/bootstrap.py, wewall/rasa_patches.py 10)."""
+    from rasa.core.actions.action import ActionExecutionRejection
 
     async def run(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -139,8 +129,4 @@ def install() -> None:
             mark_failed()
             raise
 
-    run._wewall_turn = True  # type: ignore[attr-defined]
-    RemoteAction.run = run
-
-
-install()  # at import (the server loads the channels at start), not in a request
+    return run

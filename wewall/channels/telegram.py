@@ -60,14 +60,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 
 from wewall import logs
 from wewall.channels import guard, identity, replies
+from wewall.channels.base import NamedChannel
 from wewall.channels.rest import guard_payload
 
-logs.install()
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -456,12 +456,10 @@ class Incoming:
     callback: Optional[dict] = None
 
 
-class WewallTelegramInput(TelegramInput):
+class WewallTelegramInput(NamedChannel, TelegramInput):
     """Rasa's Telegram input channel for WeWall (see the module docstring)."""
 
-    @classmethod
-    def name(cls) -> Text:
-        return "telegram"
+    channel_name = "telegram"
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WewallTelegramInput":
@@ -469,6 +467,7 @@ class WewallTelegramInput(TelegramInput):
 
     def __init__(self, config: TelegramConfig) -> None:
         super().__init__(config.token, config.bot_username, config.webhook_url, debug_mode=False)
+        logs.install()  # the server builds its channels at start: masked logs from then on
         self.config = config
         self.registry = ButtonRegistry()
         self.domain: Any = None

@@ -28,20 +28,21 @@ from __future__ import annotations
 import html
 import inspect
 import json
-import os
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from rasa.core.channels.socketio import SocketIOOutput
 
 from wewall import logs
 from wewall.channels import guard, identity, replies
+from wewall.channels.base import NamedChannel, page_headers
 from wewall.channels.rest import clean_text, guard_payload
+from wewall.settings import get_settings
 
 MAX_MESSAGE = 4096
 
@@ -90,22 +91,11 @@ def security_headers(origins: Optional[str]) -> Dict[str, str]:
             f"frame-ancestors {frame_ancestors(origins)}",
         ]
     )
-    return {
-        "Content-Security-Policy": csp,
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "same-origin",
-        "Cache-Control": "no-cache",
-    }
+    return page_headers(csp, referrer="same-origin", cache="no-cache")
 
 
-class WebChatInput(InputChannel):
-    @classmethod
-    def name(cls) -> Text:
-        return "webchat"
-
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WebChatInput":
-        return cls(**(credentials or {}))
+class WebChatInput(NamedChannel):
+    channel_name = "webchat"
 
     def __init__(self, web_dir: Optional[str] = None, **options: Any) -> None:
         unknown = set(options) - set(DEFAULTS)
@@ -140,7 +130,7 @@ class WebChatInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         chat = Blueprint("wewall_webchat", __name__)
-        headers = security_headers(os.environ.get("WEWALL_CORS_ORIGINS"))
+        headers = security_headers(get_settings().cors_origins)
 
         def not_found(what: str = "нет такого файла") -> response.HTTPResponse:
             return response.json({"error": what}, status=404, headers={"X-Content-Type-Options": "nosniff"})
@@ -193,6 +183,7 @@ class SocketIOInput(RasaSocketIOInput):
     """
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        logs.install()  # the server builds its channels at start: masked logs from then on
         socketio_webhook = super().blueprint(on_new_message)
         sio = self.sio
         sessions: Dict[str, str] = {}  # socket id -> conversation key

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 from typing import Any, Callable, Dict, List
 
@@ -26,7 +25,9 @@ def add_parsers(sub) -> None:
 
 
 def _setup_logging() -> None:
-    level = os.environ.get("WEWALL_LOG_LEVEL", "INFO").upper()
+    from wewall.settings import get_settings
+
+    level = get_settings().log_level.upper()
     logging.getLogger().setLevel(getattr(logging, level, logging.INFO))
     try:
         from wewall import logs
@@ -58,7 +59,8 @@ def _settings():
 def _api(s, **kwargs):
     """The REST client with the worker's token store: a refresh here must not strand it."""
     from wewall.crm.relay import shared_api
-    from wewall.crm.store import CrmStore, outbox_url
+    from wewall.crm.store import CrmStore
+    from wewall.sql import outbox_url
 
     return shared_api(CrmStore(outbox_url()), s, **kwargs)
 
@@ -177,7 +179,8 @@ def cmd_check(args) -> int:
             line(BAD, f"{name} не задан" + (" (его печатает `wewall amocrm connect`)"
                                              if name == "AMOCRM_SCOPE_ID" else ""))
     try:
-        from wewall.crm.store import CrmStore, outbox_url
+        from wewall.crm.store import CrmStore
+        from wewall.sql import outbox_url
 
         store = CrmStore(outbox_url())
         stats = store.stats()
@@ -256,7 +259,8 @@ def cmd_check(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from wewall.crm.store import CrmStore, outbox_url
+    from wewall.crm.store import CrmStore
+    from wewall.sql import outbox_url
 
     store = CrmStore(outbox_url())
     st = store.stats()
@@ -275,7 +279,8 @@ def cmd_status(args) -> int:
 
 
 def cmd_retry_failed(args) -> int:
-    from wewall.crm.store import CrmStore, outbox_url
+    from wewall.crm.store import CrmStore
+    from wewall.sql import outbox_url
 
     store = CrmStore(outbox_url())
     n = store.requeue_failed(args.sender)

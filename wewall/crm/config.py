@@ -11,23 +11,12 @@ from __future__ import annotations
 import functools
 from typing import List, Optional
 
-from pydantic import BaseSettings, Field, SecretStr, root_validator, validator
+from pydantic import Field, SecretStr, root_validator, validator
+
+from wewall.settings import EnvSettings
 
 DEFAULT_CHATS_BASE_URL = "https://amojo.amocrm.ru"
 DEFAULT_SOURCE = "WEWALL AI"
-
-
-class EnvSettings(BaseSettings):
-    """Settings from the environment, where a variable set but blank (`X=` in .env) means unset."""
-
-    class Config:
-        case_sensitive = False
-
-    @validator("*", pre=True)
-    def _blank_is_unset(cls, value, field):  # noqa: N805 (pydantic validator)
-        if isinstance(value, str) and not value.strip():
-            return field.default
-        return value.strip() if isinstance(value, str) else value
 
 
 class CrmSettings(EnvSettings):

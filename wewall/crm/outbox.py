@@ -46,7 +46,8 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
 from wewall.crm.commands import COMMANDS, CRM_EVENT_SLOT
-from wewall.crm.store import BOT, CLIENT, COMMAND, CrmStore, get_store, outbox_url
+from wewall.crm.store import BOT, CLIENT, COMMAND, CrmStore, get_store
+from wewall.sql import outbox_url
 
 log = logging.getLogger(__name__)
 

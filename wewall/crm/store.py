@@ -15,27 +15,21 @@ PostgreSQL in production. Four tables, created on first use:
 - `crm_tokens`: rotated OAuth tokens of the REST API (amoCRM invalidates the old refresh
   token, so a new pair must survive a restart).
 
-Everything here is blocking: async callers run it in a thread (`CrmStore.run`).
+Everything here is blocking: async callers go through `CrmStore.run` (wewall.sql).
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
 import logging
-import os
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError
 
-from wewall.storage import PerUrl
+from wewall.sql import ID as _ID
+from wewall.sql import PerUrl, SqlStore, outbox_url
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +44,6 @@ PROCESSING = "processing"  # inbox only: claimed by a Rasa server
 CLIENT = "client"
 BOT = "bot"
 COMMAND = "command"
-
-_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER only
 
 metadata = sa.MetaData()
 
@@ -130,17 +122,6 @@ tokens = sa.Table(
 )
 
 
-def default_url() -> str:
-    from wewall.settings import get_settings
-
-    return f"sqlite:///{get_settings().data_dir / 'outbox.db'}"
-
-
-def outbox_url() -> str:
-    """WEWALL_OUTBOX_URL, or the SQLite file in WEWALL_DATA_DIR."""
-    return (os.environ.get("WEWALL_OUTBOX_URL") or "").strip() or default_url()
-
-
 def _dumps(data: Any) -> Optional[str]:
     return None if data is None else json.dumps(data, ensure_ascii=False, default=str)
 
@@ -161,36 +142,13 @@ def _row(r) -> Dict[str, Any]:
     return d
 
 
-class CrmStore:
-    """Blocking access to the four tables. Thread-safe (an engine per store)."""
+class CrmStore(SqlStore):
+    """Blocking access to the four tables."""
+
+    metadata = metadata
 
     def __init__(self, url: Optional[str] = None, *, create: bool = True):
-        self.url = url or outbox_url()
-        self.engine = engine_for(self.url)
-        self._executor: Optional[ThreadPoolExecutor] = None
-        self._executor_lock = threading.Lock()
-        if create:
-            self.create_tables()
-
-    def __repr__(self) -> str:
-        return f"CrmStore({self.engine.url!r})"
-
-    def create_tables(self) -> None:
-        create_all(metadata, self.engine)
-
-    def dispose(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False)
-        self.engine.dispose()
-
-    async def run(self, fn: Callable, *args, **kwargs):
-        """Run a blocking method in this store's small thread pool, off the event loop."""
-        if self._executor is None:
-            with self._executor_lock:
-                if self._executor is None:
-                    self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="crm-db")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        super().__init__(url or outbox_url(), create=create)
 
     # ================================================================ outbox
 
@@ -464,50 +422,12 @@ class SqlTokenStore:
                              tokens.expires_at, self.name)
 
 
-def create_all(meta: sa.MetaData, engine: Engine) -> None:
-    """CREATE TABLE IF NOT EXISTS for `meta`. Two processes starting together may race on
-    it: the loser retries once."""
-    for attempt in (1, 2):
-        try:
-            meta.create_all(engine, checkfirst=True)
-            return
-        except (OperationalError, ProgrammingError, IntegrityError):
-            if attempt == 2:
-                raise
-            time.sleep(0.2)
-
-
-def engine_for(url: str) -> Engine:
-    u = sa.engine.make_url(url)
-    if u.get_backend_name() == "sqlite":
-        if u.database and u.database != ":memory:":
-            Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(
-            u, future=True, connect_args={"check_same_thread": False, "timeout": 30},
-            poolclass=sa.pool.QueuePool if u.database not in (None, "", ":memory:")
-            else sa.pool.StaticPool,
-        )
-
-        @sa.event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
-            cur = dbapi_conn.cursor()
-            # WAL: the broker writes while the worker reads; NORMAL: no fsync per commit
-            # (a power cut may lose the last commits, a process crash does not).
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-
-        return engine
-    return sa.create_engine(u, future=True, pool_pre_ping=True, pool_size=5, max_overflow=5)
-
-
-_stores = PerUrl(CrmStore)
+_stores = PerUrl(CrmStore, outbox_url)
 
 
 def get_store(url: Optional[str] = None) -> CrmStore:
     """One store per URL and process."""
-    return _stores.get(url or outbox_url())
+    return _stores.get(url)
 
 
 def reset_stores() -> None:

@@ -31,7 +31,7 @@ FINISHES = {"ready": "с отделкой", "partial": "частичная от�
 PURPOSES = {"investment": "инвестиции", "business": "для своего бизнеса"}
 READINESS = {"ready": "только готовые", "building": "можно строящиеся", "now": "свободные сейчас", "any": "любая"}
 # The calculator's own names of the four kinds: one name per concept.
-from wewall.calculator import fmt  # noqa: E402
+from wewall import text as fmt  # noqa: E402
 from wewall.calculator.inputs import KIND_NAMES as CALC_KINDS  # noqa: E402
 REPAIRS = {"full": "полная отделка", "partial": "частичная отделка", "none": "без отделки"}
 REASONS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from wewall.calculator.fmt import num
+from wewall.text import num
 
 SHOWN = 3
 

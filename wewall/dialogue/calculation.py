@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from wewall.calculator import quarters as Q
-from wewall.calculator.fmt import finite, num
-from wewall.calculator.inputs import KIND_NAMES, REPAIRS_NAMES, is_building, is_office
+from wewall.text import finite, num
+from wewall.calculator.inputs import KIND_NAMES, REPAIRS_NAMES
 from wewall.dialogue import calc_words as W
+from wewall.dialogue.answers import close_reading
 from wewall.geo import MODE_NAMES, minutes_to_m, transport_mode
 from wewall.text import agree
 
@@ -681,16 +682,9 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx: 
         for slot in VALUE_SLOTS:
             if slot not in keep and slots.get(slot) is not None and slot not in out.slots:
                 out.slots[slot] = None
-    changed = {k for k, v in out.slots.items() if k not in (DOUBT, CONFIRMED) and v != slots.get(k)}
-    if requested == CONFIRMED and changed:
-        out.slots[CONFIRMED] = None
-    if requested == CONFIRMED and turn.intent == "deny" and not changed:
-        out.understood = True
-        out.messages.append("Что исправить? Напишите, например: «площадь 800» или «станция Динамо».")
-    if not out.understood and requested and turn.intent not in INTERRUPTIONS:
-        out.understood = True
-        out.messages.append(ASK_AGAIN.get(requested, "Не понял ответ, попробуйте ещё раз."))
-    return out
+    return close_reading(out, slots, turn, requested, confirmed=CONFIRMED, interruptions=INTERRUPTIONS,
+                         ask_again=ASK_AGAIN, ignore=(DOUBT, CONFIRMED),
+                         what_to_fix="Что исправить? Напишите, например: «площадь 800» или «станция Динамо».")
 
 
 # ---------------------------------------------------------------- summary and inputs

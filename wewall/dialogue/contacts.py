@@ -10,6 +10,7 @@ import re
 from typing import Any, Dict, List, Optional
 
 from wewall.dialogue import search
+from wewall.dialogue.answers import close_reading
 from wewall.dialogue.calculation import Turn
 from wewall.dialogue.search import Outcome  # the same shape of answer as the search form's
 
@@ -125,16 +126,8 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> Ou
         if old is not None and old != value and slot != requested:
             label = {NAME: "имя", PHONE: "телефон", TIME: "время"}[slot]
             out.messages.append(f"Исправил: {label} — {value}.")
-    changed = {k for k, v in out.slots.items() if v != slots.get(k)}
-    if requested == CONFIRMED and changed:
-        out.slots[CONFIRMED] = None
-    if requested == CONFIRMED and turn.intent == "deny" and not changed:
-        out.understood = True
-        out.messages.append("Что исправить? Напишите новое имя, телефон или время.")
-    if not out.understood and requested and turn.intent not in INTERRUPTIONS:
-        out.understood = True
-        out.messages.append(ASK_AGAIN.get(requested, "Не понял ответ, попробуйте ещё раз."))
-    return out
+    return close_reading(out, slots, turn, requested, confirmed=CONFIRMED, interruptions=INTERRUPTIONS,
+                         ask_again=ASK_AGAIN, what_to_fix="Что исправить? Напишите новое имя, телефон или время.")
 
 
 def summary(slots: Dict[str, Any], offer: Optional[Dict[str, Any]] = None) -> str:

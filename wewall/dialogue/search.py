@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from wewall.calculator.fmt import finite, num
+from wewall.text import finite, num
+from wewall.dialogue.answers import close_reading
 from wewall.dialogue.calculation import Turn  # noqa: F401 (Turn is part of this API)
 from wewall.geo import TRANSPORT_M_PER_MIN, WALK_M_PER_MIN
 from wewall.nlu.ranges import M2_PER_PERSON, area_for, find_range, head_count
@@ -338,16 +339,9 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> Ou
             f"На {count_words(area['people'], 'человек')} считаю {num(area['min'])}–{num(area['max'])} м² "
             f"(норма {num(M2_PER_PERSON[0])}–{num(M2_PER_PERSON[1])} м² на человека). Если нужно иначе, напишите площадь."
         )
-    changed = {k for k, v in out.slots.items() if k != CONFIRMED and v != slots.get(k)}
-    if requested == CONFIRMED and changed:
-        out.slots[CONFIRMED] = None
-    if requested == CONFIRMED and turn.intent == "deny" and not changed:
-        out.understood = True
-        out.messages.append("Что исправить? Напишите, например: «бюджет 600 тысяч» или «площадь от 150 м²».")
-    if not out.understood and requested and turn.intent not in INTERRUPTIONS:
-        out.understood = True
-        out.messages.append(ASK_AGAIN.get(requested, "Не понял ответ, попробуйте ещё раз."))
-    return out
+    return close_reading(out, slots, turn, requested, confirmed=CONFIRMED, interruptions=INTERRUPTIONS,
+                         ask_again=ASK_AGAIN, ignore=(CONFIRMED,),
+                         what_to_fix="Что исправить? Напишите, например: «бюджет 600 тысяч» или «площадь от 150 м²».")
 
 
 def _has_wishes(text: Optional[str]) -> bool:

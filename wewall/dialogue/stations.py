@@ -1,7 +1,7 @@
 """The station table as the dialogue needs it: does a station exist, and what is close to a typo.
 
 Built from the document store and cached for a few minutes (the table changes only when an
-operator imports it); blocking, so async code calls it through `storage.run_blocking`.
+operator imports it); blocking, so async code calls it through `wewall.blocking.run_blocking`.
 """
 
 from __future__ import annotations

@@ -12,28 +12,24 @@ PostgreSQL in production (the outbox's rules, wewall/crm/store.py). Two tables:
   hand-over it carries is in amoCRM (with amoCRM's contact and lead ids).
 
 A lead with no destination configured is still kept: `wewall leads list` shows it.
-Everything here is blocking: async callers use `LeadBook.run` (a thread).
+Everything here is blocking: async callers use `LeadBook.run` (wewall.sql).
 """
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import datetime as dt
-import functools
 import io
 import json
-import os
-import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, TextIO
+from typing import Any, Dict, Iterable, List, Optional, Sequence, TextIO
 
 import sqlalchemy as sa
 
-from wewall.crm.store import create_all, engine_for
-from wewall.storage import PerUrl
+from wewall.sql import ID as _ID
+from wewall.settings import get_settings
+from wewall.sql import PerUrl, SqlStore, url_or_file
 
 # Lead kinds (what the client asked for) and how a manager reads them.
 KINDS = {
@@ -61,8 +57,6 @@ DONE = "done"
 FAILED = "failed"
 
 MSK = dt.timezone(dt.timedelta(hours=3))
-
-_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 metadata = sa.MetaData()
 
@@ -111,15 +105,9 @@ deliveries = sa.Table(
 )
 
 
-def default_url() -> str:
-    from wewall.settings import get_settings
-
-    return f"sqlite:///{get_settings().data_dir / 'leads.db'}"
-
-
 def leads_url() -> str:
-    """WEWALL_LEADS_URL, or the SQLite file in WEWALL_DATA_DIR."""
-    return (os.environ.get("WEWALL_LEADS_URL") or "").strip() or default_url()
+    """WEWALL_LEADS_URL, or leads.db in WEWALL_DATA_DIR."""
+    return url_or_file(get_settings().leads_url, "leads.db")
 
 
 def new_ref() -> str:
@@ -147,33 +135,13 @@ def _delivery(r) -> Dict[str, Any]:
     return d
 
 
-class LeadBook:
-    """Blocking access to the two tables; thread-safe (an engine per book)."""
+class LeadBook(SqlStore):
+    """Blocking access to the two tables."""
+
+    metadata = metadata
 
     def __init__(self, url: Optional[str] = None, *, create: bool = True):
-        self.url = url or leads_url()
-        self.engine = engine_for(self.url)
-        self._executor: Optional[ThreadPoolExecutor] = None
-        self._executor_lock = threading.Lock()
-        if create:
-            create_all(metadata, self.engine)
-
-    def __repr__(self) -> str:
-        return f"LeadBook({self.engine.url!r})"
-
-    def dispose(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False)
-        self.engine.dispose()
-
-    async def run(self, fn: Callable, *args, **kwargs):
-        """Run a blocking method in this book's small thread pool, off the event loop."""
-        if self._executor is None:
-            with self._executor_lock:
-                if self._executor is None:
-                    self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="leads-db")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        super().__init__(url or leads_url(), create=create)
 
     # ================================================================ writing a lead
 
@@ -395,12 +363,12 @@ def format_time(ts: Optional[float]) -> str:
     return dt.datetime.fromtimestamp(ts, MSK).strftime("%d.%m.%Y %H:%M")
 
 
-_books = PerUrl(LeadBook)
+_books = PerUrl(LeadBook, leads_url)
 
 
 def get_book(url: Optional[str] = None) -> LeadBook:
     """One book per URL and process."""
-    return _books.get(url or leads_url())
+    return _books.get(url)
 
 
 def reset_books() -> None:

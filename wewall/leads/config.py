@@ -11,7 +11,7 @@ from typing import List, Optional
 
 from pydantic import Field, SecretStr, validator
 
-from wewall.crm.config import EnvSettings
+from wewall.settings import EnvSettings
 
 
 class LeadSettings(EnvSettings):

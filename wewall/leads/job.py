@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from typing import List, Optional
 
+from wewall.jobs import Job
 from wewall.leads import destinations as dest
 from wewall.leads.book import EMAIL, TELEGRAM, LeadBook, get_book
 from wewall.leads.config import LeadSettings, get_lead_settings
@@ -42,12 +43,6 @@ class LeadDeliveryJob(Job):
         if self.settings.email_enabled:
             out.append(EMAIL)
         return out
-
-    async def start(self) -> None:
-        pass
-
-    async def close(self) -> None:
-        pass
 
     def backoff(self, attempts: int, retry_after: Optional[float] = None) -> float:
         s = self.settings

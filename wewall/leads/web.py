@@ -18,26 +18,22 @@ import hmac
 import html
 import io
 import os
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 from urllib.parse import urlencode
 
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 
+from wewall.channels.base import NamedChannel, page_headers
 from wewall.leads.book import KINDS, MSK, OPEN_STATUSES, STATUSES, format_time, get_book
 from wewall.leads.intake import normalize_phone
 
 COOKIE = "wewall_leads"
 TOKEN_ENV = "WEWALL_LEADS_WEB_TOKEN"
-HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                               "base-uri 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
+HEADERS = page_headers("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                       "base-uri 'none'; frame-ancestors 'none'")
 DELIVERY = {"pending": "ждёт", "done": "доставлена", "failed": "не принята"}
 DESTINATIONS = {"amocrm": "amoCRM", "telegram": "Telegram", "email": "почта"}
 STYLE = """
@@ -142,14 +138,8 @@ def render(leads: List[Dict[str, Any]], args: Dict[str, str], error: Optional[st
             f"<h1>Заявки <span class=\"count\">{len(leads)}</span></h1>{form}{err}{body}</body></html>")
 
 
-class LeadsPageInput(InputChannel):
-    @classmethod
-    def name(cls) -> Text:
-        return "leads"
-
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "LeadsPageInput":
-        return cls()
+class LeadsPageInput(NamedChannel):
+    channel_name = "leads"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("wewall_leads_page", __name__)

@@ -8,7 +8,7 @@ loses to everything.
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Callable, Iterable, List, Sequence
 
 PRIORITY = {
     "phone": 0,

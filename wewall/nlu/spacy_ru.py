@@ -18,7 +18,7 @@ loaded through `wewall.nlu.spacy_ru.SpacyNLP`, which is Rasa's SpacyNLP plus tha
 
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 import numpy
 import regex

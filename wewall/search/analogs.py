@@ -17,7 +17,7 @@ from typing import Any, List, Mapping, Optional
 
 import numpy as np
 
-from wewall.calculator.fmt import num
+from wewall.text import num
 from wewall.geo import EARTH_RADIUS_M
 from wewall.search.columnar import CLASS_CODES, DEAL_CODES, TYPE_CODES
 from wewall.text import count as count_words

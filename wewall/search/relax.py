@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Tuple
 
-from wewall.calculator.fmt import num
+from wewall.text import num
 from wewall.geo import WALK_M_PER_MIN
 from wewall.search.places import place_phrase
 from wewall.text import count as count_words

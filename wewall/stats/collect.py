@@ -78,10 +78,9 @@ LOOKUP_BATCH = 500  # conversations asked at once whether they existed before th
 
 
 def utc_offset() -> float:
-    try:
-        return float(os.environ.get("WEWALL_STATS_UTC_OFFSET_HOURS", "").strip() or DEFAULT_UTC_OFFSET_HOURS)
-    except ValueError:
-        return DEFAULT_UTC_OFFSET_HOURS
+    from wewall.settings import get_settings
+
+    return get_settings().stats_utc_offset_hours
 
 
 def local_tz(offset_hours: Optional[float] = None) -> dt.timezone:
@@ -570,12 +569,10 @@ class NoEvents(StatsError):
 
 
 def tracker_store_url() -> str:
-    url = os.environ.get("WEWALL_TRACKER_STORE_URL", "").strip()
-    if url:
-        return url
     from wewall.settings import get_settings
 
-    return f"sqlite:///{get_settings().data_dir / 'tracker.db'}"
+    settings = get_settings()
+    return settings.tracker_store_url or f"sqlite:///{settings.data_dir / 'tracker.db'}"
 
 
 def read_only_engine(url: str) -> sa.engine.Engine:

@@ -18,19 +18,20 @@ import asyncio
 import datetime as dt
 import hmac
 import html
-import os
 import time
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
 
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 
+from wewall.blocking import run_blocking
+from wewall.channels.base import NamedChannel, page_headers
+from wewall.settings import get_settings
 from wewall.stats.collect import StatsError, compute, tracker_store_url
 from wewall.stats.render import duration, percent
 from wewall.text import agree
-from wewall.storage import run_blocking
 
 BLUE, ORANGE, RED, GREY = "#2563c9", "#f08a24", "#d64545", "#e3e8ef"
 DAY_CHOICES = (7, 30, 90)
@@ -162,30 +163,19 @@ def render_page(report: Dict[str, Any], token: str, days: int) -> str:
 
 
 def _headers() -> Dict[str, str]:
-    return {
-        "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
-                                   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        "Cache-Control": "no-store",
-    }
+    return page_headers("default-src 'none'; style-src 'self'; img-src 'self' data:; "
+                        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
-class StatsDashboardInput(InputChannel):
-    @classmethod
-    def name(cls) -> Text:
-        return "stats"
-
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "StatsDashboardInput":
-        return cls(**(credentials or {}))
+class StatsDashboardInput(NamedChannel):
+    channel_name = "stats"
 
     def __init__(self, token: Optional[str] = None, url: Optional[str] = None,
                  cache_seconds: Optional[float] = None, clock: Callable[[], float] = time.time) -> None:
-        self.token = token if token is not None else os.environ.get("WEWALL_STATS_TOKEN", "").strip()
+        settings = get_settings()
+        self.token = token if token is not None else settings.stats_token
         self.url = url
-        self.cache_seconds = float(cache_seconds if cache_seconds is not None
-                                   else os.environ.get("WEWALL_STATS_CACHE_SECONDS", "").strip() or 300)
+        self.cache_seconds = float(cache_seconds if cache_seconds is not None else settings.stats_cache_seconds)
         self.clock = clock
         self._cache: Dict[int, Tuple[float, Dict[str, Any]]] = {}
         self._locks: Dict[int, asyncio.Lock] = {}

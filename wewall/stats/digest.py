@@ -30,8 +30,9 @@ from sqlalchemy.exc import IntegrityError
 from wewall.stats.collect import NoEvents, Report, compute, local_tz, tracker_store_url, utc_offset
 from wewall.stats.render import duration
 from wewall.text import agree
-from wewall.storage import run_blocking
-from wewall.worker import Job
+from wewall.blocking import run_blocking
+from wewall.sql import SqlStore, outbox_url
+from wewall.jobs import Job
 
 if TYPE_CHECKING:  # imported when the job starts
     import aiohttp
@@ -70,8 +71,6 @@ class DigestConfig:
 
     @classmethod
     def from_env(cls) -> "DigestConfig":
-        from wewall.crm.store import outbox_url
-
         env = os.environ.get
         raw_at = (env("WEWALL_DIGEST_TIME") or "09:00").strip()
         try:
@@ -90,15 +89,8 @@ class DigestConfig:
 # ---------------------------------------------------------------- what was sent
 
 
-class DigestState:
-    def __init__(self, url: str):
-        from wewall.crm.store import engine_for
-
-        self.engine = engine_for(url)
-        metadata.create_all(self.engine)
-
-    def dispose(self) -> None:
-        self.engine.dispose()
+class DigestState(SqlStore):
+    metadata = metadata
 
     def last(self, kind: str) -> Optional[str]:
         with self.engine.connect() as conn:
