@@ -47,6 +47,7 @@ install it when the server starts (wewall/channels/guard.py).
 from __future__ import annotations
 
 import json
+import os
 import logging
 from typing import Any, Callable, List, Optional, Text
 

@@ -21,7 +21,6 @@ from wewall.jobs import Job
 from wewall.leads import destinations as dest
 from wewall.leads.book import EMAIL, TELEGRAM, LeadBook, get_book
 from wewall.leads.config import LeadSettings, get_lead_settings
-from wewall.worker import Job
 
 log = logging.getLogger(__name__)
 
