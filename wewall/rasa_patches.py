@@ -2,12 +2,11 @@
 
 1. Action responses. `RemoteAction._validate_action_result` calls `jsonschema.validate` on every response of the
 action server, and `jsonschema.validate` first checks the (constant) response schema against
-the draft 2020-12 meta-schema. Profiled under load (py-spy, 20 clients), that check alone took
-a third of the Rasa server's CPU. Here the schema is checked once and one validator is kept;
+the draft 2020-12 meta-schema. Under load that check alone
+was the largest cost of the Rasa server (figures: docs/benchmarks.md). Here the schema is checked once and one validator is kept;
 a response is validated exactly as before and fails with the same error and message.
 Then the event list: the schema lets each event match exactly one of 23 alternatives
-(`oneOf`), so jsonschema tried all 23 on every event (6 % of the server's time in a cProfile of
-the scripted dialogues, 25.11.2026). The alternatives differ by their `event` name, so a valid
+(`oneOf`), so jsonschema tried all 23 on every event. The alternatives differ by their `event` name, so a valid
 response is now checked against the one alternative of each event's name; anything that fails
 that quick check goes through the full validator, which gives Rasa's verdict and error.
 
@@ -16,10 +15,10 @@ classes endpoints.yml names (wewall/lock_store.py), no patch.
 
 4. Button payloads. Rasa fills slots into every string of a response, button payloads too, and
 reads `{"percent":7}` in `/inform{"percent":7}` as a slot placeholder: each such button logged
-an ERROR with a traceback and its locals (932 in 1 600 turns of the bench), for nothing, as the
+an ERROR with a traceback and its locals, for nothing, as the
 payload is then sent unchanged. A string none of whose placeholders names a slot or a value is
 now returned as it is, without the error; every other string goes through Rasa as before.
-Why not `/inform{{"percent":7}}` in domain.yml (checked 05.12.2026): Rasa's NLG does turn it
+Why not `/inform{{"percent":7}}` in domain.yml: Rasa's NLG does turn it
 back into `/inform{"percent":7}` without an error, but the domain's payloads are also read as
 written by the typed-button classifier (wewall/dialogue/buttons.py: `{{…}}` is not JSON, so 41
 buttons would silently stop matching typed titles) and by the Telegram channel's button registry
@@ -28,20 +27,20 @@ know Rasa's template escaping.
 
 5. Event types. Rasa turns every stored event back into an object by walking the whole Event
 class tree (`all_subclasses`, with an `inspect.isabstract` test per class) to find the class of
-its type name: for every event of every tracker it loads, each turn. That walk was 5 % of the
-Rasa server's GIL time under load (py-spy --gil, 25.11.2026). The class found for a type name
+its type name: for every event of every tracker it loads, each turn. Under load that walk was a
+visible share of the Rasa server's GIL time (docs/benchmarks.md). The class found for a type name
 is now remembered; a new Event subclass (a plugin's) empties the memory, so the answer is always
 the one Rasa's walk would give.
 
 6. Slot copies. Every tracker Rasa builds (loading one, and three times per prediction to replay
 the history into states) copies all 48 slots of the domain with `copy.copy`, which goes through
-the generic `__reduce_ex__` protocol (≈4 % of the GIL time). Slot gets a `__copy__` that does
+the generic `__reduce_ex__` protocol. Slot gets a `__copy__` that does
 what that protocol does for such an object, a new instance with the same attributes.
 
 7. Combining a message's features. DIET and the response selector ask for the sparse features
 of the text, which Rasa joins one featurizer at a time: a deep copy of the first, then a
-`scipy.sparse.hstack` per further featurizer, each a general `bmat` with its checks (7 % of the
-server's time in a cProfile of the scripted dialogues, 1.2 ms per join of five matrices). The
+`scipy.sparse.hstack` per further featurizer, each a general `bmat` with its checks (figures:
+docs/benchmarks.md). The
 COO matrices are now joined in one step, into the same arrays in the same order, dtype and
 index type; other kinds of matrices, and mismatched ones (Rasa's error), go Rasa's way.
 

@@ -33,7 +33,7 @@ def _ru(x, _pos=None) -> str:
 
 
 # Fixed margins instead of fig.tight_layout(): tight_layout draws the whole figure once more to
-# measure it, ≈30 % of a chart's time (A/B, 25.11.2026: 114 → 83 ms). Everything but the y tick
+# measure it, a large share of a chart's time (docs/benchmarks.md). Everything but the y tick
 # labels has a known size (two-line title, «1Q2026» labels turned 90°), so only the left margin
 # follows the longest y label; tests/unit/test_calculator_outputs.py checks no text is clipped.
 WIDTH_IN, HEIGHT_IN = 10, 5.2

@@ -1,7 +1,6 @@
 """The chart and the spreadsheet of a result, drawn in a separate process of the action server.
 
-Drawing the chart takes matplotlib ≈ 65 ms of pure Python in a fast hour of this VM and two or
-three times that in a slow one (bench_calculator, 25.11.2026), and
+Drawing the chart is tens of milliseconds of pure Python in matplotlib (bench_calculator), and
 a thread would hold the GIL all that time: every other request of the action server (form
 validation of other clients) waited behind it, which made the slowest turns under load. A
 worker process draws on the other core instead. If the worker dies, the pool is rebuilt and

@@ -2,8 +2,8 @@
 
 Rasa compiles DIET's prediction into a `tf.function` with a fixed input signature, which has
 exactly one concrete function; yet every call goes through TensorFlow's generic dispatch, which
-rebuilds and checks the type of all ten inputs against that signature: 4.5 ms of a 6.5 ms call
-(2.05 ms when called directly, microbenchmark of 25.11.2026, same outputs). Here the inputs are
+rebuilds and checks the type of all ten inputs against that signature, which costs more than the
+model itself (figures: docs/benchmarks.md, «Патчи Rasa 7 и 8»). Here the inputs are
 converted as TensorFlow converts them, checked against the signature's dtypes and known
 dimensions, and passed to that concrete function; any input that does not fit goes Rasa's way
 (and gets TensorFlow's error). Training, the config and the stored model are Rasa's own.

@@ -1,8 +1,7 @@
 """Rasa's ResponseSelector, asked only when the message's intent is a retrieval intent (`faq`).
 
 The selector's answer is read by `utter_faq` alone, yet Rasa runs its TensorFlow model on every
-message: 12 % of the Rasa server's CPU per turn under load (py-spy, 25.11.2026), spent mostly
-on messages that are not questions. DIETClassifier runs before it in the pipeline, so the intent
+message, most of them not questions (its share of the server's CPU: docs/benchmarks.md). DIETClassifier runs before it in the pipeline, so the intent
 is known here. Any other message gets the same output keys with an empty prediction, so that
 `/model/parse` and `rasa test nlu` keep their shape. Training is the ResponseSelector's own.
 """
