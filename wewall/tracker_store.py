@@ -48,6 +48,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from wewall.crm.store import engine_for
+from wewall.slots import migrate_events
 from wewall.storage import run_blocking
 
 logger = logging.getLogger(__name__)
@@ -209,7 +210,9 @@ class WewallSQLTrackerStore(SQLTrackerStore):
             rows = connection.execute(query, {"sender_id": sender_id}).fetchall()
         if not rows or not self.domain:
             return None
-        tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(data) for (data,) in rows], self.domain.slots)
+        # Stored under the names of its time: renamed slots, forms and actions are read as today's.
+        events = migrate_events(json.loads(data) for (data,) in rows)
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         _mark(tracker, len(rows))
         return tracker
 

@@ -27,14 +27,14 @@ BUDGET = "search_budget"
 PURPOSE = "search_purpose"
 MIN_IRR = "search_min_irr"
 AREA = "search_min_area"
-METRO = "search_metro"  # {"minutes": 10} | {"m": 500} | "any"
+METRO = "search_max_walk"  # the longest way to the metro: {"minutes": 10} | {"m": 500} | "any"
 ZONE = "search_zone"
 CLASS = "search_class"
 FINISH = "search_finish"
 READINESS = "search_readiness"
 WISHES = "search_wishes"
 CONFIRMED = "search_confirmed"
-STATION = "search_metro_station"  # the stations the client named (a list): offers within walking distance
+STATION = "search_stations"  # the stations the client named (a list): offers within walking distance
 PLACE = "search_place"  # okrugs and «city» (Москва-Сити) the client named (a list)
 DISTRICT = "search_district"  # districts named with «район» (a list of names as written)
 # Slots the form never asks but every answer may fill (kept and reset with the others).
@@ -548,7 +548,7 @@ def record(slots: Dict[str, Any], total: int) -> Dict[str, Any]:
         "walk_minutes": metro.get("minutes"), "max_distance_m": metro.get("m"),
         "finish": slots.get(FINISH), "estate_class": {"A": "A", "B": "B", ANY: "любой"}.get(slots.get(CLASS)),
         "purpose": slots.get(PURPOSE), "min_irr": _val(slots, MIN_IRR), "readiness": slots.get(READINESS),
-        "wishes": slots.get(WISHES) or None, "search_metro_station": ", ".join(station_list(slots)) or None, "found": total,
+        "wishes": slots.get(WISHES) or None, "stations": ", ".join(station_list(slots)) or None, "found": total,
     }
     return {k: v for k, v in data.items() if v is not None}
 
@@ -693,6 +693,7 @@ CHANGEABLE = [
 PARAM_ALIASES = {
     "budget": BUDGET, "area": AREA, "metro": METRO, "zone": ZONE, "class": CLASS, "finish": FINISH,
     "irr": MIN_IRR, "readiness": READINESS, "type": TYPE, "deal": DEAL,
+    "search_metro": METRO,  # a button shown before the slot's rename (docs/decisions/slot-names.md)
 }
 _PARAM_WORDS = [
     (re.compile(r"бюджет|цен|дорож|дешев|сумм", re.I), BUDGET), (re.compile(r"площад|метраж|квадрат", re.I), AREA),

@@ -67,7 +67,7 @@ NO_QUESTION = "—"  # dropped before the form asked anything
 FORM_TITLES = {
     "calculation_form": "Расчёт доходности",
     "search_form": "Подбор объектов",
-    "contact_form": "Запись на просмотр",
+    "book_viewing_form": "Запись на просмотр",
 }
 # Event types the figures use; the others (featurization, rejections, …) are not read at all.
 EVENT_TYPES = ("user", "bot", "action", "slot", "active_loop", "session_started", "restart")
