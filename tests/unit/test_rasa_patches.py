@@ -216,7 +216,7 @@ def test_a_stored_conversation_reads_back_the_same():
     from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    domain = Domain.load("domain.yml")
+    domain = Domain.load("domain")
     events = [SessionStarted(), ActionExecuted("action_listen"),
               UserUttered("офис 700 м2", {"name": "inform", "confidence": 0.9}, [{"entity": "area_m2", "value": 700}]),
               ActionExecuted("calculation_form"), ActiveLoop("calculation_form"), SlotSet("calc_area_m2", 700),
@@ -234,7 +234,7 @@ def test_slot_copies_are_new_objects_with_the_same_state():
 
     from rasa.shared.core.domain import Domain
 
-    slots = Domain.load("domain.yml").slots
+    slots = Domain.load("domain").slots
     assert slots
     for slot in slots:
         slot.value = slot.initial_value

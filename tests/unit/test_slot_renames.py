@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
-    return Domain.load(str(ROOT / "domain.yml"))
+    return Domain.load(str(ROOT / "domain"))
 
 
 def test_every_new_name_is_in_the_domain_and_no_old_one_is(domain):
