@@ -19,17 +19,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Dict, List, Mapping, Optional
 
-ESTATE_TYPES = {"office": "офис", "retail": "торговое помещение", "any": "любой"}
-DEALS = {"sale": "покупка", "rent": "аренда"}
-ZONES = {"sadovoe": "внутри Садового кольца", "ttk": "внутри ТТК", "mkad": "внутри МКАД", "outside": "за МКАД", "any": "любая"}
-FINISHES = {"ready": "с отделкой", "partial": "частичная отделка", "shell": "без отделки",
-            "any": "любая"}
-PURPOSES = {"investment": "инвестиции", "business": "для своего бизнеса"}
-READINESS = {"ready": "только готовые", "building": "можно строящиеся", "now": "свободные сейчас", "any": "любая"}
-# The calculator's own names of the four kinds: one name per concept.
-from wewall.calculator import fmt  # noqa: E402
-from wewall.calculator.inputs import KIND_NAMES as CALC_KINDS  # noqa: E402
-REPAIRS = {"full": "полная отделка", "partial": "частичная отделка", "none": "без отделки"}
+from wewall import vocabulary as V
+from wewall.calculator import fmt
+
 REASONS = {
     "request": "Клиент попросил связаться с менеджером.",
     "viewing": "Клиент хочет записаться на просмотр.",
@@ -67,12 +59,6 @@ def num(value: Any, decimals: int = 1) -> str:
 
 def rub(value: Any) -> str:
     return f"{num(value, 0)} ₽" if _number(value) is not None else str(value)
-
-
-def _label(mapping: Mapping[str, str], value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_label(mapping, v) for v in value)
-    return mapping.get(str(value), str(value))
 
 
 def _clean(text: Any, limit: int = 300) -> str:
@@ -117,10 +103,10 @@ def search_lines(slots: Mapping[str, Any]) -> List[str]:
 
     kind = params.get("estate_type")
     if kind:
-        add("тип:", _label(ESTATE_TYPES, kind))
+        add("тип:", V.label(V.ESTATE_TYPES, kind))
     deal = params.get("deal")
     if deal:
-        add("сделка:", _label(DEALS, deal))
+        add("сделка:", V.label(V.DEALS, deal))
     budget = params.get("budget_rub")
     if budget is not None:
         suffix = " в месяц" if str(deal) == "rent" else ""
@@ -130,7 +116,7 @@ def search_lines(slots: Mapping[str, Any]) -> List[str]:
         add("цена за м²: до", rub(ppm) + (" в месяц" if str(deal) == "rent" else ""))
     zone = params.get("zone")
     if zone:
-        add("зона:", _label(ZONES, zone))
+        add("зона:", V.label(V.ZONES, zone))
     area = params.get("min_area_m2")
     area_max = params.get("max_area_m2")
     if area is not None:
@@ -139,7 +125,7 @@ def search_lines(slots: Mapping[str, Any]) -> List[str]:
         add("площадь: до", f"{num(area_max)} м²")
     place = params.get("place")
     if place:
-        add("район:", _label({"city": "Москва-Сити"}, place))
+        add("район:", V.label({"city": "Москва-Сити"}, place))
     station = params.get("stations")
     if station:
         add("метро:", _clean(station, 60))
@@ -151,19 +137,19 @@ def search_lines(slots: Mapping[str, Any]) -> List[str]:
         add("до метро: не больше", f"{num(meters, 0)} м")
     finish = params.get("finish")
     if finish:
-        add("отделка:", _label(FINISHES, finish))
+        add("отделка:", V.label(V.SEARCH_FINISHES, finish))
     klass = params.get("estate_class")
     if klass:
-        add("класс:", _label({}, klass))
+        add("класс:", V.label({}, klass))
     purpose = params.get("purpose")
     if purpose:
-        add("цель:", _label(PURPOSES, purpose))
+        add("цель:", V.label(V.PURPOSES, purpose))
     irr = params.get("min_irr")
     if irr is not None:
         add("IRR: от", f"{num(irr)} %")
     readiness = params.get("readiness")
     if readiness:
-        add("готовность:", _label(READINESS, readiness))
+        add("готовность:", V.label(V.SEARCH_READINESS, readiness))
     wishes = params.get("wishes")
     if wishes:
         add("пожелания:", f"«{_clean(wishes, 300)}»")
@@ -179,7 +165,7 @@ def calculation_lines(slots: Mapping[str, Any]) -> List[str]:
     inputs = _dict(record.get("inputs"))
     head = []
     if inputs.get("kind"):
-        head.append(_label(CALC_KINDS, inputs["kind"]))
+        head.append(V.label(V.KIND_NAMES, inputs["kind"]))
     if inputs.get("area_m2") is not None:
         head.append(f"{num(inputs['area_m2'])} м²")
     if inputs.get("price_per_m2") is not None:
@@ -192,7 +178,7 @@ def calculation_lines(slots: Mapping[str, Any]) -> List[str]:
             station += f", {num(inputs['distance_to_metro_m'], 0)} м"
         head.append(station)
     if inputs.get("repairs"):
-        head.append(_label(REPAIRS, inputs["repairs"]))
+        head.append(V.label(V.REPAIRS_NAMES, inputs["repairs"]))
     if inputs.get("readiness"):
         head.append(f"ввод {inputs['readiness']}")
     if inputs.get("nds_rate") is not None:
@@ -220,7 +206,7 @@ def offer_lines(slots: Mapping[str, Any]) -> List[str]:
     parts = []
     kind = offer.get("type")
     if kind:
-        parts.append(_label(ESTATE_TYPES, kind))
+        parts.append(V.label(V.ESTATE_TYPES, kind))
     if offer.get("estate_class"):
         parts.append(f"класс {offer['estate_class']}")
     for key in ("name", "address"):

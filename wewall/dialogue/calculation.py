@@ -15,10 +15,11 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from wewall.calculator import quarters as Q
 from wewall.calculator.fmt import finite, num
-from wewall.calculator.inputs import KIND_NAMES, REPAIRS_NAMES, is_building, is_office
+from wewall.calculator.inputs import is_building, is_office
 from wewall.dialogue import calc_words as W
 from wewall.geo import MODE_NAMES, minutes_to_m, transport_mode
 from wewall.text import agree
+from wewall.vocabulary import KIND_NAMES, REPAIRS_NAMES, REPAIRS_OF_FINISH
 
 KIND = "calc_kind"
 CONFIRMED = "calc_confirmed"
@@ -75,7 +76,6 @@ PLAUSIBLE = {
     DISTANCE: (0, 5_000),
 }
 NDS_RATES = (0, 5, 7, 20)
-FINISH_TO_REPAIRS = {"shell": "full", "partial": "partial", "ready": "none"}
 NAMES = {
     AREA: "площадь",
     PRICE: "цена за м²",
@@ -487,7 +487,7 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx
         out[DISTANCE] = (round(dist[0]), dist[1])
     # The question reads its own answer first: «полная» to «what is left to do?» is full repairs.
     repairs = W.read_repairs(_words(turn)) if requested == REPAIRS else None
-    finishes = [FINISH_TO_REPAIRS[v] for v in turn.values("finish") if v in FINISH_TO_REPAIRS]
+    finishes = [REPAIRS_OF_FINISH[v] for v in turn.values("finish") if v in REPAIRS_OF_FINISH]
     if repairs is None and finishes:
         repairs = finishes[-1]
     if repairs is None and requested == REPAIRS and turn.intent in ("deny", "affirm"):
@@ -803,7 +803,7 @@ def prefill_from_offer(offer: dict, today: Optional[dt.date] = None) -> Dict[str
         slots[STATION] = metro["station"]
         if metro.get("distance_m") is not None and DISTANCE in wanted:
             slots[DISTANCE] = float(metro["distance_m"])
-    finish = FINISH_TO_REPAIRS.get(str(offer.get("finish") or ""))
+    finish = REPAIRS_OF_FINISH.get(str(offer.get("finish") or ""))
     if finish:
         slots[REPAIRS] = finish
     return {k: v for k, v in slots.items() if k == KIND or k in wanted}

@@ -19,6 +19,7 @@ from wewall.nlu.ranges import M2_PER_PERSON, area_for, find_range, head_count
 from wewall.search import places as pl
 from wewall.search import wishes as wl
 from wewall.search.criteria import DEFAULT_STATION_MINUTES, Criteria
+from wewall import vocabulary as V
 from wewall.text import count as count_words
 
 TYPE = "search_type"
@@ -57,14 +58,9 @@ NAMES = {
     AREA: "площадь", METRO: "до метро", ZONE: "зона", CLASS: "класс", FINISH: "отделка",
     READINESS: "готовность", WISHES: "пожелания",
 }
-TYPE_NAMES = {"office": "офис", "retail": "торговое помещение", ANY: "любое помещение"}
-DEAL_NAMES = {"sale": "покупка", "rent": "аренда"}
-PURPOSE_NAMES = {"investment": "для инвестиций", "business": "для своего бизнеса"}
-ZONE_NAMES = {"sadovoe": "внутри Садового кольца", "ttk": "внутри ТТК", "mkad": "внутри МКАД", ANY: "любая"}
-FINISH_NAMES = {"ready": "только с отделкой", ANY: "любая"}
-READINESS_NAMES = {"ready": "только готовые", ANY: "можно строящиеся"}
-CARD_FINISH = {"ready": "с отделкой", "partial": "частичная отделка", "shell": "без отделки"}
-CARD_ZONE = {"ttk": "внутри ТТК", "mkad": "между ТТК и МКАД", "outside": "за МКАД"}
+TYPE_NAMES, DEAL_NAMES, PURPOSE_NAMES, ZONE_NAMES = V.ESTATE_TYPES, V.DEALS, V.PURPOSES, V.ZONES
+FINISH_NAMES, READINESS_NAMES = V.SEARCH_FINISHES, V.SEARCH_READINESS
+CARD_FINISH, CARD_ZONE = V.FINISHES, V.OFFER_ZONES
 
 _ANY = re.compile(r"не\s*важн|неважн|любо|люба|любы|без\s*разниц|всё\s*равно|все\s*равно|не\s*имеет\s*значени|^\s*any\s*$", re.I)
 _NO_WISHES = re.compile(r"^\s*(нет|не|ничего|никаких|без\s+пожеланий|пропустить|дальше|-|—)\W*$", re.I)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from wewall.calculator.inputs import KIND_NAMES
+from wewall.vocabulary import KIND_NAMES
 from wewall.dialogue import calculation as calc
 from wewall.dialogue import contacts as ct
 from wewall.dialogue import search as sd
