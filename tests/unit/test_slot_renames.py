@@ -79,3 +79,12 @@ def test_a_tracker_stored_before_the_renames_loads_mid_form(domain, sql_url):  #
         assert calc.next_slot(slots) == calc.PRICE and calc.remaining_questions(slots) == 6
     finally:
         store.engine.dispose()
+
+
+def test_a_change_button_shown_before_the_rename_still_names_its_question():
+    from wewall.dialogue import search as sd
+
+    old_button = calc.Turn("change_params", [{"entity": "search_param", "value": "search_metro"}],
+                           '/change_params{"search_param":"search_metro"}')
+    slots = {sd.TYPE: "office", sd.DEAL: "rent", sd.BUDGET: 5e5, sd.METRO: {"minutes": 10}}
+    assert sd.param_from(old_button, slots) == sd.METRO == "search_max_walk"
