@@ -319,7 +319,7 @@ class ActionViewingStart(Action):
 
 class ActionAskBookViewingConfirmed(Action):
     def name(self) -> Text:
-        return "action_ask_contact_confirmed"
+        return "action_ask_book_viewing_confirmed"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         dispatcher.utter_message(

@@ -129,7 +129,7 @@ def test_change_parameters_menu_then_one_parameter():
     assert slots == {sd.BUDGET: None, sd.CONFIRMED: True, "search_stage": None, "requested_slot": sd.BUDGET}
 
 
-def test_viewing_chooses_the_offer_and_the_contact_form_ends_with_consent():
+def test_viewing_chooses_the_offer_and_the_book_viewing_form_ends_with_consent():
     _, slots, _ = run(actions.ActionSearchRun(), tracker(RENT_DONE, loop=None))
     state = {**RENT_DONE, "search_ids": slots["search_ids"], "search_index": 0}
     messages, slots, _ = run(actions.ActionViewingStart(), tracker(state, intent="book_viewing", loop=None))

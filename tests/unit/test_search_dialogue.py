@@ -160,7 +160,7 @@ def test_not_a_phone(written):
     assert ct.normalize_phone(written) is None
 
 
-def test_contact_form_name_phone_time_and_consent():
+def test_book_viewing_form_name_phone_time_and_consent():
     out = ct.interpret(turn("Иван, 8 (916) 123-45-67", person_name="Иван", phone="+79161234567"), {}, ct.NAME)
     assert out.slots == {ct.NAME: "Иван", ct.PHONE: "+79161234567"}
     assert ct.next_slot(out.slots) == ct.TIME
