@@ -34,7 +34,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 # sends the full 10 000.
 export WEWALL_GARBAGE_MESSAGES ?= 2000
 
-MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(shell find wewall/nlu -name '*.py' 2>/dev/null)
+MODEL_INPUTS := config.yml $(shell find domain data -name '*.yml' 2>/dev/null) $(shell find wewall/nlu -name '*.py' 2>/dev/null)
 
 .PHONY: soak help install run train data-demo test lint format pytest validate test-stories test-nlu crossval spacy-ru bench shell clean browser
 

@@ -136,7 +136,7 @@ class ActionCalculate(Action):
             done = await _compute(inputs)
         except ManagerRequired:
             # The answers stay: the VAT question comes back once as «to a manager, or without
-            # VAT for reference?» (action_ask_nds_rate), and the manager sees them in calc_result.
+            # VAT for reference?» (action_ask_calc_nds_rate), and the manager sees them in calc_result.
             return [SlotSet("calc_result", calc.vat_manager_record(inputs)), *[
                 SlotSet(k, v) for k, v in calc.vat_manager_slots().items()], FollowupAction("calculation_form")]
         except CalculationError as exc:
@@ -212,7 +212,7 @@ class ActionAskTranches(Action):
     """The payment question with an example of future quarters, counted from today."""
 
     def name(self) -> Text:
-        return "action_ask_tranches"
+        return f"action_ask_{calc.TRANCHES}"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         remaining = tracker.get_slot(calc.REMAINING) or ""
@@ -224,13 +224,13 @@ class ActionAskNdsRate(Action):
     """The VAT question; after an answer of 20 %, once, the hand-over choice instead."""
 
     def name(self) -> Text:
-        return "action_ask_nds_rate"
+        return f"action_ask_{calc.VAT}"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         if calc.vat_manager_pending(tracker.get_slot(calc.DOUBT)):
             dispatcher.utter_message(response="utter_calc_vat_manager")
         else:
-            dispatcher.utter_message(response="utter_ask_nds_rate")
+            dispatcher.utter_message(response=f"utter_ask_{calc.VAT}")
         return []
 
 
@@ -251,12 +251,12 @@ class _AskSum(Action):
 
 
 class ActionAskPricePerM2(_AskSum):
-    slot = "price_per_m2"
+    slot = calc.PRICE
 
 
 class ActionAskMonthlyRentRub(_AskSum):
-    slot = "monthly_rent_rub"
+    slot = calc.RENT
 
 
 class ActionAskSalePricePerM2Ready(_AskSum):
-    slot = "sale_price_per_m2_ready"
+    slot = calc.READY_PRICE

@@ -162,8 +162,8 @@ class ValidateSearchForm(FormEngineAction):
         return specs.SEARCH
 
 
-class ValidateContactForm(FormEngineAction):
-    form = "contact_form"
+class ValidateBookViewingForm(FormEngineAction):
+    form = "book_viewing_form"
 
     def spec(self) -> engine.FormSpec:
         return specs.VIEWING

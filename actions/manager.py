@@ -28,10 +28,10 @@ from wewall.crm.summary import build_summary
 from wewall.leads.book import get_book, new_ref
 from wewall.leads.config import destinations as lead_destinations
 from wewall.leads.intake import lead_from_conversation, normalize_phone, reachable
+from wewall.slots import MANAGER_ACTIVE
 
 log = logging.getLogger(__name__)
 
-MANAGER_ACTIVE = "manager_active"
 MANAGER_MESSAGE = "manager_message"
 # Bot messages with this metadata are the manager's words: the outbox does not mirror them.
 MANAGER_SOURCE = {"wewall_source": "manager"}
@@ -101,7 +101,7 @@ class ActionHandover(Action):
             slots, reason=reason,
             channel=tracker.get_latest_input_channel(), sender_id=tracker.sender_id,
             now=dt.datetime.now(dt.timezone(dt.timedelta(hours=3))))  # Moscow time for managers
-        if reason == "request" and slots.get("contact_confirmed") is True:
+        if reason == "request" and slots.get("book_viewing_confirmed") is True:
             reason = "viewing"  # the viewing contact form ends here (as build_summary reads it)
         lead = await keep_lead(tracker, reason, summary, crm_enabled)
         answer_kept(dispatcher, lead, crm_enabled)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Text
 
-from actions.forms import ActionNoOffers, ValidateContactForm, ValidateSearchForm, turn_of  # noqa: F401 (the form actions)
+from actions.forms import ActionNoOffers, ValidateBookViewingForm, ValidateSearchForm, turn_of  # noqa: F401 (the form actions)
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -23,7 +23,7 @@ IDS = "search_ids"  # up to 8 offer ids, best first
 INDEX = "search_index"  # the offer shown now
 STAGE = "search_stage"  # offers | empty | None (featurized: the offer buttons' rules depend on it)
 RELAXATION = "search_relaxation"  # the relaxation offered when nothing matched
-RECORD = "search_criteria"  # the last search with its result count (for the manager)
+RECORD = "search_record"  # the last search with its result count (for the manager)
 COUNTER = "searches_count"  # engagement counter read by the amoCRM outbox
 CHOSEN = "chosen_offer"  # the offer of the viewing request, with its link (manager only)
 PAGE_SLOT = "search_page"  # the page shown: distances to named stations, folded lots, how many shown
@@ -317,9 +317,9 @@ class ActionViewingStart(Action):
         return events + [SlotSet(CHOSEN, chosen)]
 
 
-class ActionAskContactConfirmed(Action):
+class ActionAskBookViewingConfirmed(Action):
     def name(self) -> Text:
-        return "action_ask_contact_confirmed"
+        return "action_ask_book_viewing_confirmed"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         dispatcher.utter_message(
@@ -329,11 +329,11 @@ class ActionAskContactConfirmed(Action):
         return []
 
 
-class ActionContactDone(Action):
+class ActionBookViewingDone(Action):
     """After the hand-over: the next viewing asks only the time (name and phone are kept)."""
 
     def name(self) -> Text:
-        return "action_contact_done"
+        return "action_book_viewing_done"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         return [SlotSet(ct.TIME, None), SlotSet(ct.CONFIRMED, None)]

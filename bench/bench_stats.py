@@ -38,7 +38,7 @@ INTENTS = ["greet", "inform", "request_calculation", "request_search", "faq", "s
            "request_manager", "affirm", "deny"]
 CALC_QUESTIONS = ["calc_kind", "area_m2", "price_per_m2", "estate_class", "metro_station",
                   "distance_to_metro_m", "repairs", "nds_rate", "monthly_rent_rub"]
-SEARCH_QUESTIONS = ["search_type", "search_deal", "search_budget", "search_purpose", "search_metro"]
+SEARCH_QUESTIONS = ["search_type", "search_deal", "search_budget", "search_purpose", "search_max_walk"]
 CONTACT_QUESTIONS = ["person_name", "phone", "viewing_time"]
 FALLBACKS = ["сколько стоит парковка", "Где ваш офис?", "можно ли в ипотеку", "а вы бот?",
              "позвоните мне 8 916 123-45-67", "я Ольга, перезвоните", "какая погода", "есть склады в Химках",
@@ -112,7 +112,7 @@ def _templates(rnd: random.Random, count: int = 60) -> List[List[Tuple[float, st
             s.form("calculation_form", CALC_QUESTIONS, rnd.randint(0, len(CALC_QUESTIONS) - 1), cancel=rnd.random() < 0.3)
         elif kind == 2:  # search, viewing request, hand-over, the manager answers
             s.form("search_form", SEARCH_QUESTIONS, len(SEARCH_QUESTIONS))
-            s.form("contact_form", CONTACT_QUESTIONS, len(CONTACT_QUESTIONS))
+            s.form("book_viewing_form", CONTACT_QUESTIONS, len(CONTACT_QUESTIONS))
             s.act("action_handover", SlotSet("crm_event", {"type": "handover", "summary": "…"}),
                   SlotSet("crm_event", None), says="Передаю менеджеру")
             s.t += rnd.uniform(60, 3600)

@@ -281,7 +281,7 @@ def main() -> int:
 
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
-    # every faq example warns that data/nlu holds no responses (they are in domain.yml)
+    # every faq example warns that data/nlu holds no responses (they are in domain/faq.yml)
     warnings.filterwarnings("ignore", category=UserWarning)
     sys.path.insert(0, str(ROOT))
     out = run(args)

@@ -20,7 +20,7 @@ import requests
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-MODEL_INPUTS = ["config.yml", "domain.yml", "data", "wewall/nlu"]
+MODEL_INPUTS = ["config.yml", "domain", "data", "wewall/nlu"]
 REST_TOKEN = "e2e-rest-token-0123456789abcdef"
 REST_HEADERS = {"Authorization": f"Bearer {REST_TOKEN}"}
 
@@ -87,9 +87,26 @@ def stop_group(proc: subprocess.Popen, timeout: float = 20) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+_TAKEN: set = set()
 
 
 def free_port() -> int:
+    """A free port; within WEWALL_PORT_RANGE («5500-5599») when set: engineers sharing a machine
+    each keep to their own range."""
+    span = os.environ.get("WEWALL_PORT_RANGE", "")
+    if span:
+        low, high = (int(x) for x in span.split("-"))
+        for port in range(low, high + 1):
+            if port in _TAKEN:
+                continue
+            with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            _TAKEN.add(port)  # handed out, though not bound yet: never twice
+            return port
+        raise RuntimeError(f"no free port in WEWALL_PORT_RANGE={span}")
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 
 from wewall.sql import PerUrl, SqlStore, outbox_url
 from wewall.jobs import Job
+from wewall.slots import MANAGER_ACTIVE
 
 if TYPE_CHECKING:  # imported when the job starts
     import aiohttp
@@ -42,8 +43,7 @@ log = logging.getLogger(__name__)
 FOLLOW_UP_INTENT = "EXTERNAL_follow_up"
 FOLLOW_UP_ACTION = "action_follow_up"
 FOLLOW_UP_RESPONSE = "utter_follow_up_"  # + the form's name
-FORMS = ("calculation_form", "search_form", "contact_form")
-MANAGER_SLOT = "manager_active"
+FORMS = ("calculation_form", "search_form", "book_viewing_form")
 EXTERNAL_TEXT_PREFIX = "EXTERNAL: "
 
 metadata = sa.MetaData()
@@ -104,7 +104,7 @@ def decide(state: Dict[str, Any], now: float, after_seconds: float,
     form = (state.get("active_loop") or {}).get("name")
     if form not in FORMS:
         return False, "форма не активна"
-    if (state.get("slots") or {}).get(MANAGER_SLOT):
+    if (state.get("slots") or {}).get(MANAGER_ACTIVE):
         return False, "с клиентом говорит менеджер"
     channel = state.get("latest_input_channel")
     if channel not in set(channels):

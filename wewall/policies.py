@@ -35,8 +35,8 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from wewall import bootstrap
+from wewall.slots import MANAGER_ACTIVE
 
-MANAGER_ACTIVE_SLOT = "manager_active"
 CLOSE_INTENT = "close_manager_chat"
 CLOSE_ACTION = "action_close_manager_chat"
 # Above NextActionsPolicy (5), RulePolicy (4), MemoizationPolicy (3): a manager in the chat silences all.
@@ -87,14 +87,14 @@ class ManagerChatPolicy(DecidingPolicy):
     def get_default_config() -> Dict[Text, Any]:
         return {
             "priority": MANAGER_CHAT_POLICY_PRIORITY,
-            "slot": MANAGER_ACTIVE_SLOT,
+            "slot": MANAGER_ACTIVE,
             "close_intent": CLOSE_INTENT,
             "close_action": CLOSE_ACTION,
         }
 
     def decide(self, tracker: DialogueStateTracker) -> Optional[Text]:
         """The action to force, or None to let the other policies decide."""
-        if not tracker.get_slot(self.config.get("slot", MANAGER_ACTIVE_SLOT)):
+        if not tracker.get_slot(self.config.get("slot", MANAGER_ACTIVE)):
             return None
         # The latest user message or action decides whose turn it is (slot events that
         # action_extract_slots adds after a user message do not count).

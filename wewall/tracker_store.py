@@ -24,7 +24,7 @@ store can be switched back to `type: SQL` at any time.
 A session is bounded (`session_too_long`, WEWALL_SESSION_MAX_EVENTS, 500 by default, 0: off):
 a turn costs Rasa time in proportion to the events of the session it loads (7 ms at 28 events,
 252 ms at 5 028, issue #22), so a session that long starts anew on the next message, as after
-`session_expiration_time`: Rasa's `action_session_start`, slots carried over (domain.yml). Not in
+`session_expiration_time`: Rasa's `action_session_start`, slots carried over (domain/basics.yml). Not in
 the middle of a form unless the session is twice that long.
 
 The database is checked at start (SQLite: `PRAGMA quick_check`, any: a read of the table). Rasa
@@ -59,6 +59,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from wewall.blocking import run_blocking
 from wewall.sql import engine_for, outbox_url
+from wewall.slots import migrate_events
 
 logger = logging.getLogger(__name__)
 
@@ -277,7 +278,9 @@ class WewallSQLTrackerStore(SQLTrackerStore):
             raise self._unavailable(sender_id, exc) from exc
         if not rows or not self.domain:
             return None
-        tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(data) for (data,) in rows], self.domain.slots)
+        # Stored under the names of its time: renamed slots, forms and actions are read as today's.
+        events = migrate_events(json.loads(data) for (data,) in rows)
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         _mark(tracker, len(rows))
         return tracker
 

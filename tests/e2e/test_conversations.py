@@ -25,7 +25,7 @@ from tests.e2e.harness import demo_bot
 pytestmark = pytest.mark.e2e
 
 ANY = object()  # no expectation
-CALC, SEARCH, VIEWING = "calculation_form", "search_form", "contact_form"
+CALC, SEARCH, VIEWING = "calculation_form", "search_form", "book_viewing_form"
 NOT_UNDERSTOOD = "Простите, я не понял"
 
 
@@ -102,19 +102,19 @@ SEARCH_KEPT = {"paused_forms": Has(SEARCH)}
 # A finished office up to its VAT question (the answers as typed).
 OFFICE_TO_VAT = [
     ("хочу посчитать доходность", calc("calc_kind")),
-    ("готовый офис", calc("area_m2", slots={"calc_kind": "finished_office"})),
-    ("120 метров", calc("price_per_m2", slots={"area_m2": 120})),
-    ("по 350 тыщ за метр", calc("estate_class", slots={"price_per_m2": 350000})),
-    ("класс б", calc("metro_station", slots={"estate_class": "B"})),
-    ("белорусская", calc("distance_to_metro_m", slots={"metro_station": "Белорусская"})),
-    ("5 мин пешком", calc("repairs", slots={"distance_to_metro_m": 400})),
-    ("частичная", calc("nds_rate", slots={"repairs": "partial"})),
+    ("готовый офис", calc("calc_area_m2", slots={"calc_kind": "finished_office"})),
+    ("120 метров", calc("calc_price_per_m2", slots={"calc_area_m2": 120})),
+    ("по 350 тыщ за метр", calc("calc_estate_class", slots={"calc_price_per_m2": 350000})),
+    ("класс б", calc("calc_metro_station", slots={"calc_estate_class": "B"})),
+    ("белорусская", calc("calc_distance_to_metro_m", slots={"calc_metro_station": "Белорусская"})),
+    ("5 мин пешком", calc("calc_repairs", slots={"calc_distance_to_metro_m": 400})),
+    ("частичная", calc("calc_nds_rate", slots={"calc_repairs": "partial"})),
 ]
-OFFICE_SUMMARY = OFFICE_TO_VAT + [("5%", calc("calc_confirmed", slots={"nds_rate": 5}, says=(SUMMARY, "120 м²")))]
+OFFICE_SUMMARY = OFFICE_TO_VAT + [("5%", calc("calc_confirmed", slots={"calc_nds_rate": 5}, says=(SUMMARY, "120 м²")))]
 RETAIL_TO_PRICE = [
     ("оценка доходности", calc("calc_kind")),
-    ("Готовое торговое помещение", calc("area_m2", slots={"calc_kind": "finished_retail"})),
-    ("80 м2", calc("price_per_m2", slots={"area_m2": 80})),
+    ("Готовое торговое помещение", calc("calc_area_m2", slots={"calc_kind": "finished_retail"})),
+    ("80 м2", calc("calc_price_per_m2", slots={"calc_area_m2": 80})),
 ]
 # A rent search the demo data always answers, up to its summary and to the first offer card.
 SEARCH_SUMMARY = [
@@ -127,7 +127,7 @@ VIEWING_START = CARDS + [("записаться на просмотр", viewing(
 VIEWING_SUMMARY = VIEWING_START + [
     ("меня зовут Ольга", viewing("phone", slots={"person_name": "Ольга"})),
     ("89161234567", viewing("viewing_time", slots={"phone": "+79161234567"})),
-    ("завтра после обеда", viewing("contact_confirmed", slots={"viewing_time": "завтра после обеда"}, says=(SUMMARY,))),
+    ("завтра после обеда", viewing("book_viewing_confirmed", slots={"viewing_time": "завтра после обеда"}, says=(SUMMARY,))),
 ]
 SEARCH_TO_AREA = [
     ("подбери офис купить", search("search_budget", slots={"search_type": "office", "search_deal": "sale"})),
@@ -141,118 +141,118 @@ CONVERSATIONS: List[Convo] = [
         ("давай считай", out(says=(RESULT,), slots={"calculations_count": 1, "calc_kind": None})),
     ]),
     Convo("calc-retail-button-titles-typed", RETAIL_TO_PRICE + [
-        ("500 тыс", calc("metro_station", slots={"price_per_m2": 500000})),  # retail asks the station (analogs)
-        ("павелецкая", calc("monthly_rent_rub", slots={"metro_station": "Павелецкая"})),
-        ("300к в месяц", calc("repairs", slots={"monthly_rent_rub": 300000})),
-        ("полный ремонт", calc("nds_rate", slots={"repairs": "full"})),
-        ("усн без ндс", calc("calc_confirmed", slots={"nds_rate": 0})),
+        ("500 тыс", calc("calc_metro_station", slots={"calc_price_per_m2": 500000})),  # retail asks the station (analogs)
+        ("павелецкая", calc("calc_monthly_rent_rub", slots={"calc_metro_station": "Павелецкая"})),
+        ("300к в месяц", calc("calc_repairs", slots={"calc_monthly_rent_rub": 300000})),
+        ("полный ремонт", calc("calc_nds_rate", slots={"calc_repairs": "full"})),
+        ("усн без ндс", calc("calc_confirmed", slots={"calc_nds_rate": 0})),
         ("да считать", out(says=(RESULT,))),
-        ("новый расчет", calc("calc_kind", slots={"area_m2": None})),
+        ("новый расчет", calc("calc_kind", slots={"calc_area_m2": None})),
     ]),
     Convo("calc-facts-in-the-request", [
-        ("хочу оценить готовый офис 80 метров у Павелецкой", calc("price_per_m2", slots={
-            "calc_kind": "finished_office", "area_m2": 80, "metro_station": "Павелецкая"}, says=("Записал",))),
+        ("хочу оценить готовый офис 80 метров у Павелецкой", calc("calc_price_per_m2", slots={
+            "calc_kind": "finished_office", "calc_area_m2": 80, "calc_metro_station": "Павелецкая"}, says=("Записал",))),
     ]),
     Convo("calc-facts-with-price-in-the-request", [
-        ("хочу посчитать доходность офиса в строящемся бц, 250 м2 по 420 тыс", calc("estate_class", slots={
-            "calc_kind": "building_office", "area_m2": 250, "price_per_m2": 420000})),
+        ("хочу посчитать доходность офиса в строящемся бц, 250 м2 по 420 тыс", calc("calc_estate_class", slots={
+            "calc_kind": "building_office", "calc_area_m2": 250, "calc_price_per_m2": 420000})),
     ]),
     Convo("calc-cancel", OFFICE_TO_VAT[:4] + [
-        ("отмена", out(says=("расчёт отменён",), slots={"calc_kind": None, "area_m2": None})),
+        ("отмена", out(says=("расчёт отменён",), slots={"calc_kind": None, "calc_area_m2": None})),
         ("отмена", out(says=("Отменять нечего",))),
     ]),
     Convo("calc-cancel-button-typed-at-summary", OFFICE_SUMMARY + [
-        ("отменить", out(says=("расчёт отменён",), slots={"calc_kind": None, "nds_rate": None})),
+        ("отменить", out(says=("расчёт отменён",), slots={"calc_kind": None, "calc_nds_rate": None})),
     ]),
     Convo("calc-back", OFFICE_TO_VAT[:4] + [
-        ("назад", calc("price_per_m2", slots={"price_per_m2": None, "area_m2": 120}, says=("предыдущему",))),
-        ("назад", calc("area_m2", slots={"area_m2": None})),
-        ("150", calc("price_per_m2", slots={"area_m2": 150})),
+        ("назад", calc("calc_price_per_m2", slots={"calc_price_per_m2": None, "calc_area_m2": 120}, says=("предыдущему",))),
+        ("назад", calc("calc_area_m2", slots={"calc_area_m2": None})),
+        ("150", calc("calc_price_per_m2", slots={"calc_area_m2": 150})),
     ]),
     Convo("calc-back-typed-at-summary", OFFICE_SUMMARY + [
-        ("Назад", calc("nds_rate", slots={"nds_rate": None})),
-        ("5%", calc("calc_confirmed", slots={"nds_rate": 5}, says=(SUMMARY,))),
+        ("Назад", calc("calc_nds_rate", slots={"calc_nds_rate": None})),
+        ("5%", calc("calc_confirmed", slots={"calc_nds_rate": 5}, says=(SUMMARY,))),
     ]),
     Convo("calc-back-to-named-question", OFFICE_TO_VAT[:7] + [
-        ("вернись к площади", calc("area_m2", slots={"area_m2": None, "price_per_m2": 350000})),
-        ("100", calc("repairs", slots={"area_m2": 100})),
+        ("вернись к площади", calc("calc_area_m2", slots={"calc_area_m2": None, "calc_price_per_m2": 350000})),
+        ("100", calc("calc_repairs", slots={"calc_area_m2": 100})),
     ]),
     Convo("calc-change-named-at-summary", OFFICE_SUMMARY + [
-        ("поменяй станцию", calc("metro_station", slots={"metro_station": None})),
-        ("павелецкая", calc("calc_confirmed", slots={"metro_station": "Павелецкая"}, says=(SUMMARY, "Павелецкая"))),
+        ("поменяй станцию", calc("calc_metro_station", slots={"calc_metro_station": None})),
+        ("павелецкая", calc("calc_confirmed", slots={"calc_metro_station": "Павелецкая"}, says=(SUMMARY, "Павелецкая"))),
     ]),
     Convo("calc-correction-in-passing", OFFICE_TO_VAT[:5] + [
-        ("площадь не 120 а 130", calc("metro_station", slots={"area_m2": 130}, says=("Исправил",))),
+        ("площадь не 120 а 130", calc("calc_metro_station", slots={"calc_area_m2": 130}, says=("Исправил",))),
     ]),
     Convo("calc-correction-at-summary-then-go", OFFICE_SUMMARY + [
-        ("площадь не 120, а 140", calc("calc_confirmed", slots={"area_m2": 140}, says=("140 м²",))),
+        ("площадь не 120, а 140", calc("calc_confirmed", slots={"calc_area_m2": 140}, says=("140 м²",))),
         ("ок", out(says=(RESULT,))),
     ]),
     Convo("calc-main-menu-keeps-answers", OFFICE_TO_VAT[:4] + [
         ("главное меню", out(says=("Выберите",), slots={"calc_kind": "finished_office", **CALC_KEPT})),
-        ("Оценка доходности", calc("estate_class", slots={"area_m2": 120}, says=("Продолжим",))),
+        ("Оценка доходности", calc("calc_estate_class", slots={"calc_area_m2": 120}, says=("Продолжим",))),
     ]),
     Convo("calc-slash-start", OFFICE_TO_VAT[:3] + [
         ("/start", out(slots={"calc_kind": "finished_office", **CALC_KEPT})),
     ]),
     Convo("calc-start-over", OFFICE_TO_VAT[:4] + [
-        ("давай начнем заново", calc("calc_kind", slots={"calc_kind": None, "area_m2": None}, says=("заново",))),
+        ("давай начнем заново", calc("calc_kind", slots={"calc_kind": None, "calc_area_m2": None}, says=("заново",))),
     ]),
     Convo("calc-manager", OFFICE_TO_VAT[:4] + [
         ("позовите менеджера", out(says=("менеджер",), slots={"calc_kind": "finished_office", **CALC_KEPT})),
     ]),
     Convo("calc-faq-then-same-question", RETAIL_TO_PRICE + [
-        ("а что такое капитализация?", calc("price_per_m2", says=("Капитализация", "Вернёмся к вопросу"))),
-        ("450 тысяч", calc("metro_station", slots={"price_per_m2": 450000})),
+        ("а что такое капитализация?", calc("calc_price_per_m2", says=("Капитализация", "Вернёмся к вопросу"))),
+        ("450 тысяч", calc("calc_metro_station", slots={"calc_price_per_m2": 450000})),
     ]),
     Convo("calc-what-can-you-do", OFFICE_TO_VAT[:2] + [
-        ("что ты умеешь", calc("area_m2", says=("считаю доходность",))),
-        ("спасибо", calc("area_m2")),
-        ("120", calc("price_per_m2", slots={"area_m2": 120})),
+        ("что ты умеешь", calc("calc_area_m2", says=("считаю доходность",))),
+        ("спасибо", calc("calc_area_m2")),
+        ("120", calc("calc_price_per_m2", slots={"calc_area_m2": 120})),
     ]),
     Convo("calc-switch-to-search-and-back", OFFICE_TO_VAT[:4] + [
-        ("а подбери мне офис в аренду", search(ANY, slots={"search_type": "office", "area_m2": 120, **CALC_KEPT})),
-        ("Оценка доходности", calc("estate_class", slots={"area_m2": 120, "price_per_m2": 350000},
+        ("а подбери мне офис в аренду", search(ANY, slots={"search_type": "office", "calc_area_m2": 120, **CALC_KEPT})),
+        ("Оценка доходности", calc("calc_estate_class", slots={"calc_area_m2": 120, "calc_price_per_m2": 350000},
                                    says=("Продолжим расчёт",))),
     ]),
     Convo("calc-go-ahead-before-summary", OFFICE_TO_VAT[:3] + [
-        ("считай", calc("price_per_m2", slots={"area_m2": 120}, not_says=("отменён",))),
+        ("считай", calc("calc_price_per_m2", slots={"calc_area_m2": 120}, not_says=("отменён",))),
     ]),
     Convo("calc-go-ahead-not-an-answer", OFFICE_TO_VAT[:7] + [
-        ("давай считай", calc("repairs", slots={"repairs": None})),
+        ("давай считай", calc("calc_repairs", slots={"calc_repairs": None})),
     ]),
     Convo("calc-go-ahead-at-summary-after-cancel-scare", OFFICE_SUMMARY + [
         ("в смысле отменён?? я сказал считай", out(says=(RESULT,), not_says=("отменён",))),
     ]),
     Convo("calc-finish-words", OFFICE_TO_VAT[:7] + [
-        ("нужна частичная", calc("nds_rate", slots={"repairs": "partial"})),
+        ("нужна частичная", calc("calc_nds_rate", slots={"calc_repairs": "partial"})),
     ]),
     Convo("calc-finish-button-typed", OFFICE_TO_VAT[:7] + [
-        ("не нужна", calc("nds_rate", slots={"repairs": "none"}, not_says=("отменён",))),
+        ("не нужна", calc("calc_nds_rate", slots={"calc_repairs": "none"}, not_says=("отменён",))),
     ]),
     Convo("calc-vat-usn", OFFICE_TO_VAT + [
-        ("усн", calc("calc_confirmed", slots={"nds_rate": 0}, says=(SUMMARY,))),
+        ("усн", calc("calc_confirmed", slots={"calc_nds_rate": 0}, says=(SUMMARY,))),
     ]),
     Convo("calc-finish-tenant-did-it", OFFICE_TO_VAT[:7] + [
-        ("не нужна, там арендатор уже всё сделал", calc("nds_rate", slots={"repairs": "none"})),
+        ("не нужна, там арендатор уже всё сделал", calc("calc_nds_rate", slots={"calc_repairs": "none"})),
     ]),
     Convo("calc-finish-bare-concrete", OFFICE_TO_VAT[:7] + [
-        ("там бетон, отделки нет", calc("nds_rate", slots={"repairs": "full"})),
+        ("там бетон, отделки нет", calc("calc_nds_rate", slots={"calc_repairs": "full"})),
     ]),
     Convo("calc-total-price", RETAIL_TO_PRICE + [
-        ("40 млн за всё", calc("metro_station", slots={"price_per_m2": 500000})),
+        ("40 млн за всё", calc("calc_metro_station", slots={"calc_price_per_m2": 500000})),
     ]),
     Convo("calc-vat-20-goes-to-a-manager", RETAIL_TO_PRICE + [
-        ("500 тыс", calc("metro_station")),
-        ("павелецкая", calc("monthly_rent_rub")),
-        ("400к", calc("repairs")),
-        ("полный ремонт", calc("nds_rate")),
-        ("20 % (осно)", calc("nds_rate", says=("менеджер", "сохранены"), not_says=("не понял", "не могу передать"),
-                             slots={"area_m2": 80, "monthly_rent_rub": 400000})),
-        ("посчитать без ндс для ориентира", calc("calc_confirmed", slots={"nds_rate": 0}, says=(SUMMARY,))),
+        ("500 тыс", calc("calc_metro_station")),
+        ("павелецкая", calc("calc_monthly_rent_rub")),
+        ("400к", calc("calc_repairs")),
+        ("полный ремонт", calc("calc_nds_rate")),
+        ("20 % (осно)", calc("calc_nds_rate", says=("менеджер", "сохранены"), not_says=("не понял", "не могу передать"),
+                             slots={"calc_area_m2": 80, "calc_monthly_rent_rub": 400000})),
+        ("посчитать без ндс для ориентира", calc("calc_confirmed", slots={"calc_nds_rate": 0}, says=(SUMMARY,))),
     ]),
     Convo("calc-rent-given-for-price", RETAIL_TO_PRICE + [
-        ("300 тыс в месяц", calc("price_per_m2", slots={"price_per_m2": None, "monthly_rent_rub": 300000})),
+        ("300 тыс в месяц", calc("calc_price_per_m2", slots={"calc_price_per_m2": None, "calc_monthly_rent_rub": 300000})),
     ]),
 
     # ------------------------------------------------------------ the search
@@ -286,9 +286,9 @@ CONVERSATIONS: List[Convo] = [
         ("ладно ищи", out(says=("Нашёл",))),
     ]),
     Convo("search-back-to-area", SEARCH_TO_AREA + [
-        ("100 метров", search("search_metro", slots={"search_min_area": 100})),
+        ("100 метров", search("search_max_walk", slots={"search_min_area": 100})),
         ("вернись к площади", search("search_min_area", slots={"search_min_area": None})),
-        ("от 150", search("search_metro", slots={"search_min_area": 150})),
+        ("от 150", search("search_max_walk", slots={"search_min_area": 150})),
     ]),
     Convo("search-correction-in-passing", SEARCH_TO_AREA[:2] + [
         ("бюджет не 200 а 250 млн", search("search_purpose", slots={"search_budget": 250_000_000}, says=("Исправил",))),
@@ -303,14 +303,14 @@ CONVERSATIONS: List[Convo] = [
         ("позовите менеджера", out(says=("менеджер",), slots={"search_budget": 200_000_000, **SEARCH_KEPT})),
     ]),
     Convo("search-faq-then-same-question", SEARCH_TO_AREA + [
-        ("100", search("search_metro")),
+        ("100", search("search_max_walk")),
         ("не важно", search("search_zone")),
         ("а что такое ттк?", search("search_zone", slots={"search_zone": None}, says=("Вернёмся к вопросу",))),
         ("внутри ттк", search("search_class", slots={"search_zone": "ttk"})),
     ]),
     Convo("search-faq-commission", SEARCH_TO_AREA + [
         ("а комиссия у вас есть?", search("search_min_area", says=("без комиссии", "Вернёмся к вопросу"))),
-        ("от 80 м2", search("search_metro", slots={"search_min_area": 80})),
+        ("от 80 м2", search("search_max_walk", slots={"search_min_area": 80})),
     ]),
     Convo("search-what-can-you-do", SEARCH_TO_AREA[:1] + [
         ("а что ты вообще умеешь", search("search_budget", says=("подбираю",))),
@@ -318,12 +318,12 @@ CONVERSATIONS: List[Convo] = [
     Convo("search-switch-to-calc-and-back", SEARCH_TO_AREA + [
         ("стоп, хочу сначала посчитать доходность", calc("calc_kind", slots={"search_budget": 200_000_000, **SEARCH_KEPT},
                                                           says=("подбор подождёт",))),
-        ("готовый офис", calc("area_m2")),
+        ("готовый офис", calc("calc_area_m2")),
         ("Подбор недвижимости", search("search_min_area", slots={"search_budget": 200_000_000, **CALC_KEPT},
                                        says=("Продолжим подбор",))),
     ]),
     Convo("search-wishes-free-text", SEARCH_SUMMARY[:1] + [
-        ("не важно", search("search_metro")),
+        ("не важно", search("search_max_walk")),
         ("до 10 минут", search("search_zone")),
         ("любая", search("search_class")),
         ("любой", search("search_finish")),
@@ -335,14 +335,14 @@ CONVERSATIONS: List[Convo] = [
             "search_type": "office", "search_deal": "sale", "search_budget": 500_000_000, "search_purpose": "investment"})),
     ]),
     Convo("search-area-correction-at-summary", [
-        ("офис в аренду до 3 миллионов в месяц от 100 метров", search("search_metro", slots={"search_min_area": 100})),
+        ("офис в аренду до 3 миллионов в месяц от 100 метров", search("search_max_walk", slots={"search_min_area": 100})),
         ("да ищи", search("search_confirmed", says=(SUMMARY,))),
         ("бюджет не 3 а 4 млн", search("search_confirmed", slots={"search_budget": 4_000_000}, says=("Исправил",))),
         ("площадь не 100 а 150", search("search_confirmed", slots={"search_min_area": 150}, says=("от 150 м²",))),
     ]),
     Convo("search-area-correction-at-metro", [
-        ("офис в аренду до 3 миллионов в месяц от 100 метров", search("search_metro", slots={"search_min_area": 100})),
-        ("площадь не 100 а 150", search("search_metro", slots={"search_min_area": 150, "search_metro": None})),
+        ("офис в аренду до 3 миллионов в месяц от 100 метров", search("search_max_walk", slots={"search_min_area": 100})),
+        ("площадь не 100 а 150", search("search_max_walk", slots={"search_min_area": 150, "search_max_walk": None})),
     ]),
     Convo("search-viewing-request-with-no-offers", [
         ("привет, хочу офис посмотреть", out(says=("подберём",))),
@@ -367,14 +367,14 @@ CONVERSATIONS: List[Convo] = [
     ]),
     Convo("viewing-back-at-summary-and-new-time", VIEWING_SUMMARY + [
         ("назад", viewing("viewing_time", slots={"viewing_time": None})),
-        ("в пятницу утром", viewing("contact_confirmed", slots={"viewing_time": "в пятницу утром"}, says=(SUMMARY,))),
+        ("в пятницу утром", viewing("book_viewing_confirmed", slots={"viewing_time": "в пятницу утром"}, says=(SUMMARY,))),
     ]),
     Convo("viewing-change-phone-named", VIEWING_SUMMARY + [
         ("поменяй телефон", viewing("phone", slots={"phone": None})),
-        ("+7 916 765-43-21", viewing("contact_confirmed", slots={"phone": "+79167654321"})),
+        ("+7 916 765-43-21", viewing("book_viewing_confirmed", slots={"phone": "+79167654321"})),
     ]),
     Convo("viewing-phone-corrected-in-passing", VIEWING_SUMMARY + [
-        ("телефон другой: 89031112233", viewing("contact_confirmed", slots={"phone": "+79031112233"}, says=(SUMMARY,))),
+        ("телефон другой: 89031112233", viewing("book_viewing_confirmed", slots={"phone": "+79031112233"}, says=(SUMMARY,))),
     ]),
     Convo("viewing-main-menu", VIEWING_START + [
         ("Анна", viewing("phone")),

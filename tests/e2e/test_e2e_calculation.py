@@ -71,7 +71,7 @@ def test_vat_20_keeps_the_answers_and_offers_a_calculation_without_vat(bot):
     titles = [b["title"] for r in vat for b in r.get("buttons", [])]
     assert titles == ["Передать менеджеру", "Посчитать без НДС для ориентира"]
     slots = bot.tracker(s)["slots"]
-    assert slots["area_m2"] == 100 and slots["monthly_rent_rub"] == 300000 and slots["metro_station"] == "Павелецкая"
+    assert slots["calc_area_m2"] == 100 and slots["calc_monthly_rent_rub"] == 300000 and slots["calc_metro_station"] == "Павелецкая"
     summary = texts(bot.send(s, '/inform{"percent":0}'))
     assert "Проверьте" in summary and "100 м²" in summary and "НДС: 0 %" in summary
     result = bot.send(s, "да")
@@ -88,7 +88,7 @@ def test_a_total_price_is_divided_by_the_area(bot):
     bot.send(s, "100 м2")
     reply = texts(bot.send(s, "за всё просят 38 млн"))
     assert "380\u202f000 ₽ за м²" in reply and "класс" in reply.lower()
-    assert bot.tracker(s)["slots"]["price_per_m2"] == 380000
+    assert bot.tracker(s)["slots"]["calc_price_per_m2"] == 380000
     # magnitude and words disagree: one question with two buttons
     s2 = "e2e-calc-total-2"
     bot.send(s2, "оценка доходности")
@@ -98,7 +98,7 @@ def test_a_total_price_is_divided_by_the_area(bot):
     assert "38 млн ₽ — это за всё помещение или за м²?" in texts(asked)
     assert [b["title"] for r in asked for b in r.get("buttons", [])] == ["За всё помещение", "За 1 м²"]
     assert "класс" in texts(bot.send(s2, "за всё помещение")).lower()
-    assert bot.tracker(s2)["slots"]["price_per_m2"] == 380000
+    assert bot.tracker(s2)["slots"]["calc_price_per_m2"] == 380000
 
 
 def test_a_retail_rent_per_m2_is_multiplied_by_the_area(bot):
@@ -110,12 +110,12 @@ def test_a_retail_rent_per_m2_is_multiplied_by_the_area(bot):
     bot.send(s, "Павелецкая")
     reply = texts(bot.send(s, "2500 за метр в месяц"))
     assert "300\u202f000 ₽ в месяц" in reply and "ремонт" in reply.lower()
-    assert bot.tracker(s)["slots"]["monthly_rent_rub"] == 300000
+    assert bot.tracker(s)["slots"]["calc_monthly_rent_rub"] == 300000
     # the NLU takes these for a search and a FAQ question; the asked question reads them first
     assert "НДС" in texts(bot.send(s, "не нужна, там арендатор уже всё сделал"))
     assert "Проверьте" in texts(bot.send(s, "а можно посчитать как будто ндс 0?"))
     slots = bot.tracker(s)["slots"]
-    assert slots["repairs"] == "none" and slots["nds_rate"] == 0
+    assert slots["calc_repairs"] == "none" and slots["calc_nds_rate"] == 0
 
 
 def test_files_channel_refuses_other_paths(bot):
@@ -137,12 +137,12 @@ def test_a_calculation_from_a_shown_offer_asks_only_what_is_missing(bot):
     assert "Спрошу только недостающее" in started and "цену покупки спрошу" in started
     slots = bot.tracker(s)["slots"]
     offer_id = slots["search_ids"][0]
-    assert slots["calc_kind"] == "finished_office" and slots["area_m2"] and slots["metro_station"]
-    assert slots["price_per_m2"] is None and "Какая цена покупки" in started  # a rent offer: the price is asked
+    assert slots["calc_kind"] == "finished_office" and slots["calc_area_m2"] and slots["calc_metro_station"]
+    assert slots["calc_price_per_m2"] is None and "Какая цена покупки" in started  # a rent offer: the price is asked
     after_price = texts(bot.send(s, "450 тысяч за метр"))
     assert "НДС" in after_price  # class, station, distance and repairs came from the offer
     assert "Проверьте" in texts(bot.send(s, "усн"))
     result = texts(bot.send(s, "да"))
     assert "IRR при сдаче в аренду" in result
     record = bot.tracker(s)["slots"]["calc_result"]
-    assert record["inputs"]["area_m2"] == slots["area_m2"] and offer_id
+    assert record["inputs"]["area_m2"] == slots["calc_area_m2"] and offer_id

@@ -70,7 +70,7 @@ def test_the_action_server_killed_at_the_calculation_keeps_the_answers_and_offer
         reply = bot.send(s, "да")
         assert reply and reply[-1]["text"] == SORRY, reply
         assert reply[-1]["buttons"] == [{"title": RETRY_TITLE, "payload": "да"}]
-        assert bot.tracker(s)["slots"]["area_m2"] == 700  # the answers are kept
+        assert bot.tracker(s)["slots"]["calc_area_m2"] == 700  # the answers are kept
     finally:
         bot.start_actions()
         bot.wait_ready()

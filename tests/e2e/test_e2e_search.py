@@ -47,7 +47,7 @@ def test_search_to_the_end_of_the_list_and_a_viewing(search_bot):
     for i in range(2, total + 1):
         texts = _texts(bot.send(me, "/next_offer"))
         assert texts[-1].startswith(f"{i} из {total}"), texts
-    found = bot.tracker(me)["slots"]["search_criteria"]["found"]
+    found = bot.tracker(me)["slots"]["search_record"]["found"]
     texts = _texts(bot.send(me, "/next_offer"))
     if found > total:  # more match: the next page, not «the last offer»
         assert texts[0].startswith("Показываю ещё"), texts
@@ -55,7 +55,7 @@ def test_search_to_the_end_of_the_list_and_a_viewing(search_bot):
         for _ in range(2, total + 1):
             bot.send(me, "/next_offer")
     slots = bot.tracker(me)["slots"]
-    assert slots["searches_count"] == 1 and slots["search_criteria"]["found"] >= total
+    assert slots["searches_count"] == 1 and slots["search_record"]["found"] >= total
     assert len(slots["search_ids"]) == total and slots["search_index"] == total - 1
 
     # the viewing of the last offer shown
@@ -97,5 +97,5 @@ def test_another_station_while_offers_are_shown_moves_the_search(search_bot):
     texts = _texts(bot.send(me, "а у Профсоюзной есть что-нибудь?"))
     assert texts[0].startswith(("Нашёл", "К сожалению")), texts
     slots = bot.tracker(me)["slots"]
-    assert slots["search_metro_station"] == ["Профсоюзная"] and slots["search_deal"] == "sale"
-    assert slots["search_criteria"]["search_metro_station"] == "Профсоюзная" and slots["searches_count"] == 2
+    assert slots["search_stations"] == ["Профсоюзная"] and slots["search_deal"] == "sale"
+    assert slots["search_record"]["stations"] == "Профсоюзная" and slots["searches_count"] == 2

@@ -4,7 +4,6 @@ import asyncio
 import datetime as dt
 from pathlib import Path
 
-import yaml
 
 import pytest
 from rasa_sdk import Tracker
@@ -54,68 +53,68 @@ def test_first_message_values_are_read_and_next_question_chosen():
     t = tracker(text="хочу посчитать офис 700 м²", intent="request_calculation",
                 entities=[{"entity": "area_m2", "value": 700}, {"entity": "estate_type", "value": "office"}])
     messages, slots, _ = run(actions.ValidateCalculationForm(), t)
-    assert slots["area_m2"] == 700.0 and slots["requested_slot"] == "calc_kind"
+    assert slots["calc_area_m2"] == 700.0 and slots["requested_slot"] == "calc_kind"
 
 
 def test_answer_sets_slot_and_progress():
-    t = tracker({"calc_kind": "finished_office"}, "семьсот", entities=[{"entity": "number", "value": 700}], requested="area_m2")
+    t = tracker({"calc_kind": "finished_office"}, "семьсот", entities=[{"entity": "number", "value": 700}], requested="calc_area_m2")
     messages, slots, _ = run(actions.ValidateCalculationForm(), t)
-    assert slots["area_m2"] == 700.0
-    assert slots["requested_slot"] == "price_per_m2"
+    assert slots["calc_area_m2"] == 700.0
+    assert slots["requested_slot"] == "calc_price_per_m2"
     assert slots["calc_remaining"] == "(осталось 6 вопросов)"
     assert messages == []
 
 
 def test_unrecognised_answer_keeps_the_form_with_a_hint():
-    t = tracker({"calc_kind": "finished_office"}, "ээ", intent="nlu_fallback", requested="area_m2")
+    t = tracker({"calc_kind": "finished_office"}, "ээ", intent="nlu_fallback", requested="calc_area_m2")
     messages, slots, _ = run(actions.ValidateCalculationForm(), t)
-    assert slots["area_m2"] is None and slots["requested_slot"] == "area_m2"
+    assert slots["calc_area_m2"] is None and slots["requested_slot"] == "calc_area_m2"
     assert "Не понял площадь" in messages[0]["text"]
 
 
 def test_return_after_a_step_back_reads_nothing_new():
     t = tracker({"calc_kind": "finished_office"}, "назад", intent="go_back", entities=[{"entity": "number", "value": 5}],
-                latest_action="action_calc_go_back", requested="price_per_m2")
+                latest_action="action_calc_go_back", requested="calc_price_per_m2")
     messages, slots, _ = run(actions.ValidateCalculationForm(), t)
-    assert messages == [] and "area_m2" not in slots and slots["requested_slot"] == "area_m2"
+    assert messages == [] and "calc_area_m2" not in slots and slots["requested_slot"] == "calc_area_m2"
 
 
 def test_a_question_is_answered_and_the_same_question_asked_again():
-    t = tracker({"calc_kind": "finished_office"}, "что такое irr", intent="faq", requested="area_m2")
+    t = tracker({"calc_kind": "finished_office"}, "что такое irr", intent="faq", requested="calc_area_m2")
     t.latest_message["response_selector"] = {"faq": {"response": {"utter_action": "utter_faq/irr"}}}
     messages, slots, events = run(actions.ValidateCalculationForm(), t)
     assert messages[0]["response"] == "utter_faq/irr"
-    assert slots["requested_slot"] == "area_m2" and slots["area_m2"] is None
+    assert slots["requested_slot"] == "calc_area_m2" and slots["calc_area_m2"] is None
     assert not any(e["event"] in ("active_loop", "followup") for e in events)
 
 
 def test_station_checked_against_the_store():
-    t = tracker({"calc_kind": "finished_office"}, "белоруская", requested="metro_station")
+    t = tracker({"calc_kind": "finished_office"}, "белоруская", requested="calc_metro_station")
     messages, slots, _ = run(actions.ValidateCalculationForm(), t)
-    assert slots["metro_station"] == "Белорусская"
+    assert slots["calc_metro_station"] == "Белорусская"
 
 
 def test_go_back_clears_the_previous_answer():
-    t = tracker({"calc_kind": "finished_office", "area_m2": 700.0}, "назад", intent="go_back", requested="price_per_m2")
+    t = tracker({"calc_kind": "finished_office", "calc_area_m2": 700.0}, "назад", intent="go_back", requested="calc_price_per_m2")
     messages, slots, _ = run(actions.ValidateCalculationForm(), t)
-    assert slots["area_m2"] is None and slots["requested_slot"] == "area_m2"
+    assert slots["calc_area_m2"] is None and slots["requested_slot"] == "calc_area_m2"
     assert "предыдущему" in messages[0]["text"]
 
 
 @pytest.mark.parametrize("text, intent", [("отмена", "cancel"), ("/cancel", "cancel"), ("отмена", "inform"),
                                           ("стоп хватит", "out_of_scope")])
 def test_cancel_closes_the_form_and_empties_it(text, intent):
-    t = tracker({"calc_kind": "finished_office", "area_m2": 700.0}, text, intent=intent, requested="price_per_m2")
+    t = tracker({"calc_kind": "finished_office", "calc_area_m2": 700.0}, text, intent=intent, requested="calc_price_per_m2")
     messages, slots, events = run(actions.ValidateCalculationForm(), t)
     assert any(e["event"] == "active_loop" and e["name"] is None for e in events)
     assert slots["next_actions"] == {"after": "calculation_form", "then": []}
-    assert slots["area_m2"] is None and slots["calc_kind"] is None
+    assert slots["calc_area_m2"] is None and slots["calc_kind"] is None
     assert "расчёт отменён" in messages[0]["text"]
 
 
 FULL = {
-    "calc_kind": "finished_office", "area_m2": 700.0, "price_per_m2": 500000.0, "estate_class": "A",
-    "metro_station": "Белорусская", "distance_to_metro_m": 400, "repairs": "full", "nds_rate": 5, "calc_confirmed": True,
+    "calc_kind": "finished_office", "calc_area_m2": 700.0, "calc_price_per_m2": 500000.0, "calc_estate_class": "A",
+    "calc_metro_station": "Белорусская", "calc_distance_to_metro_m": 400, "calc_repairs": "full", "calc_nds_rate": 5, "calc_confirmed": True,
 }
 
 
@@ -137,35 +136,37 @@ def test_calculate_sends_result_chart_and_spreadsheet_and_records_it():
 def test_vat_20_keeps_the_answers_and_asks_once_manager_or_without_vat():
     from tests.unit.calc_phrases import read
 
-    slots = {**FULL, "nds_rate": 20, "calc_confirmed": None}
+    slots = {**FULL, "calc_nds_rate": 20, "calc_confirmed": None}
     messages, out, events = run(actions.ActionCalculate(), tracker(slots), {"actions": ["action_handover"]})
     # nothing said yet, nothing handed over, no answer lost: the form reopens on the VAT question
     assert messages == []
     assert not any(e["event"] == "followup" and e["name"] == "action_handover" for e in events)
     assert any(e["event"] == "followup" and e["name"] == "calculation_form" for e in events)
-    assert out["nds_rate"] is None and "area_m2" not in out and "calc_kind" not in out
+    assert out["calc_nds_rate"] is None and "calc_area_m2" not in out and "calc_kind" not in out
     assert out["calc_result"]["inputs"]["area_m2"] == 700.0 and out["calc_result"]["inputs"]["nds_rate"] == 20
     kept = {**slots, **out}
-    assert calc.next_slot(kept) == "nds_rate"
+    assert calc.next_slot(kept) == "calc_nds_rate"
     # the VAT question comes back once as the hand-over choice, with its two buttons
     asked, _, _ = run(actions.ActionAskNdsRate(), tracker(kept))
     assert [m["response"] for m in asked] == ["utter_calc_vat_manager"]
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    from rasa.shared.core.domain import Domain
+
+    domain = Domain.load(str(ROOT / "domain")).as_dict()
     buttons = domain["responses"]["utter_calc_vat_manager"][0]["buttons"]
     assert [b["title"] for b in buttons] == ["Передать менеджеру", "Посчитать без НДС для ориентира"]
     # «Посчитать без НДС для ориентира» answers the VAT question with 0 and the form goes on
-    answer = read(buttons[1]["payload"], kept, "nds_rate")
-    assert answer.slots["nds_rate"] == 0 and answer.slots[calc.DOUBT] is None
+    answer = read(buttons[1]["payload"], kept, "calc_nds_rate")
+    assert answer.slots["calc_nds_rate"] == 0 and answer.slots[calc.DOUBT] is None
     assert calc.next_slot({**kept, **answer.slots}) == "calc_confirmed"
     # without a VAT-20 answer the VAT question is the usual one
     plain, _, _ = run(actions.ActionAskNdsRate(), tracker(FULL))
-    assert [m["response"] for m in plain] == ["utter_ask_nds_rate"]
+    assert [m["response"] for m in plain] == ["utter_ask_calc_nds_rate"]
 
 
 def test_vat_20_record_is_what_the_manager_sees():
     from wewall.crm.summary import calculation_lines
 
-    record = calc.vat_manager_record(calc.to_inputs({**FULL, "nds_rate": 20}, dt.date(2026, 1, 15)))
+    record = calc.vat_manager_record(calc.to_inputs({**FULL, "calc_nds_rate": 20}, dt.date(2026, 1, 15)))
     line = " ".join(calculation_lines({"calc_result": record}))
     assert "700 м²" in line and "Белорусская" in line and "НДС 20 %" in line and "менеджер" in line
 
@@ -204,18 +205,18 @@ def _offer_tracker(offer_id, text="/request_calculation", entities=({"entity": "
 
 def test_calculation_from_the_shown_offer_prefills_and_asks_the_rest():
     with storage.writing() as db:
-        offer = next((d for d in db[storage.ESTATES].find({"deal": "sale"}) if d.get("price_per_m2")), None)
+        offer = next((d for d in db[storage.ESTATES].find({"deal": "sale"}) if d.get("calc_price_per_m2")), None)
     if offer is None:
         pytest.skip("no demo sale offer in the store")
     messages, out, events = run(actions.ActionCalcFromOffer(), _offer_tracker(offer["_id"]))
     assert events[-1]["event"] == "followup" and events[-1]["name"] == "calculation_form"
-    assert out["area_m2"] == float(offer["area_m2"]) and out["price_per_m2"] == float(offer["price_per_m2"])
-    assert out["metro_station"] == offer["metro"][0]["station"]
+    assert out["calc_area_m2"] == float(offer["area_m2"]) and out["calc_price_per_m2"] == float(offer["price_per_m2"])
+    assert out["calc_metro_station"] == offer["metro"][0]["station"]
     assert "Спрошу только недостающее" in messages[0]["text"]
-    assert calc.next_slot(out) in ("nds_rate", "monthly_rent_rub", "estate_class", "tranches", "readiness_quarter")
+    assert calc.next_slot(out) in ("calc_nds_rate", "calc_monthly_rent_rub", "calc_estate_class", "calc_tranches", "calc_readiness_quarter")
     # «а какая у него доходность?» does the same; «Новый расчёт» starts an empty form
     _, same, _ = run(actions.ActionCalcFromOffer(), _offer_tracker(offer["_id"], "а какая у него доходность?", ()))
-    assert same["area_m2"] == out["area_m2"]
+    assert same["calc_area_m2"] == out["calc_area_m2"]
     said, fresh, events = run(actions.ActionCalcFromOffer(), _offer_tracker(offer["_id"], "/request_calculation", ()))
     assert said == [] and fresh["calc_kind"] is None and events[-1]["name"] == "calculation_form"
 
@@ -228,14 +229,14 @@ def test_payment_question_names_quarters_still_ahead():
     assert text.endswith("(последний вопрос)") and len(messages[0]["buttons"]) == 2
 
 
-@pytest.mark.parametrize("action,slot", [(actions.ActionAskPricePerM2(), "price_per_m2"),
-                                         (actions.ActionAskMonthlyRentRub(), "monthly_rent_rub"),
-                                         (actions.ActionAskSalePricePerM2Ready(), "sale_price_per_m2_ready")])
+@pytest.mark.parametrize("action,slot", [(actions.ActionAskPricePerM2(), "calc_price_per_m2"),
+                                         (actions.ActionAskMonthlyRentRub(), "calc_monthly_rent_rub"),
+                                         (actions.ActionAskSalePricePerM2Ready(), "calc_sale_price_per_m2_ready")])
 def test_a_sum_question_is_silent_while_its_basis_question_waits(action, slot):
     assert action.name() == f"action_ask_{slot}"
     waiting = {"calc_kind": "building_retail", "calc_doubt": {"slot": slot, "raw": 5e6, "period": None, "ask": "basis"}}
     assert run(action, tracker(waiting))[0] == []
-    other = {"calc_kind": "building_retail", "calc_doubt": {"slot": "area_m2", "value": 3.0}}
+    other = {"calc_kind": "building_retail", "calc_doubt": {"slot": "calc_area_m2", "value": 3.0}}
     assert [m["response"] for m in run(action, tracker(other))[0]] == [f"utter_ask_{slot}"]
 
 

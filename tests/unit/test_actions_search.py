@@ -77,8 +77,8 @@ def test_search_shows_the_first_card_and_records_it():
     assert card["text"].startswith("1 из ") and "Аренда:" in card["text"] and "http" not in card["text"]
     assert [b["title"] for b in card["buttons"]] == ["Записаться на просмотр", "Следующее предложение", "Изменить параметры", "Посчитать доходность"]
     assert 1 <= len(slots["search_ids"]) <= 8 and slots["search_index"] == 0 and slots["search_stage"] == "offers"
-    assert slots["searches_count"] == 1 and slots["search_criteria"]["found"] >= len(slots["search_ids"])
-    assert slots["search_criteria"]["deal"] == "rent"
+    assert slots["searches_count"] == 1 and slots["search_record"]["found"] >= len(slots["search_ids"])
+    assert slots["search_record"]["deal"] == "rent"
 
 
 def test_next_offer_to_the_end_of_the_list():
@@ -129,7 +129,7 @@ def test_change_parameters_menu_then_one_parameter():
     assert slots == {sd.BUDGET: None, sd.CONFIRMED: True, "search_stage": None, "requested_slot": sd.BUDGET}
 
 
-def test_viewing_chooses_the_offer_and_the_contact_form_ends_with_consent():
+def test_viewing_chooses_the_offer_and_the_book_viewing_form_ends_with_consent():
     _, slots, _ = run(actions.ActionSearchRun(), tracker(RENT_DONE, loop=None))
     state = {**RENT_DONE, "search_ids": slots["search_ids"], "search_index": 0}
     messages, slots, _ = run(actions.ActionViewingStart(), tracker(state, intent="book_viewing", loop=None))
@@ -138,11 +138,11 @@ def test_viewing_chooses_the_offer_and_the_contact_form_ends_with_consent():
     assert chosen["link"] not in messages[0]["text"]
     form = {"chosen_offer": chosen}
     t = tracker(form, "Иван, 8 (916) 123-45-67", entities=[{"entity": "person_name", "value": "Иван"},
-                {"entity": "phone", "value": "+79161234567"}], requested="person_name", loop="contact_form")
-    _, slots, _ = run(actions.ValidateContactForm(), t)
+                {"entity": "phone", "value": "+79161234567"}], requested="person_name", loop="book_viewing_form")
+    _, slots, _ = run(actions.ValidateBookViewingForm(), t)
     assert slots["person_name"] == "Иван" and slots["phone"] == "+79161234567" and slots["requested_slot"] == "viewing_time"
     form.update(person_name="Иван", phone="+79161234567", viewing_time="завтра в 15")
-    messages, _, _ = run(actions.ActionAskContactConfirmed(), tracker(form, loop="contact_form"))
+    messages, _, _ = run(actions.ActionAskBookViewingConfirmed(), tracker(form, loop="book_viewing_form"))
     assert "Отправляя данные, вы соглашаетесь на их обработку; я передам их менеджеру." in messages[0]["text"]
     assert "http" not in messages[0]["text"]
 
@@ -161,7 +161,7 @@ def test_another_station_while_offers_are_shown_searches_again_there():
     t = tracker(done, "а у Курской?", entities=[{"entity": "metro_station", "value": "Курская"}], loop=None)
     messages, slots, _ = run(actions.ActionSearchRefine(), t)
     assert slots[sd.STATION] == ["Курская"] and sd.BUDGET not in slots  # only the place changed
-    assert slots["search_criteria"]["search_metro_station"] == "Курская"
+    assert slots["search_record"]["stations"] == "Курская"
     assert messages[0]["text"].startswith(("Нашёл", "К сожалению"))
     nothing = run(actions.ActionSearchRefine(), tracker(done, "ну такое", loop=None))[0]
     assert nothing[0]["text"] == "Что изменить в поиске?" and nothing[0]["buttons"]
@@ -169,7 +169,7 @@ def test_another_station_while_offers_are_shown_searches_again_there():
 
 def test_next_page_instead_of_the_last_offer_while_more_match():
     messages, slots, _ = run(actions.ActionSearchRun(), tracker({**RENT_DONE, sd.BUDGET: sd.ANY}, intent="affirm", loop=None))
-    assert slots["search_criteria"]["found"] > 16
+    assert slots["search_record"]["found"] > 16
     state = {**RENT_DONE, sd.BUDGET: sd.ANY, **slots, "search_index": len(slots["search_ids"]) - 1}
     more, page, _ = run(actions.ActionSearchNext(), tracker(state, intent="next_offer", loop=None))
     assert more[0]["text"].startswith("Показываю ещё 8 вариантов")

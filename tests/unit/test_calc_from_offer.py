@@ -18,16 +18,16 @@ def offer(**kw):
 
 def test_a_ready_office_for_sale_leaves_only_vat():
     slots = calc.prefill_from_offer(offer(), TODAY)
-    assert slots == {"calc_kind": "finished_office", "area_m2": 150.5, "price_per_m2": 420000.0, "estate_class": "B",
-                     "metro_station": "Динамо", "distance_to_metro_m": 640.0, "repairs": "full"}
-    assert calc.next_slot(slots) == "nds_rate" and calc.remaining_questions(slots) == 1
+    assert slots == {"calc_kind": "finished_office", "calc_area_m2": 150.5, "calc_price_per_m2": 420000.0, "calc_estate_class": "B",
+                     "calc_metro_station": "Динамо", "calc_distance_to_metro_m": 640.0, "calc_repairs": "full"}
+    assert calc.next_slot(slots) == "calc_nds_rate" and calc.remaining_questions(slots) == 1
 
 
 def test_an_office_under_construction_keeps_its_quarter_and_asks_the_payments():
     slots = calc.prefill_from_offer(offer(readiness="3Q2028", finish="partial", estate_class="Prime"), TODAY)
-    assert slots["calc_kind"] == "building_office" and slots["readiness_quarter"] == "3Q2028"
-    assert slots["estate_class"] == "A" and slots["repairs"] == "partial"
-    assert [s for s in calc.required_slots(slots) if slots.get(s) is None] == ["nds_rate", "tranches", "calc_confirmed"]
+    assert slots["calc_kind"] == "building_office" and slots["calc_readiness_quarter"] == "3Q2028"
+    assert slots["calc_estate_class"] == "A" and slots["calc_repairs"] == "partial"
+    assert [s for s in calc.required_slots(slots) if slots.get(s) is None] == ["calc_nds_rate", "calc_tranches", "calc_confirmed"]
 
 
 @pytest.mark.parametrize("readiness", ["2Q2025", "4Q2034", "когда-нибудь"])
@@ -37,16 +37,16 @@ def test_a_quarter_past_or_beyond_the_horizon_is_a_ready_unit(readiness):
 
 def test_a_rent_offer_gives_no_purchase_price_but_a_retail_one_gives_its_rent():
     office = calc.prefill_from_offer(offer(deal="rent", price_per_m2=3500, rent_rub_month=526750), TODAY)
-    assert "price_per_m2" not in office and calc.next_slot(office) == "price_per_m2"
+    assert "calc_price_per_m2" not in office and calc.next_slot(office) == "calc_price_per_m2"
     shop = calc.prefill_from_offer(offer(type="retail", deal="rent", area_m2=60, price_per_m2=3000,
                                          rent_rub_month=180000, estate_class=None, finish="ready"), TODAY)
-    assert shop == {"calc_kind": "finished_retail", "area_m2": 60.0, "metro_station": "Динамо",
-                    "monthly_rent_rub": 180000.0, "repairs": "none"}
+    assert shop == {"calc_kind": "finished_retail", "calc_area_m2": 60.0, "calc_metro_station": "Динамо",
+                    "calc_monthly_rent_rub": 180000.0, "calc_repairs": "none"}
     assert "цену покупки спрошу" in calc.prefill_note(offer(deal="rent"), office)
 
 
 def test_price_on_request_and_unknown_types_prefill_nothing_wrong():
-    assert "price_per_m2" not in calc.prefill_from_offer(offer(price_per_m2=None, price_on_request=True), TODAY)
+    assert "calc_price_per_m2" not in calc.prefill_from_offer(offer(price_per_m2=None, price_on_request=True), TODAY)
     assert calc.prefill_from_offer({"type": "warehouse"}, TODAY) == {}
 
 

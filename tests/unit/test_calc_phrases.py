@@ -12,14 +12,14 @@ from wewall.dialogue import calculation as calc
 
 CASES = Path(__file__).with_name("calc_phrases_cases.tsv")
 SHORT = {
-    "area": "area_m2", "price": "price_per_m2", "rent": "monthly_rent_rub", "ready_price": "sale_price_per_m2_ready",
-    "class": "estate_class", "station": "metro_station", "dist": "distance_to_metro_m", "repairs": "repairs",
-    "vat": "nds_rate", "ready": "readiness_quarter", "pay": "tranches",
+    "area": calc.AREA, "price": calc.PRICE, "rent": calc.RENT, "ready_price": calc.READY_PRICE,
+    "class": calc.CLASS, "station": calc.STATION, "dist": calc.DISTANCE, "repairs": calc.REPAIRS,
+    "vat": calc.VAT, "ready": calc.READINESS, "pay": calc.TRANCHES,
 }
 
 
 def _value(slot: str, text: str):
-    if slot == "tranches":
+    if slot == "calc_tranches":
         return {q: float(p) for q, p in (pair.split(":") for pair in text.split(","))}
     try:
         return float(text)
@@ -59,7 +59,7 @@ def test_phrase(kind, asked, known, text, expected):
     if expected == "?basis":
         assert out.doubt and out.doubt.get("ask") == "basis", (out.slots, out.messages)
         assert "за всё помещение" in out.messages[-1] and len(out.buttons) == 2
-        assert not any(s in out.slots for s in ("price_per_m2", "monthly_rent_rub", "sale_price_per_m2_ready"))
+        assert not any(s in out.slots for s in ("calc_price_per_m2", "calc_monthly_rent_rub", "calc_sale_price_per_m2_ready"))
         return
     if expected == "keep":
         assert out.doubt and out.doubt.get("pending"), (out.slots, out.messages)
@@ -67,7 +67,7 @@ def test_phrase(kind, asked, known, text, expected):
         return
     if expected == "!":
         assert out.messages, out.slots
-        assert not ({"nds_rate", "tranches", "readiness_quarter"} & set(out.slots)), out.slots
+        assert not ({"calc_nds_rate", "calc_tranches", "calc_readiness_quarter"} & set(out.slots)), out.slots
         return
     for pair in expected.split():
         key, value = pair.split("=", 1)

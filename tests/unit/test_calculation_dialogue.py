@@ -42,15 +42,15 @@ def answer(slots, requested, t):
 def test_kind_first_then_its_own_questions():
     assert calc.required_slots({}) == ["calc_kind"]
     assert calc.required_slots(OFFICE) == ["calc_kind"] + calc.KIND_SLOTS["finished_office"] + ["calc_confirmed"]
-    assert "tranches" in calc.required_slots({"calc_kind": "building_retail"})
+    assert "calc_tranches" in calc.required_slots({"calc_kind": "building_retail"})
     # Retail asks the station too: its cadastral value and the analogs need it.
-    assert "metro_station" in calc.required_slots({"calc_kind": "finished_retail"})
-    assert "estate_class" not in calc.required_slots({"calc_kind": "finished_retail"})
+    assert "calc_metro_station" in calc.required_slots({"calc_kind": "finished_retail"})
+    assert "calc_estate_class" not in calc.required_slots({"calc_kind": "finished_retail"})
 
 
 def test_vat_20_ends_the_questions():
-    slots = {**OFFICE, "nds_rate": 20}
-    assert calc.required_slots(slots)[-1] == "nds_rate"
+    slots = {**OFFICE, "calc_nds_rate": 20}
+    assert calc.required_slots(slots)[-1] == "calc_nds_rate"
     filled = {s: 1 for s in calc.required_slots(slots)}
     assert calc.next_slot(filled) is None
 
@@ -74,45 +74,45 @@ def test_remaining_questions_agree_with_their_number(n, word):
 
 
 def test_previous_slot_skips_unanswered_and_handles_confirmation():
-    slots = {**OFFICE, "area_m2": 700, "price_per_m2": 500000}
-    assert calc.previous_slot(slots, "estate_class") == "price_per_m2"
-    assert calc.previous_slot(slots, "area_m2") == "calc_kind"
+    slots = {**OFFICE, "calc_area_m2": 700, "calc_price_per_m2": 500000}
+    assert calc.previous_slot(slots, "calc_estate_class") == "calc_price_per_m2"
+    assert calc.previous_slot(slots, "calc_area_m2") == "calc_kind"
     full = {**OFFICE, **{s: 1 for s in calc.KIND_SLOTS["finished_office"]}}
-    assert calc.previous_slot(full, "calc_confirmed") == "nds_rate"
+    assert calc.previous_slot(full, "calc_confirmed") == "calc_nds_rate"
 
 
 # ---------------------------------------------------------------- understanding answers
 
 
 def test_number_in_words_fills_the_asked_slot():
-    out = answer(OFFICE, "area_m2", turn("семьсот", "inform", ent("number", 700)))
-    assert out.slots == {"area_m2": 700.0} and not out.messages
+    out = answer(OFFICE, "calc_area_m2", turn("семьсот", "inform", ent("number", 700)))
+    assert out.slots == {"calc_area_m2": 700.0} and not out.messages
 
 
 def test_several_values_in_one_message():
     t = turn("700 м² у Белорусской, класс А", "inform", ent("area_m2", 700), ent("metro_station", "Белорусская"), ent("estate_class", "A"))
-    out = answer(OFFICE, "area_m2", t)
-    assert out.slots == {"area_m2": 700.0, "metro_station": "Белорусская", "estate_class": "A"}
+    out = answer(OFFICE, "calc_area_m2", t)
+    assert out.slots == {"calc_area_m2": 700.0, "calc_metro_station": "Белорусская", "calc_estate_class": "A"}
 
 
 def test_kind_from_type_and_readiness_and_the_request_values():
     t = turn("офис в строящемся здании 700 м²", "inform", ent("estate_type", "office"), ent("readiness", "building"), ent("area_m2", 700))
     out = answer({}, None, t)
-    assert out.slots["calc_kind"] == "building_office" and out.slots["area_m2"] == 700.0
+    assert out.slots["calc_kind"] == "building_office" and out.slots["calc_area_m2"] == 700.0
 
 
 def test_correction_of_an_answered_slot_is_said():
-    slots = {**OFFICE, "area_m2": 700.0}
+    slots = {**OFFICE, "calc_area_m2": 700.0}
     t = turn("площадь не 700, а 800", "inform", ent("area_m2", 700, 9, 12), ent("area_m2", 800, 16, 19))
-    out = answer(slots, "price_per_m2", t)
-    assert out.slots["area_m2"] == 800.0
+    out = answer(slots, "calc_price_per_m2", t)
+    assert out.slots["calc_area_m2"] == 800.0
     assert out.messages == ["Исправил: площадь — 800 м²."]
 
 
 def test_correction_after_summary_reopens_confirmation():
-    slots = {**OFFICE, **{s: 1 for s in calc.KIND_SLOTS["finished_office"]}, "area_m2": 700.0}
+    slots = {**OFFICE, **{s: 1 for s in calc.KIND_SLOTS["finished_office"]}, "calc_area_m2": 700.0}
     out = answer(slots, "calc_confirmed", turn("площадь 800", "inform", ent("area_m2", 800)))
-    assert out.slots["area_m2"] == 800.0 and out.slots["calc_confirmed"] is None
+    assert out.slots["calc_area_m2"] == 800.0 and out.slots["calc_confirmed"] is None
 
 
 def test_confirmation_and_denial():
@@ -133,44 +133,44 @@ def test_confirmation_and_denial():
     ],
 )
 def test_distance_in_minutes_or_metres(entities, metres):
-    out = answer({**OFFICE, "area_m2": 1}, "distance_to_metro_m", turn("x", "inform", *entities))
-    assert out.slots["distance_to_metro_m"] == metres
+    out = answer({**OFFICE, "calc_area_m2": 1}, "calc_distance_to_metro_m", turn("x", "inform", *entities))
+    assert out.slots["calc_distance_to_metro_m"] == metres
 
 
 @pytest.mark.parametrize("text", ["а", "А", "a", "«A»", "класс"])
 def test_class_letter_alone(text):
-    out = answer(OFFICE, "estate_class", turn(text, "inform"))
+    out = answer(OFFICE, "calc_estate_class", turn(text, "inform"))
     if text == "класс":
-        assert "estate_class" not in out.slots and out.messages
+        assert "calc_estate_class" not in out.slots and out.messages
     else:
-        assert out.slots["estate_class"] == "A"
+        assert out.slots["calc_estate_class"] == "A"
 
 
 def test_unknown_station_gets_suggestions_with_buttons():
-    out = answer(OFFICE, "metro_station", turn("Сокольнеки", "inform"))
-    assert "metro_station" not in out.slots
+    out = answer(OFFICE, "calc_metro_station", turn("Сокольнеки", "inform"))
+    assert "calc_metro_station" not in out.slots
     assert "Сокольники" in out.messages[0]
     assert out.buttons[0]["payload"] == '/inform{"metro_station":"Сокольники"}'
 
 
 def test_known_station_written_loosely():
-    out = answer(OFFICE, "metro_station", turn("м. цска", "inform"))
-    assert out.slots["metro_station"] == "ЦСКА"
+    out = answer(OFFICE, "calc_metro_station", turn("м. цска", "inform"))
+    assert out.slots["calc_metro_station"] == "ЦСКА"
 
 
 def test_implausible_value_questioned_once_then_accepted():
-    first = answer(OFFICE, "area_m2", turn("3", "inform", ent("number", 3)))
-    assert "area_m2" not in first.slots and "3 м² выглядит необычно" in first.messages[0]
-    assert first.slots["calc_doubt"] == {"slot": "area_m2", "value": 3.0}
+    first = answer(OFFICE, "calc_area_m2", turn("3", "inform", ent("number", 3)))
+    assert "calc_area_m2" not in first.slots and "3 м² выглядит необычно" in first.messages[0]
+    assert first.slots["calc_doubt"] == {"slot": "calc_area_m2", "value": 3.0}
     slots = {**OFFICE, "calc_doubt": first.doubt}
-    again = answer(slots, "area_m2", turn("3", "inform", ent("number", 3)))
-    assert again.slots["area_m2"] == 3.0 and again.slots["calc_doubt"] is None
-    yes = answer(slots, "area_m2", turn("да", "affirm"))
-    assert yes.slots["area_m2"] == 3.0
+    again = answer(slots, "calc_area_m2", turn("3", "inform", ent("number", 3)))
+    assert again.slots["calc_area_m2"] == 3.0 and again.slots["calc_doubt"] is None
+    yes = answer(slots, "calc_area_m2", turn("да", "affirm"))
+    assert yes.slots["calc_area_m2"] == 3.0
 
 
 def test_price_per_m2_implausibly_low():
-    out = answer({**OFFICE, "area_m2": 700}, "price_per_m2", turn("5", "inform", ent("number", 5)))
+    out = answer({**OFFICE, "calc_area_m2": 700}, "calc_price_per_m2", turn("5", "inform", ent("number", 5)))
     assert "5 ₽ за м² выглядит необычно" in out.messages[0]
 
 
@@ -184,20 +184,20 @@ def test_price_per_m2_implausibly_low():
     ],
 )
 def test_vat(t, value):
-    assert answer({**OFFICE, "area_m2": 1}, "nds_rate", t).slots["nds_rate"] == value
+    assert answer({**OFFICE, "calc_area_m2": 1}, "calc_nds_rate", t).slots["calc_nds_rate"] == value
 
 
 def test_vat_not_in_the_list():
-    out = answer(OFFICE, "nds_rate", turn("12%", "inform", ent("percent", 12)))
-    assert "nds_rate" not in out.slots and "0, 5, 7 или 20" in out.messages[0]
+    out = answer(OFFICE, "calc_nds_rate", turn("12%", "inform", ent("percent", 12)))
+    assert "calc_nds_rate" not in out.slots and "0, 5, 7 или 20" in out.messages[0]
 
 
 def test_repairs_from_finish_and_yes_no():
-    assert answer(OFFICE, "repairs", turn("без отделки", "inform", ent("finish", "shell"))).slots["repairs"] == "full"
-    assert answer(OFFICE, "repairs", turn("нет", "deny")).slots["repairs"] == "none"
+    assert answer(OFFICE, "calc_repairs", turn("без отделки", "inform", ent("finish", "shell"))).slots["calc_repairs"] == "full"
+    assert answer(OFFICE, "calc_repairs", turn("нет", "deny")).slots["calc_repairs"] == "none"
 
 
-BUILDING = {"calc_kind": "building_office", "readiness_quarter": "3Q2027"}
+BUILDING = {"calc_kind": "building_office", "calc_readiness_quarter": "3Q2027"}
 
 
 def test_tranches_pairs_and_lump_sum():
@@ -206,38 +206,38 @@ def test_tranches_pairs_and_lump_sum():
         ent("percent", 60, 0, 3), ent("quarter", "1Q2026", 4, 13), ent("percent", 20, 15, 18),
         ent("quarter", "3Q2026", 19, 28), ent("percent", 20, 30, 33), ent("quarter", "1Q2027", 34, 43),
     )
-    assert answer(BUILDING, "tranches", t).slots["tranches"] == {"1Q2026": 60.0, "3Q2026": 20.0, "1Q2027": 20.0}
-    assert answer(BUILDING, "tranches", turn("100 % сразу", "inform", ent("percent", 100))).slots["tranches"] == {"1Q2026": 100.0}
-    assert answer(BUILDING, "tranches", turn("сразу всё", "inform")).slots["tranches"] == {"1Q2026": 100.0}
+    assert answer(BUILDING, "calc_tranches", t).slots["calc_tranches"] == {"1Q2026": 60.0, "3Q2026": 20.0, "1Q2027": 20.0}
+    assert answer(BUILDING, "calc_tranches", turn("100 % сразу", "inform", ent("percent", 100))).slots["calc_tranches"] == {"1Q2026": 100.0}
+    assert answer(BUILDING, "calc_tranches", turn("сразу всё", "inform")).slots["calc_tranches"] == {"1Q2026": 100.0}
 
 
 def test_tranches_must_sum_to_100_and_the_sum_is_named():
     t = turn("60% 1 кв 2026 30% 3 кв 2026", "inform", ent("percent", 60, 0, 3), ent("quarter", "1Q2026", 4, 13), ent("percent", 30, 14, 17), ent("quarter", "3Q2026", 18, 27))
-    out = answer(BUILDING, "tranches", t)
-    assert "tranches" not in out.slots
+    out = answer(BUILDING, "calc_tranches", t)
+    assert "calc_tranches" not in out.slots
     assert out.messages == ["Сумма траншей 90 %, а должна быть 100 %. Напишите график платежей ещё раз."]
 
 
 def test_readiness_in_the_past_refused():
-    out = answer(BUILDING, "readiness_quarter", turn("4 кв 2025", "inform", ent("quarter", "4Q2025")))
-    assert "readiness_quarter" not in out.slots and "раньше текущего квартала 1Q2026" in out.messages[0]
+    out = answer(BUILDING, "calc_readiness_quarter", turn("4 кв 2025", "inform", ent("quarter", "4Q2025")))
+    assert "calc_readiness_quarter" not in out.slots and "раньше текущего квартала 1Q2026" in out.messages[0]
 
 
 def test_interruptions_are_left_to_the_rules():
-    out = answer(OFFICE, "area_m2", turn("что такое irr", "faq"))
+    out = answer(OFFICE, "calc_area_m2", turn("что такое irr", "faq"))
     assert not out.understood and not out.slots
 
 
 def test_gibberish_is_an_answer_attempt_that_is_re_asked():
-    out = answer(OFFICE, "area_m2", turn("ааа", "nlu_fallback"))
-    assert out.understood and out.messages == [calc.ASK_AGAIN["area_m2"]]
+    out = answer(OFFICE, "calc_area_m2", turn("ааа", "nlu_fallback"))
+    assert out.understood and out.messages == [calc.ASK_AGAIN["calc_area_m2"]]
 
 
 def test_changing_kind_drops_questions_of_the_old_kind():
-    slots = {**OFFICE, "metro_station": "Сокол", "estate_class": "A", "area_m2": 100.0}
-    out = answer(slots, "repairs", turn("это торговое помещение готовое", "inform", ent("estate_type", "retail"), ent("readiness", "ready")))
-    assert out.slots["calc_kind"] == "finished_retail" and out.slots["estate_class"] is None
-    assert "area_m2" not in out.slots and "metro_station" not in out.slots  # retail asks the station too
+    slots = {**OFFICE, "calc_metro_station": "Сокол", "calc_estate_class": "A", "calc_area_m2": 100.0}
+    out = answer(slots, "calc_repairs", turn("это торговое помещение готовое", "inform", ent("estate_type", "retail"), ent("readiness", "ready")))
+    assert out.slots["calc_kind"] == "finished_retail" and out.slots["calc_estate_class"] is None
+    assert "calc_area_m2" not in out.slots and "calc_metro_station" not in out.slots  # retail asks the station too
 
 
 # ---------------------------------------------------------------- summary and inputs
@@ -245,15 +245,18 @@ def test_changing_kind_drops_questions_of_the_old_kind():
 
 def test_summary_and_inputs_of_the_worked_check():
     slots = {
-        "calc_kind": "building_office", "area_m2": 700.0, "price_per_m2": 400000.0, "estate_class": "A",
-        "metro_station": "Белорусская", "distance_to_metro_m": 400, "repairs": "full", "nds_rate": 5,
-        "readiness_quarter": "3Q2027", "tranches": {"1Q2026": 60.0, "3Q2026": 20.0, "1Q2027": 20.0},
+        "calc_kind": "building_office", "calc_area_m2": 700.0, "calc_price_per_m2": 400000.0, "calc_estate_class": "A",
+        "calc_metro_station": "Белорусская", "calc_distance_to_metro_m": 400, "calc_repairs": "full", "calc_nds_rate": 5,
+        "calc_readiness_quarter": "3Q2027", "calc_tranches": {"1Q2026": 60.0, "3Q2026": 20.0, "1Q2027": 20.0},
     }
     text = calc.summary(slots)
     assert "офис в строящемся здании" in text and "• площадь: 700 м²" in text
     assert "• график платежей: 60 % — 1Q2026, 20 % — 3Q2026, 20 % — 1Q2027" in text
     inputs = calc.to_inputs(slots, TODAY)
-    assert inputs["readiness"] == "3Q2027" and inputs["as_of"] == "2026-01-15" and "readiness_quarter" not in inputs
+    assert inputs["readiness"] == "3Q2027" and inputs["as_of"] == "2026-01-15"
+    # the model's input names, never the slots' (issue #21: `calc_` slots, model inputs unchanged)
+    assert inputs["area_m2"] == 700.0 and inputs["tranches"]["1Q2026"] == 60.0
+    assert not any(key.startswith("calc_") for key in inputs)
 
 
 def test_no_count_before_the_kind_is_known():
@@ -262,19 +265,19 @@ def test_no_count_before_the_kind_is_known():
 
 @pytest.mark.parametrize("intent", ["go_back", "cancel"])
 def test_step_back_and_cancel_are_left_to_the_rules(intent):
-    out = answer({**OFFICE, "area_m2": 700.0}, "price_per_m2", turn("назад", intent))
+    out = answer({**OFFICE, "calc_area_m2": 700.0}, "calc_price_per_m2", turn("назад", intent))
     assert not out.understood and not out.slots
 
 
 @pytest.mark.parametrize(
     "text,entities,slot,value",
     [
-        ("площадь не 700, а 800", [ent("number", 700, 11, 14), ent("number", 800, 18, 21)], "area_m2", 800.0),
-        ("цена не 500 тысяч а 450", [ent("money_rub", 500000, 8, 17), ent("number", 450, 20, 23)], "price_per_m2", 450000.0),
-        ("аренда не 300 тысяч а 350 тысяч", [ent("money_rub", 300000, 10, 19), ent("money_rub", 350000, 22, 32)], "monthly_rent_rub", 350000.0),
+        ("площадь не 700, а 800", [ent("number", 700, 11, 14), ent("number", 800, 18, 21)], "calc_area_m2", 800.0),
+        ("цена не 500 тысяч а 450", [ent("money_rub", 500000, 8, 17), ent("number", 450, 20, 23)], "calc_price_per_m2", 450000.0),
+        ("аренда не 300 тысяч а 350 тысяч", [ent("money_rub", 300000, 10, 19), ent("money_rub", 350000, 22, 32)], "calc_monthly_rent_rub", 350000.0),
     ],
 )
 def test_corrections_name_the_slot_and_take_the_value_after_a(text, entities, slot, value):
-    slots = {"calc_kind": "finished_retail", "area_m2": 700.0, "price_per_m2": 500000.0, "monthly_rent_rub": 300000.0}
+    slots = {"calc_kind": "finished_retail", "calc_area_m2": 700.0, "calc_price_per_m2": 500000.0, "calc_monthly_rent_rub": 300000.0}
     out = answer(slots, "calc_confirmed", turn(text, "inform", *entities))
     assert out.slots[slot] == value and out.slots["calc_confirmed"] is None

@@ -21,11 +21,11 @@ CALC = specs.calculation(CTX)
 
 # One complete set of answers per branch; the questions of a branch are asked in the order the form chooses.
 BRANCHES: List[Tuple[engine.FormSpec, Dict[str, Any]]] = [
-    (CALC, {calc.KIND: "building_office", "area_m2": 250.0, "price_per_m2": 420000.0, "estate_class": "A",
-            "metro_station": "Белорусская", "distance_to_metro_m": 400, "repairs": "full", "nds_rate": 5,
-            calc.READINESS: "4Q2027", "tranches": {"1Q2027": 100.0}, calc.CONFIRMED: True}),
-    (CALC, {calc.KIND: "finished_retail", "area_m2": 80.0, "price_per_m2": 500000.0, "monthly_rent_rub": 400000.0,
-            "metro_station": "Павелецкая", "repairs": "none", "nds_rate": 0, calc.CONFIRMED: True}),
+    (CALC, {calc.KIND: "building_office", "calc_area_m2": 250.0, "calc_price_per_m2": 420000.0, "calc_estate_class": "A",
+            "calc_metro_station": "Белорусская", "calc_distance_to_metro_m": 400, "calc_repairs": "full", "calc_nds_rate": 5,
+            calc.READINESS: "4Q2027", "calc_tranches": {"1Q2027": 100.0}, calc.CONFIRMED: True}),
+    (CALC, {calc.KIND: "finished_retail", "calc_area_m2": 80.0, "calc_price_per_m2": 500000.0, "calc_monthly_rent_rub": 400000.0,
+            "calc_metro_station": "Павелецкая", "calc_repairs": "none", "calc_nds_rate": 0, calc.CONFIRMED: True}),
     (specs.SEARCH, {sd.TYPE: "office", sd.DEAL: "sale", sd.BUDGET: 300_000_000.0, sd.PURPOSE: "investment",
                     sd.MIN_IRR: 10.0, sd.AREA: 100.0, sd.METRO: {"minutes": 10}, sd.ZONE: "ttk", sd.CLASS: "A",
                     sd.FINISH: sd.ANY, sd.READINESS: sd.ANY, sd.WISHES: "", sd.CONFIRMED: True}),
@@ -49,7 +49,7 @@ def states(spec: engine.FormSpec, answers: Dict[str, Any]):
 CELLS = [(spec, answers, slots, asked) for spec, answers in BRANCHES for slots, asked in states(spec, answers)]
 OTHER_TASK = {"calculation_form": ("request_search", "подбери офис", ["action_search_reset", "search_form"]),
               "search_form": ("request_calculation", "посчитай доходность", ["calculation_form"]),
-              "contact_form": ("request_calculation", "посчитай доходность", ["calculation_form"])}
+              "book_viewing_form": ("request_calculation", "посчитай доходность", ["calculation_form"])}
 
 
 def _left_with(step: engine.Step, then: list) -> bool:
@@ -191,9 +191,9 @@ def test_go_ahead(text, expected):
 
 
 @pytest.mark.parametrize("text, slot", [
-    ("вернись к площади", "area_m2"), ("давай вернемся к цене", "price_per_m2"), ("поменяй класс", "estate_class"),
-    ("исправь станцию", "metro_station"), ("измени отделку", "repairs"), ("вернуться к ндс", "nds_rate"),
-    ("давай к сроку ввода", calc.READINESS), ("хочу поменять график платежей", "tranches"),
+    ("вернись к площади", "calc_area_m2"), ("давай вернемся к цене", "calc_price_per_m2"), ("поменяй класс", "calc_estate_class"),
+    ("исправь станцию", "calc_metro_station"), ("измени отделку", "calc_repairs"), ("вернуться к ндс", "calc_nds_rate"),
+    ("давай к сроку ввода", calc.READINESS), ("хочу поменять график платежей", "calc_tranches"),
     ("вернись к тому что было", None), ("на 15 человек", None),
 ])
 def test_named_questions_of_the_calculation(text, slot):
@@ -224,11 +224,11 @@ def test_a_free_text_question_takes_the_answer_whatever_the_intent():
 
 
 def test_answers_kept_on_leaving_are_offered_back():
-    slots = {calc.KIND: "finished_office", "area_m2": 250.0}
-    left = engine.step(CALC, Turn("request_search", [], "подбери офис"), slots, "price_per_m2")
+    slots = {calc.KIND: "finished_office", "calc_area_m2": 250.0}
+    left = engine.step(CALC, Turn("request_search", [], "подбери офис"), slots, "calc_price_per_m2")
     kept = {**slots, **left.slots}
     back = engine.activate(CALC, Turn("request_calculation", [], "Оценка доходности"), kept)
-    assert back.ask == "price_per_m2" and "250 м²" in back.messages[0].text
+    assert back.ask == "calc_price_per_m2" and "250 м²" in back.messages[0].text
     assert CALC.name not in back.slots[engine.PAUSED]
 
 
@@ -237,7 +237,7 @@ def test_facts_before_any_form_are_used_by_the_form_that_opens():
     route = engine.route_facts(turn, [CALC, specs.SEARCH])
     assert not route.start and route.pending and route.messages[0].text.startswith("Записал:")
     opened = engine.activate(CALC, Turn("request_calculation", [], "/request_calculation"), {}, route.pending)
-    assert opened.slots["area_m2"] == 80 and opened.slots[engine.PENDING] is None
+    assert opened.slots["calc_area_m2"] == 80 and opened.slots[engine.PENDING] is None
     assert [m.text for m in opened.messages] == ["Учёл то, что вы написали раньше: площадь — 80 м²."]
 
 
@@ -260,28 +260,28 @@ def test_a_go_ahead_before_the_summary_skips_what_may_be_skipped():
     assert step.ask == sd.CONFIRMED and step.slots[sd.AREA] == sd.ANY and step.slots[sd.WISHES] == ""
     early = engine.step(specs.SEARCH, Turn("affirm", [], "давай ищи уже"), {sd.TYPE: "office"}, sd.DEAL)
     assert early.ask == sd.DEAL and "сделка" in early.messages[0].text  # what cannot be skipped is asked
-    calc_step = engine.step(CALC, Turn("affirm", [], "считай"), {calc.KIND: "finished_office"}, "area_m2")
-    assert calc_step.ask == "area_m2" and calc_step.move != "skip"  # every answer of a calculation is needed
+    calc_step = engine.step(CALC, Turn("affirm", [], "считай"), {calc.KIND: "finished_office"}, "calc_area_m2")
+    assert calc_step.ask == "calc_area_m2" and calc_step.move != "skip"  # every answer of a calculation is needed
 
 
 @pytest.mark.parametrize("text, intent", [("не нужна, там арендатор уже всё сделал", "request_search"),
                                           ("там все готово", "request_search"), ("хм", "request_calculation")])
 def test_a_task_request_without_its_words_does_not_end_the_form(text, intent):
-    slots = {calc.KIND: "finished_office", "area_m2": 250.0}
-    step = engine.step(CALC, Turn(intent, [], text), slots, "repairs")
+    slots = {calc.KIND: "finished_office", "calc_area_m2": 250.0}
+    step = engine.step(CALC, Turn(intent, [], text), slots, "calc_repairs")
     assert not step.leave
-    assert step.ask == "repairs" or step.slots.get("repairs") is not None  # asked again, or read as the answer
+    assert step.ask == "calc_repairs" or step.slots.get("calc_repairs") is not None  # asked again, or read as the answer
 
 
 # What clients met (the e2e conversations' findings), one row each.
 def test_a_go_ahead_before_the_summary_is_never_a_cancel():
-    slots = {calc.KIND: "finished_office", "area_m2": 250.0}
-    step = engine.step(CALC, Turn("cancel", [], "считай"), slots, "price_per_m2")
-    assert not step.leave and step.ask == "price_per_m2" and "цена за м²" in step.messages[0].text
-    rep = engine.step(CALC, Turn("affirm", [], "давай считай"), {**slots, "price_per_m2": 4e5, "estate_class": "A",
-                                                               "metro_station": "Белорусская", "distance_to_metro_m": 400},
-                      "repairs")
-    assert rep.slots.get("repairs") is None and rep.ask == "repairs"  # «давай считай» is not «да, нужен ремонт»
+    slots = {calc.KIND: "finished_office", "calc_area_m2": 250.0}
+    step = engine.step(CALC, Turn("cancel", [], "считай"), slots, "calc_price_per_m2")
+    assert not step.leave and step.ask == "calc_price_per_m2" and "цена за м²" in step.messages[0].text
+    rep = engine.step(CALC, Turn("affirm", [], "давай считай"), {**slots, "calc_price_per_m2": 4e5, "calc_estate_class": "A",
+                                                               "calc_metro_station": "Белорусская", "calc_distance_to_metro_m": 400},
+                      "calc_repairs")
+    assert rep.slots.get("calc_repairs") is None and rep.ask == "calc_repairs"  # «давай считай» is not «да, нужен ремонт»
 
 
 @pytest.mark.parametrize("spec, full", list(_summary_states()), ids=lambda x: getattr(x, "name", ""))
@@ -322,18 +322,18 @@ def test_a_question_of_the_clients_own_is_answered_not_taken_for_the_answer():
 
 def test_a_go_verb_that_answers_the_question_is_an_answer():
     """«а можно посчитать как будто ндс 0?» at the VAT question is an answer, not a «давай считай»."""
-    slots = {calc.KIND: "finished_office", "area_m2": 120.0, "price_per_m2": 4e5, "estate_class": "A",
-             "metro_station": "Белорусская", "distance_to_metro_m": 400, "repairs": "full"}
+    slots = {calc.KIND: "finished_office", "calc_area_m2": 120.0, "calc_price_per_m2": 4e5, "calc_estate_class": "A",
+             "calc_metro_station": "Белорусская", "calc_distance_to_metro_m": 400, "calc_repairs": "full"}
     turn = Turn("faq", [{"entity": "percent", "value": 0, "start": 36, "end": 37}], "а можно посчитать как будто ндс 0?")
-    step = engine.step(CALC, turn, slots, "nds_rate")
-    assert step.slots["nds_rate"] == 0 and step.ask == calc.CONFIRMED
+    step = engine.step(CALC, turn, slots, "calc_nds_rate")
+    assert step.slots["calc_nds_rate"] == 0 and step.ask == calc.CONFIRMED
 
 
 def test_a_question_of_the_parser_is_the_only_question_asked():
     """«сдам за 350 в месяц» before the kind is known: «350 ₽ — за м² или за всё?» alone; the kind question
     waits (the form asks the doubted slot, whose own question stays silent while the doubt is open)."""
     turn = Turn("inform", [{"entity": "money_rub", "value": 350, "start": 8, "end": 11}], "сдам за 350 в месяц")
-    slots = {"area_m2": 80.0, "price_per_m2": 5e5, "metro_station": "Павелецкая"}
+    slots = {"calc_area_m2": 80.0, "calc_price_per_m2": 5e5, "calc_metro_station": "Павелецкая"}
     step = engine.step(CALC, turn, slots, calc.KIND)
     doubt = step.slots.get(calc.DOUBT)
     assert isinstance(doubt, dict) and doubt.get("ask") == "basis", step

@@ -17,7 +17,7 @@ from wewall.leads.book import AMOCRM, EMAIL, PENDING, TELEGRAM, get_book, reset_
 from wewall.leads.config import reset_lead_settings
 
 VIEWING = {"person_name": "Анна", "phone": "+79161234567", "viewing_time": "в четверг после 15:00",
-           "contact_confirmed": True,
+           "book_viewing_confirmed": True,
            "chosen_offer": {"name": "БЦ «Аврора»", "link": "https://wewall.ru/o/17", "area_m2": 120}}
 
 

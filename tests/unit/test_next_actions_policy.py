@@ -14,7 +14,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from wewall.policies import NEXT_ACTIONS_SLOT, NextActionsPolicy
 
-DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
+DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "domain"))
 
 
 @pytest.fixture

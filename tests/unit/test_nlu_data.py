@@ -14,7 +14,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_DIR = ROOT / "data" / "nlu"
 TEST_FILE = ROOT / "tests" / "nlu" / "test_nlu.yml"
-DOMAIN = ROOT / "domain.yml"
+DOMAIN = ROOT / "domain"
 
 FAQ_TOPICS = {"irr", "estate_class", "usn_nds", "ttk_mkad", "finish", "rent_holidays", "capitalization", "commission"}
 MIN_PER_INTENT = 40
@@ -80,7 +80,9 @@ def test_set():
 
 @pytest.fixture(scope="module")
 def domain():
-    return yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))
+    from rasa.shared.core.domain import Domain
+
+    return Domain.load(str(DOMAIN)).as_dict()  # the files of domain/ merged as Rasa merges them
 
 
 def _domain_intents(domain):

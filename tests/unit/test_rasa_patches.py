@@ -23,7 +23,7 @@ def _installed():
 
 GOOD = [
     {"events": [], "responses": []},
-    {"events": [{"event": "slot", "name": "area_m2", "value": 700}], "responses": [{"text": "Готово"}]},
+    {"events": [{"event": "slot", "name": "calc_area_m2", "value": 700}], "responses": [{"text": "Готово"}]},
     {"events": [{"event": "followup", "name": "action_listen"}]},
     {},
 ]
@@ -66,7 +66,7 @@ def _every_event() -> list:
                       parse_data={"intent": {"name": "inform", "confidence": 0.9}, "entities": [],
                                   "text": "семьсот квадратов", "intent_ranking": []}),
         e.BotUttered("Готово", {"buttons": [{"title": "Да", "payload": "/affirm"}]}, {"utter_action": "utter_x"}),
-        e.SlotSet("area_m2", 700.0), e.SlotSet("station", None), e.SlotSet("stations", ["Белорусская"]),
+        e.SlotSet("calc_area_m2", 700.0), e.SlotSet("station", None), e.SlotSet("stations", ["Белорусская"]),
         e.ActionExecuted("utter_x", policy="RulePolicy", confidence=1.0), e.ActionExecuted("action_listen"),
         e.FollowupAction("action_listen"), e.ActiveLoop("calculation_form"), e.ActiveLoop(None),
         e.LoopInterrupted(True), e.ActionExecutionRejected("calculation_form"), e.AllSlotsReset(),
@@ -109,7 +109,7 @@ def test_the_quick_check_gives_the_full_schemas_verdict_on_every_event_and_its_m
 
 # ---------------------------------------------------------------- slots in responses
 
-SLOTS = {"calc_remaining": "(осталось 3 вопроса)", "area_m2": 700.0, "name": None}
+SLOTS = {"calc_remaining": "(осталось 3 вопроса)", "calc_area_m2": 700.0, "name": None}
 
 
 @pytest.mark.parametrize("text", [
@@ -216,15 +216,15 @@ def test_a_stored_conversation_reads_back_the_same():
     from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    domain = Domain.load("domain.yml")
+    domain = Domain.load("domain")
     events = [SessionStarted(), ActionExecuted("action_listen"),
               UserUttered("офис 700 м2", {"name": "inform", "confidence": 0.9}, [{"entity": "area_m2", "value": 700}]),
-              ActionExecuted("calculation_form"), ActiveLoop("calculation_form"), SlotSet("area_m2", 700),
+              ActionExecuted("calculation_form"), ActiveLoop("calculation_form"), SlotSet("calc_area_m2", 700),
               BotUttered("Сколько стоит метр?"), ActionExecuted("action_listen")]
     dumped = [e.as_dict() for e in events]
     tracker = DialogueStateTracker.from_dict("c1", dumped, domain.slots)
     assert [e.as_dict() for e in tracker.events] == dumped
-    assert tracker.get_slot("area_m2") == 700 and tracker.active_loop_name == "calculation_form"
+    assert tracker.get_slot("calc_area_m2") == 700 and tracker.active_loop_name == "calculation_form"
 
 
 # ---------------------------------------------------------------- 6. slot copies
@@ -234,7 +234,7 @@ def test_slot_copies_are_new_objects_with_the_same_state():
 
     from rasa.shared.core.domain import Domain
 
-    slots = Domain.load("domain.yml").slots
+    slots = Domain.load("domain").slots
     assert slots
     for slot in slots:
         slot.value = slot.initial_value

@@ -160,7 +160,7 @@ def test_not_a_phone(written):
     assert ct.normalize_phone(written) is None
 
 
-def test_contact_form_name_phone_time_and_consent():
+def test_book_viewing_form_name_phone_time_and_consent():
     out = ct.interpret(turn("Иван, 8 (916) 123-45-67", person_name="Иван", phone="+79161234567"), {}, ct.NAME)
     assert out.slots == {ct.NAME: "Иван", ct.PHONE: "+79161234567"}
     assert ct.next_slot(out.slots) == ct.TIME
@@ -176,7 +176,7 @@ def test_contact_form_name_phone_time_and_consent():
 def test_manager_summary_reads_the_search_the_offer_and_the_contacts():
     from wewall.crm.summary import build_summary
 
-    slots = {"search_criteria": sd.record({**RENT, sd.BUDGET: 5e5, sd.ZONE: "ttk"}, 4),
+    slots = {"search_record": sd.record({**RENT, sd.BUDGET: 5e5, sd.ZONE: "ttk"}, 4),
              "chosen_offer": {"_id": "o1", "name": "БЦ Тест", "link": "https://x/1"},
              ct.NAME: "Анна", ct.PHONE: "+79161234567", ct.TIME: "завтра", ct.CONFIRMED: True}
     text = build_summary(slots, reason="request")

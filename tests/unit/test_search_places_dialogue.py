@@ -155,7 +155,7 @@ def test_the_manager_sees_the_place_the_range_and_the_stations():
 
     slots = {**RENT, sd.AREA: {"min": 120, "max": 150, "people": 15}, sd.ZONE: "sadovoe", sd.PLACE: ["ЦАО", "city"],
              sd.STATION: ["Белорусская", "Маяковская"]}
-    line = search_lines({"search_criteria": sd.record(slots, 7)})[0].replace("\u202f", " ")
+    line = search_lines({"search_record": sd.record(slots, 7)})[0].replace("\u202f", " ")
     assert "площадь: от 120 до 150 м²" in line and "внутри Садового кольца" in line
     assert "район: ЦАО, Москва-Сити" in line and "метро: Белорусская, Маяковская" in line
 

@@ -19,7 +19,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from wewall.text import percent  # noqa: E402
-from wewall.calculator.inputs import KIND_NAMES  # noqa: E402
+from wewall.vocabulary import KIND_NAMES  # noqa: E402
 
 GREEN, RED, BLUE, ORANGE = "#2e9e5b", "#d0543f", "#1f4e8c", "#e08a1e"
 

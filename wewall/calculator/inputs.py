@@ -18,16 +18,7 @@ from wewall.calculator.assumptions import DEFAULT, Assumptions
 from wewall.calculator.errors import CalculationError, ManagerRequired
 from wewall.text import num
 
-KINDS = ("finished_office", "building_office", "finished_retail", "building_retail")
-KIND_NAMES = {
-    "finished_office": "готовый офис",
-    "building_office": "офис в строящемся здании",
-    "finished_retail": "готовое торговое помещение",
-    "building_retail": "торговое помещение в строящемся здании",
-}
-REPAIRS = ("full", "partial", "none")
-# What is still to be done, never the finish the unit has: «без отделки» read both ways.
-REPAIRS_NAMES = {"full": "нужен полный ремонт", "partial": "нужен частичный ремонт", "none": "ремонт не нужен, помещение готово"}
+from wewall.vocabulary import KIND_NAMES, KINDS, REPAIRS, REPAIRS_NAMES  # noqa: F401 (this module's API)
 # Cyrillic А and В look the same as the Latin letters and are what Russian keyboards type.
 _CLASSES = {"A": "A", "B": "B", "А": "A", "В": "B"}
 DISTANCE_MODES = ("walk", "transport")

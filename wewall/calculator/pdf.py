@@ -20,7 +20,8 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from wewall.calculator.chart import draw_flows  # noqa: E402
 from wewall.text import millions, num, percent  # noqa: E402
-from wewall.calculator.inputs import KIND_NAMES, REPAIRS_NAMES, is_building  # noqa: E402
+from wewall.calculator.inputs import is_building  # noqa: E402
+from wewall.vocabulary import KIND_NAMES, REPAIRS_NAMES  # noqa: E402
 from wewall.calculator.text import assumptions_lines, market_line  # noqa: E402
 
 TITLE = "WEWALL · Оценка доходности"

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import List, Optional
 
 from wewall.text import millions, num, percent
-from wewall.calculator.inputs import KIND_NAMES, is_building
+from wewall.calculator.inputs import is_building
+from wewall.vocabulary import FITOUT_NAMES, KIND_NAMES
 
-_REPAIRS = {"full": "полная", "partial": "частичная"}
-_CLASS = {"A": "A", "B": "B"}
 
 
 def _irr_phrase(value, status: str) -> str:
@@ -30,7 +29,7 @@ def rent_source(result) -> str:
     """Where the rent rate comes from, in words."""
     r, i = result.rates, result.inputs
     if r.rent_rate_source == "tables":
-        where = f"ставка класса {_CLASS.get(i.estate_class, i.estate_class)} у станции «{r.station or i.metro_station}»"
+        where = f"ставка класса {i.estate_class} у станции «{r.station or i.metro_station}»"
         if r.station_rates_source == "demo":
             where += " (демонстрационные ставки, не рыночные данные)"
         coeffs = []
@@ -106,7 +105,7 @@ def summary_text(result, market: Optional[dict] = None) -> str:
     lines += ["", "Ключевые цифры:"]
     lines.append(f"• покупка — {millions(-t['purchase'])}")
     if t["fitout"]:
-        lines.append(f"• отделка ({_REPAIRS[i.repairs]}) — {millions(-t['fitout'])}")
+        lines.append(f"• отделка ({FITOUT_NAMES[i.repairs]}) — {millions(-t['fitout'])}")
     lines.append(f"• аренда с {labels[start]} по {labels[-1]} — {millions(t['rent_income'])}")
     lines.append(f"• стоимость объекта в {labels[-1]} — {millions(t['terminal_value'])}")
     lines.append(f"• налоги — {millions(-t['taxes'])}")

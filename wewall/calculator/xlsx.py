@@ -9,7 +9,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from wewall.calculator.assumptions import LABELS as ASSUMPTION_LABELS
-from wewall.calculator.inputs import KIND_NAMES, REPAIRS_NAMES
+from wewall.vocabulary import KIND_NAMES, REPAIRS_NAMES
 
 MONEY = '#,##0;[Red]-#,##0'
 INPUT_LABELS = {

@@ -56,6 +56,7 @@ from wewall.channels.base import NamedChannel
 from wewall.crm.config import CrmSettings, get_crm_settings
 from wewall.crm.signing import verify_webhook
 from wewall.crm.store import DONE, SKIPPED, CrmStore, get_store
+from wewall.slots import MANAGER_ACTIVE
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,6 @@ TALK_UPDATE = "talk_update"
 RELAY_ACTION = "action_relay_manager_message"
 CLOSED_ACTION = "action_manager_chat_closed"
 MANAGER_SLOT = "manager_message"
-ACTIVE_SLOT = "manager_active"
 
 
 class BadWebhook(ValueError):
@@ -359,7 +359,7 @@ class InboxProcessor:
                 continue
             sender_id = conv["sender_id"]
             tracker = await agent.processor.get_tracker(sender_id)
-            if not tracker.get_slot(ACTIVE_SLOT):
+            if not tracker.get_slot(MANAGER_ACTIVE):
                 results.append(f"talk {update.get('talk_id')}: {sender_id} not with a manager")
                 continue
             await self.run_action(agent, sender_id, CLOSED_ACTION, {}, expect_reply=True)

@@ -5,35 +5,23 @@ missing, None, or of an unexpected type) under the names of the NLU catalogue an
 features' own records, and writes short Russian lines. Nothing here is shown to the client:
 the offer's link belongs here (search.md: for managers only).
 
-Known inputs (first present wins):
-- contacts: `person_name`/`contact_name`/`name`, `phone`/`contact_phone`,
-  `viewing_time`/`contact_time`/`preferred_time`;
-- search: a dict `search_params`/`search_criteria`, or single slots `estate_type`, `deal`,
-  `budget_rub`/`money_rub`, `zone`, `min_area_m2`/`area_m2`, `metro_station`,
-  `duration_min`/`walk_minutes`/`distance_m`, `finish`, `estate_class`, `purpose`,
-  `min_irr`/`percent`, `readiness`, `wishes`;
+What it reads (the slots of the domain, nothing else):
+- contacts: `person_name`, `phone`, `viewing_time` (the viewing form, wewall.dialogue.contacts);
+- search: `search_record`, the last search run (wewall.dialogue.search.record), or, before any
+  search ran, the search form's own slots read the same way;
 - the last calculation: `calc_result` (the calculator's record: inputs, rent_irr, sale_irr,
-  verdict) or `calculation_result`/`last_calculation`;
-- the chosen offer: a dict `chosen_offer`/`selected_offer`/`current_offer` (name, address,
-  link, area_m2, price_rub, rent_rub_month, metro…), or `chosen_offer_link`.
+  verdict). The calculation's own `calc_…` slots are never read as search criteria;
+- the chosen offer: `chosen_offer` (name, address, link, area_m2, price_rub, rent_rub_month, metro…).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
-ESTATE_TYPES = {"office": "офис", "retail": "торговое помещение", "any": "любой"}
-DEALS = {"sale": "покупка", "rent": "аренда"}
-ZONES = {"sadovoe": "внутри Садового кольца", "ttk": "внутри ТТК", "mkad": "внутри МКАД", "outside": "за МКАД", "any": "любая"}
-FINISHES = {"ready": "с отделкой", "partial": "частичная отделка", "shell": "без отделки",
-            "any": "любая"}
-PURPOSES = {"investment": "инвестиции", "business": "для своего бизнеса"}
-READINESS = {"ready": "только готовые", "building": "можно строящиеся", "now": "свободные сейчас", "any": "любая"}
-# The calculator's own names of the four kinds: one name per concept.
-from wewall import text as fmt  # noqa: E402
-from wewall.calculator.inputs import KIND_NAMES as CALC_KINDS  # noqa: E402
-REPAIRS = {"full": "полная отделка", "partial": "частичная отделка", "none": "без отделки"}
+from wewall import vocabulary as V
+from wewall import text as fmt
+
 REASONS = {
     "request": "Клиент попросил связаться с менеджером.",
     "viewing": "Клиент хочет записаться на просмотр.",
@@ -43,14 +31,6 @@ REASONS = {
 }
 
 MAX_SUMMARY = 3500
-
-
-def _first(slots: Mapping[str, Any], names: Iterable[str]) -> Any:
-    for name in names:
-        value = slots.get(name)
-        if value not in (None, "", [], {}):
-            return value
-    return None
 
 
 def _dict(value: Any) -> Dict[str, Any]:
@@ -81,21 +61,13 @@ def rub(value: Any) -> str:
     return f"{num(value, 0)} ₽" if _number(value) is not None else str(value)
 
 
-def _label(mapping: Mapping[str, str], value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_label(mapping, v) for v in value)
-    return mapping.get(str(value), str(value))
-
-
 def _clean(text: Any, limit: int = 300) -> str:
     s = " ".join(str(text).split())
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 def contact_lines(slots: Mapping[str, Any]) -> List[str]:
-    name = _first(slots, ("person_name", "contact_name", "name", "client_name"))
-    phone = _first(slots, ("phone", "contact_phone"))
-    when = _first(slots, ("viewing_time", "contact_time", "preferred_time", "viewing_datetime"))
+    name, phone, when = (slots.get(k) for k in ("person_name", "phone", "viewing_time"))
     parts = []
     if name:
         parts.append(f"имя {_clean(name, 100)}")
@@ -106,65 +78,79 @@ def contact_lines(slots: Mapping[str, Any]) -> List[str]:
     return [f"Контакты: {', '.join(parts)}."] if parts else []
 
 
+def search_record(slots: Mapping[str, Any]) -> Dict[str, Any]:
+    """The last search run, or the search form's answers so far when none ran yet."""
+    record = _dict(slots.get("search_record"))
+    if record:
+        return record
+    from wewall.dialogue import search as sd
+
+    answers = {k: slots.get(k) for k in sd.ALL_SLOTS + sd.EXTRA_SLOTS if k != sd.CONFIRMED}
+    if not any(v not in (None, "", [], {}) for v in answers.values()):
+        return {}
+    found = sd.record(answers, 0)
+    found.pop("found", None)
+    return found
+
+
 def search_lines(slots: Mapping[str, Any]) -> List[str]:
-    params = {**dict(slots),
-              **_dict(_first(slots, ("search_params", "search_criteria", "search")))}
+    params = search_record(slots)
     out: List[str] = []
 
     def add(label: str, value: Any) -> None:
         if value not in (None, "", [], {}):
             out.append(f"{label} {value}")
 
-    kind = _first(params, ("estate_type", "search_estate_type", "type"))
+    kind = params.get("estate_type")
     if kind:
-        add("тип:", _label(ESTATE_TYPES, kind))
-    deal = _first(params, ("deal", "search_deal"))
+        add("тип:", V.label(V.ESTATE_TYPES, kind))
+    deal = params.get("deal")
     if deal:
-        add("сделка:", _label(DEALS, deal))
-    budget = _first(params, ("budget_rub", "budget", "search_budget", "money_rub"))
+        add("сделка:", V.label(V.DEALS, deal))
+    budget = params.get("budget_rub")
     if budget is not None:
         suffix = " в месяц" if str(deal) == "rent" else ""
         add("бюджет: до", rub(budget) + suffix)
-    ppm = _first(params, ("max_price_per_m2",))
+    ppm = params.get("max_price_per_m2")
     if ppm is not None:
         add("цена за м²: до", rub(ppm) + (" в месяц" if str(deal) == "rent" else ""))
-    zone = _first(params, ("zone",))
+    zone = params.get("zone")
     if zone:
-        add("зона:", _label(ZONES, zone))
-    area = _first(params, ("min_area_m2", "search_area_m2"))
-    area_max = _first(params, ("max_area_m2",))
+        add("зона:", V.label(V.ZONES, zone))
+    area = params.get("min_area_m2")
+    area_max = params.get("max_area_m2")
     if area is not None:
         add("площадь: от", f"{num(area)}" + (f" до {num(area_max)}" if area_max is not None else "") + " м²")
     elif area_max is not None:
         add("площадь: до", f"{num(area_max)} м²")
-    place = _first(params, ("place",))
+    place = params.get("place")
     if place:
-        add("район:", _label({"city": "Москва-Сити"}, place))
-    station = _first(params, ("search_metro_station", "station"))
+        add("район:", V.label({"city": "Москва-Сити"}, place))
+    station = params.get("stations")
     if station:
         add("метро:", _clean(station, 60))
-    minutes = _first(params, ("walk_minutes", "max_walk_minutes", "duration_min"))
-    meters = _first(params, ("max_distance_m", "distance_m"))
+    minutes = params.get("walk_minutes")
+    meters = params.get("max_distance_m")
     if minutes is not None:
         add("до метро: не больше", f"{num(minutes)} мин пешком")
     elif meters is not None:
         add("до метро: не больше", f"{num(meters, 0)} м")
-    finish = _first(params, ("finish",))
+    finish = params.get("finish")
     if finish:
-        add("отделка:", _label(FINISHES, finish))
-    klass = _first(params, ("search_estate_class", "estate_class"))
-    if klass and (kind or deal):  # the calculation also has a class: count it for a search only
-        add("класс:", _label({}, klass))
-    purpose = _first(params, ("purpose",))
+        add("отделка:", V.label(V.SEARCH_FINISHES, finish))
+    klass = params.get("estate_class")
+    if klass:
+        add("класс:", V.label({}, klass))
+    purpose = params.get("purpose")
     if purpose:
-        add("цель:", _label(PURPOSES, purpose))
-    irr = _first(params, ("min_irr", "min_irr_percent"))
+        add("цель:", V.label(V.PURPOSES, purpose))
+    irr = params.get("min_irr")
     if irr is not None:
         add("IRR: от", f"{num(irr)} %")
-    readiness = _first(params, ("readiness", "search_readiness"))
+    readiness = params.get("readiness")
     if readiness:
-        add("готовность:", _label(READINESS, readiness))
-    wishes = _first(params, ("wishes", "search_wishes", "free_text"))
+        add("готовность:", V.label(V.SEARCH_READINESS, readiness))
+    wishes = params.get("wishes")
     if wishes:
         add("пожелания:", f"«{_clean(wishes, 300)}»")
     if not (kind or deal or budget is not None or area is not None):
@@ -173,13 +159,13 @@ def search_lines(slots: Mapping[str, Any]) -> List[str]:
 
 
 def calculation_lines(slots: Mapping[str, Any]) -> List[str]:
-    record = _dict(_first(slots, ("calc_result", "calculation_result", "last_calculation")))
+    record = _dict(slots.get("calc_result"))
     if not record:
         return []
     inputs = _dict(record.get("inputs"))
     head = []
     if inputs.get("kind"):
-        head.append(_label(CALC_KINDS, inputs["kind"]))
+        head.append(V.label(V.KIND_NAMES, inputs["kind"]))
     if inputs.get("area_m2") is not None:
         head.append(f"{num(inputs['area_m2'])} м²")
     if inputs.get("price_per_m2") is not None:
@@ -192,7 +178,7 @@ def calculation_lines(slots: Mapping[str, Any]) -> List[str]:
             station += f", {num(inputs['distance_to_metro_m'], 0)} м"
         head.append(station)
     if inputs.get("repairs"):
-        head.append(_label(REPAIRS, inputs["repairs"]))
+        head.append(V.label(V.REPAIRS_NAMES, inputs["repairs"]))
     if inputs.get("readiness"):
         head.append(f"ввод {inputs['readiness']}")
     if inputs.get("nds_rate") is not None:
@@ -213,14 +199,14 @@ def calculation_lines(slots: Mapping[str, Any]) -> List[str]:
 
 
 def offer_lines(slots: Mapping[str, Any]) -> List[str]:
-    offer = _dict(_first(slots, ("chosen_offer", "selected_offer", "current_offer", "offer")))
-    link = offer.get("link") or offer.get("url") or slots.get("chosen_offer_link")
+    offer = _dict(slots.get("chosen_offer"))
+    link = offer.get("link")
     if not offer and not link:
         return []
     parts = []
-    kind = offer.get("type") or offer.get("estate_type")
+    kind = offer.get("type")
     if kind:
-        parts.append(_label(ESTATE_TYPES, kind))
+        parts.append(V.label(V.ESTATE_TYPES, kind))
     if offer.get("estate_class"):
         parts.append(f"класс {offer['estate_class']}")
     for key in ("name", "address"):
@@ -237,7 +223,7 @@ def offer_lines(slots: Mapping[str, Any]) -> List[str]:
         metro = metro[0].get("station")
     if isinstance(metro, str) and metro:
         parts.append(f"м. {_clean(metro, 60)}")
-    offer_id = offer.get("_id") or offer.get("id") or slots.get("chosen_offer_id")
+    offer_id = offer.get("_id") or offer.get("id")
     if offer_id is not None:
         parts.append(f"id {offer_id}")
     line = "Выбранное предложение: " + (", ".join(parts) if parts else "без описания")
@@ -251,7 +237,7 @@ def build_summary(slots: Optional[Mapping[str, Any]], *, reason: str = "request"
                   now: Optional[dt.datetime] = None) -> str:
     """The summary text for the lead: why, who, what was searched, computed and chosen."""
     slots = slots if isinstance(slots, Mapping) else {}
-    if reason == "request" and slots.get("contact_confirmed") is True:
+    if reason == "request" and slots.get("book_viewing_confirmed") is True:
         reason = "viewing"  # the viewing contact form ends in the hand-over (actions/search_form.py)
     lines = ["WEWALL AI: передача клиента менеджеру.", REASONS.get(reason, _clean(reason, 200))]
     sections = []

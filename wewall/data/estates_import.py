@@ -46,6 +46,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 from wewall.data.names import display_name, name_key
 from wewall.data.nearest import StationLocator
 from wewall.geo import in_moscow, point, zone_of
+from wewall import vocabulary as V
 
 BUILDINGS = "nfmap_buildings"
 SALE_LOTS = "nfmap_sale_lots"
@@ -65,7 +66,7 @@ CIAN_COLUMNS = ("id", "latitude", "longitude", "price", "area", "link", "address
 
 CLASSES = {"PRIME": "A", "A": "A", "B+": "B", "B": "B", "А": "A", "В": "B", "В+": "B"}
 ZONES = {"ск-ттк": "ttk", "бк-ттк": "ttk", "ттк": "ttk", "ттк-мкад": "mkad", "за мкад": "outside"}
-FINISHES = {"с отделкой": "ready", "без отделки": "shell", "частичная отделка": "partial"}
+FINISHES = {label: value for value, label in V.FINISHES.items()}  # the source writes the labels
 
 # Bounds of a plausible offer. Beyond them a row is a typo, a whole estate or a per-m² price.
 MAX_AREA_M2 = 100_000.0  # the largest lot of the map is a 70 500 m² building

@@ -41,7 +41,8 @@ def parse_payload(payload: str) -> Optional[Tuple[str, List[Dict[str, Any]]]]:
 def _domain_files(root: Path) -> List[Path]:
     folder = root / "domain"
     files = sorted(folder.rglob("*.yml")) if folder.is_dir() else []
-    return files + ([root / "domain.yml"] if (root / "domain.yml").exists() else [])
+    # domain.yml is the directory's link for Rasa's default path, or a domain of one file
+    return files + ([root / "domain.yml"] if (root / "domain.yml").is_file() else [])
 
 
 def _domain_buttons(root: Path) -> Iterable[Tuple[str, str, str]]:
@@ -53,7 +54,7 @@ def _domain_buttons(root: Path) -> Iterable[Tuple[str, str, str]]:
             for variant in variants or []:
                 for button in (variant or {}).get("buttons") or []:
                     if isinstance(button, dict) and button.get("title") and button.get("payload"):
-                        yield str(button["title"]), str(button["payload"]), f"{path.name}:{name}"
+                        yield str(button["title"]), str(button["payload"]), f"{path.relative_to(root)}:{name}"
 
 
 def _code_buttons(root: Path) -> Iterable[Tuple[str, str, str]]:

@@ -43,7 +43,7 @@ PRICE_WORDS = re.compile(r"цен\w*|стои\w*|стоим\w*|покуп\w*|к�
 # «стоит на 2 этаже», «сдавать 5 лет» are not sums.
 _NUMBER_IS_SUM = re.compile(r"(?<![а-яё])(?:аренд\w*|цен\w*|стоимост\w*|ставк\w*)", I)
 
-MONEY_SLOTS = ("price_per_m2", "sale_price_per_m2_ready", "monthly_rent_rub")
+MONEY_SLOTS = ("calc_price_per_m2", "calc_sale_price_per_m2_ready", "calc_monthly_rent_rub")
 # A rent per m² a month above this is surely per year (prime street retail is ≈ 15–20 тыс ₽/м²/мес).
 RENT_PER_M2_MONTH_MAX = 12_000
 
@@ -136,14 +136,14 @@ def sums(text: str, entities: List[dict], bare: bool = False) -> List[Money]:
 
 def money_slot(m: Money, requested: Optional[str], allowed: List[str]) -> Optional[str]:
     """Which question a sum answers: its words first, then the question being asked."""
-    if m.rent and "monthly_rent_rub" in allowed:
-        return "monthly_rent_rub"
-    if m.ready and "sale_price_per_m2_ready" in allowed:
-        return "sale_price_per_m2_ready"
+    if m.rent and "calc_monthly_rent_rub" in allowed:
+        return "calc_monthly_rent_rub"
+    if m.ready and "calc_sale_price_per_m2_ready" in allowed:
+        return "calc_sale_price_per_m2_ready"
     if requested in MONEY_SLOTS and requested in allowed:
         return requested
-    if m.price and "price_per_m2" in allowed:
-        return "price_per_m2"
+    if m.price and "calc_price_per_m2" in allowed:
+        return "calc_price_per_m2"
     return None
 
 

@@ -3,7 +3,7 @@ is understood, checked and corrected, and what the summary says.
 
 Actions in `actions/calculation.py` only move data between the tracker and these functions,
 so every rule here is tested without a server. Slots hold values already normalised for the
-finance model (`wewall.calculator`), under the model's own input names where they exist.
+finance model (`wewall.calculator`), under `calc_` and the model's input name (`INPUT_OF`).
 """
 
 from __future__ import annotations
@@ -15,31 +15,47 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from wewall.calculator import quarters as Q
 from wewall.text import finite, num
-from wewall.calculator.inputs import KIND_NAMES, REPAIRS_NAMES
+from wewall.calculator.inputs import is_building, is_office
 from wewall.dialogue import calc_words as W
 from wewall.dialogue.answers import close_reading
 from wewall.geo import MODE_NAMES, minutes_to_m, transport_mode
 from wewall.text import agree
+from wewall.vocabulary import KIND_NAMES, REPAIRS_NAMES, REPAIRS_OF_FINISH
 
 KIND = "calc_kind"
 CONFIRMED = "calc_confirmed"
 REMAINING = "calc_remaining"
 DOUBT = "calc_doubt"
-READINESS = "readiness_quarter"
+# The form's slots: `calc_` and the finance model's input name (`INPUT_OF`), so no slot shares its
+# name with an entity («area_m2» is what the NLU read, «calc_area_m2» what the form holds).
+AREA = "calc_area_m2"
+PRICE = "calc_price_per_m2"
+CLASS = "calc_estate_class"
+STATION = "calc_metro_station"
+DISTANCE = "calc_distance_to_metro_m"
+REPAIRS = "calc_repairs"
+VAT = "calc_nds_rate"
+RENT = "calc_monthly_rent_rub"
+READY_PRICE = "calc_sale_price_per_m2_ready"
+READINESS = "calc_readiness_quarter"
+TRANCHES = "calc_tranches"
 
 KIND_SLOTS: Dict[str, List[str]] = {
-    "finished_office": ["area_m2", "price_per_m2", "estate_class", "metro_station", "distance_to_metro_m", "repairs", "nds_rate"],
+    "finished_office": [AREA, PRICE, CLASS, STATION, DISTANCE, REPAIRS, VAT],
     "building_office": [
-        "area_m2", "price_per_m2", "estate_class", "metro_station", "distance_to_metro_m", "repairs", "nds_rate",
-        READINESS, "tranches",
+        AREA, PRICE, CLASS, STATION, DISTANCE, REPAIRS, VAT,
+        READINESS, TRANCHES,
     ],
     # Retail asks the station too: its cadastral value and the analogs after the result need it.
-    "finished_retail": ["area_m2", "price_per_m2", "metro_station", "monthly_rent_rub", "repairs", "nds_rate"],
+    "finished_retail": [AREA, PRICE, STATION, RENT, REPAIRS, VAT],
     "building_retail": [
-        "area_m2", "price_per_m2", "metro_station", "monthly_rent_rub", "sale_price_per_m2_ready", "repairs", "nds_rate",
-        READINESS, "tranches",
+        AREA, PRICE, STATION, RENT, READY_PRICE, REPAIRS, VAT,
+        READINESS, TRANCHES,
     ],
 }
+# The finance model's input (wewall.calculator.inputs) each value slot fills.
+INPUT_OF = {slot: ("readiness" if slot == READINESS else slot[len("calc_"):])
+            for slot in (AREA, PRICE, CLASS, STATION, DISTANCE, REPAIRS, VAT, RENT, READY_PRICE, READINESS, TRANCHES)}
 # Every slot the form may ask, in the order of the domain's `required_slots`.
 ALL_SLOTS = [KIND] + list(dict.fromkeys(s for slots in KIND_SLOTS.values() for s in slots)) + [CONFIRMED]
 VALUE_SLOTS = [s for s in ALL_SLOTS if s not in (KIND, CONFIRMED)]
@@ -54,26 +70,25 @@ INTERRUPTIONS = {
 
 # Values outside these bounds are questioned once, then accepted if the client insists.
 PLAUSIBLE = {
-    "area_m2": (10, 100_000),
-    "price_per_m2": (20_000, 5_000_000),
-    "sale_price_per_m2_ready": (20_000, 5_000_000),
-    "monthly_rent_rub": (10_000, 200_000_000),
-    "distance_to_metro_m": (0, 5_000),
+    AREA: (10, 100_000),
+    PRICE: (20_000, 5_000_000),
+    READY_PRICE: (20_000, 5_000_000),
+    RENT: (10_000, 200_000_000),
+    DISTANCE: (0, 5_000),
 }
 NDS_RATES = (0, 5, 7, 20)
-FINISH_TO_REPAIRS = {"shell": "full", "partial": "partial", "ready": "none"}
 NAMES = {
-    "area_m2": "площадь",
-    "price_per_m2": "цена за м²",
-    "estate_class": "класс здания",
-    "metro_station": "станция метро",
-    "distance_to_metro_m": "расстояние до метро",
-    "repairs": "ремонт до сдачи в аренду",
-    "nds_rate": "НДС",
-    "monthly_rent_rub": "аренда в месяц",
-    "sale_price_per_m2_ready": "цена готового м²",
+    AREA: "площадь",
+    PRICE: "цена за м²",
+    CLASS: "класс здания",
+    STATION: "станция метро",
+    DISTANCE: "расстояние до метро",
+    REPAIRS: "ремонт до сдачи в аренду",
+    VAT: "НДС",
+    RENT: "аренда в месяц",
+    READY_PRICE: "цена готового м²",
     READINESS: "срок ввода",
-    "tranches": "график платежей",
+    TRANCHES: "график платежей",
     KIND: "тип объекта",
 }
 
@@ -90,8 +105,8 @@ def required_slots(slots: Dict[str, Any]) -> List[str]:
     if kind not in KIND_SLOTS:
         return [KIND]
     order = [KIND] + KIND_SLOTS[kind]
-    if slots.get("nds_rate") == 20:
-        return order[: order.index("nds_rate") + 1]
+    if slots.get(VAT) == 20:
+        return order[: order.index(VAT) + 1]
     return order + [CONFIRMED]
 
 
@@ -243,13 +258,13 @@ BASIS_BUTTONS = {
 
 
 def basis_buttons(slot: str) -> List[dict]:
-    kind = "rent" if slot == "monthly_rent_rub" else "price"
+    kind = "rent" if slot == RENT else "price"
     return [{"title": t, "payload": p} for t, p in BASIS_BUTTONS[kind]]
 
 
 def basis_question(slot: str, raw: float) -> str:
     money = _short_money(raw)
-    if slot == "monthly_rent_rub":
+    if slot == RENT:
         return f"{money} — это за 1 м² в месяц или за всё помещение в месяц?"
     return f"{money} — это за всё помещение или за м²?"
 
@@ -267,7 +282,7 @@ def price_value(slot: str, raw: float, basis: Optional[str], period: Optional[st
     """A sum for `slot` as the slot holds it: ₽/м² for prices, ₽ a month for the whole unit for
     the rent. A total is divided by the area, a rent per m² multiplied; when the words and the
     magnitude disagree (or say nothing and both readings fit) the client is asked once."""
-    if slot == "monthly_rent_rub":
+    if slot == RENT:
         return _rent_value(raw, basis, period, area, force)
     lo, hi = PLAUSIBLE[slot]
     per_ok = lo <= raw <= hi
@@ -302,10 +317,10 @@ def price_value(slot: str, raw: float, basis: Optional[str], period: Optional[st
 
 
 def _rent_value(raw: float, basis: Optional[str], period: Optional[str], area: Optional[float], force: bool) -> Priced:
-    lo, hi = PLAUSIBLE["monthly_rent_rub"]
+    lo, hi = PLAUSIBLE[RENT]
     if basis == "per_m2":
         if area is None:
-            return Priced(pending={"slot": "monthly_rent_rub", "raw": raw, "period": period, "basis": "per_m2", "pending": True})
+            return Priced(pending={"slot": RENT, "raw": raw, "period": period, "basis": "per_m2", "pending": True})
         month = period == "month" or (period is None and raw <= W.RENT_PER_M2_MONTH_MAX)
         value: float = round(raw * area if month else raw * area / 12)
         unit = "в месяц" if month else "в год"
@@ -314,7 +329,7 @@ def _rent_value(raw: float, basis: Optional[str], period: Optional[str], area: O
     value = round(raw / 12) if period == "year" else raw
     note = f"{_short_money(raw)} в год — это {num(value, 0)} ₽ в месяц." if period == "year" else None
     if basis is None and not force and area and value < lo and lo <= raw * area <= hi:
-        return Priced(ask={"slot": "monthly_rent_rub", "raw": raw, "period": period, "ask": "basis"})
+        return Priced(ask={"slot": RENT, "raw": raw, "period": period, "ask": "basis"})
     return Priced(value, f"{num(value, 0)} ₽ в месяц", note)
 
 
@@ -399,8 +414,8 @@ class Context:
 
 # «площадь не 700, а 800», «цена не 500 тысяч, а 450»: the word names the slot, the value after «а» wins.
 _CORRECTION = re.compile(r"(площад|метраж|цен|стоимост|аренд)\w*\D*?\bне\b.*?\bа\b\s*", re.I)
-_CORRECTION_SLOTS = {"площад": "area_m2", "метраж": "area_m2", "цен": "price_per_m2", "стоимост": "price_per_m2",
-                     "аренд": "monthly_rent_rub"}
+_CORRECTION_SLOTS = {"площад": AREA, "метраж": AREA, "цен": PRICE, "стоимост": PRICE,
+                     "аренд": RENT}
 
 
 def _correction(turn: Turn, slots: Dict[str, Any]) -> Optional[Tuple[str, float]]:
@@ -427,7 +442,7 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx
     fix = _correction(turn, slots)
     if fix:
         slot, value = fix
-        said = f"{num(value)} м²" if slot == "area_m2" else f"{num(value, 0)} ₽"
+        said = f"{num(value)} м²" if slot == AREA else f"{num(value, 0)} ₽"
         return {slot: (value, said)}
     kind = kind_from(turn)
     if kind:
@@ -436,7 +451,7 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx
     area_values = [_number(e.get("value")) for e in turn.entities if e.get("entity") == "area_m2"
              and not re.search(r"(?<![а-яё])за\s*$", turn.text[max(0, int(e.get("start", 0)) - 4):int(e.get("start", 0))], re.I)]
     areas = [a for a in area_values if a is not None]
-    if requested == "distance_to_metro_m" and not turn.values("distance_m") and not turn.values("duration_min"):
+    if requested == DISTANCE and not turn.values("distance_m") and not turn.values("duration_min"):
         # «400 метров» to «Сколько до метро?» is a distance, whatever the bare «метров» suggests.
         plain = [e for e in turn.entities if e.get("entity") == "area_m2"
                  and not re.search(r"м2|м²|кв|квадрат", str(e.get("text", "")), re.I)]
@@ -444,9 +459,9 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx
             turn = Turn(turn.intent, [dict(e, entity="distance_m") if e in plain else e for e in turn.entities], turn.text)
             areas = []
     if areas:
-        out["area_m2"] = (areas[-1], f"{num(areas[-1])} м²")
-    elif requested == "area_m2" and (bare := _bare_number(turn)) is not None:
-        out["area_m2"] = (bare, f"{num(bare)} м²")
+        out[AREA] = (areas[-1], f"{num(areas[-1])} м²")
+    elif requested == AREA and (bare := _bare_number(turn)) is not None:
+        out[AREA] = (bare, f"{num(bare)} м²")
     kind_now = kind or slots.get(KIND)
     money_allowed = [s for s in W.MONEY_SLOTS if kind_now not in KIND_SLOTS or s in KIND_SLOTS[kind_now]]
     # A sum goes to the slot its words name («аренда…», «готовый…», «цена…», «по 420 тыс»), else
@@ -456,39 +471,39 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx
         if money_to is not None:
             out[money_to] = (money, "")
     classes = [str(v).upper().replace("А", "A").replace("В", "B").replace("Б", "B") for v in turn.values("estate_class")]
-    if not classes and requested == "estate_class":
+    if not classes and requested == CLASS:
         letter = _CLASS_LETTER.match(turn.text)
         if letter:
             classes = [letter.group(1).upper().replace("А", "A").replace("В", "B").replace("Б", "B")]
     if classes and classes[-1] in ("A", "B"):
-        out["estate_class"] = (classes[-1], f"класс {classes[-1]}")
+        out[CLASS] = (classes[-1], f"класс {classes[-1]}")
     stations = turn.values("metro_station")
     if stations:
-        out["metro_station"] = (stations[-1], str(stations[-1]))
-    elif requested == "metro_station" and turn.intent not in INTERRUPTIONS and len(out) == 0:
+        out[STATION] = (stations[-1], str(stations[-1]))
+    elif requested == STATION and turn.intent not in INTERRUPTIONS and len(out) == 0:
         # The NLU found no station: take the words as a name, to check it or suggest the closest.
         name = _STATION_PREFIX.sub("", turn.text).strip(" .,!?«»\"")
         if name and not any(ch.isdigit() for ch in name):
-            out["metro_station"] = (name, name)
-    dist = _distance(turn, bare_ok=requested == "distance_to_metro_m")
+            out[STATION] = (name, name)
+    dist = _distance(turn, bare_ok=requested == DISTANCE)
     if dist:
-        out["distance_to_metro_m"] = (round(dist[0]), dist[1])
+        out[DISTANCE] = (round(dist[0]), dist[1])
     # The question reads its own answer first: «полная» to «what is left to do?» is full repairs.
-    repairs = W.read_repairs(_words(turn)) if requested == "repairs" else None
-    finishes = [FINISH_TO_REPAIRS[v] for v in turn.values("finish") if v in FINISH_TO_REPAIRS]
+    repairs = W.read_repairs(_words(turn)) if requested == REPAIRS else None
+    finishes = [REPAIRS_OF_FINISH[v] for v in turn.values("finish") if v in REPAIRS_OF_FINISH]
     if repairs is None and finishes:
         repairs = finishes[-1]
-    if repairs is None and requested == "repairs" and turn.intent in ("deny", "affirm"):
+    if repairs is None and requested == REPAIRS and turn.intent in ("deny", "affirm"):
         repairs = "none" if turn.intent == "deny" else "full"
     if repairs is not None:
-        out["repairs"] = (repairs, REPAIRS_NAMES[repairs])
-    nds = W.read_vat(_words(turn), turn.entities, asked=requested == "nds_rate")
+        out[REPAIRS] = (repairs, REPAIRS_NAMES[repairs])
+    nds = W.read_vat(_words(turn), turn.entities, asked=requested == VAT)
     if nds is not None:
-        out["nds_rate"] = (nds, f"{num(nds)} %")
+        out[VAT] = (nds, f"{num(nds)} %")
     quarters = turn.values("quarter")
-    if quarters and requested != "tranches" and (requested == READINESS or not turn.values("percent")):
+    if quarters and requested != TRANCHES and (requested == READINESS or not turn.values("percent")):
         out[READINESS] = (str(quarters[-1]).upper(), str(quarters[-1]).upper())
-    elif not quarters and (requested == READINESS or (requested != "tranches" and _READY_WORDS.search(_words(turn)))):
+    elif not quarters and (requested == READINESS or (requested != TRANCHES and _READY_WORDS.search(_words(turn)))):
         found = W.relative_quarter(_words(turn), ctx.today)
         if found:
             label = Q.label(found[0])
@@ -501,7 +516,7 @@ _READY_WORDS = re.compile(r"ввод\w*|введ\w*|сдач\w*|сдадут|с�
 
 def _validate(slot: str, value: Any, ctx: Context) -> Tuple[Any, Optional[str], List[dict]]:
     """(clean value, problem for the client or None, buttons to offer)."""
-    if slot == "metro_station":
+    if slot == STATION:
         canonical = ctx.station_exists(str(value))
         if canonical:
             return canonical, None, []
@@ -512,17 +527,17 @@ def _validate(slot: str, value: Any, ctx: Context) -> Tuple[Any, Optional[str], 
         else:
             text += " Напишите, пожалуйста, название станции ещё раз."
         return None, text, [{"title": o, "payload": f'/inform{{"metro_station":"{o}"}}'} for o in options]
-    if slot == "nds_rate":
+    if slot == VAT:
         if value not in NDS_RATES:
             return None, f"Ставка НДС {num(value)} % не подходит: выберите 0, 5, 7 или 20 %.", []
         return int(value), None, []
     if slot == READINESS:
         problem = _check_quarter(str(value), ctx.deal)
         return (None, problem, []) if problem else (str(value).upper(), None, [])
-    if slot in ("area_m2", "price_per_m2", "monthly_rent_rub", "sale_price_per_m2_ready"):
+    if slot in (AREA, PRICE, RENT, READY_PRICE):
         if value is None or value <= 0:
             return None, f"{NAMES[slot].capitalize()} должна быть больше нуля.", []
-    if slot == "distance_to_metro_m" and (value is None or value < 0):
+    if slot == DISTANCE and (value is None or value < 0):
         return None, "Расстояние до метро не может быть отрицательным.", []
     return value, None, []
 
@@ -533,27 +548,27 @@ def _implausible(slot: str, value: Any) -> bool:
 
 
 DOUBT_TEXT = {
-    "area_m2": "Площадь {v} м² выглядит необычно.",
-    "price_per_m2": "Цена {v} ₽ за м² выглядит необычно.",
-    "sale_price_per_m2_ready": "Цена {v} ₽ за м² выглядит необычно.",
-    "monthly_rent_rub": "Аренда {v} ₽ в месяц выглядит необычно.",
-    "distance_to_metro_m": "{v} м до метро — это очень далеко.",
+    AREA: "Площадь {v} м² выглядит необычно.",
+    PRICE: "Цена {v} ₽ за м² выглядит необычно.",
+    READY_PRICE: "Цена {v} ₽ за м² выглядит необычно.",
+    RENT: "Аренда {v} ₽ в месяц выглядит необычно.",
+    DISTANCE: "{v} м до метро — это очень далеко.",
 }
 
 
 ASK_AGAIN = {
     KIND: "Выберите, пожалуйста, тип объекта кнопкой или напишите, например: «готовый офис».",
-    "area_m2": "Не понял площадь. Напишите число квадратных метров, например: 120 или «семьсот».",
-    "price_per_m2": "Не понял цену. Напишите цену за м² или за всё помещение, например: «450 тысяч за метр» или «38 млн за всё».",
-    "monthly_rent_rub": "Не понял сумму аренды. Напишите, например: «300 тысяч в месяц за всё помещение» или «2500 за метр в месяц».",
-    "sale_price_per_m2_ready": "Не понял цену. Напишите цену готового м² в рублях, например: 520 000.",
-    "estate_class": "Класс здания — А или В?",
-    "metro_station": "Не нашёл станцию. Напишите название станции метро, например: «Белорусская».",
-    "distance_to_metro_m": "Не понял расстояние. Напишите, например: «5 минут пешком» или «400 метров».",
-    "repairs": "Какой ремонт ещё нужен: полный (сейчас бетон, без отделки), частичный или никакого (помещение готово)?",
-    "nds_rate": "Выберите ставку НДС: 0, 5, 7 или 20 %.",
+    AREA: "Не понял площадь. Напишите число квадратных метров, например: 120 или «семьсот».",
+    PRICE: "Не понял цену. Напишите цену за м² или за всё помещение, например: «450 тысяч за метр» или «38 млн за всё».",
+    RENT: "Не понял сумму аренды. Напишите, например: «300 тысяч в месяц за всё помещение» или «2500 за метр в месяц».",
+    READY_PRICE: "Не понял цену. Напишите цену готового м² в рублях, например: 520 000.",
+    CLASS: "Класс здания — А или В?",
+    STATION: "Не нашёл станцию. Напишите название станции метро, например: «Белорусская».",
+    DISTANCE: "Не понял расстояние. Напишите, например: «5 минут пешком» или «400 метров».",
+    REPAIRS: "Какой ремонт ещё нужен: полный (сейчас бетон, без отделки), частичный или никакого (помещение готово)?",
+    VAT: "Выберите ставку НДС: 0, 5, 7 или 20 %.",
     READINESS: "Не понял срок. Напишите квартал ввода, например: «3 квартал 2027», «конец 2027» или «через полтора года».",
-    "tranches": "Напишите график платежей, например: «100 % сразу» или «30 % сейчас, остальное при вводе».",
+    TRANCHES: "Напишите график платежей, например: «100 % сразу» или «30 % сейчас, остальное при вводе».",
     CONFIRMED: "Если всё верно, нажмите «Да, считать». Чтобы исправить, напишите, например: «площадь 800».",
 }
 
@@ -573,7 +588,7 @@ def _settle(out: Outcome, slot: str, priced: Priced) -> bool:
     if priced.pending:
         out.understood = True
         out.doubt = priced.pending
-        what = "аренду за м²" if slot == "monthly_rent_rub" else "общую цену"
+        what = "аренду за м²" if slot == RENT else "общую цену"
         out.messages.append(f"Запомнил {what}: {_short_money(priced.pending['raw'])}. Пересчитаю, когда узнаю площадь.")
         return False
     if priced.note:
@@ -604,25 +619,25 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx: 
     kind_after = found[KIND][0] if KIND in found else slots.get(KIND)
     allowed = set(ALL_SLOTS) if kind_after not in KIND_SLOTS else {KIND, *KIND_SLOTS[kind_after]}
     words = _words(turn)
-    paying = requested == "tranches" or ("tranches" in allowed and _PAYMENT_WORDS.search(words))
+    paying = requested == TRANCHES or (TRANCHES in allowed and _PAYMENT_WORDS.search(words))
     if paying:
         readiness = found[READINESS][0] if READINESS in found else slots.get(READINESS)
         pay_turn = turn
-        if requested != "tranches" and "nds_rate" in found:
+        if requested != TRANCHES and VAT in found:
             # «ндс 5%, … оплата 100% сразу»: the VAT's percent is not a payment.
-            vat = found["nds_rate"][0]
+            vat = found[VAT][0]
             pay_turn = Turn(turn.intent, [e for e in turn.entities if not (
                 e.get("entity") == "percent" and _number(e.get("value")) == vat
                 and _VAT_NEAR.search(turn.text[max(0, int(e.get("start", 0)) - 12):int(e.get("start", 0))]))], turn.text)
         schedule, problem = parse_tranches(pay_turn, ctx.deal, readiness, ctx.today)
-        if problem and requested == "tranches":
+        if problem and requested == TRANCHES:
             out.messages.append(problem)
             out.understood = True  # an answer, though a wrong one: ask again, do not hand to the rules
         elif schedule:
-            found["tranches"] = (schedule, ", ".join(f"{num(p)} % — {q}" for q, p in schedule.items()))
+            found[TRANCHES] = (schedule, ", ".join(f"{num(p)} % — {q}" for q, p in schedule.items()))
 
     # Sums: converted with the area (this message's or the known one) into what the slot holds.
-    area = found["area_m2"][0] if "area_m2" in found else slots.get("area_m2")
+    area = found[AREA][0] if AREA in found else slots.get(AREA)
     answered_basis = W.basis_of(words) if doubt.get("ask") == "basis" else None
     for slot in W.MONEY_SLOTS:
         if slot not in found or slot not in allowed or not isinstance(found[slot][0], W.Money):
@@ -691,21 +706,21 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx: 
 
 
 def _fmt(slot: str, value: Any) -> str:
-    if slot == "area_m2":
+    if slot == AREA:
         return f"{num(value)} м²"
-    if slot in ("price_per_m2", "sale_price_per_m2_ready"):
+    if slot in (PRICE, READY_PRICE):
         return f"{num(value, 0)} ₽/м²"
-    if slot == "monthly_rent_rub":
+    if slot == RENT:
         return f"{num(value, 0)} ₽ в месяц"
-    if slot == "distance_to_metro_m":
+    if slot == DISTANCE:
         return f"{num(value, 0)} м"
-    if slot == "repairs":
+    if slot == REPAIRS:
         return REPAIRS_NAMES.get(value, str(value))
-    if slot == "nds_rate":
+    if slot == VAT:
         return f"{num(value)} %"
-    if slot == "tranches":
+    if slot == TRANCHES:
         return ", ".join(f"{num(p)} % — {q}" for q, p in value.items())
-    if slot == "estate_class":
+    if slot == CLASS:
         return str(value)
     return str(value)
 
@@ -728,7 +743,7 @@ def to_inputs(slots: Dict[str, Any], today: dt.date) -> dict:
         value = slots.get(slot)
         if value is None:
             continue
-        inputs["readiness" if slot == READINESS else slot] = value
+        inputs[INPUT_OF[slot]] = value
     return inputs
 
 
@@ -771,22 +786,22 @@ def prefill_from_offer(offer: dict, today: Optional[dt.date] = None) -> Dict[str
     slots[KIND] = kind
     wanted = set(KIND_SLOTS[kind])
     if offer.get("area_m2"):
-        slots["area_m2"] = float(offer["area_m2"])
+        slots[AREA] = float(offer["area_m2"])
     if offer.get("deal") == "sale" and offer.get("price_per_m2") and not offer.get("price_on_request"):
-        slots["price_per_m2"] = float(offer["price_per_m2"])
+        slots[PRICE] = float(offer["price_per_m2"])
     if offer.get("deal") == "rent" and type_ == "retail" and offer.get("rent_rub_month"):
-        slots["monthly_rent_rub"] = float(offer["rent_rub_month"])
+        slots[RENT] = float(offer["rent_rub_month"])
     cls = _CLASS_OF_OFFER.get(str(offer.get("estate_class") or "").strip().upper())
-    if cls and "estate_class" in wanted:
-        slots["estate_class"] = cls
+    if cls and CLASS in wanted:
+        slots[CLASS] = cls
     metro = (offer.get("metro") or [None])[0] or {}
     if metro.get("station"):
-        slots["metro_station"] = metro["station"]
-        if metro.get("distance_m") is not None and "distance_to_metro_m" in wanted:
-            slots["distance_to_metro_m"] = float(metro["distance_m"])
-    finish = FINISH_TO_REPAIRS.get(str(offer.get("finish") or ""))
+        slots[STATION] = metro["station"]
+        if metro.get("distance_m") is not None and DISTANCE in wanted:
+            slots[DISTANCE] = float(metro["distance_m"])
+    finish = REPAIRS_OF_FINISH.get(str(offer.get("finish") or ""))
     if finish:
-        slots["repairs"] = finish
+        slots[REPAIRS] = finish
     return {k: v for k, v in slots.items() if k == KIND or k in wanted}
 
 
@@ -833,7 +848,7 @@ VAT_MANAGER = "vat_manager"
 def vat_manager_slots() -> Dict[str, Any]:
     """After VAT 20 %: every answer kept, the VAT question open again, marked so that it is asked
     as «передать менеджеру или посчитать без НДС для ориентира?»."""
-    return {"nds_rate": None, CONFIRMED: None, DOUBT: {"slot": "nds_rate", VAT_MANAGER: True}}
+    return {VAT: None, CONFIRMED: None, DOUBT: {"slot": VAT, VAT_MANAGER: True}}
 
 
 def vat_manager_pending(doubt: Any) -> bool:

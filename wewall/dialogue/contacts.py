@@ -17,7 +17,7 @@ from wewall.dialogue.search import Outcome  # the same shape of answer as the se
 NAME = "person_name"
 PHONE = "phone"
 TIME = "viewing_time"
-CONFIRMED = "contact_confirmed"
+CONFIRMED = "book_viewing_confirmed"
 ALL_SLOTS = [NAME, PHONE, TIME, CONFIRMED]
 
 CONSENT = "Отправляя данные, вы соглашаетесь на их обработку; я передам их менеджеру."

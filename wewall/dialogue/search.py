@@ -20,6 +20,7 @@ from wewall.nlu.ranges import M2_PER_PERSON, area_for, find_range, head_count
 from wewall.search import places as pl
 from wewall.search import wishes as wl
 from wewall.search.criteria import DEFAULT_STATION_MINUTES, Criteria
+from wewall import vocabulary as V
 from wewall.text import count as count_words
 
 TYPE = "search_type"
@@ -28,14 +29,14 @@ BUDGET = "search_budget"
 PURPOSE = "search_purpose"
 MIN_IRR = "search_min_irr"
 AREA = "search_min_area"
-METRO = "search_metro"  # {"minutes": 10} | {"m": 500} | "any"
+METRO = "search_max_walk"  # the longest way to the metro: {"minutes": 10} | {"m": 500} | "any"
 ZONE = "search_zone"
 CLASS = "search_class"
 FINISH = "search_finish"
 READINESS = "search_readiness"
 WISHES = "search_wishes"
 CONFIRMED = "search_confirmed"
-STATION = "search_metro_station"  # the stations the client named (a list): offers within walking distance
+STATION = "search_stations"  # the stations the client named (a list): offers within walking distance
 PLACE = "search_place"  # okrugs and «city» (Москва-Сити) the client named (a list)
 DISTRICT = "search_district"  # districts named with «район» (a list of names as written)
 # Slots the form never asks but every answer may fill (kept and reset with the others).
@@ -58,14 +59,9 @@ NAMES = {
     AREA: "площадь", METRO: "до метро", ZONE: "зона", CLASS: "класс", FINISH: "отделка",
     READINESS: "готовность", WISHES: "пожелания",
 }
-TYPE_NAMES = {"office": "офис", "retail": "торговое помещение", ANY: "любое помещение"}
-DEAL_NAMES = {"sale": "покупка", "rent": "аренда"}
-PURPOSE_NAMES = {"investment": "для инвестиций", "business": "для своего бизнеса"}
-ZONE_NAMES = {"sadovoe": "внутри Садового кольца", "ttk": "внутри ТТК", "mkad": "внутри МКАД", ANY: "любая"}
-FINISH_NAMES = {"ready": "только с отделкой", ANY: "любая"}
-READINESS_NAMES = {"ready": "только готовые", ANY: "можно строящиеся"}
-CARD_FINISH = {"ready": "с отделкой", "partial": "частичная отделка", "shell": "без отделки"}
-CARD_ZONE = {"ttk": "внутри ТТК", "mkad": "между ТТК и МКАД", "outside": "за МКАД"}
+TYPE_NAMES, DEAL_NAMES, PURPOSE_NAMES, ZONE_NAMES = V.ESTATE_TYPES, V.DEALS, V.PURPOSES, V.ZONES
+FINISH_NAMES, READINESS_NAMES = V.SEARCH_FINISHES, V.SEARCH_READINESS
+CARD_FINISH, CARD_ZONE = V.FINISHES, V.OFFER_ZONES
 
 _ANY = re.compile(r"не\s*важн|неважн|любо|люба|любы|без\s*разниц|всё\s*равно|все\s*равно|не\s*имеет\s*значени|^\s*any\s*$", re.I)
 _NO_WISHES = re.compile(r"^\s*(нет|не|ничего|никаких|без\s+пожеланий|пропустить|дальше|-|—)\W*$", re.I)
@@ -542,7 +538,7 @@ def record(slots: Dict[str, Any], total: int) -> Dict[str, Any]:
         "walk_minutes": metro.get("minutes"), "max_distance_m": metro.get("m"),
         "finish": slots.get(FINISH), "estate_class": {"A": "A", "B": "B", ANY: "любой"}.get(slots.get(CLASS) or ""),
         "purpose": slots.get(PURPOSE), "min_irr": _val(slots, MIN_IRR), "readiness": slots.get(READINESS),
-        "wishes": slots.get(WISHES) or None, "search_metro_station": ", ".join(station_list(slots)) or None, "found": total,
+        "wishes": slots.get(WISHES) or None, "stations": ", ".join(station_list(slots)) or None, "found": total,
     }
     return {k: v for k, v in data.items() if v is not None}
 
@@ -687,6 +683,7 @@ CHANGEABLE = [
 PARAM_ALIASES = {
     "budget": BUDGET, "area": AREA, "metro": METRO, "zone": ZONE, "class": CLASS, "finish": FINISH,
     "irr": MIN_IRR, "readiness": READINESS, "type": TYPE, "deal": DEAL,
+    "search_metro": METRO,  # a button shown before the slot's rename (docs/decisions/slot-names.md)
 }
 _PARAM_WORDS = [
     (re.compile(r"бюджет|цен|дорож|дешев|сумм", re.I), BUDGET), (re.compile(r"площад|метраж|квадрат", re.I), AREA),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from wewall.calculator.inputs import KIND_NAMES
+from wewall.vocabulary import KIND_NAMES
 from wewall.dialogue import calculation as calc
 from wewall.dialogue import contacts as ct
 from wewall.dialogue import search as sd
@@ -33,17 +33,17 @@ def _calc_describe(slot: str, value: Any, slots: Dict[str, Any]) -> str:
 
 CALC_ALIASES = {
     calc.KIND: ["тип", "объект", "вид"],
-    "area_m2": ["площад", "метраж", "квадрат", "метры", "м2"],
-    "price_per_m2": ["цен", "стоимост", "покупк"],
-    "estate_class": ["класс"],
-    "metro_station": ["станц", "метро"],
-    "distance_to_metro_m": ["расстоян", "дорог", "пешком", "минут"],
-    "repairs": ["отделк", "ремонт"],
-    "nds_rate": ["ндс", "налог"],
-    "monthly_rent_rub": ["аренд"],
-    "sale_price_per_m2_ready": ["готов", "цену готов", "цена готов"],
+    calc.AREA: ["площад", "метраж", "квадрат", "метры", "м2"],
+    calc.PRICE: ["цен", "стоимост", "покупк"],
+    calc.CLASS: ["класс"],
+    calc.STATION: ["станц", "метро"],
+    calc.DISTANCE: ["расстоян", "дорог", "пешком", "минут"],
+    calc.REPAIRS: ["отделк", "ремонт"],
+    calc.VAT: ["ндс", "налог"],
+    calc.RENT: ["аренд"],
+    calc.READY_PRICE: ["готов", "цену готов", "цена готов"],
     calc.READINESS: ["срок", "ввод", "сдач", "квартал"],
-    "tranches": ["платеж", "график", "транш", "оплат", "рассрочк"],
+    calc.TRANCHES: ["платеж", "график", "транш", "оплат", "рассрочк"],
 }
 
 SEARCH_ALIASES = {
@@ -105,7 +105,7 @@ SEARCH = FormSpec(
 )
 
 VIEWING = FormSpec(
-    name="contact_form",
+    name="book_viewing_form",
     title="запись на просмотр",
     slots=list(ct.ALL_SLOTS),
     confirm=ct.CONFIRMED,

@@ -154,7 +154,7 @@ def advise(
     return chosen[:top]
 
 
-DEAL_NAMES = {"sale": "покупка", "rent": "аренда"}
+from wewall.vocabulary import DEALS as DEAL_NAMES  # noqa: E402
 TYPE_PLURAL = {"office": "Офисов", "retail": "Торговых помещений", "any": "Помещений"}
 DEAL_GOAL = {"sale": "на продажу", "rent": "в аренду"}
 

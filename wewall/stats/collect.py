@@ -43,6 +43,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set,
 import sqlalchemy as sa
 
 from wewall.logs import mask
+from wewall.slots import RENAMED_ACTIONS, migrate_event
 
 # Moscow has kept UTC+3 all year since 2014: days are counted in the managers' time.
 DEFAULT_UTC_OFFSET_HOURS = 3.0
@@ -67,7 +68,7 @@ NO_QUESTION = "—"  # dropped before the form asked anything
 FORM_TITLES = {
     "calculation_form": "Расчёт доходности",
     "search_form": "Подбор объектов",
-    "contact_form": "Запись на просмотр",
+    "book_viewing_form": "Запись на просмотр",
 }
 # Event types the figures use; the others (featurization, rejections, …) are not read at all.
 EVENT_TYPES = ("user", "bot", "action", "slot", "active_loop", "session_started", "restart")
@@ -340,7 +341,7 @@ class Collector:
             if kind == "user":
                 self._user(conv, ts, intent, data)
             elif kind == "action":
-                self._action(conv, ts, action)
+                self._action(conv, ts, RENAMED_ACTIONS.get(action, action))
             elif kind == "slot":
                 self._slot(conv, ts, data)
             elif kind == "active_loop":
@@ -439,6 +440,7 @@ class Collector:
         event = _loads(data)
         if event is None:
             return
+        event = migrate_event(event)  # a question asked before a rename counts with today's
         name, value = event.get("name"), event.get("value")
         if conv.in_session_start and name in (REQUESTED_SLOT, CRM_EVENT_SLOT):
             return  # carried over into a new session: nothing happened (the source still counts)
@@ -465,6 +467,7 @@ class Collector:
         event = _loads(data)
         if event is None:
             return
+        event = migrate_event(event)
         name = event.get("name")
         if name:
             if name == conv.form:
