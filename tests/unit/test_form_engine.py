@@ -338,3 +338,30 @@ def test_a_question_of_the_parser_is_the_only_question_asked():
     doubt = step.slots.get(calc.DOUBT)
     assert isinstance(doubt, dict) and doubt.get("ask") == "basis", step
     assert step.ask == doubt["slot"] != calc.KIND
+
+
+def test_a_question_about_returns_in_a_search_is_answered_not_a_switch_to_the_calculation():
+    """«а как вы считаете IRR?» at the purpose question of a search: its words name the calculation,
+    but it is a question; the FAQ answers it and the search goes on (it used to open the calculation)."""
+    slots = {sd.TYPE: "office", sd.DEAL: "sale", sd.BUDGET: 100_000_000.0}
+    step = engine.step(specs.SEARCH, Turn("faq", [], "а как вы считаете IRR?"), slots, sd.PURPOSE,
+                       faq_response="utter_faq/irr")
+    assert not step.leave and step.ask == sd.PURPOSE and step.messages[0].response == "utter_faq/irr"
+
+
+def test_a_new_station_named_at_another_question_is_said_back():
+    """«а у Профсоюзной?» at the metro question replaces the station named before: the bot says so
+    (it used to change it silently, and the client could not tell the message was read)."""
+    slots = {sd.TYPE: "retail", sd.DEAL: "rent", sd.BUDGET: 300_000.0, sd.AREA: 40.0, sd.STATION: ["Павелецкая"]}
+    turn = Turn("inform", [{"entity": "metro_station", "value": "Профсоюзная", "start": 4, "end": 15}], "а у Профсоюзной?")
+    step = engine.step(specs.SEARCH, turn, slots, sd.METRO)
+    assert step.slots[sd.STATION] == ["Профсоюзная"]
+    assert [m.text for m in step.messages] == ["Исправил: метро — Профсоюзная."]
+
+
+def test_a_correction_the_parser_said_is_not_said_twice():
+    slots = {sd.TYPE: "office", sd.DEAL: "sale", sd.BUDGET: 100_000_000.0}
+    turn = Turn("inform", [{"entity": "deal", "value": "rent", "start": 0, "end": 5}], "нет, лучше арендовать")
+    step = engine.step(specs.SEARCH, turn, slots, sd.PURPOSE)
+    said = " ".join(m.text or "" for m in step.messages)
+    assert said.count("Исправил") == 1 and "аренда" in said

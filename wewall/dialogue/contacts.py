@@ -123,7 +123,7 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> Ou
         out.understood = True
         old = slots.get(slot)
         if old is not None and old != value and slot != requested:
-            label = {NAME: "имя", PHONE: "телефон", TIME: "время"}[slot]
+            label = {NAME: "имя", PHONE: "телефон", TIME: "удобное время"}[slot]
             out.messages.append(f"Исправил: {label} — {value}.")
     changed = {k for k, v in out.slots.items() if v != slots.get(k)}
     if requested == CONFIRMED and changed:

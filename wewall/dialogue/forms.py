@@ -351,11 +351,24 @@ def _recorded(spec: FormSpec, before: Dict[str, Any], after: Dict[str, Any], req
         if slot in (requested, spec.confirm) or slot not in spec.names:
             continue
         if before.get(slot) is None and after.get(slot) is not None:
-            try:
-                said.append(f"{spec.names[slot]} — {spec.describe(slot, after[slot], after)}")
-            except Exception:  # a value the describer does not know: show it as it is
-                said.append(f"{spec.names[slot]} — {after[slot]}")
+            said.append(f"{spec.names[slot]} — {_describe(spec, slot, after)}")
     return "Записал: " + "; ".join(said) + "." if said else None
+
+
+def _changed(spec: FormSpec, before: Dict[str, Any], after: Dict[str, Any], requested: Optional[str],
+             said: Iterable[str]) -> Optional[str]:
+    """«Исправил: …» for earlier answers a message replaced in passing (a new station named at the metro
+    question), unless the form's parser said so already: a silent change looks like a lost message."""
+    told = " ".join(said)
+    fixed = []
+    for slot in spec.slots:
+        if slot in (requested, spec.confirm) or slot not in spec.names or slot in spec.private:
+            continue
+        old, new = before.get(slot), after.get(slot)
+        if old is None or new is None or old == new or f"Исправил: {spec.names[slot]} " in told:
+            continue
+        fixed.append(f"{spec.names[slot]} — {_describe(spec, slot, after)}")
+    return "Исправил: " + "; ".join(fixed) + "." if fixed else None
 
 
 def _facts(spec: FormSpec, turn: Turn, slots: Dict[str, Any]) -> Dict[str, Any]:
@@ -457,9 +470,10 @@ def step(
         text, intent = "да", "affirm"
     order = spec.required(slots)
 
-    # 3. a question the client asks («а что такое ТТК?») is answered first
+    # 3. a question the client asks («а что такое ТТК?») is answered first; its words never switch the
+    #    task: «а как вы считаете IRR?» in the middle of a search is a question about IRR, not a calculation
     if intent == "faq" and faq_response and is_question(text):
-        return _interruption(spec, turn, slots, requested, faq_response, result, payload)
+        return _faq(result, faq_response, slots, requested)
 
     # 4. «площадь не 250, а 300»: a correction of a named answer, whichever question is asked
     fixed = _correction(spec, turn, slots, requested, order)
@@ -497,6 +511,9 @@ def step(
         recorded = _recorded(spec, slots, merged, requested)
         if recorded:
             result.say(recorded)
+        changed = _changed(spec, slots, merged, requested, [m.text or "" for m in result.messages])
+        if changed:
+            result.say(changed)
         if requested and requested not in result.slots:
             result.slots[requested] = slots.get(requested)  # an answer was read: the form must not reject it
         result.ask = spec.next_slot(merged)
@@ -600,10 +617,7 @@ def _interruption(spec: FormSpec, turn: Turn, slots: Dict[str, Any], requested: 
         result.say("Всего доброго! Ваши ответы я сохранил — продолжим, когда вам будет удобно.")
         return _leave(result, spec, slots, keep_answers=True)
     if intent == "faq" and faq_response:
-        result.move = "faq"
-        result.messages.append(Message(response=faq_response))
-        result.say("Вернёмся к вопросу.")
-        return _stay(result, slots, requested)
+        return _faq(result, faq_response, slots, requested)
     if intent in ("help", "about", "show_faq"):
         result.move = "help"
         result.say(f"{CAPABILITIES} Сейчас мы заполняем {spec.title}. Чтобы выйти, напишите «отмена» или «главное меню».")
@@ -613,6 +627,13 @@ def _interruption(spec: FormSpec, turn: Turn, slots: Dict[str, Any], requested: 
         result.say("Пожалуйста! Продолжим." if intent == "thank" else "Здравствуйте! Продолжим.")
         return _stay(result, slots, requested)
     return _again(spec, turn, slots, requested, result)
+
+
+def _faq(result: Step, faq_response: str, slots: Dict[str, Any], requested: Optional[str]) -> Step:
+    result.move = "faq"
+    result.messages.append(Message(response=faq_response))
+    result.say("Вернёмся к вопросу.")
+    return _stay(result, slots, requested)
 
 
 def _stay(result: Step, slots: Dict[str, Any], requested: Optional[str]) -> Step:
