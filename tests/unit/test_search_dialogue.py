@@ -39,7 +39,9 @@ def test_several_values_in_one_message():
     out = sd.interpret(t, {}, sd.TYPE)
     assert out.slots == {sd.TYPE: "office", sd.DEAL: "rent", sd.BUDGET: 500000.0, sd.AREA: 100.0,
                          sd.STATION: ["Белорусская"]}
-    assert sd.next_slot(out.slots) == sd.METRO
+    # the station answers «как далеко от метро?» (walking distance of it): the zone is next
+    assert sd.next_slot(out.slots) == sd.ZONE
+    assert sd.next_slot({k: v for k, v in out.slots.items() if k != sd.STATION}) == sd.METRO
 
 
 def test_investor_in_one_message():

@@ -85,7 +85,12 @@ def required_slots(slots: Dict[str, Any]) -> List[str]:
         order.append(PURPOSE)
         if slots.get(PURPOSE) == "investment":
             order.append(MIN_IRR)
-    order += [AREA, METRO, ZONE]
+    order.append(AREA)
+    if not slots.get(STATION) or slots.get(METRO) is not None:
+        # «у метро Курская» answers it: offers within walking distance of the station (the summary says
+        # how far); asking «как далеко от метро?» after that reads as if the station was not heard
+        order.append(METRO)
+    order.append(ZONE)
     if kind == "office":
         order.append(CLASS)
     order.append(FINISH)

@@ -1,0 +1,48 @@
+"""Contacts written with no form open (`action_route_facts`): a phone with a name goes to the callback
+offer like a phone alone, and a name alone is answered, not taken for an empty message."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.forms import NEXT_ACTIONS, ActionRouteFacts
+
+
+def tracker(text, entities, events=()):
+    message = {"intent": {"name": "inform"}, "entities": entities, "text": text}
+    user = {"event": "user", "text": text, "parse_data": message}
+    return Tracker("u1", {}, message, list(events) + [user], False, None, {}, "")
+
+
+def run(t):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionRouteFacts().run(dispatcher, t, {}))
+    return dispatcher.messages, {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+ASKED_PHONE = {"event": "bot", "text": "…напишите, пожалуйста, ваш номер телефона…",
+               "metadata": {"utter_action": "utter_lead_saved_ask_phone"}}
+
+
+def test_a_phone_with_a_name_goes_to_the_callback_offer():
+    """«Анна, 8 916 555 44 33» after «напишите ваш номер»: the callback rules match a phone alone,
+    so this message used to get the main menu."""
+    messages, slots = run(tracker("Анна, 8 916 555 44 33", [
+        {"entity": "person_name", "value": "Анна"}, {"entity": "phone", "value": "+79165554433"}], [ASKED_PHONE]))
+    assert messages == []
+    assert slots == {"person_name": "Анна", NEXT_ACTIONS: {"after": "action_route_facts", "then": ["action_callback_offer"]}}
+
+
+def test_a_name_after_the_phone_was_asked_asks_for_the_phone_by_name():
+    messages, slots = run(tracker("Иван", [{"entity": "person_name", "value": "Иван"}], [ASKED_PHONE]))
+    assert slots == {"person_name": "Иван"}
+    assert len(messages) == 1 and messages[0]["text"].startswith("Спасибо, Иван!") and "телефон" in messages[0]["text"]
+
+
+def test_a_name_out_of_the_blue_is_greeted_with_the_menu():
+    messages, slots = run(tracker("меня зовут Иван", [{"entity": "person_name", "value": "Иван"}]))
+    assert slots == {"person_name": "Иван"}
+    assert "Иван" in messages[0]["text"] and messages[0]["buttons"]
