@@ -365,3 +365,31 @@ def test_a_correction_the_parser_said_is_not_said_twice():
     step = engine.step(specs.SEARCH, turn, slots, sd.PURPOSE)
     said = " ".join(m.text or "" for m in step.messages)
     assert said.count("Исправил") == 1 and "аренда" in said
+
+
+@pytest.mark.parametrize("text, owner", [
+    ("сдам офис", True), ("Сдаю помещение 80 м2 у метро Сокол", True), ("хочу сдать свой офис в аренду", True),
+    ("продам помещение", True), ("хочу продать своё помещение на Таганке", True), ("ищу арендатора на офис", True),
+    ("хочу снять офис", False), ("куплю офис и сдам в аренду", False), ("посчитай доходность, если сдам за 300", False),
+    ("офисы на продажу", False), ("сдача дома в 2027", False), ("арендовать офис до 3 млн", False),
+])
+def test_an_owner_is_told_apart_from_a_buyer_or_a_tenant(text, owner):
+    assert engine.is_owner(text) is owner
+
+
+def test_an_owner_who_asks_to_rent_out_gets_the_manager_not_a_search():
+    """«хочу сдать свой офис в аренду» (NLU: request_search, deal rent) used to start a tenant's search."""
+    turn = Turn("request_search", [{"entity": "estate_type", "value": "office"}, {"entity": "deal", "value": "rent"}],
+                "хочу сдать свой офис в аренду")
+    step = engine.activate(specs.SEARCH, turn, {})
+    assert step.leave and step.messages[0].text == engine.OWNER_TEXT
+    assert {"title": "Связаться с менеджером", "payload": "/request_manager"} in step.messages[0].buttons
+    assert not {k: v for k, v in step.slots.items() if v and k != engine.PAUSED}
+
+
+def test_an_owners_facts_are_not_kept_for_a_search():
+    """«сдам офис» with no form open used to answer «Записал: офис; готовность — можно строящиеся»."""
+    turn = Turn("inform", [{"entity": "estate_type", "value": "office"}, {"entity": "readiness", "value": "building"}],
+                "сдам офис")
+    route = engine.route_facts(turn, [CALC, specs.SEARCH])
+    assert route.start == [] and route.pending is None and route.messages[0].text == engine.OWNER_TEXT

@@ -207,6 +207,31 @@ def task_from_text(text: str) -> Optional[str]:
     return None
 
 
+# «сдам офис», «хочу продать своё помещение», «ищу арендатора»: an owner, not a client who buys or rents.
+# «куплю и сдам», «посчитай, если сдам за 300» are an investor's words (the calculation).
+_OWNER = re.compile(
+    r"\b(?:сдам|сдаю|сдаем|продам|продаю|продаем)\b"
+    r"|\b(?:сдать|продать|сдавать|продавать)\s+(?:в\s+аренду\s+)?(?:свой|свою|свое|свои|мой|мою|мое|мои|наш|нашу|наше|наши)\b"
+    r"|\b(?:ищу|ищем|найти|нужен|нужны)\s+(?:арендатор|покупател)"
+)
+_NOT_OWNER = re.compile(r"куп(?:ить|лю|им)|сниму|снять|арендовать|арендую|посчита|рассчита|расчет|доходн|\birr\b|окуп")
+OWNER_TEXT = (
+    "Похоже, вы собственник и хотите сдать или продать помещение. Такие объекты принимает менеджер WEWALL: "
+    "оставьте заявку, и он с вами свяжется. Сам я подбираю помещения для покупки и аренды и считаю доходность."
+)
+OWNER_BUTTONS = [
+    {"title": "Связаться с менеджером", "payload": "/request_manager"},
+    {"title": "Подбор недвижимости", "payload": "/request_search"},
+    {"title": "Оценка доходности", "payload": "/request_calculation"},
+]
+
+
+def is_owner(text: str) -> bool:
+    """The client offers their own property (to rent out or to sell), with no words of a buyer or a tenant."""
+    t = normalise(text)
+    return bool(_OWNER.search(t)) and not _NOT_OWNER.search(t)
+
+
 _QUESTION_WORDS = {"что", "как", "какой", "какая", "какое", "какие", "зачем", "почему", "сколько", "чем", "где",
                    "когда", "кто", "это", "чем", "разве", "можно", "правда"}
 
@@ -381,6 +406,11 @@ def activate(spec: FormSpec, turn: Turn, slots: Dict[str, Any], pending: Optiona
     """The form opens: offer back the answers kept from last time, and read the facts of the
     message that opened it and of any message written before (`pending`)."""
     result = Step(move="start")
+    if spec.name == "search_form" and is_owner(turn.text or ""):
+        # «хочу сдать свой офис в аренду» heard as a request to rent one: a search would answer the wrong person
+        result.move = "owner"
+        result.say(OWNER_TEXT, OWNER_BUTTONS)
+        return _leave(result, spec, slots, keep_answers=True)
     task = task_from_text(turn.text or "")
     if task and task != spec.name and turn.intent in ("request_calculation", "request_search", "inform"):
         # «хочу посчитать доходность офиса…» taken for a search request: the words win
@@ -677,6 +707,9 @@ def route_facts(turn: Turn, specs: List[FormSpec]) -> Route:
     офис 80 метров» → the calculation; facts that name no task are kept and the client chooses;
     a message with no fact (👍, «?») gets the menu."""
     route = Route()
+    if is_owner(turn.text or ""):
+        route.messages.append(Message(text=OWNER_TEXT, buttons=OWNER_BUTTONS))
+        return route
     readings = {spec.name: _facts(spec, turn, {}) for spec in specs}
     readings = {name: {k: v for k, v in facts.items() if v is not None} for name, facts in readings.items()}
     task = task_from_text(turn.text or "")
