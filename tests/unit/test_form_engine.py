@@ -393,3 +393,12 @@ def test_an_owners_facts_are_not_kept_for_a_search():
                 "сдам офис")
     route = engine.route_facts(turn, [CALC, specs.SEARCH])
     assert route.start == [] and route.pending is None and route.messages[0].text == engine.OWNER_TEXT
+
+
+@pytest.mark.parametrize("text, viewing", [
+    ("хочу посмотреть этот офис завтра в 11, я Петр 89991234567", True), ("запишите на просмотр", True),
+    ("можно приехать посмотреть в пятницу?", True), ("хочу посмотреть еще варианты", False),
+    ("подбери офис в аренду", False), ("покажи следующее предложение", False),
+])
+def test_a_viewing_request_is_told_apart_from_a_new_search(text, viewing):
+    assert engine.is_viewing_request(text) is viewing

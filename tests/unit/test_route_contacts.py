@@ -1,4 +1,4 @@
-"""Contacts written with no form open (`action_route_facts`): a phone with a name goes to the callback
+"""Contacts and viewings the NLU files under another intent. With no form open (`action_route_facts`): a phone with a name goes to the callback
 offer like a phone alone, and a name alone is answered, not taken for an empty message."""
 
 from __future__ import annotations
@@ -46,3 +46,18 @@ def test_a_name_out_of_the_blue_is_greeted_with_the_menu():
     messages, slots = run(tracker("меня зовут Иван", [{"entity": "person_name", "value": "Иван"}]))
     assert slots == {"person_name": "Иван"}
     assert "Иван" in messages[0]["text"] and messages[0]["buttons"]
+
+
+def test_a_viewing_request_heard_as_a_new_search_books_the_offer_shown():
+    """«хочу посмотреть этот офис завтра в 11, я Петр 8999…» (NLU: request_search) while offers are shown
+    used to drop the offers and start a new search asking «Купить или арендовать?»."""
+    from actions.search_form import ActionSearchReset
+
+    t = tracker("хочу посмотреть этот офис завтра в 11, я Петр 89991234567", [])
+    t.slots["search_stage"] = "offers"
+    events = asyncio.run(ActionSearchReset().run(CollectingDispatcher(), t, {}))
+    assert events == [{"event": "slot", "timestamp": None, "name": NEXT_ACTIONS,
+                       "value": {"after": "action_search_reset", "then": ["action_viewing_start", "contact_form"]}}]
+    t.slots["search_stage"] = None  # no offer shown: a search it is
+    events = asyncio.run(ActionSearchReset().run(CollectingDispatcher(), t, {}))
+    assert all(e["name"] != NEXT_ACTIONS for e in events)

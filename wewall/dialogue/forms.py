@@ -232,6 +232,17 @@ def is_owner(text: str) -> bool:
     return bool(_OWNER.search(t)) and not _NOT_OWNER.search(t)
 
 
+# «хочу посмотреть этот офис», «запишите на просмотр»: the offer shown, not a new search («посмотреть ещё
+# варианты» is the next offer)
+_VIEWING = re.compile(r"посмотреть|просмотр|осмотр|записат\w*|запиши|приехать|съездить")
+_NOT_VIEWING = re.compile(r"вариант|предложени|подбер|подобра|найд|найти|ищу|поищ|друг\w+|еще|следующ|дальше")
+
+
+def is_viewing_request(text: str) -> bool:
+    t = normalise(text)
+    return bool(_VIEWING.search(t)) and not _NOT_VIEWING.search(t)
+
+
 _QUESTION_WORDS = {"что", "как", "какой", "какая", "какое", "какие", "зачем", "почему", "сколько", "чем", "где",
                    "когда", "кто", "это", "чем", "разве", "можно", "правда"}
 
