@@ -402,3 +402,26 @@ def test_an_owners_facts_are_not_kept_for_a_search():
 ])
 def test_a_viewing_request_is_told_apart_from_a_new_search(text, viewing):
     assert engine.is_viewing_request(text) is viewing
+
+
+@pytest.mark.parametrize("text, when", [
+    ("хочу посмотреть этот офис завтра в 11, я Петр 89991234567", "завтра в 11"),
+    ("запишите на среду в 15:00", "на среду в 15:00"), ("в пятницу после обеда", "в пятницу после обеда"),
+    ("Петр 89161234567", None), ("сдача в 2027", None), ("хочу позавтракать", None), ("в среднем 300", None),
+])
+def test_a_time_among_other_facts(text, when):
+    assert ct.time_in(text) == when
+
+
+def test_the_time_given_with_the_name_and_phone_is_not_asked_again():
+    turn = Turn("book_viewing", [{"entity": "person_name", "value": "Петр"}, {"entity": "phone", "value": "+79991234567"}],
+                "хочу посмотреть этот офис завтра в 11, я Петр 89991234567")
+    out = ct.interpret(turn, {}, None)
+    assert out.slots == {ct.NAME: "Петр", ct.PHONE: "+79991234567", ct.TIME: "завтра в 11"}
+
+
+@pytest.mark.parametrize("intent, text", [("affirm", "да"), ("deny", "нет")])
+def test_a_yes_or_no_is_not_a_viewing_time(intent, text):
+    """«да» to «Когда вам удобно посмотреть?» used to be sent to the manager as the time."""
+    out = ct.interpret(Turn(intent, [], text), {ct.NAME: "Петр", ct.PHONE: "+79991234567"}, ct.TIME)
+    assert ct.TIME not in out.slots and out.messages == [ct.ASK_AGAIN[ct.TIME]]
