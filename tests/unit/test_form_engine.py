@@ -425,3 +425,21 @@ def test_a_yes_or_no_is_not_a_viewing_time(intent, text):
     """«да» to «Когда вам удобно посмотреть?» used to be sent to the manager as the time."""
     out = ct.interpret(Turn(intent, [], text), {ct.NAME: "Петр", ct.PHONE: "+79991234567"}, ct.TIME)
     assert ct.TIME not in out.slots and out.messages == [ct.ASK_AGAIN[ct.TIME]]
+
+
+def test_a_message_that_only_repeats_a_known_fact_is_not_an_answer():
+    """«стоп, а можно сначала посчитать доходность офиса?» at the area question: «офис» is known already;
+    the bot used to re-ask the area silently instead of opening the calculation."""
+    turn = Turn("request_calculation", [{"entity": "estate_type", "value": "office"}],
+                "стоп, а можно сначала посчитать доходность офиса?")
+    step = engine.step(specs.SEARCH, turn, {sd.TYPE: "office", sd.DEAL: "rent", sd.BUDGET: 2e6}, sd.AREA)
+    assert step.leave and step.then == ["calculation_form"] and engine.PAUSED in step.slots
+
+
+@pytest.mark.parametrize("text, task", [
+    ("сколько будет IRR если куплю офис 85 м2 за 40 млн", "calculation_form"),
+    ("какая доходность у офиса за 40 млн", "calculation_form"),
+    ("хочу купить офис доходность от 10%", "search_form"), ("куплю офис", "search_form"),
+])
+def test_a_question_about_the_return_names_the_calculation(text, task):
+    assert engine.task_from_text(text) == task

@@ -183,7 +183,11 @@ def named_question(text: str, aliases: Dict[str, List[str]], asked: Iterable[str
 
 
 # Which task a message asks for, by its words (the NLU sometimes confuses them).
-_CALC_VERBS = re.compile(r"посчита|рассчита|расчет|оцени|оценк|окупа|стоит ли брать|выгодн")
+_CALC_VERBS = re.compile(
+    r"посчита|рассчита|расчет|оцени|оценк|окупа|стоит ли брать|выгодн"
+    # «сколько будет IRR, если куплю…», «какая будет доходность»: a question about a return is a calculation
+    r"|(?:сколько|какой|какая|какую|каков\w*)\s+(?:\w+\s+)?(?:irr|ирр|доходн)"
+)
 _CALC_WORDS = re.compile(r"доходн|\birr\b|ирр")
 # «доходность от 10 %» is what an investor searches for, not a request to calculate
 _MIN_RETURN = re.compile(r"(?:доходн\w*|\birr\b|ирр)\s*(?:от|не ниже|не меньше|выше|больше|>=?)\s*\d")
@@ -357,9 +361,15 @@ def _ask_hint(spec: FormSpec, requested: Optional[str]) -> str:
     return spec.ask_again.get(requested or "", "Не понял ответ, попробуйте ещё раз.")
 
 
-def _read_nothing(out: Any, spec: FormSpec, requested: Optional[str]) -> bool:
-    """The form's parser found no value and no problem: only its «не понял» hint, or nothing."""
-    if getattr(out, "slots", None) or getattr(out, "doubt", None):
+def _read_nothing(out: Any, spec: FormSpec, requested: Optional[str], slots: Optional[Dict[str, Any]] = None) -> bool:
+    """The form's parser found no new value and no problem: only its «не понял» hint, or nothing.
+
+    Values the form already holds are nothing new: «стоп, а можно сначала посчитать доходность офиса?»
+    at the area question repeats «офис», and must reach the switch to the calculation, not re-ask the area."""
+    found = getattr(out, "slots", None) or {}
+    if slots is not None:
+        found = {k: v for k, v in found.items() if k == requested and v is not None or v != slots.get(k)}
+    if found or getattr(out, "doubt", None):
         return False
     messages = list(getattr(out, "messages", []) or [])
     return not messages or messages == [spec.ask_again.get(requested or "")]
@@ -541,7 +551,7 @@ def step(
         result.slots.update({named: None, spec.confirm: None})
         result.ask = named
         return result
-    if getattr(out, "understood", False) and not _read_nothing(out, spec, requested):
+    if getattr(out, "understood", False) and not _read_nothing(out, spec, requested, slots):
         result.move = "confirm" if (getattr(out, "slots", {}) or {}).get(spec.confirm) else "answer"
         result.slots.update(getattr(out, "slots", {}) or {})
         merged = {**slots, **result.slots}
