@@ -443,3 +443,30 @@ def test_a_message_that_only_repeats_a_known_fact_is_not_an_answer():
 ])
 def test_a_question_about_the_return_names_the_calculation(text, task):
     assert engine.task_from_text(text) == task
+
+
+def _domain_questions() -> Dict[str, str]:
+    """utter_ask_<slot> texts of the domain (domain.yml or the files of domain/)."""
+    import pathlib
+
+    import yaml
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    files = [root / "domain.yml"] if (root / "domain.yml").exists() else sorted((root / "domain").rglob("*.yml"))
+    out: Dict[str, str] = {}
+    for path in files:
+        responses = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("responses") or {}
+        for name, variants in responses.items():
+            if name.startswith("utter_ask_") and variants and variants[0].get("text"):
+                out[name[len("utter_ask_"):]] = variants[0]["text"]
+    return out
+
+
+@pytest.mark.parametrize("spec", [CALC, specs.SEARCH, specs.VIEWING], ids=lambda s: s.name)
+def test_a_hint_does_not_repeat_its_question(spec):
+    """After a hint the form asks its question again: a hint equal to the question is said twice in a row
+    («Покупаете для инвестиций или для своего бизнеса?» ×2 after a bare «да»)."""
+    questions = _domain_questions()
+    same = [slot for slot, hint in spec.ask_again.items()
+            if engine.normalise(hint) == engine.normalise(questions.get(slot, ""))]
+    assert not same
