@@ -184,7 +184,6 @@ class ActionRouteFacts(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         from actions import calculation as calc_actions
-
         from actions.manager import contacts_in
 
         contacts = contacts_in(tracker)
