@@ -431,7 +431,7 @@ CONVERSATIONS: List[Convo] = [
         ("89161234567", out(says=("+7 916 123-45-67",))),
     ]),
     Convo("owner-is-sent-to-a-manager", [
-        ("хочу сдать свой офис в аренду", out(says=("собственник", "Связаться с менеджером"))),
+        ("хочу сдать свой офис в аренду", out(says=("собственник", "менеджер"), not_says=("Какой бюджет",))),
         ("сдам офис", out(says=("собственник",), not_says=("Записал",))),
     ]),
     Convo("viewing-request-heard-as-a-search", CARDS + [
