@@ -184,3 +184,12 @@ def test_manager_summary_reads_the_search_the_offer_and_the_contacts():
     text = build_summary(slots, reason="request")
     assert "просмотр" in text and "аренда" in text and "внутри ТТК" in text and "https://x/1" in text
     assert "+79161234567" in text and "завтра" in text
+
+
+@pytest.mark.parametrize("text, says", [
+    ("а есть дешевле?", "бюджетом"), ("подешевле ничего нет?", "бюджетом"), ("а побольше есть?", "Что изменить"),
+    ("спасибо", None), ("а что такое ттк", None),
+])
+def test_a_comparison_about_the_offers_shown_asks_what_to_change(text, says):
+    hint = sd.compare_hint(text, {sd.DEAL: "rent", sd.BUDGET: 3_000_000.0})
+    assert (hint is None) if says is None else (says in hint)

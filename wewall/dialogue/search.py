@@ -708,6 +708,21 @@ _PARAM_WORDS = [
 ]
 
 
+_CHEAPER = re.compile(r"дешевл|подешевл|бюджет\w*\s+(?:меньше|пониже|ниже)", re.I)
+_COMPARE = re.compile(r"дороже|подороже|больше|побольше|меньше|поменьше|ближе|просторн|другой район|в другом", re.I)
+
+
+def compare_hint(text: str, slots: Dict[str, Any]) -> Optional[str]:
+    """«а есть дешевле?», «а побольше?» while offers are shown: the value to change, said with the one searched
+    now, so that the next message («до 2 млн») refines the search. None: not such a question."""
+    if _CHEAPER.search(text or "") and slots.get(BUDGET) is not None:
+        return (f"Сейчас ищу с бюджетом {describe(BUDGET, slots[BUDGET], slots)}. Напишите, сколько готовы платить, "
+                "например «до 2 млн», — покажу, что найдётся.")
+    if _CHEAPER.search(text or "") or _COMPARE.search(text or ""):
+        return "Что изменить в поиске? Напишите новое значение, например «до 2 млн» или «площадь от 200 м²», или выберите:"
+    return None
+
+
 def changeable(slots: Dict[str, Any]) -> List[tuple]:
     needed = set(required_slots(slots))
     return [(slot, title) for slot, title in CHANGEABLE if slot in needed]

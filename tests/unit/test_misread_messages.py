@@ -1,5 +1,7 @@
-"""Contacts and viewings the NLU files under another intent. With no form open (`action_route_facts`): a phone with a name goes to the callback
-offer like a phone alone, and a name alone is answered, not taken for an empty message."""
+"""Messages the NLU files under another intent, read by what they say: with no form open
+(`action_route_facts`) a phone with a name goes to the callback offer like a phone alone and a name
+alone is answered; a viewing request heard as a new search books the offer shown; «а есть дешевле?»
+(not understood) about the offers shown asks what to change."""
 
 from __future__ import annotations
 
@@ -61,3 +63,19 @@ def test_a_viewing_request_heard_as_a_new_search_books_the_offer_shown():
     t.slots["search_stage"] = None  # no offer shown: a search it is
     events = asyncio.run(ActionSearchReset().run(CollectingDispatcher(), t, {}))
     assert all(e["name"] != NEXT_ACTIONS for e in events)
+
+
+def test_a_cheaper_please_about_the_offers_shown_asks_the_new_budget():
+    from actions.clarify import ActionClarify
+
+    t = Tracker("u1", {"search_stage": "offers", "search_deal": "rent", "search_type": "office",
+                       "search_budget": 3_000_000.0}, {"intent": {"name": "nlu_fallback"}, "entities": [],
+                                                      "text": "а есть дешевле?"}, [], False, None, {}, "")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionClarify().run(dispatcher, t, {}))
+    (message,) = dispatcher.messages
+    assert "бюджетом до 3" in message["text"] and "в месяц" in message["text"] and message["buttons"]
+    t.slots["search_stage"] = None  # nothing shown: the usual «не понял»
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionClarify().run(dispatcher, t, {}))
+    assert dispatcher.messages[0]["response"] in ("utter_default", "utter_clarify")
