@@ -471,7 +471,8 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx
     if dist:
         out["distance_to_metro_m"] = (round(dist[0]), dist[1])
     # The question reads its own answer first: «полная» to «what is left to do?» is full repairs.
-    repairs = W.read_repairs(_words(turn)) if requested == "repairs" else None
+    # Another question reads it only when the words name the repairs («…, ремонт не нужен, НДС 20»).
+    repairs = W.read_repairs(_words(turn)) if requested == "repairs" or _REPAIR_WORDS.search(_words(turn)) else None
     finishes = [FINISH_TO_REPAIRS[v] for v in turn.values("finish") if v in FINISH_TO_REPAIRS]
     if repairs is None and finishes:
         repairs = finishes[-1]
@@ -493,6 +494,7 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx
     return out
 
 
+_REPAIR_WORDS = re.compile(r"ремонт|отделк", re.I)
 _READY_WORDS = re.compile(r"ввод\w*|введ\w*|сдач\w*|сдадут|сдают|достро\w*|готовност\w*", re.I)
 
 
