@@ -470,3 +470,13 @@ def test_a_hint_does_not_repeat_its_question(spec):
     same = [slot for slot, hint in spec.ask_again.items()
             if engine.normalise(hint) == engine.normalise(questions.get(slot, ""))]
     assert not same
+
+
+@pytest.mark.parametrize("spec, slots", [(spec, answers) for spec, answers in BRANCHES], ids=lambda x: getattr(x, "name", ""))
+def test_a_fact_said_back_does_not_repeat_its_unit(spec, slots):
+    """«аренда в месяц — 250 000 ₽ в месяц»: the name and the value both said «в месяц»."""
+    for slot, value in slots.items():
+        if slot in spec.names and value is not None:
+            name, said = spec.names[slot], engine._describe(spec, slot, slots)
+            for words in ("в месяц",):
+                assert not (words in name and words in said), (slot, name, said)

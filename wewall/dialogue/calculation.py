@@ -69,7 +69,7 @@ NAMES = {
     "distance_to_metro_m": "расстояние до метро",
     "repairs": "ремонт до сдачи в аренду",
     "nds_rate": "НДС",
-    "monthly_rent_rub": "аренда в месяц",
+    "monthly_rent_rub": "аренда",  # its value says «… ₽ в месяц»
     "sale_price_per_m2_ready": "цена готового м²",
     READINESS: "срок ввода",
     "tranches": "график платежей",
