@@ -438,6 +438,20 @@ CONVERSATIONS: List[Convo] = [
         ("хочу посмотреть этот офис завтра в 11, я Петр 89991234567", viewing(ANY, says=("Запишу вас на просмотр",),
                                                                             not_says=("Купить или арендовать",))),
     ]),
+    Convo("search-cheaper-asks-the-budget", CARDS + [
+        ("а есть дешевле?", out(says=("бюджетом до 3",), not_says=(NOT_UNDERSTOOD,))),
+        ("до 2 млн", out(not_says=(NOT_UNDERSTOOD,))),
+    ]),
+    Convo("viewing-yes-is-not-a-time", VIEWING_START + [
+        ("Ольга", viewing(ANY)),
+        ("89161234567", viewing(ANY, says=("Когда вам удобно",))),
+        ("да", viewing(ANY, says=("не похоже на время",), not_says=("Проверьте",))),
+        ("в пятницу в 12", viewing(ANY, says=("в пятницу в 12",))),
+    ]),
+    Convo("calc-repairs-among-other-facts", [
+        ("посчитать доходность", calc(ANY)),
+        ("офис 120 м2 по 400 тысяч, ремонт не нужен", calc(ANY, says=("ремонт до сдачи в аренду — ремонт не нужен",))),
+    ]),
 
     # ------------------------------------------------------------ no form open
     Convo("no-form-empty-facts", [
