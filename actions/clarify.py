@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from wewall.dialogue import search as sd
 from wewall.nlu.clarify import clarify_buttons
 
 
@@ -17,6 +18,15 @@ class ActionClarify(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        from actions.search_form import STAGE, _param_buttons, _slots
+
+        if tracker.get_slot(STAGE) in ("offers", "empty"):
+            # «а есть дешевле?» about the offers shown: what to change, not «не понял»
+            slots = _slots(tracker)
+            hint = sd.compare_hint((tracker.latest_message or {}).get("text") or "", slots)
+            if hint:
+                dispatcher.utter_message(text=hint, buttons=_param_buttons(slots))
+                return []
         buttons = clarify_buttons(tracker.latest_message or {})
         if len(buttons) < 2:  # nothing likely enough to offer: the plain «не понял»
             dispatcher.utter_message(response="utter_default")

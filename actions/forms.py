@@ -14,6 +14,7 @@ from rasa_sdk.forms import FormValidationAction
 from actions.common import external_turn, fresh_user_turn, note_answer
 from wewall.blocking import run_blocking
 from wewall.dialogue import calculation as calc
+from wewall.dialogue import contacts as ct
 from wewall.dialogue import forms as engine
 from wewall.dialogue import specs
 from wewall.dialogue import stations
@@ -170,6 +171,11 @@ class ValidateBookViewingForm(FormEngineAction):
 
 
 
+def _last_bot_response(tracker: Tracker) -> Optional[str]:
+    last = next((e for e in reversed(tracker.events or []) if e.get("event") == "bot"), None)
+    return ((last or {}).get("metadata") or {}).get("utter_action")
+
+
 class ActionRouteFacts(Action):
     """Facts written while no form is open: start the task they belong to, or keep them and ask."""
 
@@ -178,9 +184,25 @@ class ActionRouteFacts(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         from actions import calculation as calc_actions
+        from actions.manager import contacts_in
 
+        contacts = contacts_in(tracker)
+        if contacts.get(ct.PHONE):
+            # «Анна, 8 916 555 44 33»: the callback rules match a phone alone, not a phone with a name
+            return [SlotSet(k, v) for k, v in contacts.items() if k != ct.PHONE] + [
+                SlotSet(NEXT_ACTIONS, {"after": self.name(), "then": ["action_callback_offer"]})]
         ctx = calc.Context(calc_actions.today(), stations.canonical, stations.suggest)
         route = await run_blocking(engine.route_facts, turn_of(tracker), [specs.calculation(ctx), specs.SEARCH])
+        if contacts.get(ct.NAME) and not route.start and not route.pending:
+            # a name alone: an answer to «как к вам обращаться» or to a request for the phone
+            name = contacts[ct.NAME]
+            if _last_bot_response(tracker) == "utter_lead_saved_ask_phone":
+                dispatcher.utter_message(text=f"Спасибо, {name}! Напишите, пожалуйста, номер телефона, чтобы "
+                                              "менеджер мог вам позвонить, например: +7 916 123-45-67.")
+            else:
+                dispatcher.utter_message(text=f"Приятно познакомиться, {name}! Чем могу помочь?",
+                                         buttons=engine.MENU_BUTTONS)
+            return [SlotSet(ct.NAME, name)]
         say(dispatcher, route.messages)
         if route.start:
             return [SlotSet(NEXT_ACTIONS, {"after": self.name(), "then": route.start})]

@@ -25,6 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from wewall.crm.commands import crm_command
 from wewall.crm.config import get_crm_settings
 from wewall.crm.summary import build_summary
+from wewall.dialogue import contacts as ct
 from wewall.leads.book import get_book, new_ref
 from wewall.leads.config import destinations as lead_destinations
 from wewall.leads.intake import lead_from_conversation, normalize_phone, reachable
@@ -51,6 +52,18 @@ def _reason(tracker: Tracker) -> str:
     if last_bot and (last_bot.get("metadata") or {}).get("utter_action") == "utter_calc_vat_manager":
         return "vat"  # the calculation hands over a VAT-20 % case (actions/calculation.py)
     return "request"
+
+
+def contacts_in(tracker: Tracker) -> Dict[str, str]:
+    """The phone (+7…) and the name the client's latest message carries («Анна, 8 916 555 44 33»)."""
+    found: Dict[str, str] = {}
+    for entity in (tracker.latest_message or {}).get("entities") or []:
+        value, name = entity.get("value"), entity.get("entity")
+        if name == "phone" and isinstance(value, str) and value.startswith("+7"):
+            found.setdefault(ct.PHONE, value)
+        elif name == "person_name" and isinstance(value, str) and value.strip():
+            found.setdefault(ct.NAME, value.strip())
+    return found
 
 
 def _back_to_bot(reason: str) -> List[EventType]:
@@ -97,21 +110,26 @@ class ActionHandover(Action):
         crm_enabled = get_crm_settings().enabled
         reason = _reason(tracker)
         slots = tracker.current_slot_values()
+        # «мой телефон 8903…, перезвоните»: the number is in the request itself; asking for it again
+        # after «Заявка сохранена» reads as if the bot did not listen
+        given = contacts_in(tracker)
+        events: List[EventType] = [SlotSet(k, v) for k, v in given.items() if slots.get(k) != v]
+        slots.update(given)  # the number written now is the one to call, even if another was given earlier
         summary = build_summary(
             slots, reason=reason,
             channel=tracker.get_latest_input_channel(), sender_id=tracker.sender_id,
             now=dt.datetime.now(dt.timezone(dt.timedelta(hours=3))))  # Moscow time for managers
         if reason == "request" and slots.get("book_viewing_confirmed") is True:
             reason = "viewing"  # the viewing contact form ends here (as build_summary reads it)
-        lead = await keep_lead(tracker, reason, summary, crm_enabled)
+        lead = await keep_lead(tracker, reason, summary, crm_enabled, slots=slots)
         answer_kept(dispatcher, lead, crm_enabled)
         if not crm_enabled:
-            return []
+            return events
         extra = {"lead_ref": lead["ref"]} if lead else {}
         phone = normalize_phone(slots.get("phone"))
         if phone:
             extra["phone"] = phone
-        return crm_command("handover", summary=summary, **extra)
+        return events + crm_command("handover", summary=summary, **extra)
 
 
 class ActionRelayManagerMessage(Action):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Text
 
-from actions.forms import ActionNoOffers, ValidateBookViewingForm, ValidateSearchForm, turn_of  # noqa: F401 (the form actions)
+from actions.forms import NEXT_ACTIONS, ActionNoOffers, ValidateBookViewingForm, ValidateSearchForm, turn_of  # noqa: F401 (the form actions)
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from wewall import storage
 from wewall.blocking import run_blocking
 from wewall.dialogue import contacts as ct
+from wewall.dialogue import forms as engine
 from wewall.dialogue import search as sd
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,10 @@ class ActionSearchReset(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         # The facts of «офис в аренду у Белорусской до 500 тысяч» are read by the form as it opens.
+        if tracker.get_slot(STAGE) == "offers" and engine.is_viewing_request(turn_of(tracker).text):
+            # «хочу посмотреть этот офис завтра в 11, я Петр 8999…» taken for a new search: it is the
+            # viewing of the offer shown; a new search would drop the offers and the name and phone
+            return [SlotSet(NEXT_ACTIONS, {"after": self.name(), "then": ["action_viewing_start", "book_viewing_form"]})]
         if "search_form" in (tracker.get_slot(PAUSED) or []):
             return [SlotSet(REQUESTED_SLOT, None)]
         return _reset_events()

@@ -400,6 +400,59 @@ CONVERSATIONS: List[Convo] = [
         ("давай заново", viewing("viewing_time", slots={"viewing_time": None, "person_name": "Ольга"}, says=("заново",))),
     ]),
 
+    # ------------------------------------------------------------ personas of the client tests (05.12.2026)
+    Convo("search-irr-question-is-not-a-calculation", SEARCH_TO_AREA[:2] + [
+        ("а как вы считаете IRR?", search(ANY, says=("внутренняя норма доходности", "Вернёмся к вопросу",
+                                                      "для инвестиций или для своего бизнеса"))),
+    ]),
+    Convo("search-new-station-said-back", [
+        ("ищу помещение под кофейню рядом с метро Павелецкая, аренда", search(ANY, says=("Павелецкая",))),
+        ("до 300 тысяч в месяц", search(ANY)),
+        # the station answers «как далеко от метро?»: not asked
+        ("от 40 метров", search(ANY, says=("В какой части Москвы",), not_says=("Как далеко от метро",))),
+        ("а у Профсоюзной?", search(ANY, says=("Исправил: метро — Профсоюзная", "В какой части Москвы"))),
+        ("да ищи", search(ANY, says=("у метро: Профсоюзная",), not_says=("Павелецкая", "до метро: не важно"))),
+    ]),
+    Convo("search-area-and-budget-per-m2-in-one", [
+        ("сниму офис 100 метров до 3000 за метр в месяц на таганской", search(ANY, says=(
+            "бюджет — до 3", "за м² в месяц", "площадь — от 100 м²", "Таганская"), not_says=("до метро",))),
+    ]),
+    Convo("manager-phone-in-the-request", SEARCH_TO_AREA[:1] + [
+        ("мой телефон 89031234567, перезвоните", out(says=("Заявка сохранена",), not_says=("номер телефона",))),
+    ]),
+    Convo("manager-then-name-and-phone", [
+        ("мне нужен менеджер", out(says=("номер телефона",))),
+        ("Анна, 8 916 555 44 33", out(says=("+7 916 555-44-33",), not_says=("Выберите",))),
+        ("Отправить", out(says=("Заявка сохранена",))),
+    ]),
+    Convo("manager-then-name-then-phone", [
+        ("соедините с менеджером", out(says=("номер телефона",))),
+        ("Иван", out(says=("Спасибо, Иван", "номер телефона"), not_says=("Выберите",))),
+        ("89161234567", out(says=("+7 916 123-45-67",))),
+    ]),
+    Convo("owner-is-sent-to-a-manager", [
+        ("хочу сдать свой офис в аренду", out(says=("собственник", "менеджер"), not_says=("Какой бюджет",))),
+        ("сдам офис", out(says=("собственник",), not_says=("Записал",))),
+    ]),
+    Convo("viewing-request-heard-as-a-search", CARDS + [
+        ("хочу посмотреть этот офис завтра в 11, я Петр 89991234567", viewing(ANY, says=("Запишу вас на просмотр",),
+                                                                            not_says=("Купить или арендовать",))),
+    ]),
+    Convo("search-cheaper-asks-the-budget", CARDS + [
+        ("а есть дешевле?", out(says=("бюджетом до 3",), not_says=(NOT_UNDERSTOOD,))),
+        ("до 2 млн", out(not_says=(NOT_UNDERSTOOD,))),
+    ]),
+    Convo("viewing-yes-is-not-a-time", VIEWING_START + [
+        ("Ольга", viewing(ANY)),
+        ("89161234567", viewing(ANY, says=("Когда вам удобно",))),
+        ("да", viewing(ANY, says=("не похоже на время",), not_says=("Проверьте",))),
+        ("в пятницу в 12", viewing(ANY, says=("в пятницу в 12",))),
+    ]),
+    Convo("calc-repairs-among-other-facts", [
+        ("посчитать доходность", calc(ANY)),
+        ("офис 120 м2 по 400 тысяч, ремонт не нужен", calc(ANY, says=("ремонт до сдачи в аренду — ремонт не нужен",))),
+    ]),
+
     # ------------------------------------------------------------ no form open
     Convo("no-form-empty-facts", [
         ("👍", out(says=("Чем могу помочь",))),

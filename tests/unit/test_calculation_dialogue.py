@@ -281,3 +281,15 @@ def test_corrections_name_the_slot_and_take_the_value_after_a(text, entities, sl
     slots = {"calc_kind": "finished_retail", "calc_area_m2": 700.0, "calc_price_per_m2": 500000.0, "calc_monthly_rent_rub": 300000.0}
     out = answer(slots, "calc_confirmed", turn(text, "inform", *entities))
     assert out.slots[slot] == value and out.slots["calc_confirmed"] is None
+
+
+def test_repairs_named_among_other_facts_are_recorded_at_another_question():
+    """«офис 120 м2 по 400 тысяч, ремонт не нужен» at the kind question used to lose the repairs."""
+    from wewall.dialogue import specs
+    from wewall.dialogue import forms as engine
+
+    spec = specs.calculation(calc.Context(dt.date(2026, 12, 5), lambda n: None, lambda n: []))
+    turn = calc.Turn("inform", [{"entity": "area_m2", "value": 120, "start": 5, "end": 11}],
+                "офис 120 м2 по 400 тысяч, ремонт не нужен")
+    step = engine.step(spec, turn, {}, calc.KIND)
+    assert step.slots.get("calc_repairs") == "none" and "ремонт до сдачи в аренду — ремонт не нужен" in step.messages[-1].text

@@ -338,3 +338,145 @@ def test_a_question_of_the_parser_is_the_only_question_asked():
     doubt = step.slots.get(calc.DOUBT)
     assert isinstance(doubt, dict) and doubt.get("ask") == "basis", step
     assert step.ask == doubt["slot"] != calc.KIND
+
+
+def test_a_question_about_returns_in_a_search_is_answered_not_a_switch_to_the_calculation():
+    """«а как вы считаете IRR?» at the purpose question of a search: its words name the calculation,
+    but it is a question; the FAQ answers it and the search goes on (it used to open the calculation)."""
+    slots = {sd.TYPE: "office", sd.DEAL: "sale", sd.BUDGET: 100_000_000.0}
+    step = engine.step(specs.SEARCH, Turn("faq", [], "а как вы считаете IRR?"), slots, sd.PURPOSE,
+                       faq_response="utter_faq/irr")
+    assert not step.leave and step.ask == sd.PURPOSE and step.messages[0].response == "utter_faq/irr"
+
+
+def test_a_new_station_named_at_another_question_is_said_back():
+    """«а у Профсоюзной?» at the metro question replaces the station named before: the bot says so
+    (it used to change it silently, and the client could not tell the message was read)."""
+    slots = {sd.TYPE: "retail", sd.DEAL: "rent", sd.BUDGET: 300_000.0, sd.AREA: 40.0, sd.STATION: ["Павелецкая"]}
+    turn = Turn("inform", [{"entity": "metro_station", "value": "Профсоюзная", "start": 4, "end": 15}], "а у Профсоюзной?")
+    step = engine.step(specs.SEARCH, turn, slots, sd.METRO)
+    assert step.slots[sd.STATION] == ["Профсоюзная"]
+    assert [m.text for m in step.messages] == ["Исправил: метро — Профсоюзная."]
+
+
+def test_a_correction_the_parser_said_is_not_said_twice():
+    slots = {sd.TYPE: "office", sd.DEAL: "sale", sd.BUDGET: 100_000_000.0}
+    turn = Turn("inform", [{"entity": "deal", "value": "rent", "start": 0, "end": 5}], "нет, лучше арендовать")
+    step = engine.step(specs.SEARCH, turn, slots, sd.PURPOSE)
+    said = " ".join(m.text or "" for m in step.messages)
+    assert said.count("Исправил") == 1 and "аренда" in said
+
+
+@pytest.mark.parametrize("text, owner", [
+    ("сдам офис", True), ("Сдаю помещение 80 м2 у метро Сокол", True), ("хочу сдать свой офис в аренду", True),
+    ("продам помещение", True), ("хочу продать своё помещение на Таганке", True), ("ищу арендатора на офис", True),
+    ("хочу снять офис", False), ("куплю офис и сдам в аренду", False), ("посчитай доходность, если сдам за 300", False),
+    ("офисы на продажу", False), ("сдача дома в 2027", False), ("арендовать офис до 3 млн", False),
+])
+def test_an_owner_is_told_apart_from_a_buyer_or_a_tenant(text, owner):
+    assert engine.is_owner(text) is owner
+
+
+def test_an_owner_who_asks_to_rent_out_gets_the_manager_not_a_search():
+    """«хочу сдать свой офис в аренду» (NLU: request_search, deal rent) used to start a tenant's search."""
+    turn = Turn("request_search", [{"entity": "estate_type", "value": "office"}, {"entity": "deal", "value": "rent"}],
+                "хочу сдать свой офис в аренду")
+    step = engine.activate(specs.SEARCH, turn, {})
+    assert step.leave and step.messages[0].text == engine.OWNER_TEXT
+    assert {"title": "Связаться с менеджером", "payload": "/request_manager"} in step.messages[0].buttons
+    assert not {k: v for k, v in step.slots.items() if v and k != engine.PAUSED}
+
+
+def test_an_owners_facts_are_not_kept_for_a_search():
+    """«сдам офис» with no form open used to answer «Записал: офис; готовность — можно строящиеся»."""
+    turn = Turn("inform", [{"entity": "estate_type", "value": "office"}, {"entity": "readiness", "value": "building"}],
+                "сдам офис")
+    route = engine.route_facts(turn, [CALC, specs.SEARCH])
+    assert route.start == [] and route.pending is None and route.messages[0].text == engine.OWNER_TEXT
+
+
+@pytest.mark.parametrize("text, viewing", [
+    ("хочу посмотреть этот офис завтра в 11, я Петр 89991234567", True), ("запишите на просмотр", True),
+    ("можно приехать посмотреть в пятницу?", True), ("хочу посмотреть еще варианты", False),
+    ("подбери офис в аренду", False), ("покажи следующее предложение", False),
+])
+def test_a_viewing_request_is_told_apart_from_a_new_search(text, viewing):
+    assert engine.is_viewing_request(text) is viewing
+
+
+@pytest.mark.parametrize("text, when", [
+    ("хочу посмотреть этот офис завтра в 11, я Петр 89991234567", "завтра в 11"),
+    ("запишите на среду в 15:00", "на среду в 15:00"), ("в пятницу после обеда", "в пятницу после обеда"),
+    ("Петр 89161234567", None), ("сдача в 2027", None), ("хочу позавтракать", None), ("в среднем 300", None),
+])
+def test_a_time_among_other_facts(text, when):
+    assert ct.time_in(text) == when
+
+
+def test_the_time_given_with_the_name_and_phone_is_not_asked_again():
+    turn = Turn("book_viewing", [{"entity": "person_name", "value": "Петр"}, {"entity": "phone", "value": "+79991234567"}],
+                "хочу посмотреть этот офис завтра в 11, я Петр 89991234567")
+    out = ct.interpret(turn, {}, None)
+    assert out.slots == {ct.NAME: "Петр", ct.PHONE: "+79991234567", ct.TIME: "завтра в 11"}
+
+
+@pytest.mark.parametrize("intent, text", [("affirm", "да"), ("deny", "нет")])
+def test_a_yes_or_no_is_not_a_viewing_time(intent, text):
+    """«да» to «Когда вам удобно посмотреть?» used to be sent to the manager as the time."""
+    out = ct.interpret(Turn(intent, [], text), {ct.NAME: "Петр", ct.PHONE: "+79991234567"}, ct.TIME)
+    assert ct.TIME not in out.slots and out.messages == [ct.ASK_AGAIN[ct.TIME]]
+
+
+def test_a_message_that_only_repeats_a_known_fact_is_not_an_answer():
+    """«стоп, а можно сначала посчитать доходность офиса?» at the area question: «офис» is known already;
+    the bot used to re-ask the area silently instead of opening the calculation."""
+    turn = Turn("request_calculation", [{"entity": "estate_type", "value": "office"}],
+                "стоп, а можно сначала посчитать доходность офиса?")
+    step = engine.step(specs.SEARCH, turn, {sd.TYPE: "office", sd.DEAL: "rent", sd.BUDGET: 2e6}, sd.AREA)
+    assert step.leave and step.then == ["calculation_form"] and engine.PAUSED in step.slots
+
+
+@pytest.mark.parametrize("text, task", [
+    ("сколько будет IRR если куплю офис 85 м2 за 40 млн", "calculation_form"),
+    ("какая доходность у офиса за 40 млн", "calculation_form"),
+    ("хочу купить офис доходность от 10%", "search_form"), ("куплю офис", "search_form"),
+])
+def test_a_question_about_the_return_names_the_calculation(text, task):
+    assert engine.task_from_text(text) == task
+
+
+def _domain_questions() -> Dict[str, str]:
+    """utter_ask_<slot> texts of the domain (domain.yml or the files of domain/)."""
+    import pathlib
+
+    import yaml
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    files = [root / "domain.yml"] if (root / "domain.yml").exists() else sorted((root / "domain").rglob("*.yml"))
+    out: Dict[str, str] = {}
+    for path in files:
+        responses = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("responses") or {}
+        for name, variants in responses.items():
+            if name.startswith("utter_ask_") and variants and variants[0].get("text"):
+                out[name[len("utter_ask_"):]] = variants[0]["text"]
+    return out
+
+
+@pytest.mark.parametrize("spec", [CALC, specs.SEARCH, specs.VIEWING], ids=lambda s: s.name)
+def test_a_hint_does_not_repeat_its_question(spec):
+    """After a hint the form asks its question again: a hint equal to the question is said twice in a row
+    («Покупаете для инвестиций или для своего бизнеса?» ×2 after a bare «да»)."""
+    questions = _domain_questions()
+    same = [slot for slot, hint in spec.ask_again.items()
+            if engine.normalise(hint) == engine.normalise(questions.get(slot, ""))]
+    assert not same
+
+
+@pytest.mark.parametrize("spec, slots", [(spec, answers) for spec, answers in BRANCHES], ids=lambda x: getattr(x, "name", ""))
+def test_a_fact_said_back_does_not_repeat_its_unit(spec, slots):
+    """«аренда в месяц — 250 000 ₽ в месяц»: the name and the value both said «в месяц»."""
+    for slot, value in slots.items():
+        if slot in spec.names and value is not None:
+            name, said = spec.names[slot], engine._describe(spec, slot, slots)
+            for words in ("в месяц",):
+                assert not (words in name and words in said), (slot, name, said)

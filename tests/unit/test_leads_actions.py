@@ -129,3 +129,24 @@ def test_asking_again_is_one_lead_and_the_same_answer():
     second = run(tracker({"phone": "+79161234567"}))
     assert first == second == (["utter_lead_saved"], [])
     assert len(get_book().list()) == 1
+
+
+def test_a_phone_in_the_request_for_a_manager_is_the_leads_phone_not_asked_again():
+    """«мой телефон 89031234567, перезвоните»: the bot used to answer «напишите ваш номер телефона»."""
+    t = tracker(intent="request_manager")
+    t.latest_message["entities"] = [{"entity": "phone", "value": "+79031234567"},
+                                    {"entity": "person_name", "value": "Анна"}]
+    responses, events = run(t)
+    assert responses == ["utter_lead_saved"]
+    lead = only_lead()
+    assert (lead["phone"], lead["name"]) == ("+79031234567", "Анна")
+    assert {(e["name"], e["value"]) for e in events if e["event"] == "slot"} == {
+        ("phone", "+79031234567"), ("person_name", "Анна")}
+
+
+def test_a_phone_in_the_request_replaces_an_earlier_one():
+    t = tracker({"phone": "+79161234567"}, intent="request_manager")
+    t.latest_message["entities"] = [{"entity": "phone", "value": "+79031234567"}]
+    responses, events = run(t)
+    assert only_lead()["phone"] == "+79031234567"
+    assert [(e["name"], e["value"]) for e in events if e["event"] == "slot"] == [("phone", "+79031234567")]

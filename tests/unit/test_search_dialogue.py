@@ -39,7 +39,9 @@ def test_several_values_in_one_message():
     out = sd.interpret(t, {}, sd.TYPE)
     assert out.slots == {sd.TYPE: "office", sd.DEAL: "rent", sd.BUDGET: 500000.0, sd.AREA: 100.0,
                          sd.STATION: ["Белорусская"]}
-    assert sd.next_slot(out.slots) == sd.METRO
+    # the station answers «как далеко от метро?» (walking distance of it): the zone is next
+    assert sd.next_slot(out.slots) == sd.ZONE
+    assert sd.next_slot({k: v for k, v in out.slots.items() if k != sd.STATION}) == sd.METRO
 
 
 def test_investor_in_one_message():
@@ -182,3 +184,12 @@ def test_manager_summary_reads_the_search_the_offer_and_the_contacts():
     text = build_summary(slots, reason="request")
     assert "просмотр" in text and "аренда" in text and "внутри ТТК" in text and "https://x/1" in text
     assert "+79161234567" in text and "завтра" in text
+
+
+@pytest.mark.parametrize("text, says", [
+    ("а есть дешевле?", "бюджетом"), ("подешевле ничего нет?", "бюджетом"), ("а побольше есть?", "Что изменить"),
+    ("спасибо", None), ("а что такое ттк", None),
+])
+def test_a_comparison_about_the_offers_shown_asks_what_to_change(text, says):
+    hint = sd.compare_hint(text, {sd.DEAL: "rent", sd.BUDGET: 3_000_000.0})
+    assert (hint is None) if says is None else (says in hint)

@@ -85,7 +85,7 @@ NAMES = {
     DISTANCE: "расстояние до метро",
     REPAIRS: "ремонт до сдачи в аренду",
     VAT: "НДС",
-    RENT: "аренда в месяц",
+    RENT: "аренда",  # its value says «… ₽ в месяц»
     READY_PRICE: "цена готового м²",
     READINESS: "срок ввода",
     TRANCHES: "график платежей",
@@ -489,7 +489,8 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx
     if dist:
         out[DISTANCE] = (round(dist[0]), dist[1])
     # The question reads its own answer first: «полная» to «what is left to do?» is full repairs.
-    repairs = W.read_repairs(_words(turn)) if requested == REPAIRS else None
+    # Another question reads it only when the words name the repairs («…, ремонт не нужен, НДС 20»).
+    repairs = W.read_repairs(_words(turn)) if requested == REPAIRS or _REPAIR_WORDS.search(_words(turn)) else None
     finishes = [REPAIRS_OF_FINISH[v] for v in turn.values("finish") if v in REPAIRS_OF_FINISH]
     if repairs is None and finishes:
         repairs = finishes[-1]
@@ -511,6 +512,7 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx
     return out
 
 
+_REPAIR_WORDS = re.compile(r"ремонт|отделк", re.I)
 _READY_WORDS = re.compile(r"ввод\w*|введ\w*|сдач\w*|сдадут|сдают|достро\w*|готовност\w*", re.I)
 
 

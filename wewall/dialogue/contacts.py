@@ -76,6 +76,19 @@ def _name_from_text(text: str) -> Optional[str]:
     return None
 
 
+_DAY = (r"(?:сегодня|завтра|послезавтра|понедельник\w*|вторник\w*|сред[уаые]|четверг\w*|пятниц\w*|суббот\w*|"
+        r"воскресень\w*|выходн\w*|на\s+(?:этой|следующей)\s+неделе)")
+_HOUR = r"(?:(?:в|к|после|до|с|около)\s+)?\d{1,2}(?:[:.]\d{2})?(?:\s*(?:час\w*|утра|вечера|дня))?"
+_PART = r"(?:утром|днем|днём|вечером|после\s+обеда|до\s+обеда|в\s+обед)"
+_TIME = re.compile(rf"(?:\b(?:в|во|на)\s+)?\b{_DAY}\b(?:\s+(?:{_PART}|{_HOUR})\b)*", re.I)
+
+
+def time_in(text: str) -> Optional[str]:
+    """«завтра в 11», «в пятницу после обеда»: a day (with its hour) written among other facts."""
+    found = _TIME.search(re.sub(r"\+?\d[\d\s()\-]{9,}", " ", text or ""))  # not the phone's digits
+    return found.group(0).strip() if found else None
+
+
 def required_slots(slots: Dict[str, Any]) -> List[str]:
     return list(ALL_SLOTS)
 
@@ -91,7 +104,7 @@ def previous_slot(slots: Dict[str, Any], requested: Optional[str]) -> Optional[s
 ASK_AGAIN = {
     NAME: "Как к вам обращаться? Напишите имя, например: «Анна».",
     PHONE: "Не понял номер. Напишите российский номер, например: «+7 916 123-45-67» или «8 (916) 123-45-67».",
-    TIME: "Когда вам удобно? Напишите день и время, например: «завтра после 15:00».",
+    TIME: "Это не похоже на время. Напишите день и час, например: «завтра после 15:00» или «в любой будний день».",
     CONFIRMED: "Нажмите «Отправить», чтобы передать данные менеджеру, или напишите, что исправить.",
 }
 
@@ -118,13 +131,17 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> Ou
         name = _name_from_text(re.sub(r"[\d+()\-]{5,}.*$", "", text).strip(" ,"))
     if name:
         out.slots[NAME] = name
-    if requested == TIME and not out.slots and text and turn.intent not in INTERRUPTIONS:
-        out.slots[TIME] = text
+    if requested == TIME and not out.slots and text and turn.intent not in INTERRUPTIONS | {"affirm", "deny"}:
+        out.slots[TIME] = text  # any words, but a bare «да» or «нет» is not a time
+    elif requested != TIME:
+        when = time_in(text)
+        if when:
+            out.slots[TIME] = when  # «хочу посмотреть завтра в 11, я Петр 8999…»: the time comes with the rest
     for slot, value in out.slots.items():
         out.understood = True
         old = slots.get(slot)
         if old is not None and old != value and slot != requested:
-            label = {NAME: "имя", PHONE: "телефон", TIME: "время"}[slot]
+            label = {NAME: "имя", PHONE: "телефон", TIME: "удобное время"}[slot]
             out.messages.append(f"Исправил: {label} — {value}.")
     return close_reading(out, slots, turn, requested, confirmed=CONFIRMED, interruptions=INTERRUPTIONS,
                          ask_again=ASK_AGAIN, what_to_fix="Что исправить? Напишите новое имя, телефон или время.")

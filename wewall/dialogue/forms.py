@@ -183,7 +183,11 @@ def named_question(text: str, aliases: Dict[str, List[str]], asked: Iterable[str
 
 
 # Which task a message asks for, by its words (the NLU sometimes confuses them).
-_CALC_VERBS = re.compile(r"посчита|рассчита|расчет|оцени|оценк|окупа|стоит ли брать|выгодн")
+_CALC_VERBS = re.compile(
+    r"посчита|рассчита|расчет|оцени|оценк|окупа|стоит ли брать|выгодн"
+    # «сколько будет IRR, если куплю…», «какая будет доходность»: a question about a return is a calculation
+    r"|(?:сколько|какой|какая|какую|каков\w*)\s+(?:\w+\s+)?(?:irr|ирр|доходн)"
+)
 _CALC_WORDS = re.compile(r"доходн|\birr\b|ирр")
 # «доходность от 10 %» is what an investor searches for, not a request to calculate
 _MIN_RETURN = re.compile(r"(?:доходн\w*|\birr\b|ирр)\s*(?:от|не ниже|не меньше|выше|больше|>=?)\s*\d")
@@ -205,6 +209,42 @@ def task_from_text(text: str) -> Optional[str]:
     if (search or deal) and not verbs:
         return "search_form"
     return None
+
+
+# «сдам офис», «хочу продать своё помещение», «ищу арендатора»: an owner, not a client who buys or rents.
+# «куплю и сдам», «посчитай, если сдам за 300» are an investor's words (the calculation).
+_OWNER = re.compile(
+    r"\b(?:сдам|сдаю|сдаем|продам|продаю|продаем)\b"
+    r"|\b(?:сдать|продать|сдавать|продавать)\s+(?:в\s+аренду\s+)?(?:свой|свою|свое|свои|мой|мою|мое|мои|наш|нашу|наше|наши)\b"
+    r"|\b(?:ищу|ищем|найти|нужен|нужны)\s+(?:арендатор|покупател)"
+)
+_NOT_OWNER = re.compile(r"куп(?:ить|лю|им)|сниму|снять|арендовать|арендую|посчита|рассчита|расчет|доходн|\birr\b|окуп")
+OWNER_TEXT = (
+    "Похоже, вы собственник и хотите сдать или продать помещение. Такие объекты принимает менеджер WEWALL: "
+    "оставьте заявку, и он с вами свяжется. Сам я подбираю помещения для покупки и аренды и считаю доходность."
+)
+OWNER_BUTTONS = [
+    {"title": "Связаться с менеджером", "payload": "/request_manager"},
+    {"title": "Подбор недвижимости", "payload": "/request_search"},
+    {"title": "Оценка доходности", "payload": "/request_calculation"},
+]
+
+
+def is_owner(text: str) -> bool:
+    """The client offers their own property (to rent out or to sell), with no words of a buyer or a tenant."""
+    t = normalise(text)
+    return bool(_OWNER.search(t)) and not _NOT_OWNER.search(t)
+
+
+# «хочу посмотреть этот офис», «запишите на просмотр»: the offer shown, not a new search («посмотреть ещё
+# варианты» is the next offer)
+_VIEWING = re.compile(r"посмотреть|просмотр|осмотр|записат\w*|запиши|приехать|съездить")
+_NOT_VIEWING = re.compile(r"вариант|предложени|подбер|подобра|найд|найти|ищу|поищ|друг\w+|еще|следующ|дальше")
+
+
+def is_viewing_request(text: str) -> bool:
+    t = normalise(text)
+    return bool(_VIEWING.search(t)) and not _NOT_VIEWING.search(t)
 
 
 _QUESTION_WORDS = {"что", "как", "какой", "какая", "какое", "какие", "зачем", "почему", "сколько", "чем", "где",
@@ -321,9 +361,15 @@ def _ask_hint(spec: FormSpec, requested: Optional[str]) -> str:
     return spec.ask_again.get(requested or "", "Не понял ответ, попробуйте ещё раз.")
 
 
-def _read_nothing(out: Any, spec: FormSpec, requested: Optional[str]) -> bool:
-    """The form's parser found no value and no problem: only its «не понял» hint, or nothing."""
-    if getattr(out, "slots", None) or getattr(out, "doubt", None):
+def _read_nothing(out: Any, spec: FormSpec, requested: Optional[str], slots: Optional[Dict[str, Any]] = None) -> bool:
+    """The form's parser found no new value and no problem: only its «не понял» hint, or nothing.
+
+    Values the form already holds are nothing new: «стоп, а можно сначала посчитать доходность офиса?»
+    at the area question repeats «офис», and must reach the switch to the calculation, not re-ask the area."""
+    found = getattr(out, "slots", None) or {}
+    if slots is not None:
+        found = {k: v for k, v in found.items() if k == requested and v is not None or v != slots.get(k)}
+    if found or getattr(out, "doubt", None):
         return False
     messages = list(getattr(out, "messages", []) or [])
     return not messages or messages == [spec.ask_again.get(requested or "")]
@@ -351,11 +397,24 @@ def _recorded(spec: FormSpec, before: Dict[str, Any], after: Dict[str, Any], req
         if slot in (requested, spec.confirm) or slot not in spec.names:
             continue
         if before.get(slot) is None and after.get(slot) is not None:
-            try:
-                said.append(f"{spec.names[slot]} — {spec.describe(slot, after[slot], after)}")
-            except Exception:  # a value the describer does not know: show it as it is
-                said.append(f"{spec.names[slot]} — {after[slot]}")
+            said.append(f"{spec.names[slot]} — {_describe(spec, slot, after)}")
     return "Записал: " + "; ".join(said) + "." if said else None
+
+
+def _changed(spec: FormSpec, before: Dict[str, Any], after: Dict[str, Any], requested: Optional[str],
+             said: Iterable[str]) -> Optional[str]:
+    """«Исправил: …» for earlier answers a message replaced in passing (a new station named at the metro
+    question), unless the form's parser said so already: a silent change looks like a lost message."""
+    told = " ".join(said)
+    fixed = []
+    for slot in spec.slots:
+        if slot in (requested, spec.confirm) or slot not in spec.names or slot in spec.private:
+            continue
+        old, new = before.get(slot), after.get(slot)
+        if old is None or new is None or old == new or f"Исправил: {spec.names[slot]} " in told:
+            continue
+        fixed.append(f"{spec.names[slot]} — {_describe(spec, slot, after)}")
+    return "Исправил: " + "; ".join(fixed) + "." if fixed else None
 
 
 def _facts(spec: FormSpec, turn: Turn, slots: Dict[str, Any]) -> Dict[str, Any]:
@@ -368,6 +427,11 @@ def activate(spec: FormSpec, turn: Turn, slots: Dict[str, Any], pending: Optiona
     """The form opens: offer back the answers kept from last time, and read the facts of the
     message that opened it and of any message written before (`pending`)."""
     result = Step(move="start")
+    if spec.name == "search_form" and is_owner(turn.text or ""):
+        # «хочу сдать свой офис в аренду» heard as a request to rent one: a search would answer the wrong person
+        result.move = "owner"
+        result.say(OWNER_TEXT, OWNER_BUTTONS)
+        return _leave(result, spec, slots, keep_answers=True)
     task = task_from_text(turn.text or "")
     if task and task != spec.name and turn.intent in ("request_calculation", "request_search", "inform"):
         # «хочу посчитать доходность офиса…» taken for a search request: the words win
@@ -457,9 +521,10 @@ def step(
         text, intent = "да", "affirm"
     order = spec.required(slots)
 
-    # 3. a question the client asks («а что такое ТТК?») is answered first
+    # 3. a question the client asks («а что такое ТТК?») is answered first; its words never switch the
+    #    task: «а как вы считаете IRR?» in the middle of a search is a question about IRR, not a calculation
     if intent == "faq" and faq_response and is_question(text):
-        return _interruption(spec, turn, slots, requested, faq_response, result, payload)
+        return _faq(result, faq_response, slots, requested)
 
     # 4. «площадь не 250, а 300»: a correction of a named answer, whichever question is asked
     fixed = _correction(spec, turn, slots, requested, order)
@@ -486,7 +551,7 @@ def step(
         result.slots.update({named: None, spec.confirm: None})
         result.ask = named
         return result
-    if getattr(out, "understood", False) and not _read_nothing(out, spec, requested):
+    if getattr(out, "understood", False) and not _read_nothing(out, spec, requested, slots):
         result.move = "confirm" if (getattr(out, "slots", {}) or {}).get(spec.confirm) else "answer"
         result.slots.update(getattr(out, "slots", {}) or {})
         merged = {**slots, **result.slots}
@@ -497,6 +562,9 @@ def step(
         recorded = _recorded(spec, slots, merged, requested)
         if recorded:
             result.say(recorded)
+        changed = _changed(spec, slots, merged, requested, [m.text or "" for m in result.messages])
+        if changed:
+            result.say(changed)
         if requested and requested not in result.slots:
             result.slots[requested] = slots.get(requested)  # an answer was read: the form must not reject it
         result.ask = spec.next_slot(merged)
@@ -600,10 +668,7 @@ def _interruption(spec: FormSpec, turn: Turn, slots: Dict[str, Any], requested: 
         result.say("Всего доброго! Ваши ответы я сохранил — продолжим, когда вам будет удобно.")
         return _leave(result, spec, slots, keep_answers=True)
     if intent == "faq" and faq_response:
-        result.move = "faq"
-        result.messages.append(Message(response=faq_response))
-        result.say("Вернёмся к вопросу.")
-        return _stay(result, slots, requested)
+        return _faq(result, faq_response, slots, requested)
     if intent in ("help", "about", "show_faq"):
         result.move = "help"
         result.say(f"{CAPABILITIES} Сейчас мы заполняем {spec.title}. Чтобы выйти, напишите «отмена» или «главное меню».")
@@ -613,6 +678,13 @@ def _interruption(spec: FormSpec, turn: Turn, slots: Dict[str, Any], requested: 
         result.say("Пожалуйста! Продолжим." if intent == "thank" else "Здравствуйте! Продолжим.")
         return _stay(result, slots, requested)
     return _again(spec, turn, slots, requested, result)
+
+
+def _faq(result: Step, faq_response: str, slots: Dict[str, Any], requested: Optional[str]) -> Step:
+    result.move = "faq"
+    result.messages.append(Message(response=faq_response))
+    result.say("Вернёмся к вопросу.")
+    return _stay(result, slots, requested)
 
 
 def _stay(result: Step, slots: Dict[str, Any], requested: Optional[str]) -> Step:
@@ -656,6 +728,9 @@ def route_facts(turn: Turn, specs: List[FormSpec]) -> Route:
     офис 80 метров» → the calculation; facts that name no task are kept and the client chooses;
     a message with no fact (👍, «?») gets the menu."""
     route = Route()
+    if is_owner(turn.text or ""):
+        route.messages.append(Message(text=OWNER_TEXT, buttons=OWNER_BUTTONS))
+        return route
     readings = {spec.name: _facts(spec, turn, {}) for spec in specs}
     readings = {name: {k: v for k, v in facts.items() if v is not None} for name, facts in readings.items()}
     task = task_from_text(turn.text or "")

@@ -82,7 +82,12 @@ def required_slots(slots: Dict[str, Any]) -> List[str]:
         order.append(PURPOSE)
         if slots.get(PURPOSE) == "investment":
             order.append(MIN_IRR)
-    order += [AREA, METRO, ZONE]
+    order.append(AREA)
+    if not slots.get(STATION) or slots.get(METRO) is not None:
+        # «у метро Курская» answers it: offers within walking distance of the station (the summary says
+        # how far); asking «как далеко от метро?» after that reads as if the station was not heard
+        order.append(METRO)
+    order.append(ZONE)
     if kind == "office":
         order.append(CLASS)
     order.append(FINISH)
@@ -274,16 +279,16 @@ _ENTITY_OF = {TYPE: "estate_type", ZONE: "zone", CLASS: "estate_class", FINISH: 
 
 ASK_AGAIN = {
     TYPE: "Какое помещение ищете: офис, торговое или любое?",
-    DEAL: "Вы хотите купить или арендовать?",
+    DEAL: "Не понял. Напишите «купить» или «арендовать» или нажмите кнопку.",
     BUDGET: "Не понял бюджет. Напишите сумму, например: «500 тысяч» или «120 млн».",
-    PURPOSE: "Покупаете для инвестиций или для своего бизнеса?",
+    PURPOSE: "Не понял. «Для инвестиций» — если будете сдавать помещение, «для своего бизнеса» — если будете работать в нём сами.",
     MIN_IRR: "Напишите минимальный IRR в процентах, например: «10 %», или «не важно».",
     AREA: "Напишите минимальную площадь, например: «100 м²», или «не важно».",
     METRO: "Напишите, например: «10 минут пешком» или «500 метров», или «не важно».",
     ZONE: "Выберите зону: внутри ТТК, внутри МКАД или любая.",
     CLASS: "Какой класс здания: А, В или любой?",
     FINISH: "Нужна только с отделкой или любая?",
-    READINESS: "Только готовые здания или можно строящиеся?",
+    READINESS: "Не понял. Напишите «только готовые» или «можно строящиеся».",
     CONFIRMED: "Если всё верно, нажмите «Да, искать». Чтобы исправить, напишите, например: «бюджет 600 тысяч».",
 }
 
@@ -692,6 +697,21 @@ _PARAM_WORDS = [
     (re.compile(r"irr|доходн", re.I), MIN_IRR), (re.compile(r"готовн|строя", re.I), READINESS),
     (re.compile(r"тип|офис|торгов", re.I), TYPE), (re.compile(r"аренд|покуп|купить|сделк", re.I), DEAL),
 ]
+
+
+_CHEAPER = re.compile(r"дешевл|подешевл|бюджет\w*\s+(?:меньше|пониже|ниже)", re.I)
+_COMPARE = re.compile(r"дороже|подороже|больше|побольше|меньше|поменьше|ближе|просторн|другой район|в другом", re.I)
+
+
+def compare_hint(text: str, slots: Dict[str, Any]) -> Optional[str]:
+    """«а есть дешевле?», «а побольше?» while offers are shown: the value to change, said with the one searched
+    now, so that the next message («до 2 млн») refines the search. None: not such a question."""
+    if _CHEAPER.search(text or "") and slots.get(BUDGET) is not None:
+        return (f"Сейчас ищу с бюджетом {describe(BUDGET, slots[BUDGET], slots)}. Напишите, сколько готовы платить, "
+                "например «до 2 млн», — покажу, что найдётся.")
+    if _CHEAPER.search(text or "") or _COMPARE.search(text or ""):
+        return "Что изменить в поиске? Напишите новое значение, например «до 2 млн» или «площадь от 200 м²», или выберите:"
+    return None
 
 
 def changeable(slots: Dict[str, Any]) -> List[tuple]:

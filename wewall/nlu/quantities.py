@@ -112,6 +112,8 @@ MONEY_BEFORE = re.compile(
 MONEY_MULTIPLIER = re.compile(r"тыс|тыщ|млн|миллион|млрд|миллиард|лям|лимон|[0-9][кk]$", I)
 
 DISTANCE_AFTER = re.compile(rf"\s*(?:до|от){_END}|\s*пешк{_W}*|\s*ходьб{_W}*", I)
+# «100 метров до 3000 за метр»: «до» starts a budget, not «до метро»
+LIMIT_AFTER = re.compile(r"\s*(?:до|от)\s*\d")
 AREA_AFTER = re.compile(rf"\s*(?:площад{_W}*|квадрат{_W}*)", I)
 DISTANCE_WORDS = re.compile(
     rf"(?<!{_W})(?:метро{_END}|станци{_W}*|пешк{_W}*|ходьб{_W}*|радиус{_W}*|расстояни{_W}*|"
@@ -269,7 +271,7 @@ def _claim_quarter(s: _Sentence, quarter: int, year: int, start: int, end: int) 
 def _metres_kind(s: _Sentence, index: int, unit: re.Match) -> str:
     after = s.clause_after(index, unit.end())
     before = s.clause_before(index)
-    if DISTANCE_AFTER.match(after) or re.search(r"метрах", unit.group(0), I):
+    if (DISTANCE_AFTER.match(after) and not LIMIT_AFTER.match(s.text, unit.end())) or re.search(r"метрах", unit.group(0), I):
         return "distance_m"
     if AREA_AFTER.match(after) or AREA_WORDS.search(before):
         return "area_m2"
@@ -324,12 +326,17 @@ def _unit(s: _Sentence, index: int) -> tuple[str, int, int, int, str | None] | N
     return None
 
 
+# «3000 за метр», «3000 руб/м2»: a bare number priced per square metre is money
+PER_M2_AFTER = re.compile(
+    rf"\s*(?:₽|р\.|руб{_W}*\.?)?\s*(?:за|/)\s*(?:кв\.?\s*)?(?:м2|м²|метр{_W}*|квадрат{_W}*|кв\.?\s*м{_END}|m2)", I)
+
+
 def _context(s: _Sentence, index: int) -> str | None:
     number = s.numbers[index]
     before = s.text[max(0, number.start - 40):number.start]
     if AREA_BEFORE.search(before):
         return "area_m2"
-    if MONEY_BEFORE.search(before) or MONEY_MULTIPLIER.search(number.text):
+    if MONEY_BEFORE.search(before) or MONEY_MULTIPLIER.search(number.text) or PER_M2_AFTER.match(s.text, number.end):
         return "money_rub"
     return None
 
