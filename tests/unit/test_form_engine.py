@@ -452,7 +452,7 @@ def _domain_questions() -> Dict[str, str]:
     import yaml
 
     root = pathlib.Path(__file__).resolve().parents[2]
-    files = [root / "domain.yml"] if (root / "domain.yml").exists() else sorted((root / "domain").rglob("*.yml"))
+    files = [root / "domain.yml"] if (root / "domain.yml").is_file() else sorted((root / "domain").rglob("*.yml"))
     out: Dict[str, str] = {}
     for path in files:
         responses = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("responses") or {}

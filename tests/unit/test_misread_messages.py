@@ -59,7 +59,7 @@ def test_a_viewing_request_heard_as_a_new_search_books_the_offer_shown():
     t.slots["search_stage"] = "offers"
     events = asyncio.run(ActionSearchReset().run(CollectingDispatcher(), t, {}))
     assert events == [{"event": "slot", "timestamp": None, "name": NEXT_ACTIONS,
-                       "value": {"after": "action_search_reset", "then": ["action_viewing_start", "contact_form"]}}]
+                       "value": {"after": "action_search_reset", "then": ["action_viewing_start", "book_viewing_form"]}}]
     t.slots["search_stage"] = None  # no offer shown: a search it is
     events = asyncio.run(ActionSearchReset().run(CollectingDispatcher(), t, {}))
     assert all(e["name"] != NEXT_ACTIONS for e in events)
