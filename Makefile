@@ -81,7 +81,8 @@ browser: ## Chromium и poppler из Debian для браузерных тест
 STATION_TABLE := $(wildcard $(WEWALL_DATA_DIR)/mongo/wewall/subway_stations.bson)
 models/.stamp: $(STAMP) $(MODEL_INPUTS) $(STATION_TABLE) | data-demo
 	@mkdir -p models
-	$(RASA) train --fixed-model-name wewall --out models
+	$(PY) scripts/validate.py
+	$(RASA) train --skip-validation --fixed-model-name wewall --out models
 	@touch $@
 
 train: models/.stamp ## обучить модель models/wewall.tar.gz (если изменились данные, конфиг или станции)
