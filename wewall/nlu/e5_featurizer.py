@@ -20,7 +20,6 @@ once; the vectors are deterministic, the results are the same. A server runs wit
 from __future__ import annotations
 
 import atexit
-import ctypes
 import functools
 import glob
 import os
