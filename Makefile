@@ -8,6 +8,9 @@ RASA := $(VENV)/bin/rasa
 STAMP := $(VENV)/.stamp-install
 # Web chat (web/package.json): socket.io-client for the page, playwright-core for its browser test.
 WEB_STAMP := web/node_modules/.stamp-npm
+# The Russian spaCy pipeline saved by nlp.to_disk (wewall/nlu/spacy_ru.py).
+SPACY_MODEL := models/spacy_ru
+SPACY_STAMP := $(SPACY_MODEL)/.stamp-build
 CHROMIUM := /usr/bin/chromium
 
 # Embedded defaults: no service needed. Any of these may be overridden from the environment
@@ -44,7 +47,7 @@ help: ## эта справка: все цели
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/  make \1|\2/' | \
 	  awk -F'|' '{ printf "%-20s %s\n", $$1, $$2 }'
 
-install: $(STAMP) $(WEB_STAMP) ## установить зависимости (venv на Python 3.10, npm веб-чата), только если изменились пины
+install: $(STAMP) $(WEB_STAMP) $(SPACY_STAMP) ## установить зависимости (venv на Python 3.10, npm веб-чата, конвейер spaCy), только если изменились входы
 
 # Rebuilt only when the pins change, so a second `make` costs nothing.
 $(STAMP): requirements.txt constraints.txt pyproject.toml scripts/find-python310.sh
@@ -132,11 +135,14 @@ test: $(STAMP) ## все проверки CI по порядку, со свод�
 crossval: $(STAMP) data-demo ## 5-кратная кросс-валидация NLU на фиксированных фолдах (results/crossval)
 	$(PY) scripts/crossval.py --folds 5 --out results/crossval $(CROSSVAL_ARGS)
 
-# The Russian spaCy pipeline (wewall/nlu/spacy_ru.py) from natasha's wheel, nothing downloaded:
-# only config-spacy.yml (the cross-validation experiment in docs/nlu.md, «spaCy в конвейере») uses it.
-spacy-ru: models/spacy_ru/config.cfg ## русский конвейер spaCy из колёс natasha (для config-spacy.yml)
-models/spacy_ru/config.cfg: $(STAMP) wewall/nlu/spacy_ru.py
-	$(PY) -m wewall.nlu.spacy_ru models/spacy_ru
+# The Russian spaCy pipeline from natasha's wheel, nothing downloaded (docs/nlu.md, «spaCy в
+# конвейере»): part of `make install`, rebuilt only when its module or the pins change. It saves
+# no vectors (they are read from navec's file at run time), so it is 36 KB and seconds of work.
+spacy-ru: $(SPACY_STAMP) ## русский конвейер spaCy из колёс natasha (models/spacy_ru, входит в make install)
+$(SPACY_STAMP): $(STAMP) wewall/nlu/spacy_ru.py
+	rm -rf $(SPACY_MODEL)
+	$(PY) -m wewall.nlu.spacy_ru $(SPACY_MODEL)
+	@touch $@
 
 bench: $(STAMP) data-demo ## бенчмарки (python -m bench); вывод каждого пишется в docs/benchmarks.md
 	$(PY) -m bench

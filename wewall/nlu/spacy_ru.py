@@ -8,8 +8,11 @@
 - `wewall_ru_morph`: part of speech and morphology from natasha's slovnet tagger (its wheel
   ships the model and the navec vectors it needs), the lemma from pymorphy2 (the same
   `lemma()` as RussianTokenizer, so the bag of lemmas is unchanged);
-- vectors: navec's 250 000 words × 300 (natasha's wheel), unpacked into spaCy's table; a token
-  reads the vector of its lowercase form, else of its lemma, else zeros.
+- vectors: navec's 250 000 words × 300, read from natasha's wheel when the pipeline runs (the
+  saved table is empty, 300 wide, so spaCy and Rasa see vectors of that width): unpacked into
+  spaCy's own table they took 304 MB on disk, a minute to build and as much memory in every
+  process, for the same numbers. A token reads the vector of its lowercase form, else of its
+  lemma, else zeros.
 
 The tokenizer and the component are registered when this module is imported; a saved pipeline names it, so it is
 loaded through `wewall.nlu.spacy_ru.SpacyNLP`, which is Rasa's SpacyNLP plus that import.
@@ -77,11 +80,14 @@ class RussianMorph:
 
 
 def _vector(token):
-    vocab = token.vocab
+    from wewall.nlu.navec_featurizer import load_navec
+
+    navec = load_navec()
     for key in (token.lower_, token.lemma_):
-        if key and vocab.has_vector(key):
-            return vocab.get_vector(key)
-    return numpy.zeros((vocab.vectors_length,), dtype="float32")
+        # navec's own «<unk>» and «<pad>» are not words
+        if key and not key.startswith("<") and key in navec:
+            return navec[key]
+    return numpy.zeros((navec.pq.dim,), dtype="float32")
 
 
 class RussianTokenizer:
@@ -140,15 +146,10 @@ def build(out: Path) -> Path:
 
     nlp = spacy.blank("ru", config={"nlp": {"tokenizer": {"@tokenizers": TOKENIZER}}})
     nlp.add_pipe(MORPH)
-    navec = load_navec()
-    words = navec.vocab.words
-    matrix = navec.pq.unpack()
-    keep = [i for i, w in enumerate(words) if not w.startswith("<")]
     from spacy.vectors import Vectors
 
-    nlp.vocab.vectors = Vectors(data=matrix[keep], keys=[words[i] for i in keep], name="navec_news_v1")
-    for i in keep:
-        nlp.vocab.strings.add(words[i])
+    # no rows, navec's width: the token hooks read navec itself
+    nlp.vocab.vectors = Vectors(shape=(0, load_navec().pq.dim), name="navec_news_v1")
     out.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(out)
     return out
