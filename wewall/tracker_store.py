@@ -47,8 +47,8 @@ install it when the server starts (wewall/channels/guard.py).
 from __future__ import annotations
 
 import json
-import os
 import logging
+import os
 from typing import Any, Callable, List, Optional, Text
 
 import sqlalchemy as sa
@@ -58,8 +58,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from wewall.blocking import run_blocking
-from wewall.sql import engine_for, outbox_url
 from wewall.slots import migrate_events
+from wewall.sql import engine_for, outbox_url
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,10 @@ def limit_sessions(original: Callable) -> Callable:
         if original(self, tracker):
             return True
         if session_too_long(tracker, max_session_events()):
-            logger.info("session of %d events ends: a new one starts (WEWALL_SESSION_MAX_EVENTS)", len(tracker.events))
+            logger.info(
+                "session of %d events ends: a new one starts (WEWALL_SESSION_MAX_EVENTS)",
+                len(tracker.events),
+            )
             return True
         return False
 
@@ -126,12 +129,15 @@ def loud_failures(agent: Any) -> None:
     to memory (module docstring). Cheap and idempotent: called at start and on every request, as
     a model loaded through the HTTP API comes with a new agent."""
     store = getattr(agent, "tracker_store", None)
-    if (isinstance(store, FailSafeTrackerStore) and getattr(store, "_on_tracker_store_error", _reraise) is not _reraise
-            and isinstance(getattr(store, "_tracker_store", None), WewallSQLTrackerStore)):
+    if (
+        isinstance(store, FailSafeTrackerStore)
+        and getattr(store, "_on_tracker_store_error", _reraise) is not _reraise
+        and isinstance(getattr(store, "_tracker_store", None), WewallSQLTrackerStore)
+    ):
         store._on_tracker_store_error = _reraise
 
 
-def _stop(url: Any, error: BaseException) -> "TrackerStoreCorrupt":
+def _stop(url: Any, error: BaseException) -> TrackerStoreCorrupt:
     shown = _shown(url)
     message = (
         f"Хранилище диалогов {shown} не читается ({error.__class__.__name__}: {error}). Сервер "
@@ -140,6 +146,7 @@ def _stop(url: Any, error: BaseException) -> "TrackerStoreCorrupt":
     )
     logger.critical(message)
     return TrackerStoreCorrupt(message)
+
 
 # (id of the tracker object, number of its events already stored). The id is part of the mark
 # so that a deep copy of a tracker, which carries the attribute along, is not trusted.
@@ -201,14 +208,19 @@ class WewallSQLTrackerStore(SQLTrackerStore):
         try:
             with self.engine.connect() as connection:
                 if self.engine.dialect.name == "sqlite":
-                    result = [row[0] for row in connection.exec_driver_sql("PRAGMA quick_check").fetchall()]
+                    result = [
+                        row[0]
+                        for row in connection.exec_driver_sql("PRAGMA quick_check").fetchall()
+                    ]
                     if result != ["ok"]:
-                        raise sa.exc.DatabaseError("PRAGMA quick_check", None, Exception("; ".join(result[:3])))
+                        raise sa.exc.DatabaseError(
+                            "PRAGMA quick_check", None, Exception("; ".join(result[:3]))
+                        )
                 connection.execute(sa.text(f"SELECT max(id) FROM {table}")).fetchall()
         except sa.exc.DatabaseError as exc:
             raise _stop(self.engine.url, exc) from exc
 
-    def _database_file(self) -> Optional["tuple[str, int]"]:
+    def _database_file(self) -> Optional[tuple[str, int]]:
         """The SQLite file and its inode, to notice it deleted or replaced under the server: the
         pooled connections would go on writing into the unlinked file, lost at the next restart."""
         path = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
@@ -247,12 +259,13 @@ class WewallSQLTrackerStore(SQLTrackerStore):
         logger.critical(message)
         return TrackerStoreUnavailable(message)
 
-    def _event_queries(self) -> "tuple[sa.TextClause, sa.TextClause]":
+    def _event_queries(self) -> tuple[sa.TextClause, sa.TextClause]:
         """Rasa's `_event_query` (the events of the latest session, or of all) as two fixed texts."""
         quote = self.engine.dialect.identifier_preparer.quote
         table = self.engine.dialect.identifier_preparer.format_table(self.SQLEvent.__table__)
         data, sender, type_name, timestamp, row_id = (
-            quote(name) for name in ("data", "sender_id", "type_name", "timestamp", "id"))
+            quote(name) for name in ("data", "sender_id", "type_name", "timestamp", "id")
+        )
         every = f"SELECT e.{data} FROM {table} e WHERE e.{sender} = :sender_id ORDER BY e.{row_id}"
         # Events from the latest SessionStarted on, or all when there is none, as Rasa selects them.
         latest = (
@@ -261,15 +274,26 @@ class WewallSQLTrackerStore(SQLTrackerStore):
             f"WHERE e.{sender} = :sender_id AND (e.{timestamp} >= s.session_start OR s.session_start IS NULL) "
             f"ORDER BY e.{row_id}"
         )
-        return (sa.text(latest).bindparams(session_started=SessionStarted.type_name), sa.text(every))
+        return (
+            sa.text(latest).bindparams(session_started=SessionStarted.type_name),
+            sa.text(every),
+        )
 
     # reading
 
-    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+    async def _retrieve(
+        self, sender_id: Text, fetch_events_from_all_sessions: bool
+    ) -> Optional[DialogueStateTracker]:
         return await run_blocking(self._retrieve_sync, sender_id, fetch_events_from_all_sessions)
 
-    def _retrieve_sync(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
-        query = self._select_all_sessions if fetch_events_from_all_sessions else self._select_latest_session
+    def _retrieve_sync(
+        self, sender_id: Text, fetch_events_from_all_sessions: bool
+    ) -> Optional[DialogueStateTracker]:
+        query = (
+            self._select_all_sessions
+            if fetch_events_from_all_sessions
+            else self._select_latest_session
+        )
         try:
             self._check_file()
             with self.engine.connect() as connection:
@@ -292,7 +316,9 @@ class WewallSQLTrackerStore(SQLTrackerStore):
         stored = stored_events(tracker)
         try:
             if stored is None:
-                new_events = await run_blocking(self._unstored_events, tracker)  # diff with the table
+                new_events = await run_blocking(
+                    self._unstored_events, tracker
+                )  # diff with the table
             else:
                 new_events = list(tracker.events)[stored:]
             if new_events:
@@ -317,7 +343,9 @@ class WewallSQLTrackerStore(SQLTrackerStore):
                     "sender_id": sender_id,
                     "type_name": event.type_name,
                     "timestamp": data.get("timestamp"),
-                    "intent_name": ((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY),
+                    "intent_name": ((data.get("parse_data") or {}).get("intent") or {}).get(
+                        INTENT_NAME_KEY
+                    ),
                     "action_name": data.get("name"),
                     "data": json.dumps(data),
                 }

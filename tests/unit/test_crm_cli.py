@@ -4,14 +4,19 @@ import os
 
 import pytest
 
-from tests.amocrm_server import (MAIN_PIPELINE_ID, STATUS_CHAT_WITH_MANAGER,  # noqa: F401
-                                 amocrm_env, amocrm_server, clear_amocrm_env)
+from tests.amocrm_server import (  # noqa: F401
+    MAIN_PIPELINE_ID,
+    STATUS_CHAT_WITH_MANAGER,
+    amocrm_env,
+    amocrm_server,
+    clear_amocrm_env,
+)
 from wewall.cli import main
 from wewall.crm.config import reset_crm_settings
 
 
 @pytest.fixture
-def env(amocrm_env, tmp_path, monkeypatch):  # noqa: F811
+def env(amocrm_env, tmp_path, monkeypatch):
     monkeypatch.setenv("WEWALL_OUTBOX_URL", f"sqlite:///{tmp_path / 'outbox.db'}")
     reset_crm_settings()
     yield amocrm_env
@@ -28,8 +33,14 @@ def test_connect_prints_the_scope_id(env, capsys):
 def test_pipelines_show_ids_and_what_is_configured(env, capsys):
     assert main(["amocrm", "pipelines"]) == 0
     out = capsys.readouterr().out
-    assert f"воронка {MAIN_PIPELINE_ID}  «Основная воронка» (главная)  ← AMOCRM_MAIN_PIPELINE_ID" in out
-    assert f"статус {STATUS_CHAT_WITH_MANAGER}  «Чат с менеджером»  ← AMOCRM_STATUS_CHAT_WITH_MANAGER_ID" in out
+    assert (
+        f"воронка {MAIN_PIPELINE_ID}  «Основная воронка» (главная)  ← AMOCRM_MAIN_PIPELINE_ID"
+        in out
+    )
+    assert (
+        f"статус {STATUS_CHAT_WITH_MANAGER}  «Чат с менеджером»  ← AMOCRM_STATUS_CHAT_WITH_MANAGER_ID"
+        in out
+    )
 
 
 def test_check_passes_when_everything_is_right(env, capsys):

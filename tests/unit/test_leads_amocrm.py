@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import asyncio
 
-
 from tests.unit.crm_fixtures import amo, settings, store  # noqa: F401  (fixtures)
 from tests.unit.test_crm_relay import Clock, Events, drain, make_relay
 from wewall.leads.book import AMOCRM, DONE, PENDING, get_book
 
 
 def keep(ref):
-    return get_book().add({"ref": ref, "kind": "viewing", "sender_id": "u1", "channel": "telegram",
-                           "phone": "+79161234567", "summary": "Сводка для менеджера"}, [AMOCRM])
+    return get_book().add(
+        {
+            "ref": ref,
+            "kind": "viewing",
+            "sender_id": "u1",
+            "channel": "telegram",
+            "phone": "+79161234567",
+            "summary": "Сводка для менеджера",
+        },
+        [AMOCRM],
+    )
 
 
 def amocrm_row(lead_id):
@@ -21,7 +29,7 @@ def amocrm_row(lead_id):
     return d
 
 
-def test_the_relay_reports_the_handover_with_amocrms_ids(amo, settings, store):  # noqa: F811
+def test_the_relay_reports_the_handover_with_amocrms_ids(amo, settings, store):
     lead = keep("req-1")
     ev = Events(store)
     ev.user("u1", "хочу посмотреть")
@@ -41,7 +49,7 @@ def test_the_relay_reports_the_handover_with_amocrms_ids(amo, settings, store): 
     assert [n["text"] for n in amo.notes(amo_lead_id)] == ["Сводка для менеджера"]
 
 
-def test_amocrm_down_for_a_minute_gets_the_lead_once_in_order(amo, settings, store):  # noqa: F811
+def test_amocrm_down_for_a_minute_gets_the_lead_once_in_order(amo, settings, store):
     lead = keep("req-2")
     ev = Events(store)
     ev.user("u1", "хочу посмотреть")
@@ -70,12 +78,18 @@ def test_amocrm_down_for_a_minute_gets_the_lead_once_in_order(amo, settings, sto
     assert len(amo.contacts) == 1 and len(amo.leads) == 1
     (amo_lead_id,) = amo.leads
     assert [n["text"] for n in amo.notes(amo_lead_id)] == ["Сводка для менеджера"]
-    assert amo.texts("u1") == ["хочу посмотреть", "Как к вам обращаться?", "Анна",
-                               "Сводка для менеджера", "Передаю ваш запрос менеджеру WEWALL"]
+    assert amo.texts("u1") == [
+        "хочу посмотреть",
+        "Как к вам обращаться?",
+        "Анна",
+        "Сводка для менеджера",
+        "Передаю ваш запрос менеджеру WEWALL",
+    ]
 
 
 def test_the_handover_puts_the_phone_on_the_contact_and_a_returning_client_is_found(
-        amo, settings, store):  # noqa: F811
+    amo, settings, store
+):
     ev = Events(store)
     ev.user("web-1", "хочу посмотреть")  # an anonymous web client: no phone at first contact
     ev.command("web-1", "handover", summary="Сводка", phone="8 (916) 123-45-67")
@@ -86,16 +100,24 @@ def test_the_handover_puts_the_phone_on_the_contact_and_a_returning_client_is_fo
         ev.command("web-1", "handover", summary="Сводка 2", phone="+79161234567")  # known already
         await drain(relay)
         # the same person later in Telegram, sharing the phone: the same contact, a new lead
-        ev.user("tg-77", "снова здравствуйте", metadata={"telegram": {"first_name": "Анна",
-                                                                        "phone": "+79161234567"}})
+        ev.user(
+            "tg-77",
+            "снова здравствуйте",
+            metadata={"telegram": {"first_name": "Анна", "phone": "+79161234567"}},
+        )
         await drain(relay)
         await relay.close()
 
     asyncio.run(go())
     (contact,) = amo.contacts.values()
-    phones = [v["value"] for f in contact["custom_fields_values"] if f.get("field_code") == "PHONE"
-              for v in f["values"]]
+    phones = [
+        v["value"]
+        for f in contact["custom_fields_values"]
+        if f.get("field_code") == "PHONE"
+        for v in f["values"]
+    ]
     assert phones == ["+79161234567"]
-    assert len(amo.leads) == 2 and all(lead["contact_ids"] == [contact["id"]]
-                                       for lead in amo.leads.values())
+    assert len(amo.leads) == 2 and all(
+        lead["contact_ids"] == [contact["id"]] for lead in amo.leads.values()
+    )
     assert store.conversation("tg-77")["contact_id"] == contact["id"]

@@ -35,7 +35,9 @@ class Assumptions:
         if self.horizon_quarters - self.readiness_tail_quarters < 0:
             raise ValueError("horizon_quarters must be at least readiness_tail_quarters")
         if max(self.rent_start_lag, self.sale_lag_quarters) >= self.readiness_tail_quarters:
-            raise ValueError("rent and sale must fall inside the horizon for every allowed readiness")
+            raise ValueError(
+                "rent and sale must fall inside the horizon for every allowed readiness"
+            )
         if self.cap_rate <= 0:
             raise ValueError("cap_rate must be positive")
         for name in ("thresholds_finished", "thresholds_building"):
@@ -65,7 +67,7 @@ class Assumptions:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Assumptions":
+    def from_dict(cls, data: dict) -> Assumptions:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:

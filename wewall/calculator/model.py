@@ -20,7 +20,15 @@ from wewall.calculator.assumptions import DEFAULT, Assumptions
 from wewall.calculator.inputs import Case, Inputs, is_building, prepare
 from wewall.calculator.rates import Rates
 
-RENT_COMPONENTS = ("purchase", "fitout", "rent", "rent_tax", "property_tax", "terminal_value", "terminal_tax")
+RENT_COMPONENTS = (
+    "purchase",
+    "fitout",
+    "rent",
+    "rent_tax",
+    "property_tax",
+    "terminal_value",
+    "terminal_tax",
+)
 SALE_COMPONENTS = ("purchase", "sale", "sale_tax")
 
 VERDICT_TEXTS = {
@@ -47,7 +55,7 @@ class Flows:
     cumulative: List[float]
 
     @classmethod
-    def of(cls, labels: List[str], components: Dict[str, List[float]]) -> "Flows":
+    def of(cls, labels: List[str], components: Dict[str, List[float]]) -> Flows:
         total = [math.fsum(col[q] for col in components.values()) for q in range(len(labels))]
         cumulative, acc = [], 0.0
         for x in total:
@@ -143,7 +151,9 @@ def _round_irr(x: Optional[float]) -> Optional[float]:
 # ---------------------------------------------------------------- verdict
 
 
-def verdict(case: Case, rent_irr: Optional[float], sale_irr: Optional[float], nets: Dict[str, float]) -> dict:
+def verdict(
+    case: Case, rent_irr: Optional[float], sale_irr: Optional[float], nets: Dict[str, float]
+) -> dict:
     """The verdict on the rounded IRR the client sees, so the words never contradict the number."""
     a = case.assumptions
     building = is_building(case.inputs.kind)
@@ -156,12 +166,26 @@ def verdict(case: Case, rent_irr: Optional[float], sale_irr: Optional[float], ne
         basis = max(known, key=lambda k: known[k])
         irr = known[basis]
         low, below, avg = thresholds
-        code = "very_low" if irr <= low else "below_market" if irr <= below else "average" if irr <= avg else "high"
+        code = (
+            "very_low"
+            if irr <= low
+            else "below_market"
+            if irr <= below
+            else "average"
+            if irr <= avg
+            else "high"
+        )
     else:
         # No IRR: if even undiscounted the money does not come back, that is a very low return.
         basis, irr = max(nets, key=lambda k: nets[k]), None
         code = "very_low" if nets[basis] <= 0 else "undefined"
-    return {"code": code, "text": VERDICT_TEXTS[code], "basis": basis, "irr": irr, "thresholds": list(thresholds)}
+    return {
+        "code": code,
+        "text": VERDICT_TEXTS[code],
+        "basis": basis,
+        "irr": irr,
+        "thresholds": list(thresholds),
+    }
 
 
 # ---------------------------------------------------------------- result
@@ -208,7 +232,9 @@ class Result:
             "rent_irr": self.rent_irr,
             "sale_irr": self.sale_irr,
             "irr_status": dict(self.irr_status),
-            "irr_notes": {k: IRR_NOTES.get(v) for k, v in self.irr_status.items() if IRR_NOTES.get(v)},
+            "irr_notes": {
+                k: IRR_NOTES.get(v) for k, v in self.irr_status.items() if IRR_NOTES.get(v)
+            },
             "rent_rate": _money(self.rates.rent_rate),
             "price_ready": _money(self.rates.price_ready),
             "cadastral": _money(self.rates.cadastral),
@@ -255,7 +281,17 @@ def evaluate(case: Case, rates: Rates) -> Result:
     nets = {"rent": rent.net}
     if sale:
         nets["sale"] = sale.net
-    return Result(case, rates, rent, sale, rent_irr, sale_irr, status, verdict(case, rent_irr, sale_irr, nets), totals)
+    return Result(
+        case,
+        rates,
+        rent,
+        sale,
+        rent_irr,
+        sale_irr,
+        status,
+        verdict(case, rent_irr, sale_irr, nets),
+        totals,
+    )
 
 
 def calculate(

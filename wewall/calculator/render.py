@@ -24,7 +24,9 @@ _pool: Optional[ProcessPoolExecutor] = None
 _pool_lock = threading.Lock()
 
 
-def draw(result, png: Path, xlsx: Path, pdf: Optional[Path] = None, market: Optional[dict] = None) -> None:
+def draw(
+    result, png: Path, xlsx: Path, pdf: Optional[Path] = None, market: Optional[dict] = None
+) -> None:
     from wewall.calculator.chart import render_png
     from wewall.calculator.xlsx import write_xlsx
 
@@ -37,8 +39,8 @@ def draw(result, png: Path, xlsx: Path, pdf: Optional[Path] = None, market: Opti
 
 
 def _imports() -> None:
-    import wewall.calculator.chart  # noqa: F401 - matplotlib takes a second to import
-    import wewall.calculator.pdf  # noqa: F401
+    import wewall.calculator.chart
+    import wewall.calculator.pdf
     import wewall.calculator.xlsx  # noqa: F401
 
 
@@ -47,7 +49,9 @@ def _get_pool() -> ProcessPoolExecutor:
     with _pool_lock:
         if _pool is None:
             # spawn: the action server runs threads, and a forked child would inherit their locks
-            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            _pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            )
         return _pool
 
 
@@ -64,7 +68,9 @@ def _drop_pool(broken: ProcessPoolExecutor) -> None:
     broken.shutdown(wait=False)
 
 
-async def draw_files(result, png: Path, xlsx: Path, pdf: Optional[Path] = None, market: Optional[dict] = None) -> None:
+async def draw_files(
+    result, png: Path, xlsx: Path, pdf: Optional[Path] = None, market: Optional[dict] = None
+) -> None:
     loop = asyncio.get_running_loop()
     pool = _get_pool()
     try:

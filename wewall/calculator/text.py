@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from wewall.text import millions, num, percent
 from wewall.calculator.inputs import is_building
+from wewall.text import millions, num, percent
 from wewall.vocabulary import FITOUT_NAMES, KIND_NAMES
-
 
 
 def _irr_phrase(value, status: str) -> str:
     if value is not None:
         return f"{percent(value)} годовых"
-    return "не определяется (вложения не окупаются)" if status == "no_inflows" else "не определяется"
+    return (
+        "не определяется (вложения не окупаются)" if status == "no_inflows" else "не определяется"
+    )
 
 
 def _quarters(n: int) -> str:
@@ -95,7 +96,9 @@ def summary_text(result, market: Optional[dict] = None) -> str:
     lines.append(f"IRR при сдаче в аренду: {_irr_phrase(result.rent_irr, st['rent'])}.")
     if is_building(i.kind):
         sale_q = result.sale.labels[-1]
-        lines.append(f"IRR при продаже после ввода ({sale_q}): {_irr_phrase(result.sale_irr, st['sale'])}.")
+        lines.append(
+            f"IRR при продаже после ввода ({sale_q}): {_irr_phrase(result.sale_irr, st['sale'])}."
+        )
     lines.append(result.verdict["text"])
     market_text = market_line(market)
     if market_text:

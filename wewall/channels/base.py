@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional, Text
 
+from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
-
-from rasa.core.channels.channel import InputChannel
 
 
 class NamedChannel(InputChannel):
@@ -27,7 +26,9 @@ class NamedChannel(InputChannel):
         return cls(**(credentials or {}))
 
 
-def page_headers(csp: str, *, referrer: str = "no-referrer", cache: str = "no-store") -> Dict[str, str]:
+def page_headers(
+    csp: str, *, referrer: str = "no-referrer", cache: str = "no-store"
+) -> Dict[str, str]:
     """The security headers of a page we serve: its Content-Security-Policy, no MIME sniffing."""
     return {
         "Content-Security-Policy": csp,

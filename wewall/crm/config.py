@@ -64,7 +64,9 @@ class CrmSettings(EnvSettings):
     status_high_engagement_id: Optional[int] = Field(None, env="AMOCRM_STATUS_HIGH_ENGAGEMENT_ID")
     status_active_user_id: Optional[int] = Field(None, env="AMOCRM_STATUS_ACTIVE_USER_ID")
     # Appeal pipeline: the status of a hand-over to a manager.
-    status_chat_with_manager_id: Optional[int] = Field(None, env="AMOCRM_STATUS_CHAT_WITH_MANAGER_ID")
+    status_chat_with_manager_id: Optional[int] = Field(
+        None, env="AMOCRM_STATUS_CHAT_WITH_MANAGER_ID"
+    )
 
     # --- Custom fields
     # Contact field holding the Telegram @username.
@@ -86,11 +88,11 @@ class CrmSettings(EnvSettings):
     retry_after_max_seconds: float = Field(30.0, env="AMOCRM_RETRY_AFTER_MAX_SECONDS")
 
     @validator("retry_attempts")
-    def _at_least_one_attempt(cls, value):  # noqa: N805
+    def _at_least_one_attempt(cls, value):
         return max(1, value)
 
     @root_validator(skip_on_failure=True)
-    def _default_hosts(cls, values):  # noqa: N805
+    def _default_hosts(cls, values):
         if not values.get("api_base_url") and values.get("subdomain"):
             values["api_base_url"] = f"https://{values['subdomain']}.amocrm.ru"
         for key in ("api_base_url", "chats_base_url"):
@@ -124,8 +126,10 @@ class CrmSettings(EnvSettings):
         if not self.api_base_url:
             missing.append("AMOCRM_SUBDOMAIN or AMOCRM_API_BASE_URL")
         if not (self.token or self.oauth_configured):
-            missing.append("AMOCRM_TOKEN or AMOCRM_CLIENT_ID/AMOCRM_CLIENT_SECRET/"
-                           "AMOCRM_REDIRECT_URI/AMOCRM_REFRESH_TOKEN")
+            missing.append(
+                "AMOCRM_TOKEN or AMOCRM_CLIENT_ID/AMOCRM_CLIENT_SECRET/"
+                "AMOCRM_REDIRECT_URI/AMOCRM_REFRESH_TOKEN"
+            )
         if not self.channel_id:
             missing.append("AMOCRM_CHANNEL_ID")
         if not self.channel_secret:

@@ -63,17 +63,20 @@ class CleanupJob(Job):
     async def run_once(self) -> bool:
         n = await self.store.run(self.store.delete_done, time.time() - self.retention)
         if n:
-            log.info("outbox: deleted %d delivered row(s) older than %.0f days",
-                     n, self.retention / 86400)
+            log.info(
+                "outbox: deleted %d delivered row(s) older than %.0f days",
+                n,
+                self.retention / 86400,
+            )
         return False
 
 
 def job_factory(ctx: WorkerContext) -> List[Job]:
-    if ctx.crm_store is None:
+    settings, store = ctx.crm_settings, ctx.crm_store
+    if store is None or settings is None:
         return []
     from wewall.crm.relay import Relay, shared_api
 
-    settings, store = ctx.crm_settings, ctx.crm_store
     api = shared_api(store, settings)  # one token holder per process: refreshes rotate tokens
     jobs: List[Job] = [RelayJob(Relay(store, settings, api=api))]
     if settings.oauth_configured:

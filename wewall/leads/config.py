@@ -41,7 +41,7 @@ class LeadSettings(EnvSettings):
     poll_seconds: float = Field(2.0, env="WEWALL_LEADS_POLL_SECONDS")
 
     @validator("smtp_security")
-    def _security(cls, value):  # noqa: N805
+    def _security(cls, value):
         value = (value or "none").lower()
         if value not in ("none", "starttls", "ssl"):
             raise ValueError("WEWALL_LEADS_SMTP_SECURITY: none, starttls or ssl")
@@ -86,4 +86,3 @@ def destinations(amocrm_enabled: Optional[bool] = None) -> List[str]:
     if s.email_enabled:
         out.append(EMAIL)
     return out
-

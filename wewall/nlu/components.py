@@ -75,15 +75,19 @@ class WewallEntityExtractor(GraphComponent, EntityExtractorMixin):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "WewallEntityExtractor":
+    ) -> WewallEntityExtractor:
         return cls(config, model_storage, resource, config.get("stations") or [])
 
     def train(self, training_data: TrainingData) -> Resource:
         names = _station_names(self._config)
         if not names:
-            log.warning("в хранилище нет станций метро: станции распознаваться не будут (wewall data load-demo)")
+            log.warning(
+                "в хранилище нет станций метро: станции распознаваться не будут (wewall data load-demo)"
+            )
         with self._model_storage.write_to(self._resource) as folder:
-            (folder / STATIONS_FILE).write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
+            (folder / STATIONS_FILE).write_text(
+                json.dumps(names, ensure_ascii=False), encoding="utf-8"
+            )
         from wewall.nlu.entities import EntityExtractor
 
         self.extractor = EntityExtractor(names)
@@ -97,7 +101,7 @@ class WewallEntityExtractor(GraphComponent, EntityExtractorMixin):
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "WewallEntityExtractor":
+    ) -> WewallEntityExtractor:
         try:
             with model_storage.read_from(resource) as folder:
                 names = json.loads((folder / STATIONS_FILE).read_text(encoding="utf-8"))

@@ -47,16 +47,23 @@ class FlatPredict:
             return None
         tensors = []
         for value, (dtype, shape) in zip(batch_in, self.specs):
-            tensor = value if isinstance(value, tf.Tensor) else tf_ops.convert_to_tensor(value, dtype_hint=dtype)
+            tensor = (
+                value
+                if isinstance(value, tf.Tensor)
+                else tf_ops.convert_to_tensor(value, dtype_hint=dtype)
+            )
             actual = tuple(tensor.shape.as_list())
-            if tensor.dtype != dtype or len(actual) != len(shape) or any(
-                    want is not None and got != want for got, want in zip(actual, shape)):
+            if (
+                tensor.dtype != dtype
+                or len(actual) != len(shape)
+                or any(want is not None and got != want for got, want in zip(actual, shape))
+            ):
                 return None
             tensors.append(tensor)
         return self.concrete._call_flat(tensors, self.concrete.captured_inputs)
 
 
-_flat_predicts: "weakref.WeakKeyDictionary[Any, Optional[FlatPredict]]" = weakref.WeakKeyDictionary()
+_flat_predicts: weakref.WeakKeyDictionary[Any, Optional[FlatPredict]] = weakref.WeakKeyDictionary()
 
 
 def flat_predict_for(model: RasaModel) -> Optional[FlatPredict]:
@@ -94,7 +101,10 @@ class FlatPredictDIET(DIET):
 
 
 @DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR],
+    [
+        DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER,
+        DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR,
+    ],
     is_trainable=True,
 )
 class WewallDIETClassifier(DIETClassifier):

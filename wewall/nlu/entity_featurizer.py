@@ -18,7 +18,6 @@ from typing import Any, Dict, List, Text, Type
 
 import numpy as np
 import scipy.sparse
-
 from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.constants import FEATURIZER_CLASS_ALIAS, TOKENS_NAMES
@@ -60,8 +59,12 @@ class EntityTypeFeaturizer(ConfigOnlyFeaturizer, SparseFeaturizer, GraphComponen
                 if tok.start < ent["end"] and tok.end > ent["start"]:
                     seq[i, col] = 1.0
         alias = self._config[FEATURIZER_CLASS_ALIAS]
-        message.add_features(Features(scipy.sparse.coo_matrix(seq), FEATURE_TYPE_SEQUENCE, TEXT, alias))
-        message.add_features(Features(scipy.sparse.coo_matrix(sent), FEATURE_TYPE_SENTENCE, TEXT, alias))
+        message.add_features(
+            Features(scipy.sparse.coo_matrix(seq), FEATURE_TYPE_SEQUENCE, TEXT, alias)
+        )
+        message.add_features(
+            Features(scipy.sparse.coo_matrix(sent), FEATURE_TYPE_SENTENCE, TEXT, alias)
+        )
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

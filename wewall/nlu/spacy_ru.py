@@ -18,7 +18,6 @@ The tokenizer and the component are registered when this module is imported; a s
 loaded through `wewall.nlu.spacy_ru.SpacyNLP`, which is Rasa's SpacyNLP plus that import.
 """
 
-
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Text
@@ -26,11 +25,10 @@ from typing import Any, Dict, List, Text
 import numpy
 import regex
 import spacy
-from spacy.language import Language
-from spacy.tokens import Doc
-
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.utils.spacy_utils import SpacyNLP as RasaSpacyNLP
+from spacy.language import Language
+from spacy.tokens import Doc
 
 MORPH = "wewall_ru_morph"
 TOKENIZER = "wewall_ru_tokenizer.v1"

@@ -17,9 +17,9 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from wewall.geo import WALK_M_PER_MIN
 from wewall.search import rank, relax
 from wewall.search.columnar import PROJECTION, ColumnarIndex, take
-from wewall.geo import WALK_M_PER_MIN
 from wewall.search.criteria import Criteria
 
 LIMIT = 8  # the client sees up to 8 offers, one at a time
@@ -37,7 +37,9 @@ class SearchResult:
     total: int  # offers passing the filters
     ids: List[Any]  # up to LIMIT, best first
     scores: List[float]
-    offers: List[dict] = field(default_factory=list)  # the documents, when the engine can fetch them
+    offers: List[dict] = field(
+        default_factory=list
+    )  # the documents, when the engine can fetch them
     relaxations: List[relax.Relaxation] = field(default_factory=list)
     # id → how many near-identical lots of the same building were folded into it
     similar: Dict[Any, int] = field(default_factory=dict)
@@ -57,13 +59,18 @@ class SearchResult:
 
     def to_dict(self) -> dict:
         return {
-            "criteria": self.criteria.to_dict(), "total": self.total, "ids": list(self.ids),
-            "scores": [round(s, 4) for s in self.scores], "advice": self.advice,
+            "criteria": self.criteria.to_dict(),
+            "total": self.total,
+            "ids": list(self.ids),
+            "scores": [round(s, 4) for s in self.scores],
+            "advice": self.advice,
             "relaxations": [r.to_dict() for r in self.relaxations],
         }
 
 
-def ranked(index: ColumnarIndex, rows: np.ndarray, prefer: Criteria, limit: int) -> Tuple[List[Any], List[float]]:
+def ranked(
+    index: ColumnarIndex, rows: np.ndarray, prefer: Criteria, limit: int
+) -> Tuple[List[Any], List[float]]:
     """Ids and scores of the best `limit` of `rows`."""
     ids, scores, _, _ = ranked_rows(index, rows, prefer, limit)
     return ids, scores
@@ -79,11 +86,20 @@ def ranked_rows(index: ColumnarIndex, rows: np.ndarray, prefer: Criteria, limit:
         cols["metro_min"] = dist / WALK_M_PER_MIN
     s = rank.scores(cols, prefer)
     best = rank.top(s, cols["ppm"], lambda i: index.ids[rows[i]], limit)
-    near = None if dist is None or which is None else [(int(which[i]), float(dist[i])) for i in best]
-    return [index.ids[rows[i]] for i in best], [float(s[i]) for i in best], [int(rows[i]) for i in best], near
+    near = (
+        None if dist is None or which is None else [(int(which[i]), float(dist[i])) for i in best]
+    )
+    return (
+        [index.ids[rows[i]] for i in best],
+        [float(s[i]) for i in best],
+        [int(rows[i]) for i in best],
+        near,
+    )
 
 
-def group_similar(index: ColumnarIndex, best_rows: List[int], limit: int) -> Tuple[List[int], Dict[int, int]]:
+def group_similar(
+    index: ColumnarIndex, best_rows: List[int], limit: int
+) -> Tuple[List[int], Dict[int, int]]:
     """Positions in `best_rows` to show (at most `limit`) and, per shown position, how many later
     lots of the same building (same coordinates, deal and type) within 5 % in area and price per
     m² were folded into it: «ещё 3 похожих лота в этом БЦ»."""
@@ -93,9 +109,14 @@ def group_similar(index: ColumnarIndex, best_rows: List[int], limit: int) -> Tup
         twin = None
         for p in shown:
             q = best_rows[p]
-            if (index.deal[q] == index.deal[r] and index.type[q] == index.type[r]
-                    and index.lat[q] == index.lat[r] and index.lng[q] == index.lng[r]
-                    and _close(index.area[q], index.area[r]) and _close(index.ppm[q], index.ppm[r])):
+            if (
+                index.deal[q] == index.deal[r]
+                and index.type[q] == index.type[r]
+                and index.lat[q] == index.lat[r]
+                and index.lng[q] == index.lng[r]
+                and _close(index.area[q], index.area[r])
+                and _close(index.ppm[q], index.ppm[r])
+            ):
                 twin = p
                 break
         if twin is not None:
@@ -114,12 +135,14 @@ def _close(a: float, b: float) -> bool:
 class SearchEngine:
     """Search over a `ColumnarIndex`; with `fetch` (ids → documents) the results carry offers."""
 
-    def __init__(self, index: ColumnarIndex, fetch: Optional[Callable[[List[Any]], List[dict]]] = None):
+    def __init__(
+        self, index: ColumnarIndex, fetch: Optional[Callable[[List[Any]], List[dict]]] = None
+    ):
         self.index = index
         self.fetch = fetch
 
     @classmethod
-    def from_db(cls, db) -> "SearchEngine":
+    def from_db(cls, db) -> SearchEngine:
         from wewall import storage
         from wewall.data.nearest import StationLocator
 
@@ -130,8 +153,15 @@ class SearchEngine:
     def count(self, c: Criteria) -> int:
         return self.index.count(c)
 
-    def search(self, c: Criteria, limit: int = LIMIT, prefer: Optional[Criteria] = None, advise: bool = True,
-               group: bool = False, offset: int = 0) -> SearchResult:
+    def search(
+        self,
+        c: Criteria,
+        limit: int = LIMIT,
+        prefer: Optional[Criteria] = None,
+        advise: bool = True,
+        group: bool = False,
+        offset: int = 0,
+    ) -> SearchResult:
         """The best `limit` offers for `c`, ranked by the wishes in `prefer` (default: `c`).
 
         When fewer than `MIN_RESULTS` match, `relaxations` holds the computed advice. With
@@ -146,11 +176,15 @@ class SearchEngine:
         folded: Dict[int, int] = {}
         if group:
             keep, folded = group_similar(self.index, best_rows, want)
-        keep = keep[offset:offset + limit]
+        keep = keep[offset : offset + limit]
         result = SearchResult(c, len(rows), [ids[i] for i in keep], [scores[i] for i in keep])
         result.similar = {ids[i]: folded[i] for i in keep if folded.get(i)}
         if near is not None:
-            result.near = {ids[i]: (c.stations[near[i][0]], int(round(near[i][1]))) for i in keep if near[i][0] >= 0}
+            result.near = {
+                ids[i]: (c.stations[near[i][0]], int(round(near[i][1])))
+                for i in keep
+                if near[i][0] >= 0
+            }
         if self.fetch and result.ids:
             result.offers = self.fetch(result.ids)
         if advise and len(rows) < MIN_RESULTS:
@@ -159,8 +193,16 @@ class SearchEngine:
                 # Nothing of this deal and type at all: no other step can help, the deal might.
                 result.missing = relax.missing_text(c)
                 switch = relax.switch_deal(c)
-                result.relaxations = [relax.Relaxation(switch.criterion, switch.step, switch.severity, switch.phrase,
-                                                       switch.criteria, self.count(switch.criteria))]
+                result.relaxations = [
+                    relax.Relaxation(
+                        switch.criterion,
+                        switch.step,
+                        switch.severity,
+                        switch.phrase,
+                        switch.criteria,
+                        self.count(switch.criteria),
+                    )
+                ]
         return result
 
     def find_analogs(self, subject, **kwargs):
