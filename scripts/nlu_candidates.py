@@ -51,10 +51,11 @@ def plain(example_line: str) -> str:
     return _ANNOTATION.sub(r"\1", example_line.strip()[2:]).strip()
 
 
-def relabel(decisions: dict) -> None:
+def relabel(decisions: dict, files=None) -> dict:
     """Move each decided example (found by its plain text in data/nlu or tests/nlu) to the end of
-    its new intent's block in the same file, creating the block at the end of the file if needed."""
-    files = sorted((ROOT / "data" / "nlu").glob("*.yml")) + [ROOT / "tests" / "nlu" / "test_nlu.yml"]
+    its new intent's block in the same file, creating the block at the end of the file if needed.
+    Returns the decisions no file held."""
+    files = files or sorted((ROOT / "data" / "nlu").glob("*.yml")) + [ROOT / "tests" / "nlu" / "test_nlu.yml"]
     left = dict(decisions)
     for path in files:
         lines = path.read_text(encoding="utf-8").split("\n")
@@ -78,15 +79,16 @@ def relabel(decisions: dict) -> None:
                 keep += [head, "  examples: |", *rows, ""]
         if moved:
             path.write_text("\n".join(keep), encoding="utf-8")
-    if left:
-        print("not found:", *left, sep="\n  ")
+    return left
 
 
 def main(paths) -> int:
     if paths[:1] == ["--relabel"]:
         rows = [line.split("\t") for line in Path(paths[1]).read_text(encoding="utf-8").splitlines() if "\t" in line]
-        relabel({text.strip(): intent.strip() for text, intent in rows})
-        return 0
+        left = relabel({text.strip(): intent.strip() for text, intent in rows})
+        if left:
+            print("not found:", *left, sep="\n  ")
+        return 1 if left else 0
     from rasa.shared.nlu.training_data.loading import load_data
 
     logging.getLogger("rasa").setLevel(logging.ERROR)
