@@ -16,8 +16,7 @@ from wewall.blocking import run_blocking
 from wewall.dialogue import calculation as calc
 from wewall.dialogue import contacts as ct
 from wewall.dialogue import forms as engine
-from wewall.dialogue import specs
-from wewall.dialogue import stations
+from wewall.dialogue import specs, stations
 from wewall.dialogue.calculation import Turn
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from wewall.calculator import calculate  # noqa: E402
-from wewall.calculator.examples import BUILDING, FINISHED  # noqa: E402
+from wewall.calculator import calculate
+from wewall.calculator.examples import BUILDING, FINISHED
 
 
 def _timed(fn, n: int) -> float:

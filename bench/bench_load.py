@@ -47,8 +47,17 @@ sys.path.insert(0, str(ROOT))
 
 from bench.table import print_table, reference_ms  # noqa: E402
 from wewall.devservers import (  # noqa: E402
-    BIN, REST_HEADERS, BotServers, base_env, conversation_key, free_port, postgres_database, postgres_reachable, reachable,
-    stop_group, trained_model,
+    BIN,
+    REST_HEADERS,
+    BotServers,
+    base_env,
+    conversation_key,
+    free_port,
+    postgres_database,
+    postgres_reachable,
+    reachable,
+    stop_group,
+    trained_model,
 )
 
 SCALE = float(os.environ.get("WEWALL_BENCH_SCALE", "1"))

@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from num2words import num2words  # noqa: E402
+from num2words import num2words
 
-from bench.table import print_table  # noqa: E402
-from wewall.nlu.numbers import RUN_PARSER, bench  # noqa: E402
-from wewall.nlu.quantities import extract_quantities  # noqa: E402
+from bench.table import print_table
+from wewall.nlu.numbers import RUN_PARSER, bench
+from wewall.nlu.quantities import extract_quantities
 
 TEMPLATES = [
     "Ищу офис в аренду площадью {area} квадратных метров недалеко от центра",

@@ -136,8 +136,8 @@ def bench_queries():
 
 
 def bench_import():
-    from wewall.settings import get_settings
     from wewall.data import commands
+    from wewall.settings import get_settings
 
     folder = Path(get_settings().shared_data_dir)
     files = [folder / "commercial" / f for f in (

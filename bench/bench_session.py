@@ -20,8 +20,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.table import print_table, reference_ms  # noqa: E402
-from wewall.devservers import BotServers, conversation_key, trained_model  # noqa: E402
+from bench.table import print_table, reference_ms
+from wewall.devservers import BotServers, conversation_key, trained_model
 
 EVENTS = int(os.environ.get("WEWALL_BENCH_SESSION_EVENTS", "5000"))
 TURNS = int(os.environ.get("WEWALL_BENCH_SESSION_TURNS", "12"))

@@ -33,7 +33,7 @@ def update_sections(page: str, outputs: Mapping[str, str], when: datetime.dateti
         block = _section(name, output, when)
         pattern = re.compile(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.S)
         if pattern.search(page):
-            page = pattern.sub(lambda _: block, page, count=1)
+            page = pattern.sub(lambda _, text=block: text, page, count=1)
             continue
         if GENERATED_HEADING not in page:
             page = page.rstrip("\n") + f"\n\n{GENERATED_HEADING}\n"

@@ -27,7 +27,7 @@ import os
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 from typing import Dict, List
 
@@ -238,7 +238,7 @@ def report(out: Path, write_json: bool = True) -> dict:
             print(f"{lab:<24} {v['f1']:6.3f} {v['precision']:6.3f} {v['recall']:6.3f} {v['support']:5d}{flag}")
     print(f"{'intent macro-F1':<24} {macro(intents):6.3f}")
     faq = {k: v for k, v in full.items() if k.startswith("faq/") and v["support"]}
-    print(f"\nfaq по темам (интент и тема вместе): " + ", ".join(f"{k[4:]} {v['f1']:.2f}" for k, v in sorted(faq.items())))
+    print("\nfaq по темам (интент и тема вместе): " + ", ".join(f"{k[4:]} {v['f1']:.2f}" for k, v in sorted(faq.items())))
     print(f"macro-F1 с темами faq как отдельными интентами: {macro(full):.3f}")
     print("\nсущности (тип и значение совпадают, границы пересекаются): "
           + ", ".join(f"{k} {v['f1']:.3f}" for k, v in ents.items() if k != "micro avg"))

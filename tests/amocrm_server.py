@@ -183,7 +183,7 @@ class AmoCrmServer:
     def scope_id(self) -> str:
         return f"{self.channel_id}_{self.account_id}"
 
-    def start(self) -> "AmoCrmServer":
+    def start(self) -> AmoCrmServer:
         self._loop = asyncio.new_event_loop()
         ready = threading.Event()
         failure: List[BaseException] = []
@@ -217,7 +217,7 @@ class AmoCrmServer:
         self._thread.join(10)
         self._thread = None
 
-    def __enter__(self) -> "AmoCrmServer":
+    def __enter__(self) -> AmoCrmServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -51,9 +51,8 @@ def real_stations_db(prefix: str):
 def _isolated_settings(tmp_path, monkeypatch):
     """Every test gets its own data folder and fresh cached settings and clients."""
     from wewall import storage
-    from wewall.settings import reset_settings
-
     from wewall.leads.book import reset_books
+    from wewall.settings import reset_settings
 
     monkeypatch.setenv("WEWALL_DATA_DIR", str(tmp_path / "wewall-data"))
     monkeypatch.delenv("WEWALL_MONGODB_URI", raising=False)

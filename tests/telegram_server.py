@@ -58,7 +58,7 @@ class TelegramServer:
         self.calls: List[Call] = []
         self.members: Dict[int, str] = {}  # user_id -> status in the subscription channel
         self.webhook: Dict[str, Any] = {}
-        self.sent_per_chat: "collections.Counter[str]" = collections.Counter()  # send* calls per chat
+        self.sent_per_chat: collections.Counter[str] = collections.Counter()  # send* calls per chat
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._message_ids = itertools.count(1000)
@@ -74,7 +74,7 @@ class TelegramServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "TelegramServer":
+    def start(self) -> TelegramServer:
         started = threading.Event()
 
         def run() -> None:
@@ -116,7 +116,7 @@ class TelegramServer:
             self._thread.join(10)
         self._loop = None
 
-    def __enter__(self) -> "TelegramServer":
+    def __enter__(self) -> TelegramServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -255,13 +255,13 @@ class TelegramServer:
                 self._cond.wait(min(left, 0.5))
 
     def post_raw(self, body: bytes, headers: Optional[Dict[str, str]] = None, url: Optional[str] = None,
-                 timeout: float = 120) -> "tuple[int, Any]":
+                 timeout: float = 120) -> tuple[int, Any]:
         """POSTs bytes to the webhook; (status, JSON or text)."""
         target = url or self.webhook.get("url")
         if not target:
             raise AssertionError("the bot has not called setWebhook")
 
-        async def post() -> "tuple[int, Any]":
+        async def post() -> tuple[int, Any]:
             assert self._session is not None
             async with self._session.post(target, data=body, headers=headers or {}) as reply:
                 text = await reply.text()
@@ -273,7 +273,7 @@ class TelegramServer:
         assert self._loop is not None
         return asyncio.run_coroutine_threadsafe(post(), self._loop).result(timeout)
 
-    def post_update(self, update: Dict[str, Any], secret: Optional[str] = "<webhook>", **kw: Any) -> "tuple[int, Any]":
+    def post_update(self, update: Dict[str, Any], secret: Optional[str] = "<webhook>", **kw: Any) -> tuple[int, Any]:
         """An update as Telegram sends it: with the secret the bot registered unless told otherwise."""
         headers = {"Content-Type": "application/json"}
         if secret == "<webhook>":
@@ -299,10 +299,10 @@ class TelegramServer:
             },
         }
 
-    def send_text(self, chat_id: int, text: str, **kw: Any) -> "tuple[int, Any]":
+    def send_text(self, chat_id: int, text: str, **kw: Any) -> tuple[int, Any]:
         return self.post_update(self.text_update(chat_id, text), **kw)
 
-    def press(self, chat_id: int, callback_data: str, message: Optional[Dict[str, Any]] = None, **kw: Any) -> "tuple[int, Any]":
+    def press(self, chat_id: int, callback_data: str, message: Optional[Dict[str, Any]] = None, **kw: Any) -> tuple[int, Any]:
         """A tap on an inline button (a callback_query), on `message` if given (the bot's message)."""
         message = message or {"message_id": next(self._message_ids), "date": int(time.time()),
                                "chat": {"id": chat_id, "type": "private"}, "text": "…"}

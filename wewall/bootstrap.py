@@ -39,7 +39,7 @@ def enabled() -> bool:
     return os.environ.get(SWITCH, "on").strip().lower() not in _OFF
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _version(package: str) -> Optional[str]:
     # read once per process: `allowed` runs on every DIET prediction, a lookup costs ≈1 ms
     try:

@@ -209,7 +209,7 @@ class BotServers:
         """`wewall worker`: the amoCRM relay and the other background jobs."""
         self._spawn("worker", [str(BIN / "wewall"), "worker"])
 
-    def start(self, timeout: float = 240) -> "BotServers":
+    def start(self, timeout: float = 240) -> BotServers:
         self.start_actions()
         self.start_rasa()
         self.wait_ready(timeout)
@@ -258,7 +258,7 @@ class BotServers:
         for name in list(self.procs):
             self.stop_process(name)
 
-    def __enter__(self) -> "BotServers":
+    def __enter__(self) -> BotServers:
         return self.start()
 
     def __exit__(self, *exc) -> None:

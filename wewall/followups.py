@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence,
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from wewall.sql import PerUrl, SqlStore, outbox_url
 from wewall.jobs import Job
 from wewall.slots import MANAGER_ACTIVE
+from wewall.sql import PerUrl, SqlStore, outbox_url
 
 if TYPE_CHECKING:  # imported when the job starts
     import aiohttp
@@ -238,7 +238,7 @@ class FollowUpConfig:
         return self.after_seconds > 0
 
     @classmethod
-    def from_settings(cls) -> "FollowUpConfig":
+    def from_settings(cls) -> FollowUpConfig:
         from wewall.settings import get_settings
 
         s = get_settings()
@@ -266,7 +266,7 @@ async def record_activity(sender_id: Optional[str], channel: Optional[str], form
     try:
         store = get_store()
         await store.run(store.record, sender_id, form, channel, time.time(), config.after_seconds)
-    except Exception as exc:  # noqa: BLE001 - see the docstring
+    except Exception as exc:
         log.warning("напоминание для %s не записано: %s", sender_id, exc)
 
 

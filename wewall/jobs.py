@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Dict, List
+from typing import TYPE_CHECKING, Dict, List, Optional
+
+if TYPE_CHECKING:  # imported where used: the worker starts without the CRM packages loaded
+    from wewall.crm.config import CrmSettings
+    from wewall.crm.store import CrmStore
 
 # Each names a `job_factory(ctx)` returning a Job, a list of them, or None (not configured).
 FACTORIES = (
@@ -44,8 +48,8 @@ class Job:
 class WorkerContext:
     """What jobs share: the CRM settings and store (when the CRM is on)."""
 
-    crm_settings: object = None
-    crm_store: object = None
+    crm_settings: Optional[CrmSettings] = None
+    crm_store: Optional[CrmStore] = None
     extra: Dict[str, object] = field(default_factory=dict)
 
 

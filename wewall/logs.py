@@ -23,8 +23,16 @@ import re
 import time
 from typing import Any, Iterator, Optional
 
-__all__ = ["mask", "known_names", "names_in_tracker", "install", "install_action_server", "bind_conversation",
-           "conversation_id", "JsonFormatter"]
+__all__ = [
+    "JsonFormatter",
+    "bind_conversation",
+    "conversation_id",
+    "install",
+    "install_action_server",
+    "known_names",
+    "mask",
+    "names_in_tracker",
+]
 
 _conversation: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("wewall_conversation_id", default=None)
 
@@ -74,23 +82,23 @@ _ERROR_IN_BODY = re.compile(r'\\?"error\\?"\s*:\s*\\?"((?:[^"\\]|\\.){0,300}?)\\
 _names: contextvars.ContextVar[tuple] = contextvars.ContextVar("wewall_known_names", default=())
 
 
-def _mask_phone(match: "re.Match[str]") -> str:
+def _mask_phone(match: re.Match[str]) -> str:
     digits = re.sub(r"\D", "", match.group(0))
     return f"+7******{digits[-2:]}"
 
 
-def _mask_email(match: "re.Match[str]") -> str:
+def _mask_email(match: re.Match[str]) -> str:
     return f"{match.group(1)[:1]}***@{match.group(2)}"
 
 
-def _mask_flat_dict(match: "re.Match[str]") -> str:
+def _mask_flat_dict(match: re.Match[str]) -> str:
     text = match.group(0)
     if not _PERSONAL_ITEM.search(text):
         return text
     return _ITEM_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}***{m.group(2)}", text)
 
 
-def _mask_http_body(match: "re.Match[str]") -> str:
+def _mask_http_body(match: re.Match[str]) -> str:
     rest = match.group(0)
     error = _ERROR_IN_BODY.search(rest)
     hint = f" error: {error.group(1)[:200]}" if error else ""

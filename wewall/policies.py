@@ -75,7 +75,7 @@ class DecidingPolicy(Policy):
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage, resource: Resource,
-             execution_context, **kwargs: Any) -> "DecidingPolicy":
+             execution_context, **kwargs: Any) -> DecidingPolicy:
         return cls(config, model_storage, resource, execution_context)
 
 

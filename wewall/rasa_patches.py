@@ -71,16 +71,16 @@ import numpy as np
 import scipy.sparse
 from jsonschema import exceptions
 from jsonschema.validators import validator_for
-from scipy.sparse._sputils import get_index_dtype, upcast
 from rasa.core.actions.action import RemoteAction
-from rasa.core.processor import MessageProcessor
 from rasa.core.nlg import interpolator
+from rasa.core.processor import MessageProcessor
+from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event
 from rasa.shared.core.slots import Slot
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.utils.common import all_subclasses
-from rasa.shared.constants import DOCS_BASE_URL
+from scipy.sparse._sputils import get_index_dtype, upcast
 
 from wewall.channels.replies import mark_failures
 from wewall.tracker_store import limit_sessions
@@ -183,7 +183,7 @@ def _event_subclass_defined(cls, **kwargs: Any) -> None:
 # ---------------------------------------------------------------- 6. slot copies
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _plain_copy(cls: Any) -> bool:
     """Whether copy.copy of an instance is just «same class, same __dict__»."""
     return (cls.__reduce_ex__ is object.__reduce_ex__ and cls.__reduce__ is object.__reduce__

@@ -23,7 +23,7 @@ class EnvSettings(BaseSettings):
         case_sensitive = False
 
     @validator("*", pre=True)
-    def _blank_is_unset(cls, value, field):  # noqa: N805 (pydantic validator)
+    def _blank_is_unset(cls, value, field):
         if isinstance(value, str) and not value.strip():
             return field.default
         return value.strip() if isinstance(value, str) else value

@@ -276,7 +276,7 @@ RATE_FIELDS = ("price_A", "price_B", "rent_A", "rent_B", "average_cadastral_valu
 
 def replace_stations(db: Database, stations: Sequence[dict]) -> None:
     """Replace the station table, keeping the rates already stored for a station."""
-    old = {d["_id"]: d for d in _coll(db, SUBWAY_STATIONS).find({}, {f: 1 for f in RATE_FIELDS + ("rates_source",)})}
+    old = {d["_id"]: d for d in _coll(db, SUBWAY_STATIONS).find({}, dict.fromkeys(RATE_FIELDS + ("rates_source",), 1))}
     docs = []
     for st in stations:
         doc = dict(st)
@@ -377,7 +377,7 @@ def replace_source_estates(db: Database, source: str, docs: Sequence[dict]) -> D
     the source is rewritten with one delete and one insert; a server gets ordinary upserts.
     """
     coll = _coll(db, ESTATES)
-    old = {d["_id"]: d for d in coll.find({"source": source}, {"content_hash": 1, **{f: 1 for f in KEPT_ON_REIMPORT}})}
+    old = {d["_id"]: d for d in coll.find({"source": source}, {"content_hash": 1, **dict.fromkeys(KEPT_ON_REIMPORT, 1)})}
     out = {"new": 0, "updated": 0, "unchanged": 0, "removed": 0}
     prepared = []
     for doc in docs:
@@ -439,7 +439,7 @@ def update_estates_fields(
             coll.bulk_write(ops[start : start + 1000], ordered=False)
         if unset:
             others = {"$and": [scope, {"_id": {"$nin": list(updates)}}]}
-            coll.update_many(others, {"$unset": {f: "" for f in unset}})
+            coll.update_many(others, {"$unset": dict.fromkeys(unset, "")})
         touched = len(updates)
     _bump_estates_version(db)
     return touched

@@ -47,8 +47,8 @@ install it when the server starts (wewall/channels/guard.py).
 from __future__ import annotations
 
 import json
-import os
 import logging
+import os
 from typing import Any, Callable, List, Optional, Text
 
 import sqlalchemy as sa
@@ -58,8 +58,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from wewall.blocking import run_blocking
-from wewall.sql import engine_for, outbox_url
 from wewall.slots import migrate_events
+from wewall.sql import engine_for, outbox_url
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def loud_failures(agent: Any) -> None:
         store._on_tracker_store_error = _reraise
 
 
-def _stop(url: Any, error: BaseException) -> "TrackerStoreCorrupt":
+def _stop(url: Any, error: BaseException) -> TrackerStoreCorrupt:
     shown = _shown(url)
     message = (
         f"Хранилище диалогов {shown} не читается ({error.__class__.__name__}: {error}). Сервер "
@@ -208,7 +208,7 @@ class WewallSQLTrackerStore(SQLTrackerStore):
         except sa.exc.DatabaseError as exc:
             raise _stop(self.engine.url, exc) from exc
 
-    def _database_file(self) -> Optional["tuple[str, int]"]:
+    def _database_file(self) -> Optional[tuple[str, int]]:
         """The SQLite file and its inode, to notice it deleted or replaced under the server: the
         pooled connections would go on writing into the unlinked file, lost at the next restart."""
         path = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
@@ -247,7 +247,7 @@ class WewallSQLTrackerStore(SQLTrackerStore):
         logger.critical(message)
         return TrackerStoreUnavailable(message)
 
-    def _event_queries(self) -> "tuple[sa.TextClause, sa.TextClause]":
+    def _event_queries(self) -> tuple[sa.TextClause, sa.TextClause]:
         """Rasa's `_event_query` (the events of the latest session, or of all) as two fixed texts."""
         quote = self.engine.dialect.identifier_preparer.quote
         table = self.engine.dialect.identifier_preparer.format_table(self.SQLEvent.__table__)

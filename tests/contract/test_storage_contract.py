@@ -51,7 +51,7 @@ def _estate(i, **fields):
 
 
 def test_empty_store_counts_zero(db):
-    assert storage.counts(db) == {name: 0 for name in storage.COLLECTIONS}
+    assert storage.counts(db) == dict.fromkeys(storage.COLLECTIONS, 0)
 
 
 def test_station_found_by_any_spelling(db):

@@ -6,8 +6,21 @@ from typing import Iterator
 import pytest
 
 from wewall.devservers import (  # noqa: F401
-    BIN, MODEL_INPUTS, PROJECT_ROOT, REST_HEADERS, REST_TOKEN, BotServers, base_env, conversation_key, free_port,
-    postgres_admin_url, postgres_database, postgres_reachable, reachable, stop_group, trained_model,
+    BIN,
+    MODEL_INPUTS,
+    PROJECT_ROOT,
+    REST_HEADERS,
+    REST_TOKEN,
+    BotServers,
+    base_env,
+    conversation_key,
+    free_port,
+    postgres_admin_url,
+    postgres_database,
+    postgres_reachable,
+    reachable,
+    stop_group,
+    trained_model,
 )
 
 

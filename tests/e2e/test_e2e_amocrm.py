@@ -13,8 +13,13 @@ from typing import Callable, Dict, List
 
 import pytest
 
-from tests.amocrm_server import (APPEAL_PIPELINE_ID, MAIN_PIPELINE_ID, STATUS_CHAT_WITH_BOT,
-                                 STATUS_CHAT_WITH_MANAGER, AmoCrmServer)
+from tests.amocrm_server import (
+    APPEAL_PIPELINE_ID,
+    MAIN_PIPELINE_ID,
+    STATUS_CHAT_WITH_BOT,
+    STATUS_CHAT_WITH_MANAGER,
+    AmoCrmServer,
+)
 from tests.e2e.harness import BIN, PROJECT_ROOT, BotServers, conversation_key
 from wewall.crm.outbox import EventConverter
 

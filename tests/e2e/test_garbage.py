@@ -95,7 +95,7 @@ def _odd_update(rng: random.Random, update_id: int, chat: int) -> Dict:
 class Tally:
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.counts: "collections.Counter[Tuple[str, str]]" = collections.Counter()
+        self.counts: collections.Counter[Tuple[str, str]] = collections.Counter()
         self.problems: List[str] = []
 
     def add(self, channel: str, outcome: str, problem: str = "") -> None:

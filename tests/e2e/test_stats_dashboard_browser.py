@@ -16,8 +16,8 @@ import threading
 
 import pytest
 from PIL import Image
-
 from rasa.core.channels.channel import register
+
 from tests.e2e.harness import PROJECT_ROOT, free_port
 from tests.e2e.test_webchat_browser import CHROMIUM, browser_tools  # noqa: F401 (fixture)
 from tests.unit.test_stats import UNTIL, _fill, scripted
@@ -72,7 +72,7 @@ def _count(image: Image.Image, box: dict, color: str, tolerance: int = 24) -> in
     return sum(1 for px in crop.getdata() if all(abs(a - b) <= tolerance for a, b in zip(px[:3], target)))
 
 
-def test_the_dashboard_draws_its_charts_on_a_phone(browser_tools, server):  # noqa: F811
+def test_the_dashboard_draws_its_charts_on_a_phone(browser_tools, server):
     for stale in (SCREENSHOT, REPORT):
         stale.unlink(missing_ok=True)
     proc = subprocess.run(

@@ -3,10 +3,10 @@
 import itertools
 from typing import Optional
 
+from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 from sanic_testing.testing import SanicTestClient
 
-from rasa.core.channels.channel import UserMessage
 from wewall.channels.rest import SafeRestInput
 
 _names = itertools.count()  # sanic refuses two apps of one name in a process

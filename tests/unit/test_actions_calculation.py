@@ -4,10 +4,8 @@ import asyncio
 import datetime as dt
 from pathlib import Path
 
-
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import calculation as actions

@@ -51,7 +51,7 @@ def test_kind_first_then_its_own_questions():
 def test_vat_20_ends_the_questions():
     slots = {**OFFICE, "calc_nds_rate": 20}
     assert calc.required_slots(slots)[-1] == "calc_nds_rate"
-    filled = {s: 1 for s in calc.required_slots(slots)}
+    filled = dict.fromkeys(calc.required_slots(slots), 1)
     assert calc.next_slot(filled) is None
 
 
@@ -77,7 +77,7 @@ def test_previous_slot_skips_unanswered_and_handles_confirmation():
     slots = {**OFFICE, "calc_area_m2": 700, "calc_price_per_m2": 500000}
     assert calc.previous_slot(slots, "calc_estate_class") == "calc_price_per_m2"
     assert calc.previous_slot(slots, "calc_area_m2") == "calc_kind"
-    full = {**OFFICE, **{s: 1 for s in calc.KIND_SLOTS["finished_office"]}}
+    full = {**OFFICE, **dict.fromkeys(calc.KIND_SLOTS["finished_office"], 1)}
     assert calc.previous_slot(full, "calc_confirmed") == "calc_nds_rate"
 
 
@@ -110,13 +110,13 @@ def test_correction_of_an_answered_slot_is_said():
 
 
 def test_correction_after_summary_reopens_confirmation():
-    slots = {**OFFICE, **{s: 1 for s in calc.KIND_SLOTS["finished_office"]}, "calc_area_m2": 700.0}
+    slots = {**OFFICE, **dict.fromkeys(calc.KIND_SLOTS["finished_office"], 1), "calc_area_m2": 700.0}
     out = answer(slots, "calc_confirmed", turn("площадь 800", "inform", ent("area_m2", 800)))
     assert out.slots["calc_area_m2"] == 800.0 and out.slots["calc_confirmed"] is None
 
 
 def test_confirmation_and_denial():
-    full = {**OFFICE, **{s: 1 for s in calc.KIND_SLOTS["finished_office"]}}
+    full = {**OFFICE, **dict.fromkeys(calc.KIND_SLOTS["finished_office"], 1)}
     assert answer(full, "calc_confirmed", turn("да", "affirm")).slots == {"calc_confirmed": True}
     out = answer(full, "calc_confirmed", turn("нет", "deny"))
     assert "calc_confirmed" not in out.slots and out.messages[0].startswith("Что исправить?")
@@ -285,8 +285,8 @@ def test_corrections_name_the_slot_and_take_the_value_after_a(text, entities, sl
 
 def test_repairs_named_among_other_facts_are_recorded_at_another_question():
     """«офис 120 м2 по 400 тысяч, ремонт не нужен» at the kind question used to lose the repairs."""
-    from wewall.dialogue import specs
     from wewall.dialogue import forms as engine
+    from wewall.dialogue import specs
 
     spec = specs.calculation(calc.Context(dt.date(2026, 12, 5), lambda n: None, lambda n: []))
     turn = calc.Turn("inform", [{"entity": "area_m2", "value": 120, "start": 5, "end": 11}],

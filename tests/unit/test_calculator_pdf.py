@@ -9,8 +9,8 @@ import subprocess
 import pytest
 
 from wewall.calculator import calculate
-from wewall.text import percent
 from wewall.calculator.pdf import TITLE, write_pdf
+from wewall.text import percent
 
 BUILDING = dict(
     kind="building_office", area_m2=200, price_per_m2=380_000, repairs="full", nds_rate=0, estate_class="B",

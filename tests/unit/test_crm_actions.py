@@ -6,8 +6,12 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.manager import (ActionCloseManagerChat, ActionHandover, ActionManagerChatClosed,
-                             ActionRelayManagerMessage)
+from actions.manager import (
+    ActionCloseManagerChat,
+    ActionHandover,
+    ActionManagerChatClosed,
+    ActionRelayManagerMessage,
+)
 from tests.amocrm_server import amocrm_env, amocrm_server, clear_amocrm_env  # noqa: F401 (fixtures)
 from wewall.crm.config import reset_crm_settings
 from wewall.crm.outbox import EventConverter
@@ -32,7 +36,7 @@ def commands(events):
 
 
 @pytest.fixture
-def crm_on(amocrm_env):  # noqa: F811
+def crm_on(amocrm_env):
     reset_crm_settings()
     yield amocrm_env
     reset_crm_settings()

@@ -8,16 +8,19 @@ import json
 import types
 
 import pytest
-
-from tests.unit.crm_fixtures import amo, settings, store  # noqa: F401  (fixtures)
 from sanic import Sanic
 from sanic_testing.testing import SanicTestClient
 
-from tests.amocrm_server import AmoCrmServer
-from wewall.channels.amocrm import (AmoCrmInput, BadWebhook, InboxProcessor, parse_manager_message,
-                                    parse_talk_updates)
+from tests.unit.crm_fixtures import amo, settings, store  # noqa: F401  (fixtures)
+from wewall.channels.amocrm import (
+    AmoCrmInput,
+    BadWebhook,
+    InboxProcessor,
+    parse_manager_message,
+    parse_talk_updates,
+)
 from wewall.crm.config import CrmSettings
-from wewall.crm.store import DONE, SKIPPED, CrmStore
+from wewall.crm.store import DONE, SKIPPED
 
 _names = itertools.count()
 
@@ -91,7 +94,7 @@ def test_forged_messages_get_401_and_change_nothing(amo, client, store, forge):
     elif forge == "body changed":
         body = body.replace("Добрый".encode(), "Злобный".encode())
     elif forge == "non-ascii":
-        headers["X-Signature"] = "подпись".encode("utf-8")
+        headers["X-Signature"] = "подпись".encode()
     resp = post(client, f"/webhooks/amocrm/webhook/{amo.scope_id}", body, headers)
     assert resp.status == 401
     assert store.inbox_rows() == []

@@ -4,14 +4,19 @@ import os
 
 import pytest
 
-from tests.amocrm_server import (MAIN_PIPELINE_ID, STATUS_CHAT_WITH_MANAGER,  # noqa: F401
-                                 amocrm_env, amocrm_server, clear_amocrm_env)
+from tests.amocrm_server import (  # noqa: F401
+    MAIN_PIPELINE_ID,
+    STATUS_CHAT_WITH_MANAGER,
+    amocrm_env,
+    amocrm_server,
+    clear_amocrm_env,
+)
 from wewall.cli import main
 from wewall.crm.config import reset_crm_settings
 
 
 @pytest.fixture
-def env(amocrm_env, tmp_path, monkeypatch):  # noqa: F811
+def env(amocrm_env, tmp_path, monkeypatch):
     monkeypatch.setenv("WEWALL_OUTBOX_URL", f"sqlite:///{tmp_path / 'outbox.db'}")
     reset_crm_settings()
     yield amocrm_env

@@ -8,20 +8,22 @@ import time
 
 import pytest
 
+from tests.amocrm_server import (
+    APPEAL_PIPELINE_ID,
+    MAIN_PIPELINE_ID,
+    STATUS_ACTIVE_USER,
+    STATUS_CHAT_WITH_BOT,
+    STATUS_CHAT_WITH_MANAGER,
+    STATUS_HIGH_ENGAGEMENT,
+)
 from tests.unit.crm_fixtures import amo, settings, store  # noqa: F401  (fixtures)
-
-from tests.amocrm_server import (APPEAL_PIPELINE_ID, MAIN_PIPELINE_ID, STATUS_ACTIVE_USER,
-                                 STATUS_CHAT_WITH_BOT, STATUS_CHAT_WITH_MANAGER,
-                                 STATUS_HIGH_ENGAGEMENT, AmoCrmServer)
 from wewall.crm.api import AmoApi
 from wewall.crm.chats import AmoChats
 from wewall.crm.commands import crm_command
-from wewall.crm.config import CrmSettings
 from wewall.crm.errors import AmoRejected, AmoUnavailable
 from wewall.crm.outbox import EventConverter
-from wewall.crm.relay import (RateLimiter, Relay, RelayConfig, derived_msgid,
-                              engagement_stage)
-from wewall.crm.store import DONE, FAILED, PENDING, CrmStore
+from wewall.crm.relay import RateLimiter, Relay, RelayConfig, derived_msgid, engagement_stage
+from wewall.crm.store import DONE, FAILED, PENDING
 from wewall.crm.transport import RetryPolicy
 
 FAST = RetryPolicy(attempts=1, backoff=0.01, backoff_max=0.01)

@@ -14,7 +14,6 @@ import pytest_asyncio
 from aiohttp import web
 
 from tests.amocrm_server import AmoCrmServer, amocrm_env, amocrm_server  # noqa: F401
-
 from wewall.crm import AmoChats, CrmSettings, verify_webhook
 from wewall.crm.signing import dump_body, sign_request
 
@@ -105,7 +104,7 @@ def test_sync_senders_work_from_a_plain_thread(amocrm_server):
     received = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 (http.server API)
+        def do_POST(self):
             length = int(self.headers["Content-Length"])
             received.append((self.path, self.headers.get("X-Signature"), self.rfile.read(length)))
             self.send_response(204)

@@ -39,7 +39,7 @@ def by_hand(method, body, date, path, content_type="application/json"):
 def test_body_is_serialised_compact_utf8():
     body = dump_body(PAYLOAD)
     assert body == ('{"event_type":"new_message","payload":{"text":"Привет, офис 700 м²"}}'
-                    ).encode("utf-8")
+                    ).encode()
 
 
 def test_post_known_answer():

@@ -4,8 +4,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 
 def wewall(data_dir, *args):
     env = dict(os.environ, WEWALL_DATA_DIR=str(data_dir))

@@ -98,7 +98,7 @@ def test_configured_destinations_get_pending_deliveries(monkeypatch):
         (TELEGRAM, PENDING), (EMAIL, PENDING)]
 
 
-def test_with_amocrm_the_handover_carries_our_request_id(amocrm_env):  # noqa: F811
+def test_with_amocrm_the_handover_carries_our_request_id(amocrm_env):
     reset_crm_settings()
     responses, events = run(tracker(VIEWING))
     assert responses == ["utter_handover"]
@@ -115,7 +115,7 @@ def test_a_lead_book_that_is_down_is_not_hidden(monkeypatch):
     assert responses == ["utter_lead_not_saved"] and events == []
 
 
-def test_a_lead_book_that_is_down_does_not_stop_amocrm(monkeypatch, amocrm_env):  # noqa: F811
+def test_a_lead_book_that_is_down_does_not_stop_amocrm(monkeypatch, amocrm_env):
     monkeypatch.setenv("WEWALL_LEADS_URL", "postgresql://nobody@127.0.0.1:1/leads")
     reset_crm_settings(), reset_books()
     responses, events = run(tracker(VIEWING))

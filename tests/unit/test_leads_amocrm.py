@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 
-
 from tests.unit.crm_fixtures import amo, settings, store  # noqa: F401  (fixtures)
 from tests.unit.test_crm_relay import Clock, Events, drain, make_relay
 from wewall.leads.book import AMOCRM, DONE, PENDING, get_book
@@ -21,7 +20,7 @@ def amocrm_row(lead_id):
     return d
 
 
-def test_the_relay_reports_the_handover_with_amocrms_ids(amo, settings, store):  # noqa: F811
+def test_the_relay_reports_the_handover_with_amocrms_ids(amo, settings, store):
     lead = keep("req-1")
     ev = Events(store)
     ev.user("u1", "хочу посмотреть")
@@ -41,7 +40,7 @@ def test_the_relay_reports_the_handover_with_amocrms_ids(amo, settings, store): 
     assert [n["text"] for n in amo.notes(amo_lead_id)] == ["Сводка для менеджера"]
 
 
-def test_amocrm_down_for_a_minute_gets_the_lead_once_in_order(amo, settings, store):  # noqa: F811
+def test_amocrm_down_for_a_minute_gets_the_lead_once_in_order(amo, settings, store):
     lead = keep("req-2")
     ev = Events(store)
     ev.user("u1", "хочу посмотреть")
@@ -75,7 +74,7 @@ def test_amocrm_down_for_a_minute_gets_the_lead_once_in_order(amo, settings, sto
 
 
 def test_the_handover_puts_the_phone_on_the_contact_and_a_returning_client_is_found(
-        amo, settings, store):  # noqa: F811
+        amo, settings, store):
     ev = Events(store)
     ev.user("web-1", "хочу посмотреть")  # an anonymous web client: no phone at first contact
     ev.command("web-1", "handover", summary="Сводка", phone="8 (916) 123-45-67")

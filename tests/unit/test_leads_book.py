@@ -10,8 +10,20 @@ import threading
 import pytest
 
 from tests.e2e.harness import pg_database
-from wewall.leads.book import (AMOCRM, DONE, EMAIL, FAILED, HANDLED, NEW, NO_ANSWER, PENDING,
-                               TAKEN, TELEGRAM, LeadBook, leads_url)
+from wewall.leads.book import (
+    AMOCRM,
+    DONE,
+    EMAIL,
+    FAILED,
+    HANDLED,
+    NEW,
+    NO_ANSWER,
+    PENDING,
+    TAKEN,
+    TELEGRAM,
+    LeadBook,
+    leads_url,
+)
 from wewall.settings import reset_settings
 
 

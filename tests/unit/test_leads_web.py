@@ -6,10 +6,10 @@ import itertools
 import re
 
 import pytest
+from rasa.core.channels.channel import register
 from sanic import Sanic
 from sanic_testing.testing import SanicTestClient
 
-from rasa.core.channels.channel import register
 from wewall.leads.book import EMAIL, HANDLED, get_book, reset_books
 from wewall.leads.web import COOKIE, LeadsPageInput
 

@@ -3,7 +3,6 @@
 import pytest
 
 from tests.unit.test_nlu_data import LEXICON_VALUES  # the catalogue's values, written once
-
 from wewall.nlu.lexicon import ENTITIES, PHRASES, extract_lexicon
 
 # (text, [(entity, value, span text), ...]) — every entity the text must give, in order.

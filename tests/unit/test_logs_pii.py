@@ -108,7 +108,6 @@ def test_names_the_channel_knows_are_masked_anywhere(caplog):
 async def test_a_failed_action_leaves_no_personal_data_in_the_logs(caplog):
     """A real action server (rasa_sdk) whose action raises: Rasa's RemoteAction gets its 500 with
     the whole tracker and the processor logs the exception, as in production."""
-    from rasa_sdk.endpoint import create_app
     from rasa.core.actions.action import RemoteAction
     from rasa.core.channels.channel import CollectingOutputChannel
     from rasa.core.nlg import TemplatedNaturalLanguageGenerator
@@ -116,6 +115,7 @@ async def test_a_failed_action_leaves_no_personal_data_in_the_logs(caplog):
     from rasa.shared.core.events import SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
+    from rasa_sdk.endpoint import create_app
 
     from tests.e2e.harness import free_port
 

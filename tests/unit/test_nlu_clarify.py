@@ -42,9 +42,9 @@ def test_clarify_buttons(ranking, entities, expected):
 def test_every_offered_intent_is_in_the_domain():
     from pathlib import Path
 
-    from wewall.nlu.clarify import PAYLOAD_INTENT, TITLES
-
     from rasa.shared.core.domain import Domain
+
+    from wewall.nlu.clarify import PAYLOAD_INTENT, TITLES
 
     domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain")).as_dict()
     intents = {i if isinstance(i, str) else next(iter(i)) for i in domain["intents"]}

@@ -24,7 +24,7 @@ def _value(text: str) -> int | float:
 def load_cases() -> list:
     cases = []
     for number, line in enumerate(CASES_FILE.read_text(encoding="utf-8").splitlines(), 1):
-        if line.startswith("#") or "\t" not in line and not line.strip():
+        if line.startswith("#") or ("\t" not in line and not line.strip()):
             continue
         columns = line.split("\t")
         text = columns[0].replace("\\n", "\n")

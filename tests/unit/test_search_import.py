@@ -10,7 +10,8 @@ import uuid
 import pytest
 
 from wewall import storage
-from wewall.data import commands, estates_import as ei
+from wewall.data import commands
+from wewall.data import estates_import as ei
 from wewall.data.demo import demo_stations
 from wewall.data.nearest import StationLocator
 

@@ -73,7 +73,7 @@ def test_events_under_old_names_read_as_todays():
 
 
 @pytest.mark.parametrize("sql_url", ["sqlite", "postgresql"], indirect=True)
-def test_a_tracker_stored_before_the_renames_loads_mid_form(domain, sql_url):  # noqa: F811
+def test_a_tracker_stored_before_the_renames_loads_mid_form(domain, sql_url):
     store = WewallSQLTrackerStore(domain=domain, host=sql_url)
     try:
         store._insert("tg:7", half_filled_calculation(paused=["contact_form"]))  # rows as the old bot wrote them

@@ -6,7 +6,6 @@ names are produced here by an independent suffix rule, not by the matcher's own 
 """
 
 import os
-import random
 import re
 from pathlib import Path
 

@@ -15,13 +15,18 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet,
-                                     UserUttered)
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from tests.unit.test_crm_outbox import pg_url, sql_url  # noqa: F401 (fixtures)
 from wewall import cli
-from wewall.stats import render
 from wewall.stats.cli import period
 from wewall.stats.collect import StatsError, compute, group_key, mask_text
 from wewall.tracker_store import WewallSQLTrackerStore
@@ -65,18 +70,18 @@ class Talk:
         self.ts += seconds
         return self.ts
 
-    def at(self, ts: float) -> "Talk":
+    def at(self, ts: float) -> Talk:
         self.ts = ts
         return self
 
-    def session(self, carried: Optional[Dict[str, Any]] = None) -> "Talk":
+    def session(self, carried: Optional[Dict[str, Any]] = None) -> Talk:
         self.events += [ActionExecuted("action_session_start", timestamp=self._t()),
                         SessionStarted(timestamp=self._t(0.01))]
         self.events += [SlotSet(k, v, timestamp=self._t(0.01)) for k, v in (carried or {}).items()]
         self.events.append(ActionExecuted("action_listen", timestamp=self._t(0.01)))
         return self
 
-    def user(self, text: str, intent: str, entities=(), metadata: Optional[Dict] = None) -> "Talk":
+    def user(self, text: str, intent: str, entities=(), metadata: Optional[Dict] = None) -> Talk:
         meta = dict(metadata or {})
         if self.profile and self.channel == "telegram":
             meta["telegram"] = self.profile
@@ -86,7 +91,7 @@ class Talk:
                                        timestamp=self._t(30), input_channel=self.channel, metadata=meta))
         return self
 
-    def act(self, name: str, *events: Any, says: Optional[str] = None, utter: Optional[str] = None) -> "Talk":
+    def act(self, name: str, *events: Any, says: Optional[str] = None, utter: Optional[str] = None) -> Talk:
         self.events.append(ActionExecuted(name, timestamp=self._t(0.5)))
         for e in events:
             e.timestamp = self._t(0.01)
@@ -95,17 +100,17 @@ class Talk:
             self.events.append(BotUttered(says, metadata={"utter_action": utter or name}, timestamp=self._t(0.01)))
         return self
 
-    def listen(self) -> "Talk":
+    def listen(self) -> Talk:
         return self.act("action_listen")
 
     # forms, as Rasa's FormAction writes them
 
-    def form_start(self, form: str, question: str) -> "Talk":
+    def form_start(self, form: str, question: str) -> Talk:
         self.form = form
         return self.act(form, ActiveLoop(form), SlotSet("requested_slot", question), says="вопрос",
                         utter=f"utter_ask_{question}").listen()
 
-    def answer(self, slot: str, value: Any, next_question: Optional[str]) -> "Talk":
+    def answer(self, slot: str, value: Any, next_question: Optional[str]) -> Talk:
         self.user(str(value), "inform")
         if next_question:
             return self.act(self.form, SlotSet(slot, value), SlotSet("requested_slot", next_question),
@@ -114,22 +119,22 @@ class Talk:
         self.form = None
         return self.act("action_result", says="результат").listen()
 
-    def cancel(self, action: str) -> "Talk":
+    def cancel(self, action: str) -> Talk:
         self.user("отмена", "cancel")
         self.form = None
         return self.act(action, ActiveLoop(None), SlotSet("requested_slot", None), says="отменено").listen()
 
-    def handover(self) -> "Talk":
+    def handover(self) -> Talk:
         self.user("позовите менеджера", "request_manager")
         return self.act("action_handover", SlotSet("crm_event", {"type": "handover", "summary": "…"}),
                         SlotSet("crm_event", None), says="передаю").listen()
 
-    def manager_writes(self, after: float) -> "Talk":
+    def manager_writes(self, after: float) -> Talk:
         self._t(after)
         return self.act("action_relay_manager_message", SlotSet("manager_active", True),
                         says="Менеджер WEWALL: здравствуйте").listen()
 
-    def not_understood(self, text: str, intent: str = "nlu_fallback", entities=()) -> "Talk":
+    def not_understood(self, text: str, intent: str = "nlu_fallback", entities=()) -> Talk:
         self.user(text, intent, entities)
         return self.act("utter_default", says="Не понял").listen()
 
@@ -199,7 +204,7 @@ async def _fill(url: str, talks: List[Talk]) -> None:
 
 
 @pytest.fixture
-def store_url(sql_url):  # noqa: F811
+def store_url(sql_url):
     asyncio.run(_fill(sql_url, scripted()))
     return sql_url
 

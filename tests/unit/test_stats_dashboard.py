@@ -9,10 +9,10 @@ import re
 from pathlib import Path
 
 import pytest
+from rasa.core.channels.channel import register
 from sanic import Sanic
 from sanic_testing.testing import SanicTestClient
 
-from rasa.core.channels.channel import register
 from tests.unit.test_crm_outbox import pg_url, sql_url  # noqa: F401 (fixtures)
 from tests.unit.test_stats import UNTIL, Talk, _fill, scripted
 from wewall.stats.dashboard import StatsDashboardInput, bars_chart, days_chart
@@ -35,7 +35,7 @@ def make_client(channel: StatsDashboardInput) -> SanicTestClient:
 
 
 @pytest.fixture
-def store(sql_url):  # noqa: F811
+def store(sql_url):
     asyncio.run(_fill(sql_url, scripted()))
     return sql_url
 

@@ -13,8 +13,8 @@ import pytest
 from tests.telegram_server import TelegramServer
 from tests.unit.test_crm_outbox import pg_url, sql_url  # noqa: F401 (fixtures)
 from tests.unit.test_stats import MSK, _fill, scripted
-from wewall.stats.digest import DigestConfig, DigestJob, DigestState, daily_text
 from wewall.stats.collect import Report
+from wewall.stats.digest import DigestConfig, DigestJob, DigestState, daily_text
 
 CHAT = "-1001234567890"
 
@@ -31,7 +31,7 @@ class Clock:
 
 
 @pytest.fixture
-def url(sql_url):  # noqa: F811
+def url(sql_url):
     asyncio.run(_fill(sql_url, scripted()))
     return sql_url
 

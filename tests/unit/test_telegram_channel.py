@@ -7,8 +7,8 @@ import json
 from typing import List
 
 import pytest
-
 from rasa.core.channels.channel import UserMessage
+
 from tests.telegram_server import TelegramServer
 from wewall.channels import telegram as tg
 from wewall.channels.telegram import (

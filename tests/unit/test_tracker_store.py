@@ -6,8 +6,8 @@ Each test runs on SQLite (the embedded default) and on PostgreSQL (production).
 from __future__ import annotations
 
 import asyncio
-import json
 import copy
+import json
 import threading
 from typing import List
 
@@ -66,7 +66,7 @@ async def conversation(store, sender: str, turns: int) -> None:
 
 
 @pytest.fixture
-def url(sql_url):  # noqa: F811
+def url(sql_url):
     return sql_url
 
 

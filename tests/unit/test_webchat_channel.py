@@ -1,17 +1,17 @@
 """The web chat channel: the page and its assets are served, nothing else is."""
 
 import itertools
-import logging
 import json
+import logging
 import re
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from rasa.core.channels.channel import register
 from sanic import Sanic
 from sanic_testing.testing import SanicTestClient
 
-from rasa.core.channels.channel import register
 from wewall.channels.webchat import ASSETS, DEFAULT_WEB_DIR, WebChatInput, frame_ancestors
 
 _names = itertools.count()

@@ -16,8 +16,23 @@ from wewall.calculator.rates import Rates, resolve, resolve_from_db
 from wewall.calculator.text import summary_text
 
 __all__ = [
-    "Assumptions", "DEFAULT", "CalculationError", "ManagerRequired", "RatesUnavailable",
-    "KINDS", "Case", "Inputs", "minutes_to_meters", "prepare",
-    "Flows", "Result", "annual_irr", "calculate", "evaluate",
-    "Rates", "resolve", "resolve_from_db", "summary_text",
+    "DEFAULT",
+    "KINDS",
+    "Assumptions",
+    "CalculationError",
+    "Case",
+    "Flows",
+    "Inputs",
+    "ManagerRequired",
+    "Rates",
+    "RatesUnavailable",
+    "Result",
+    "annual_irr",
+    "calculate",
+    "evaluate",
+    "minutes_to_meters",
+    "prepare",
+    "resolve",
+    "resolve_from_db",
+    "summary_text",
 ]

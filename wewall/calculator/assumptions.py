@@ -65,7 +65,7 @@ class Assumptions:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Assumptions":
+    def from_dict(cls, data: dict) -> Assumptions:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:

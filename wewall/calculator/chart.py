@@ -13,13 +13,13 @@ import matplotlib
 # Headless servers have no display; Agg is also what the canvas below draws with.
 matplotlib.use("Agg")
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
 
-from wewall.text import percent  # noqa: E402
-from wewall.vocabulary import KIND_NAMES  # noqa: E402
+from wewall.text import percent
+from wewall.vocabulary import KIND_NAMES
 
 GREEN, RED, BLUE, ORANGE = "#2e9e5b", "#d0543f", "#1f4e8c", "#e08a1e"
 

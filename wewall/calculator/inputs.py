@@ -17,8 +17,8 @@ from wewall.calculator import quarters as Q
 from wewall.calculator.assumptions import DEFAULT, Assumptions
 from wewall.calculator.errors import CalculationError, ManagerRequired
 from wewall.text import num
-
 from wewall.vocabulary import KIND_NAMES, KINDS, REPAIRS, REPAIRS_NAMES  # noqa: F401 (this module's API)
+
 # Cyrillic А and В look the same as the Latin letters and are what Russian keyboards type.
 _CLASSES = {"A": "A", "B": "B", "А": "A", "В": "B"}
 DISTANCE_MODES = ("walk", "transport")
@@ -64,7 +64,7 @@ class Inputs:
     cadastral: Optional[float] = None
 
     @classmethod
-    def from_dict(cls, data: Mapping, assumptions: Assumptions = DEFAULT) -> "Inputs":
+    def from_dict(cls, data: Mapping, assumptions: Assumptions = DEFAULT) -> Inputs:
         """Inputs keyed as in the spec. Also `distance_to_metro_min` with `distance_mode`."""
         if not isinstance(data, Mapping):
             raise CalculationError("Параметры расчёта должны быть объектом {\"kind\": …, \"area_m2\": …}")

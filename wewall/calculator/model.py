@@ -47,7 +47,7 @@ class Flows:
     cumulative: List[float]
 
     @classmethod
-    def of(cls, labels: List[str], components: Dict[str, List[float]]) -> "Flows":
+    def of(cls, labels: List[str], components: Dict[str, List[float]]) -> Flows:
         total = [math.fsum(col[q] for col in components.values()) for q in range(len(labels))]
         cumulative, acc = [], 0.0
         for x in total:

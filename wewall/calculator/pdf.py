@@ -15,14 +15,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib.backends.backend_pdf import FigureCanvasPdf  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.backends.backend_pdf import FigureCanvasPdf
+from matplotlib.figure import Figure
 
-from wewall.calculator.chart import draw_flows  # noqa: E402
-from wewall.text import millions, num, percent  # noqa: E402
-from wewall.calculator.inputs import is_building  # noqa: E402
-from wewall.vocabulary import KIND_NAMES, REPAIRS_NAMES  # noqa: E402
-from wewall.calculator.text import assumptions_lines, market_line  # noqa: E402
+from wewall.calculator.chart import draw_flows
+from wewall.calculator.inputs import is_building
+from wewall.calculator.text import assumptions_lines, market_line
+from wewall.text import millions, num, percent
+from wewall.vocabulary import KIND_NAMES, REPAIRS_NAMES
 
 TITLE = "WEWALL · Оценка доходности"
 A4_IN = (8.27, 11.69)

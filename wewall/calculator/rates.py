@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass
 from typing import Optional, Sequence
 
 from wewall.calculator.errors import CalculationError, RatesUnavailable
-from wewall.text import num
 from wewall.calculator.inputs import Case, is_building, is_office
 from wewall.data.coeffs import RangeTableError, lookup, validate_rows
+from wewall.text import num
 
 log = logging.getLogger(__name__)
 

@@ -37,8 +37,8 @@ def draw(result, png: Path, xlsx: Path, pdf: Optional[Path] = None, market: Opti
 
 
 def _imports() -> None:
-    import wewall.calculator.chart  # noqa: F401 - matplotlib takes a second to import
-    import wewall.calculator.pdf  # noqa: F401
+    import wewall.calculator.chart
+    import wewall.calculator.pdf
     import wewall.calculator.xlsx  # noqa: F401
 
 

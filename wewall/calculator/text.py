@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from wewall.text import millions, num, percent
 from wewall.calculator.inputs import is_building
+from wewall.text import millions, num, percent
 from wewall.vocabulary import FITOUT_NAMES, KIND_NAMES
-
 
 
 def _irr_phrase(value, status: str) -> str:

@@ -45,10 +45,9 @@ import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 from urllib.parse import parse_qsl
 
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
-
-from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 
 from wewall import logs
 from wewall.channels import guard, identity
@@ -133,7 +132,7 @@ class AmoCrmInput(NamedChannel):
     channel_name = "amocrm"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "AmoCrmInput":
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> AmoCrmInput:
         credentials = credentials or {}
         settings = get_crm_settings()
         token = settings.webhook_token.get_secret_value() if settings.webhook_token else None

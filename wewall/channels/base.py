@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional, Text
 
+from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
-
-from rasa.core.channels.channel import InputChannel
 
 
 class NamedChannel(InputChannel):

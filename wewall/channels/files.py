@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from typing import Any, Awaitable, Callable
 
+from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
-
-from rasa.core.channels.channel import UserMessage
 
 from wewall.channels import guard
 from wewall.channels.base import NamedChannel, health_blueprint

@@ -35,13 +35,12 @@ import re
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
 
-from sanic import Blueprint, response
-from sanic.request import Request
-from sanic.response import HTTPResponse, ResponseStream
-
 import rasa.utils.endpoints
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse, ResponseStream
 
 from wewall import logs
 from wewall.channels import guard, identity, replies

@@ -56,12 +56,11 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 from aiogram.utils import exceptions as tg_errors
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
+from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-
-from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
-from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 
 from wewall import logs
 from wewall.channels import guard, identity, replies
@@ -121,7 +120,7 @@ class TelegramConfig:
     reply_keyboard_payloads: Tuple[str, ...] = ("/close_manager_chat",)
 
     @classmethod
-    def from_env(cls, credentials: Optional[Dict[Text, Any]] = None) -> "TelegramConfig":
+    def from_env(cls, credentials: Optional[Dict[Text, Any]] = None) -> TelegramConfig:
         creds = {k: v for k, v in (credentials or {}).items() if v not in (None, "")}
         channel = str(creds.get("subscription_channel", _env("TELEGRAM_SUBSCRIPTION_CHANNEL")))
         url = str(creds.get("subscription_url", _env("TELEGRAM_SUBSCRIPTION_URL")))
@@ -462,7 +461,7 @@ class WewallTelegramInput(NamedChannel, TelegramInput):
     channel_name = "telegram"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WewallTelegramInput":
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> WewallTelegramInput:
         return cls(TelegramConfig.from_env(credentials))
 
     def __init__(self, config: TelegramConfig) -> None:

@@ -31,12 +31,11 @@ import json
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
-from sanic import Blueprint, response
-from sanic.request import Request
-
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from rasa.core.channels.socketio import SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
 
 from wewall import logs
 from wewall.channels import guard, identity, replies

@@ -54,7 +54,7 @@ class AmoApi:
     async def close(self) -> None:
         await self._transport.close()
 
-    async def __aenter__(self) -> "AmoApi":
+    async def __aenter__(self) -> AmoApi:
         return self
 
     async def __aexit__(self, *exc) -> None:

@@ -65,7 +65,7 @@ class AmoChats:
     async def close(self) -> None:
         await self._transport.close()
 
-    async def __aenter__(self) -> "AmoChats":
+    async def __aenter__(self) -> AmoChats:
         return self
 
     async def __aexit__(self, *exc) -> None:

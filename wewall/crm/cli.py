@@ -66,7 +66,7 @@ def _api(s, **kwargs):
 
 
 def _explain(exc: BaseException) -> str:
-    from wewall.crm.errors import (AmoAuthError, AmoConfigError, AmoRejected, AmoUnavailable)
+    from wewall.crm.errors import AmoAuthError, AmoConfigError, AmoRejected, AmoUnavailable
 
     if isinstance(exc, AmoAuthError):
         return f"amoCRM отклонил токен: проверьте AMOCRM_TOKEN или OAuth-настройки ({exc})"

@@ -86,11 +86,11 @@ class CrmSettings(EnvSettings):
     retry_after_max_seconds: float = Field(30.0, env="AMOCRM_RETRY_AFTER_MAX_SECONDS")
 
     @validator("retry_attempts")
-    def _at_least_one_attempt(cls, value):  # noqa: N805
+    def _at_least_one_attempt(cls, value):
         return max(1, value)
 
     @root_validator(skip_on_failure=True)
-    def _default_hosts(cls, values):  # noqa: N805
+    def _default_hosts(cls, values):
         if not values.get("api_base_url") and values.get("subdomain"):
             values["api_base_url"] = f"https://{values['subdomain']}.amocrm.ru"
         for key in ("api_base_url", "chats_base_url"):

@@ -69,11 +69,11 @@ class CleanupJob(Job):
 
 
 def job_factory(ctx: WorkerContext) -> List[Job]:
-    if ctx.crm_store is None:
+    settings, store = ctx.crm_settings, ctx.crm_store
+    if store is None or settings is None:
         return []
     from wewall.crm.relay import Relay, shared_api
 
-    settings, store = ctx.crm_settings, ctx.crm_store
     api = shared_api(store, settings)  # one token holder per process: refreshes rotate tokens
     jobs: List[Job] = [RelayJob(Relay(store, settings, api=api))]
     if settings.oauth_configured:

@@ -89,7 +89,7 @@ class EventConverter:
     pressed button (`/request_manager`) reads as its title for the manager."""
 
     def __init__(self, max_senders: int = 20000):
-        self._buttons: "collections.OrderedDict[str, Dict[str, str]]" = collections.OrderedDict()
+        self._buttons: collections.OrderedDict[str, Dict[str, str]] = collections.OrderedDict()
         self._max = max_senders
 
     def _remember_buttons(self, sender_id: str, event: Dict[str, Any]) -> None:
@@ -170,7 +170,7 @@ class OutboxWriter:
         self.store = store
         self.batch = batch
         self.retry_seconds = retry_seconds
-        self._queue: "queue.Queue[Optional[Dict[str, Any]]]" = queue.Queue()
+        self._queue: queue.Queue[Optional[Dict[str, Any]]] = queue.Queue()
         self._idle = threading.Event()
         self._idle.set()
         self._pending = 0
@@ -267,7 +267,7 @@ class OutboxEventBroker(EventBroker):
     @classmethod
     async def from_endpoint_config(cls, broker_config: EndpointConfig,
                                    event_loop: Optional[asyncio.AbstractEventLoop] = None
-                                   ) -> Optional["OutboxEventBroker"]:
+                                   ) -> Optional[OutboxEventBroker]:
         kwargs = dict(broker_config.kwargs or {}) if broker_config else {}
         url = (broker_config.url if broker_config else None) or None
         rabbitmq_url = kwargs.pop("rabbitmq_url", None) or os.environ.get("WEWALL_RABBITMQ_URL") or None

@@ -45,10 +45,8 @@ from typing import Any, Callable, Dict, List, Optional
 from wewall.crm.api import AmoApi
 from wewall.crm.chats import AmoChats
 from wewall.crm.config import CrmSettings
-from wewall.crm.errors import (AmoAuthError, AmoConfigError, AmoError, AmoRejected,
-                               AmoUnavailable)
-from wewall.crm.store import (BOT, CLIENT, COMMAND, DONE, FAILED, SKIPPED, CrmStore,
-                              SqlTokenStore)
+from wewall.crm.errors import AmoAuthError, AmoConfigError, AmoError, AmoRejected, AmoUnavailable
+from wewall.crm.store import BOT, CLIENT, COMMAND, DONE, FAILED, SKIPPED, CrmStore, SqlTokenStore
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +88,7 @@ class RelayConfig:
     rest_rate: float = 6.0
 
     @classmethod
-    def from_env(cls) -> "RelayConfig":
+    def from_env(cls) -> RelayConfig:
         d = cls()
         return cls(
             poll_seconds=_env_float("WEWALL_CRM_POLL_SECONDS", d.poll_seconds),

@@ -19,8 +19,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Dict, List, Mapping, Optional
 
-from wewall import vocabulary as V
 from wewall import text as fmt
+from wewall import vocabulary as V
 
 REASONS = {
     "request": "Клиент попросил связаться с менеджером.",

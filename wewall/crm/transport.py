@@ -105,7 +105,7 @@ class Transport:
 
     @classmethod
     def from_settings(cls, base_url: str, settings: Any, *, session=None, name: str = "amocrm",
-                      retry: Optional[RetryPolicy] = None) -> "Transport":
+                      retry: Optional[RetryPolicy] = None) -> Transport:
         """Timeouts and retry policy from CrmSettings (duck-typed to keep this module leaf)."""
         return cls(
             base_url,

@@ -8,8 +8,7 @@ from typing import Callable, List
 from tqdm import tqdm
 
 from wewall import storage
-from wewall.data import coeffs, demo
-from wewall.data import estates_import, estates_irr
+from wewall.data import coeffs, demo, estates_import, estates_irr
 from wewall.data import market_rates as mr
 from wewall.data.nearest import StationLocator
 from wewall.data.stations import read_hh_metro
@@ -144,8 +143,7 @@ def market_rates(db, echo: Echo) -> int:
     from collections import Counter
 
     stations = storage.list_stations(db)
-    offices = storage.iter_estates(db, {"type": "office"}, {f: 1 for f in ("deal", "type", "estate_class", "price_per_m2",
-                                                                              "price_on_request", "location")})
+    offices = storage.iter_estates(db, {"type": "office"}, dict.fromkeys(("deal", "type", "estate_class", "price_per_m2", "price_on_request", "location"), 1))
     found = mr.station_rates(stations, offices)
     done = mr.apply(db, stations, found)
     if done:
@@ -164,7 +162,7 @@ def precompute_irr(db, echo: Echo, quiet: bool = True, as_of=None) -> estates_ir
     from wewall.data.names import name_key
 
     as_of = as_of or dt.date.today()
-    sale = list(storage.iter_estates(db, {"deal": "sale"}, {f: 1 for f in estates_irr.FIELDS}))
+    sale = list(storage.iter_estates(db, {"deal": "sale"}, dict.fromkeys(estates_irr.FIELDS, 1)))
     retail_rent = storage.iter_estates(db, {"deal": "rent", "type": "retail"}, {"price_per_m2": 1, "location": 1})
     stations = {name_key(s["name"]): s for s in storage.list_stations(db)}
     try:

@@ -43,10 +43,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
+from wewall import vocabulary as V
 from wewall.data.names import display_name, name_key
 from wewall.data.nearest import StationLocator
 from wewall.geo import in_moscow, point, zone_of
-from wewall import vocabulary as V
 
 BUILDINGS = "nfmap_buildings"
 SALE_LOTS = "nfmap_sale_lots"
@@ -647,7 +647,7 @@ def read_estate_files(
         found, report = read_buildings(data, p, locator)
         centres.update(found)
         reports.append(report)
-    docs: Dict[str, "OrderedDict[str, dict]"] = {}
+    docs: Dict[str, OrderedDict[str, dict]] = {}
     for p, fmt, data in parsed:
         if fmt == BUILDINGS:
             continue

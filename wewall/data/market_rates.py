@@ -97,8 +97,7 @@ def apply(db, stations: List[dict], found: Dict[str, dict]) -> int:
 
 def describe(basis: Optional[dict], field: str) -> Optional[str]:
     """«медиана 12 предложений в 4 зданиях в радиусе 1,5 км», for a rate that came from offers."""
-    from wewall.text import num
-    from wewall.text import count
+    from wewall.text import count, num
 
     b = (basis or {}).get(field)
     if not b:

@@ -41,7 +41,7 @@ class StationLocator:
         return len(self.names)
 
     @classmethod
-    def from_db(cls, db) -> "StationLocator":
+    def from_db(cls, db) -> StationLocator:
         from wewall import storage
 
         return cls(storage.list_stations(db, {"name": 1, "lines": 1, "lat": 1, "lng": 1}))

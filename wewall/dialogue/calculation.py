@@ -14,12 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from wewall.calculator import quarters as Q
-from wewall.text import finite, num
-from wewall.calculator.inputs import is_building, is_office
 from wewall.dialogue import calc_words as W
 from wewall.dialogue.answers import close_reading
 from wewall.geo import MODE_NAMES, minutes_to_m, transport_mode
-from wewall.text import agree
+from wewall.text import agree, finite, num
 from wewall.vocabulary import KIND_NAMES, REPAIRS_NAMES, REPAIRS_OF_FINISH
 
 KIND = "calc_kind"
@@ -878,4 +876,4 @@ def tranches_question(today: dt.date, remaining: str = "") -> str:
 
 def reset_events_slots() -> Dict[str, Any]:
     """Every slot of the dialogue, emptied (cancel, or a new calculation)."""
-    return {s: None for s in ALL_SLOTS + [DOUBT, REMAINING]}
+    return dict.fromkeys(ALL_SLOTS + [DOUBT, REMAINING])

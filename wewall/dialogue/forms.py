@@ -98,7 +98,7 @@ MENU_PHRASES = {
 }
 
 
-def _phrases(phrases: Iterable[str], form_words: bool) -> "re.Pattern[str]":
+def _phrases(phrases: Iterable[str], form_words: bool) -> re.Pattern[str]:
     """One or more of the phrases («стоп хватит»), with polite words around and the form's name."""
     one = "|".join(map(re.escape, sorted(phrases, key=len, reverse=True)))
     return re.compile(rf"^{_POLITE}(?:{one})(?:\s+(?:{one}))*{_FORM_WORDS if form_words else ''}{_TAIL}$")
@@ -111,13 +111,13 @@ _MENU = _phrases(MENU_PHRASES, False)
 
 # A go-ahead is a message made only of these words (at least one verb or «да»-word among them).
 GO_WORDS = {
-    "да", "ага", "угу", "ок", "окей", "ok", "okay", "ok", "норм", "нормально", "хорошо", "ладно", "верно",
+    "да", "ага", "угу", "ок", "окей", "ok", "okay", "норм", "нормально", "хорошо", "ладно", "верно",
     "правильно", "точно", "конечно", "поехали", "погнали", "давай", "давайте", "го", "вперед", "отлично",
     "супер", "подтверждаю", "согласен", "согласна", "так", "именно", "yes", "можно", "ну", "все", "уже",
     "считай", "считайте", "посчитай", "посчитайте", "считать", "посчитать", "рассчитай", "рассчитайте",
     "рассчитывай", "ищи", "ищите", "искать", "найди", "найдите", "поищи", "отправь", "отправляй",
     "отправляйте", "отправить", "отправьте", "отправлять", "запускай", "запусти", "жми", "сделай", "готово",
-    "подходит", "устраивает", "годится", "пойдет", "сойдет", "агась", "дп", "оке", "окей", "оки", "yep",
+    "подходит", "устраивает", "годится", "пойдет", "сойдет", "агась", "дп", "оке", "оки", "yep",
     "й", "a", "я", "же", "сказал", "сказала", "тебе", "уж", "пожалуйста", "плиз", "пиши", "записывай", "запиши",
 }
 _GO_CORE = {
@@ -248,7 +248,7 @@ def is_viewing_request(text: str) -> bool:
 
 
 _QUESTION_WORDS = {"что", "как", "какой", "какая", "какое", "какие", "зачем", "почему", "сколько", "чем", "где",
-                   "когда", "кто", "это", "чем", "разве", "можно", "правда"}
+                   "когда", "кто", "это", "разве", "можно", "правда"}
 
 
 def is_question(text: str) -> bool:
@@ -368,7 +368,7 @@ def _read_nothing(out: Any, spec: FormSpec, requested: Optional[str], slots: Opt
     at the area question repeats «офис», and must reach the switch to the calculation, not re-ask the area."""
     found = getattr(out, "slots", None) or {}
     if slots is not None:
-        found = {k: v for k, v in found.items() if k == requested and v is not None or v != slots.get(k)}
+        found = {k: v for k, v in found.items() if (k == requested and v is not None) or v != slots.get(k)}
     if found or getattr(out, "doubt", None):
         return False
     messages = list(getattr(out, "messages", []) or [])

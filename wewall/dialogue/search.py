@@ -12,16 +12,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from wewall.text import finite, num
+from wewall import vocabulary as V
 from wewall.dialogue.answers import close_reading
-from wewall.dialogue.calculation import Turn  # noqa: F401 (Turn is part of this API)
+from wewall.dialogue.calculation import Turn
 from wewall.geo import TRANSPORT_M_PER_MIN, WALK_M_PER_MIN
 from wewall.nlu.ranges import M2_PER_PERSON, area_for, find_range, head_count
 from wewall.search import places as pl
 from wewall.search import wishes as wl
 from wewall.search.criteria import DEFAULT_STATION_MINUTES, Criteria
-from wewall import vocabulary as V
 from wewall.text import count as count_words
+from wewall.text import finite, num
 
 TYPE = "search_type"
 DEAL = "search_deal"
@@ -549,7 +549,7 @@ def record(slots: Dict[str, Any], total: int) -> Dict[str, Any]:
 
 
 def reset_slots() -> Dict[str, Any]:
-    return {s: None for s in ALL_SLOTS + EXTRA_SLOTS}
+    return dict.fromkeys(ALL_SLOTS + EXTRA_SLOTS)
 
 
 # ---------------------------------------------------------------- the offer card

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from wewall.vocabulary import KIND_NAMES
 from wewall.dialogue import calculation as calc
 from wewall.dialogue import contacts as ct
 from wewall.dialogue import search as sd
 from wewall.dialogue.forms import FormSpec
 from wewall.search.places import place_phrase
+from wewall.vocabulary import KIND_NAMES
 
 
 def _search_describe(slot: str, value: Any, slots: Dict[str, Any]) -> str:
@@ -100,7 +100,7 @@ SEARCH = FormSpec(
     ask_again=sd.ASK_AGAIN,
     cancelled="Хорошо, подбор отменён. Чем ещё могу помочь?",
     free_text=(sd.WISHES,),
-    skippable={**{slot: sd.ANY for slot in sd.OPTIONAL}, sd.WISHES: ""},
+    skippable={**dict.fromkeys(sd.OPTIONAL, sd.ANY), sd.WISHES: ""},
     paused_text="Хорошо, подбор подождёт: ответы я сохранил, вернуться к нему можно из меню.",
 )
 

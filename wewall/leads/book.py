@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import json
 import time
 import uuid
@@ -27,8 +26,8 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, TextIO
 
 import sqlalchemy as sa
 
-from wewall.sql import ID as _ID
 from wewall.settings import get_settings
+from wewall.sql import ID as _ID
 from wewall.sql import PerUrl, SqlStore, url_or_file
 
 # Lead kinds (what the client asked for) and how a manager reads them.

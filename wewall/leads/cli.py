@@ -6,8 +6,7 @@ import datetime as dt
 import sys
 from typing import Any, Dict, List
 
-from wewall.leads.book import (KINDS, MSK, OPEN_STATUSES, STATUSES, HANDLED, format_time,
-                               get_book)
+from wewall.leads.book import HANDLED, KINDS, MSK, OPEN_STATUSES, STATUSES, format_time, get_book
 from wewall.leads.intake import contact_line, plain_text
 
 DELIVERY_STATES = {"pending": "ждёт", "done": "доставлена", "failed": "не принята"}

@@ -41,7 +41,7 @@ class LeadSettings(EnvSettings):
     poll_seconds: float = Field(2.0, env="WEWALL_LEADS_POLL_SECONDS")
 
     @validator("smtp_security")
-    def _security(cls, value):  # noqa: N805
+    def _security(cls, value):
         value = (value or "none").lower()
         if value not in ("none", "starttls", "ssl"):
             raise ValueError("WEWALL_LEADS_SMTP_SECURITY: none, starttls or ssl")

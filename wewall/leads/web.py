@@ -21,10 +21,9 @@ import os
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 from urllib.parse import urlencode
 
+from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
-
-from rasa.core.channels.channel import UserMessage
 
 from wewall.channels.base import NamedChannel, page_headers
 from wewall.leads.book import KINDS, MSK, OPEN_STATUSES, STATUSES, format_time, get_book

@@ -54,7 +54,7 @@ class ButtonTitleClassifier(GraphComponent):
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "ButtonTitleClassifier":
+               execution_context: ExecutionContext) -> ButtonTitleClassifier:
         return cls(config, model_storage, resource, config.get("titles"))
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -66,7 +66,7 @@ class ButtonTitleClassifier(GraphComponent):
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "ButtonTitleClassifier":
+             execution_context: ExecutionContext, **kwargs: Any) -> ButtonTitleClassifier:
         try:
             with model_storage.read_from(resource) as folder:
                 titles = json.loads((folder / TITLES_FILE).read_text(encoding="utf-8"))

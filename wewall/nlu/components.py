@@ -75,7 +75,7 @@ class WewallEntityExtractor(GraphComponent, EntityExtractorMixin):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "WewallEntityExtractor":
+    ) -> WewallEntityExtractor:
         return cls(config, model_storage, resource, config.get("stations") or [])
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -97,7 +97,7 @@ class WewallEntityExtractor(GraphComponent, EntityExtractorMixin):
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "WewallEntityExtractor":
+    ) -> WewallEntityExtractor:
         try:
             with model_storage.read_from(resource) as folder:
                 names = json.loads((folder / STATIONS_FILE).read_text(encoding="utf-8"))

@@ -33,7 +33,7 @@ import threading
 from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
 
-__all__ = ["extract_phones", "extract_person_names", "extract_contacts"]
+__all__ = ["extract_contacts", "extract_person_names", "extract_phones"]
 
 _NAME_GRAMMEMES = frozenset({"Name", "Surn", "Patr"})
 # Cues that the next words are the writer's name.

@@ -56,7 +56,7 @@ class FlatPredict:
         return self.concrete._call_flat(tensors, self.concrete.captured_inputs)
 
 
-_flat_predicts: "weakref.WeakKeyDictionary[Any, Optional[FlatPredict]]" = weakref.WeakKeyDictionary()
+_flat_predicts: weakref.WeakKeyDictionary[Any, Optional[FlatPredict]] = weakref.WeakKeyDictionary()
 
 
 def flat_predict_for(model: RasaModel) -> Optional[FlatPredict]:

@@ -26,7 +26,6 @@ import os
 from typing import Any, Dict, List, Optional, Text, Type
 
 import numpy as np
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.constants import FEATURIZER_CLASS_ALIAS
@@ -78,7 +77,7 @@ class E5Encoder:
         return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
 
     def _save_cache(self) -> None:
-        if self._cache:
+        if self._cache and self._cache_file:
             texts = list(self._cache)
             np.savez(self._cache_file, texts=np.array(texts), vectors=np.stack([self._cache[t] for t in texts]))
 

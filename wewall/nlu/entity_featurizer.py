@@ -18,7 +18,6 @@ from typing import Any, Dict, List, Text, Type
 
 import numpy as np
 import scipy.sparse
-
 from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.constants import FEATURIZER_CLASS_ALIAS, TOKENS_NAMES

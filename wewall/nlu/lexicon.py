@@ -67,7 +67,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
-__all__ = ["extract_lexicon", "ENTITIES", "PHRASES"]
+__all__ = ["ENTITIES", "PHRASES", "extract_lexicon"]
 
 ENTITIES = ("estate_class", "estate_type", "deal", "purpose", "zone", "finish", "readiness")
 
@@ -300,7 +300,7 @@ class _Spec:
     optional: bool = False
     context: bool = False
 
-    def match(self, tok: "_Tok") -> bool:
+    def match(self, tok: _Tok) -> bool:
         if tok.norm in self.forms:
             return True
         if self.lemmas and (self.lemmas & tok.lemmas):

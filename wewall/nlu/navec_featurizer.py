@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text, Tuple, Type
 
 import numpy as np
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES, FEATURIZER_CLASS_ALIAS, TOKENS_NAMES
@@ -25,6 +24,7 @@ from rasa.utils.tensorflow.constants import MEAN_POOLING, POOLING
 
 from wewall.nlu.embeddings import load_navec
 from wewall.nlu.graph import ConfigOnlyFeaturizer
+
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class NavecFeaturizer(ConfigOnlyFeaturizer, DenseFeaturizer, GraphComponent):

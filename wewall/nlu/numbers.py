@@ -57,9 +57,9 @@ from typing import Iterable, Iterator, Mapping, Optional
 
 from yargy import or_, rule
 from yargy.parser import Node, Parser, State
-from yargy.rule.bnf import is_rule
 from yargy.predicates import caseless, custom, in_, in_caseless
 from yargy.predicates import type as token_type
+from yargy.rule.bnf import is_rule
 from yargy.span import Span
 from yargy.token import Token
 from yargy.tokenizer import EOL, LATIN, OTHER, PUNCT, RUSSIAN, Tokenizer, TokenRule
@@ -67,7 +67,7 @@ from yargy.tree.constructors import Leaf
 
 log = logging.getLogger(__name__)
 
-__all__ = ["NumberMatch", "extract_numbers", "bench"]
+__all__ = ["NumberMatch", "bench", "extract_numbers"]
 
 
 @dataclass(frozen=True)
@@ -273,7 +273,7 @@ POL_M = _forms({500_000: "полмиллиона полляма пол-ляма"
 POL_B = _forms({500_000_000: "полмиллиарда"})
 POL_WORDS = {**POL_K, **POL_M, **POL_B, **_forms({50: "полсотни"})}
 HALF = {"половиной": Fraction(1, 2), "половинкой": Fraction(1, 2)}
-WHOLE = {w: 1 for w in "целых целая целой целую целые".split()}
+WHOLE = dict.fromkeys("целых целая целой целую целые".split(), 1)
 DENOMINATORS = _forms({
     10: "десятая десятых десятой десятую десятые",
     100: "сотая сотых сотой сотую сотые",

@@ -26,11 +26,10 @@ from typing import Any, Dict, List, Text
 import numpy
 import regex
 import spacy
-from spacy.language import Language
-from spacy.tokens import Doc
-
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.utils.spacy_utils import SpacyNLP as RasaSpacyNLP
+from spacy.language import Language
+from spacy.tokens import Doc
 
 MORPH = "wewall_ru_morph"
 TOKENIZER = "wewall_ru_tokenizer.v1"

@@ -585,18 +585,18 @@ class StationMatcher:
     # ---- construction helpers
 
     @classmethod
-    def from_stations(cls, stations: Iterable[dict]) -> "StationMatcher":
+    def from_stations(cls, stations: Iterable[dict]) -> StationMatcher:
         """From station documents (`wewall.data.stations.read_hh_metro(...).stations`, `list_stations(db)`)."""
         return cls(s["name"] for s in stations)
 
     @classmethod
-    def from_hh_file(cls, path) -> "StationMatcher":
+    def from_hh_file(cls, path) -> StationMatcher:
         from wewall.data.stations import read_hh_metro
 
         return cls.from_stations(read_hh_metro(Path(path)).stations)
 
     @classmethod
-    def from_db(cls, db) -> "StationMatcher":
+    def from_db(cls, db) -> StationMatcher:
         from wewall.storage import list_stations
 
         return cls.from_stations(list_stations(db, {"name": 1}))

@@ -15,7 +15,6 @@ import functools
 from typing import Any, Dict, List, Optional, Text
 
 import regex
-
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -66,7 +65,7 @@ class RussianTokenizer(Tokenizer):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "RussianTokenizer":
+    ) -> RussianTokenizer:
         return cls(config)
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:

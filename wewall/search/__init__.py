@@ -12,11 +12,31 @@
 from wewall.search.analogs import AnalogResult, Subject, find_analogs
 from wewall.search.columnar import ColumnarIndex
 from wewall.search.criteria import Criteria
-from wewall.search.engine import LIMIT, MIN_RESULTS, SearchEngine, SearchResult, get_engine, reset_engines
+from wewall.search.engine import (
+    LIMIT,
+    MIN_RESULTS,
+    SearchEngine,
+    SearchResult,
+    get_engine,
+    reset_engines,
+)
 from wewall.search.mongo import MongoSearch, to_filter
 from wewall.search.relax import Relaxation, advise
 
 __all__ = [
-    "AnalogResult", "Subject", "find_analogs", "ColumnarIndex", "Criteria", "LIMIT", "MIN_RESULTS",
-    "SearchEngine", "SearchResult", "get_engine", "reset_engines", "MongoSearch", "to_filter", "Relaxation", "advise",
+    "LIMIT",
+    "MIN_RESULTS",
+    "AnalogResult",
+    "ColumnarIndex",
+    "Criteria",
+    "MongoSearch",
+    "Relaxation",
+    "SearchEngine",
+    "SearchResult",
+    "Subject",
+    "advise",
+    "find_analogs",
+    "get_engine",
+    "reset_engines",
+    "to_filter",
 ]

@@ -17,10 +17,10 @@ from typing import Any, List, Mapping, Optional
 
 import numpy as np
 
-from wewall.text import num
 from wewall.geo import EARTH_RADIUS_M
 from wewall.search.columnar import CLASS_CODES, DEAL_CODES, TYPE_CODES
 from wewall.text import count as count_words
+from wewall.text import num
 
 RADIUS_M = 1_500.0
 AREA_TOLERANCE = 0.30
@@ -45,7 +45,7 @@ class Subject:
     offer_id: Any = None
 
     @classmethod
-    def of(cls, subject, locator=None) -> "Subject":
+    def of(cls, subject, locator=None) -> Subject:
         """From an `estates` document, a calculator `Inputs`, or a dict of the calculator's inputs."""
         if isinstance(subject, Subject):
             return subject

@@ -132,7 +132,7 @@ class ColumnarIndex:
     # ------------------------------------------------------------ building
 
     @classmethod
-    def build(cls, docs: Iterable[dict], positions: Optional[Dict[str, Tuple[float, float]]] = None) -> "ColumnarIndex":
+    def build(cls, docs: Iterable[dict], positions: Optional[Dict[str, Tuple[float, float]]] = None) -> ColumnarIndex:
         """From offers as stored (any iterable: a cursor with `PROJECTION`, a generator).
 
         `positions` (station name key → (lat, lng), as `StationLocator.positions`) lets named

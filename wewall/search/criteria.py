@@ -127,7 +127,7 @@ class Criteria:
                 raise ValueError(f"{what}: «от» больше, чем «до»")
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> "Criteria":
+    def from_dict(cls, data: Mapping) -> Criteria:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -138,7 +138,7 @@ class Criteria:
         """JSON-ready (tuples as lists): a slot keeps it and `from_dict` reads it back."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
-    def replace(self, **changes) -> "Criteria":
+    def replace(self, **changes) -> Criteria:
         return dataclasses.replace(self, **changes)
 
     # ------------------------------------------------------------ derived limits

@@ -17,9 +17,9 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from wewall.geo import WALK_M_PER_MIN
 from wewall.search import rank, relax
 from wewall.search.columnar import PROJECTION, ColumnarIndex, take
-from wewall.geo import WALK_M_PER_MIN
 from wewall.search.criteria import Criteria
 
 LIMIT = 8  # the client sees up to 8 offers, one at a time
@@ -119,7 +119,7 @@ class SearchEngine:
         self.fetch = fetch
 
     @classmethod
-    def from_db(cls, db) -> "SearchEngine":
+    def from_db(cls, db) -> SearchEngine:
         from wewall import storage
         from wewall.data.nearest import StationLocator
 

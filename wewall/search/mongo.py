@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Optional
 
-
 from wewall.search import relax
 from wewall.search.columnar import PROJECTION, ColumnarIndex
 from wewall.search.criteria import Criteria

@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Tuple
 
-from wewall.text import num
 from wewall.geo import WALK_M_PER_MIN
+from wewall.search.criteria import Criteria
 from wewall.search.places import place_phrase
 from wewall.text import count as count_words
-from wewall.search.criteria import Criteria
+from wewall.text import num
 
 BUDGET_STEPS = (10, 20, 30, 50)  # % up
 AREA_STEPS = (10, 20, 30)  # % down
@@ -154,7 +154,7 @@ def advise(
     return chosen[:top]
 
 
-from wewall.vocabulary import DEALS as DEAL_NAMES  # noqa: E402
+
 TYPE_PLURAL = {"office": "Офисов", "retail": "Торговых помещений", "any": "Помещений"}
 DEAL_GOAL = {"sale": "на продажу", "rent": "в аренду"}
 

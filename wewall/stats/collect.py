@@ -286,10 +286,27 @@ class Report:
 class _Conversation:
     """The state of the conversation being read; folded into the report when it ends."""
 
-    __slots__ = ("sender", "messages", "channel", "source", "names", "fallbacks", "days",
-                 "form", "form_questions", "question", "last_action", "in_session_start",
-                 "last_user", "last_user_counted", "faq_asked", "faq_answered", "pending_handovers",
-                 "handovers", "first_day")
+    __slots__ = (
+        "channel",
+        "days",
+        "fallbacks",
+        "faq_answered",
+        "faq_asked",
+        "first_day",
+        "form",
+        "form_questions",
+        "handovers",
+        "in_session_start",
+        "last_action",
+        "last_user",
+        "last_user_counted",
+        "messages",
+        "names",
+        "pending_handovers",
+        "question",
+        "sender",
+        "source",
+    )
 
     def __init__(self, sender: str):
         self.sender = sender
@@ -330,7 +347,7 @@ class Collector:
     def _day(self, ts: float) -> int:
         return int((ts + self._offset_s) // 86400)
 
-    def feed(self, rows: Iterable[Sequence[Any]]) -> "Collector":
+    def feed(self, rows: Iterable[Sequence[Any]]) -> Collector:
         conv = self._conv
         for sender, kind, ts, intent, action, data in rows:
             if conv is None or conv.sender != sender:

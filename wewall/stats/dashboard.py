@@ -21,10 +21,9 @@ import html
 import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
 
+from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
-
-from rasa.core.channels.channel import UserMessage
 
 from wewall.blocking import run_blocking
 from wewall.channels.base import NamedChannel, page_headers

@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from wewall.blocking import run_blocking
+from wewall.jobs import Job
+from wewall.sql import SqlStore, outbox_url
 from wewall.stats.collect import NoEvents, Report, compute, local_tz, tracker_store_url, utc_offset
 from wewall.stats.render import duration
 from wewall.text import agree
-from wewall.blocking import run_blocking
-from wewall.sql import SqlStore, outbox_url
-from wewall.jobs import Job
 
 if TYPE_CHECKING:  # imported when the job starts
     import aiohttp
@@ -70,7 +70,7 @@ class DigestConfig:
         return bool(self.chat_id and self.token)
 
     @classmethod
-    def from_env(cls) -> "DigestConfig":
+    def from_env(cls) -> DigestConfig:
         env = os.environ.get
         raw_at = (env("WEWALL_DIGEST_TIME") or "09:00").strip()
         try:

@@ -7,8 +7,8 @@ import datetime as dt
 import io
 import json
 from typing import Any, Dict, List, Optional, Sequence
-from wewall.text import agree
 
+from wewall.text import agree
 
 
 def percent(part: int, whole: int) -> str:
