@@ -148,3 +148,16 @@ def test_summary_text_without_irr():
     r = calculate(dict(FINISHED, rent_rate=1, cadastral=1_000_000), assumptions=Assumptions(property_tax_lag_quarters=0))
     text = summary_text(r)
     assert "не определяется" in text and "очень низкая" in text
+
+
+@pytest.mark.parametrize(
+    "repairs, before_rent",
+    [
+        ("full", "отделка и 2 квартала"),
+        ("partial", "отделка и 2 квартала"),
+        ("none", "квартал на поиск арендатора и 2 квартала"),
+    ],
+)
+def test_the_quarter_before_rent_is_named_by_the_repairs(repairs, before_rent):
+    why = summary_text(calculate(dict(FINISHED, repairs=repairs)))
+    assert f"аренда поступает с 4Q2026: {before_rent} арендных каникул" in why

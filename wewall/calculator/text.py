@@ -50,9 +50,12 @@ def assumptions_lines(result) -> List[str]:
     lines = [
         f"• аренда {num(r.rent_rate, 0)} ₽ за м² в год ({num(r.rent_rate / 12, 0)} ₽ в месяц): {rent_source(result)}",
     ]
+    # The model keeps its fit-out quarter for a unit that needs no repairs: that quarter is the search
+    # for a tenant, and saying «отделка» to a client who said «ремонт не нужен» reads as a mistake.
+    before_rent = "квартал на поиск арендатора" if i.repairs == "none" else "отделка"
     growth = f", до ввода растёт с инфляцией {num(a.ipc * 100)} % в год" if case.r > 0 else ""
     lines.append(
-        f"• аренда поступает с {labels[start]}: отделка и {_quarters(a.rent_holidays_quarters)} арендных каникул"
+        f"• аренда поступает с {labels[start]}: {before_rent} и {_quarters(a.rent_holidays_quarters)} арендных каникул"
         f"{growth}, потом индексация {num(a.rent_indexation * 100)} % в год; простой арендатора сверх каникул не заложен"
     )
     tv = result.totals.get("terminal_value") or 0.0
