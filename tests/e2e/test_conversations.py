@@ -408,9 +408,9 @@ CONVERSATIONS: List[Convo] = [
     Convo("search-new-station-said-back", [
         ("ищу помещение под кофейню рядом с метро Павелецкая, аренда", search(ANY, says=("Павелецкая",))),
         ("до 300 тысяч в месяц", search(ANY)),
-        # the station answers «как далеко от метро?»: not asked
-        ("от 40 метров", search(ANY, says=("В какой части Москвы",), not_says=("Как далеко от метро",))),
-        ("а у Профсоюзной?", search(ANY, says=("Исправил: метро — Профсоюзная", "В какой части Москвы"))),
+        # the station answers «как далеко от метро?» and «в какой части Москвы?»: neither asked
+        ("от 40 метров", search(ANY, says=("Нужна отделка?",), not_says=("Как далеко от метро", "В какой части Москвы"))),
+        ("а у Профсоюзной?", search(ANY, says=("Исправил: метро — Профсоюзная", "Нужна отделка?"))),
         ("да ищи", search(ANY, says=("у метро: Профсоюзная",), not_says=("Павелецкая", "до метро: не важно"))),
     ]),
     Convo("search-area-and-budget-per-m2-in-one", [

@@ -39,8 +39,9 @@ def test_several_values_in_one_message():
     out = sd.interpret(t, {}, sd.TYPE)
     assert out.slots == {sd.TYPE: "office", sd.DEAL: "rent", sd.BUDGET: 500000.0, sd.AREA: 100.0,
                          sd.STATION: ["Белорусская"]}
-    # the station answers «как далеко от метро?» (walking distance of it): the zone is next
-    assert sd.next_slot(out.slots) == sd.ZONE
+    # the station answers «как далеко от метро?» (walking distance of it) and «в какой части
+    # Москвы?» (it is a finer place): the class of the office is next
+    assert sd.next_slot(out.slots) == sd.CLASS
     assert sd.next_slot({k: v for k, v in out.slots.items() if k != sd.STATION}) == sd.METRO
 
 

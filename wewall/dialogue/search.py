@@ -87,7 +87,9 @@ def required_slots(slots: Dict[str, Any]) -> List[str]:
         # «у метро Курская» answers it: offers within walking distance of the station (the summary says
         # how far); asking «как далеко от метро?» after that reads as if the station was not heard
         order.append(METRO)
-    order.append(ZONE)
+    if not slots.get(STATION) or slots.get(ZONE) is not None:
+        # A station is a finer place than a zone: «В какой части Москвы?» after «у Профсоюзной» too.
+        order.append(ZONE)
     if kind == "office":
         order.append(CLASS)
     order.append(FINISH)
