@@ -194,3 +194,31 @@ def test_manager_summary_reads_the_search_the_offer_and_the_contacts():
 def test_a_comparison_about_the_offers_shown_asks_what_to_change(text, says):
     hint = sd.compare_hint(text, {sd.DEAL: "rent", sd.BUDGET: 3_000_000.0})
     assert (hint is None) if says is None else (says in hint)
+
+
+@pytest.mark.parametrize(
+    "text, entities",
+    [
+        ("любой", {"estate_class": "any"}),  # the lexicon reads a bare «любой» as a class
+        ("не важно", {}),
+        ("без ограничений", {}),
+        ("бюджет не ограничен", {}),
+    ],
+)
+def test_any_budget_is_an_answer_to_the_budget_question(text, entities):
+    # «любой» at the budget question was read as «класс — любой» and the budget asked again
+    out = sd.interpret(turn(text, **entities), {sd.TYPE: "office", sd.DEAL: "rent"}, sd.BUDGET)
+    assert out.slots.get(sd.BUDGET) == sd.ANY
+    assert sd.CLASS not in out.slots
+    assert sd.span_of(out.slots[sd.BUDGET], upper=True) == (None, None)
+    assert sd.describe(sd.BUDGET, sd.ANY, out.slots) == "не важно"
+
+
+def test_a_percent_from_an_investor_is_the_minimum_irr_at_any_question():
+    # «не ниже 9%» at the type question, after «под инвестиции» in an earlier message, was lost
+    slots = {sd.DEAL: "sale", sd.PURPOSE: "investment", sd.BUDGET: 60_000_000}
+    out = sd.interpret(turn("не ниже 9%", percent=9), slots, sd.TYPE)
+    assert out.slots.get(sd.MIN_IRR) == 9
+    # without an investment purpose a bare percent is not taken for an IRR
+    out = sd.interpret(turn("не ниже 9%", percent=9), {sd.DEAL: "rent"}, sd.TYPE)
+    assert sd.MIN_IRR not in out.slots

@@ -64,6 +64,7 @@ FINISH_NAMES, READINESS_NAMES = V.SEARCH_FINISHES, V.SEARCH_READINESS
 CARD_FINISH, CARD_ZONE = V.FINISHES, V.OFFER_ZONES
 
 _ANY = re.compile(r"не\s*важн|неважн|любо|люба|любы|без\s*разниц|всё\s*равно|все\s*равно|не\s*имеет\s*значени|^\s*any\s*$", re.I)
+_NO_LIMIT = re.compile(r"без\s*ограничен|не\s*ограничен|сколько\s*угодно|без\s*лимит", re.I)
 _NO_WISHES = re.compile(r"^\s*(нет|не|ничего|никаких|без\s+пожеланий|пропустить|дальше|-|—)\W*$", re.I)
 _IRR_WORDS = re.compile(r"irr|ирр|доходн", re.I)
 _PER_M2 = re.compile(r"(?:за|/)\s*(?:кв\.?\s*)?(?:м2|м²|метр|квадрат|кв\.?\s*м|m2)", re.I)
@@ -199,6 +200,8 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> 
     budget = _budget(turn, deal, requested)
     if budget is not None and budget > 0:
         out[BUDGET] = budget
+    elif requested == BUDGET and (_is_any(turn) or _NO_LIMIT.search(turn.text or "")):
+        out[BUDGET] = ANY  # «любой», «без ограничений»: searched without a price cap
     purposes = [str(v) for v in turn.values("purpose") if str(v) in PURPOSE_NAMES]
     if purposes:
         out[PURPOSE] = purposes[-1]
@@ -223,6 +226,8 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> 
         out[ZONE] = zones[-1] if zones[-1] in ("ttk", "mkad") else ANY
     classes = [str(v).upper().replace("А", "A").replace("В", "B").replace("Б", "B") for v in turn.values("estate_class")]
     classes = [c if c in ("A", "B") else ANY for c in classes]
+    if classes == [ANY] and out.get(BUDGET) == ANY and requested == BUDGET:
+        classes = []  # the lexicon's «любой» (класс) was the answer to the budget question
     if classes:
         out[CLASS] = classes[-1]
     finishes = [str(v) for v in turn.values("finish")]
