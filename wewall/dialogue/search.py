@@ -206,7 +206,8 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> 
     if purposes:
         out[PURPOSE] = purposes[-1]
     percents = _numbers(turn, "percent")
-    if percents and (requested == MIN_IRR or _IRR_WORDS.search(turn.text) or PURPOSE in out):
+    investing = PURPOSE in out or slots.get(PURPOSE) == "investment"
+    if percents and (requested == MIN_IRR or _IRR_WORDS.search(turn.text) or investing):
         out[MIN_IRR] = percents[-1]
     elif requested == MIN_IRR and _bare(turn) is not None:
         out[MIN_IRR] = _bare(turn)
@@ -285,7 +286,7 @@ _ENTITY_OF = {TYPE: "estate_type", ZONE: "zone", CLASS: "estate_class", FINISH: 
               AREA: "area_m2", METRO: "distance_m", MIN_IRR: "percent"}
 
 ASK_AGAIN = {
-    TYPE: "Какое помещение ищете: офис, торговое или любое?",
+    TYPE: "Не понял, какое помещение. Напишите «офис», «торговое» или «любое».",
     DEAL: "Не понял. Напишите «купить» или «арендовать» или нажмите кнопку.",
     BUDGET: "Не понял бюджет. Напишите сумму, например: «500 тысяч» или «120 млн».",
     PURPOSE: "Не понял. «Для инвестиций» — если будете сдавать помещение, «для своего бизнеса» — если будете работать в нём сами.",
@@ -293,7 +294,7 @@ ASK_AGAIN = {
     AREA: "Напишите минимальную площадь, например: «100 м²», или «не важно».",
     METRO: "Напишите, например: «10 минут пешком» или «500 метров», или «не важно».",
     ZONE: "Выберите зону: внутри ТТК, внутри МКАД или любая.",
-    CLASS: "Какой класс здания: А, В или любой?",
+    CLASS: "Не понял класс. Напишите «А», «В» или «любой».",
     FINISH: "Нужна только с отделкой или любая?",
     READINESS: "Не понял. Напишите «только готовые» или «можно строящиеся».",
     CONFIRMED: "Если всё верно, нажмите «Да, искать». Чтобы исправить, напишите, например: «бюджет 600 тысяч».",
