@@ -2,8 +2,8 @@
 
 Rasa 3.6's SQLTrackerStore does its database work on the event loop and, per turn, reads the
 conversation three times: once to load it, once more in `save` to diff it for the event broker
-(our amoCRM outbox is one), and a COUNT to learn which events are new. The bench (25.11.2026,
-py-spy) put a third of the Rasa server's CPU there. This store:
+(our amoCRM outbox is one), and a COUNT to learn which events are new. Under load that was the largest
+single cost of the Rasa server (docs/benchmarks.md). This store:
 
 - remembers, on the tracker it loaded or saved, how many of its events are already in the
   table; `save` then writes and streams exactly the events after them, with no read at all.
@@ -11,8 +11,7 @@ py-spy) put a third of the Rasa server's CPU there. This store:
   written twice or skipped;
 - reads only the `data` column with one SQL text built at start and inserts in one statement,
   on a plain connection: no ORM query, session or objects per turn. Building Rasa's ORM query
-  and its SQLAlchemy cache key took more of the server's time than the database did (py-spy
-  under 50 clients, 25.11.2026: 15 % of the GIL in the read);
+  and its SQLAlchemy cache key took more of the server's time than the database did;
 - runs every query in a worker thread, so a slow database never stalls other conversations;
 - opens an SQLite file as the outbox does (`engine_for`): pooled connections, WAL (readers do
   not wait for the writer), no fsync per commit (a power cut may lose the last turns, a crash
@@ -22,8 +21,7 @@ The table, its rows and what a conversation looks like after a restart are Rasa'
 store can be switched back to `type: SQL` at any time.
 
 A session is bounded (`session_too_long`, WEWALL_SESSION_MAX_EVENTS, 500 by default, 0: off):
-a turn costs Rasa time in proportion to the events of the session it loads (7 ms at 28 events,
-252 ms at 5 028, issue #22), so a session that long starts anew on the next message, as after
+a turn costs Rasa time in proportion to the events of the session it loads (bench_session), so a session that long starts anew on the next message, as after
 `session_expiration_time`: Rasa's `action_session_start`, slots carried over (domain/basics.yml). Not in
 the middle of a form unless the session is twice that long.
 
