@@ -10,13 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.forms import (  # noqa: F401 (the form actions)
-    NEXT_ACTIONS,
-    ActionNoOffers,
-    ValidateBookViewingForm,
-    ValidateSearchForm,
-    turn_of,
-)
+from actions.forms import NEXT_ACTIONS, ActionNoOffers, ValidateBookViewingForm, ValidateSearchForm, turn_of  # noqa: F401 (the form actions)
 from wewall import storage
 from wewall.blocking import run_blocking
 from wewall.dialogue import contacts as ct

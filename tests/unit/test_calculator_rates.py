@@ -5,14 +5,7 @@ import uuid
 import pytest
 
 from wewall import storage
-from wewall.calculator import (
-    CalculationError,
-    RatesUnavailable,
-    calculate,
-    prepare,
-    resolve,
-    resolve_from_db,
-)
+from wewall.calculator import CalculationError, RatesUnavailable, calculate, prepare, resolve, resolve_from_db
 from wewall.data.coeffs import DEMO_COEFFS
 
 STATION = {

@@ -2,13 +2,7 @@
 
 import pytest
 
-from wewall.calculator import (
-    CalculationError,
-    ManagerRequired,
-    RatesUnavailable,
-    calculate,
-    prepare,
-)
+from wewall.calculator import CalculationError, ManagerRequired, RatesUnavailable, calculate, prepare
 from wewall.calculator.examples import BUILDING, FINISHED
 from wewall.calculator.quarters import parse_quarter
 

@@ -6,12 +6,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.manager import (
-    ActionCloseManagerChat,
-    ActionHandover,
-    ActionManagerChatClosed,
-    ActionRelayManagerMessage,
-)
+from actions.manager import ActionCloseManagerChat, ActionHandover, ActionManagerChatClosed, ActionRelayManagerMessage
 from tests.amocrm_server import amocrm_env, amocrm_server, clear_amocrm_env  # noqa: F401 (fixtures)
 from wewall.crm.config import reset_crm_settings
 from wewall.crm.outbox import EventConverter

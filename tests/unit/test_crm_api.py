@@ -17,14 +17,7 @@ from tests.amocrm_server import (
     amocrm_server,  # noqa: F401 (fixture)
 )
 from tests.unit.crm_fixtures import fast_settings
-from wewall.crm import (
-    AmoApi,
-    AmoAuthError,
-    AmoRejected,
-    AmoUnavailable,
-    MemoryTokenStore,
-    OAuthTokens,
-)
+from wewall.crm import AmoApi, AmoAuthError, AmoRejected, AmoUnavailable, MemoryTokenStore, OAuthTokens
 
 
 @pytest.mark.asyncio

@@ -12,13 +12,7 @@ from sanic import Sanic
 from sanic_testing.testing import SanicTestClient
 
 from tests.unit.crm_fixtures import amo, settings, store  # noqa: F401  (fixtures)
-from wewall.channels.amocrm import (
-    AmoCrmInput,
-    BadWebhook,
-    InboxProcessor,
-    parse_manager_message,
-    parse_talk_updates,
-)
+from wewall.channels.amocrm import AmoCrmInput, BadWebhook, InboxProcessor, parse_manager_message, parse_talk_updates
 from wewall.crm.config import CrmSettings
 from wewall.crm.store import DONE, SKIPPED
 

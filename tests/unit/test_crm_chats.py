@@ -7,13 +7,7 @@ import pytest
 
 from tests.amocrm_server import amocrm_env, amocrm_server  # noqa: F401 (fixtures)
 from tests.unit.crm_fixtures import fast_settings
-from wewall.crm import (
-    AmoApi,
-    AmoChats,
-    AmoConfigError,
-    AmoRejected,
-    AmoUnavailable,
-)
+from wewall.crm import AmoApi, AmoChats, AmoConfigError, AmoRejected, AmoUnavailable
 
 CONV = "tg-100500"
 USER = "tg-user-100500"

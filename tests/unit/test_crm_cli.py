@@ -4,13 +4,7 @@ import os
 
 import pytest
 
-from tests.amocrm_server import (  # noqa: F401
-    MAIN_PIPELINE_ID,
-    STATUS_CHAT_WITH_MANAGER,
-    amocrm_env,
-    amocrm_server,
-    clear_amocrm_env,
-)
+from tests.amocrm_server import MAIN_PIPELINE_ID, STATUS_CHAT_WITH_MANAGER, amocrm_env, amocrm_server, clear_amocrm_env  # noqa: F401
 from wewall.cli import main
 from wewall.crm.config import reset_crm_settings
 

@@ -8,14 +8,7 @@ import re
 
 import pytest
 
-from wewall.crm.signing import (
-    content_md5,
-    dump_body,
-    rfc2822_date,
-    sign_request,
-    verify_webhook,
-    webhook_signature,
-)
+from wewall.crm.signing import content_md5, dump_body, rfc2822_date, sign_request, verify_webhook, webhook_signature
 
 SECRET = "wewall-test-secret"
 DATE = "Tue, 05 Mar 2024 12:00:00 +0000"

@@ -18,16 +18,7 @@ from aiosmtpd.controller import Controller
 
 from tests.telegram_server import TelegramServer
 from wewall.channels.telegram import TelegramConfig, WewallTelegramInput
-from wewall.leads.book import (
-    DONE,
-    EMAIL,
-    NO_ANSWER,
-    PENDING,
-    TAKEN,
-    TELEGRAM,
-    get_book,
-    reset_books,
-)
+from wewall.leads.book import DONE, EMAIL, NO_ANSWER, PENDING, TAKEN, TELEGRAM, get_book, reset_books
 from wewall.leads.config import get_lead_settings, reset_lead_settings
 from wewall.leads.job import LeadDeliveryJob, job_factory
 from wewall.worker import build_context, build_jobs

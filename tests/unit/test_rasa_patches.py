@@ -213,14 +213,7 @@ def test_a_class_defined_later_that_rasa_would_pick_first_replaces_the_remembere
 
 def test_a_stored_conversation_reads_back_the_same():
     from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import (
-        ActionExecuted,
-        ActiveLoop,
-        BotUttered,
-        SessionStarted,
-        SlotSet,
-        UserUttered,
-    )
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
     domain = Domain.load("domain")
