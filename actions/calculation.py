@@ -37,6 +37,7 @@ def _slots(tracker: Tracker) -> Dict[str, Any]:
     return {name: tracker.get_slot(name) for name in calc.ALL_SLOTS + [calc.DOUBT]}
 
 
+
 def _context() -> calc.Context:
     return calc.Context(today(), stations.canonical, stations.suggest)
 
@@ -52,9 +53,7 @@ class ActionAskCalcConfirmed(Action):
     def name(self) -> Text:
         return "action_ask_calc_confirmed"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         dispatcher.utter_message(
             text=calc.summary(_slots(tracker)),
             buttons=[
@@ -67,9 +66,7 @@ class ActionAskCalcConfirmed(Action):
 
 
 def _reset_events() -> List[EventType]:
-    return [SlotSet(k, v) for k, v in calc.reset_events_slots().items()] + [
-        SlotSet(REQUESTED_SLOT, None)
-    ]
+    return [SlotSet(k, v) for k, v in calc.reset_events_slots().items()] + [SlotSet(REQUESTED_SLOT, None)]
 
 
 def _calculate(inputs: dict):
@@ -80,17 +77,11 @@ def _calculate(inputs: dict):
 
     db = storage.get_db()
     result = calculate(inputs, db=db)
-    return (
-        result,
-        comparable_irr_from_db(db, inputs),
-        calc.analogs_subject(inputs, _station_position(db, inputs)),
-    )
+    return result, comparable_irr_from_db(db, inputs), calc.analogs_subject(inputs, _station_position(db, inputs))
 
 
 def _station_position(db, inputs: dict):
-    station = (
-        storage.get_station(db, inputs["metro_station"]) if inputs.get("metro_station") else None
-    )
+    station = storage.get_station(db, inputs["metro_station"]) if inputs.get("metro_station") else None
     if station and station.get("lat") is not None:
         return float(station["lat"]), float(station["lng"])
     return None
@@ -104,9 +95,7 @@ async def _compute(inputs: dict) -> dict:
     folder = settings.files_dir
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"calc-{uuid.uuid4().hex}"
-    await render.draw_files(
-        result, folder / f"{stem}.png", folder / f"{stem}.xlsx", folder / f"{stem}.pdf", market
-    )
+    await render.draw_files(result, folder / f"{stem}.png", folder / f"{stem}.xlsx", folder / f"{stem}.pdf", market)
     base = settings.public_base_url.rstrip("/")
     data = result.to_dict()
     return {
@@ -136,9 +125,7 @@ class ActionCalculate(Action):
     def name(self) -> Text:
         return "action_calculate"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         from wewall.calculator import CalculationError, ManagerRequired
 
         slots = _slots(tracker)
@@ -150,15 +137,10 @@ class ActionCalculate(Action):
         except ManagerRequired:
             # The answers stay: the VAT question comes back once as «to a manager, or without
             # VAT for reference?» (action_ask_calc_nds_rate), and the manager sees them in calc_result.
-            return [
-                SlotSet("calc_result", calc.vat_manager_record(inputs)),
-                *[SlotSet(k, v) for k, v in calc.vat_manager_slots().items()],
-                FollowupAction("calculation_form"),
-            ]
+            return [SlotSet("calc_result", calc.vat_manager_record(inputs)), *[
+                SlotSet(k, v) for k, v in calc.vat_manager_slots().items()], FollowupAction("calculation_form")]
         except CalculationError as exc:
-            dispatcher.utter_message(
-                text=f"Не получилось посчитать: {exc}", buttons=AFTER_RESULT_BUTTONS[1:]
-            )
+            dispatcher.utter_message(text=f"Не получилось посчитать: {exc}", buttons=AFTER_RESULT_BUTTONS[1:])
             return _reset_events()
         except Exception:
             log.exception("calculation failed for %s", tracker.sender_id)
@@ -180,10 +162,7 @@ class ActionCalculate(Action):
                 buttons=AFTER_RESULT_BUTTONS,
             )
         count = int(tracker.get_slot("calculations_count") or 0) + 1
-        return _reset_events() + [
-            SlotSet("calc_result", done["record"]),
-            SlotSet("calculations_count", count),
-        ]
+        return _reset_events() + [SlotSet("calc_result", done["record"]), SlotSet("calculations_count", count)]
 
 
 def _shown_offer_id(tracker: Tracker):
@@ -209,40 +188,24 @@ class ActionCalcFromOffer(Action):
     def name(self) -> Text:
         return "action_calc_from_offer"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name")
         offer_id = _shown_offer_id(tracker)
-        from_button = any(
-            e.get("entity") == calc.KIND and e.get("value") == calc.FROM_OFFER
-            for e in message.get("entities") or []
-        )
-        about_offer = from_button or (
-            intent == "request_calculation" and calc.refers_to_offer(message.get("text") or "")
-        )
-        offer = (
-            await run_blocking(_fetch_offer, offer_id)
-            if offer_id is not None and about_offer
-            else None
-        )
+        from_button = any(e.get("entity") == calc.KIND and e.get("value") == calc.FROM_OFFER
+                          for e in message.get("entities") or [])
+        about_offer = from_button or (intent == "request_calculation" and calc.refers_to_offer(message.get("text") or ""))
+        offer = await run_blocking(_fetch_offer, offer_id) if offer_id is not None and about_offer else None
         events: List[EventType] = [SlotSet(k, v) for k, v in calc.reset_events_slots().items()]
         if offer is None:
             if about_offer:
-                dispatcher.utter_message(
-                    text="Не вижу показанного предложения — посчитаем по вашим данным."
-                )
+                dispatcher.utter_message(text="Не вижу показанного предложения — посчитаем по вашим данным.")
             return events + [FollowupAction("calculation_form")]
         slots = calc.prefill_from_offer(offer, today())
         if not slots:
             return events + [FollowupAction("calculation_form")]
         dispatcher.utter_message(text=calc.prefill_note(offer, slots))
-        return (
-            events
-            + [SlotSet(k, v) for k, v in slots.items()]
-            + [FollowupAction("calculation_form")]
-        )
+        return events + [SlotSet(k, v) for k, v in slots.items()] + [FollowupAction("calculation_form")]
 
 
 class ActionAskTranches(Action):
@@ -251,13 +214,9 @@ class ActionAskTranches(Action):
     def name(self) -> Text:
         return f"action_ask_{calc.TRANCHES}"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         remaining = tracker.get_slot(calc.REMAINING) or ""
-        dispatcher.utter_message(
-            text=calc.tranches_question(today(), remaining), buttons=calc.TRANCHES_BUTTONS
-        )
+        dispatcher.utter_message(text=calc.tranches_question(today(), remaining), buttons=calc.TRANCHES_BUTTONS)
         return []
 
 
@@ -267,9 +226,7 @@ class ActionAskNdsRate(Action):
     def name(self) -> Text:
         return f"action_ask_{calc.VAT}"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         if calc.vat_manager_pending(tracker.get_slot(calc.DOUBT)):
             dispatcher.utter_message(response="utter_calc_vat_manager")
         else:
@@ -286,15 +243,9 @@ class _AskSum(Action):
     def name(self) -> Text:
         return f"action_ask_{self.slot}"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         doubt = tracker.get_slot(calc.DOUBT)
-        if not (
-            isinstance(doubt, dict)
-            and doubt.get("ask") == "basis"
-            and doubt.get("slot") == self.slot
-        ):
+        if not (isinstance(doubt, dict) and doubt.get("ask") == "basis" and doubt.get("slot") == self.slot):
             dispatcher.utter_message(response=f"utter_ask_{self.slot}")
         return []
 

@@ -45,16 +45,14 @@ class ActionCallbackOffer(Action):
     def name(self) -> Text:
         return "action_callback_offer"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
         phone = phone_in(tracker)
         if not phone:  # the rules run this only with a phone; say what is needed all the same
             dispatcher.utter_message(response="utter_callback_no_phone")
             return [SlotSet(CALLBACK_PHONE, None)]
-        dispatcher.utter_message(
-            response="utter_callback_offer", number=spoken(phone), consent=CONSENT
-        )
+        dispatcher.utter_message(response="utter_callback_offer", number=spoken(phone),
+                                 consent=CONSENT)
         return [SlotSet(CALLBACK_PHONE, phone)]
 
 
@@ -62,9 +60,8 @@ class ActionCallbackSend(Action):
     def name(self) -> Text:
         return "action_callback_send"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
         phone = tracker.get_slot(CALLBACK_PHONE)
         if not phone:
             dispatcher.utter_message(response="utter_affirm_no_context")
@@ -72,20 +69,12 @@ class ActionCallbackSend(Action):
         crm_enabled = get_crm_settings().enabled
         slots = {**tracker.current_slot_values(), "phone": phone}
         summary = build_summary(
-            slots,
-            reason="callback",
-            channel=tracker.get_latest_input_channel(),
-            sender_id=tracker.sender_id,
-            now=dt.datetime.now(dt.timezone(dt.timedelta(hours=3))),
-        )
+            slots, reason="callback", channel=tracker.get_latest_input_channel(),
+            sender_id=tracker.sender_id, now=dt.datetime.now(dt.timezone(dt.timedelta(hours=3))))
         lead = await keep_lead(tracker, "callback", summary, crm_enabled, slots=slots)
         answer_kept(dispatcher, lead, crm_enabled)
         events: List[EventType] = [SlotSet(CALLBACK_PHONE, None), SlotSet("phone", phone)]
         if crm_enabled:
-            events += crm_command(
-                "handover",
-                summary=summary,
-                phone=phone,
-                **({"lead_ref": lead["ref"]} if lead else {}),
-            )
+            events += crm_command("handover", summary=summary, phone=phone,
+                                  **({"lead_ref": lead["ref"]} if lead else {}))
         return events

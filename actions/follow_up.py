@@ -22,13 +22,9 @@ class ActionFollowUp(Action):
     def name(self) -> Text:
         return followups.FOLLOW_UP_ACTION
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         config = followups.FollowUpConfig.from_settings()
-        send, why = followups.decide(
-            tracker.current_state(), time.time(), config.after_seconds, config.channels
-        )
+        send, why = followups.decide(tracker.current_state(), time.time(), config.after_seconds, config.channels)
         if not send:
             log.info("напоминание %s не отправлено: %s", tracker.sender_id, why)
             return [FollowupAction("action_listen")]  # the form keeps quiet too

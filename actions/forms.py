@@ -38,7 +38,7 @@ def faq_response(tracker: Tracker) -> Optional[str]:
     """The FAQ answer the response selector chose for this message (`utter_faq/<topic>`)."""
     selector = (tracker.latest_message or {}).get("response_selector") or {}
     for key in ("faq", "default"):
-        response = (selector.get(key) or {}).get("response") or {}
+        response = ((selector.get(key) or {}).get("response") or {})
         name = response.get("utter_action")
         if name:
             return name
@@ -93,21 +93,15 @@ class FormEngineAction(FormValidationAction):
     def on_start(self) -> None:
         """Called when the form opens (the calculation warms its chart worker)."""
 
-    async def required_slots(
-        self, domain_slots: List[Text], dispatcher, tracker, domain
-    ) -> List[Text]:
+    async def required_slots(self, domain_slots: List[Text], dispatcher, tracker, domain) -> List[Text]:
         slots = self._slots(tracker, self.spec())
         return self.spec().required(slots)
 
     def _slots(self, tracker: Tracker, spec: engine.FormSpec) -> Dict[str, Any]:
-        names = list(
-            dict.fromkeys(spec.slots + list(self.extra_slots) + [engine.PAUSED, engine.PENDING])
-        )
+        names = list(dict.fromkeys(spec.slots + list(self.extra_slots) + [engine.PAUSED, engine.PENDING]))
         return {name: tracker.get_slot(name) for name in names}
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         spec = self.spec()
         slots = self._slots(tracker, spec)
         requested = tracker.get_slot(REQUESTED_SLOT)
@@ -127,18 +121,10 @@ class FormEngineAction(FormValidationAction):
                 # Reopened by its own submit action (VAT 20 %: the hand-over choice): the message
                 # was read already, reading it again would answer the question it reopens for.
                 turn = Turn(None, [], "")
-            result = await run_blocking(
-                engine.activate, spec, turn, slots, slots.get(engine.PENDING)
-            )
+            result = await run_blocking(engine.activate, spec, turn, slots, slots.get(engine.PENDING))
         else:
             result = await run_blocking(
-                engine.step,
-                spec,
-                turn,
-                slots,
-                requested,
-                faq_response(tracker),
-                is_payload(turn.text),
+                engine.step, spec, turn, slots, requested, faq_response(tracker), is_payload(turn.text)
             )
         log.info("form %s: question %s, move %s", self.form, requested, result.move)
         say(dispatcher, result.messages)
@@ -146,15 +132,9 @@ class FormEngineAction(FormValidationAction):
         merged = {**slots, **result.slots}
         if result.leave:
             plan = {"after": self.form, "then": result.then}
-            return events + [
-                SlotSet(NEXT_ACTIONS, plan),
-                SlotSet(REQUESTED_SLOT, None),
-                ActiveLoop(None),
-            ]
+            return events + [SlotSet(NEXT_ACTIONS, plan), SlotSet(REQUESTED_SLOT, None), ActiveLoop(None)]
         if tracker.get_slot(NEXT_ACTIONS) is not None:
-            events.append(
-                SlotSet(NEXT_ACTIONS, None)
-            )  # a plan of an earlier turn must not outlive it
+            events.append(SlotSet(NEXT_ACTIONS, None))  # a plan of an earlier turn must not outlive it
         return events + [SlotSet(REQUESTED_SLOT, result.ask)] + self.progress(merged)
 
 
@@ -164,9 +144,7 @@ class ValidateCalculationForm(FormEngineAction):
     def spec(self) -> engine.FormSpec:
         from actions import calculation as calc_actions  # its `today` is the one tests move
 
-        return specs.calculation(
-            calc.Context(calc_actions.today(), stations.canonical, stations.suggest)
-        )
+        return specs.calculation(calc.Context(calc_actions.today(), stations.canonical, stations.suggest))
 
     def progress(self, slots: Dict[str, Any]) -> List[EventType]:
         return [SlotSet(calc.REMAINING, calc.remaining_phrase(slots))]
@@ -191,6 +169,7 @@ class ValidateBookViewingForm(FormEngineAction):
         return specs.VIEWING
 
 
+
 def _last_bot_response(tracker: Tracker) -> Optional[str]:
     last = next((e for e in reversed(tracker.events or []) if e.get("event") == "bot"), None)
     return ((last or {}).get("metadata") or {}).get("utter_action")
@@ -202,9 +181,7 @@ class ActionRouteFacts(Action):
     def name(self) -> Text:
         return "action_route_facts"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         from actions import calculation as calc_actions
         from actions.manager import contacts_in
 
@@ -212,25 +189,18 @@ class ActionRouteFacts(Action):
         if contacts.get(ct.PHONE):
             # «Анна, 8 916 555 44 33»: the callback rules match a phone alone, not a phone with a name
             return [SlotSet(k, v) for k, v in contacts.items() if k != ct.PHONE] + [
-                SlotSet(NEXT_ACTIONS, {"after": self.name(), "then": ["action_callback_offer"]})
-            ]
+                SlotSet(NEXT_ACTIONS, {"after": self.name(), "then": ["action_callback_offer"]})]
         ctx = calc.Context(calc_actions.today(), stations.canonical, stations.suggest)
-        route = await run_blocking(
-            engine.route_facts, turn_of(tracker), [specs.calculation(ctx), specs.SEARCH]
-        )
+        route = await run_blocking(engine.route_facts, turn_of(tracker), [specs.calculation(ctx), specs.SEARCH])
         if contacts.get(ct.NAME) and not route.start and not route.pending:
             # a name alone: an answer to «как к вам обращаться» or to a request for the phone
             name = contacts[ct.NAME]
             if _last_bot_response(tracker) == "utter_lead_saved_ask_phone":
-                dispatcher.utter_message(
-                    text=f"Спасибо, {name}! Напишите, пожалуйста, номер телефона, чтобы "
-                    "менеджер мог вам позвонить, например: +7 916 123-45-67."
-                )
+                dispatcher.utter_message(text=f"Спасибо, {name}! Напишите, пожалуйста, номер телефона, чтобы "
+                                              "менеджер мог вам позвонить, например: +7 916 123-45-67.")
             else:
-                dispatcher.utter_message(
-                    text=f"Приятно познакомиться, {name}! Чем могу помочь?",
-                    buttons=engine.MENU_BUTTONS,
-                )
+                dispatcher.utter_message(text=f"Приятно познакомиться, {name}! Чем могу помочь?",
+                                         buttons=engine.MENU_BUTTONS)
             return [SlotSet(ct.NAME, name)]
         say(dispatcher, route.messages)
         if route.start:
@@ -240,6 +210,7 @@ class ActionRouteFacts(Action):
         return []
 
 
+
 class ActionNoOffers(Action):
     """An offer button or «хочу офис посмотреть» with no offer shown: say so, and keep the facts
     of the message for the search that comes next («офис» is not asked again)."""
@@ -247,9 +218,7 @@ class ActionNoOffers(Action):
     def name(self) -> Text:
         return "action_no_offers"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         dispatcher.utter_message(response="utter_no_offers_shown")
         turn = turn_of(tracker)
         if is_payload(turn.text) or not engine.route_facts(turn, [specs.SEARCH]).pending:

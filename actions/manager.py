@@ -49,10 +49,7 @@ def _reason(tracker: Tracker) -> str:
     if intent in ("nlu_fallback", "out_of_scope"):
         return "fallback"
     last_bot = next((e for e in reversed(tracker.events) if e.get("event") == "bot"), None)
-    if (
-        last_bot
-        and (last_bot.get("metadata") or {}).get("utter_action") == "utter_calc_vat_manager"
-    ):
+    if last_bot and (last_bot.get("metadata") or {}).get("utter_action") == "utter_calc_vat_manager":
         return "vat"  # the calculation hands over a VAT-20 % case (actions/calculation.py)
     return "request"
 
@@ -70,43 +67,28 @@ def contacts_in(tracker: Tracker) -> Dict[str, str]:
 
 
 def _back_to_bot(reason: str) -> List[EventType]:
-    return (
-        [SlotSet(MANAGER_ACTIVE, False)]
-        + crm_command("manager_off", reason=reason)
-        + [ActiveLoop(None), SlotSet("requested_slot", None)]
-    )
+    return ([SlotSet(MANAGER_ACTIVE, False)] + crm_command("manager_off", reason=reason)
+            + [ActiveLoop(None), SlotSet("requested_slot", None)])
 
 
-async def keep_lead(
-    tracker: Tracker,
-    kind: str,
-    summary: str,
-    crm_enabled: bool,
-    slots: Optional[Dict[str, Any]] = None,
-) -> Optional[Dict[str, Any]]:
+async def keep_lead(tracker: Tracker, kind: str, summary: str, crm_enabled: bool,
+                    slots: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
     """The lead, kept in the lead book before the client is answered; None if it could not be."""
     lead = lead_from_conversation(
-        kind=kind,
-        summary=summary,
-        slots=slots if slots is not None else tracker.current_slot_values(),
+        kind=kind, summary=summary, slots=slots if slots is not None else tracker.current_slot_values(),
         events=tracker.events,
-        sender_id=tracker.sender_id,
-        channel=tracker.get_latest_input_channel(),
-        ref=new_ref(),
-    )
+        sender_id=tracker.sender_id, channel=tracker.get_latest_input_channel(), ref=new_ref())
     try:
         book = get_book()
-        return await book.run(
-            book.add, lead, lead_destinations(crm_enabled), repeat_window=REPEAT_WINDOW_SECONDS
-        )
+        return await book.run(book.add, lead, lead_destinations(crm_enabled),
+                              repeat_window=REPEAT_WINDOW_SECONDS)
     except Exception:  # the database is down: say so below rather than promise a call
         log.exception("leads: cannot keep the lead of %s", tracker.sender_id)
         return None
 
 
-def answer_kept(
-    dispatcher: CollectingDispatcher, lead: Optional[Dict[str, Any]], crm_enabled: bool
-) -> None:
+def answer_kept(dispatcher: CollectingDispatcher, lead: Optional[Dict[str, Any]],
+                crm_enabled: bool) -> None:
     """What the client hears once the request is kept (or, rarely, could not be kept)."""
     if crm_enabled:
         # The outbox carries the hand-over even when the lead book is down.
@@ -123,9 +105,8 @@ class ActionHandover(Action):
     def name(self) -> Text:
         return "action_handover"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
         crm_enabled = get_crm_settings().enabled
         reason = _reason(tracker)
         slots = tracker.current_slot_values()
@@ -133,16 +114,11 @@ class ActionHandover(Action):
         # after «Заявка сохранена» reads as if the bot did not listen
         given = contacts_in(tracker)
         events: List[EventType] = [SlotSet(k, v) for k, v in given.items() if slots.get(k) != v]
-        slots.update(
-            given
-        )  # the number written now is the one to call, even if another was given earlier
+        slots.update(given)  # the number written now is the one to call, even if another was given earlier
         summary = build_summary(
-            slots,
-            reason=reason,
-            channel=tracker.get_latest_input_channel(),
-            sender_id=tracker.sender_id,
-            now=dt.datetime.now(dt.timezone(dt.timedelta(hours=3))),
-        )  # Moscow time for managers
+            slots, reason=reason,
+            channel=tracker.get_latest_input_channel(), sender_id=tracker.sender_id,
+            now=dt.datetime.now(dt.timezone(dt.timedelta(hours=3))))  # Moscow time for managers
         if reason == "request" and slots.get("book_viewing_confirmed") is True:
             reason = "viewing"  # the viewing contact form ends here (as build_summary reads it)
         lead = await keep_lead(tracker, reason, summary, crm_enabled, slots=slots)
@@ -160,16 +136,14 @@ class ActionRelayManagerMessage(Action):
     def name(self) -> Text:
         return "action_relay_manager_message"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
         data = tracker.get_slot(MANAGER_MESSAGE)
         text = (data or {}).get("text") if isinstance(data, dict) else None
         if not text:
             return [SlotSet(MANAGER_MESSAGE, None)]
-        dispatcher.utter_message(
-            text=f"Менеджер WEWALL:\n{text}", buttons=[CLOSE_BUTTON], **MANAGER_SOURCE
-        )
+        dispatcher.utter_message(text=f"Менеджер WEWALL:\n{text}", buttons=[CLOSE_BUTTON],
+                                 **MANAGER_SOURCE)
         events: List[EventType] = [SlotSet(MANAGER_MESSAGE, None), SlotSet(MANAGER_ACTIVE, True)]
         if not tracker.get_slot(MANAGER_ACTIVE):
             events += crm_command("manager_on")
@@ -180,9 +154,8 @@ class ActionCloseManagerChat(Action):
     def name(self) -> Text:
         return "action_close_manager_chat"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
         if not tracker.get_slot(MANAGER_ACTIVE):
             dispatcher.utter_message(response="utter_manager_chat_not_open")
             return []
@@ -195,9 +168,8 @@ class ActionManagerChatClosed(Action):
     def name(self) -> Text:
         return "action_manager_chat_closed"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
         if not tracker.get_slot(MANAGER_ACTIVE):
             return []
         dispatcher.utter_message(response="utter_manager_chat_closed_by_manager")

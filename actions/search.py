@@ -18,17 +18,13 @@ class ActionShowAnalogs(Action):
     def name(self) -> Text:
         return "action_show_analogs"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         record = tracker.get_slot("calc_result")
         try:
             text = await run_blocking(analogs_reply, record)
         except Exception:
             log.exception("analogs failed for %s", tracker.sender_id)
-            dispatcher.utter_message(
-                text="Не получилось подобрать аналоги из-за технической ошибки. Попробуйте, пожалуйста, позже."
-            )
+            dispatcher.utter_message(text="Не получилось подобрать аналоги из-за технической ошибки. Попробуйте, пожалуйста, позже.")
             return []
         if text is None:
             dispatcher.utter_message(response="utter_no_calculation_for_analogs")

@@ -10,13 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.forms import (  # noqa: F401 (the form actions)
-    NEXT_ACTIONS,
-    ActionNoOffers,
-    ValidateBookViewingForm,
-    ValidateSearchForm,
-    turn_of,
-)
+from actions.forms import NEXT_ACTIONS, ActionNoOffers, ValidateBookViewingForm, ValidateSearchForm, turn_of  # noqa: F401 (the form actions)
 from wewall import storage
 from wewall.blocking import run_blocking
 from wewall.dialogue import contacts as ct
@@ -33,19 +27,14 @@ RELAXATION = "search_relaxation"  # the relaxation offered when nothing matched
 RECORD = "search_record"  # the last search with its result count (for the manager)
 COUNTER = "searches_count"  # engagement counter read by the amoCRM outbox
 CHOSEN = "chosen_offer"  # the offer of the viewing request, with its link (manager only)
-PAGE_SLOT = (
-    "search_page"  # the page shown: distances to named stations, folded lots, how many shown
-)
+PAGE_SLOT = "search_page"  # the page shown: distances to named stations, folded lots, how many shown
 PAUSED = "paused_forms"  # wewall.dialogue.forms.PAUSED
 
 OFFER_BUTTONS = [
     {"title": "Записаться на просмотр", "payload": "/book_viewing"},
     {"title": "Следующее предложение", "payload": "/next_offer"},
     {"title": "Изменить параметры", "payload": "/change_params"},
-    {
-        "title": "Посчитать доходность",
-        "payload": '/request_calculation{"calc_kind":"from_offer"}',
-    },  # calc issue 17
+    {"title": "Посчитать доходность", "payload": '/request_calculation{"calc_kind":"from_offer"}'},  # calc issue 17
 ]
 END_BUTTONS = [
     {"title": "Записаться на просмотр", "payload": "/book_viewing"},
@@ -70,9 +59,7 @@ class ActionAskSearchBudget(Action):
     def name(self) -> Text:
         return "action_ask_search_budget"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         if tracker.get_slot(sd.DEAL) == "rent":
             dispatcher.utter_message(text="Какой бюджет аренды в месяц, ₽? Например: «500 тысяч».")
         else:
@@ -84,9 +71,7 @@ class ActionAskSearchConfirmed(Action):
     def name(self) -> Text:
         return "action_ask_search_confirmed"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         dispatcher.utter_message(
             text=sd.summary(_slots(tracker)),
             buttons=[
@@ -105,19 +90,12 @@ class ActionSearchReset(Action):
     def name(self) -> Text:
         return "action_search_reset"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         # The facts of «офис в аренду у Белорусской до 500 тысяч» are read by the form as it opens.
         if tracker.get_slot(STAGE) == "offers" and engine.is_viewing_request(turn_of(tracker).text):
             # «хочу посмотреть этот офис завтра в 11, я Петр 8999…» taken for a new search: it is the
             # viewing of the offer shown; a new search would drop the offers and the name and phone
-            return [
-                SlotSet(
-                    NEXT_ACTIONS,
-                    {"after": self.name(), "then": ["action_viewing_start", "book_viewing_form"]},
-                )
-            ]
+            return [SlotSet(NEXT_ACTIONS, {"after": self.name(), "then": ["action_viewing_start", "book_viewing_form"]})]
         if "search_form" in (tracker.get_slot(PAUSED) or []):
             return [SlotSet(REQUESTED_SLOT, None)]
         return _reset_events()
@@ -125,10 +103,7 @@ class ActionSearchReset(Action):
 
 def _reset_events() -> List[EventType]:
     return [SlotSet(k, v) for k, v in sd.reset_slots().items()] + [
-        SlotSet(IDS, None),
-        SlotSet(INDEX, None),
-        SlotSet(STAGE, None),
-        SlotSet(RELAXATION, None),
+        SlotSet(IDS, None), SlotSet(INDEX, None), SlotSet(STAGE, None), SlotSet(RELAXATION, None),
         SlotSet(REQUESTED_SLOT, None),
     ]
 
@@ -143,9 +118,7 @@ def _search(criteria_dict: dict, offset: int = 0) -> dict:
     """Blocking: the engine's search; the documents come with the result."""
     from wewall.search import Criteria, get_engine
 
-    result = get_engine(storage.get_db()).search(
-        Criteria.from_dict(criteria_dict), limit=PAGE, group=True, offset=offset
-    )
+    result = get_engine(storage.get_db()).search(Criteria.from_dict(criteria_dict), limit=PAGE, group=True, offset=offset)
     relax = result.relaxations[0] if result.relaxations else None
     ids = [str(i) for i in result.ids]
     return {
@@ -153,9 +126,7 @@ def _search(criteria_dict: dict, offset: int = 0) -> dict:
         "ids": ids,
         "first": result.offers[0] if result.offers else None,
         "advice": result.advice,
-        "relaxation": {"text": relax.text, "criteria": relax.criteria.to_dict()}
-        if relax and relax.count > 0
-        else None,
+        "relaxation": {"text": relax.text, "criteria": relax.criteria.to_dict()} if relax and relax.count > 0 else None,
         # per shown offer: [named station, metres] and near-identical lots folded into it
         "near": {str(k): list(v) for k, v in result.near.items()},
         "similar": {str(k): v for k, v in result.similar.items()},
@@ -169,37 +140,20 @@ def _fetch(offer_id: str) -> Optional[dict]:
     return docs[0] if docs else None
 
 
-def _show(
-    dispatcher: CollectingDispatcher,
-    offer: dict,
-    position: int,
-    total: int,
-    investor: bool,
-    slots: Optional[Dict[str, Any]] = None,
-    extra: Optional[dict] = None,
-) -> None:
+def _show(dispatcher: CollectingDispatcher, offer: dict, position: int, total: int, investor: bool,
+          slots: Optional[Dict[str, Any]] = None, extra: Optional[dict] = None) -> None:
     for url in sd.photos(offer):
         dispatcher.utter_message(image=url)
     extra = extra or {}
     oid = str(offer.get("_id"))
     near = (extra.get("near") or {}).get(oid)
     budget, per_m2 = sd.budgets(slots or {})
-    text = sd.card(
-        offer,
-        position,
-        total,
-        investor,
-        budget=budget,
-        near=tuple(near) if near else None,
-        similar=int((extra.get("similar") or {}).get(oid) or 0),
-        budget_per_m2=per_m2,
-    )
+    text = sd.card(offer, position, total, investor, budget=budget, near=tuple(near) if near else None,
+                   similar=int((extra.get("similar") or {}).get(oid) or 0), budget_per_m2=per_m2)
     dispatcher.utter_message(text=text, buttons=OFFER_BUTTONS)
 
 
-async def _run_search(
-    dispatcher: CollectingDispatcher, tracker: Tracker, slots: Dict[str, Any]
-) -> List[EventType]:
+async def _run_search(dispatcher: CollectingDispatcher, tracker: Tracker, slots: Dict[str, Any]) -> List[EventType]:
     criteria = sd.to_criteria(slots)
     try:
         found = await run_blocking(_search, criteria.to_dict())
@@ -212,19 +166,15 @@ async def _run_search(
         SlotSet(RECORD, sd.record(slots, found["total"])),
         SlotSet(PAGE_SLOT, {k: found[k] for k in ("near", "similar", "shown", "folded")}),
         SlotSet(COUNTER, count),
-        SlotSet(IDS, found["ids"]),
-        SlotSet(INDEX, 0 if found["ids"] else None),
-        SlotSet(RELAXATION, None),
+        SlotSet(IDS, found["ids"]), SlotSet(INDEX, 0 if found["ids"] else None), SlotSet(RELAXATION, None),
     ]
     if not found["ids"]:
         relax = found["relaxation"]
         text = "К сожалению, по этим параметрам подходящих предложений нет."
         if found["advice"]:
             text += " " + found["advice"]
-        buttons = [
-            {"title": "Изменить параметры", "payload": "/change_params"},
-            {"title": "Связаться с менеджером", "payload": "/request_manager"},
-        ]
+        buttons = [{"title": "Изменить параметры", "payload": "/change_params"},
+                   {"title": "Связаться с менеджером", "payload": "/request_manager"}]
         if relax:
             text += " Расширить поиск так?"
             buttons.insert(0, {"title": "Да, расширить", "payload": "/affirm"})
@@ -246,9 +196,7 @@ class ActionSearchRun(Action):
     def name(self) -> Text:
         return "action_search_run"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         slots = _slots(tracker)
         if slots.get(sd.DEAL) is None:
             return []
@@ -261,30 +209,22 @@ class ActionSearchRelax(Action):
     def name(self) -> Text:
         return "action_search_relax"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         relax = tracker.get_slot(RELAXATION)
         slots = _slots(tracker)
         if not isinstance(relax, dict) or not relax.get("criteria"):
-            dispatcher.utter_message(
-                text="Давайте изменим параметры поиска.", buttons=_param_buttons(slots)
-            )
+            dispatcher.utter_message(text="Давайте изменим параметры поиска.", buttons=_param_buttons(slots))
             return []
         changes = sd.relaxed_slots(slots, relax["criteria"])
         merged = {**slots, **changes}
-        return [SlotSet(k, v) for k, v in changes.items()] + await _run_search(
-            dispatcher, tracker, merged
-        )
+        return [SlotSet(k, v) for k, v in changes.items()] + await _run_search(dispatcher, tracker, merged)
 
 
 class ActionSearchNext(Action):
     def name(self) -> Text:
         return "action_search_next"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         ids = tracker.get_slot(IDS) or []
         index = int(tracker.get_slot(INDEX) or 0) + 1
         if not ids:
@@ -300,43 +240,23 @@ class ActionSearchNext(Action):
                 # «Показать ещё»: the next page of the same search, not «the last offer».
                 found = await run_blocking(_search, sd.to_criteria(slots).to_dict(), shown)
                 if found["ids"]:
-                    dispatcher.utter_message(
-                        text=f"Показываю ещё {sd.found_phrase(len(found['ids']))}."
-                    )
+                    dispatcher.utter_message(text=f"Показываю ещё {sd.found_phrase(len(found['ids']))}.")
                     new_page = {k: found[k] for k in ("near", "similar", "shown", "folded")}
                     new_page["folded"] = int(page.get("folded") or 0) + found["folded"]
-                    investor = (
-                        slots.get(sd.PURPOSE) == "investment" and slots.get(sd.DEAL) == "sale"
-                    )
-                    _show(
-                        dispatcher,
-                        found["first"] or {},
-                        1,
-                        len(found["ids"]),
-                        investor,
-                        slots,
-                        found,
-                    )
-                    return [
-                        SlotSet(IDS, found["ids"]),
-                        SlotSet(INDEX, 0),
-                        SlotSet(PAGE_SLOT, new_page),
-                    ]
+                    investor = slots.get(sd.PURPOSE) == "investment" and slots.get(sd.DEAL) == "sale"
+                    _show(dispatcher, found["first"] or {}, 1, len(found["ids"]), investor, slots, found)
+                    return [SlotSet(IDS, found["ids"]), SlotSet(INDEX, 0), SlotSet(PAGE_SLOT, new_page)]
             dispatcher.utter_message(
                 text="Это было последнее подходящее предложение. Можно записаться на просмотр, изменить параметры "
-                "поиска или передать запрос менеджеру — он подберёт варианты вне базы.",
+                     "поиска или передать запрос менеджеру — он подберёт варианты вне базы.",
                 buttons=END_BUTTONS,
             )
             return []
         offer = await run_blocking(_fetch, ids[index])
         if offer is None:
-            dispatcher.utter_message(
-                text="Это предложение уже снято с публикации.", buttons=OFFER_BUTTONS
-            )
+            dispatcher.utter_message(text="Это предложение уже снято с публикации.", buttons=OFFER_BUTTONS)
             return [SlotSet(INDEX, index)]
-        investor = (
-            tracker.get_slot(sd.PURPOSE) == "investment" and tracker.get_slot(sd.DEAL) == "sale"
-        )
+        investor = (tracker.get_slot(sd.PURPOSE) == "investment" and tracker.get_slot(sd.DEAL) == "sale")
         _show(dispatcher, offer, index + 1, len(ids), investor, slots, page)
         return [SlotSet(INDEX, index)]
 
@@ -348,9 +268,7 @@ class ActionSearchRefine(Action):
     def name(self) -> Text:
         return "action_search_refine"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         slots = _slots(tracker)
         outcome = sd.refine(_turn(tracker), slots)
         if not outcome.understood or slots.get(sd.DEAL) is None:
@@ -360,16 +278,11 @@ class ActionSearchRefine(Action):
         for text in outcome.messages:
             dispatcher.utter_message(text=text)
         merged = {**slots, **outcome.slots}
-        return [SlotSet(k, v) for k, v in outcome.slots.items()] + await _run_search(
-            dispatcher, tracker, merged
-        )
+        return [SlotSet(k, v) for k, v in outcome.slots.items()] + await _run_search(dispatcher, tracker, merged)
 
 
 def _param_buttons(slots: Dict[str, Any]) -> List[dict]:
-    return [
-        {"title": title, "payload": f'/change_params{{"search_param":"{slot}"}}'}
-        for slot, title in sd.changeable(slots)
-    ]
+    return [{"title": title, "payload": f'/change_params{{"search_param":"{slot}"}}'} for slot, title in sd.changeable(slots)]
 
 
 class ActionSearchChange(Action):
@@ -380,24 +293,14 @@ class ActionSearchChange(Action):
     def name(self) -> Text:
         return "action_search_change"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         slots = _slots(tracker)
         param = sd.param_from(_turn(tracker), slots)
-        has_entity = any(
-            e.get("entity") == "search_param"
-            for e in (tracker.latest_message or {}).get("entities") or []
-        )
+        has_entity = any(e.get("entity") == "search_param" for e in (tracker.latest_message or {}).get("entities") or [])
         if param is None or not has_entity:
             dispatcher.utter_message(text="Какой параметр изменить?", buttons=_param_buttons(slots))
             return []
-        return [
-            SlotSet(param, None),
-            SlotSet(sd.CONFIRMED, True),
-            SlotSet(STAGE, None),
-            SlotSet(REQUESTED_SLOT, param),
-        ]
+        return [SlotSet(param, None), SlotSet(sd.CONFIRMED, True), SlotSet(STAGE, None), SlotSet(REQUESTED_SLOT, param)]
 
 
 # ---------------------------------------------------------------- viewing: contacts
@@ -407,23 +310,15 @@ class ActionViewingStart(Action):
     def name(self) -> Text:
         return "action_viewing_start"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         ids = tracker.get_slot(IDS) or []
         index = int(tracker.get_slot(INDEX) or 0)
         offer = await run_blocking(_fetch, ids[index]) if index < len(ids) else None
-        events: List[EventType] = [
-            SlotSet(ct.TIME, None),
-            SlotSet(ct.CONFIRMED, None),
-            SlotSet(REQUESTED_SLOT, None),
-        ]
+        events: List[EventType] = [SlotSet(ct.TIME, None), SlotSet(ct.CONFIRMED, None), SlotSet(REQUESTED_SLOT, None)]
         if offer is None:
             return events
         chosen = sd.chosen(offer)
-        dispatcher.utter_message(
-            text=f"Запишу вас на просмотр: {chosen.get('name') or 'выбранный объект'}."
-        )
+        dispatcher.utter_message(text=f"Запишу вас на просмотр: {chosen.get('name') or 'выбранный объект'}.")
         return events + [SlotSet(CHOSEN, chosen)]
 
 
@@ -431,15 +326,10 @@ class ActionAskBookViewingConfirmed(Action):
     def name(self) -> Text:
         return "action_ask_book_viewing_confirmed"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         dispatcher.utter_message(
             text=ct.summary(_contact_slots(tracker), tracker.get_slot(CHOSEN)),
-            buttons=[
-                {"title": "Отправить", "payload": "/affirm"},
-                {"title": "Отменить", "payload": "/cancel"},
-            ],
+            buttons=[{"title": "Отправить", "payload": "/affirm"}, {"title": "Отменить", "payload": "/cancel"}],
         )
         return []
 
@@ -450,7 +340,5 @@ class ActionBookViewingDone(Action):
     def name(self) -> Text:
         return "action_book_viewing_done"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         return [SlotSet(ct.TIME, None), SlotSet(ct.CONFIRMED, None)]

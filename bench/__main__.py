@@ -32,11 +32,7 @@ class _Tee(io.TextIOBase):
 
 def main() -> int:
     only = set(sys.argv[1:])
-    names = sorted(
-        m.name
-        for m in pkgutil.iter_modules([str(Path(__file__).parent)])
-        if m.name.startswith("bench_")
-    )
+    names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_"))
     outputs = {}
     for name in names:
         if only and name not in only:

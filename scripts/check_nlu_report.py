@@ -18,18 +18,10 @@ def main(results: Path) -> int:
     macro = intents["macro avg"]["f1-score"]
     print(f"intent macro-F1: {macro:.3f} (цель ≥ {INTENT_MACRO_F1})")
     ok &= macro >= INTENT_MACRO_F1
-    for report in sorted(results.glob("*Extractor_report.json")) + sorted(
-        results.glob("DIETClassifier_report.json")
-    ):
+    for report in sorted(results.glob("*Extractor_report.json")) + sorted(results.glob("DIETClassifier_report.json")):
         data = json.loads(report.read_text())
         for entity, scores in data.items():
-            if entity in (
-                "micro avg",
-                "macro avg",
-                "weighted avg",
-                "accuracy",
-                "no_entity",
-            ) or not isinstance(scores, dict):
+            if entity in ("micro avg", "macro avg", "weighted avg", "accuracy", "no_entity") or not isinstance(scores, dict):
                 continue
             f1 = scores["f1-score"]
             flag = "" if f1 >= ENTITY_F1 else "  <-- ниже цели"

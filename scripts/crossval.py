@@ -71,12 +71,8 @@ async def _predict(processor, examples) -> List[dict]:
 
     rows = []
     for m in examples:
-        result = await processor.parse_message(
-            UserMessage(text=m.get("text")), only_output_properties=False
-        )
-        ranking = [
-            r for r in (result.get("intent_ranking") or []) if r.get("name") != "nlu_fallback"
-        ]
+        result = await processor.parse_message(UserMessage(text=m.get("text")), only_output_properties=False)
+        ranking = [r for r in (result.get("intent_ranking") or []) if r.get("name") != "nlu_fallback"]
         top = ranking[:2] + [{"name": None, "confidence": 0.0}] * (2 - len(ranking[:2]))
         predicted = top[0]["name"]
         if predicted == "faq":
@@ -86,26 +82,19 @@ async def _predict(processor, examples) -> List[dict]:
             predicted_full = key
         else:
             predicted_full = predicted
-        rows.append(
-            {
-                "text": m.get("text"),
-                "label": _label(m),
-                "intent": m.get("intent"),
-                "predicted": predicted,
-                "predicted_full": predicted_full,
-                "confidence": top[0]["confidence"],
-                "second": top[1]["name"],
-                "second_confidence": top[1]["confidence"],
-                "entities": [
-                    [e["entity"], _value(e.get("value")), e["start"], e["end"]]
-                    for e in m.get("entities") or []
-                ],
-                "predicted_entities": [
-                    [e["entity"], _value(e.get("value")), e["start"], e["end"]]
-                    for e in result.get("entities") or []
-                ],
-            }
-        )
+        rows.append({
+            "text": m.get("text"),
+            "label": _label(m),
+            "intent": m.get("intent"),
+            "predicted": predicted,
+            "predicted_full": predicted_full,
+            "confidence": top[0]["confidence"],
+            "second": top[1]["name"],
+            "second_confidence": top[1]["confidence"],
+            "entities": [[e["entity"], _value(e.get("value")), e["start"], e["end"]] for e in m.get("entities") or []],
+            "predicted_entities": [[e["entity"], _value(e.get("value")), e["start"], e["end"]]
+                                   for e in result.get("entities") or []],
+        })
     return rows
 
 
@@ -132,9 +121,8 @@ def run(args) -> Path:
         for i, (train_idx, test_idx) in enumerate(folds):
             if args.only_folds and i >= args.only_folds:
                 break
-            train = TrainingData(
-                training_examples=[examples[j] for j in train_idx], responses=data.responses
-            )
+            train = TrainingData(training_examples=[examples[j] for j in train_idx],
+                                 responses=data.responses)
             train_file = tmp / "train.yml"
             RasaYAMLWriter().dump(train_file, train)
             t0 = time.time()
@@ -146,22 +134,12 @@ def run(args) -> Path:
             with pred_file.open("a", encoding="utf-8") as f:
                 for r in rows:
                     f.write(json.dumps(r, ensure_ascii=False) + "\n")
-            print(
-                f"fold {i + 1}/{args.folds}: {len(rows)} messages, {time.time() - t0:.0f} s",
-                flush=True,
-            )
-    (out / "crossval_meta.json").write_text(
-        json.dumps(
-            {
-                "config": args.config,
-                "folds": args.folds,
-                "fold_seed": args.fold_seed,
-                "epochs_scale": args.epochs_scale,
-                "examples": len(examples),
-                "seconds": round(time.time() - started),
-            }
-        )
-    )
+            print(f"fold {i + 1}/{args.folds}: {len(rows)} messages, {time.time() - t0:.0f} s", flush=True)
+    (out / "crossval_meta.json").write_text(json.dumps({
+        "config": args.config, "folds": args.folds, "fold_seed": args.fold_seed,
+        "epochs_scale": args.epochs_scale, "examples": len(examples),
+        "seconds": round(time.time() - started),
+    }))
     return out
 
 
@@ -195,9 +173,7 @@ def entity_f1(rows) -> Dict[str, dict]:
     tp, fp, fn = Counter(), Counter(), Counter()
 
     def same(a, b):
-        return (
-            a[0] == b[0] and str(a[1]).lower() == str(b[1]).lower() and a[2] < b[3] and b[2] < a[3]
-        )
+        return a[0] == b[0] and str(a[1]).lower() == str(b[1]).lower() and a[2] < b[3] and b[2] < a[3]
 
     for r in rows:
         pred = [tuple(e) for e in r["predicted_entities"]]
@@ -239,105 +215,55 @@ def fallback_table(rows, thresholds, ambiguities):
                 elif not right:
                     wrong_sure += 1
             # the clarification offers the two most likely intents: is the right one among them?
-            out.append(
-                {
-                    "threshold": th,
-                    "ambiguity": amb,
-                    "wrong_confident": wrong_sure / n,
-                    "asked": (right_asked + wrong_asked) / n,
-                    "right_asked": right_asked / n,
-                }
-            )
+            out.append({"threshold": th, "ambiguity": amb, "wrong_confident": wrong_sure / n,
+                        "asked": (right_asked + wrong_asked) / n, "right_asked": right_asked / n})
     return out
 
 
 def report(out: Path, write_json: bool = True) -> dict:
-    rows = [
-        json.loads(line)
-        for line in (out / "predictions.jsonl").read_text(encoding="utf-8").splitlines()
-        if line
-    ]
+    rows = [json.loads(line) for line in (out / "predictions.jsonl").read_text(encoding="utf-8").splitlines() if line]
     # «/manager», «/start»: Telegram commands, which Rasa reads as the intent they name, not NLU
     rows = [r for r in rows if not r["text"].startswith("/")]
-    meta = (
-        json.loads((out / "crossval_meta.json").read_text())
-        if (out / "crossval_meta.json").exists()
-        else {}
-    )
+    meta = json.loads((out / "crossval_meta.json").read_text()) if (out / "crossval_meta.json").exists() else {}
     intents = _f1_table([(r["intent"], r["predicted"]) for r in rows])
     full = _f1_table([(r["label"], r["predicted_full"]) for r in rows])
     ents = entity_f1(rows)
-    print(
-        f"\nПерекрёстная проверка: {meta.get('folds', '?')} фолдов (seed фолдов {meta.get('fold_seed', '?')}), "
-        f"{len(rows)} фраз, {meta.get('config', '')}, эпохи ×{meta.get('epochs_scale', 1)}, "
-        f"{meta.get('seconds', '?')} с"
-    )
+    print(f"\nПерекрёстная проверка: {meta.get('folds', '?')} фолдов (seed фолдов {meta.get('fold_seed', '?')}), "
+          f"{len(rows)} фраз, {meta.get('config', '')}, эпохи ×{meta.get('epochs_scale', 1)}, "
+          f"{meta.get('seconds', '?')} с")
     print(f"\n{'интент':<24} {'F1':>6} {'точн.':>6} {'полн.':>6} {'фраз':>5}")
     for lab, v in sorted(intents.items(), key=lambda kv: kv[1]["f1"]):
         if v["support"]:
             flag = "  <-- ниже 0,80" if v["f1"] < 0.80 else ""
-            print(
-                f"{lab:<24} {v['f1']:6.3f} {v['precision']:6.3f} {v['recall']:6.3f} {v['support']:5d}{flag}"
-            )
+            print(f"{lab:<24} {v['f1']:6.3f} {v['precision']:6.3f} {v['recall']:6.3f} {v['support']:5d}{flag}")
     print(f"{'intent macro-F1':<24} {macro(intents):6.3f}")
     faq = {k: v for k, v in full.items() if k.startswith("faq/") and v["support"]}
-    print(
-        "\nfaq по темам (интент и тема вместе): "
-        + ", ".join(f"{k[4:]} {v['f1']:.2f}" for k, v in sorted(faq.items()))
-    )
+    print("\nfaq по темам (интент и тема вместе): " + ", ".join(f"{k[4:]} {v['f1']:.2f}" for k, v in sorted(faq.items())))
     print(f"macro-F1 с темами faq как отдельными интентами: {macro(full):.3f}")
-    print(
-        "\nсущности (тип и значение совпадают, границы пересекаются): "
-        + ", ".join(f"{k} {v['f1']:.3f}" for k, v in ents.items() if k != "micro avg")
-    )
-    print(
-        f"entity micro-F1 {ents['micro avg']['f1']:.3f} ({ents['micro avg']['support']} сущностей)"
-    )
-    confusions = Counter(
-        (r["intent"], r["predicted"]) for r in rows if r["intent"] != r["predicted"]
-    )
-    print(
-        "\nчастые путаницы (верный → предсказанный): "
-        + "; ".join(f"{a} → {b} ×{c}" for (a, b), c in confusions.most_common(12))
-    )
+    print("\nсущности (тип и значение совпадают, границы пересекаются): "
+          + ", ".join(f"{k} {v['f1']:.3f}" for k, v in ents.items() if k != "micro avg"))
+    print(f"entity micro-F1 {ents['micro avg']['f1']:.3f} ({ents['micro avg']['support']} сущностей)")
+    confusions = Counter((r["intent"], r["predicted"]) for r in rows if r["intent"] != r["predicted"])
+    print("\nчастые путаницы (верный → предсказанный): "
+          + "; ".join(f"{a} → {b} ×{c}" for (a, b), c in confusions.most_common(12)))
     table = fallback_table(rows, [0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7], [0.0, 0.05, 0.1, 0.15, 0.2])
-    in_top2 = sum(1 for r in rows if r["intent"] in (r["predicted"], r["second"])) / max(
-        1, len(rows)
-    )
-    print(
-        f"\nпороги FallbackClassifier (доля всех фраз; верный интент среди двух первых — {in_top2:.1%}):"
-    )
-    print(
-        f"{'threshold':>9} {'ambiguity':>9} {'неверно, но уверенно':>21} {'переспрошено':>13} {'из них верных':>14}"
-    )
+    in_top2 = sum(1 for r in rows if r["intent"] in (r["predicted"], r["second"])) / max(1, len(rows))
+    print(f"\nпороги FallbackClassifier (доля всех фраз; верный интент среди двух первых — {in_top2:.1%}):")
+    print(f"{'threshold':>9} {'ambiguity':>9} {'неверно, но уверенно':>21} {'переспрошено':>13} {'из них верных':>14}")
     for t in table:
-        print(
-            f"{t['threshold']:9.2f} {t['ambiguity']:9.2f} {t['wrong_confident']:21.1%} {t['asked']:13.1%} {t['right_asked']:14.1%}"
-        )
-    summary = {
-        "intent_macro_f1": macro(intents),
-        "intent_macro_f1_faq_topics": macro(full),
-        "intents": intents,
-        "entities": ents,
-        "fallback": table,
-        "meta": meta,
-    }
+        print(f"{t['threshold']:9.2f} {t['ambiguity']:9.2f} {t['wrong_confident']:21.1%} {t['asked']:13.1%} {t['right_asked']:14.1%}")
+    summary = {"intent_macro_f1": macro(intents), "intent_macro_f1_faq_topics": macro(full),
+               "intents": intents, "entities": ents, "fallback": table, "meta": meta}
     if write_json:
-        (out / "crossval_summary.json").write_text(
-            json.dumps(summary, ensure_ascii=False, indent=1)
-        )
+        (out / "crossval_summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
     return summary
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--fold-seed", type=int, default=42)
-    ap.add_argument(
-        "--only-folds", type=int, default=0, help="train only the first N folds (a quick proxy)"
-    )
+    ap.add_argument("--only-folds", type=int, default=0, help="train only the first N folds (a quick proxy)")
     ap.add_argument("--config", default="config.yml")
     ap.add_argument("--data", default="data/nlu")
     ap.add_argument("--out", default="results/crossval")

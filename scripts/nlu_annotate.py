@@ -26,16 +26,10 @@ def station_names():
 
         data = json.loads(METRO.read_text(encoding="utf-8"))
         moscow = next(c for c in data if str(c.get("id")) == "1")
-        return sorted(
-            {display_name(s["name"]) for line in moscow["lines"] for s in line["stations"]}
-        )
+        return sorted({display_name(s["name"]) for line in moscow["lines"] for s in line["stations"]})
     found = set()
     for path in (ROOT / "data" / "nlu").glob("*.yml"):
-        found.update(
-            re.findall(
-                r'"entity": "metro_station", "value": "([^"]+)"', path.read_text(encoding="utf-8")
-            )
-        )
+        found.update(re.findall(r'"entity": "metro_station", "value": "([^"]+)"', path.read_text(encoding="utf-8")))
     return sorted(found)
 
 
@@ -51,8 +45,8 @@ def annotate(text: str, extractor) -> str:
         spec = {"entity": e["entity"], "value": value_text(e["value"])}
         if e.get("role"):
             spec["role"] = e["role"]
-        out.append(text[pos : e["start"]])
-        out.append(f"[{text[e['start'] : e['end']]}]{json.dumps(spec, ensure_ascii=False)}")
+        out.append(text[pos:e["start"]])
+        out.append(f"[{text[e['start']:e['end']]}]{json.dumps(spec, ensure_ascii=False)}")
         pos = e["end"]
     out.append(text[pos:])
     return "".join(out)

@@ -25,19 +25,12 @@ SEARCH = re.compile(
     r"показ\w*|поиск\w*|что (у вас )?есть|какие (у вас )?(есть )?(вариант|офис|помещен|торгов)\w*|есть ли|"
     r"есть (еще )?(что|какие|офис\w*|помещени\w*|вариант\w*)|варианты есть|подскажите вариант\w*|"
     r"куда вложить|скин\w*|предложит\w*|посоветуйте объект\w*|присмотр\w*|подыскива\w*|падбер\w*|"
-    r"подскажите помещени\w*|(что|че|чо) есть|есть (у вас )?(что|чтото|торгов\w*)|интересно посмотреть|podber\w*|ishu|naydi|najdi)\b"
-)
-WISH = re.compile(
-    r"\b(хочу|хотим|хотел\w*|нужен|нужна|нужно|нужны|надо|требуется|планиру\w*|собира\w*|"
-    r"мне бы|hochu|nuzhen|nuzhno)\b"
-)
-DEAL = re.compile(
-    r"\b(снять|купить|арендовать|приобрести|сниму|куплю|арендую|kupit|snyat|arendovat)\b"
-)
-OBJECT = re.compile(
-    r"\b(офис\w*|помещени\w*|псн|площад\w*|недвижимост\w*|объект\w*|стрит|ритейл|точк\w*|"
-    r"склад\w*|торгов\w*|переговорк\w*|ofis\w*|pomesh\w*|что[ -]?(то|нибудь)|вариант\w*|предложени\w*|коммерческ\w*)\b"
-)
+    r"подскажите помещени\w*|(что|че|чо) есть|есть (у вас )?(что|чтото|торгов\w*)|интересно посмотреть|podber\w*|ishu|naydi|najdi)\b")
+WISH = re.compile(r"\b(хочу|хотим|хотел\w*|нужен|нужна|нужно|нужны|надо|требуется|планиру\w*|собира\w*|"
+                  r"мне бы|hochu|nuzhen|nuzhno)\b")
+DEAL = re.compile(r"\b(снять|купить|арендовать|приобрести|сниму|куплю|арендую|kupit|snyat|arendovat)\b")
+OBJECT = re.compile(r"\b(офис\w*|помещени\w*|псн|площад\w*|недвижимост\w*|объект\w*|стрит|ритейл|точк\w*|"
+                    r"склад\w*|торгов\w*|переговорк\w*|ofis\w*|pomesh\w*|что[ -]?(то|нибудь)|вариант\w*|предложени\w*|коммерческ\w*)\b")
 # a request for a calculation or a question about the return is another intent's business
 CALC = re.compile(r"посчита|расч[её]т|доходн|окупа|стоит ли|irr|рассчита")
 
@@ -62,9 +55,7 @@ def relabel(decisions: dict, files=None) -> dict:
     """Move each decided example (found by its plain text in data/nlu or tests/nlu) to the end of
     its new intent's block in the same file, creating the block at the end of the file if needed.
     Returns the decisions no file held."""
-    files = files or sorted((ROOT / "data" / "nlu").glob("*.yml")) + [
-        ROOT / "tests" / "nlu" / "test_nlu.yml"
-    ]
+    files = files or sorted((ROOT / "data" / "nlu").glob("*.yml")) + [ROOT / "tests" / "nlu" / "test_nlu.yml"]
     left = dict(decisions)
     for path in files:
         lines = path.read_text(encoding="utf-8").split("\n")
@@ -93,11 +84,7 @@ def relabel(decisions: dict, files=None) -> dict:
 
 def main(paths) -> int:
     if paths[:1] == ["--relabel"]:
-        rows = [
-            line.split("\t")
-            for line in Path(paths[1]).read_text(encoding="utf-8").splitlines()
-            if "\t" in line
-        ]
+        rows = [line.split("\t") for line in Path(paths[1]).read_text(encoding="utf-8").splitlines() if "\t" in line]
         left = relabel({text.strip(): intent.strip() for text, intent in rows})
         if left:
             print("not found:", *left, sep="\n  ")
@@ -107,12 +94,8 @@ def main(paths) -> int:
     logging.getLogger("rasa").setLevel(logging.ERROR)
     for path in paths:
         examples = load_data(str(ROOT / path)).intent_examples
-        found = [
-            (m.get("intent"), rule(m.get("text")), m.get("text"))
-            for m in examples
-            if m.get("intent") in ("inform", "request_search")
-            and not CALC.search(m.get("text").lower())
-        ]
+        found = [(m.get("intent"), rule(m.get("text")), m.get("text")) for m in examples
+                 if m.get("intent") in ("inform", "request_search") and not CALC.search(m.get("text").lower())]
         wrong = [(label, want, text) for label, want, text in found if label != want]
         print(f"## {path}: {len(wrong)} of {len(found)} disagree with the rule")
         for label, want, text in sorted(wrong):

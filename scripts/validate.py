@@ -40,9 +40,7 @@ def _client_intents(self):
     return [i for i in _non_default_intents(self) if not i.startswith("EXTERNAL_")]
 
 
-def code_responses(
-    root: Path = ROOT, dirs: Iterable[str] = CODE_DIRS
-) -> "tuple[Set[str], Set[str]]":
+def code_responses(root: Path = ROOT, dirs: Iterable[str] = CODE_DIRS) -> "tuple[Set[str], Set[str]]":
     """(names, prefixes): every string constant of the code that is a response name, and every
     one that is the start of a name built at run time (`f"utter_ask_{slot}"`). Comments and
     docstrings do not count: only string constants outside docstrings."""
@@ -56,36 +54,22 @@ def code_responses(
             docstrings = {
                 id(node.body[0].value)
                 for node in ast.walk(tree)
-                if isinstance(
-                    node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
-                )
-                and node.body
-                and isinstance(node.body[0], ast.Expr)
+                if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                and node.body and isinstance(node.body[0], ast.Expr)
                 and isinstance(node.body[0].value, ast.Constant)
             }
             for node in ast.walk(tree):
-                if (
-                    isinstance(node, ast.Constant)
-                    and isinstance(node.value, str)
-                    and id(node) not in docstrings
-                ):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
                     text = node.value
                     if _NAME.fullmatch(text) and text not in NOT_RESPONSES:
                         (prefixes if text.endswith("_") else names).add(text)
     return names, prefixes
 
 
-def unused_responses(
-    domain_responses: Set[str],
-    in_stories: Set[str],
-    in_forms: Set[str],
-    in_code: Set[str],
-    prefixes: Set[str],
-) -> Set[str]:
+def unused_responses(domain_responses: Set[str], in_stories: Set[str], in_forms: Set[str],
+                     in_code: Set[str], prefixes: Set[str]) -> Set[str]:
     used = in_stories | in_forms | in_code
-    return {
-        r for r in domain_responses if r not in used and not any(r.startswith(p) for p in prefixes)
-    }
+    return {r for r in domain_responses if r not in used and not any(r.startswith(p) for p in prefixes)}
 
 
 def _verify_responses(self, ignore_warnings: bool = True) -> bool:
@@ -94,26 +78,16 @@ def _verify_responses(self, ignore_warnings: bool = True) -> bool:
         event.action_name
         for story in self.story_graph.story_steps
         for event in story.events
-        if isinstance(event, ActionExecuted)
-        and event.action_name
-        and event.action_name.startswith("utter_")
+        if isinstance(event, ActionExecuted) and event.action_name and event.action_name.startswith("utter_")
     }
-    in_forms = {
-        f"utter_ask_{slot}"
-        for form in self.domain.form_names
-        for slot in self.domain.required_slots_for_form(form)
-    }
+    in_forms = {f"utter_ask_{slot}" for form in self.domain.form_names for slot in self.domain.required_slots_for_form(form)}
     in_code, prefixes = code_responses()
     ok = True
     for name in sorted(in_stories - domain_responses):
-        raise_warning(
-            f"The action '{name}' is used in the stories, but the domain has no response of that name."
-        )
+        raise_warning(f"The action '{name}' is used in the stories, but the domain has no response of that name.")
         ok = False
     for name in sorted(in_code - domain_responses - {p for p in in_code if p.endswith("_")}):
-        raise_warning(
-            f"The response '{name}' is named in actions/ or wewall/, but the domain has no response of that name."
-        )
+        raise_warning(f"The response '{name}' is named in actions/ or wewall/, but the domain has no response of that name.")
         ok = False
     for name in sorted(unused_responses(domain_responses, in_stories, in_forms, in_code, prefixes)):
         raise_warning(f"The response '{name}' is used by no story, rule, form question or code.")

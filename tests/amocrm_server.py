@@ -49,41 +49,27 @@ TG_USERNAME_FIELD_ID = 900001
 LEAD_SOURCE_FIELD_ID = 900002
 
 DEFAULT_PIPELINES = [
-    {
-        "id": MAIN_PIPELINE_ID,
-        "name": "Основная воронка",
-        "is_main": True,
-        "statuses": [
-            (STATUS_CHAT_WITH_BOT, "Чат с ботом"),
-            (STATUS_HIGH_ENGAGEMENT, "Высокая вовлечённость"),
-            (STATUS_ACTIVE_USER, "Активный пользователь"),
-            (142, "Успешно реализовано"),
-            (143, "Закрыто и не реализовано"),
-        ],
-    },
-    {
-        "id": APPEAL_PIPELINE_ID,
-        "name": "Обращения",
-        "is_main": False,
-        "statuses": [
-            (STATUS_NEW_APPEAL, "Новое обращение"),
-            (STATUS_CHAT_WITH_MANAGER, "Чат с менеджером"),
-            (142, "Успешно реализовано"),
-            (143, "Закрыто и не реализовано"),
-        ],
-    },
+    {"id": MAIN_PIPELINE_ID, "name": "Основная воронка", "is_main": True, "statuses": [
+        (STATUS_CHAT_WITH_BOT, "Чат с ботом"),
+        (STATUS_HIGH_ENGAGEMENT, "Высокая вовлечённость"),
+        (STATUS_ACTIVE_USER, "Активный пользователь"),
+        (142, "Успешно реализовано"),
+        (143, "Закрыто и не реализовано"),
+    ]},
+    {"id": APPEAL_PIPELINE_ID, "name": "Обращения", "is_main": False, "statuses": [
+        (STATUS_NEW_APPEAL, "Новое обращение"),
+        (STATUS_CHAT_WITH_MANAGER, "Чат с менеджером"),
+        (142, "Успешно реализовано"),
+        (143, "Закрыто и не реализовано"),
+    ]},
 ]
 
 FAULT_MODES = ("500", "502", "503", "504", "429", "timeout", "disconnect")
 
 
 def _json(data: Any, status: int = 200, headers: Optional[Dict[str, str]] = None) -> web.Response:
-    return web.Response(
-        body=json.dumps(data, ensure_ascii=False).encode("utf-8"),
-        status=status,
-        content_type="application/json",
-        headers=headers,
-    )
+    return web.Response(body=json.dumps(data, ensure_ascii=False).encode("utf-8"), status=status,
+                        content_type="application/json", headers=headers)
 
 
 def _problem(status: int, detail: str, **extra: Any) -> web.Response:
@@ -322,11 +308,8 @@ class AmoCrmServer:
         Each is {method, path, status, fault}; status is None while a request still hangs.
         """
         with self._lock:
-            return [
-                dict(r)
-                for r in self._requests
-                if r["path"].startswith(path_prefix) and (method is None or r["method"] == method)
-            ]
+            return [dict(r) for r in self._requests
+                    if r["path"].startswith(path_prefix) and (method is None or r["method"] == method)]
 
     def expire_access_token(self) -> None:
         """The current access token now gets 401 (the client must refresh)."""
@@ -362,16 +345,9 @@ class AmoCrmServer:
 
     # ================================================================ faults
 
-    def fail(
-        self,
-        mode: str = "500",
-        seconds: Optional[float] = None,
-        requests: Optional[int] = None,
-        *,
-        path_prefix: Optional[str] = None,
-        retry_after: Optional[float] = None,
-        after_processing: bool = False,
-    ) -> None:
+    def fail(self, mode: str = "500", seconds: Optional[float] = None,
+             requests: Optional[int] = None, *, path_prefix: Optional[str] = None,
+             retry_after: Optional[float] = None, after_processing: bool = False) -> None:
         """Fail matching requests for `seconds`, or the next `requests` of them (or until heal).
 
         mode: an HTTP status ("500", "429", …), "timeout" (hang until the client gives up) or
@@ -381,16 +357,14 @@ class AmoCrmServer:
         if mode not in FAULT_MODES and not mode.isdigit():
             raise ValueError(f"unknown fault mode {mode!r}")
         with self._lock:
-            self._faults.append(
-                _Fault(
-                    mode=mode,
-                    until=None if seconds is None else time.monotonic() + seconds,
-                    remaining=requests,
-                    path_prefix=path_prefix,
-                    retry_after=None if retry_after is None else _fmt_seconds(retry_after),
-                    after_processing=after_processing,
-                )
-            )
+            self._faults.append(_Fault(
+                mode=mode,
+                until=None if seconds is None else time.monotonic() + seconds,
+                remaining=requests,
+                path_prefix=path_prefix,
+                retry_after=None if retry_after is None else _fmt_seconds(retry_after),
+                after_processing=after_processing,
+            ))
 
     def heal(self) -> None:
         with self._lock:
@@ -428,12 +402,8 @@ class AmoCrmServer:
         path = request.raw_path.split("?", 1)[0]
         fault = self._take_fault(path)
         # Logged on arrival (status filled in at the end): a hanging request shows up too.
-        record = {
-            "method": request.method,
-            "path": path,
-            "status": None,
-            "fault": fault.mode if fault else None,
-        }
+        record = {"method": request.method, "path": path, "status": None,
+                  "fault": fault.mode if fault else None}
         with self._lock:
             self._requests.append(record)
         response: Optional[web.StreamResponse] = None
@@ -451,8 +421,7 @@ class AmoCrmServer:
                 hook = self.after_handler
                 if hook is not None:
                     await asyncio.get_running_loop().run_in_executor(
-                        None, hook, request.method, path, response.status
-                    )
+                        None, hook, request.method, path, response.status)
             if fault is not None:
                 response = await self._apply_fault(request, fault)
         with self._lock:
@@ -462,16 +431,11 @@ class AmoCrmServer:
     def _check_auth(self, request: web.Request, path: str, raw: bytes) -> Optional[web.Response]:
         if path.startswith("/api/"):
             auth = request.headers.get("Authorization", "")
-            token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
+            token = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
             with self._lock:
-                valid = (
-                    token is not None
-                    and not self.reject_all_tokens
-                    and (
-                        (token == self._access_token and time.time() < self._access_expires)
-                        or (self.long_lived_token is not None and token == self.long_lived_token)
-                    )
-                )
+                valid = (token is not None and not self.reject_all_tokens and (
+                    (token == self._access_token and time.time() < self._access_expires)
+                    or (self.long_lived_token is not None and token == self.long_lived_token)))
             if not valid:
                 return _problem(401, "Unauthorized")
         elif path.startswith("/v2/origin/custom/"):
@@ -484,11 +448,7 @@ class AmoCrmServer:
         """Why amojo would refuse this request, or None. Written out, not imported (see top)."""
         h = request.headers
         md5_hex, ctype, date, signature = (
-            h.get("Content-MD5"),
-            h.get("Content-Type"),
-            h.get("Date"),
-            h.get("X-Signature"),
-        )
+            h.get("Content-MD5"), h.get("Content-Type"), h.get("Date"), h.get("X-Signature"))
         if not (md5_hex and ctype and date and signature):
             return "missing Date, Content-Type, Content-MD5 or X-Signature"
         if md5_hex != hashlib.md5(raw).hexdigest():
@@ -502,9 +462,8 @@ class AmoCrmServer:
         if abs(self.clock() - sent.timestamp()) > self.date_tolerance:
             return "Date is more than 15 minutes away"
         string = "\n".join([request.method, md5_hex, ctype, date, path])
-        expected = hmac.new(
-            self.channel_secret.encode("utf-8"), string.encode("utf-8"), hashlib.sha1
-        ).hexdigest()
+        expected = hmac.new(self.channel_secret.encode("utf-8"), string.encode("utf-8"),
+                            hashlib.sha1).hexdigest()
         if not hmac.compare_digest(expected.encode(), signature.lower().encode("utf-8")):
             return "bad signature"
         return None
@@ -524,22 +483,16 @@ class AmoCrmServer:
 
     def _check_custom_fields(self, entity: dict) -> None:
         for cf in entity.get("custom_fields_values") or []:
-            if (
-                isinstance(cf, dict)
-                and cf.get("field_code") in ("PHONE", "EMAIL")
-                and "field_id" not in cf
-            ):
+            if isinstance(cf, dict) and cf.get("field_code") in ("PHONE", "EMAIL") \
+                    and "field_id" not in cf:
                 pass  # the account's standard multitext fields, named by code
             elif not isinstance(cf, dict) or not isinstance(cf.get("field_id"), int):
                 raise _Invalid("custom_fields_values[].field_id must be an int")
             elif self.custom_field_ids is not None and cf["field_id"] not in self.custom_field_ids:
                 raise _Invalid(f"unknown custom field {cf['field_id']}")
             values = cf.get("values")
-            if (
-                not isinstance(values, list)
-                or not values
-                or not all(isinstance(v, dict) and "value" in v for v in values)
-            ):
+            if not isinstance(values, list) or not values or not all(
+                    isinstance(v, dict) and "value" in v for v in values):
                 raise _Invalid("custom_fields_values[].values must be [{'value': ...}]")
 
     def _pipeline(self, pipeline_id: Any) -> dict:
@@ -558,39 +511,22 @@ class AmoCrmServer:
         except ValueError:
             raise _Invalid("body is not JSON")
         with self._lock:
-            ok = (
-                data.get("grant_type") == "refresh_token"
-                and data.get("client_id") == self.client_id
-                and data.get("client_secret") == self.client_secret
-                and data.get("redirect_uri") == self.redirect_uri
-                and data.get("refresh_token") == self._refresh_token
-            )
+            ok = (data.get("grant_type") == "refresh_token"
+                  and data.get("client_id") == self.client_id
+                  and data.get("client_secret") == self.client_secret
+                  and data.get("redirect_uri") == self.redirect_uri
+                  and data.get("refresh_token") == self._refresh_token)
             if not ok:
-                return _json(
-                    {
-                        "hint": "Token has been revoked",
-                        "title": "Некорректный запрос",
-                        "status": 400,
-                    },
-                    400,
-                )
+                return _json({"hint": "Token has been revoked", "title": "Некорректный запрос",
+                              "status": 400}, 400)
             # amoCRM rotates both: the old refresh token is dead from now on.
             self.refresh_count += 1
-            self._access_token = (
-                f"access-token-refreshed-{self.refresh_count:04d}-{uuid.uuid4().hex}"
-            )
-            self._refresh_token = (
-                f"refresh-token-refreshed-{self.refresh_count:04d}-{uuid.uuid4().hex}"
-            )
+            self._access_token = f"access-token-refreshed-{self.refresh_count:04d}-{uuid.uuid4().hex}"
+            self._refresh_token = f"refresh-token-refreshed-{self.refresh_count:04d}-{uuid.uuid4().hex}"
             self._access_expires = time.time() + self.token_ttl
-            return _json(
-                {
-                    "token_type": "Bearer",
-                    "expires_in": self.token_ttl,
-                    "access_token": self._access_token,
-                    "refresh_token": self._refresh_token,
-                }
-            )
+            return _json({"token_type": "Bearer", "expires_in": self.token_ttl,
+                          "access_token": self._access_token,
+                          "refresh_token": self._refresh_token})
 
     async def _account(self, request: web.Request) -> web.Response:
         data = {"id": self.account_numeric_id, "name": "WEWALL", "subdomain": self.subdomain}
@@ -622,13 +558,8 @@ class AmoCrmServer:
             found = [copy.deepcopy(c) for c in self._contacts.values() if self._matches(c, query)]
             for c in found:
                 if with_leads:
-                    c["_embedded"] = {
-                        "leads": [
-                            {"id": lid}
-                            for lid, lead in self._leads.items()
-                            if c["id"] in lead["contact_ids"]
-                        ]
-                    }
+                    c["_embedded"] = {"leads": [{"id": lid} for lid, lead in self._leads.items()
+                                                if c["id"] in lead["contact_ids"]]}
         if not found:
             return web.Response(status=204)  # amoCRM answers an empty search with no content
         return _json({"_page": 1, "_embedded": {"contacts": found}})
@@ -654,15 +585,8 @@ class AmoCrmServer:
         with self._lock:
             if lead_id not in self._leads:
                 raise _Invalid(f"lead {lead_id} not found", 404)
-            notes = [
-                {
-                    "id": n["id"],
-                    "entity_id": lead_id,
-                    "note_type": n["note_type"],
-                    "params": {"text": n["text"]},
-                }
-                for n in self._notes[lead_id]
-            ]
+            notes = [{"id": n["id"], "entity_id": lead_id, "note_type": n["note_type"],
+                      "params": {"text": n["text"]}} for n in self._notes[lead_id]]
         if not notes:
             return web.Response(status=204)
         return _json({"_page": 1, "_embedded": {"notes": notes}})
@@ -691,11 +615,7 @@ class AmoCrmServer:
                         contact[key] = c[key]
                 fields = contact.setdefault("custom_fields_values", [])
                 for cf in c.get("custom_fields_values") or []:
-                    key = (
-                        ("field_code", cf["field_code"])
-                        if "field_code" in cf
-                        else ("field_id", cf["field_id"])
-                    )
+                    key = ("field_code", cf["field_code"]) if "field_code" in cf else ("field_id", cf["field_id"])
                     fields[:] = [f for f in fields if f.get(key[0]) != key[1]] + [copy.deepcopy(cf)]
                 out.append({"id": contact["id"], "updated_at": int(time.time())})
         return _json({"_links": {}, "_embedded": {"contacts": out}})
@@ -703,9 +623,7 @@ class AmoCrmServer:
     async def _create_contacts(self, request: web.Request) -> web.Response:
         items = self._body_list(request)
         for c in items:
-            if not any(
-                isinstance(c.get(k), str) and c.get(k) for k in ("name", "first_name", "last_name")
-            ):
+            if not any(isinstance(c.get(k), str) and c.get(k) for k in ("name", "first_name", "last_name")):
                 raise _Invalid("a contact needs name, first_name or last_name")
             self._check_custom_fields(c)
         out = []
@@ -734,10 +652,8 @@ class AmoCrmServer:
             for i, (lead, pipeline_id, status_id, contact_ids) in enumerate(prepared):
                 lid = next(self._ids)
                 self._leads[lid] = {
-                    "id": lid,
-                    "name": lead.get("name", f"Сделка #{lid}"),
-                    "pipeline_id": pipeline_id,
-                    "status_id": status_id,
+                    "id": lid, "name": lead.get("name", f"Сделка #{lid}"),
+                    "pipeline_id": pipeline_id, "status_id": status_id,
                     "contact_ids": contact_ids,
                     "custom_fields_values": lead.get("custom_fields_values") or [],
                     "history": [(pipeline_id, status_id)],
@@ -786,14 +702,9 @@ class AmoCrmServer:
             out = []
             for n in items:
                 nid = next(self._ids)
-                self._notes[lead_id].append(
-                    {
-                        "id": nid,
-                        "entity_id": lead_id,
-                        "note_type": n["note_type"],
-                        "text": n["params"]["text"],
-                    }
-                )
+                self._notes[lead_id].append({"id": nid, "entity_id": lead_id,
+                                             "note_type": n["note_type"],
+                                             "text": n["params"]["text"]})
                 out.append({"id": nid, "entity_id": lead_id})
         return _json({"_links": {}, "_embedded": {"notes": out}})
 
@@ -807,37 +718,23 @@ class AmoCrmServer:
                     raise _Invalid(f"unknown chat {item.get('chat_id')}")
             out = []
             for item in items:
-                known = [
-                    x
-                    for x in self._chat_links
-                    if x["chat_id"] == item["chat_id"] and x["contact_id"] == item["contact_id"]
-                ]
+                known = [x for x in self._chat_links if x["chat_id"] == item["chat_id"]
+                         and x["contact_id"] == item["contact_id"]]
                 if known:  # linking again is a no-op in amoCRM
                     out.append(known[0])
                     continue
-                link = {
-                    "id": next(self._ids),
-                    "chat_id": item["chat_id"],
-                    "contact_id": item["contact_id"],
-                }
+                link = {"id": next(self._ids), "chat_id": item["chat_id"],
+                        "contact_id": item["contact_id"]}
                 self._chat_links.append(link)
                 out.append(link)
         return _json({"_total_items": len(out), "_embedded": {"chats": out}})
 
     async def _get_pipelines(self, request: web.Request) -> web.Response:
-        pipelines = [
-            {
-                "id": p["id"],
-                "name": p["name"],
-                "is_main": p["is_main"],
-                "_embedded": {
-                    "statuses": [
-                        {"id": s, "name": n, "pipeline_id": p["id"]} for s, n in p["statuses"]
-                    ]
-                },
-            }
-            for p in self._pipelines
-        ]
+        pipelines = [{
+            "id": p["id"], "name": p["name"], "is_main": p["is_main"],
+            "_embedded": {"statuses": [{"id": s, "name": n, "pipeline_id": p["id"]}
+                                       for s, n in p["statuses"]]},
+        } for p in self._pipelines]
         return _json({"_total_items": len(pipelines), "_embedded": {"pipelines": pipelines}})
 
     # ================================================================ Chats API
@@ -866,25 +763,16 @@ class AmoCrmServer:
             raise _Invalid("unknown account_id")
         with self._lock:
             self._scopes.add(self.scope_id)
-        return _json(
-            {
-                "account_id": self.account_id,
-                "scope_id": self.scope_id,
-                "title": data.get("title", ""),
-                "hook_api_version": data.get("hook_api_version", "v2"),
-                "is_time_window_disabled": False,
-            }
-        )
+        return _json({"account_id": self.account_id, "scope_id": self.scope_id,
+                      "title": data.get("title", ""),
+                      "hook_api_version": data.get("hook_api_version", "v2"),
+                      "is_time_window_disabled": False})
 
     def _ensure_chat(self, conversation_id: str, user: dict) -> dict:
         chat = self._chats.get(conversation_id)
         if chat is None:
-            chat = {
-                "id": str(uuid.uuid4()),
-                "conversation_id": conversation_id,
-                "user": dict(user),
-                "amojo_user_id": str(uuid.uuid4()),
-            }
+            chat = {"id": str(uuid.uuid4()), "conversation_id": conversation_id,
+                    "user": dict(user), "amojo_user_id": str(uuid.uuid4())}
             self._chats[conversation_id] = chat
             self._chat_ids[chat["id"]] = conversation_id
             self._messages.setdefault(conversation_id, [])
@@ -900,17 +788,9 @@ class AmoCrmServer:
             raise _Invalid("user.id and user.name are required")
         with self._lock:
             chat = self._ensure_chat(conversation_id, user)
-        return _json(
-            {
-                "id": chat["id"],
-                "user": {
-                    "id": chat["amojo_user_id"],
-                    "client_id": chat["user"]["id"],
-                    "name": chat["user"]["name"],
-                    "profile": chat["user"].get("profile", {}),
-                },
-            }
-        )
+        return _json({"id": chat["id"], "user": {
+            "id": chat["amojo_user_id"], "client_id": chat["user"]["id"],
+            "name": chat["user"]["name"], "profile": chat["user"].get("profile", {})}})
 
     async def _new_message(self, request: web.Request) -> web.Response:
         scope = self._require_scope(request)
@@ -920,14 +800,8 @@ class AmoCrmServer:
         p = data.get("payload")
         if not isinstance(p, dict):
             raise _Invalid("payload is required")
-        for key, kind in (
-            ("timestamp", int),
-            ("msec_timestamp", int),
-            ("msgid", str),
-            ("conversation_id", str),
-            ("sender", dict),
-            ("message", dict),
-        ):
+        for key, kind in (("timestamp", int), ("msec_timestamp", int), ("msgid", str),
+                          ("conversation_id", str), ("sender", dict), ("message", dict)):
             if not isinstance(p.get(key), kind) or isinstance(p.get(key), bool):
                 raise _Invalid(f"payload.{key} is required ({kind.__name__})")
         sender, receiver, message = p["sender"], p.get("receiver"), p["message"]
@@ -945,44 +819,24 @@ class AmoCrmServer:
             client = receiver if is_bot else sender
             chat = self._ensure_chat(p["conversation_id"], client)
             amojo_msgid = str(uuid.uuid4())
-            self._messages[p["conversation_id"]].append(
-                {
-                    "author": "bot" if is_bot else "client",
-                    "msgid": p["msgid"],
-                    "amojo_msgid": amojo_msgid,
-                    "chat_id": chat["id"],
-                    "conversation_id": p["conversation_id"],
-                    "sender": sender,
-                    "receiver": receiver,
-                    "text": message["text"],
-                    "timestamp": p["timestamp"],
-                    "msec_timestamp": p["msec_timestamp"],
-                    "silent": p.get("silent"),
-                }
-            )
-            answer = {
-                "new_message": {
-                    "conversation_id": chat["id"],
-                    "msgid": amojo_msgid,
-                    "ref_id": p["msgid"],
-                }
-            }
+            self._messages[p["conversation_id"]].append({
+                "author": "bot" if is_bot else "client",
+                "msgid": p["msgid"], "amojo_msgid": amojo_msgid, "chat_id": chat["id"],
+                "conversation_id": p["conversation_id"], "sender": sender, "receiver": receiver,
+                "text": message["text"], "timestamp": p["timestamp"],
+                "msec_timestamp": p["msec_timestamp"], "silent": p.get("silent"),
+            })
+            answer = {"new_message": {"conversation_id": chat["id"], "msgid": amojo_msgid,
+                                      "ref_id": p["msgid"]}}
             self._by_msgid[(scope, p["msgid"])] = answer
         return _json(answer)
 
     # ================================================================ webhooks to the bot
 
     def manager_message_webhook(
-        self,
-        conversation_id: Optional[str],
-        text: str,
-        *,
-        chat_id: Optional[str] = None,
-        manager_id: str = "manager-amojo-0001",
-        manager_name: str = "Менеджер Анна",
-        msgid: Optional[str] = None,
-        timestamp: Optional[float] = None,
-        record: bool = True,
+        self, conversation_id: Optional[str], text: str, *, chat_id: Optional[str] = None,
+        manager_id: str = "manager-amojo-0001", manager_name: str = "Менеджер Анна",
+        msgid: Optional[str] = None, timestamp: Optional[float] = None, record: bool = True,
         bad_signature: bool = False,
     ) -> Tuple[bytes, Dict[str, str]]:
         """Body and headers of a "manager wrote" webhook, as amojo signs it.
@@ -1011,17 +865,9 @@ class AmoCrmServer:
                 "conversation": conversation,
                 "timestamp": int(ts),
                 "msec_timestamp": int(ts * 1000),
-                "message": {
-                    "id": amojo_msgid,
-                    "type": "text",
-                    "text": text,
-                    "markup": None,
-                    "tag": "",
-                    "media": "",
-                    "thumbnail": "",
-                    "file_name": "",
-                    "file_size": 0,
-                },
+                "message": {"id": amojo_msgid, "type": "text", "text": text, "markup": None,
+                            "tag": "", "media": "", "thumbnail": "", "file_name": "",
+                            "file_size": 0},
             },
         }
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -1029,52 +875,31 @@ class AmoCrmServer:
         signature = hmac.new(secret.encode("utf-8"), body, hashlib.sha1).hexdigest()
         if record and conversation_id:
             with self._lock:
-                self._messages.setdefault(conversation_id, []).append(
-                    {
-                        "author": "manager",
-                        "msgid": None,
-                        "amojo_msgid": amojo_msgid,
-                        "chat_id": chat_id,
-                        "conversation_id": conversation_id,
-                        "sender": payload["message"]["sender"],
-                        "receiver": receiver,
-                        "text": text,
-                        "timestamp": int(ts),
-                        "msec_timestamp": int(ts * 1000),
-                        "silent": None,
-                    }
-                )
+                self._messages.setdefault(conversation_id, []).append({
+                    "author": "manager", "msgid": None, "amojo_msgid": amojo_msgid,
+                    "chat_id": chat_id, "conversation_id": conversation_id,
+                    "sender": payload["message"]["sender"], "receiver": receiver, "text": text,
+                    "timestamp": int(ts), "msec_timestamp": int(ts * 1000), "silent": None,
+                })
         return body, {"Content-Type": "application/json", "X-Signature": signature}
 
     def talk_update_webhook(
-        self,
-        *,
-        talk_id: int,
-        chat_id: str,
-        contact_id: int,
-        is_in_work: bool = False,
-        is_read: bool = True,
-        entity_id: Optional[int] = None,
-        entity_type: str = "leads",
+        self, *, talk_id: int, chat_id: str, contact_id: int, is_in_work: bool = False,
+        is_read: bool = True, entity_id: Optional[int] = None, entity_type: str = "leads",
         origin: str = "custom",
     ) -> Tuple[bytes, Dict[str, str]]:
         """Body and headers of the form-encoded "Беседа изменена" account webhook."""
         now = int(time.time())
         prefix = "talk[update][0]"
         fields = [
-            (f"{prefix}[talk_id]", talk_id),
-            (f"{prefix}[created_at]", now - 60),
-            (f"{prefix}[updated_at]", now),
-            (f"{prefix}[rate]", 0),
-            (f"{prefix}[contact_id]", contact_id),
-            (f"{prefix}[chat_id]", chat_id),
+            (f"{prefix}[talk_id]", talk_id), (f"{prefix}[created_at]", now - 60),
+            (f"{prefix}[updated_at]", now), (f"{prefix}[rate]", 0),
+            (f"{prefix}[contact_id]", contact_id), (f"{prefix}[chat_id]", chat_id),
             (f"{prefix}[entity_id]", entity_id if entity_id is not None else ""),
             (f"{prefix}[entity_type]", entity_type),
-            (f"{prefix}[is_in_work]", int(bool(is_in_work))),
-            (f"{prefix}[is_read]", int(bool(is_read))),
+            (f"{prefix}[is_in_work]", int(bool(is_in_work))), (f"{prefix}[is_read]", int(bool(is_read))),
             (f"{prefix}[origin]", origin),
-            ("account[id]", self.account_numeric_id),
-            ("account[subdomain]", self.subdomain),
+            ("account[id]", self.account_numeric_id), ("account[subdomain]", self.subdomain),
             ("account[_links][self]", f"https://{self.subdomain}.amocrm.ru"),
         ]
         body = urlencode([(k, str(v)) for k, v in fields]).encode("ascii")
@@ -1089,9 +914,8 @@ class AmoCrmServer:
     def _post_from_server_loop(self, url: str, body: bytes, headers: Dict[str, str]):
         return asyncio.run_coroutine_threadsafe(self._post(url, body, headers), self._loop)
 
-    def send_manager_message(
-        self, url: str, conversation_id: Optional[str], text: str, **kwargs: Any
-    ) -> Tuple[int, str]:
+    def send_manager_message(self, url: str, conversation_id: Optional[str], text: str,
+                             **kwargs: Any) -> Tuple[int, str]:
         """POST a signed "manager wrote" webhook to `url` (the bot's `…/{scope_id}`).
 
         Blocks the calling thread: from async code whose loop serves `url`, use the `a…` form.
@@ -1099,9 +923,8 @@ class AmoCrmServer:
         body, headers = self.manager_message_webhook(conversation_id, text, **kwargs)
         return self._post_from_server_loop(url, body, headers).result(30)
 
-    async def asend_manager_message(
-        self, url: str, conversation_id: Optional[str], text: str, **kwargs: Any
-    ) -> Tuple[int, str]:
+    async def asend_manager_message(self, url: str, conversation_id: Optional[str], text: str,
+                                    **kwargs: Any) -> Tuple[int, str]:
         body, headers = self.manager_message_webhook(conversation_id, text, **kwargs)
         return await asyncio.wrap_future(self._post_from_server_loop(url, body, headers))
 

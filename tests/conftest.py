@@ -16,20 +16,14 @@ def shared_file(relative: str) -> Path:
     """A file of ../shared/data, or a skip that says why (a user's machine has no such folder)."""
     path = shared_data_dir() / relative
     if not path.exists():
-        pytest.skip(
-            f"нет реальных данных {path}: они есть только рядом с проектом в CI и у разработчиков"
-        )
+        pytest.skip(f"нет реальных данных {path}: они есть только рядом с проектом в CI и у разработчиков")
     return path
 
 
 HH_METRO = "metro/hh_metro_all_cities_2023-10-16.json"
 # The real offers: business centres first (the lots refer to them), then sale and rent lots, CIAN.
-REAL_OFFER_FILES = (
-    "nfmap_buildings_202606.json",
-    "nfmap_lots_202606.json",
-    "nfmap_rent_lots_202606.json",
-    "gp2team34_cian_psn_rent_geo.csv",
-)
+REAL_OFFER_FILES = ("nfmap_buildings_202606.json", "nfmap_lots_202606.json", "nfmap_rent_lots_202606.json",
+                    "gp2team34_cian_psn_rent_geo.csv")
 
 
 @pytest.fixture

@@ -8,64 +8,34 @@ from __future__ import annotations
 import time
 from typing import List, Optional
 
-from rasa.shared.core.events import (
-    ActionExecuted,
-    ActiveLoop,
-    BotUttered,
-    Event,
-    SessionStarted,
-    SlotSet,
-    UserUttered,
-)
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Event, SessionStarted, SlotSet, UserUttered
 
 AREA = 700.0
 
 
 def _user(text: str, intent: str, entities: Optional[list] = None) -> UserUttered:
-    parse = {
-        "intent": {"name": intent, "confidence": 1.0},
-        "entities": entities or [],
-        "text": text,
-    }
-    return UserUttered(
-        text, parse["intent"], entities or [], parse_data=parse, input_channel="rest"
-    )
+    parse = {"intent": {"name": intent, "confidence": 1.0}, "entities": entities or [], "text": text}
+    return UserUttered(text, parse["intent"], entities or [], parse_data=parse, input_channel="rest")
 
 
 def _bot(text: str, response: str) -> BotUttered:
     return BotUttered(text, metadata={"utter_action": response})
 
 
-def half_filled_calculation(
-    start: Optional[float] = None, paused: Optional[List[str]] = None
-) -> List[Event]:
+def half_filled_calculation(start: Optional[float] = None, paused: Optional[List[str]] = None) -> List[Event]:
     """The events, with timestamps a minute old (the session has not expired)."""
     events: List[Event] = [
-        ActionExecuted("action_session_start"),
-        SessionStarted(),
-        ActionExecuted("action_listen"),
+        ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
         _user("хочу посчитать доходность офиса", "request_calculation"),
-        ActionExecuted("calculation_form"),
-        ActiveLoop("calculation_form"),
-        SlotSet("requested_slot", "calc_kind"),
-        _bot("Посчитаю доходность. Что за объект?", "utter_ask_calc_kind"),
-        ActionExecuted("action_listen"),
-        _user(
-            '/inform{"calc_kind":"finished_office"}',
-            "inform",
-            [{"entity": "calc_kind", "value": "finished_office"}],
-        ),
-        ActionExecuted("calculation_form"),
-        SlotSet("calc_kind", "finished_office"),
-        SlotSet("requested_slot", "area_m2"),
-        SlotSet("calc_remaining", "(осталось 7 вопросов)"),
-        _bot("Какая площадь помещения, м²? (осталось 7 вопросов)", "utter_ask_area_m2"),
-        ActionExecuted("action_listen"),
+        ActionExecuted("calculation_form"), ActiveLoop("calculation_form"), SlotSet("requested_slot", "calc_kind"),
+        _bot("Посчитаю доходность. Что за объект?", "utter_ask_calc_kind"), ActionExecuted("action_listen"),
+        _user('/inform{"calc_kind":"finished_office"}', "inform", [{"entity": "calc_kind", "value": "finished_office"}]),
+        ActionExecuted("calculation_form"), SlotSet("calc_kind", "finished_office"),
+        SlotSet("requested_slot", "area_m2"), SlotSet("calc_remaining", "(осталось 7 вопросов)"),
+        _bot("Какая площадь помещения, м²? (осталось 7 вопросов)", "utter_ask_area_m2"), ActionExecuted("action_listen"),
         _user("700", "inform", [{"entity": "number", "value": 700, "start": 0, "end": 3}]),
-        ActionExecuted("calculation_form"),
-        SlotSet("area_m2", AREA),
-        SlotSet("requested_slot", "price_per_m2"),
-        SlotSet("calc_remaining", "(осталось 6 вопросов)"),
+        ActionExecuted("calculation_form"), SlotSet("area_m2", AREA),
+        SlotSet("requested_slot", "price_per_m2"), SlotSet("calc_remaining", "(осталось 6 вопросов)"),
         _bot("Какая цена покупки? (осталось 6 вопросов)", "utter_ask_price_per_m2"),
     ]
     if paused:

@@ -52,11 +52,7 @@ def _decode(value: str) -> Any:
 
 
 class TelegramServer:
-    def __init__(
-        self,
-        token: str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
-        username: str = "wewall_test_bot",
-    ):
+    def __init__(self, token: str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", username: str = "wewall_test_bot"):
         self.token = token
         self.username = username
         self.calls: List[Call] = []
@@ -130,9 +126,7 @@ class TelegramServer:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         if request.match_info["token"] != self.token:
-            return web.json_response(
-                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
-            )
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         params: Dict[str, Any] = dict(request.query)
         files: Dict[str, int] = {}
         if request.content_type == "application/json":
@@ -154,22 +148,14 @@ class TelegramServer:
             self._cond.notify_all()
         handler = getattr(self, f"_m_{method.lower()}", None)
         if handler is None:
-            return web.json_response(
-                {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
-                status=404,
-            )
+            return web.json_response({"ok": False, "error_code": 404, "description": "Not Found: method not found"}, status=404)
         result = handler(params)
         if isinstance(result, web.Response):
             return result
         return web.json_response({"ok": True, "result": result})
 
     def _user(self) -> Dict[str, Any]:
-        return {
-            "id": int(self.token.split(":")[0]),
-            "is_bot": True,
-            "first_name": "WeWall",
-            "username": self.username,
-        }
+        return {"id": int(self.token.split(":")[0]), "is_bot": True, "first_name": "WeWall", "username": self.username}
 
     def _m_getme(self, _: Dict[str, Any]) -> Any:
         return self._user()
@@ -192,12 +178,7 @@ class TelegramServer:
         message = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
-            "chat": {
-                "id": int(params["chat_id"])
-                if str(params.get("chat_id", "")).lstrip("-").isdigit()
-                else 0,
-                "type": "private",
-            },
+            "chat": {"id": int(params["chat_id"]) if str(params.get("chat_id", "")).lstrip("-").isdigit() else 0, "type": "private"},
             "from": self._user(),
         }
         if isinstance(params.get("reply_markup"), dict):
@@ -207,38 +188,18 @@ class TelegramServer:
 
     def _m_sendmessage(self, params: Dict[str, Any]) -> Any:
         if not str(params.get("text", "")).strip():
-            return web.json_response(
-                {
-                    "ok": False,
-                    "error_code": 400,
-                    "description": "Bad Request: message text is empty",
-                },
-                status=400,
-            )
+            return web.json_response({"ok": False, "error_code": 400, "description": "Bad Request: message text is empty"}, status=400)
         if len(str(params["text"])) > 4096:
-            return web.json_response(
-                {"ok": False, "error_code": 400, "description": "Bad Request: message is too long"},
-                status=400,
-            )
+            return web.json_response({"ok": False, "error_code": 400, "description": "Bad Request: message is too long"}, status=400)
         markup = params.get("reply_markup")
         for row in (markup or {}).get("inline_keyboard", []) if isinstance(markup, dict) else []:
             for button in row:
                 if len(str(button.get("callback_data", "")).encode()) > 64:
-                    return web.json_response(
-                        {
-                            "ok": False,
-                            "error_code": 400,
-                            "description": "Bad Request: BUTTON_DATA_INVALID",
-                        },
-                        status=400,
-                    )
+                    return web.json_response({"ok": False, "error_code": 400, "description": "Bad Request: BUTTON_DATA_INVALID"}, status=400)
         return self._message(params, text=params["text"])
 
     def _m_sendphoto(self, params: Dict[str, Any]) -> Any:
-        return self._message(
-            params,
-            photo=[{"file_id": "photo1", "file_unique_id": "p1", "width": 800, "height": 600}],
-        )
+        return self._message(params, photo=[{"file_id": "photo1", "file_unique_id": "p1", "width": 800, "height": 600}])
 
     def _m_senddocument(self, params: Dict[str, Any]) -> Any:
         return self._message(params, document={"file_id": "doc1", "file_unique_id": "d1"})
@@ -255,10 +216,8 @@ class TelegramServer:
     def calls_of(self, method: str, chat_id: Any = None, since: int = 0) -> List[Call]:
         with self._lock:
             return [
-                c
-                for c in self.calls[since:]
-                if c.method.lower() == method.lower()
-                and (chat_id is None or c.chat_id == str(chat_id))
+                c for c in self.calls[since:]
+                if c.method.lower() == method.lower() and (chat_id is None or c.chat_id == str(chat_id))
             ]
 
     def sent_to(self, chat_id: Any) -> int:
@@ -276,21 +235,13 @@ class TelegramServer:
         with self._lock:
             return len(self.calls)
 
-    def wait_for(
-        self,
-        method: str,
-        chat_id: Any = None,
-        since: int = 0,
-        count: int = 1,
-        timeout: float = 60,
-        where: Optional[Callable[[Call], bool]] = None,
-    ) -> List[Call]:
+    def wait_for(self, method: str, chat_id: Any = None, since: int = 0, count: int = 1,
+                 timeout: float = 60, where: Optional[Callable[[Call], bool]] = None) -> List[Call]:
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
                 found = [
-                    c
-                    for c in self.calls[since:]
+                    c for c in self.calls[since:]
                     if c.method.lower() == method.lower()
                     and (chat_id is None or c.chat_id == str(chat_id))
                     and (where is None or where(c))
@@ -300,18 +251,11 @@ class TelegramServer:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     seen = [(c.method, c.chat_id) for c in self.calls[since:]][-20:]
-                    raise AssertionError(
-                        f"no {count}× {method} to {chat_id} in {timeout}s; calls: {seen}"
-                    )
+                    raise AssertionError(f"no {count}× {method} to {chat_id} in {timeout}s; calls: {seen}")
                 self._cond.wait(min(left, 0.5))
 
-    def post_raw(
-        self,
-        body: bytes,
-        headers: Optional[Dict[str, str]] = None,
-        url: Optional[str] = None,
-        timeout: float = 120,
-    ) -> tuple[int, Any]:
+    def post_raw(self, body: bytes, headers: Optional[Dict[str, str]] = None, url: Optional[str] = None,
+                 timeout: float = 120) -> tuple[int, Any]:
         """POSTs bytes to the webhook; (status, JSON or text)."""
         target = url or self.webhook.get("url")
         if not target:
@@ -329,9 +273,7 @@ class TelegramServer:
         assert self._loop is not None
         return asyncio.run_coroutine_threadsafe(post(), self._loop).result(timeout)
 
-    def post_update(
-        self, update: Dict[str, Any], secret: Optional[str] = "<webhook>", **kw: Any
-    ) -> tuple[int, Any]:
+    def post_update(self, update: Dict[str, Any], secret: Optional[str] = "<webhook>", **kw: Any) -> tuple[int, Any]:
         """An update as Telegram sends it: with the secret the bot registered unless told otherwise."""
         headers = {"Content-Type": "application/json"}
         if secret == "<webhook>":
@@ -343,13 +285,7 @@ class TelegramServer:
 
     @staticmethod
     def _from(user_id: int) -> Dict[str, Any]:
-        return {
-            "id": user_id,
-            "is_bot": False,
-            "first_name": "Иван",
-            "username": f"user{user_id}",
-            "language_code": "ru",
-        }
+        return {"id": user_id, "is_bot": False, "first_name": "Иван", "username": f"user{user_id}", "language_code": "ru"}
 
     def text_update(self, chat_id: int, text: str) -> Dict[str, Any]:
         return {
@@ -366,16 +302,10 @@ class TelegramServer:
     def send_text(self, chat_id: int, text: str, **kw: Any) -> tuple[int, Any]:
         return self.post_update(self.text_update(chat_id, text), **kw)
 
-    def press(
-        self, chat_id: int, callback_data: str, message: Optional[Dict[str, Any]] = None, **kw: Any
-    ) -> tuple[int, Any]:
+    def press(self, chat_id: int, callback_data: str, message: Optional[Dict[str, Any]] = None, **kw: Any) -> tuple[int, Any]:
         """A tap on an inline button (a callback_query), on `message` if given (the bot's message)."""
-        message = message or {
-            "message_id": next(self._message_ids),
-            "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private"},
-            "text": "…",
-        }
+        message = message or {"message_id": next(self._message_ids), "date": int(time.time()),
+                               "chat": {"id": chat_id, "type": "private"}, "text": "…"}
         update = {
             "update_id": next(self._update_ids),
             "callback_query": {

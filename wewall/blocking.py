@@ -26,9 +26,7 @@ def executor() -> ThreadPoolExecutor:
     if _executor is None:
         with _lock:
             if _executor is None:
-                _executor = ThreadPoolExecutor(
-                    max_workers=MAX_WORKERS, thread_name_prefix=THREAD_PREFIX
-                )
+                _executor = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix=THREAD_PREFIX)
     return _executor
 
 

@@ -26,12 +26,7 @@ SWITCH = "WEWALL_RASA_PATCHES"
 _OFF = {"off", "0", "false", "no"}
 
 # The versions the patches were written against and tested with (constraints.txt).
-TESTED: Dict[str, str] = {
-    "rasa": "3.6.21",
-    "tensorflow": "2.12.0",
-    "scipy": "1.10.1",
-    "jsonschema": "4.17.3",
-}
+TESTED: Dict[str, str] = {"rasa": "3.6.21", "tensorflow": "2.12.0", "scipy": "1.10.1", "jsonschema": "4.17.3"}
 
 _MISSING = object()
 _lock = threading.Lock()
@@ -57,30 +52,20 @@ def installed_versions(packages: Iterable[str] = TESTED) -> Dict[str, Optional[s
     return {package: _version(package) for package in packages}
 
 
-def mismatches(
-    requires: Iterable[str], versions: Optional[Mapping[str, Optional[str]]] = None
-) -> List[str]:
+def mismatches(requires: Iterable[str], versions: Optional[Mapping[str, Optional[str]]] = None) -> List[str]:
     """«tensorflow 2.13.0 (tested with 2.12.0)» for each required package not at its tested version."""
     versions = versions if versions is not None else installed_versions(requires)
-    return [
-        f"{p} {versions.get(p)} (tested with {TESTED[p]})"
-        for p in requires
-        if versions.get(p) != TESTED[p]
-    ]
+    return [f"{p} {versions.get(p)} (tested with {TESTED[p]})" for p in requires if versions.get(p) != TESTED[p]]
 
 
-def allowed(
-    name: str, requires: Iterable[str], versions: Optional[Mapping[str, Optional[str]]] = None
-) -> bool:
+def allowed(name: str, requires: Iterable[str], versions: Optional[Mapping[str, Optional[str]]] = None) -> bool:
     """Whether the change `name` may be used: patches on, and the versions it was tested with."""
     if not enabled():
         return False
     wrong = mismatches(requires, versions)
     if wrong and name not in _warned:
         _warned.add(name)
-        log.warning(
-            "Rasa patch «%s» skipped, other versions than tested: %s", name, ", ".join(wrong)
-        )
+        log.warning("Rasa patch «%s» skipped, other versions than tested: %s", name, ", ".join(wrong))
     return not wrong
 
 

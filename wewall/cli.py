@@ -28,9 +28,7 @@ def _data(args) -> int:
             elif args.data_cmd == "load-coeffs":
                 commands.load_coeffs(db, Path(args.file), _echo)
             elif args.data_cmd == "import-estates":
-                commands.import_estates(
-                    db, [Path(f) for f in args.files], _echo, quiet=not sys.stderr.isatty()
-                )
+                commands.import_estates(db, [Path(f) for f in args.files], _echo, quiet=not sys.stderr.isatty())
             elif args.data_cmd == "precompute-irr":
                 commands.precompute_irr(db, _echo, quiet=not sys.stderr.isatty())
             elif args.data_cmd == "stats":
@@ -43,39 +41,22 @@ def _data(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="wewall", description="WeWall Bot: данные, расчёт, интеграции"
-    )
+    parser = argparse.ArgumentParser(prog="wewall", description="WeWall Bot: данные, расчёт, интеграции")
     sub = parser.add_subparsers(dest="cmd", required=True)
 
     data = sub.add_parser("data", help="данные в хранилище документов")
-    data.add_argument(
-        "--mongodb-uri",
-        default=None,
-        help="по умолчанию WEWALL_MONGODB_URI или встроенное хранилище",
-    )
+    data.add_argument("--mongodb-uri", default=None, help="по умолчанию WEWALL_MONGODB_URI или встроенное хранилище")
     dsub = data.add_subparsers(dest="data_cmd", required=True)
     demo = dsub.add_parser("load-demo", help="демо-данные в пустые коллекции")
-    demo.add_argument(
-        "--estates", type=int, default=300, help="сколько демо-предложений (по умолчанию 300)"
-    )
+    demo.add_argument("--estates", type=int, default=300, help="сколько демо-предложений (по умолчанию 300)")
     demo.add_argument("--force", action="store_true", help="заменить и непустые коллекции")
     st = dsub.add_parser("import-stations", help="станции метро из ответа hh.ru /metro")
     st.add_argument("--hh-json", required=True, help="путь к JSON-файлу hh.ru")
     co = dsub.add_parser("load-coeffs", help="таблицы коэффициентов (JSON или CSV)")
     co.add_argument("file")
-    ie = dsub.add_parser(
-        "import-estates", help="реальные предложения: карта БЦ (здания и лоты), ЦИАН CSV"
-    )
-    ie.add_argument(
-        "files",
-        nargs="+",
-        metavar="FILE",
-        help="файлы в любом порядке; формат определяется по содержимому",
-    )
-    dsub.add_parser(
-        "precompute-irr", help="IRR аренды для предложений на продажу (финансовая модель)"
-    )
+    ie = dsub.add_parser("import-estates", help="реальные предложения: карта БЦ (здания и лоты), ЦИАН CSV")
+    ie.add_argument("files", nargs="+", metavar="FILE", help="файлы в любом порядке; формат определяется по содержимому")
+    dsub.add_parser("precompute-irr", help="IRR аренды для предложений на продажу (финансовая модель)")
     dsub.add_parser("stats", help="что лежит в коллекциях")
 
     sub.add_parser("calc", help="расчёт доходности: wewall calc --json '{…}'", add_help=False)

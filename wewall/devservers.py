@@ -41,9 +41,7 @@ def reachable(host: str, port: int) -> bool:
 
 def postgres_admin_url() -> str:
     """The server the tests and benchmarks create their throw-away databases on."""
-    return os.environ.get(
-        "WEWALL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-    )
+    return os.environ.get("WEWALL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def postgres_reachable() -> bool:
@@ -63,13 +61,8 @@ def postgres_database(prefix: str) -> Iterator[str]:
 
     admin = make_url(postgres_admin_url())
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    conn = psycopg2.connect(
-        host=admin.host or "127.0.0.1",
-        port=admin.port or 5432,
-        user=admin.username,
-        password=admin.password,
-        dbname=admin.database or "postgres",
-    )
+    conn = psycopg2.connect(host=admin.host or "127.0.0.1", port=admin.port or 5432, user=admin.username,
+                            password=admin.password, dbname=admin.database or "postgres")
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
@@ -94,8 +87,6 @@ def stop_group(proc: subprocess.Popen, timeout: float = 20) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-
-
 _TAKEN: set = set()
 
 
@@ -143,22 +134,14 @@ def trained_model(out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [str(BIN / "rasa"), "train", "--fixed-model-name", "e2e", "--out", str(out_dir)],
-        cwd=PROJECT_ROOT,
-        check=True,
-        env=base_env(),
-        capture_output=True,
-        timeout=1800,
+        cwd=PROJECT_ROOT, check=True, env=base_env(), capture_output=True, timeout=1800,
     )
     return out_dir / "e2e.tar.gz"
 
 
 def base_env(**extra: str) -> Dict[str, str]:
     env = dict(os.environ)
-    env.update(
-        RASA_TELEMETRY_ENABLED="false",
-        TF_CPP_MIN_LOG_LEVEL="2",
-        SQLALCHEMY_SILENCE_UBER_WARNING="1",
-    )
+    env.update(RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", SQLALCHEMY_SILENCE_UBER_WARNING="1")
     env.update(extra)
     return env
 
@@ -201,53 +184,24 @@ class BotServers:
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = open(self.workdir / f"{name}.log", "ab")
         self.procs[name] = subprocess.Popen(
-            args,
-            cwd=PROJECT_ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            args, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
     def load_demo(self, estates: int = 60) -> None:
         subprocess.run(
             [str(BIN / "wewall"), "data", "load-demo", "--estates", str(estates)],
-            cwd=PROJECT_ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-            timeout=120,
+            cwd=PROJECT_ROOT, env=self.env, check=True, capture_output=True, timeout=120,
         )
 
     def start_actions(self) -> None:
-        self._spawn(
-            "actions",
-            [
-                str(BIN / "rasa"),
-                "run",
-                "actions",
-                "--actions",
-                "actions",
-                "-p",
-                str(self.actions_port),
-            ],
-        )
+        self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "-p", str(self.actions_port)])
 
     def start_rasa(self) -> None:
         self._spawn(
             "rasa",
             [
-                str(BIN / "rasa"),
-                "run",
-                "--enable-api",
-                "-p",
-                str(self.rasa_port),
-                "-m",
-                str(self.model),
-                "--endpoints",
-                "endpoints.yml",
-                "--credentials",
-                "credentials.yml",
+                str(BIN / "rasa"), "run", "--enable-api", "-p", str(self.rasa_port), "-m", str(self.model),
+                "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
             ],
         )
 
@@ -277,27 +231,21 @@ class BotServers:
                         pending.pop(name)
             time.sleep(0.5)
         if pending:
-            raise RuntimeError(
-                f"not ready in {timeout}s: {sorted(pending)}\n{self.log('rasa')[-4000:]}"
-            )
+            raise RuntimeError(f"not ready in {timeout}s: {sorted(pending)}\n{self.log('rasa')[-4000:]}")
 
     def send(self, sender: str, text: str, timeout: float = 30) -> List[dict]:
         """One REST message of the tests' integration; `sender` may also be its key (rest:e2e:…)."""
-        sender = sender[len("rest:e2e:") :] if sender.startswith("rest:e2e:") else sender
+        sender = sender[len("rest:e2e:"):] if sender.startswith("rest:e2e:") else sender
         reply = requests.post(
-            f"{self.url}/webhooks/rest/webhook",
-            json={"sender": sender, "message": text},
-            headers=REST_HEADERS,
-            timeout=timeout,
+            f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
+            headers=REST_HEADERS, timeout=timeout,
         )
         reply.raise_for_status()
         return reply.json()
 
     def tracker(self, sender: str) -> dict:
         """The tracker of a REST sender of the tests, or of a conversation key (`tg:1001`)."""
-        reply = requests.get(
-            f"{self.url}/conversations/{conversation_key(sender)}/tracker", timeout=10
-        )
+        reply = requests.get(f"{self.url}/conversations/{conversation_key(sender)}/tracker", timeout=10)
         reply.raise_for_status()
         return reply.json()
 

@@ -49,8 +49,7 @@ EXTERNAL_TEXT_PREFIX = "EXTERNAL: "
 metadata = sa.MetaData()
 
 followups = sa.Table(
-    "followups",
-    metadata,
+    "followups", metadata,
     sa.Column("sender_id", sa.String(255), primary_key=True),
     sa.Column("form", sa.String(64), nullable=False),
     sa.Column("channel", sa.String(64)),
@@ -68,9 +67,7 @@ followups = sa.Table(
 
 def _is_external(event: Dict[str, Any]) -> bool:
     intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name") or ""
-    return intent.startswith("EXTERNAL_") or str(event.get("text") or "").startswith(
-        EXTERNAL_TEXT_PREFIX
-    )
+    return intent.startswith("EXTERNAL_") or str(event.get("text") or "").startswith(EXTERNAL_TEXT_PREFIX)
 
 
 def last_client_message_at(events: Sequence[Dict[str, Any]]) -> Optional[float]:
@@ -94,20 +91,14 @@ def followed_up_in_this_form(events: Sequence[Dict[str, Any]], form: str) -> boo
             current, reminded = None, False
         # The reminder's own message, not the action's run: a run that found the client
         # had just written sends nothing and must not count.
-        elif (
-            kind == "bot"
-            and current == form
-            and str((event.get("metadata") or {}).get("utter_action") or "").startswith(
-                FOLLOW_UP_RESPONSE
-            )
-        ):
+        elif kind == "bot" and current == form and str(
+                (event.get("metadata") or {}).get("utter_action") or "").startswith(FOLLOW_UP_RESPONSE):
             reminded = True
     return reminded
 
 
-def decide(
-    state: Dict[str, Any], now: float, after_seconds: float, channels: Iterable[str]
-) -> Tuple[bool, str]:
+def decide(state: Dict[str, Any], now: float, after_seconds: float,
+           channels: Iterable[str]) -> Tuple[bool, str]:
     """Whether the conversation `state` (Rasa's tracker JSON, or rasa_sdk's
     `Tracker.current_state()`) gets its follow-up now, and why not."""
     form = (state.get("active_loop") or {}).get("name")
@@ -150,13 +141,11 @@ class FollowUpStore(SqlStore):
     def __init__(self, url: Optional[str] = None):
         super().__init__(url or outbox_url())
 
-    def record(
-        self, sender_id: str, form: str, channel: Optional[str], now: float, after_seconds: float
-    ) -> None:
+    def record(self, sender_id: str, form: str, channel: Optional[str], now: float,
+               after_seconds: float) -> None:
         """A client answered inside `form`: the follow-up is due `after_seconds` from now."""
-        values = dict(
-            form=form, channel=channel, last_user_at=now, due_at=now + after_seconds, updated_at=now
-        )
+        values = dict(form=form, channel=channel, last_user_at=now, due_at=now + after_seconds,
+                      updated_at=now)
         t = followups
         with self.engine.begin() as conn:
             if conn.execute(t.update().where(t.c.sender_id == sender_id).values(**values)).rowcount:
@@ -174,23 +163,17 @@ class FollowUpStore(SqlStore):
         t = followups
         free = sa.or_(t.c.lease_until.is_(None), t.c.lease_until < now)
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                t.select().where(t.c.due_at <= now).where(free).order_by(t.c.due_at).limit(limit)
-            ).fetchall()
+            rows = conn.execute(t.select().where(t.c.due_at <= now).where(free)
+                                .order_by(t.c.due_at).limit(limit)).fetchall()
         taken: List[Due] = []
         for r in rows:
             with self.engine.begin() as conn:
                 won = conn.execute(
-                    t.update()
-                    .where(t.c.sender_id == r.sender_id)
-                    .where(t.c.due_at == r.due_at)
-                    .where(free)
-                    .values(lease_owner=owner, lease_until=now + lease_seconds)
+                    t.update().where(t.c.sender_id == r.sender_id).where(t.c.due_at == r.due_at)
+                    .where(free).values(lease_owner=owner, lease_until=now + lease_seconds)
                 ).rowcount
             if won:
-                taken.append(
-                    Due(r.sender_id, r.form, r.channel, r.last_user_at, r.due_at, r.attempts)
-                )
+                taken.append(Due(r.sender_id, r.form, r.channel, r.last_user_at, r.due_at, r.attempts))
         return taken
 
     def renew(self, sender_ids: Sequence[str], owner: str, until: float) -> int:
@@ -199,55 +182,33 @@ class FollowUpStore(SqlStore):
             return 0
         t = followups
         with self.engine.begin() as conn:
-            return conn.execute(
-                t.update()
-                .where(t.c.sender_id.in_(list(sender_ids)))
-                .where(t.c.lease_owner == owner)
-                .values(lease_until=until)
-            ).rowcount
+            return conn.execute(t.update().where(t.c.sender_id.in_(list(sender_ids)))
+                                .where(t.c.lease_owner == owner).values(lease_until=until)).rowcount
 
     def done(self, due: Due, owner: str) -> bool:
         """Forget the row, unless the client wrote again meanwhile (then only the lease goes)."""
         t = followups
         with self.engine.begin() as conn:
-            gone = conn.execute(
-                t.delete()
-                .where(t.c.sender_id == due.sender_id)
-                .where(t.c.lease_owner == owner)
-                .where(t.c.due_at == due.due_at)
-            ).rowcount
+            gone = conn.execute(t.delete().where(t.c.sender_id == due.sender_id)
+                                .where(t.c.lease_owner == owner)
+                                .where(t.c.due_at == due.due_at)).rowcount
             if not gone:
-                conn.execute(
-                    t.update()
-                    .where(t.c.sender_id == due.sender_id)
-                    .where(t.c.lease_owner == owner)
-                    .values(lease_owner=None, lease_until=None)
-                )
+                conn.execute(t.update().where(t.c.sender_id == due.sender_id)
+                             .where(t.c.lease_owner == owner)
+                             .values(lease_owner=None, lease_until=None))
         return bool(gone)
 
     def retry(self, due: Due, owner: str, at: float) -> None:
         t = followups
         with self.engine.begin() as conn:
-            conn.execute(
-                t.update()
-                .where(t.c.sender_id == due.sender_id)
-                .where(t.c.lease_owner == owner)
-                .where(t.c.due_at == due.due_at)
-                .values(
-                    due_at=at,
-                    lease_owner=None,
-                    lease_until=None,
-                    attempts=t.c.attempts + 1,
-                    updated_at=time.time(),
-                )
-            )
+            conn.execute(t.update().where(t.c.sender_id == due.sender_id)
+                         .where(t.c.lease_owner == owner).where(t.c.due_at == due.due_at)
+                         .values(due_at=at, lease_owner=None, lease_until=None,
+                                 attempts=t.c.attempts + 1, updated_at=time.time()))
 
     def rows(self) -> List[Dict[str, Any]]:
         with self.engine.connect() as conn:
-            return [
-                dict(r._mapping)
-                for r in conn.execute(followups.select().order_by(followups.c.due_at))
-            ]
+            return [dict(r._mapping) for r in conn.execute(followups.select().order_by(followups.c.due_at))]
 
 
 _stores = PerUrl(FollowUpStore, outbox_url)
@@ -281,18 +242,12 @@ class FollowUpConfig:
         from wewall.settings import get_settings
 
         s = get_settings()
-        channels = tuple(
-            c.strip() for c in s.followup_channels.replace(" ", ",").split(",") if c.strip()
-        )
-        return cls(
-            after_seconds=max(0.0, s.followup_after_minutes) * 60,
-            max_age_seconds=max(0.0, s.followup_max_age_hours) * 3600,
-            channels=channels,
-            poll_seconds=max(0.1, s.followup_poll_seconds),
-            rasa_url=s.rasa_url.rstrip("/"),
-            rasa_token=s.rasa_auth_token or None,
-            lease_seconds=_lease_seconds(),
-        )
+        channels = tuple(c.strip() for c in s.followup_channels.replace(" ", ",").split(",") if c.strip())
+        return cls(after_seconds=max(0.0, s.followup_after_minutes) * 60,
+                   max_age_seconds=max(0.0, s.followup_max_age_hours) * 3600,
+                   channels=channels, poll_seconds=max(0.1, s.followup_poll_seconds),
+                   rasa_url=s.rasa_url.rstrip("/"), rasa_token=s.rasa_auth_token or None,
+                   lease_seconds=_lease_seconds())
 
 
 def _lease_seconds() -> float:
@@ -371,18 +326,13 @@ class FollowUpJob(Job):
         if self.config.max_age_seconds and now - due.last_user_at > self.config.max_age_seconds:
             return "skipped: слишком давно"
         path = f"/conversations/{quote(due.sender_id, safe='')}"
-        state = await self._call(
-            "GET", f"{path}/tracker", params=self._params(include_events="AFTER_RESTART")
-        )
+        state = await self._call("GET", f"{path}/tracker", params=self._params(include_events="AFTER_RESTART"))
         send, why = decide(state, now, self.config.after_seconds, self.config.channels)
         if not send:
             return f"skipped: {why}"
-        await self._call(
-            "POST",
-            f"{path}/trigger_intent",
-            params=self._params(output_channel="latest"),
-            json={"name": FOLLOW_UP_INTENT, "entities": {}},
-        )
+        await self._call("POST", f"{path}/trigger_intent",
+                         params=self._params(output_channel="latest"),
+                         json={"name": FOLLOW_UP_INTENT, "entities": {}})
         return "sent"
 
     async def run_once(self) -> bool:
@@ -413,9 +363,7 @@ class FollowUpJob(Job):
         while True:
             await asyncio.sleep(lease / 3)
             try:
-                await self.store.run(
-                    self.store.renew, sorted(held), self.owner, time.time() + lease
-                )
+                await self.store.run(self.store.renew, sorted(held), self.owner, time.time() + lease)
             except Exception as exc:  # the next renewal (or done/retry) tries again
                 log.warning("напоминания: аренда не продлена: %s", exc)
 

@@ -34,32 +34,16 @@ MODE_M_PER_MIN = {
     "transport": TRANSPORT_M_PER_MIN,  # «на транспорте»: the kind is not said
 }
 MODE_NAMES = {
-    "walk": "пешком",
-    "bus": "на автобусе",
-    "tram": "на трамвае",
-    "minibus": "на маршрутке",
-    "car": "на машине",
-    "metro": "на метро",
-    "transport": "на транспорте",
+    "walk": "пешком", "bus": "на автобусе", "tram": "на трамвае", "minibus": "на маршрутке",
+    "car": "на машине", "metro": "на метро", "transport": "на транспорте",
 }
 _W = "[а-яё]"
 _MODES = [
-    (
-        "walk",
-        re.compile(
-            rf"(?<!{_W})(?:пешк{_W}*|пеш{_W}*|ходьб{_W}*|ногами|прогулк{_W}*|идти|дойти)", re.I
-        ),
-    ),
+    ("walk", re.compile(rf"(?<!{_W})(?:пешк{_W}*|пеш{_W}*|ходьб{_W}*|ногами|прогулк{_W}*|идти|дойти)", re.I)),
     ("minibus", re.compile(rf"маршрутк{_W}*|маршрутн{_W}*\s+такси", re.I)),
     ("bus", re.compile(rf"автобус{_W}*|троллейбус{_W}*|электробус{_W}*", re.I)),
     ("tram", re.compile(rf"трамва{_W}*", re.I)),
-    (
-        "car",
-        re.compile(
-            rf"(?<!{_W})(?:машин{_W}*|авто(?!бус){_W}*|такси|каршеринг{_W}*|колес{_W}*|за\s+рул{_W}*)",
-            re.I,
-        ),
-    ),
+    ("car", re.compile(rf"(?<!{_W})(?:машин{_W}*|авто(?!бус){_W}*|такси|каршеринг{_W}*|колес{_W}*|за\s+рул{_W}*)", re.I)),
     ("metro", re.compile(rf"на\s+метро(?!{_W})|мцк|мцд|электричк{_W}*", re.I)),
     ("transport", re.compile(rf"транспорт{_W}*|езд{_W}*|ехать|доехать|общественн{_W}*", re.I)),
 ]
@@ -67,9 +51,7 @@ _MODES = [
 
 def transport_mode(text: str) -> Optional[str]:
     """The way to the metro named in the words (the first one said), or None."""
-    found = [
-        (m.start(), mode) for mode, pattern in _MODES for m in [pattern.search(text or "")] if m
-    ]
+    found = [(m.start(), mode) for mode, pattern in _MODES for m in [pattern.search(text or "")] if m]
     return min(found)[1] if found else None
 
 

@@ -32,12 +32,8 @@ LOCK_WAIT_SECONDS = 0.05
 
 
 class _ShortWait:
-    def lock(
-        self,
-        conversation_id: Text,
-        lock_lifetime: float = LOCK_LIFETIME,
-        wait_time_in_seconds: float = LOCK_WAIT_SECONDS,
-    ):
+    def lock(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME,
+             wait_time_in_seconds: float = LOCK_WAIT_SECONDS):
         return super().lock(conversation_id, lock_lifetime, wait_time_in_seconds)  # type: ignore[misc]
 
 
@@ -52,21 +48,12 @@ class WewallRedisLockStore(_ShortWait, RedisLockStore):
     """Rasa's Redis store with each change of a ticket queue done in one transaction."""
 
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None, **kwargs: Any) -> None:
-        if (
-            endpoint_config is not None
-        ):  # as Rasa builds its own: RedisLockStore(host=url, **kwargs)
-            kwargs = {
-                "host": endpoint_config.url or "localhost",
-                **endpoint_config.kwargs,
-                **kwargs,
-            }
+        if endpoint_config is not None:  # as Rasa builds its own: RedisLockStore(host=url, **kwargs)
+            kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs, **kwargs}
         super().__init__(**kwargs)
 
-    def _change(
-        self,
-        conversation_id: Text,
-        change: Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], Any]],
-    ) -> Any:
+    def _change(self, conversation_id: Text,
+                change: Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], Any]]) -> Any:
         """Apply `change` (old lock → new lock or None to delete, result) in one transaction."""
         key = self.key_prefix + conversation_id
 

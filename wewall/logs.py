@@ -34,9 +34,7 @@ __all__ = [
     "names_in_tracker",
 ]
 
-_conversation: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar(
-    "wewall_conversation_id", default=None
-)
+_conversation: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("wewall_conversation_id", default=None)
 
 # Phone numbers in every spelling the NLU reads as a phone (wewall/nlu/contacts.py, phonenumbers
 # region RU): +7 / 7 / 8 or nothing, then the ten national digits, grouped any way with up to
@@ -63,9 +61,7 @@ _KEY_VALUE = re.compile(
     r"(?i)((?:access_token|refresh_token|client_secret|secret_token|token|secret|password|api[_-]?key)"
     r"[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;}]{4,})"
 )
-_SECRET_HEADER = re.compile(
-    r"(?i)(x-telegram-bot-api-secret-token[\"']?\s*[:=]\s*[\"']?)([^\s\"',;}]+)"
-)
+_SECRET_HEADER = re.compile(r"(?i)(x-telegram-bot-api-secret-token[\"']?\s*[:=]\s*[\"']?)([^\s\"',;}]+)")
 # A person's name as a JSON or Python dict value: Telegram's user fields, our slots, amoCRM contacts.
 _NAME_FIELDS = r"person_name|client_name|contact_name|first_name|last_name|username|full_name|email"
 _NAME_VALUE = re.compile(
@@ -75,8 +71,7 @@ _NAME_VALUE = re.compile(
 # a flat dict whose entity or slot is personal has its value hidden.
 _FLAT_DICT = re.compile(r"\{[^{}]{0,2000}\}")
 _PERSONAL_ITEM = re.compile(
-    r"""["'](?:entity|name)["']\s*:\s*["'](?:person_name|phone|email|client_name)["']""",
-    re.IGNORECASE,
+    r"""["'](?:entity|name)["']\s*:\s*["'](?:person_name|phone|email|client_name)["']""", re.IGNORECASE
 )
 _ITEM_VALUE = re.compile(r"""(["'](?:value|text)["']\s*:\s*)(["'])((?:\\.|(?!\2).){0,400}?)\2""")
 # The body of a failed HTTP call as Rasa logs it (`ClientResponseError: 500, …, body='…'`): the
@@ -174,8 +169,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
             "conversation_id": getattr(record, "conversation_id", None),
@@ -292,10 +286,7 @@ def install_action_server() -> None:
 
     async def run(self: Any, action_call: Any) -> Any:
         call = action_call if isinstance(action_call, dict) else {}
-        with (
-            bind_conversation(call.get("sender_id")),
-            known_names(*names_in_tracker(call.get("tracker"))),
-        ):
+        with bind_conversation(call.get("sender_id")), known_names(*names_in_tracker(call.get("tracker"))):
             try:
                 return await original(self, action_call)
             except (ActionExecutionRejection, ActionNotFoundException):

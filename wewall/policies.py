@@ -52,9 +52,8 @@ class DecidingPolicy(Policy):
         bootstrap.install()
         super().__init__(*args, **kwargs)
 
-    def train(
-        self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any
-    ) -> Resource:
+    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain,
+              **kwargs: Any) -> Resource:
         # Nothing to learn: the behaviour is the rule of `decide`. Rasa still wants a resource.
         return self._resource
 
@@ -75,14 +74,8 @@ class DecidingPolicy(Policy):
         raise NotImplementedError
 
     @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage,
-        resource: Resource,
-        execution_context,
-        **kwargs: Any,
-    ) -> DecidingPolicy:
+    def load(cls, config: Dict[Text, Any], model_storage, resource: Resource,
+             execution_context, **kwargs: Any) -> DecidingPolicy:
         return cls(config, model_storage, resource, execution_context)
 
 
@@ -105,20 +98,12 @@ class ManagerChatPolicy(DecidingPolicy):
             return None
         # The latest user message or action decides whose turn it is (slot events that
         # action_extract_slots adds after a user message do not count).
-        last = next(
-            (e for e in reversed(tracker.events) if isinstance(e, (UserUttered, ActionExecuted))),
-            None,
-        )
+        last = next((e for e in reversed(tracker.events)
+                     if isinstance(e, (UserUttered, ActionExecuted))), None)
         if not isinstance(last, UserUttered):
             # After an action (ours or the channel's) the bot's turn ends here.
-            return (
-                ACTION_LISTEN_NAME
-                if last is not None and last.action_name != ACTION_LISTEN_NAME
-                else None
-            )
-        intent = (
-            (tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None
-        )
+            return ACTION_LISTEN_NAME if last is not None and last.action_name != ACTION_LISTEN_NAME else None
+        intent = (tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None
         if intent == self.config.get("close_intent", CLOSE_INTENT):
             return self.config.get("close_action", CLOSE_ACTION)
         return ACTION_LISTEN_NAME

@@ -153,12 +153,7 @@ _PLACEHOLDER = re.compile(r"{([^\n{}]+?)}")  # Rasa's own pattern
 
 def interpolate_text(response: Text, values: Dict[Text, Any]) -> Text:
     names = _PLACEHOLDER.findall(response)
-    if (
-        names
-        and "{{" not in response
-        and "}}" not in response
-        and not any(n in values for n in names)
-    ):
+    if names and "{{" not in response and "}}" not in response and not any(n in values for n in names):
         return response  # e.g. '/inform{"percent":7}': no slot there, nothing to fill or report
     return _rasa_interpolate_text(response, values)
 
@@ -191,13 +186,10 @@ def _event_subclass_defined(cls, **kwargs: Any) -> None:
 @functools.cache
 def _plain_copy(cls: Any) -> bool:
     """Whether copy.copy of an instance is just «same class, same __dict__»."""
-    return (
-        cls.__reduce_ex__ is object.__reduce_ex__
-        and cls.__reduce__ is object.__reduce__
-        and not hasattr(cls, "__setstate__")
-        and getattr(cls, "__getstate__", None) is getattr(object, "__getstate__", None)
-        and not any(vars(k).get("__slots__") for k in cls.__mro__)
-    )  # ABC's empty __slots__ is fine
+    return (cls.__reduce_ex__ is object.__reduce_ex__ and cls.__reduce__ is object.__reduce__
+            and not hasattr(cls, "__setstate__")
+            and getattr(cls, "__getstate__", None) is getattr(object, "__getstate__", None)
+            and not any(vars(k).get("__slots__") for k in cls.__mro__))  # ABC's empty __slots__ is fine
 
 
 def _copy_slot(self: Slot) -> Slot:
@@ -220,13 +212,9 @@ def _hstack_coo(matrices: List[scipy.sparse.coo_matrix]) -> scipy.sparse.coo_mat
     offsets = np.cumsum([0] + [m.shape[1] for m in matrices])
     shape = (matrices[0].shape[0], int(offsets[-1]))
     index = get_index_dtype(maxval=max(shape))
-    data = np.concatenate([m.data for m in matrices]).astype(
-        upcast(*[m.dtype for m in matrices]), copy=False
-    )
+    data = np.concatenate([m.data for m in matrices]).astype(upcast(*[m.dtype for m in matrices]), copy=False)
     row = np.concatenate([m.row for m in matrices]).astype(index, copy=False)
-    col = np.concatenate([m.col + offset for m, offset in zip(matrices, offsets)]).astype(
-        index, copy=False
-    )
+    col = np.concatenate([m.col + offset for m, offset in zip(matrices, offsets)]).astype(index, copy=False)
     return scipy.sparse.coo_matrix((data, (row, col)), shape=shape)
 
 
@@ -234,9 +222,7 @@ def combine_features(features: List[Features], featurizers: List[Text]) -> Optio
     matrices = [f.features for f in features]
     if len(features) < 2:
         joined = None
-    elif all(
-        type(m) is scipy.sparse.coo_matrix for m in matrices
-    ):  # not coo_array: hstack keeps that
+    elif all(type(m) is scipy.sparse.coo_matrix for m in matrices):  # not coo_array: hstack keeps that
         joined = _hstack_coo(matrices) if len({m.shape[0] for m in matrices}) == 1 else None
     elif all(isinstance(m, np.ndarray) for m in matrices):
         joined = np.concatenate(matrices, axis=-1) if len({m.ndim for m in matrices}) == 1 else None
@@ -258,42 +244,15 @@ class Patch:
 
 
 PATCHES = [
-    Patch(
-        "action response validation",
-        ("rasa", "jsonschema"),
-        lambda: [(RemoteAction, "_validate_action_result", _validate_action_result)],
-    ),
-    Patch(
-        "button payloads", ("rasa",), lambda: [(interpolator, "interpolate_text", interpolate_text)]
-    ),
-    Patch(
-        "event types",
-        ("rasa",),
-        lambda: [
-            (Event, "resolve_by_type", staticmethod(resolve_event_type)),
-            (Event, "__init_subclass__", classmethod(_event_subclass_defined)),
-        ],
-    ),
+    Patch("action response validation", ("rasa", "jsonschema"),
+          lambda: [(RemoteAction, "_validate_action_result", _validate_action_result)]),
+    Patch("button payloads", ("rasa",), lambda: [(interpolator, "interpolate_text", interpolate_text)]),
+    Patch("event types", ("rasa",), lambda: [(Event, "resolve_by_type", staticmethod(resolve_event_type)),
+                                              (Event, "__init_subclass__", classmethod(_event_subclass_defined))]),
     Patch("slot copies", ("rasa",), lambda: [(Slot, "__copy__", _copy_slot)]),
-    Patch(
-        "joined features",
-        ("rasa", "scipy"),
-        lambda: [(Message, "_combine_features", staticmethod(combine_features))],
-    ),
-    Patch(
-        "session limit",
-        ("rasa",),
-        lambda: [
-            (
-                MessageProcessor,
-                "_has_session_expired",
-                limit_sessions(MessageProcessor._has_session_expired),
-            )
-        ],
-    ),
-    Patch(
-        "failed actions",
-        ("rasa",),
-        lambda: [(RemoteAction, "run", mark_failures(RemoteAction.run))],
-    ),
+    Patch("joined features", ("rasa", "scipy"),
+          lambda: [(Message, "_combine_features", staticmethod(combine_features))]),
+    Patch("session limit", ("rasa",), lambda: [(MessageProcessor, "_has_session_expired",
+                                                limit_sessions(MessageProcessor._has_session_expired))]),
+    Patch("failed actions", ("rasa",), lambda: [(RemoteAction, "run", mark_failures(RemoteAction.run))]),
 ]

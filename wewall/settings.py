@@ -37,14 +37,10 @@ class Settings(EnvSettings):
     mongodb_timeout_ms: int = Field(5000, env="WEWALL_MONGODB_TIMEOUT_MS")
 
     # Where generated files (charts, spreadsheets) are written and the URL clients fetch them from.
-    public_base_url: str = Field(
-        "http://localhost:5005/webhooks/files", env="WEWALL_PUBLIC_BASE_URL"
-    )
+    public_base_url: str = Field("http://localhost:5005/webhooks/files", env="WEWALL_PUBLIC_BASE_URL")
 
     # Real reference data beside the project (tests and imports read it, never copy it).
-    shared_data_dir: Path = Field(
-        PROJECT_ROOT.parent / "shared" / "data", env="WEWALL_SHARED_DATA_DIR"
-    )
+    shared_data_dir: Path = Field(PROJECT_ROOT.parent / "shared" / "data", env="WEWALL_SHARED_DATA_DIR")
 
     log_level: str = Field("INFO", env="WEWALL_LOG_LEVEL")
     # "json": one JSON object a line (wewall/logs.py), for a log collector.

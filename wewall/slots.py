@@ -17,22 +17,10 @@ MANAGER_ACTIVE = "manager_active"
 # `area_m2` the form held), the search's named a place for a distance, the viewing form was
 # called «contact» while its intent is `book_viewing`.
 RENAMED_SLOTS: Dict[str, str] = {
-    **{
-        old: f"calc_{old}"
-        for old in (
-            "area_m2",
-            "price_per_m2",
-            "estate_class",
-            "metro_station",
-            "distance_to_metro_m",
-            "repairs",
-            "nds_rate",
-            "monthly_rent_rub",
-            "sale_price_per_m2_ready",
-            "readiness_quarter",
-            "tranches",
-        )
-    },
+    **{old: f"calc_{old}" for old in (
+        "area_m2", "price_per_m2", "estate_class", "metro_station", "distance_to_metro_m", "repairs",
+        "nds_rate", "monthly_rent_rub", "sale_price_per_m2_ready", "readiness_quarter", "tranches",
+    )},
     "search_metro": "search_max_walk",
     "search_metro_station": "search_stations",
     "search_criteria": "search_record",
@@ -98,9 +86,7 @@ def migrate_event(event: Dict[str, Any]) -> Dict[str, Any]:
     elif kind == "bot":
         metadata = event.get("metadata")
         if isinstance(metadata, dict) and metadata.get("utter_action") in RENAMED_ACTIONS:
-            return dict(
-                event, metadata=dict(metadata, utter_action=_action(metadata["utter_action"]))
-            )
+            return dict(event, metadata=dict(metadata, utter_action=_action(metadata["utter_action"])))
     return event
 
 

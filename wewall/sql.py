@@ -55,11 +55,8 @@ def engine_for(url: str) -> Engine:
         if u.database and u.database != ":memory:":
             Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
-            u,
-            future=True,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            poolclass=sa.pool.QueuePool
-            if u.database not in (None, "", ":memory:")
+            u, future=True, connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=sa.pool.QueuePool if u.database not in (None, "", ":memory:")
             else sa.pool.StaticPool,
         )
 

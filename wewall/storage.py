@@ -113,11 +113,9 @@ class EmbeddedStore:
             except (bson.errors.BSONError, OSError, ValueError) as exc:
                 # Loud, and only for what needs this collection: the others stay usable, and
                 # nothing saves over the file (save() skips it) until someone repairs it.
-                why = (
-                    f"коллекция {path.stem} не читается: файл {path} повреждён "
-                    f"({exc.__class__.__name__}: {exc}); восстановите его из копии или удалите "
-                    f"и загрузите данные заново"
-                )
+                why = (f"коллекция {path.stem} не читается: файл {path} повреждён "
+                       f"({exc.__class__.__name__}: {exc}); восстановите его из копии или удалите "
+                       f"и загрузите данные заново")
                 self.broken[(name, path.stem)] = why
                 log.error("%s", why)
                 continue
@@ -186,9 +184,7 @@ def get_client(uri: Optional[str] = None, data_dir: Optional[Path] = None):
         return _clients[key]
 
 
-def get_db(
-    uri: Optional[str] = None, name: Optional[str] = None, data_dir: Optional[Path] = None
-) -> Database:
+def get_db(uri: Optional[str] = None, name: Optional[str] = None, data_dir: Optional[Path] = None) -> Database:
     client = get_client(uri, data_dir)
     name = name or get_settings().mongodb_db
     if isinstance(client, EmbeddedStore):
@@ -259,12 +255,7 @@ def ping(db: Database) -> None:
 
 def set_source(db: Database, collection: str, kind: str, source: str, **extra) -> None:
     """Record what a collection holds: kind `demo` or `imported`, and from where."""
-    doc = {
-        "_id": collection,
-        "kind": kind,
-        "source": source,
-        "loaded_at": dt.datetime.now(dt.timezone.utc),
-    }
+    doc = {"_id": collection, "kind": kind, "source": source, "loaded_at": dt.datetime.now(dt.timezone.utc)}
     doc.update(extra)
     _coll(db, DATA_SOURCES).replace_one({"_id": collection}, doc, upsert=True)
 
@@ -285,12 +276,7 @@ RATE_FIELDS = ("price_A", "price_B", "rent_A", "rent_B", "average_cadastral_valu
 
 def replace_stations(db: Database, stations: Sequence[dict]) -> None:
     """Replace the station table, keeping the rates already stored for a station."""
-    old = {
-        d["_id"]: d
-        for d in _coll(db, SUBWAY_STATIONS).find(
-            {}, dict.fromkeys(RATE_FIELDS + ("rates_source",), 1)
-        )
-    }
+    old = {d["_id"]: d for d in _coll(db, SUBWAY_STATIONS).find({}, dict.fromkeys(RATE_FIELDS + ("rates_source",), 1))}
     docs = []
     for st in stations:
         doc = dict(st)
@@ -348,9 +334,7 @@ ESTATES_VERSION_ID = "estates:version"
 
 
 def _bump_estates_version(db: Database) -> None:
-    _coll(db, DATA_SOURCES).update_one(
-        {"_id": ESTATES_VERSION_ID}, {"$inc": {"version": 1}}, upsert=True
-    )
+    _coll(db, DATA_SOURCES).update_one({"_id": ESTATES_VERSION_ID}, {"$inc": {"version": 1}}, upsert=True)
 
 
 def estates_version(db: Database) -> int:
@@ -393,12 +377,7 @@ def replace_source_estates(db: Database, source: str, docs: Sequence[dict]) -> D
     the source is rewritten with one delete and one insert; a server gets ordinary upserts.
     """
     coll = _coll(db, ESTATES)
-    old = {
-        d["_id"]: d
-        for d in coll.find(
-            {"source": source}, {"content_hash": 1, **dict.fromkeys(KEPT_ON_REIMPORT, 1)}
-        )
-    }
+    old = {d["_id"]: d for d in coll.find({"source": source}, {"content_hash": 1, **dict.fromkeys(KEPT_ON_REIMPORT, 1)})}
     out = {"new": 0, "updated": 0, "unchanged": 0, "removed": 0}
     prepared = []
     for doc in docs:
@@ -406,9 +385,7 @@ def replace_source_estates(db: Database, source: str, docs: Sequence[dict]) -> D
         before = old.get(doc["_id"])
         if before is None:
             out["new"] += 1
-        elif before.get("content_hash") is not None and before.get("content_hash") == doc.get(
-            "content_hash"
-        ):
+        elif before.get("content_hash") is not None and before.get("content_hash") == doc.get("content_hash"):
             out["unchanged"] += 1
             for f in KEPT_ON_REIMPORT:
                 if f in before:
@@ -469,10 +446,7 @@ def update_estates_fields(
 
 
 def iter_estates(
-    db: Database,
-    query: Optional[dict] = None,
-    projection: Optional[dict] = None,
-    batch_size: int = 5000,
+    db: Database, query: Optional[dict] = None, projection: Optional[dict] = None, batch_size: int = 5000
 ) -> Iterator[dict]:
     """Offers one by one with only the fields asked for (the search index reads 1 000 000 so)."""
     yield from _coll(db, ESTATES).find(query or {}, projection).batch_size(batch_size)
@@ -486,9 +460,7 @@ def get_estates_by_ids(db: Database, ids: Sequence[Any]) -> List[dict]:
     return [found[i] for i in ids if i in found]
 
 
-def find_estates(
-    db: Database, query: dict, sort: Optional[list] = None, limit: int = 0
-) -> List[dict]:
+def find_estates(db: Database, query: dict, sort: Optional[list] = None, limit: int = 0) -> List[dict]:
     cursor = _coll(db, ESTATES).find(query)
     if sort:
         cursor = cursor.sort(sort)

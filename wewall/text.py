@@ -86,11 +86,7 @@ def _parse(word: str, pos: str):
 
     parses = analyzer().parse(word)
     for p in parses:
-        if (
-            p.tag.POS == pos
-            and "nomn" in p.tag
-            and ("sing" in p.tag or pos == "ADJF" or "Sgtm" in p.tag)
-        ):
+        if p.tag.POS == pos and "nomn" in p.tag and ("sing" in p.tag or pos == "ADJF" or "Sgtm" in p.tag):
             return p
     return parses[0]
 
@@ -109,9 +105,7 @@ COUNTING_FORMS = {("человек", "many", "nomn"): "человек", ("чел
 def agree(n: int, noun: str, case: str = "nomn") -> str:
     """The form of `noun` (nominative singular) that goes after the number `n`."""
     kind = _kind(n)
-    special = COUNTING_FORMS.get(
-        (noun, kind, "gent" if case == "gent" else "nomn" if case in ("nomn", "accs") else case)
-    )
+    special = COUNTING_FORMS.get((noun, kind, "gent" if case == "gent" else "nomn" if case in ("nomn", "accs") else case))
     if special:
         return special
     if case in ("nomn", "accs"):

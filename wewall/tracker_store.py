@@ -93,10 +93,7 @@ def limit_sessions(original: Callable) -> Callable:
         if original(self, tracker):
             return True
         if session_too_long(tracker, max_session_events()):
-            logger.info(
-                "session of %d events ends: a new one starts (WEWALL_SESSION_MAX_EVENTS)",
-                len(tracker.events),
-            )
+            logger.info("session of %d events ends: a new one starts (WEWALL_SESSION_MAX_EVENTS)", len(tracker.events))
             return True
         return False
 
@@ -127,11 +124,8 @@ def loud_failures(agent: Any) -> None:
     to memory (module docstring). Cheap and idempotent: called at start and on every request, as
     a model loaded through the HTTP API comes with a new agent."""
     store = getattr(agent, "tracker_store", None)
-    if (
-        isinstance(store, FailSafeTrackerStore)
-        and getattr(store, "_on_tracker_store_error", _reraise) is not _reraise
-        and isinstance(getattr(store, "_tracker_store", None), WewallSQLTrackerStore)
-    ):
+    if (isinstance(store, FailSafeTrackerStore) and getattr(store, "_on_tracker_store_error", _reraise) is not _reraise
+            and isinstance(getattr(store, "_tracker_store", None), WewallSQLTrackerStore)):
         store._on_tracker_store_error = _reraise
 
 
@@ -144,7 +138,6 @@ def _stop(url: Any, error: BaseException) -> TrackerStoreCorrupt:
     )
     logger.critical(message)
     return TrackerStoreCorrupt(message)
-
 
 # (id of the tracker object, number of its events already stored). The id is part of the mark
 # so that a deep copy of a tracker, which carries the attribute along, is not trusted.
@@ -206,14 +199,9 @@ class WewallSQLTrackerStore(SQLTrackerStore):
         try:
             with self.engine.connect() as connection:
                 if self.engine.dialect.name == "sqlite":
-                    result = [
-                        row[0]
-                        for row in connection.exec_driver_sql("PRAGMA quick_check").fetchall()
-                    ]
+                    result = [row[0] for row in connection.exec_driver_sql("PRAGMA quick_check").fetchall()]
                     if result != ["ok"]:
-                        raise sa.exc.DatabaseError(
-                            "PRAGMA quick_check", None, Exception("; ".join(result[:3]))
-                        )
+                        raise sa.exc.DatabaseError("PRAGMA quick_check", None, Exception("; ".join(result[:3])))
                 connection.execute(sa.text(f"SELECT max(id) FROM {table}")).fetchall()
         except sa.exc.DatabaseError as exc:
             raise _stop(self.engine.url, exc) from exc
@@ -262,8 +250,7 @@ class WewallSQLTrackerStore(SQLTrackerStore):
         quote = self.engine.dialect.identifier_preparer.quote
         table = self.engine.dialect.identifier_preparer.format_table(self.SQLEvent.__table__)
         data, sender, type_name, timestamp, row_id = (
-            quote(name) for name in ("data", "sender_id", "type_name", "timestamp", "id")
-        )
+            quote(name) for name in ("data", "sender_id", "type_name", "timestamp", "id"))
         every = f"SELECT e.{data} FROM {table} e WHERE e.{sender} = :sender_id ORDER BY e.{row_id}"
         # Events from the latest SessionStarted on, or all when there is none, as Rasa selects them.
         latest = (
@@ -272,26 +259,15 @@ class WewallSQLTrackerStore(SQLTrackerStore):
             f"WHERE e.{sender} = :sender_id AND (e.{timestamp} >= s.session_start OR s.session_start IS NULL) "
             f"ORDER BY e.{row_id}"
         )
-        return (
-            sa.text(latest).bindparams(session_started=SessionStarted.type_name),
-            sa.text(every),
-        )
+        return (sa.text(latest).bindparams(session_started=SessionStarted.type_name), sa.text(every))
 
     # reading
 
-    async def _retrieve(
-        self, sender_id: Text, fetch_events_from_all_sessions: bool
-    ) -> Optional[DialogueStateTracker]:
+    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         return await run_blocking(self._retrieve_sync, sender_id, fetch_events_from_all_sessions)
 
-    def _retrieve_sync(
-        self, sender_id: Text, fetch_events_from_all_sessions: bool
-    ) -> Optional[DialogueStateTracker]:
-        query = (
-            self._select_all_sessions
-            if fetch_events_from_all_sessions
-            else self._select_latest_session
-        )
+    def _retrieve_sync(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        query = self._select_all_sessions if fetch_events_from_all_sessions else self._select_latest_session
         try:
             self._check_file()
             with self.engine.connect() as connection:
@@ -314,9 +290,7 @@ class WewallSQLTrackerStore(SQLTrackerStore):
         stored = stored_events(tracker)
         try:
             if stored is None:
-                new_events = await run_blocking(
-                    self._unstored_events, tracker
-                )  # diff with the table
+                new_events = await run_blocking(self._unstored_events, tracker)  # diff with the table
             else:
                 new_events = list(tracker.events)[stored:]
             if new_events:
@@ -341,9 +315,7 @@ class WewallSQLTrackerStore(SQLTrackerStore):
                     "sender_id": sender_id,
                     "type_name": event.type_name,
                     "timestamp": data.get("timestamp"),
-                    "intent_name": ((data.get("parse_data") or {}).get("intent") or {}).get(
-                        INTENT_NAME_KEY
-                    ),
+                    "intent_name": ((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY),
                     "action_name": data.get("name"),
                     "data": json.dumps(data),
                 }

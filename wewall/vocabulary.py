@@ -28,12 +28,7 @@ DEALS = {"sale": "покупка", "rent": "аренда"}
 PURPOSES = {"investment": "для инвестиций", "business": "для своего бизнеса"}
 
 # the limit of a search
-ZONES = {
-    "sadovoe": "внутри Садового кольца",
-    "ttk": "внутри ТТК",
-    "mkad": "внутри МКАД",
-    ANY: "любая",
-}
+ZONES = {"sadovoe": "внутри Садового кольца", "ttk": "внутри ТТК", "mkad": "внутри МКАД", ANY: "любая"}
 # where an offer is (wewall.search: the zone of its address)
 OFFER_ZONES = {"ttk": "внутри ТТК", "mkad": "между ТТК и МКАД", "outside": "за МКАД"}
 
@@ -43,11 +38,7 @@ SEARCH_READINESS = {"ready": "только готовые", ANY: "можно с�
 
 REPAIRS = ("full", "partial", "none")
 # What is still to be done, never the finish the unit has: «без отделки» read both ways.
-REPAIRS_NAMES = {
-    "full": "нужен полный ремонт",
-    "partial": "нужен частичный ремонт",
-    "none": "ремонт не нужен, помещение готово",
-}
+REPAIRS_NAMES = {"full": "нужен полный ремонт", "partial": "нужен частичный ремонт", "none": "ремонт не нужен, помещение готово"}
 # the fit-out line of the result («отделка (полная) — 7 млн ₽»): no fit-out, no line
 FITOUT_NAMES = {"full": "полная", "partial": "частичная"}
 REPAIRS_OF_FINISH = {"shell": "full", "partial": "partial", "ready": "none"}

@@ -38,10 +38,8 @@ def build_context() -> WorkerContext:
 
         ctx.crm_store = get_store()
     else:
-        log.warning(
-            "amoCRM выключен (не заданы: %s): переписка в CRM не передаётся",
-            "; ".join(settings.missing()) or "—",
-        )
+        log.warning("amoCRM выключен (не заданы: %s): переписка в CRM не передаётся",
+                    "; ".join(settings.missing()) or "—")
     return ctx
 
 
@@ -57,7 +55,7 @@ async def _job_loop(job: Job, stop: asyncio.Event) -> None:
             failures = 0
         except Exception:
             failures += 1
-            delay = min(60.0, 2.0**failures)
+            delay = min(60.0, 2.0 ** failures)
             log.exception("worker: job %s failed, again in %.0fs", job.name, delay)
             busy, wait = False, delay
         else:
@@ -101,14 +99,12 @@ def main(once: bool = False) -> int:
     ctx = build_context()
     jobs = build_jobs(ctx)
     if once:
-
         async def drain() -> None:
             for job in jobs:
                 await job.start()
                 while await job.run_once():
                     pass
                 await job.close()
-
         asyncio.run(drain())
         return 0
     asyncio.run(run_worker(jobs))

@@ -26,9 +26,7 @@ def db(request, tmp_path):
     else:
         uri = os.environ.get("WEWALL_TEST_MONGODB_URI")
         if not uri:
-            pytest.skip(
-                "WEWALL_TEST_MONGODB_URI не задан: нет сервера MongoDB для контрактных тестов"
-            )
+            pytest.skip("WEWALL_TEST_MONGODB_URI не задан: нет сервера MongoDB для контрактных тестов")
         name = f"wewall_test_{uuid.uuid4().hex[:8]}"
         database = storage.get_db(uri, name=name)
         yield database
@@ -36,15 +34,7 @@ def db(request, tmp_path):
 
 
 def _station(name, key, **extra):
-    return {
-        "_id": key,
-        "name": name,
-        "name_key": key,
-        "lines": [],
-        "lat": 55.75,
-        "lng": 37.6,
-        **extra,
-    }
+    return {"_id": key, "name": name, "name_key": key, "lines": [], "lat": 55.75, "lng": 37.6, **extra}
 
 
 def _estate(i, **fields):
@@ -73,13 +63,7 @@ def test_station_found_by_any_spelling(db):
 
 def test_reimport_keeps_rates_and_drops_missing_stations(db):
     storage.replace_stations(db, [_station("Сокол", "сокол"), _station("Динамо", "динамо")])
-    rates = {
-        "price_A": 500000,
-        "price_B": 400000,
-        "rent_A": 50000,
-        "rent_B": 40000,
-        "average_cadastral_value": 200000,
-    }
+    rates = {"price_A": 500000, "price_B": 400000, "rent_A": 50000, "rent_B": 40000, "average_cadastral_value": 200000}
     storage.set_station_rates(db, "сокол", rates, "imported")
     storage.replace_stations(db, [_station("Сокол", "сокол")])
     kept = storage.get_station(db, "Сокол")
@@ -93,24 +77,15 @@ def test_coeffs_roundtrip_sorted_lookup(db):
     storage.replace_coeffs(db, storage.SQUARE_COEFFS, rows)
     stored = storage.get_coeffs(db, storage.SQUARE_COEFFS)
     assert len(stored) == len(rows) and all("_id" not in r for r in stored)
-    assert (
-        coeffs.lookup(storage.SQUARE_COEFFS, stored, 100) == 1.15
-    )  # a shared bound belongs to the lower row
+    assert coeffs.lookup(storage.SQUARE_COEFFS, stored, 100) == 1.15  # a shared bound belongs to the lower row
     assert coeffs.lookup(storage.SQUARE_COEFFS, stored, 100.5) == 1.05
 
 
 def test_estate_filters_sort_limit(db):
-    storage.insert_estates(
-        db, [_estate(i) for i in range(10)] + [_estate(10, deal="rent", rent_rub_month=90000)]
-    )
+    storage.insert_estates(db, [_estate(i) for i in range(10)] + [_estate(10, deal="rent", rent_rub_month=90000)])
     found = storage.find_estates(
         db,
-        {
-            "deal": "sale",
-            "area_m2": {"$gte": 103},
-            "price_rub": {"$lte": 8_000_000},
-            "metro.station": "Сокол",
-        },
+        {"deal": "sale", "area_m2": {"$gte": 103}, "price_rub": {"$lte": 8_000_000}, "metro.station": "Сокол"},
         sort=[("price_rub", -1)],
         limit=3,
     )
@@ -139,9 +114,7 @@ def test_provenance_and_datetimes(db):
     storage.set_source(db, storage.ESTATES, "imported", "/tmp/file.json", rows=5)
     src = storage.get_source(db, storage.ESTATES)
     assert (src["kind"], src["source"], src["rows"]) == ("imported", "/tmp/file.json", 5)
-    assert abs(
-        src["loaded_at"].replace(tzinfo=dt.timezone.utc) - dt.datetime.now(dt.timezone.utc)
-    ) < dt.timedelta(minutes=1)
+    assert abs(src["loaded_at"].replace(tzinfo=dt.timezone.utc) - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=1)
     storage.set_source(db, storage.ESTATES, "demo", "wewall.data.demo")
     assert storage.get_source(db, storage.ESTATES)["kind"] == "demo"
 

@@ -58,14 +58,8 @@ def amo():
 def bot(model, tmp_path_factory, amo):
     servers = BotServers(model, tmp_path_factory.mktemp("amocrm"), env={**amo.env(), **RELAY_ENV})
     # The operator's first step: connect the channel; it prints the scope_id.
-    out = subprocess.run(
-        [str(BIN / "wewall"), "amocrm", "connect"],
-        cwd=PROJECT_ROOT,
-        env=servers.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = subprocess.run([str(BIN / "wewall"), "amocrm", "connect"], cwd=PROJECT_ROOT,
+                         env=servers.env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == amo.scope_id
     servers.load_demo()
@@ -97,12 +91,8 @@ class Dialogue:
         if mirrored:
             self.expected.append(("client", row["text"]))
         for reply in replies:
-            event = {
-                "sender_id": self.sender,
-                "event": "bot",
-                "text": reply.get("text"),
-                "data": {"buttons": reply.get("buttons"), "image": reply.get("image")},
-            }
+            event = {"sender_id": self.sender, "event": "bot", "text": reply.get("text"),
+                     "data": {"buttons": reply.get("buttons"), "image": reply.get("image")}}
             bot_row = self.conv.convert(event)
             if bot_row and mirrored:
                 self.expected.append(("bot", bot_row["text"]))
@@ -129,18 +119,9 @@ def bot_texts(bot, sender) -> List[str]:
 
 def test_a_new_client_gets_contact_lead_chat_and_every_message_in_order(bot, amo):
     d = Dialogue(bot, "e2e-amo-mirror")
-    turns = [
-        "привет",
-        "кто ты?",
-        "что такое IRR",
-        "спасибо",
-        "какая у вас комиссия",
-        "что такое ТТК",
-        "/show_faq",
-        "чем класс А отличается от класса В",
-        "что такое капитализация",
-        "до свидания",
-    ]
+    turns = ["привет", "кто ты?", "что такое IRR", "спасибо", "какая у вас комиссия",
+             "что такое ТТК", "/show_faq", "чем класс А отличается от класса В",
+             "что такое капитализация", "до свидания"]
     for text in turns[:5]:
         d.say(text)
     # The worker stops (a deploy, a crash): messages wait in the outbox, none is lost.
@@ -161,9 +142,8 @@ def test_a_new_client_gets_contact_lead_chat_and_every_message_in_order(bot, amo
     assert len(contacts) == 1
     (lead,) = [lead for lead in amo.leads.values() if lead["contact_ids"] == [contacts[0]["id"]]]
     assert (lead["pipeline_id"], lead["status_id"]) == (MAIN_PIPELINE_ID, STATUS_CHAT_WITH_BOT)
-    assert {"chat_id": chat["id"], "contact_id": contacts[0]["id"]}.items() <= [
-        link for link in amo.chat_links if link["chat_id"] == chat["id"]
-    ][0].items()
+    assert {"chat_id": chat["id"], "contact_id": contacts[0]["id"]}.items() <= \
+        [link for link in amo.chat_links if link["chat_id"] == chat["id"]][0].items()
 
 
 # ---------------------------------------------------------------- the manager
@@ -185,56 +165,38 @@ def test_handover_manager_chat_close_button_and_talk_closed(bot, amo):
         return leads[0] if leads else None
 
     # The summary: a note and a bot-side chat message; the lead moves to "chat with manager".
-    handed = wait_for(
-        lambda: lead() if lead() and lead()["status_id"] == STATUS_CHAT_WITH_MANAGER else None,
-        60,
-        "the hand-over in amoCRM",
-    )
+    handed = wait_for(lambda: lead() if lead() and lead()["status_id"] == STATUS_CHAT_WITH_MANAGER
+                      else None, 60, "the hand-over in amoCRM")
     assert handed["pipeline_id"] == APPEAL_PIPELINE_ID
     notes = amo.notes(handed["id"])
     assert notes and notes[0]["text"].startswith("WEWALL AI: передача клиента менеджеру.")
     assert f"id {d.sender}" in notes[0]["text"]
-    wait_for(
-        lambda: any(t.startswith("WEWALL AI: передача") for a, t in mirrored(amo, d.sender)),
-        30,
-        "the summary in the chat",
-    )
+    wait_for(lambda: any(t.startswith("WEWALL AI: передача") for a, t in mirrored(amo, d.sender)),
+             30, "the summary in the chat")
     d.expect("bot", notes[0]["text"])
 
     # A forged manager message: 401, nothing reaches the client.
-    status, _ = amo.send_manager_message(
-        webhook_url(bot, amo), d.sender, "Подделка", bad_signature=True, record=False
-    )
+    status, _ = amo.send_manager_message(webhook_url(bot, amo), d.sender, "Подделка",
+                                         bad_signature=True, record=False)
     assert status == 401
     # The manager writes: the client gets it (in the tracker, for REST) and the bot goes quiet.
-    status, body = amo.send_manager_message(
-        webhook_url(bot, amo), d.sender, "Здравствуйте, я Анна."
-    )
+    status, body = amo.send_manager_message(webhook_url(bot, amo), d.sender, "Здравствуйте, я Анна.")
     assert status == 200 and json.loads(body)["status"] == "accepted"
-    wait_for(
-        lambda: "Менеджер WEWALL:\nЗдравствуйте, я Анна." in bot_texts(bot, d.sender),
-        30,
-        "the manager's message in the tracker",
-    )
+    wait_for(lambda: "Менеджер WEWALL:\nЗдравствуйте, я Анна." in bot_texts(bot, d.sender), 30,
+             "the manager's message in the tracker")
     assert tracker_slots(bot, d.sender)["manager_active"] is True
     assert not any("Подделка" in t for t in bot_texts(bot, d.sender))
-    manager_event = [
-        e
-        for e in bot.tracker(d.sender)["events"]
-        if e["event"] == "bot" and "Анна" in (e.get("text") or "")
-    ][0]
-    assert manager_event["data"]["buttons"] == [
-        {"title": "Закрыть чат с менеджером", "payload": "/close_manager_chat"}
-    ]
+    manager_event = [e for e in bot.tracker(d.sender)["events"]
+                     if e["event"] == "bot" and "Анна" in (e.get("text") or "")][0]
+    assert manager_event["data"]["buttons"] == [{"title": "Закрыть чат с менеджером",
+                                                 "payload": "/close_manager_chat"}]
 
     assert d.say("а сколько стоит аренда?") == []  # silent, but mirrored
     assert d.say("привет") == []
     # The old path works as well.
     status, _ = amo.send_manager_message(webhook_url(bot, amo, "location"), d.sender, "Минуту.")
     assert status == 200
-    wait_for(
-        lambda: "Менеджер WEWALL:\nМинуту." in bot_texts(bot, d.sender), 30, "the second message"
-    )
+    wait_for(lambda: "Менеджер WEWALL:\nМинуту." in bot_texts(bot, d.sender), 30, "the second message")
 
     # The close button gives the conversation back.
     replies = d.say("/close_manager_chat")
@@ -250,22 +212,13 @@ def test_handover_manager_chat_close_button_and_talk_closed(bot, amo):
     forged = amo.talk_update_webhook(talk_id=77, chat_id=chat_id, contact_id=1, is_in_work=False)
     import requests
 
-    resp = requests.post(
-        f"{bot.url}/webhooks/amocrm/webhook/not-our-scope",
-        data=forged[0],
-        headers=forged[1],
-        timeout=10,
-    )
+    resp = requests.post(f"{bot.url}/webhooks/amocrm/webhook/not-our-scope", data=forged[0],
+                         headers=forged[1], timeout=10)
     assert resp.status_code == 401
     time.sleep(1)
     assert tracker_slots(bot, d.sender)["manager_active"] is True  # nothing changed
-    status, _ = amo.send_talk_update(
-        webhook_url(bot, amo),
-        talk_id=77,
-        chat_id=chat_id,
-        contact_id=handed["contact_ids"][0],
-        is_in_work=False,
-    )
+    status, _ = amo.send_talk_update(webhook_url(bot, amo), talk_id=77, chat_id=chat_id,
+                                     contact_id=handed["contact_ids"][0], is_in_work=False)
     assert status == 200
     wait_for(lambda: tracker_slots(bot, d.sender)["manager_active"] is False, 30, "talk closed")
     assert any(t.startswith("Менеджер завершил чат") for t in bot_texts(bot, d.sender))
@@ -279,35 +232,18 @@ def test_handover_manager_chat_close_button_and_talk_closed(bot, amo):
         return got if done else None
 
     client_texts = [t for a, t in wait_for(complete, 60, "the whole dialogue") if a == "client"]
-    assert client_texts == [
-        "привет",
-        "Нажата кнопка «Связаться с менеджером»",
-        "а сколько стоит аренда?",
-        "привет",
-        "Нажата кнопка «Закрыть чат с менеджером»",
-        "привет",
-        "да, про налоги",
-        "привет",
-    ]
+    assert client_texts == ["привет", "Нажата кнопка «Связаться с менеджером»", "а сколько стоит аренда?",
+                            "привет", "Нажата кнопка «Закрыть чат с менеджером»", "привет",
+                            "да, про налоги", "привет"]
     bot_side = [t for a, t in mirrored(amo, d.sender) if a == "bot"]
     assert not any("Здравствуйте, я Анна" in t for t in bot_side)
     assert any(t.startswith("Чат с менеджером закрыт") for t in bot_side)
     assert any(t.startswith("Менеджер завершил чат") for t in bot_side)
-    notes = [
-        n["text"]
-        for n in wait_for(
-            lambda: amo.notes(handed["id"]) if len(amo.notes(handed["id"])) >= 5 else None,
-            30,
-            "notes",
-        )
-    ]
+    notes = [n["text"] for n in wait_for(lambda: amo.notes(handed["id"]) if len(amo.notes(handed["id"])) >= 5
+                                         else None, 30, "notes")]
     assert [n.split(":")[0] for n in notes] == [
-        "WEWALL AI",
-        "Менеджер подключился к чату",
-        "Клиент закрыл чат с менеджером",
-        "Менеджер подключился к чату",
-        "Беседа закрыта в amoCRM",
-    ]
+        "WEWALL AI", "Менеджер подключился к чату", "Клиент закрыл чат с менеджером",
+        "Менеджер подключился к чату", "Беседа закрыта в amoCRM"]
 
 
 # ---------------------------------------------------------------- outage
@@ -363,13 +299,11 @@ def test_an_outage_during_50_conversations_loses_and_slows_nothing(bot, amo):
         assert len({m["msgid"] for m in messages}) == len(messages)
         total += len(messages)
     p = {k: (statistics.median(v), _percentile(v, 0.95)) for k, v in latencies.items()}
-    print(
-        f"\noutage test: {n} conversations, {total} messages delivered exactly once and in order; "
-        f"{failed} amoCRM requests answered 500 during the outage; caught up {caught_up:.1f}s "
-        f"after it; REST turn latency before p50 {p['before'][0] * 1000:.0f} ms / p95 "
-        f"{p['before'][1] * 1000:.0f} ms, during p50 {p['during'][0] * 1000:.0f} ms / p95 "
-        f"{p['during'][1] * 1000:.0f} ms"
-    )
+    print(f"\noutage test: {n} conversations, {total} messages delivered exactly once and in order; "
+          f"{failed} amoCRM requests answered 500 during the outage; caught up {caught_up:.1f}s "
+          f"after it; REST turn latency before p50 {p['before'][0]*1000:.0f} ms / p95 "
+          f"{p['before'][1]*1000:.0f} ms, during p50 {p['during'][0]*1000:.0f} ms / p95 "
+          f"{p['during'][1]*1000:.0f} ms")
     assert failed > 0  # the relay did meet the outage
     assert p["during"][1] < 2 * p["before"][1] + 0.5
     assert p["during"][0] < 2 * p["before"][0] + 0.5

@@ -11,12 +11,8 @@ from tests.e2e.harness import BIN, PROJECT_ROOT, BotServers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.shared_data]
 
-FILES = (
-    "nfmap_buildings_202606.json",
-    "nfmap_lots_202606.json",
-    "nfmap_rent_lots_202606.json",
-    "gp2team34_cian_psn_rent_geo.csv",
-)
+FILES = ("nfmap_buildings_202606.json", "nfmap_lots_202606.json", "nfmap_rent_lots_202606.json",
+         "gp2team34_cian_psn_rent_geo.csv")
 
 
 def texts(replies):
@@ -30,14 +26,8 @@ def real_bot(model, tmp_path_factory):
     servers = BotServers(model, tmp_path_factory.mktemp("real-bot"))
     servers.load_demo(1)  # the coefficient tables; the import replaces the demo offers
     for args in (["import-stations", "--hh-json", str(metro)], ["import-estates", *offers]):
-        subprocess.run(
-            [str(BIN / "wewall"), "data", *args],
-            cwd=PROJECT_ROOT,
-            env=servers.env,
-            check=True,
-            capture_output=True,
-            timeout=900,
-        )
+        subprocess.run([str(BIN / "wewall"), "data", *args], cwd=PROJECT_ROOT, env=servers.env, check=True,
+                       capture_output=True, timeout=900)
     with servers:
         yield servers
 
@@ -57,6 +47,4 @@ def test_a_retail_calculation_then_analogs_found_near_its_station(real_bot):
     result = texts(bot.send(s, "да"))
     assert "IRR при сдаче в аренду" in result, result
     analogs = texts(bot.send(s, "Показать аналоги"))
-    assert (
-        "не нашлось" not in analogs and "медиан" in analogs.lower() and "₽ за м² в месяц" in analogs
-    ), analogs
+    assert "не нашлось" not in analogs and "медиан" in analogs.lower() and "₽ за м² в месяц" in analogs, analogs

@@ -27,15 +27,9 @@ def test_full_calculation_with_words_step_back_and_correction(bot):
     typo = bot.send(s, "сокольнеки")  # a typo the NLU repairs: accepted as Сокольники
     assert "до метро" in texts(typo).lower()
     assert "станция" in texts(bot.send(s, "назад")).lower()
-    unknown = bot.send(
-        s, "белорусский вокзал"
-    )  # not a station name: the closest are suggested as buttons
+    unknown = bot.send(s, "белорусский вокзал")  # not a station name: the closest are suggested as buttons
     assert "Не нашёл станцию" in texts(unknown) and "Белорусская" in texts(unknown)
-    assert any(
-        b["payload"] == '/inform{"metro_station":"Белорусская"}'
-        for r in unknown
-        for b in r.get("buttons", [])
-    )
+    assert any(b["payload"] == '/inform{"metro_station":"Белорусская"}' for r in unknown for b in r.get("buttons", []))
     assert "до метро" in texts(bot.send(s, "Белорусская")).lower()
     bot.send(s, "5 минут пешком")
     bot.send(s, '/inform{"finish":"shell"}')
@@ -61,9 +55,7 @@ def test_cancel_leaves_politely(bot):
     bot.send(s, "120 м2")
     reply = texts(bot.send(s, "отмена"))
     assert "расчёт отменён" in reply.lower()
-    assert bot.tracker(s)["active_loop"] in ({}, None) or not bot.tracker(s)["active_loop"].get(
-        "name"
-    )
+    assert bot.tracker(s)["active_loop"] in ({}, None) or not bot.tracker(s)["active_loop"].get("name")
 
 
 def test_vat_20_keeps_the_answers_and_offers_a_calculation_without_vat(bot):
@@ -79,11 +71,7 @@ def test_vat_20_keeps_the_answers_and_offers_a_calculation_without_vat(bot):
     titles = [b["title"] for r in vat for b in r.get("buttons", [])]
     assert titles == ["Передать менеджеру", "Посчитать без НДС для ориентира"]
     slots = bot.tracker(s)["slots"]
-    assert (
-        slots["calc_area_m2"] == 100
-        and slots["calc_monthly_rent_rub"] == 300000
-        and slots["calc_metro_station"] == "Павелецкая"
-    )
+    assert slots["calc_area_m2"] == 100 and slots["calc_monthly_rent_rub"] == 300000 and slots["calc_metro_station"] == "Павелецкая"
     summary = texts(bot.send(s, '/inform{"percent":0}'))
     assert "Проверьте" in summary and "100 м²" in summary and "НДС: 0 %" in summary
     result = bot.send(s, "да")
@@ -108,10 +96,7 @@ def test_a_total_price_is_divided_by_the_area(bot):
     bot.send(s2, "100 м2")
     asked = bot.send(s2, "38 млн за метр")
     assert "38 млн ₽ — это за всё помещение или за м²?" in texts(asked)
-    assert [b["title"] for r in asked for b in r.get("buttons", [])] == [
-        "За всё помещение",
-        "За 1 м²",
-    ]
+    assert [b["title"] for r in asked for b in r.get("buttons", [])] == ["За всё помещение", "За 1 м²"]
     assert "класс" in texts(bot.send(s2, "за всё помещение")).lower()
     assert bot.tracker(s2)["slots"]["calc_price_per_m2"] == 380000
 
@@ -142,14 +127,8 @@ def test_a_calculation_from_a_shown_offer_asks_only_what_is_missing(bot):
     s = "e2e-calc-offer"
     bot.send(s, "/request_search")
     bot.send(s, "офис в аренду до 3 миллионов в месяц")
-    for payload in [
-        '/inform{"area_m2":"any"}',
-        '/inform{"distance_m":"any"}',
-        '/inform{"zone":"any"}',
-        '/inform{"estate_class":"any"}',
-        '/inform{"finish":"any"}',
-        "/deny",
-    ]:
+    for payload in ['/inform{"area_m2":"any"}', '/inform{"distance_m":"any"}', '/inform{"zone":"any"}',
+                    '/inform{"estate_class":"any"}', '/inform{"finish":"any"}', "/deny"]:
         bot.send(s, payload)
     shown = bot.send(s, "/affirm")
     card = next(r for r in shown if r.get("text", "").startswith("1 из "))
@@ -158,14 +137,8 @@ def test_a_calculation_from_a_shown_offer_asks_only_what_is_missing(bot):
     assert "Спрошу только недостающее" in started and "цену покупки спрошу" in started
     slots = bot.tracker(s)["slots"]
     offer_id = slots["search_ids"][0]
-    assert (
-        slots["calc_kind"] == "finished_office"
-        and slots["calc_area_m2"]
-        and slots["calc_metro_station"]
-    )
-    assert (
-        slots["calc_price_per_m2"] is None and "Какая цена покупки" in started
-    )  # a rent offer: the price is asked
+    assert slots["calc_kind"] == "finished_office" and slots["calc_area_m2"] and slots["calc_metro_station"]
+    assert slots["calc_price_per_m2"] is None and "Какая цена покупки" in started  # a rent offer: the price is asked
     after_price = texts(bot.send(s, "450 тысяч за метр"))
     assert "НДС" in after_price  # class, station, distance and repairs came from the offer
     assert "Проверьте" in texts(bot.send(s, "усн"))

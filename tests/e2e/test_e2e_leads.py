@@ -24,11 +24,8 @@ CHROMIUM = Path(os.environ.get("WEWALL_CHROMIUM", "/usr/bin/chromium"))
 @pytest.fixture(scope="module")
 def leads_bot(model, tmp_path_factory):
     servers = BotServers(model, tmp_path_factory.mktemp("leads-bot"))
-    for key in [
-        k
-        for k in servers.env
-        if k.startswith(("AMOCRM_", "WEWALL_LEADS_")) and k != "WEWALL_LEADS_URL"
-    ]:
+    for key in [k for k in servers.env if k.startswith(("AMOCRM_", "WEWALL_LEADS_"))
+                and k != "WEWALL_LEADS_URL"]:
         servers.env.pop(key)
     servers.env["WEWALL_LEADS_WEB_TOKEN"] = WEB_TOKEN
     servers.load_demo(300)
@@ -47,11 +44,7 @@ def book(bot):
 def leads_of(bot, sender):
     b = book(bot)
     try:
-        return [
-            lead
-            for lead in b.list(newest_first=False)
-            if lead["sender_id"] == conversation_key(sender)
-        ]
+        return [lead for lead in b.list(newest_first=False) if lead["sender_id"] == conversation_key(sender)]
     finally:
         b.dispose()
 
@@ -60,13 +53,8 @@ def test_a_viewing_is_kept_and_the_client_told_the_truth(leads_bot):
     bot, me = leads_bot, "e2e-lead-viewing"
     bot.send(me, "/request_search")
     bot.send(me, "офис в аренду до 3 миллионов в месяц")
-    for value in (
-        '{"area_m2":"any"}',
-        '{"distance_m":"any"}',
-        '{"zone":"any"}',
-        '{"estate_class":"any"}',
-        '{"finish":"any"}',
-    ):
+    for value in ('{"area_m2":"any"}', '{"distance_m":"any"}', '{"zone":"any"}',
+                  '{"estate_class":"any"}', '{"finish":"any"}'):
         bot.send(me, f"/inform{value}")
     bot.send(me, "/deny")
     assert texts(bot.send(me, "/affirm"))[0].startswith("Нашёл")
@@ -79,23 +67,11 @@ def test_a_viewing_is_kept_and_the_client_told_the_truth(leads_bot):
     assert not any("не могу передать" in t for t in replies)
     (lead,) = leads_of(bot, me)
     assert (lead["kind"], lead["name"], lead["phone"], lead["viewing_time"], lead["channel"]) == (
-        "viewing",
-        "Анна",
-        "+79161234567",
-        "завтра после 15:00",
-        "rest",
-    )
+        "viewing", "Анна", "+79161234567", "завтра после 15:00", "rest")
     assert "Ссылка:" in lead["summary"] and "аренда" in lead["summary"]
     assert lead["deliveries"] == []
-    out = subprocess.run(
-        [str(BIN / "wewall"), "leads", "list"],
-        cwd=PROJECT_ROOT,
-        env=bot.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
+    out = subprocess.run([str(BIN / "wewall"), "leads", "list"], cwd=PROJECT_ROOT, env=bot.env,
+                         capture_output=True, text=True, timeout=60, check=True).stdout
     assert f"№{lead['id']} " in out and "Просмотр объекта" in out and "Анна, +79161234567" in out
 
 
@@ -103,13 +79,8 @@ def test_a_phone_typed_outside_a_form_becomes_a_callback_after_consent(leads_bot
     bot, me = leads_bot, "e2e-lead-callback"
     replies = bot.send(me, "запишите мой номер 89161234567 пусть перезвонят")
     offer = "\n".join(texts(replies))
-    assert (
-        "+7 916 123-45-67" in offer and "Отправляя данные, вы соглашаетесь на их обработку" in offer
-    )
-    assert [b["title"] for r in replies for b in r.get("buttons") or []] == [
-        "Отправить",
-        "Не нужно",
-    ]
+    assert "+7 916 123-45-67" in offer and "Отправляя данные, вы соглашаетесь на их обработку" in offer
+    assert [b["title"] for r in replies for b in r.get("buttons") or []] == ["Отправить", "Не нужно"]
     assert leads_of(bot, me) == []  # nothing is passed on before the consent
     assert SAVED in texts(bot.send(me, "/affirm"))
     (lead,) = leads_of(bot, me)
@@ -129,18 +100,10 @@ def test_a_manager_request_without_contacts_asks_for_a_phone(leads_bot):
 
 
 def test_the_leads_page_in_chromium(leads_bot, tmp_path):
-    missing = [
-        what
-        for what, ok in (
-            (str(CHROMIUM), CHROMIUM.exists()),
-            ("node", shutil.which("node")),
-            (
-                "web/node_modules/playwright-core",
-                (PROJECT_ROOT / "web" / "node_modules" / "playwright-core").is_dir(),
-            ),
-        )
-        if not ok
-    ]
+    missing = [what for what, ok in (
+        (str(CHROMIUM), CHROMIUM.exists()), ("node", shutil.which("node")),
+        ("web/node_modules/playwright-core",
+         (PROJECT_ROOT / "web" / "node_modules" / "playwright-core").is_dir())) if not ok]
     if missing:
         message = "нет инструментов для браузерного теста: " + ", ".join(missing)
         pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
@@ -150,23 +113,10 @@ def test_the_leads_page_in_chromium(leads_bot, tmp_path):
         bot.send("e2e-lead-callback", "/affirm")
     report = tmp_path / "leads.json"
     proc = subprocess.run(
-        [
-            "node",
-            str(PROJECT_ROOT / "web" / "e2e" / "leads-scenario.mjs"),
-            "--url",
-            f"{bot.url}/webhooks/leads/?token={WEB_TOKEN}&status=all",
-            "--expect-phone",
-            "+79161234567",
-            "--report",
-            str(report),
-            "--chromium",
-            str(CHROMIUM),
-        ],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+        ["node", str(PROJECT_ROOT / "web" / "e2e" / "leads-scenario.mjs"),
+         "--url", f"{bot.url}/webhooks/leads/?token={WEB_TOKEN}&status=all",
+         "--expect-phone", "+79161234567", "--report", str(report), "--chromium", str(CHROMIUM)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
     steps = json.loads(report.read_text())["steps"] if report.exists() else []
     failed = [s for s in steps if not s["ok"]]
     assert steps and not failed and proc.returncode == 0, (failed, proc.stdout, proc.stderr)

@@ -18,24 +18,16 @@ def texts(replies):
 
 def test_a_calculation_stored_before_the_renames_resumes_and_finishes(bot):
     sender = "e2e-renamed"
-    store = WewallSQLTrackerStore(
-        domain=Domain.load(str(PROJECT_ROOT / "domain")), host=bot.env["WEWALL_TRACKER_STORE_URL"]
-    )
+    store = WewallSQLTrackerStore(domain=Domain.load(str(PROJECT_ROOT / "domain")),
+                                  host=bot.env["WEWALL_TRACKER_STORE_URL"])
     try:
-        store._insert(
-            conversation_key(sender), half_filled_calculation()
-        )  # rows as the old bot wrote them
+        store._insert(conversation_key(sender), half_filled_calculation())  # rows as the old bot wrote them
     finally:
         store.engine.dispose()
     before = bot.tracker(sender)
-    assert (
-        before["active_loop"]["name"] == "calculation_form"
-        and before["slots"]["calc_area_m2"] == AREA
-    )
+    assert before["active_loop"]["name"] == "calculation_form" and before["slots"]["calc_area_m2"] == AREA
 
-    assert (
-        "класс" in texts(bot.send(sender, "500 тысяч за метр")).lower()
-    )  # the price it was asking
+    assert "класс" in texts(bot.send(sender, "500 тысяч за метр")).lower()  # the price it was asking
     assert "станция" in texts(bot.send(sender, "класс а")).lower()
     assert "до метро" in texts(bot.send(sender, "Белорусская")).lower()
     bot.send(sender, "5 минут пешком")

@@ -58,15 +58,8 @@ def test_the_action_server_killed_at_the_calculation_keeps_the_answers_and_offer
     """The issue's case: the form closed with no result and nothing offered a retry."""
     s = "killed-calc"
     bot.send(s, "хочу посчитать доходность офиса")
-    for text in (
-        '/inform{"calc_kind":"finished_office"}',
-        "700 квадратов",
-        "500 тысяч за метр",
-        "класс а",
-        "Белорусская",
-        "5 минут пешком",
-        '/inform{"finish":"shell"}',
-    ):
+    for text in ('/inform{"calc_kind":"finished_office"}', "700 квадратов", "500 тысяч за метр", "класс а",
+                 "Белорусская", "5 минут пешком", '/inform{"finish":"shell"}'):
         bot.send(s, text)
     summary = " | ".join(r.get("text", "") for r in bot.send(s, "5%"))
     assert "Проверьте" in summary, summary
@@ -93,17 +86,13 @@ def test_a_corrupt_tracker_database_stops_the_server_with_a_clear_message(model,
 
     db = tmp_path / "tracker.db"
     db.write_bytes(b"this is not a database" * 500)
-    servers = BotServers(
-        model, tmp_path / "bot", env={"WEWALL_TRACKER_STORE_URL": f"sqlite:///{db}"}
-    )
+    servers = BotServers(model, tmp_path / "bot", env={"WEWALL_TRACKER_STORE_URL": f"sqlite:///{db}"})
     servers.start_rasa()
     try:
         deadline = time.monotonic() + 300
         while servers.procs["rasa"].poll() is None and time.monotonic() < deadline:
             time.sleep(1)
-        assert servers.procs["rasa"].poll() is not None, (
-            "Rasa kept running on a corrupt tracker database"
-        )
+        assert servers.procs["rasa"].poll() is not None, "Rasa kept running on a corrupt tracker database"
         assert servers.procs["rasa"].returncode != 0
         log = servers.log("rasa")
         assert str(db) in log and "Сервер остановлен" in log, log[-3000:]
@@ -111,9 +100,7 @@ def test_a_corrupt_tracker_database_stops_the_server_with_a_clear_message(model,
         servers.stop()
 
 
-def test_a_tracker_database_lost_while_running_gets_an_apology_not_a_memory_fallback(
-    model, tmp_path
-):
+def test_a_tracker_database_lost_while_running_gets_an_apology_not_a_memory_fallback(model, tmp_path):
     """Rasa's FailSafeTrackerStore met it with an empty conversation kept in memory: the client
     was greeted as a stranger and every turn was gone at the next restart."""
     import requests
@@ -129,9 +116,7 @@ def test_a_tracker_database_lost_while_running_gets_an_apology_not_a_memory_fall
             path.unlink(missing_ok=True)
         reply = servers.send("lost", "хочу посчитать доходность офиса")
         assert reply and reply[-1]["text"] == SORRY, reply
-        assert reply[-1]["buttons"] == [
-            {"title": RETRY_TITLE, "payload": "хочу посчитать доходность офиса"}
-        ]
+        assert reply[-1]["buttons"] == [{"title": RETRY_TITLE, "payload": "хочу посчитать доходность офиса"}]
         read = requests.get(f"{servers.url}/conversations/rest:e2e:lost/tracker", timeout=30)
         assert read.status_code == 500  # not an empty conversation from memory
         log = servers.log("rasa")

@@ -36,23 +36,14 @@ def test_search_to_the_end_of_the_list_and_a_viewing(search_bot):
     assert any("пожелания" in t for t in _texts(bot.send(me, '/inform{"finish":"any"}')))
     replies = bot.send(me, "/deny")
     summary = "\n".join(_texts(replies))
-    assert (
-        "Проверьте" in summary
-        and "аренда" in summary
-        and "3\u202f000\u202f000 ₽ в месяц" in summary
-    ), summary
+    assert "Проверьте" in summary and "аренда" in summary and "3\u202f000\u202f000 ₽ в месяц" in summary, summary
     replies = bot.send(me, "/affirm")
     texts = _texts(replies)
     assert texts[0].startswith("Нашёл"), texts
     card = texts[-1]
     total = int(card.split(" из ")[1].split(".")[0])
     assert card.startswith("1 из ") and 1 <= total <= 8 and "http" not in card
-    assert _titles(replies)[-4:] == [
-        "Записаться на просмотр",
-        "Следующее предложение",
-        "Изменить параметры",
-        "Посчитать доходность",
-    ]
+    assert _titles(replies)[-4:] == ["Записаться на просмотр", "Следующее предложение", "Изменить параметры", "Посчитать доходность"]
     for i in range(2, total + 1):
         texts = _texts(bot.send(me, "/next_offer"))
         assert texts[-1].startswith(f"{i} из {total}"), texts
@@ -74,20 +65,13 @@ def test_search_to_the_end_of_the_list_and_a_viewing(search_bot):
     assert any("телефон" in t for t in _texts(bot.send(me, "Анна")))
     assert any("Когда вам удобно" in t for t in _texts(bot.send(me, "8 (916) 123-45-67")))
     confirm = "\n".join(_texts(bot.send(me, "завтра после 15:00")))
-    assert (
-        "+79161234567" in confirm and "Отправляя данные, вы соглашаетесь на их обработку" in confirm
-    )
+    assert "+79161234567" in confirm and "Отправляя данные, вы соглашаетесь на их обработку" in confirm
     replies = bot.send(me, "/affirm")
     assert any("менеджер" in t for t in _texts(replies)), replies
     slots = bot.tracker(me)["slots"]
     assert slots["person_name"] == "Анна" and slots["phone"] == "+79161234567"
-    assert (
-        slots["chosen_offer"]["_id"] == slots["search_ids"][total - 1]
-        and "link" in slots["chosen_offer"]
-    )
-    assert (
-        slots["viewing_time"] is None
-    )  # cleared after the hand-over, the next viewing asks it again
+    assert slots["chosen_offer"]["_id"] == slots["search_ids"][total - 1] and "link" in slots["chosen_offer"]
+    assert slots["viewing_time"] is None  # cleared after the hand-over, the next viewing asks it again
 
 
 def test_another_station_while_offers_are_shown_moves_the_search(search_bot):
@@ -101,7 +85,7 @@ def test_another_station_while_offers_are_shown_moves_the_search(search_bot):
         if "бюджет" in text:
             answer = "до 900 млн"
         elif "инвестиций" in text:
-            answer = '/inform{"purpose":"business"}'
+            answer = "/inform{\"purpose\":\"business\"}"
         elif "пожелания" in text:
             answer = "/deny"
         else:

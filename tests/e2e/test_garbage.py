@@ -33,87 +33,17 @@ TOTAL = int(os.environ.get("WEWALL_GARBAGE_MESSAGES", "10000"))
 CONCURRENCY = int(os.environ.get("WEWALL_GARBAGE_CONCURRENCY", "8"))
 SECRET = "garbage_" + uuid.uuid4().hex[:10]
 
-EMOJI = [
-    "🙂",
-    "😂",
-    "👍",
-    "🏢",
-    "💰",
-    "🔥",
-    "❤️",
-    "👨‍👩‍👧‍👦",
-    "🇷🇺",
-    "👍🏽",
-    "🤖",
-    "✅",
-    "🚇",
-    "📈",
-    "🙏",
-]
-CONTROL = [
-    "\x00",
-    "\x01",
-    "\x07",
-    "\x08",
-    "\x0b",
-    "\x0c",
-    "\x1b",
-    "\x7f",
-    "\u200b",
-    "\u200e",
-    "\u202e",
-    "\ufeff",
-    "\ud800",
-    "\udfff",
-    "\u2028",
-    "\r",
-    "\t",
-]
-SCRIPTS = [
-    "офис",
-    "office",
-    "مكتب",
-    "办公室",
-    "γραφείο",
-    "משרד",
-    "कार्यालय",
-    "オフィス",
-    "ოფისი",
-    "офіс",
-    "Ё̈",
-    "z̸̢̛a̵̡l̴g̷o̶",
-    "ℌ𝔢𝔩𝔩𝔬",
-    "ＡＢＣ",
-    "١٢٣",
-    "½",
-    "∞",
-    "₽",
-]
+EMOJI = ["🙂", "😂", "👍", "🏢", "💰", "🔥", "❤️", "👨‍👩‍👧‍👦", "🇷🇺", "👍🏽", "🤖", "✅", "🚇", "📈", "🙏"]
+CONTROL = ["\x00", "\x01", "\x07", "\x08", "\x0b", "\x0c", "\x1b", "\x7f", "\u200b", "\u200e", "\u202e",
+           "\ufeff", "\ud800", "\udfff", "\u2028", "\r", "\t"]
+SCRIPTS = ["офис", "office", "مكتب", "办公室", "γραφείο", "משרד", "कार्यालय", "オフィス", "ოფისი", "офіс",
+           "Ё̈", "z̸̢̛a̵̡l̴g̷o̶", "ℌ𝔢𝔩𝔩𝔬", "ＡＢＣ", "١٢٣", "½", "∞", "₽"]
 SNIPPETS = [
-    "'; DROP TABLE events; --",
-    '" OR 1=1 --',
-    "1; SELECT pg_sleep(10);",
-    "<script>alert(1)</script>",
-    "<img src=x onerror=alert(1)>",
-    "{{7*7}}",
-    "${jndi:ldap://x/a}",
-    "%s%s%s%n",
-    "../../etc/passwd",
-    "<b>жирный</b> офис",
-    "NaN",
-    "null",
-    "[]",
-    "{}",
-    "\\u0000",
-    '/inform{"calc_kind": [1, 2]}',
-    "/inform{not json}",
-    '/faq{"x":',
-    "/request_calculation@0.x",
-    "/unknown_intent",
-    "/start " + "x" * 100,
-    "8 (999) 123-45-67 позвоните",
-    "SELECT * FROM users WHERE name = 'Иван'",
-    '<?xml version="1.0"?><a/>',
+    "'; DROP TABLE events; --", "\" OR 1=1 --", "1; SELECT pg_sleep(10);", "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>", "{{7*7}}", "${jndi:ldap://x/a}", "%s%s%s%n", "../../etc/passwd",
+    "<b>жирный</b> офис", "NaN", "null", "[]", "{}", "\\u0000", "/inform{\"calc_kind\": [1, 2]}",
+    "/inform{not json}", "/faq{\"x\":", "/request_calculation@0.x", "/unknown_intent", "/start " + "x" * 100,
+    "8 (999) 123-45-67 позвоните", "SELECT * FROM users WHERE name = 'Иван'", "<?xml version=\"1.0\"?><a/>",
 ]
 
 
@@ -138,47 +68,28 @@ WEIGHTS = [1, 2, 2, 2, 2, 2]
 
 
 def _malformed_rest(rng: random.Random, sender: str) -> bytes:
-    return rng.choice(
-        [
-            b"{",
-            b"",
-            b"null",
-            b"[1,2]",
-            b'"just a string"',
-            b"\xff\xfe\xfd",
-            b'{"sender": "' + sender.encode() + b'"}',
-            b'{"sender": {"a": 1}, "message": "x"}',
-            b'{"sender": "' + sender.encode() + b'", "message": 42}',
-            b'{"sender": "' + b"s" * 400 + b'", "message": "x"}',
-            b'{"sender": "' + sender.encode() + b'", "message": "x", "metadata": 5}',
-        ]
-    )
+    return rng.choice([
+        b"{", b"", b"null", b"[1,2]", b'"just a string"', b"\xff\xfe\xfd", b'{"sender": "' + sender.encode() + b'"}',
+        b'{"sender": {"a": 1}, "message": "x"}', b'{"sender": "' + sender.encode() + b'", "message": 42}',
+        b'{"sender": "' + b"s" * 400 + b'", "message": "x"}', b'{"sender": "' + sender.encode() + b'", "message": "x", "metadata": 5}',
+    ])
 
 
 def _malformed_update(rng: random.Random) -> bytes:
-    return rng.choice(
-        [
-            b"{",
-            b"",
-            b"[]",
-            b'{"update_id": "x"}',
-            b'{"message": {"text": "hi"}}',
-            b"\xff\xfe",
-            b'{"update_id": 1.5, "message": {}}',
-        ]
-    )
+    return rng.choice([
+        b"{", b"", b"[]", b'{"update_id": "x"}', b'{"message": {"text": "hi"}}', b"\xff\xfe",
+        b'{"update_id": 1.5, "message": {}}',
+    ])
 
 
 def _odd_update(rng: random.Random, update_id: int, chat: int) -> Dict:
     """Valid JSON updates of shapes the bot does not answer as text."""
-    return rng.choice(
-        [
-            {"update_id": update_id, "message": "not an object"},
-            {"update_id": update_id, "message": {"chat": "x", "text": "hi"}},
-            {"update_id": update_id, "my_chat_member": {"chat": {"id": chat}}},
-            {"update_id": update_id, "callback_query": {"id": "1", "data": 5}},
-        ]
-    )
+    return rng.choice([
+        {"update_id": update_id, "message": "not an object"},
+        {"update_id": update_id, "message": {"chat": "x", "text": "hi"}},
+        {"update_id": update_id, "my_chat_member": {"chat": {"id": chat}}},
+        {"update_id": update_id, "callback_query": {"id": "1", "data": 5}},
+    ])
 
 
 class Tally:
@@ -206,10 +117,8 @@ def garbage_bot(model, tmp_path_factory):
     with TelegramServer() as server:
         bot = BotServers(model, tmp_path_factory.mktemp("garbage"))
         bot.env.update(
-            TELEGRAM_TOKEN=server.token,
-            TELEGRAM_BOT_USERNAME=server.username,
-            TELEGRAM_API_BASE_URL=server.base_url,
-            TELEGRAM_SECRET_TOKEN=SECRET,
+            TELEGRAM_TOKEN=server.token, TELEGRAM_BOT_USERNAME=server.username,
+            TELEGRAM_API_BASE_URL=server.base_url, TELEGRAM_SECRET_TOKEN=SECRET,
             TELEGRAM_WEBHOOK_URL=f"{bot.url}/webhooks/telegram/webhook",
             TELEGRAM_REMOVE_KEYBOARD_ON_TAP="false",
         )
@@ -245,34 +154,21 @@ def test_garbage_gets_answers_and_no_5xx(garbage_bot):
         refusable = kind in ("huge", "malformed")
         if n % 2 == 0:  # REST
             sender = f"garbage-rest-{conversation}"
-            body = (
-                _malformed_rest(rng, sender)
-                if malformed
-                else json.dumps({"sender": sender, "message": _garbage_text(rng, kind)}).encode()
-            )
-            reply = session().post(
-                rest_url,
-                data=body,
-                headers={"Content-Type": "application/json", **REST_HEADERS},
-                timeout=300,
-            )
+            body = _malformed_rest(rng, sender) if malformed else json.dumps(
+                {"sender": sender, "message": _garbage_text(rng, kind)}).encode()
+            reply = session().post(rest_url, data=body, headers={"Content-Type": "application/json", **REST_HEADERS},
+                                  timeout=300)
             if reply.status_code >= 500:
                 tally.add("rest", "5xx", f"rest {kind}: {reply.status_code} {reply.text[:200]}")
             elif 400 <= reply.status_code < 500:
                 ok = refusable and _is_json_error(reply)
-                tally.add(
-                    "rest",
-                    f"4xx {kind}" if ok else "4xx unexpected",
-                    "" if ok else f"rest {kind}: {reply.status_code} {reply.text[:200]}",
-                )
+                tally.add("rest", f"4xx {kind}" if ok else "4xx unexpected", "" if ok else f"rest {kind}: {reply.status_code} {reply.text[:200]}")
             elif reply.json():
                 tally.add("rest", "answered")
             else:
                 tally.add("rest", "unanswered", f"rest {kind}: {body[:80]!r} -> []")
             return
-        chat = (
-            700_000 + 1000 * worker + n // (CONCURRENCY * 20)
-        )  # one worker's updates are sequential
+        chat = 700_000 + 1000 * worker + n // (CONCURRENCY * 20)  # one worker's updates are sequential
         with ids_lock:
             update_id = next(update_ids)
         odd = False
@@ -291,19 +187,14 @@ def test_garbage_gets_answers_and_no_5xx(garbage_bot):
             tally.add("telegram", "5xx", f"telegram {kind}: {reply.status_code} {reply.text[:200]}")
         elif 400 <= reply.status_code < 500:
             ok = refusable and _is_json_error(reply)
-            tally.add(
-                "telegram",
-                f"4xx {kind}" if ok else "4xx unexpected",
-                "" if ok else f"telegram {kind}: {reply.status_code} {reply.text[:200]}",
-            )
+            tally.add("telegram", f"4xx {kind}" if ok else "4xx unexpected",
+                      "" if ok else f"telegram {kind}: {reply.status_code} {reply.text[:200]}")
         elif odd:
             tally.add("telegram", "ignored (not a message)")
         elif tg.sent_to(chat) > before:
             tally.add("telegram", "answered")
         else:
-            tally.add(
-                "telegram", "unanswered", f"telegram {kind}: {body[:120]!r} -> {reply.text[:100]}"
-            )
+            tally.add("telegram", "unanswered", f"telegram {kind}: {body[:120]!r} -> {reply.text[:100]}")
 
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
@@ -315,9 +206,7 @@ def test_garbage_gets_answers_and_no_5xx(garbage_bot):
     elapsed = time.monotonic() - started
 
     rows = sorted(tally.counts.items())
-    print(
-        f"\n{TOTAL} garbage messages in {elapsed:.0f} s ({TOTAL / elapsed:.1f}/s), concurrency {CONCURRENCY}"
-    )
+    print(f"\n{TOTAL} garbage messages in {elapsed:.0f} s ({TOTAL / elapsed:.1f}/s), concurrency {CONCURRENCY}")
     for (channel, outcome), count in rows:
         print(f"  {channel:9} {outcome:28} {count}")
     for problem in tally.problems:

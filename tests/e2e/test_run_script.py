@@ -36,14 +36,11 @@ def _session_processes(sid: int):
             continue
         try:
             stat = (entry / "stat").read_text()
-            fields = stat[stat.rindex(")") + 2 :].split()
+            fields = stat[stat.rindex(")") + 2:].split()
             if int(fields[3]) != sid:  # session id
                 continue
-            yield (
-                int(entry.name),
-                (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"),
-                (entry / "environ").read_bytes().split(b"\0"),
-            )
+            yield int(entry.name), (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"), \
+                (entry / "environ").read_bytes().split(b"\0")
         except (OSError, ValueError, IndexError):
             continue
 
@@ -55,37 +52,22 @@ def run_script(tmp_path_factory):
     work = tmp_path_factory.mktemp("run")
     rasa_port, actions_port = free_port(), free_port()
     env = base_env(
-        WEWALL_DATA_DIR=str(work / "data"),
-        WEWALL_RASA_PORT=str(rasa_port),
-        WEWALL_ACTIONS_PORT=str(actions_port),
+        WEWALL_DATA_DIR=str(work / "data"), WEWALL_RASA_PORT=str(rasa_port), WEWALL_ACTIONS_PORT=str(actions_port),
         WEWALL_ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
-        WEWALL_TRACKER_STORE_URL=f"sqlite:///{work / 'tracker.db'}",
-        WEWALL_LOCK_STORE_TYPE="in_memory",
-        WEWALL_REDIS_HOST="localhost",
-        WEWALL_REDIS_PORT="6379",
-        WEWALL_REDIS_DB="1",
-        WEWALL_OUTBOX_URL=f"sqlite:///{work / 'outbox.db'}",
-        WEWALL_RASA_URL=f"http://127.0.0.1:{rasa_port}",
+        WEWALL_TRACKER_STORE_URL=f"sqlite:///{work / 'tracker.db'}", WEWALL_LOCK_STORE_TYPE="in_memory",
+        WEWALL_REDIS_HOST="localhost", WEWALL_REDIS_PORT="6379", WEWALL_REDIS_DB="1",
+        WEWALL_OUTBOX_URL=f"sqlite:///{work / 'outbox.db'}", WEWALL_RASA_URL=f"http://127.0.0.1:{rasa_port}",
     )
     for name in ("RASA_AUTH_TOKEN", "WEWALL_HOST", "WEWALL_RASA_API", "WEWALL_PUBLIC_BASE_URL"):
         env.pop(name, None)
     out = open(work / "run.out", "wb")
-    proc = subprocess.Popen(
-        ["bash", "scripts/run.sh"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = subprocess.Popen(["bash", "scripts/run.sh"], cwd=PROJECT_ROOT, env=env, stdout=out,
+                            stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 300
         while "WeWall Bot запущен" not in (work / "run.out").read_text(errors="replace"):
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(
-                    "run.sh did not start:\n"
-                    + (work / "run.out").read_text(errors="replace")[-3000:]
-                )
+                pytest.fail("run.sh did not start:\n" + (work / "run.out").read_text(errors="replace")[-3000:])
             time.sleep(1)
         yield proc, work, rasa_port, actions_port
     finally:
@@ -110,9 +92,7 @@ def test_it_listens_on_loopback_only(run_script):
     _, _, rasa_port, actions_port = run_script
     for port in (rasa_port, actions_port):
         hosts = _listening(port)
-        assert hosts and all(
-            h in ("0100007F", "00000000000000000000000001000000") for h in hosts
-        ), (port, hosts)
+        assert hosts and all(h in ("0100007F", "00000000000000000000000001000000") for h in hosts), (port, hosts)
 
 
 def test_the_worker_has_the_token_and_no_command_line_shows_it(run_script):
@@ -150,13 +130,7 @@ def test_a_token_beginning_with_a_dash_reaches_rasa(tmp_path):
     launcher = launcher.replace("from rasa.__main__ import main\n", parse_only)
     token = "-iD39KAC5NWOuiu_zlsXSxkNBSqM0oPXDiLRjNt60qU"
     env = base_env(RASA_AUTH_TOKEN=token)
-    done = subprocess.run(
-        [sys.executable, "-", "--enable-api", "-p", "5800"],
-        input=launcher,
-        text=True,
-        capture_output=True,
-        env=env,
-        timeout=120,
-    )
+    done = subprocess.run([sys.executable, "-", "--enable-api", "-p", "5800"], input=launcher, text=True,
+                          capture_output=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"TOKEN={token}" in done.stdout

@@ -39,12 +39,8 @@ def postgres_url():
 def redis_db():
     if not reachable(REDIS_HOST, REDIS_PORT):
         pytest.skip(f"Redis is not reachable at {REDIS_HOST}:{REDIS_PORT}")
-    return {
-        "WEWALL_LOCK_STORE_TYPE": "wewall.lock_store.WewallRedisLockStore",
-        "WEWALL_REDIS_HOST": REDIS_HOST,
-        "WEWALL_REDIS_PORT": str(REDIS_PORT),
-        "WEWALL_REDIS_DB": "1",
-    }
+    return {"WEWALL_LOCK_STORE_TYPE": "wewall.lock_store.WewallRedisLockStore", "WEWALL_REDIS_HOST": REDIS_HOST,
+            "WEWALL_REDIS_PORT": str(REDIS_PORT), "WEWALL_REDIS_DB": "1"}
 
 
 def _user_and_bot_turns(events: List[dict]) -> List[dict]:
@@ -53,9 +49,7 @@ def _user_and_bot_turns(events: List[dict]) -> List[dict]:
     for event in events:
         if event["event"] == "user":
             if turns:
-                assert turns[-1]["listened"], (
-                    f"user message before the previous turn ended: {event.get('text')!r}"
-                )
+                assert turns[-1]["listened"], f"user message before the previous turn ended: {event.get('text')!r}"
             turns.append({"text": event.get("text"), "bot": [], "listened": False})
         elif turns and event["event"] == "bot":
             assert not turns[-1]["listened"], "a bot message after the turn ended"
@@ -85,78 +79,46 @@ def test_a_conversation_survives_a_rasa_restart_with_postgres(model, tmp_path, p
         after = bot.send(sender, "готовый офис")
         tracker = bot.tracker(sender)
         # nothing lost: every event from before the restart, then the new turn, in the same form
-        assert tracker["events"][: len(before["events"])] == before["events"]
+        assert tracker["events"][:len(before["events"])] == before["events"]
         assert tracker["active_loop"].get("name") == "calculation_form", after
         assert tracker["slots"]["requested_slot"], tracker["slots"]
         assert tracker["slots"]["lead_source"] == "restart_test"
         assert after and after[0].get("text"), after
         texts = [e["text"] for e in tracker["events"] if e["event"] == "user"]
-        assert texts == [
-            '/start{"lead_source": "restart_test"}',
-            "/request_calculation",
-            "готовый офис",
-        ]
+        assert texts == ['/start{"lead_source": "restart_test"}', "/request_calculation", "готовый офис"]
     conn = psycopg2.connect(postgres_url)
     try:
         with conn.cursor() as cur:
-            cur.execute(
-                "SELECT count(*) FROM events WHERE sender_id = %s AND type_name = 'user'",
-                (conversation_key(sender),),
-            )
+            cur.execute("SELECT count(*) FROM events WHERE sender_id = %s AND type_name = 'user'",
+                        (conversation_key(sender),))
             assert cur.fetchone()[0] == 3
     finally:
         conn.close()
 
 
-MESSAGES = [
-    "привет",
-    "спасибо",
-    "что такое irr",
-    "кто ты такой?",
-    "что такое ттк",
-    "пока",
-    "привет",
-    "чем класс а отличается от класса в",
-    "спасибо",
-    "помощь",
-]
+MESSAGES = ["привет", "спасибо", "что такое irr", "кто ты такой?", "что такое ттк", "пока",
+            "привет", "чем класс а отличается от класса в", "спасибо", "помощь"]
 
 
-def test_two_rasa_servers_share_conversations_under_the_redis_lock(
-    model, tmp_path, postgres_url, redis_db
-):
+def test_two_rasa_servers_share_conversations_under_the_redis_lock(model, tmp_path, postgres_url, redis_db):
     env = dict(redis_db, WEWALL_TRACKER_STORE_URL=postgres_url)
     first = BotServers(model, tmp_path / "a", env=env)
     first.load_demo()
     with first:
-        second = BotServers(
-            model,
-            tmp_path / "b",
-            env=dict(
-                env,
-                WEWALL_ACTION_ENDPOINT_URL=first.env["WEWALL_ACTION_ENDPOINT_URL"],
-                WEWALL_DATA_DIR=first.env["WEWALL_DATA_DIR"],
-            ),
-        )
+        second = BotServers(model, tmp_path / "b", env=dict(
+            env, WEWALL_ACTION_ENDPOINT_URL=first.env["WEWALL_ACTION_ENDPOINT_URL"],
+            WEWALL_DATA_DIR=first.env["WEWALL_DATA_DIR"]))
         second.start_rasa()
         try:
             second.wait_ready()
             urls = [first.url, second.url]
             senders = [f"lock-{uuid.uuid4().hex[:8]}" for _ in range(3)]
-            jobs = [
-                (s, text, urls[(i + n) % 2])
-                for n, s in enumerate(senders)
-                for i, text in enumerate(MESSAGES)
-            ]
+            jobs = [(s, text, urls[(i + n) % 2]) for n, s in enumerate(senders) for i, text in enumerate(MESSAGES)]
 
             def send(job):
                 sender, text, url = job
-                reply = requests.post(
-                    f"{url}/webhooks/rest/webhook",
-                    json={"sender": sender, "message": text},
-                    headers=REST_HEADERS,
-                    timeout=180,
-                )
+                reply = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
+                                      headers=REST_HEADERS, timeout=180)
                 assert reply.status_code == 200, reply.text
                 return sender, text, [m.get("text") for m in reply.json()]
 
@@ -165,19 +127,13 @@ def test_two_rasa_servers_share_conversations_under_the_redis_lock(
                 results = list(pool.map(send, jobs))
 
             for sender in senders:
-                tracker = requests.get(
-                    f"{first.url}/conversations/{conversation_key(sender)}/tracker", timeout=30
-                ).json()
+                tracker = requests.get(f"{first.url}/conversations/{conversation_key(sender)}/tracker", timeout=30).json()
                 turns = _user_and_bot_turns(tracker["events"])
-                assert collections.Counter(t["text"] for t in turns) == collections.Counter(
-                    MESSAGES
-                )
+                assert collections.Counter(t["text"] for t in turns) == collections.Counter(MESSAGES)
                 assert all(t["bot"] for t in turns), [t for t in turns if not t["bot"]]
                 # what each HTTP caller got is exactly the bot part of its own turn in the tracker
                 in_tracker = collections.Counter((t["text"], tuple(t["bot"])) for t in turns)
-                answered = collections.Counter(
-                    (text, tuple(bot)) for s, text, bot in results if s == sender
-                )
+                answered = collections.Counter((text, tuple(bot)) for s, text, bot in results if s == sender)
                 assert in_tracker == answered
                 timestamps = [e["timestamp"] for e in tracker["events"]]
                 assert timestamps == sorted(timestamps)
@@ -206,11 +162,8 @@ def test_events_reach_rabbitmq(model, tmp_path):
             exchange = await channel.declare_exchange("rasa-exchange", aio_pika.ExchangeType.FANOUT)
             probe = await channel.declare_queue("", exclusive=True, auto_delete=True)
             await probe.bind(exchange)
-            bot = BotServers(
-                model,
-                tmp_path / "bot",
-                env={"WEWALL_RABBITMQ_URL": RABBITMQ_URL, "WEWALL_RABBITMQ_QUEUE": queue_name},
-            )
+            bot = BotServers(model, tmp_path / "bot", env={"WEWALL_RABBITMQ_URL": RABBITMQ_URL,
+                                                            "WEWALL_RABBITMQ_QUEUE": queue_name})
             await asyncio.get_running_loop().run_in_executor(None, bot.start)
             try:
                 await asyncio.get_running_loop().run_in_executor(None, bot.send, sender, "привет")
@@ -219,10 +172,8 @@ def test_events_reach_rabbitmq(model, tmp_path):
                 while asyncio.get_running_loop().time() < deadline:
                     message = await probe.get(no_ack=True, fail=False)
                     if message is None:
-                        if (
-                            sum(1 for e in received if e.get("event") == "user") >= 2
-                            and sum(1 for e in received if e.get("event") == "bot") >= 2
-                        ):
+                        if sum(1 for e in received if e.get("event") == "user") >= 2 and \
+                                sum(1 for e in received if e.get("event") == "bot") >= 2:
                             break
                         await asyncio.sleep(0.2)
                         continue

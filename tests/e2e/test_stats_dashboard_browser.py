@@ -41,9 +41,7 @@ def server(tmp_path):
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     asyncio.run(_fill(url, scripted()))
     app = Sanic(f"stats_browser_{next(_names)}")
-    register(
-        [StatsDashboardInput(token=TOKEN, url=url, clock=lambda: UNTIL)], app, route="/webhooks/"
-    )
+    register([StatsDashboardInput(token=TOKEN, url=url, clock=lambda: UNTIL)], app, route="/webhooks/")
     port = free_port()
     loop = asyncio.new_event_loop()
     ready = threading.Event()
@@ -65,39 +63,22 @@ def server(tmp_path):
 
 
 def _hex(color: str) -> tuple:
-    return tuple(int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))
 
 
 def _count(image: Image.Image, box: dict, color: str, tolerance: int = 24) -> int:
     target = _hex(color)
-    crop = image.crop(
-        (int(box["x"]), int(box["y"]), int(box["x"] + box["width"]), int(box["y"] + box["height"]))
-    )
-    return sum(
-        1 for px in crop.getdata() if all(abs(a - b) <= tolerance for a, b in zip(px[:3], target))
-    )
+    crop = image.crop((int(box["x"]), int(box["y"]), int(box["x"] + box["width"]), int(box["y"] + box["height"])))
+    return sum(1 for px in crop.getdata() if all(abs(a - b) <= tolerance for a, b in zip(px[:3], target)))
 
 
 def test_the_dashboard_draws_its_charts_on_a_phone(browser_tools, server):
     for stale in (SCREENSHOT, REPORT):
         stale.unlink(missing_ok=True)
     proc = subprocess.run(
-        [
-            "node",
-            str(SCENARIO),
-            "--url",
-            f"{server}/webhooks/stats/?token={TOKEN}&days=2",
-            "--screenshot",
-            str(SCREENSHOT),
-            "--report",
-            str(REPORT),
-            "--chromium",
-            str(CHROMIUM),
-        ],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+        ["node", str(SCENARIO), "--url", f"{server}/webhooks/stats/?token={TOKEN}&days=2",
+         "--screenshot", str(SCREENSHOT), "--report", str(REPORT), "--chromium", str(CHROMIUM)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
     )
     assert REPORT.exists(), f"сценарий не записал отчёт:\n{proc.stdout}\n{proc.stderr}"
     report = json.loads(REPORT.read_text())
@@ -111,12 +92,7 @@ def test_the_dashboard_draws_its_charts_on_a_phone(browser_tools, server):
 
     image = Image.open(SCREENSHOT).convert("RGB")
     # Colours each chart must show: the bars and their parts, drawn, in the chart's own box.
-    expected = {
-        "days": (BLUE, ORANGE),
-        "funnel": (BLUE, ORANGE),
-        "dropoff": (BLUE, RED),
-        "not-understood": (BLUE,),
-    }
+    expected = {"days": (BLUE, ORANGE), "funnel": (BLUE, ORANGE), "dropoff": (BLUE, RED), "not-understood": (BLUE,)}
     for chart in report["charts"]:
         box = chart["box"]
         assert 300 <= box["width"] <= report["viewport"]["width"], chart

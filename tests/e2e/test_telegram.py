@@ -61,12 +61,7 @@ def test_the_bot_registers_its_webhook_secret_and_menu(tg):
     assert webhook["url"] == f"{tg.bot.url}/webhooks/telegram/webhook"
     assert webhook["secret_token"] == SECRET
     commands = tg.calls_of("setMyCommands")[-1].params["commands"]
-    assert [c["command"] for c in commands] == [
-        "start",
-        "estate_search",
-        "finance_model",
-        "manager",
-    ]
+    assert [c["command"] for c in commands] == ["start", "estate_search", "finance_model", "manager"]
 
 
 def test_the_webhook_refuses_what_telegram_would_not_send(tg):
@@ -100,13 +95,8 @@ def test_start_with_a_deep_link_records_the_lead_source(tg):
 
 def test_menu_tap_and_command(tg):
     calls, since = _say(tg, 1002, "/start")
-    menu_message = {
-        "message_id": 1,
-        "date": 0,
-        "chat": {"id": 1002, "type": "private"},
-        "text": calls[0].params["text"],
-        "reply_markup": calls[0].params["reply_markup"],
-    }
+    menu_message = {"message_id": 1, "date": 0, "chat": {"id": 1002, "type": "private"},
+                    "text": calls[0].params["text"], "reply_markup": calls[0].params["reply_markup"]}
     faq = next(b for b in tg.last_keyboard(1002, since) if b["text"] == "Вопросы")
     since = tg.mark()
     status, _ = tg.press(1002, faq["callback_data"], message=menu_message)
@@ -120,9 +110,7 @@ def test_menu_tap_and_command(tg):
     topic = next(b for b in tg.last_keyboard(1002, since) if b["text"] == "Что такое IRR?")
     since = tg.mark()
     tg.press(1002, topic["callback_data"])
-    assert (
-        "внутренняя норма доходности" in tg.wait_for("sendMessage", 1002, since)[0].params["text"]
-    )
+    assert "внутренняя норма доходности" in tg.wait_for("sendMessage", 1002, since)[0].params["text"]
     # the command menu: /finance_model starts the calculation
     calls, since = _say(tg, 1002, "/finance_model")
     assert "доходность" in calls[0].params["text"].lower()
@@ -131,13 +119,7 @@ def test_menu_tap_and_command(tg):
 def test_non_text_messages_get_an_answer(tg):
     update = tg.text_update(1006, "x")
     del update["message"]["text"]
-    update["message"]["sticker"] = {
-        "file_id": "CAAD",
-        "file_unique_id": "u",
-        "width": 1,
-        "height": 1,
-        "is_animated": False,
-    }
+    update["message"]["sticker"] = {"file_id": "CAAD", "file_unique_id": "u", "width": 1, "height": 1, "is_animated": False}
     since = tg.mark()
     assert tg.post_update(update)[0] == 200
     assert tg.wait_for("sendMessage", 1006, since)[0].params["text"] == NON_TEXT_REPLY
@@ -191,25 +173,13 @@ def test_handover_and_the_managers_reply_keyboard(tg):
     # A manager writes in amoCRM: the amoCRM channel sets manager_message and runs the relay
     # action in the conversation; here Rasa's HTTP API does the same, sending through Telegram.
     url = tg.bot.url
-    reply = requests.post(
-        f"{url}/conversations/tg:{chat}/tracker/events",
-        json=[
-            {
-                "event": "slot",
-                "name": "manager_message",
-                "value": {"text": "Добрый день! Меня зовут Анна."},
-            }
-        ],
-        timeout=30,
-    )
+    reply = requests.post(f"{url}/conversations/tg:{chat}/tracker/events", json=[
+        {"event": "slot", "name": "manager_message", "value": {"text": "Добрый день! Меня зовут Анна."}}], timeout=30)
     if reply.status_code != 200 or "manager_message" not in reply.json().get("slots", {}):
         pytest.skip("the manager chat (slot manager_message) is not in this model yet")
     since = tg.mark()
-    reply = requests.post(
-        f"{url}/conversations/tg:{chat}/execute?output_channel=telegram",
-        json={"name": "action_relay_manager_message"},
-        timeout=60,
-    )
+    reply = requests.post(f"{url}/conversations/tg:{chat}/execute?output_channel=telegram",
+                          json={"name": "action_relay_manager_message"}, timeout=60)
     assert reply.status_code == 200, reply.text
     relayed = tg.wait_for("sendMessage", chat, since)[0]
     assert "Анна" in relayed.params["text"]
@@ -227,15 +197,10 @@ def test_trigger_intent_reaches_telegram_from_inside_the_loop(tg):
     chat = 1005
     _say(tg, chat, "привет")
     since = tg.mark()
-    reply = requests.post(
-        f"{tg.bot.url}/conversations/tg:{chat}/trigger_intent?output_channel=telegram",
-        json={"name": "help"},
-        timeout=60,
-    )
+    reply = requests.post(f"{tg.bot.url}/conversations/tg:{chat}/trigger_intent?output_channel=telegram",
+                          json={"name": "help"}, timeout=60)
     assert reply.status_code == 200, reply.text
-    assert _titles(
-        tg.wait_for("sendMessage", chat, since)[0].params["reply_markup"]["inline_keyboard"][0]
-    )
+    assert _titles(tg.wait_for("sendMessage", chat, since)[0].params["reply_markup"]["inline_keyboard"][0])
     assert "asyncio.run" not in tg.bot.log("rasa")
 
 
@@ -243,9 +208,7 @@ def test_no_phone_number_or_token_in_the_logs(tg):
     _say(tg, 1007, "мой телефон +7 916 555-12-34, перезвоните")
     _say(tg, 1007, "89165551234")
     logs = tg.bot.log("rasa") + tg.bot.log("actions")
-    assert (
-        "Received user message" in logs or "user_message" in logs or "1007" in logs
-    )  # debug is on
+    assert "Received user message" in logs or "user_message" in logs or "1007" in logs  # debug is on
     for secret in ("555-12-34", "9165551234", "916 555", tg.token, tg.token.split(":")[1], SECRET):
         assert secret not in logs, secret
     assert "+7******34" in logs
@@ -274,11 +237,8 @@ def test_follow_up_once_to_a_client_silent_in_a_form(tg):
     _start_calculation(tg, cancelled)
     _say(tg, cancelled, "отмена")
     _start_calculation(tg, with_manager)
-    reply = requests.post(
-        f"{tg.bot.url}/conversations/tg:{with_manager}/tracker/events",
-        json=[{"event": "slot", "name": "manager_active", "value": True}],
-        timeout=30,
-    )
+    reply = requests.post(f"{tg.bot.url}/conversations/tg:{with_manager}/tracker/events",
+                          json=[{"event": "slot", "name": "manager_active", "value": True}], timeout=30)
     assert reply.status_code == 200, reply.text
     since = tg.mark()
     tg.bot.start_worker()

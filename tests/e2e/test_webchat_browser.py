@@ -45,11 +45,7 @@ def _missing_tools() -> list:
 def browser_tools():
     missing = _missing_tools()
     if missing:
-        message = (
-            "нет инструментов для браузерного теста: "
-            + ", ".join(missing)
-            + " — их ставит `make test`"
-        )
+        message = "нет инструментов для браузерного теста: " + ", ".join(missing) + " — их ставит `make test`"
         if os.environ.get("CI"):
             pytest.fail(message)  # CI runs `make test`, which installs them: missing means broken
         pytest.skip(message)
@@ -59,22 +55,9 @@ def _run_scenario(url: str) -> tuple:
     for stale in (SCREENSHOT, REPORT):
         stale.unlink(missing_ok=True)
     proc = subprocess.run(
-        [
-            "node",
-            str(SCENARIO),
-            "--url",
-            url,
-            "--screenshot",
-            str(SCREENSHOT),
-            "--report",
-            str(REPORT),
-            "--chromium",
-            str(CHROMIUM),
-        ],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
+        ["node", str(SCENARIO), "--url", url, "--screenshot", str(SCREENSHOT), "--report", str(REPORT),
+         "--chromium", str(CHROMIUM)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600,
     )
     report = json.loads(REPORT.read_text()) if REPORT.exists() else None
     return proc, report
@@ -91,16 +74,13 @@ def test_a_calculation_in_the_web_chat(browser_tools, bot):
     if failed:
         transcript = "\n".join(report["transcript"][-12:])
         errors = [
-            line
-            for name in ("rasa", "actions")
-            for line in bot.log(name).splitlines()
+            line for name in ("rasa", "actions") for line in bot.log(name).splitlines()
             if re.search(r"\b(ERROR|Traceback|Exception)\b", line)
         ]
         pytest.fail(
             f"шаг «{failed[0]['name']}» не прошёл: {failed[0]['detail']}\n"
             f"снимок: {SCREENSHOT}, отчёт: {REPORT}\nпоследние сообщения:\n{transcript}\n"
-            f"ошибки в журналах серверов ({len(errors)}):\n"
-            + "\n".join(e[:300] for e in errors[-10:]),
+            f"ошибки в журналах серверов ({len(errors)}):\n" + "\n".join(e[:300] for e in errors[-10:]),
             pytrace=False,
         )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -31,12 +31,10 @@ def ctx(today: dt.date = TODAY) -> calc.Context:
 
 def payload_entities(text: str) -> list:
     """`/inform{"finish":"shell"}`: the entities Rasa takes from a button's payload."""
-    body = text[text.index("{") :] if "{" in text else "{}"
+    body = text[text.index("{"):] if "{" in text else "{}"
     return [{"entity": k, "value": v} for k, v in json.loads(body).items()]
 
 
-def read(
-    text: str, slots: dict, requested, intent: str = "inform", today: dt.date = TODAY
-) -> calc.Outcome:
+def read(text: str, slots: dict, requested, intent: str = "inform", today: dt.date = TODAY) -> calc.Outcome:
     entities = payload_entities(text) if text.startswith("/") else extractor().extract(text)
     return calc.interpret(calc.Turn(intent, entities, text), slots, requested, ctx(today))

@@ -8,14 +8,9 @@ from wewall.crm.config import CrmSettings
 from wewall.crm.store import CrmStore
 
 # Short timeouts and retries: a test of a failure does not wait for production's limits.
-FAST = dict(
-    timeout_seconds=1.0,
-    connect_timeout_seconds=0.5,
-    retry_attempts=3,
-    retry_backoff_seconds=0.01,
-    retry_backoff_max_seconds=0.05,
-    retry_after_max_seconds=2.0,
-)
+FAST = dict(timeout_seconds=1.0, connect_timeout_seconds=0.5, retry_attempts=3,
+            retry_backoff_seconds=0.01, retry_backoff_max_seconds=0.05,
+            retry_after_max_seconds=2.0)
 
 
 def fast_settings(**overrides) -> CrmSettings:

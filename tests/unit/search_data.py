@@ -6,40 +6,13 @@ from wewall.geo import point
 LAT, LNG = 55.7775, 37.5823
 
 
-def offer(
-    oid,
-    deal="sale",
-    type_="office",
-    price=None,
-    area=100.0,
-    zone="ttk",
-    cls="A",
-    minutes=5,
-    finish="ready",
-    readiness="ready",
-    irr=None,
-    station="Белорусская",
-    lat=LAT,
-    lng=LNG,
-    **extra,
-):
+def offer(oid, deal="sale", type_="office", price=None, area=100.0, zone="ttk", cls="A", minutes=5,
+          finish="ready", readiness="ready", irr=None, station="Белорусская", lat=LAT, lng=LNG, **extra):
     doc = {
-        "_id": oid,
-        "source": "test",
-        "deal": deal,
-        "type": type_,
-        "name": f"БЦ {oid}",
-        "address": "Москва",
-        "location": point(lat, lng),
-        "zone": zone,
-        "area_m2": float(area),
-        "finish": finish,
-        "readiness": readiness,
-        "metro": [
-            {"station": station, "line": "", "distance_m": minutes * 80, "walk_minutes": minutes}
-        ],
-        "photos": [],
-        "description": "",
+        "_id": oid, "source": "test", "deal": deal, "type": type_, "name": f"БЦ {oid}", "address": "Москва",
+        "location": point(lat, lng), "zone": zone, "area_m2": float(area), "finish": finish, "readiness": readiness,
+        "metro": [{"station": station, "line": "", "distance_m": minutes * 80, "walk_minutes": minutes}],
+        "photos": [], "description": "",
     }
     if cls:
         doc["estate_class"] = cls

@@ -17,17 +17,8 @@ from wewall.dialogue.calculation import _number as calc_number
 from wewall.dialogue.search import _number as search_number
 
 # what json.loads (Rasa's payload parser) makes of such payloads
-ABSURD = [
-    json.loads("NaN"),
-    json.loads("Infinity"),
-    json.loads("-Infinity"),
-    json.loads("1e309"),
-    int("9" * 400),
-    1e16,
-    "NaN",
-    "1e309",
-    "9" * 400,
-]
+ABSURD = [json.loads("NaN"), json.loads("Infinity"), json.loads("-Infinity"), json.loads("1e309"),
+          int("9" * 400), 1e16, "NaN", "1e309", "9" * 400]
 
 
 @pytest.mark.parametrize("value", ABSURD, ids=repr)
@@ -50,17 +41,8 @@ def test_formatting_never_fails(value):
         assert fmt.millions(value) == "—"
 
 
-@pytest.mark.parametrize(
-    "value, shown",
-    [
-        (90, "90"),
-        (33.33, "33,3"),
-        (350000, "350\u202f000"),
-        ("12", "12"),
-        (-0.04, "0"),
-        (999_999_999_999_999, "999\u202f999\u202f999\u202f999\u202f999"),
-    ],
-)
+@pytest.mark.parametrize("value, shown", [(90, "90"), (33.33, "33,3"), (350000, "350\u202f000"), ("12", "12"),
+                                          (-0.04, "0"), (999_999_999_999_999, "999\u202f999\u202f999\u202f999\u202f999")])
 def test_ordinary_numbers_are_formatted_as_before(value, shown):
     assert fmt.num(value) == shown
 

@@ -19,11 +19,7 @@ def test_about_reports_the_base_size():
     asyncio.run(ActionAbout().run(dispatcher, _tracker(), {}))
     assert dispatcher.messages[0]["response"] == "utter_about"
     base = dispatcher.messages[1]
-    assert (
-        base["response"] == "utter_about_base"
-        and base["estates"] == "12 предложений"
-        and base["stations"].endswith(" станций")
-    )
+    assert base["response"] == "utter_about_base" and base["estates"] == "12 предложений" and base["stations"].endswith(" станций")
 
 
 def test_about_without_data_still_answers():

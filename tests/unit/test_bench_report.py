@@ -21,9 +21,7 @@ def test_a_new_bench_gets_a_section_under_the_generated_heading_and_the_prose_st
 
 
 def test_a_rerun_replaces_only_its_own_section():
-    page = update_sections(
-        "# Замеры\n", {"bench_nlu": "p95 7 ms", "bench_search": "p95 30 ms"}, WHEN
-    )
+    page = update_sections("# Замеры\n", {"bench_nlu": "p95 7 ms", "bench_search": "p95 30 ms"}, WHEN)
     page += "\nКомментарий после секций.\n"
     out = update_sections(page, {"bench_nlu": "p95 9 ms"}, LATER)
     assert "p95 7 ms" not in out and "p95 9 ms" in out

@@ -68,18 +68,12 @@ def test_switched_off_rasa_is_left_untouched(clean, monkeypatch, caplog, setting
     assert "Rasa patches off" in caplog.text
 
 
-@pytest.mark.parametrize(
-    "package, skipped",
-    [
-        ("rasa", ALL),
-        ("scipy", ["joined features"]),
-        ("jsonschema", ["action response validation"]),
-        (
-            "tensorflow",
-            [],
-        ),  # only DIET's prediction call needs it (tests/unit/test_rasa_patches_diet.py)
-    ],
-)
+@pytest.mark.parametrize("package, skipped", [
+    ("rasa", ALL),
+    ("scipy", ["joined features"]),
+    ("jsonschema", ["action response validation"]),
+    ("tensorflow", []),  # only DIET's prediction call needs it (tests/unit/test_rasa_patches_diet.py)
+])
 def test_another_version_skips_the_patches_that_need_it(clean, caplog, package, skipped):
     rasa = _rasas_own()
     versions = {**TESTED, package: "9.9.9"}
@@ -87,10 +81,7 @@ def test_another_version_skips_the_patches_that_need_it(clean, caplog, package, 
         done = bootstrap.install(versions)
     assert done == [name for name in ALL if name not in skipped]
     for name in skipped:
-        assert (
-            f"Rasa patch «{name}» skipped, other versions than tested: {package} 9.9.9"
-            in caplog.text
-        )
+        assert f"Rasa patch «{name}» skipped, other versions than tested: {package} 9.9.9" in caplog.text
     if package == "rasa":
         assert _rasas_own() == rasa
 
@@ -100,11 +91,8 @@ def test_a_missing_package_is_a_mismatch():
 
 
 def test_the_tested_versions_are_the_pinned_ones():
-    pins = dict(
-        line.strip().split("==")
-        for line in open("constraints.txt", encoding="utf-8")
-        if "==" in line and not line.startswith("#")
-    )
+    pins = dict(line.strip().split("==") for line in open("constraints.txt", encoding="utf-8")
+                if "==" in line and not line.startswith("#"))
     assert {p: pins[p] for p in bootstrap.TESTED} == bootstrap.TESTED
 
 
@@ -126,13 +114,8 @@ def test_building_our_policy_installs_the_patches_and_importing_it_does_not():
         P.create(P.get_default_config(), None, Resource("p"), ExecutionContext(GraphSchema({}), "t"))
         print(json.dumps([imported, [bootstrap.installed(), interpolator.interpolate_text.__module__]]))
     """
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**__import__("os").environ, bootstrap.SWITCH: "on"},
-    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                         env={**__import__("os").environ, bootstrap.SWITCH: "on"})
     assert out.returncode == 0, out.stderr[-2000:]
     imported, built = json.loads(out.stdout.strip().splitlines()[-1])
     assert imported == [[], "rasa.core.nlg.interpolator"]
@@ -158,8 +141,6 @@ def test_importing_the_servers_modules_sets_nothing_up():
         wewall.channels.rest.SafeRestInput()
         print(json.dumps([a is b for a, b in zip(own, after)] + [logging.getLogRecordFactory() is own[2]]))
     """
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
-    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == [True, True, True, False]

@@ -15,12 +15,8 @@ from wewall.nlu.buttons import ButtonTitleClassifier
 ROOT = Path(__file__).resolve().parents[2]
 BUTTONS = all_buttons(ROOT)
 TITLES = title_map(BUTTONS)
-UNAMBIGUOUS = sorted(
-    {(t, p) for t, p, _ in BUTTONS if TITLES.get(normalise(t)) and parse_payload(p)}
-)
-AMBIGUOUS = sorted(
-    {t for t, p, _ in BUTTONS if TITLES.get(normalise(t)) == "" and parse_payload(p)}
-)
+UNAMBIGUOUS = sorted({(t, p) for t, p, _ in BUTTONS if TITLES.get(normalise(t)) and parse_payload(p)})
+AMBIGUOUS = sorted({t for t, p, _ in BUTTONS if TITLES.get(normalise(t)) == "" and parse_payload(p)})
 
 
 def typed(title: str):
@@ -30,7 +26,7 @@ def typed(title: str):
     longest = max(plain.split(), key=len)
     if len(plain) >= 6 and len(longest) >= 4:
         i = plain.index(longest) + len(longest) // 2  # a letter missed inside the longest word
-        yield plain[:i] + plain[i + 1 :]
+        yield plain[:i] + plain[i + 1:]
 
 
 def classify(text: str) -> Message:
@@ -43,26 +39,11 @@ def classify(text: str) -> Message:
 
 
 def test_every_button_is_found():
-    print(
-        f"\n{len(BUTTONS)} static buttons, {len(UNAMBIGUOUS)} distinct titles read as taps, ambiguous left to the forms: {AMBIGUOUS}"
-    )
+    print(f"\n{len(BUTTONS)} static buttons, {len(UNAMBIGUOUS)} distinct titles read as taps, ambiguous left to the forms: {AMBIGUOUS}")
     where = {w.split(":")[0] for _, _, w in BUTTONS}
-    assert {
-        "domain/menu.yml",
-        "domain/search.yml",
-        "actions/search_form.py",
-        "actions/calculation.py",
-    } <= where
+    assert {"domain/menu.yml", "domain/search.yml", "actions/search_form.py", "actions/calculation.py"} <= where
     titles = {t for t, _ in UNAMBIGUOUS}
-    assert {
-        "Да, искать",
-        "Отправить",
-        "Да, считать",
-        "Новый расчёт",
-        "Оценка доходности",
-        "Назад",
-        "Отменить",
-    } <= titles
+    assert {"Да, искать", "Отправить", "Да, считать", "Новый расчёт", "Оценка доходности", "Назад", "Отменить"} <= titles
 
 
 @pytest.mark.parametrize("title, payload", UNAMBIGUOUS)
@@ -81,30 +62,14 @@ def test_an_ambiguous_title_is_left_to_the_form(title):
     assert classify(title).get("intent")["name"] == "out_of_scope"
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "да искать но только у метро",
-        "отправить менеджеру мой номер 89161234567",
-        "",
-        "/affirm",
-        "назад в будущее смотрели?",
-    ],
-)
+@pytest.mark.parametrize("text", ["да искать но только у метро", "отправить менеджеру мой номер 89161234567", "",
+                                  "/affirm", "назад в будущее смотрели?"])
 def test_longer_messages_are_not_taken_for_a_button(text):
     assert match(text, TITLES) is None
 
 
-@pytest.mark.parametrize(
-    "text, payload",
-    [
-        ("подбор", "/request_search"),
-        ("Оценка", "/request_calculation"),
-        ("следующее", "/next_offer"),
-        ("только", None),
-        ("главное", "/help"),
-    ],
-)
+@pytest.mark.parametrize("text, payload", [("подбор", "/request_search"), ("Оценка", "/request_calculation"),
+                                           ("следующее", "/next_offer"), ("только", None), ("главное", "/help")])
 def test_the_first_word_of_one_title_is_that_button(text, payload):
     assert match(text, TITLES) == payload
 
@@ -115,6 +80,5 @@ def test_the_titles_are_an_input_of_training():
     assert same == ButtonTitleClassifier.fingerprint_addon({"titles": dict(TITLES)})
     changed = {**TITLES, "новая кнопка": "/help"}
     assert ButtonTitleClassifier.fingerprint_addon({"titles": changed}) != same
-    assert ButtonTitleClassifier.fingerprint_addon(
-        {"project_root": str(ROOT)}
-    ) == ButtonTitleClassifier.fingerprint_addon({"titles": title_map(all_buttons(ROOT))})
+    assert ButtonTitleClassifier.fingerprint_addon({"project_root": str(ROOT)}) == \
+        ButtonTitleClassifier.fingerprint_addon({"titles": title_map(all_buttons(ROOT))})

@@ -12,17 +12,9 @@ from wewall.dialogue import calculation as calc
 
 CASES = Path(__file__).with_name("calc_phrases_cases.tsv")
 SHORT = {
-    "area": calc.AREA,
-    "price": calc.PRICE,
-    "rent": calc.RENT,
-    "ready_price": calc.READY_PRICE,
-    "class": calc.CLASS,
-    "station": calc.STATION,
-    "dist": calc.DISTANCE,
-    "repairs": calc.REPAIRS,
-    "vat": calc.VAT,
-    "ready": calc.READINESS,
-    "pay": calc.TRANCHES,
+    "area": calc.AREA, "price": calc.PRICE, "rent": calc.RENT, "ready_price": calc.READY_PRICE,
+    "class": calc.CLASS, "station": calc.STATION, "dist": calc.DISTANCE, "repairs": calc.REPAIRS,
+    "vat": calc.VAT, "ready": calc.READINESS, "pay": calc.TRANCHES,
 }
 
 
@@ -49,9 +41,7 @@ def _cases():
         if not line.strip() or line.startswith("#"):
             continue
         kind, asked, known, text, expected = line.split("\t")
-        yield pytest.param(
-            kind, None if asked == "-" else asked, known, text, expected, id=f"{n}:{text}"
-        )
+        yield pytest.param(kind, None if asked == "-" else asked, known, text, expected, id=f"{n}:{text}")
 
 
 CASE_LIST = list(_cases())
@@ -69,10 +59,7 @@ def test_phrase(kind, asked, known, text, expected):
     if expected == "?basis":
         assert out.doubt and out.doubt.get("ask") == "basis", (out.slots, out.messages)
         assert "за всё помещение" in out.messages[-1] and len(out.buttons) == 2
-        assert not any(
-            s in out.slots
-            for s in ("calc_price_per_m2", "calc_monthly_rent_rub", "calc_sale_price_per_m2_ready")
-        )
+        assert not any(s in out.slots for s in ("calc_price_per_m2", "calc_monthly_rent_rub", "calc_sale_price_per_m2_ready"))
         return
     if expected == "keep":
         assert out.doubt and out.doubt.get("pending"), (out.slots, out.messages)
@@ -80,9 +67,7 @@ def test_phrase(kind, asked, known, text, expected):
         return
     if expected == "!":
         assert out.messages, out.slots
-        assert not (
-            {"calc_nds_rate", "calc_tranches", "calc_readiness_quarter"} & set(out.slots)
-        ), out.slots
+        assert not ({"calc_nds_rate", "calc_tranches", "calc_readiness_quarter"} & set(out.slots)), out.slots
         return
     for pair in expected.split():
         key, value = pair.split("=", 1)
@@ -93,9 +78,7 @@ def test_phrase(kind, asked, known, text, expected):
             assert got == pytest.approx(want), (slot, out.slots, out.messages)
         else:
             assert got == want, (slot, out.slots, out.messages)
-    assert out.doubt is None or out.doubt.get("slot") not in {
-        SHORT[p.split("=")[0]] for p in expected.split()
-    }
+    assert out.doubt is None or out.doubt.get("slot") not in {SHORT[p.split("=")[0]] for p in expected.split()}
 
 
 @pytest.mark.parametrize("intent", ["nlu_fallback", "request_search", "faq"])

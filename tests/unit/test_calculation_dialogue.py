@@ -7,12 +7,7 @@ import pytest
 from wewall.dialogue import calculation as calc
 
 TODAY = dt.date(2026, 1, 15)
-STATIONS = {
-    "белорусская": "Белорусская",
-    "сокол": "Сокол",
-    "сокольники": "Сокольники",
-    "цска": "ЦСКА",
-}
+STATIONS = {"белорусская": "Белорусская", "сокол": "Сокол", "сокольники": "Сокольники", "цска": "ЦСКА"}
 
 
 def ctx():
@@ -46,9 +41,7 @@ def answer(slots, requested, t):
 
 def test_kind_first_then_its_own_questions():
     assert calc.required_slots({}) == ["calc_kind"]
-    assert calc.required_slots(OFFICE) == ["calc_kind"] + calc.KIND_SLOTS["finished_office"] + [
-        "calc_confirmed"
-    ]
+    assert calc.required_slots(OFFICE) == ["calc_kind"] + calc.KIND_SLOTS["finished_office"] + ["calc_confirmed"]
     assert "calc_tranches" in calc.required_slots({"calc_kind": "building_retail"})
     # Retail asks the station too: its cadastral value and the analogs need it.
     assert "calc_metro_station" in calc.required_slots({"calc_kind": "finished_retail"})
@@ -64,13 +57,7 @@ def test_vat_20_ends_the_questions():
 
 @pytest.mark.parametrize(
     "filled,phrase",
-    [
-        (0, "(осталось 7 вопросов)"),
-        (3, "(осталось 4 вопроса)"),
-        (5, "(осталось 2 вопроса)"),
-        (6, "(последний вопрос)"),
-        (7, ""),
-    ],
+    [(0, "(осталось 7 вопросов)"), (3, "(осталось 4 вопроса)"), (5, "(осталось 2 вопроса)"), (6, "(последний вопрос)"), (7, "")],
 )
 def test_remaining_phrase(filled, phrase):
     slots = dict(OFFICE)
@@ -79,17 +66,7 @@ def test_remaining_phrase(filled, phrase):
     assert calc.remaining_phrase(slots) == phrase
 
 
-@pytest.mark.parametrize(
-    "n,word",
-    [
-        (1, "вопрос"),
-        (2, "вопроса"),
-        (5, "вопросов"),
-        (11, "вопросов"),
-        (21, "вопрос"),
-        (22, "вопроса"),
-    ],
-)
+@pytest.mark.parametrize("n,word", [(1, "вопрос"), (2, "вопроса"), (5, "вопросов"), (11, "вопросов"), (21, "вопрос"), (22, "вопроса")])
 def test_remaining_questions_agree_with_their_number(n, word):
     from wewall.text import agree
 
@@ -113,49 +90,27 @@ def test_number_in_words_fills_the_asked_slot():
 
 
 def test_several_values_in_one_message():
-    t = turn(
-        "700 м² у Белорусской, класс А",
-        "inform",
-        ent("area_m2", 700),
-        ent("metro_station", "Белорусская"),
-        ent("estate_class", "A"),
-    )
+    t = turn("700 м² у Белорусской, класс А", "inform", ent("area_m2", 700), ent("metro_station", "Белорусская"), ent("estate_class", "A"))
     out = answer(OFFICE, "calc_area_m2", t)
-    assert out.slots == {
-        "calc_area_m2": 700.0,
-        "calc_metro_station": "Белорусская",
-        "calc_estate_class": "A",
-    }
+    assert out.slots == {"calc_area_m2": 700.0, "calc_metro_station": "Белорусская", "calc_estate_class": "A"}
 
 
 def test_kind_from_type_and_readiness_and_the_request_values():
-    t = turn(
-        "офис в строящемся здании 700 м²",
-        "inform",
-        ent("estate_type", "office"),
-        ent("readiness", "building"),
-        ent("area_m2", 700),
-    )
+    t = turn("офис в строящемся здании 700 м²", "inform", ent("estate_type", "office"), ent("readiness", "building"), ent("area_m2", 700))
     out = answer({}, None, t)
     assert out.slots["calc_kind"] == "building_office" and out.slots["calc_area_m2"] == 700.0
 
 
 def test_correction_of_an_answered_slot_is_said():
     slots = {**OFFICE, "calc_area_m2": 700.0}
-    t = turn(
-        "площадь не 700, а 800", "inform", ent("area_m2", 700, 9, 12), ent("area_m2", 800, 16, 19)
-    )
+    t = turn("площадь не 700, а 800", "inform", ent("area_m2", 700, 9, 12), ent("area_m2", 800, 16, 19))
     out = answer(slots, "calc_price_per_m2", t)
     assert out.slots["calc_area_m2"] == 800.0
     assert out.messages == ["Исправил: площадь — 800 м²."]
 
 
 def test_correction_after_summary_reopens_confirmation():
-    slots = {
-        **OFFICE,
-        **dict.fromkeys(calc.KIND_SLOTS["finished_office"], 1),
-        "calc_area_m2": 700.0,
-    }
+    slots = {**OFFICE, **dict.fromkeys(calc.KIND_SLOTS["finished_office"], 1), "calc_area_m2": 700.0}
     out = answer(slots, "calc_confirmed", turn("площадь 800", "inform", ent("area_m2", 800)))
     assert out.slots["calc_area_m2"] == 800.0 and out.slots["calc_confirmed"] is None
 
@@ -178,9 +133,7 @@ def test_confirmation_and_denial():
     ],
 )
 def test_distance_in_minutes_or_metres(entities, metres):
-    out = answer(
-        {**OFFICE, "calc_area_m2": 1}, "calc_distance_to_metro_m", turn("x", "inform", *entities)
-    )
+    out = answer({**OFFICE, "calc_area_m2": 1}, "calc_distance_to_metro_m", turn("x", "inform", *entities))
     assert out.slots["calc_distance_to_metro_m"] == metres
 
 
@@ -217,9 +170,7 @@ def test_implausible_value_questioned_once_then_accepted():
 
 
 def test_price_per_m2_implausibly_low():
-    out = answer(
-        {**OFFICE, "calc_area_m2": 700}, "calc_price_per_m2", turn("5", "inform", ent("number", 5))
-    )
+    out = answer({**OFFICE, "calc_area_m2": 700}, "calc_price_per_m2", turn("5", "inform", ent("number", 5)))
     assert "5 ₽ за м² выглядит необычно" in out.messages[0]
 
 
@@ -242,12 +193,7 @@ def test_vat_not_in_the_list():
 
 
 def test_repairs_from_finish_and_yes_no():
-    assert (
-        answer(OFFICE, "calc_repairs", turn("без отделки", "inform", ent("finish", "shell"))).slots[
-            "calc_repairs"
-        ]
-        == "full"
-    )
+    assert answer(OFFICE, "calc_repairs", turn("без отделки", "inform", ent("finish", "shell"))).slots["calc_repairs"] == "full"
     assert answer(OFFICE, "calc_repairs", turn("нет", "deny")).slots["calc_repairs"] == "none"
 
 
@@ -256,52 +202,25 @@ BUILDING = {"calc_kind": "building_office", "calc_readiness_quarter": "3Q2027"}
 
 def test_tranches_pairs_and_lump_sum():
     t = turn(
-        "60% 1 кв 2026, 20% 3 кв 2026, 20% 1 кв 2027",
-        "inform",
-        ent("percent", 60, 0, 3),
-        ent("quarter", "1Q2026", 4, 13),
-        ent("percent", 20, 15, 18),
-        ent("quarter", "3Q2026", 19, 28),
-        ent("percent", 20, 30, 33),
-        ent("quarter", "1Q2027", 34, 43),
+        "60% 1 кв 2026, 20% 3 кв 2026, 20% 1 кв 2027", "inform",
+        ent("percent", 60, 0, 3), ent("quarter", "1Q2026", 4, 13), ent("percent", 20, 15, 18),
+        ent("quarter", "3Q2026", 19, 28), ent("percent", 20, 30, 33), ent("quarter", "1Q2027", 34, 43),
     )
-    assert answer(BUILDING, "calc_tranches", t).slots["calc_tranches"] == {
-        "1Q2026": 60.0,
-        "3Q2026": 20.0,
-        "1Q2027": 20.0,
-    }
-    assert answer(
-        BUILDING, "calc_tranches", turn("100 % сразу", "inform", ent("percent", 100))
-    ).slots["calc_tranches"] == {"1Q2026": 100.0}
-    assert answer(BUILDING, "calc_tranches", turn("сразу всё", "inform")).slots[
-        "calc_tranches"
-    ] == {"1Q2026": 100.0}
+    assert answer(BUILDING, "calc_tranches", t).slots["calc_tranches"] == {"1Q2026": 60.0, "3Q2026": 20.0, "1Q2027": 20.0}
+    assert answer(BUILDING, "calc_tranches", turn("100 % сразу", "inform", ent("percent", 100))).slots["calc_tranches"] == {"1Q2026": 100.0}
+    assert answer(BUILDING, "calc_tranches", turn("сразу всё", "inform")).slots["calc_tranches"] == {"1Q2026": 100.0}
 
 
 def test_tranches_must_sum_to_100_and_the_sum_is_named():
-    t = turn(
-        "60% 1 кв 2026 30% 3 кв 2026",
-        "inform",
-        ent("percent", 60, 0, 3),
-        ent("quarter", "1Q2026", 4, 13),
-        ent("percent", 30, 14, 17),
-        ent("quarter", "3Q2026", 18, 27),
-    )
+    t = turn("60% 1 кв 2026 30% 3 кв 2026", "inform", ent("percent", 60, 0, 3), ent("quarter", "1Q2026", 4, 13), ent("percent", 30, 14, 17), ent("quarter", "3Q2026", 18, 27))
     out = answer(BUILDING, "calc_tranches", t)
     assert "calc_tranches" not in out.slots
-    assert out.messages == [
-        "Сумма траншей 90 %, а должна быть 100 %. Напишите график платежей ещё раз."
-    ]
+    assert out.messages == ["Сумма траншей 90 %, а должна быть 100 %. Напишите график платежей ещё раз."]
 
 
 def test_readiness_in_the_past_refused():
-    out = answer(
-        BUILDING, "calc_readiness_quarter", turn("4 кв 2025", "inform", ent("quarter", "4Q2025"))
-    )
-    assert (
-        "calc_readiness_quarter" not in out.slots
-        and "раньше текущего квартала 1Q2026" in out.messages[0]
-    )
+    out = answer(BUILDING, "calc_readiness_quarter", turn("4 кв 2025", "inform", ent("quarter", "4Q2025")))
+    assert "calc_readiness_quarter" not in out.slots and "раньше текущего квартала 1Q2026" in out.messages[0]
 
 
 def test_interruptions_are_left_to_the_rules():
@@ -315,26 +234,10 @@ def test_gibberish_is_an_answer_attempt_that_is_re_asked():
 
 
 def test_changing_kind_drops_questions_of_the_old_kind():
-    slots = {
-        **OFFICE,
-        "calc_metro_station": "Сокол",
-        "calc_estate_class": "A",
-        "calc_area_m2": 100.0,
-    }
-    out = answer(
-        slots,
-        "calc_repairs",
-        turn(
-            "это торговое помещение готовое",
-            "inform",
-            ent("estate_type", "retail"),
-            ent("readiness", "ready"),
-        ),
-    )
+    slots = {**OFFICE, "calc_metro_station": "Сокол", "calc_estate_class": "A", "calc_area_m2": 100.0}
+    out = answer(slots, "calc_repairs", turn("это торговое помещение готовое", "inform", ent("estate_type", "retail"), ent("readiness", "ready")))
     assert out.slots["calc_kind"] == "finished_retail" and out.slots["calc_estate_class"] is None
-    assert (
-        "calc_area_m2" not in out.slots and "calc_metro_station" not in out.slots
-    )  # retail asks the station too
+    assert "calc_area_m2" not in out.slots and "calc_metro_station" not in out.slots  # retail asks the station too
 
 
 # ---------------------------------------------------------------- summary and inputs
@@ -342,16 +245,9 @@ def test_changing_kind_drops_questions_of_the_old_kind():
 
 def test_summary_and_inputs_of_the_worked_check():
     slots = {
-        "calc_kind": "building_office",
-        "calc_area_m2": 700.0,
-        "calc_price_per_m2": 400000.0,
-        "calc_estate_class": "A",
-        "calc_metro_station": "Белорусская",
-        "calc_distance_to_metro_m": 400,
-        "calc_repairs": "full",
-        "calc_nds_rate": 5,
-        "calc_readiness_quarter": "3Q2027",
-        "calc_tranches": {"1Q2026": 60.0, "3Q2026": 20.0, "1Q2027": 20.0},
+        "calc_kind": "building_office", "calc_area_m2": 700.0, "calc_price_per_m2": 400000.0, "calc_estate_class": "A",
+        "calc_metro_station": "Белорусская", "calc_distance_to_metro_m": 400, "calc_repairs": "full", "calc_nds_rate": 5,
+        "calc_readiness_quarter": "3Q2027", "calc_tranches": {"1Q2026": 60.0, "3Q2026": 20.0, "1Q2027": 20.0},
     }
     text = calc.summary(slots)
     assert "офис в строящемся здании" in text and "• площадь: 700 м²" in text
@@ -376,33 +272,13 @@ def test_step_back_and_cancel_are_left_to_the_rules(intent):
 @pytest.mark.parametrize(
     "text,entities,slot,value",
     [
-        (
-            "площадь не 700, а 800",
-            [ent("number", 700, 11, 14), ent("number", 800, 18, 21)],
-            "calc_area_m2",
-            800.0,
-        ),
-        (
-            "цена не 500 тысяч а 450",
-            [ent("money_rub", 500000, 8, 17), ent("number", 450, 20, 23)],
-            "calc_price_per_m2",
-            450000.0,
-        ),
-        (
-            "аренда не 300 тысяч а 350 тысяч",
-            [ent("money_rub", 300000, 10, 19), ent("money_rub", 350000, 22, 32)],
-            "calc_monthly_rent_rub",
-            350000.0,
-        ),
+        ("площадь не 700, а 800", [ent("number", 700, 11, 14), ent("number", 800, 18, 21)], "calc_area_m2", 800.0),
+        ("цена не 500 тысяч а 450", [ent("money_rub", 500000, 8, 17), ent("number", 450, 20, 23)], "calc_price_per_m2", 450000.0),
+        ("аренда не 300 тысяч а 350 тысяч", [ent("money_rub", 300000, 10, 19), ent("money_rub", 350000, 22, 32)], "calc_monthly_rent_rub", 350000.0),
     ],
 )
 def test_corrections_name_the_slot_and_take_the_value_after_a(text, entities, slot, value):
-    slots = {
-        "calc_kind": "finished_retail",
-        "calc_area_m2": 700.0,
-        "calc_price_per_m2": 500000.0,
-        "calc_monthly_rent_rub": 300000.0,
-    }
+    slots = {"calc_kind": "finished_retail", "calc_area_m2": 700.0, "calc_price_per_m2": 500000.0, "calc_monthly_rent_rub": 300000.0}
     out = answer(slots, "calc_confirmed", turn(text, "inform", *entities))
     assert out.slots[slot] == value and out.slots["calc_confirmed"] is None
 
@@ -413,13 +289,7 @@ def test_repairs_named_among_other_facts_are_recorded_at_another_question():
     from wewall.dialogue import specs
 
     spec = specs.calculation(calc.Context(dt.date(2026, 12, 5), lambda n: None, lambda n: []))
-    turn = calc.Turn(
-        "inform",
-        [{"entity": "area_m2", "value": 120, "start": 5, "end": 11}],
-        "офис 120 м2 по 400 тысяч, ремонт не нужен",
-    )
+    turn = calc.Turn("inform", [{"entity": "area_m2", "value": 120, "start": 5, "end": 11}],
+                "офис 120 м2 по 400 тысяч, ремонт не нужен")
     step = engine.step(spec, turn, {}, calc.KIND)
-    assert (
-        step.slots.get("calc_repairs") == "none"
-        and "ремонт до сдачи в аренду — ремонт не нужен" in step.messages[-1].text
-    )
+    assert step.slots.get("calc_repairs") == "none" and "ремонт до сдачи в аренду — ремонт не нужен" in step.messages[-1].text

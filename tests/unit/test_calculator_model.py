@@ -72,17 +72,10 @@ def test_worked_check_totals():
 
 
 def test_finished_retail_by_hand():
-    r = calculate(
-        dict(
-            kind="finished_retail",
-            area_m2=100,
-            price_per_m2=300_000,
-            repairs="partial",
-            nds_rate=0,
-            monthly_rent_rub=250_000,
-            as_of="2026-05-20",
-        )
-    )
+    r = calculate(dict(
+        kind="finished_retail", area_m2=100, price_per_m2=300_000, repairs="partial", nds_rate=0,
+        monthly_rent_rub=250_000, as_of="2026-05-20",
+    ))
     assert r.rates.rent_rate == 30_000  # 250 000 × 12 / 100
     assert r.rates.cadastral == 120_000 and r.rates.cadastral_source == "default"
     assert r.rates.price_ready is None
@@ -96,20 +89,11 @@ def test_finished_retail_by_hand():
 
 
 def test_building_retail_by_hand():
-    r = calculate(
-        dict(
-            kind="building_retail",
-            area_m2=200,
-            price_per_m2=250_000,
-            repairs="none",
-            nds_rate=7,
-            monthly_rent_rub=400_000,
-            sale_price_per_m2_ready=350_000,
-            readiness="4Q2026",
-            tranches={"4Q2026": 50, "1Q2026": 50},
-            as_of="2026-03-01",
-        )
-    )
+    r = calculate(dict(
+        kind="building_retail", area_m2=200, price_per_m2=250_000, repairs="none", nds_rate=7,
+        monthly_rent_rub=400_000, sale_price_per_m2_ready=350_000, readiness="4Q2026",
+        tranches={"4Q2026": 50, "1Q2026": 50}, as_of="2026-03-01",
+    ))
     assert r.case.r == 3 and r.case.tax_rate == pytest.approx(0.13)
     assert r.rates.rent_rate == 24_000 and r.rates.price_ready == 350_000
     assert col(r, "purchase")[0] == -25_000_000 and col(r, "purchase")[3] == -25_000_000
@@ -133,27 +117,15 @@ def test_building_ready_in_deal_quarter():
 
 
 def test_building_office_from_tables_by_hand():
-    station = {
-        "name": "ЦСКА",
-        "price_A": 400_000,
-        "rent_A": 40_000,
-        "price_B": 300_000,
-        "rent_B": 30_000,
-        "average_cadastral_value": 200_000,
-    }
+    station = {"name": "ЦСКА", "price_A": 400_000, "rent_A": 40_000, "price_B": 300_000, "rent_B": 30_000,
+               "average_cadastral_value": 200_000}
     from wewall.data.coeffs import DEMO_COEFFS
 
-    inputs = dict(
-        BUILDING, area_m2=150, metro_station="ЦСКА", estate_class="A", distance_to_metro_m=400
-    )
+    inputs = dict(BUILDING, area_m2=150, metro_station="ЦСКА", estate_class="A", distance_to_metro_m=400)
     for k in ("rent_rate", "price_ready", "cadastral"):
         inputs.pop(k)
-    r = calculate(
-        inputs,
-        station=station,
-        distance_rows=DEMO_COEFFS["way_to_subway_coeffs"],
-        square_rows=DEMO_COEFFS["square_coeffs"],
-    )
+    r = calculate(inputs, station=station, distance_rows=DEMO_COEFFS["way_to_subway_coeffs"],
+                  square_rows=DEMO_COEFFS["square_coeffs"])
     # 400 m → k 1.00; 150 m² → k 1.05
     assert r.rates.rent_rate == pytest.approx(42_000)
     assert r.rates.price_ready == pytest.approx(420_000)
@@ -166,10 +138,7 @@ def test_building_office_from_tables_by_hand():
 
 def test_irr_absent_all_outflows():
     # Property tax from the deal quarter on a tiny rent: every quarter loses money.
-    r = calculate(
-        dict(FINISHED, rent_rate=1, cadastral=1_000_000),
-        assumptions=Assumptions(property_tax_lag_quarters=0),
-    )
+    r = calculate(dict(FINISHED, rent_rate=1, cadastral=1_000_000), assumptions=Assumptions(property_tax_lag_quarters=0))
     assert r.rent_irr is None and r.irr_status["rent"] == "no_inflows"
     d = r.to_dict()
     assert d["rent_irr"] is None and "IRR не существует" in d["irr_notes"]["rent"]
@@ -188,18 +157,9 @@ def test_annual_irr_compounds_quarters():
     assert reason is None and irr == pytest.approx(10.0)
 
 
-@pytest.mark.parametrize(
-    "irr,code",
-    [
-        (5.9, "very_low"),
-        (6.0, "very_low"),
-        (6.1, "below_market"),
-        (8.0, "below_market"),
-        (9.99, "average"),
-        (10.04, "average"),
-        (10.05, "high"),
-    ],
-)
+@pytest.mark.parametrize("irr,code", [(5.9, "very_low"), (6.0, "very_low"), (6.1, "below_market"),
+                                      (8.0, "below_market"), (9.99, "average"), (10.04, "average"),
+                                      (10.05, "high")])
 def test_verdict_thresholds_finished(irr, code):
     from wewall.calculator.inputs import prepare
     from wewall.calculator.model import verdict
@@ -208,15 +168,8 @@ def test_verdict_thresholds_finished(irr, code):
     assert v["code"] == code and v["text"] == VERDICT_TEXTS[code]
 
 
-@pytest.mark.parametrize(
-    "rent,sale,code,basis",
-    [
-        (8.0, 9.5, "average", "sale"),
-        (13.1, 2.0, "high", "rent"),
-        (None, 7.0, "below_market", "sale"),
-        (5.0, None, "very_low", "rent"),
-    ],
-)
+@pytest.mark.parametrize("rent,sale,code,basis", [(8.0, 9.5, "average", "sale"), (13.1, 2.0, "high", "rent"),
+                                                  (None, 7.0, "below_market", "sale"), (5.0, None, "very_low", "rent")])
 def test_verdict_building_uses_the_better_scenario(rent, sale, code, basis):
     from wewall.calculator.inputs import prepare
     from wewall.calculator.model import verdict
@@ -230,10 +183,7 @@ def test_verdict_building_uses_the_better_scenario(rent, sale, code, basis):
 
 def test_assumptions_are_configurable():
     base = calculate(FINISHED)
-    r = calculate(
-        FINISHED,
-        assumptions=Assumptions(cap_rate=0.1, rent_holidays_quarters=4, fitout_full_per_m2=50_000),
-    )
+    r = calculate(FINISHED, assumptions=Assumptions(cap_rate=0.1, rent_holidays_quarters=4, fitout_full_per_m2=50_000))
     assert col(r, "rent")[4] == 0 and col(r, "rent")[5] == pytest.approx(10_500_000)
     assert col(r, "fitout")[1] == -35_000_000
     assert r.rent_irr < base.rent_irr
@@ -258,39 +208,13 @@ def test_minutes_to_meters():
 
 def test_to_dict_shape():
     d = calculate(BUILDING).to_dict()
-    for key in (
-        "inputs",
-        "rent_irr",
-        "sale_irr",
-        "rent_rate",
-        "price_ready",
-        "cadastral",
-        "totals",
-        "flows",
-        "verdict",
-    ):
+    for key in ("inputs", "rent_irr", "sale_irr", "rent_rate", "price_ready", "cadastral", "totals", "flows", "verdict"):
         assert key in d
-    assert set(d["totals"]) >= {
-        "purchase",
-        "fitout",
-        "rent_income",
-        "terminal_value",
-        "taxes",
-        "sale_income",
-    }
+    assert set(d["totals"]) >= {"purchase", "fitout", "rent_income", "terminal_value", "taxes", "sale_income"}
     assert d["inputs"]["tranches"] == {"1Q2026": 60.0, "3Q2026": 20.0, "1Q2027": 20.0}
     row = d["flows"][9]
     assert row["label"] == "2Q2028"
-    assert set(row) >= {
-        "purchase",
-        "fitout",
-        "rent",
-        "rent_tax",
-        "property_tax",
-        "terminal_value",
-        "total",
-        "cumulative",
-    }
+    assert set(row) >= {"purchase", "fitout", "rent", "rent_tax", "property_tax", "terminal_value", "total", "cumulative"}
     assert d["flows"][-1]["cumulative"] == pytest.approx(d["totals"]["rent_net"], abs=0.05)
     assert d["verdict"]["code"] in ("very_low", "below_market", "average", "high")
     assert d["verdict"]["text"]

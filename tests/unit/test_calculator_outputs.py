@@ -23,30 +23,17 @@ def test_chart_png(tmp_path, inputs):
 def _texts_of(fig):
     ax = fig.axes[0]
     texts = [ax.title, ax.xaxis.label, ax.yaxis.label] + ax.get_legend().get_texts()
-    texts += [
-        t for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_visible() and t.get_text()
-    ]
+    texts += [t for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_visible() and t.get_text()]
     return ax, texts
 
 
-@pytest.mark.parametrize(
-    "inputs",
-    [
-        FINISHED,
-        BUILDING,
-        dict(
-            FINISHED, area_m2=12, price_per_m2=90_000, rent_rate=900, cadastral=50_000
-        ),  # tiny: «−1»
-        dict(BUILDING, area_m2=60_000, price_per_m2=1_500_000, price_ready=2_000_000),  # «−80 000»
-        dict(
-            FINISHED,
-            area_m2=2_000_000,
-            price_per_m2=9_000_000,
-            rent_rate=900_000,
-            cadastral=5_000_000,
-        ),
-    ],
-)
+@pytest.mark.parametrize("inputs", [
+    FINISHED,
+    BUILDING,
+    dict(FINISHED, area_m2=12, price_per_m2=90_000, rent_rate=900, cadastral=50_000),  # tiny: «−1»
+    dict(BUILDING, area_m2=60_000, price_per_m2=1_500_000, price_ready=2_000_000),     # «−80 000»
+    dict(FINISHED, area_m2=2_000_000, price_per_m2=9_000_000, rent_rate=900_000, cadastral=5_000_000),
+])
 def test_chart_text_fits_in_the_picture(inputs):
     # The margins are fixed (no tight_layout), so a long y label must still fit: nothing of the
     # title, labels, ticks or legend may fall outside the picture or under another label.
@@ -90,10 +77,7 @@ def test_chart_renders_from_threads(tmp_path):
 
 
 def test_chart_without_irr(tmp_path):
-    r = calculate(
-        dict(FINISHED, rent_rate=1, cadastral=1_000_000),
-        assumptions=Assumptions(property_tax_lag_quarters=0),
-    )
+    r = calculate(dict(FINISHED, rent_rate=1, cadastral=1_000_000), assumptions=Assumptions(property_tax_lag_quarters=0))
     assert render_png(r, tmp_path / "c.png").read_bytes()[:8] == PNG_MAGIC
 
 
@@ -103,10 +87,7 @@ def test_xlsx_reads_back(tmp_path):
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["Итоги", "Исходные данные", "Допущения", "Потоки по кварталам"]
     summary = {row[0]: row[1] for row in wb["Итоги"].iter_rows(values_only=True)}
-    assert (
-        summary["IRR аренды, % годовых"] == 18.5
-        and summary["IRR продажи после ввода, % годовых"] == 17.3
-    )
+    assert summary["IRR аренды, % годовых"] == 18.5 and summary["IRR продажи после ввода, % годовых"] == 17.3
     assert summary["Покупка"] == -280_000_000
     inputs = {row[0]: row[1] for row in wb["Исходные данные"].iter_rows(values_only=True)}
     assert inputs["Площадь, м²"] == 700 and inputs["Квартал сделки"] == "1Q2026"
@@ -118,23 +99,14 @@ def test_xlsx_reads_back(tmp_path):
     total = header.index("Итого (аренда)")
     assert [row[total] for row in rows] == pytest.approx(result.rent.total, abs=0.01)
     sale_total = header.index("Итого (продажа)")
-    assert (
-        rows[7][sale_total] == pytest.approx(result.sale.total[7], abs=0.01)
-        and rows[8][sale_total] is None
-    )
+    assert rows[7][sale_total] == pytest.approx(result.sale.total[7], abs=0.01) and rows[8][sale_total] is None
 
 
 def test_xlsx_finished_unit_without_irr(tmp_path):
-    r = calculate(
-        dict(FINISHED, rent_rate=1, cadastral=1_000_000),
-        assumptions=Assumptions(property_tax_lag_quarters=0),
-    )
+    r = calculate(dict(FINISHED, rent_rate=1, cadastral=1_000_000), assumptions=Assumptions(property_tax_lag_quarters=0))
     wb = openpyxl.load_workbook(write_xlsx(r, tmp_path / "m.xlsx"))
     summary = {row[0]: row[1] for row in wb["Итоги"].iter_rows(values_only=True)}
-    assert (
-        summary["IRR аренды, % годовых"] is None
-        and "IRR не существует" in summary["Примечание (аренда)"]
-    )
+    assert summary["IRR аренды, % годовых"] is None and "IRR не существует" in summary["Примечание (аренда)"]
 
 
 def test_summary_text_finished():
@@ -146,16 +118,12 @@ def test_summary_text_finished():
 
 def test_summary_text_names_its_assumptions():
     text = summary_text(calculate(FINISHED))
-    why = text[text.index("На чём основан расчёт:") :]
-    assert "аренда 60 000 ₽ за м² в год (5 000 ₽ в месяц): задана в расчёте" in why.replace(
-        "\u202f", " "
-    )
+    why = text[text.index("На чём основан расчёт:"):]
+    assert "аренда 60 000 ₽ за м² в год (5 000 ₽ в месяц): задана в расчёте" in why.replace("\u202f", " ")
     # rent starts after the fit-out quarter and two quarters of holidays: 1Q2026 + 3 = 4Q2026
     assert "аренда поступает с 4Q2026" in why and "2 квартала арендных каникул" in why
     assert "ставке капитализации 8,5 %" in why and "(4Q2031)" in why
-    assert "11 % с доходов (УСН 6 % + НДС 5 %)" in why and "250 000 ₽ за м²" in why.replace(
-        "\u202f", " "
-    )
+    assert "11 % с доходов (УСН 6 % + НДС 5 %)" in why and "250 000 ₽ за м²" in why.replace("\u202f", " ")
     # rent income is named by its real quarters, not «за 6 лет»
     assert "аренда с 4Q2026 по 4Q2031" in text and "за 6 лет" not in text
     assert "медиана IRR" not in text
@@ -177,10 +145,7 @@ def test_summary_text_building():
 
 
 def test_summary_text_without_irr():
-    r = calculate(
-        dict(FINISHED, rent_rate=1, cadastral=1_000_000),
-        assumptions=Assumptions(property_tax_lag_quarters=0),
-    )
+    r = calculate(dict(FINISHED, rent_rate=1, cadastral=1_000_000), assumptions=Assumptions(property_tax_lag_quarters=0))
     text = summary_text(r)
     assert "не определяется" in text and "очень низкая" in text
 

@@ -33,19 +33,9 @@ def inputs(draw, kinds=KINDS):
         deal = Q.quarter_of(as_of)
         r = draw(st.integers(0, 15))
         d["readiness"] = Q.label(Q.shift(deal, r))
-        quarters = draw(
-            st.lists(st.integers(0, r), min_size=1, max_size=min(5, r + 1), unique=True)
-        )
-        cuts = sorted(
-            draw(
-                st.lists(
-                    st.integers(1, 99),
-                    min_size=len(quarters) - 1,
-                    max_size=len(quarters) - 1,
-                    unique=True,
-                )
-            )
-        )
+        quarters = draw(st.lists(st.integers(0, r), min_size=1, max_size=min(5, r + 1), unique=True))
+        cuts = sorted(draw(st.lists(st.integers(1, 99), min_size=len(quarters) - 1,
+                                    max_size=len(quarters) - 1, unique=True)))
         shares = [b - a for a, b in zip([0] + cuts, cuts + [100])]
         d["tranches"] = {Q.label(Q.shift(deal, q)): p for q, p in zip(quarters, shares)}
         d["price_ready"] = draw(st.floats(50_000, 2_000_000))
@@ -83,11 +73,7 @@ def test_tranche_order_does_not_change_anything(d, rnd):
     items = list(d["tranches"].items())
     rnd.shuffle(items)
     a, b = calculate(d).to_dict(), calculate(dict(d, tranches=dict(items))).to_dict()
-    assert (
-        a["totals"] == b["totals"]
-        and a["flows"] == b["flows"]
-        and a["sale_flows"] == b["sale_flows"]
-    )
+    assert a["totals"] == b["totals"] and a["flows"] == b["flows"] and a["sale_flows"] == b["sale_flows"]
     assert (a["rent_irr"], a["sale_irr"]) == (b["rent_irr"], b["sale_irr"])
 
 
@@ -102,9 +88,7 @@ def test_totals_add_up_to_the_flows(d):
     assert r.rent.cumulative[-1] == pytest.approx(t["rent_net"], abs=1e-9 * scale)
     assert t["purchase"] == pytest.approx(-d["area_m2"] * d["price_per_m2"])
     if r.sale:
-        assert t["purchase"] + t["sale_income"] + t["sale_tax"] == pytest.approx(
-            t["sale_net"], abs=1e-9 * scale
-        )
+        assert t["purchase"] + t["sale_income"] + t["sale_tax"] == pytest.approx(t["sale_net"], abs=1e-9 * scale)
 
 
 @settings(settings.get_profile("calculator"))

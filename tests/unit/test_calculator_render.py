@@ -49,7 +49,5 @@ def test_a_dead_worker_is_replaced_and_the_chart_still_drawn(tmp_path):
     asyncio.run(render.draw_files(result, tmp_path / "c.png", tmp_path / "m.xlsx"))
     assert (tmp_path / "c.png").exists() and (tmp_path / "m.xlsx").exists()
     assert render._pool is not pool
-    asyncio.run(
-        render.draw_files(result, tmp_path / "d.png", tmp_path / "n.xlsx")
-    )  # a new worker draws again
+    asyncio.run(render.draw_files(result, tmp_path / "d.png", tmp_path / "n.xlsx"))  # a new worker draws again
     assert (tmp_path / "d.png").exists()

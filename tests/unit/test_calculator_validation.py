@@ -2,13 +2,7 @@
 
 import pytest
 
-from wewall.calculator import (
-    CalculationError,
-    ManagerRequired,
-    RatesUnavailable,
-    calculate,
-    prepare,
-)
+from wewall.calculator import CalculationError, ManagerRequired, RatesUnavailable, calculate, prepare
 from wewall.calculator.examples import BUILDING, FINISHED
 from wewall.calculator.quarters import parse_quarter
 
@@ -23,16 +17,12 @@ def test_tranches_must_sum_to_100():
     e = refusal(dict(BUILDING, tranches={"1Q2026": 60, "3Q2026": 30}))
     assert str(e) == "Сумма траншей 90 %, а должна быть 100 %" and e.field == "tranches"
     assert "33,3 %" in str(refusal(dict(BUILDING, tranches={"1Q2026": 33.3})))
-    calculate(
-        dict(BUILDING, tranches={"1Q2026": 33.3, "2Q2026": 33.3, "3Q2026": 33.4})
-    )  # float sums pass
+    calculate(dict(BUILDING, tranches={"1Q2026": 33.3, "2Q2026": 33.3, "3Q2026": 33.4}))  # float sums pass
 
 
 def test_readiness_before_deal_quarter():
     e = refusal(dict(BUILDING, readiness="1Q2025", tranches=None))
-    assert (
-        str(e) == "Срок готовности 1Q2025 раньше квартала сделки 1Q2026" and e.field == "readiness"
-    )
+    assert str(e) == "Срок готовности 1Q2025 раньше квартала сделки 1Q2026" and e.field == "readiness"
 
 
 def test_readiness_too_late():
@@ -48,14 +38,10 @@ def test_readiness_required_and_parsed():
 
 
 def test_tranche_outside_deal_to_readiness():
-    assert (
-        str(refusal(dict(BUILDING, tranches={"4Q2025": 50, "1Q2026": 50})))
-        == "Транш в 4Q2025 раньше квартала сделки 1Q2026"
-    )
-    assert (
-        str(refusal(dict(BUILDING, tranches={"1Q2026": 50, "4Q2027": 50})))
-        == "Транш в 4Q2027 позже срока готовности 3Q2027"
-    )
+    assert str(refusal(dict(BUILDING, tranches={"4Q2025": 50, "1Q2026": 50}))) == \
+        "Транш в 4Q2025 раньше квартала сделки 1Q2026"
+    assert str(refusal(dict(BUILDING, tranches={"1Q2026": 50, "4Q2027": 50}))) == \
+        "Транш в 4Q2027 позже срока готовности 3Q2027"
     assert "дважды" in str(refusal(dict(BUILDING, tranches={"1Q2026": 50, "1q2026": 50})))
     assert "больше нуля" in str(refusal(dict(BUILDING, tranches={"1Q2026": 110, "2Q2026": -10})))
 
@@ -73,23 +59,20 @@ def test_vat_other_rates_refused():
         calculate(dict(FINISHED, nds_rate=ok))
 
 
-@pytest.mark.parametrize(
-    "field,value,words",
-    [
-        ("area_m2", 0, "Площадь должна быть больше нуля"),
-        ("area_m2", -5, "Площадь должна быть больше нуля"),
-        ("area_m2", "много", "не понимаю число «много»"),
-        ("area_m2", float("nan"), "обычное число"),
-        ("price_per_m2", 0, "Цена за м² должна быть больше нуля"),
-        ("kind", "warehouse", "Не понимаю тип помещения «warehouse»"),
-        ("repairs", "luxury", "Не понимаю вариант отделки «luxury»"),
-        ("estate_class", "C", "нужен A или B"),
-        ("as_of", "15.01.2026", "ГГГГ-ММ-ДД"),
-        ("rent_rate", -1, "Ставка аренды должна быть больше нуля"),
-        ("distance_to_metro_m", -1, "не может быть отрицательным"),
-        ("area_m2", True, "нужно число"),
-    ],
-)
+@pytest.mark.parametrize("field,value,words", [
+    ("area_m2", 0, "Площадь должна быть больше нуля"),
+    ("area_m2", -5, "Площадь должна быть больше нуля"),
+    ("area_m2", "много", "не понимаю число «много»"),
+    ("area_m2", float("nan"), "обычное число"),
+    ("price_per_m2", 0, "Цена за м² должна быть больше нуля"),
+    ("kind", "warehouse", "Не понимаю тип помещения «warehouse»"),
+    ("repairs", "luxury", "Не понимаю вариант отделки «luxury»"),
+    ("estate_class", "C", "нужен A или B"),
+    ("as_of", "15.01.2026", "ГГГГ-ММ-ДД"),
+    ("rent_rate", -1, "Ставка аренды должна быть больше нуля"),
+    ("distance_to_metro_m", -1, "не может быть отрицательным"),
+    ("area_m2", True, "нужно число"),
+])
 def test_bad_values(field, value, words):
     e = refusal(dict(FINISHED, **{field: value}))
     assert words in str(e) and e.field == field
@@ -100,20 +83,11 @@ def test_missing_and_unknown_parameters():
     assert e.field == "area_m2" and "площадь" in str(e)
     e = refusal(dict(FINISHED, area=700))
     assert "Неизвестный параметр: area" == str(e)
-    assert "и в метрах, и в минутах" in str(
-        refusal(dict(FINISHED, distance_to_metro_m=300, distance_to_metro_min=4))
-    )
+    assert "и в метрах, и в минутах" in str(refusal(dict(FINISHED, distance_to_metro_m=300, distance_to_metro_min=4)))
 
 
 def test_retail_needs_rent_and_ready_price():
-    retail = dict(
-        kind="finished_retail",
-        area_m2=100,
-        price_per_m2=300_000,
-        repairs="none",
-        nds_rate=0,
-        as_of="2026-01-15",
-    )
+    retail = dict(kind="finished_retail", area_m2=100, price_per_m2=300_000, repairs="none", nds_rate=0, as_of="2026-01-15")
     assert refusal(retail).field == "monthly_rent_rub"
     building = dict(retail, kind="building_retail", monthly_rent_rub=300_000, readiness="1Q2027")
     assert refusal(building).field == "sale_price_per_m2_ready"
@@ -123,40 +97,20 @@ def test_retail_needs_rent_and_ready_price():
 def test_office_without_rates_needs_station_class_distance():
     bare = {k: v for k, v in FINISHED.items() if k not in ("rent_rate", "cadastral")}
     assert refusal(bare).field == "metro_station"
-    station = {
-        "name": "ЦСКА",
-        "rent_A": 40_000,
-        "price_A": 400_000,
-        "average_cadastral_value": 200_000,
-    }
-    rows = {
-        "distance_rows": [{"min_distance": 0, "max_distance": 5000, "coeff": 1}],
-        "square_rows": [{"min_square": 0, "max_square": 10_000, "coeff": 1}],
-    }
+    station = {"name": "ЦСКА", "rent_A": 40_000, "price_A": 400_000, "average_cadastral_value": 200_000}
+    rows = {"distance_rows": [{"min_distance": 0, "max_distance": 5000, "coeff": 1}],
+            "square_rows": [{"min_square": 0, "max_square": 10_000, "coeff": 1}]}
     with pytest.raises(CalculationError) as info:
         calculate(dict(bare, metro_station="ЦСКА", estate_class="A"), station=station, **rows)
     assert info.value.field == "distance_to_metro_m"
     with pytest.raises(CalculationError) as info:
-        calculate(
-            dict(bare, metro_station="ЦСКА", distance_to_metro_m=300), station=station, **rows
-        )
+        calculate(dict(bare, metro_station="ЦСКА", distance_to_metro_m=300), station=station, **rows)
     assert info.value.field == "estate_class"
     with pytest.raises(CalculationError) as info:
-        calculate(
-            dict(bare, metro_station="ЦСКА", estate_class="A", distance_to_metro_m=6000),
-            station=station,
-            **rows,
-        )
-    assert (
-        str(info.value)
-        == "Расстояние до метро 6\u202f000 м вне наших таблиц (от 0 до 5\u202f000 м)"
-    )
+        calculate(dict(bare, metro_station="ЦСКА", estate_class="A", distance_to_metro_m=6000), station=station, **rows)
+    assert str(info.value) == "Расстояние до метро 6\u202f000 м вне наших таблиц (от 0 до 5\u202f000 м)"
     with pytest.raises(RatesUnavailable):
-        calculate(
-            dict(bare, metro_station="ЦСКА", estate_class="B", distance_to_metro_m=300),
-            station=station,
-            **rows,
-        )
+        calculate(dict(bare, metro_station="ЦСКА", estate_class="B", distance_to_metro_m=300), station=station, **rows)
 
 
 def test_cyrillic_class_letter_accepted():

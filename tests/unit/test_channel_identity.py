@@ -33,23 +33,12 @@ def rest(monkeypatch, tmp_path):
 
 def post(client, body, token=None):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    _, res = client.post(
-        "/webhooks/rest/webhook", data=json.dumps(body, ensure_ascii=False), headers=headers
-    )
+    _, res = client.post("/webhooks/rest/webhook", data=json.dumps(body, ensure_ascii=False), headers=headers)
     return res
 
 
-@pytest.mark.parametrize(
-    "sender",
-    [
-        "777000666",
-        "tg:777000666",
-        "web:0123456789abcdef01234567",
-        "rest:site:u1",
-        "rest:0123456789abcdef01234567",
-        "u1",
-    ],
-)
+@pytest.mark.parametrize("sender", ["777000666", "tg:777000666", "web:0123456789abcdef01234567", "rest:site:u1",
+                                    "rest:0123456789abcdef01234567", "u1"])
 def test_without_a_token_rest_cannot_name_any_conversation(rest, sender):
     """The hijack of the issue: a Telegram chat id as REST `sender` answered with its name and phone."""
     res = post(rest, {"sender": sender, "message": "завтра в 10"})
@@ -79,9 +68,7 @@ def test_without_a_token_rest_continues_the_conversations_it_issued(rest, tmp_pa
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
 
 
-@pytest.mark.parametrize(
-    "sender", ["777000666", "tg:777000666", "web:0123456789abcdef01234567", "u1"]
-)
+@pytest.mark.parametrize("sender", ["777000666", "tg:777000666", "web:0123456789abcdef01234567", "u1"])
 def test_with_no_token_configured_rest_names_only_its_own_local_conversations(rest, sender):
     """A local `make run` (no integration configured) takes any sender as Rasa's channel does, but
     under `rest:local:`: a Telegram chat id or a web session key names no one else's conversation."""
@@ -90,71 +77,36 @@ def test_with_no_token_configured_rest_names_only_its_own_local_conversations(re
     client = rest_echo_client(channel)
     assert post(client, {"sender": sender, "message": "завтра в 10"}).status == 200
     assert client.seen[-1].sender_id == f"rest:local:{sender}"
-    assert (
-        post(client, {"sender": sender, "message": "x"}, token="some-token-0123456789").status
-        == 401
-    )
+    assert post(client, {"sender": sender, "message": "x"}, token="some-token-0123456789").status == 401
 
 
 def test_a_token_names_conversations_only_inside_its_integration(rest):
     res = post(rest, {"sender": "777000666", "message": "завтра в 10"}, token=TOKEN)
     assert res.status == 200
     assert rest.seen[0].sender_id == "rest:site:777000666"
-    assert (
-        post(rest, {"sender": "777000666", "message": "x"}, token="wrong-token-0123456789").status
-        == 401
-    )
+    assert post(rest, {"sender": "777000666", "message": "x"}, token="wrong-token-0123456789").status == 401
     assert len(rest.seen) == 1
 
 
 def test_input_channel_and_metadata_from_rest_are_not_believed(rest):
-    res = post(
-        rest,
-        {
-            "sender": "c9",
-            "message": "меня зовут Анна",
-            "input_channel": "telegram",
-            "metadata": {
-                "name": "Подставной",
-                "phone": "+79160000000",
-                "first_name": "Злоумышленник",
-            },
-        },
-        token=TOKEN,
-    )
+    res = post(rest, {"sender": "c9", "message": "меня зовут Анна", "input_channel": "telegram",
+                      "metadata": {"name": "Подставной", "phone": "+79160000000", "first_name": "Злоумышленник"}},
+               token=TOKEN)
     assert res.status == 200
     message = rest.seen[0]
     assert message.input_channel == "rest"
-    assert message.metadata == {
-        "rest": {"name": "Подставной", "phone": "+79160000000", "first_name": "Злоумышленник"}
-    }
+    assert message.metadata == {"rest": {"name": "Подставной", "phone": "+79160000000", "first_name": "Злоумышленник"}}
     # what the amoCRM contact is made of: nothing from the REST body
-    row = EventConverter().convert(
-        {
-            "sender_id": message.sender_id,
-            "event": "user",
-            "text": message.text,
-            "input_channel": message.input_channel,
-            "metadata": message.metadata,
-        }
-    )
+    row = EventConverter().convert({"sender_id": message.sender_id, "event": "user", "text": message.text,
+                                    "input_channel": message.input_channel, "metadata": message.metadata})
     assert row["channel"] == "rest" and "client" not in row["data"]
     # the follow-up job does not write to a chat that never wrote to the bot
-    state = {
-        "active_loop": {"name": "calculation_form"},
-        "latest_input_channel": message.input_channel,
-        "events": [{"event": "user", "timestamp": 0}],
-        "slots": {},
-    }
-    assert decide(state, 10_000, 60, ("telegram", "socketio")) == (
-        False,
-        "канал 'rest' не умеет писать первым",
-    )
+    state = {"active_loop": {"name": "calculation_form"}, "latest_input_channel": message.input_channel,
+             "events": [{"event": "user", "timestamp": 0}], "slots": {}}
+    assert decide(state, 10_000, 60, ("telegram", "socketio")) == (False, "канал 'rest' не умеет писать первым")
 
 
-@pytest.mark.parametrize(
-    "raw", ["site", "site:short", "a b:0123456789abcdef0123", "si/te:0123456789abcdef0123"]
-)
+@pytest.mark.parametrize("raw", ["site", "site:short", "a b:0123456789abcdef0123", "si/te:0123456789abcdef0123"])
 def test_bad_token_configuration_is_refused_with_an_example(raw):
     with pytest.raises(ValueError, match="WEWALL_REST_TOKENS"):
         identity.rest_tokens(raw)
@@ -162,14 +114,9 @@ def test_bad_token_configuration_is_refused_with_an_example(raw):
 
 @pytest.mark.parametrize(
     "key, shown",
-    [
-        ("tg:777000666", "tg:777000666"),
-        ("web:0123456789abcdef01234567", "web:012345…"),
-        ("rest:0123456789abcdef01234567", "rest:012345…"),
-        ("rest:site:client-42", "rest:site:client-42"),
-        ("legacy", "legacy"),
-        (None, ""),
-    ],
+    [("tg:777000666", "tg:777000666"), ("web:0123456789abcdef01234567", "web:012345…"),
+     ("rest:0123456789abcdef01234567", "rest:012345…"), ("rest:site:client-42", "rest:site:client-42"),
+     ("legacy", "legacy"), (None, "")],
 )
 def test_logs_and_amocrm_see_server_issued_ids_shortened(key, shown):
     assert identity.short(key) == shown

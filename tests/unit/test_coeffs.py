@@ -16,9 +16,7 @@ def test_demo_tables_are_valid():
 
 
 def test_gap_names_both_rows():
-    with pytest.raises(
-        RangeTableError, match=r"пропуск между строкой 1 \(до 100\) и строкой 2 \(от 150\)"
-    ):
+    with pytest.raises(RangeTableError, match=r"пропуск между строкой 1 \(до 100\) и строкой 2 \(от 150\)"):
         validate_rows(SQ, rows((0, 100, 1.1), (150, 300, 1.0)))
 
 
@@ -54,12 +52,10 @@ def test_lookup_bounds_and_outside():
 def test_read_csv_detects_table_by_header(tmp_path):
     path = tmp_path / "way.csv"
     path.write_text("min_distance,max_distance,coeff\n0,500,1.1\n500,3000,0.9\n", encoding="utf-8")
-    assert read_coeffs_file(path) == {
-        WAY: [
-            {"min_distance": 0.0, "max_distance": 500.0, "coeff": 1.1},
-            {"min_distance": 500.0, "max_distance": 3000.0, "coeff": 0.9},
-        ]
-    }
+    assert read_coeffs_file(path) == {WAY: [
+        {"min_distance": 0.0, "max_distance": 500.0, "coeff": 1.1},
+        {"min_distance": 500.0, "max_distance": 3000.0, "coeff": 0.9},
+    ]}
     path.write_text("a,b,c\n1,2,3\n", encoding="utf-8")
     with pytest.raises(RangeTableError, match="не понимаю таблицу"):
         read_coeffs_file(path)
@@ -67,9 +63,6 @@ def test_read_csv_detects_table_by_header(tmp_path):
 
 def test_read_json_validates_each_table(tmp_path):
     path = tmp_path / "c.json"
-    path.write_text(
-        '{"square_coeffs": [{"min_square": 0, "max_square": 10, "coeff": 1}], "foo": []}',
-        encoding="utf-8",
-    )
+    path.write_text('{"square_coeffs": [{"min_square": 0, "max_square": 10, "coeff": 1}], "foo": []}', encoding="utf-8")
     with pytest.raises(RangeTableError, match="неизвестная таблица «foo»"):
         read_coeffs_file(path)

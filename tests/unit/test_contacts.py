@@ -21,10 +21,7 @@ PHONES = [
     ("8 (495) 1234567, спросить Анну", [("+74951234567", "8 (495) 1234567")]),
     ("8 800 555 35 35", [("+78005553535", "8 800 555 35 35")]),
     ("Анна 89261112233", [("+79261112233", "89261112233")]),
-    (
-        "звоните 89161234567 или 8 (925) 765-43-21",
-        [("+79161234567", "89161234567"), ("+79257654321", "8 (925) 765-43-21")],
-    ),
+    ("звоните 89161234567 или 8 (925) 765-43-21", [("+79161234567", "89161234567"), ("+79257654321", "8 (925) 765-43-21")]),
     # invalid or not a phone
     ("123-45-67", []),
     ("89161234", []),
@@ -75,7 +72,7 @@ def test_phones(text, expected):
     assert [(e["value"], e["text"]) for e in got] == expected, text
     for e in got:
         assert e["entity"] == "phone"
-        assert text[e["start"] : e["end"]] == e["text"]
+        assert text[e["start"]:e["end"]] == e["text"]
 
 
 @pytest.mark.parametrize("text,expected", NAMES, ids=[f"name{i}" for i in range(len(NAMES))])
@@ -84,16 +81,13 @@ def test_names(text, expected):
     assert [e["value"] for e in got] == expected, text
     for e in got:
         assert e["entity"] == "person_name"
-        assert text[e["start"] : e["end"]] == e["text"] == e["value"]
+        assert text[e["start"]:e["end"]] == e["text"] == e["value"]
 
 
 def test_contacts_together():
     text = "Меня зовут Анна, мой телефон 8 (916) 123-45-67"
     got = extract_contacts(text)
-    assert [(e["entity"], e["value"]) for e in got] == [
-        ("person_name", "Анна"),
-        ("phone", "+79161234567"),
-    ]
+    assert [(e["entity"], e["value"]) for e in got] == [("person_name", "Анна"), ("phone", "+79161234567")]
 
 
 def test_none():

@@ -6,26 +6,15 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.manager import (
-    ActionCloseManagerChat,
-    ActionHandover,
-    ActionManagerChatClosed,
-    ActionRelayManagerMessage,
-)
+from actions.manager import ActionCloseManagerChat, ActionHandover, ActionManagerChatClosed, ActionRelayManagerMessage
 from tests.amocrm_server import amocrm_env, amocrm_server, clear_amocrm_env  # noqa: F401 (fixtures)
 from wewall.crm.config import reset_crm_settings
 from wewall.crm.outbox import EventConverter
 
 
 def tracker(slots=None, intent="request_manager", channel="telegram"):
-    events = [
-        {
-            "event": "user",
-            "text": "x",
-            "input_channel": channel,
-            "parse_data": {"intent": {"name": intent}},
-        }
-    ]
+    events = [{"event": "user", "text": "x", "input_channel": channel,
+               "parse_data": {"intent": {"name": intent}}}]
     return Tracker("u1", slots or {}, {"intent": {"name": intent}}, events, False, None, {}, "")
 
 
@@ -56,10 +45,8 @@ def crm_off(monkeypatch):
 
 
 def test_handover_tells_the_client_and_queues_the_summary(crm_on):
-    slots = {
-        "calc_result": {"inputs": {"kind": "finished_office", "area_m2": 100}, "rent_irr": 9.5},
-        "phone": "+79161234567",
-    }
+    slots = {"calc_result": {"inputs": {"kind": "finished_office", "area_m2": 100}, "rent_irr": 9.5},
+             "phone": "+79161234567"}
     messages, events = run(ActionHandover(), tracker(slots))
     assert [m["response"] for m in messages] == ["utter_handover"]
     (cmd,) = commands(events)
@@ -71,13 +58,8 @@ def test_handover_tells_the_client_and_queues_the_summary(crm_on):
 
 def test_handover_after_a_vat_calculation_says_why(crm_on):
     t = tracker(intent="inform")
-    t.events.append(
-        {
-            "event": "bot",
-            "text": "С НДС 20 % …",
-            "metadata": {"utter_action": "utter_calc_vat_manager"},
-        }
-    )
+    t.events.append({"event": "bot", "text": "С НДС 20 % …",
+                     "metadata": {"utter_action": "utter_calc_vat_manager"}})
     (cmd,) = commands(run(ActionHandover(), t)[1])
     assert "НДС 20 %" in cmd["summary"]
 
@@ -112,9 +94,8 @@ def test_close_gives_the_conversation_back():
     messages, events = run(ActionCloseManagerChat(), tracker({"manager_active": True}))
     assert [m["response"] for m in messages] == ["utter_manager_chat_closed", "utter_main_menu"]
     assert {"event": "slot", "name": "manager_active", "value": False, "timestamp": None} in events
-    assert commands(events) == [
-        {"type": "manager_off", "id": commands(events)[0]["id"], "reason": "client"}
-    ]
+    assert commands(events) == [{"type": "manager_off", "id": commands(events)[0]["id"],
+                                 "reason": "client"}]
     assert any(e["event"] == "active_loop" and e["name"] is None for e in events)
 
 
@@ -125,9 +106,7 @@ def test_close_without_a_manager_says_so():
 
 def test_closed_in_amocrm():
     messages, events = run(ActionManagerChatClosed(), tracker({"manager_active": True}))
-    assert [m["response"] for m in messages] == [
-        "utter_manager_chat_closed_by_manager",
-        "utter_main_menu",
-    ]
+    assert [m["response"] for m in messages] == ["utter_manager_chat_closed_by_manager",
+                                                 "utter_main_menu"]
     assert commands(events)[0]["reason"] == "amocrm"
     assert run(ActionManagerChatClosed(), tracker({"manager_active": False})) == ([], [])

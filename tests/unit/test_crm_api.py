@@ -17,14 +17,7 @@ from tests.amocrm_server import (
     amocrm_server,  # noqa: F401 (fixture)
 )
 from tests.unit.crm_fixtures import fast_settings
-from wewall.crm import (
-    AmoApi,
-    AmoAuthError,
-    AmoRejected,
-    AmoUnavailable,
-    MemoryTokenStore,
-    OAuthTokens,
-)
+from wewall.crm import AmoApi, AmoAuthError, AmoRejected, AmoUnavailable, MemoryTokenStore, OAuthTokens
 
 
 @pytest.mark.asyncio
@@ -33,39 +26,26 @@ async def test_account_contact_lead_note_move_and_pipelines(amocrm_env):
     async with AmoApi(fast_settings()) as api:
         assert await api.account_amojo_id() == server.account_id
 
-        contact_id = await api.create_contact(
-            "Иван Петров", first_name="Иван", last_name="Петров", telegram_username="ivan_p"
-        )
+        contact_id = await api.create_contact("Иван Петров", first_name="Иван",
+                                              last_name="Петров", telegram_username="ivan_p")
         lead_id = await api.create_lead(contact_id, name="Telegram: Иван Петров")
         note_id = await api.add_lead_note(lead_id, "Клиент ищет офис 700 м² у ЦСКА")
-        await api.move_lead(
-            lead_id, pipeline_id=APPEAL_PIPELINE_ID, status_id=STATUS_CHAT_WITH_MANAGER
-        )
+        await api.move_lead(lead_id, pipeline_id=APPEAL_PIPELINE_ID,
+                            status_id=STATUS_CHAT_WITH_MANAGER)
         pipelines = await api.pipelines()
 
     contact = server.contacts[contact_id]
     assert contact["name"] == "Иван Петров"
     assert contact["custom_fields_values"] == [
-        {"field_id": TG_USERNAME_FIELD_ID, "values": [{"value": "ivan_p"}]}
-    ]
+        {"field_id": TG_USERNAME_FIELD_ID, "values": [{"value": "ivan_p"}]}]
     lead = server.leads[lead_id]
     assert lead["contact_ids"] == [contact_id]
     assert lead["custom_fields_values"] == [
-        {"field_id": LEAD_SOURCE_FIELD_ID, "values": [{"value": "WEWALL AI"}]}
-    ]
+        {"field_id": LEAD_SOURCE_FIELD_ID, "values": [{"value": "WEWALL AI"}]}]
     assert lead["history"][0] == (MAIN_PIPELINE_ID, STATUS_CHAT_WITH_BOT)  # created in main
-    assert (lead["pipeline_id"], lead["status_id"]) == (
-        APPEAL_PIPELINE_ID,
-        STATUS_CHAT_WITH_MANAGER,
-    )
-    assert server.notes(lead_id) == [
-        {
-            "id": note_id,
-            "entity_id": lead_id,
-            "note_type": "common",
-            "text": "Клиент ищет офис 700 м² у ЦСКА",
-        }
-    ]
+    assert (lead["pipeline_id"], lead["status_id"]) == (APPEAL_PIPELINE_ID, STATUS_CHAT_WITH_MANAGER)
+    assert server.notes(lead_id) == [{"id": note_id, "entity_id": lead_id, "note_type": "common",
+                                      "text": "Клиент ищет офис 700 м² у ЦСКА"}]
     assert {p["id"] for p in pipelines} == {MAIN_PIPELINE_ID, APPEAL_PIPELINE_ID}
     assert all(p["_embedded"]["statuses"] for p in pipelines)
 
@@ -126,12 +106,8 @@ async def test_still_401_after_refresh_raises_auth_error(amocrm_env):
 
 @pytest.mark.asyncio
 async def test_long_lived_token_401_is_not_refreshed(amocrm_env, monkeypatch):
-    for name in (
-        "AMOCRM_CLIENT_ID",
-        "AMOCRM_CLIENT_SECRET",
-        "AMOCRM_REDIRECT_URI",
-        "AMOCRM_REFRESH_TOKEN",
-    ):
+    for name in ("AMOCRM_CLIENT_ID", "AMOCRM_CLIENT_SECRET", "AMOCRM_REDIRECT_URI",
+                 "AMOCRM_REFRESH_TOKEN"):
         monkeypatch.delenv(name)
     amocrm_env.expire_access_token()
     async with AmoApi(fast_settings()) as api:
@@ -155,9 +131,8 @@ async def test_refused_refresh_raises_auth_error(amocrm_env, monkeypatch):
 async def test_stored_tokens_win_over_env(amocrm_env, monkeypatch):
     server = amocrm_env
     monkeypatch.setenv("AMOCRM_TOKEN", "stale-token-from-the-env-file")
-    store = MemoryTokenStore(
-        OAuthTokens(server.access_token, server.refresh_token, expires_at=time.time() + 86400)
-    )
+    store = MemoryTokenStore(OAuthTokens(server.access_token, server.refresh_token,
+                                         expires_at=time.time() + 86400))
     async with AmoApi(fast_settings(), token_store=store) as api:
         await api.account_amojo_id()
     assert server.refresh_count == 0
@@ -237,9 +212,8 @@ async def test_retries_are_bounded(amocrm_env):
 @pytest.mark.asyncio
 async def test_failure_period_is_ridden_out(amocrm_env):
     amocrm_env.fail("502", seconds=0.2)
-    async with AmoApi(
-        fast_settings(retry_attempts=6, retry_backoff_seconds=0.1, retry_backoff_max_seconds=0.2)
-    ) as api:
+    async with AmoApi(fast_settings(retry_attempts=6, retry_backoff_seconds=0.1,
+                               retry_backoff_max_seconds=0.2)) as api:
         assert await api.account_amojo_id() == amocrm_env.account_id
     statuses = [r["status"] for r in amocrm_env.requests("/api/v4/account")]
     assert statuses[-1] == 200 and set(statuses[:-1]) == {502}
@@ -290,12 +264,8 @@ async def test_connection_refused_becomes_unavailable(amocrm_env, monkeypatch):
 @pytest.mark.asyncio
 async def test_tokens_and_secrets_never_reach_logs_or_errors(amocrm_env, caplog):
     server = amocrm_env
-    secrets = {
-        server.access_token,
-        server.refresh_token,
-        server.client_secret,
-        server.channel_secret,
-    }
+    secrets = {server.access_token, server.refresh_token, server.client_secret,
+               server.channel_secret}
     caplog.set_level(logging.DEBUG)
     server.expire_access_token()
     server.fail("500", requests=1, path_prefix="/api/v4/account")

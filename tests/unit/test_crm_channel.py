@@ -12,17 +12,13 @@ from sanic import Sanic
 from sanic_testing.testing import SanicTestClient
 
 from tests.unit.crm_fixtures import amo, settings, store  # noqa: F401  (fixtures)
-from wewall.channels.amocrm import (
-    AmoCrmInput,
-    BadWebhook,
-    InboxProcessor,
-    parse_manager_message,
-    parse_talk_updates,
-)
+from wewall.channels.amocrm import AmoCrmInput, BadWebhook, InboxProcessor, parse_manager_message, parse_talk_updates
 from wewall.crm.config import CrmSettings
 from wewall.crm.store import DONE, SKIPPED
 
 _names = itertools.count()
+
+
 
 
 def client_for(channel: AmoCrmInput) -> SanicTestClient:
@@ -54,11 +50,7 @@ def test_a_signed_manager_message_is_stored_and_answered_at_once(amo, client, st
     resp = post(client, f"/webhooks/amocrm/webhook/{amo.scope_id}", body, headers)
     assert resp.status == 200 and resp.json["status"] == "accepted"
     (row,) = store.inbox_rows()
-    assert (row["kind"], row["external_id"], row["status"]) == (
-        "manager_message",
-        "amojo-msg-1",
-        "pending",
-    )
+    assert (row["kind"], row["external_id"], row["status"]) == ("manager_message", "amojo-msg-1", "pending")
     assert json.loads(row["body"])["message"]["message"]["text"] == "Добрый день!"
     # amoCRM repeating the same message: stored once
     resp = post(client, f"/webhooks/amocrm/webhook/{amo.scope_id}", body, headers)
@@ -71,10 +63,8 @@ def test_a_signed_webhook_without_a_message_id_cannot_be_replayed(amo, client, s
     payload = json.loads(body)
     del payload["message"]["message"]["id"]
     body = json.dumps(payload, ensure_ascii=False).encode()
-    headers = {
-        "Content-Type": "application/json",
-        "X-Signature": hmac.new(amo.channel_secret.encode(), body, hashlib.sha1).hexdigest(),
-    }
+    headers = {"Content-Type": "application/json",
+               "X-Signature": hmac.new(amo.channel_secret.encode(), body, hashlib.sha1).hexdigest()}
     path = f"/webhooks/amocrm/webhook/{amo.scope_id}"
     assert post(client, path, body, headers).json["status"] == "accepted"
     assert post(client, path, body, headers).json["status"] == "duplicate"
@@ -88,9 +78,7 @@ def test_the_old_location_path_works_too(amo, client, store):
     assert resp.status == 200 and len(store.inbox_rows()) == 1
 
 
-@pytest.mark.parametrize(
-    "forge", ["wrong secret", "missing", "garbage", "body changed", "non-ascii"]
-)
+@pytest.mark.parametrize("forge", ["wrong secret", "missing", "garbage", "body changed", "non-ascii"])
 def test_forged_messages_get_401_and_change_nothing(amo, client, store, forge):
     body, headers = signed(amo, bad_signature=(forge == "wrong secret"))
     if forge == "missing":
@@ -107,23 +95,15 @@ def test_forged_messages_get_401_and_change_nothing(amo, client, store, forge):
 
 
 def _sign(amo, body: bytes):
-    return {
-        "Content-Type": "application/json",
-        "X-Signature": hmac.new(amo.channel_secret.encode(), body, hashlib.sha1).hexdigest(),
-    }
+    return {"Content-Type": "application/json",
+            "X-Signature": hmac.new(amo.channel_secret.encode(), body, hashlib.sha1).hexdigest()}
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        b"not json",
-        b"[]",
-        b'{"message": 5}',
-        b'{"message": {"conversation": {}, "message": {"text": "x"}}}',
-        b'{"message": {"conversation": {"id": "c"}, "message": {"text": "  "}}}',
-        "\xff\xfe".encode("latin-1"),
-    ],
-)
+@pytest.mark.parametrize("body", [
+    b"not json", b"[]", b'{"message": 5}', b'{"message": {"conversation": {}, "message": {"text": "x"}}}',
+    b'{"message": {"conversation": {"id": "c"}, "message": {"text": "  "}}}',
+    "\xff\xfe".encode("latin-1"),
+])
 def test_malformed_but_signed_gets_400(amo, client, store, body):
     resp = post(client, f"/webhooks/amocrm/webhook/{amo.scope_id}", body, _sign(amo, body))
     assert resp.status == 400
@@ -139,9 +119,7 @@ def test_oversized_gets_413_before_anything_else(amo, client, store):
 
 def test_talk_update_needs_our_scope(amo, client, store):
     body, headers = amo.talk_update_webhook(talk_id=5, chat_id="chat-1", contact_id=7)
-    assert (
-        post(client, "/webhooks/amocrm/webhook/somebody-elses-scope", body, headers).status == 401
-    )
+    assert post(client, "/webhooks/amocrm/webhook/somebody-elses-scope", body, headers).status == 401
     assert store.inbox_rows() == []
     resp = post(client, f"/webhooks/amocrm/webhook/{amo.scope_id}", body, headers)
     assert resp.status == 200
@@ -151,9 +129,7 @@ def test_talk_update_needs_our_scope(amo, client, store):
 
 
 def test_talk_update_with_a_token(amo, settings, store):
-    client = client_for(
-        AmoCrmInput(settings, store=store, process_inbox=False, talk_token="s3cret")
-    )
+    client = client_for(AmoCrmInput(settings, store=store, process_inbox=False, talk_token="s3cret"))
     body, headers = amo.talk_update_webhook(talk_id=5, chat_id="chat-1", contact_id=7)
     path = f"/webhooks/amocrm/webhook/{amo.scope_id}"
     assert post(client, path, body, headers).status == 401
@@ -171,31 +147,15 @@ def test_with_the_crm_off_webhooks_get_503(amo, store, monkeypatch):
 
 
 def test_parsers():
-    body = json.dumps(
-        {
-            "message": {
-                "conversation": {"id": "chat", "client_id": "u1"},
-                "sender": {"name": "Анна"},
-                "message": {
-                    "id": "m1",
-                    "text": "",
-                    "media": "https://f/x.pdf",
-                    "file_name": "x.pdf",
-                },
-            }
-        }
-    ).encode()
+    body = json.dumps({"message": {"conversation": {"id": "chat", "client_id": "u1"},
+                                   "sender": {"name": "Анна"},
+                                   "message": {"id": "m1", "text": "", "media": "https://f/x.pdf",
+                                               "file_name": "x.pdf"}}}).encode()
     parsed = parse_manager_message(body)
-    assert (parsed["client_id"], parsed["chat_id"], parsed["media"], parsed["manager"]) == (
-        "u1",
-        "chat",
-        "https://f/x.pdf",
-        "Анна",
-    )
-    updates = parse_talk_updates(
-        b"talk[update][0][talk_id]=1&talk[update][0][is_in_work]=0"
-        b"&talk[update][1][talk_id]=2&account[id]=5"
-    )
+    assert (parsed["client_id"], parsed["chat_id"], parsed["media"], parsed["manager"]) == \
+        ("u1", "chat", "https://f/x.pdf", "Анна")
+    updates = parse_talk_updates(b"talk[update][0][talk_id]=1&talk[update][0][is_in_work]=0"
+                                 b"&talk[update][1][talk_id]=2&account[id]=5")
     assert updates == [{"talk_id": "1", "is_in_work": "0"}, {"talk_id": "2"}]
     with pytest.raises(BadWebhook):
         parse_talk_updates(b"account[id]=5")
@@ -265,9 +225,7 @@ def test_processed_rows_are_done(amo, store):
 
     app = types.SimpleNamespace(ctx=types.SimpleNamespace(agent=Agent(), input_channels=[]))
     processor = InboxProcessor(app, store)
-    body, _ = amo.talk_update_webhook(
-        talk_id=9, chat_id="nobodys-chat", contact_id=1, is_in_work=True
-    )
+    body, _ = amo.talk_update_webhook(talk_id=9, chat_id="nobodys-chat", contact_id=1, is_in_work=True)
     store.inbox_add("talk_update", body.decode(), None)
 
     async def go():
@@ -303,18 +261,12 @@ def test_a_managers_turn_logs_its_conversation(caplog):
 
         async def execute_action(self, sender_id, action_name, output, nlg, prediction):
             logger.info("ran %s", action_name)
-            return DialogueStateTracker.from_events(
-                sender_id, [ActionExecuted(action_name), BotUttered("ok")]
-            )
+            return DialogueStateTracker.from_events(sender_id, [ActionExecuted(action_name), BotUttered("ok")])
 
     agent = types.SimpleNamespace(processor=Processor(), lock_store=InMemoryLockStore())
-    processor = InboxProcessor(
-        types.SimpleNamespace(ctx=types.SimpleNamespace(input_channels=[])), store=None
-    )
+    processor = InboxProcessor(types.SimpleNamespace(ctx=types.SimpleNamespace(input_channels=[])), store=None)
     with caplog.at_level(logging.INFO, logger="wewall.test.amocrm"):
-        asyncio.run(
-            processor.run_action(agent, "tg:777000666", RELAY_ACTION, {}, expect_reply=True)
-        )
+        asyncio.run(processor.run_action(agent, "tg:777000666", RELAY_ACTION, {}, expect_reply=True))
     records = [r for r in caplog.records if r.name == "wewall.test.amocrm"]
     assert [r.getMessage() for r in records] == [f"ran {RELAY_ACTION}", "ran action_listen"]
     assert all(r.conversation_id == "tg:777000666" for r in records)

@@ -7,13 +7,7 @@ import pytest
 
 from tests.amocrm_server import amocrm_env, amocrm_server  # noqa: F401 (fixtures)
 from tests.unit.crm_fixtures import fast_settings
-from wewall.crm import (
-    AmoApi,
-    AmoChats,
-    AmoConfigError,
-    AmoRejected,
-    AmoUnavailable,
-)
+from wewall.crm import AmoApi, AmoChats, AmoConfigError, AmoRejected, AmoUnavailable
 
 CONV = "tg-100500"
 USER = "tg-user-100500"
@@ -39,18 +33,15 @@ async def test_first_contact_flow_contact_lead_chat_link(amocrm_env):
 
         contact_id = await api.create_contact("Иван", telegram_username="ivan_p")
         lead_id = await api.create_lead(contact_id)
-        chat_id = await chats.create_chat(
-            CONV, user_id=USER, name="Иван", profile_link="https://t.me/ivan_p"
-        )
+        chat_id = await chats.create_chat(CONV, user_id=USER, name="Иван",
+                                          profile_link="https://t.me/ivan_p")
         await api.link_chat_to_contact(contact_id, chat_id)
-        sent = await chats.send_client_message(
-            conversation_id=CONV, msgid=msgid(), user_id=USER, name="Иван", text="Привет"
-        )
+        sent = await chats.send_client_message(conversation_id=CONV, msgid=msgid(),
+                                               user_id=USER, name="Иван", text="Привет")
 
     assert server.chats[CONV]["id"] == chat_id
-    assert server.chat_links == [
-        {"id": server.chat_links[0]["id"], "chat_id": chat_id, "contact_id": contact_id}
-    ]
+    assert server.chat_links == [{"id": server.chat_links[0]["id"], "chat_id": chat_id,
+                                  "contact_id": contact_id}]
     assert server.leads[lead_id]["contact_ids"] == [contact_id]
     assert sent.chat_id == chat_id
     assert server.texts(CONV) == ["Привет"]
@@ -73,42 +64,23 @@ async def test_dialogue_keeps_order_and_roles(amocrm_env, monkeypatch):
         await connected(chats, server)
         await chats.create_chat(CONV, user_id=USER, name="Иван")
         t0 = time.time()
-        for i, (who, text) in enumerate(
-            [
-                ("client", "Нужен офис"),
-                ("bot", "Какой бюджет?"),
-                ("client", "до 300 млн ₽ 🙂"),
-                ("bot", "Ищу…"),
-            ]
-        ):
-            kwargs = dict(
-                conversation_id=CONV,
-                msgid=msgid(),
-                user_id=USER,
-                name="Иван",
-                text=text,
-                timestamp=t0 + i,
-            )
+        for i, (who, text) in enumerate([("client", "Нужен офис"), ("bot", "Какой бюджет?"),
+                                         ("client", "до 300 млн ₽ 🙂"), ("bot", "Ищу…")]):
+            kwargs = dict(conversation_id=CONV, msgid=msgid(), user_id=USER, name="Иван",
+                          text=text, timestamp=t0 + i)
             if who == "client":
                 await chats.send_client_message(**kwargs)
             else:
                 await chats.import_bot_message(**kwargs)
 
     messages = server.messages(CONV)
-    assert [m["text"] for m in messages] == [
-        "Нужен офис",
-        "Какой бюджет?",
-        "до 300 млн ₽ 🙂",
-        "Ищу…",
-    ]
+    assert [m["text"] for m in messages] == ["Нужен офис", "Какой бюджет?", "до 300 млн ₽ 🙂",
+                                             "Ищу…"]
     assert [m["author"] for m in messages] == ["client", "bot", "client", "bot"]
     client, bot = messages[0], messages[1]
     assert client["sender"] == {"id": USER, "name": "Иван"} and client["receiver"] is None
-    assert bot["sender"] == {
-        "id": "wewall-bot-0001",
-        "name": "WEWALL AI",
-        "ref_id": "wewall-bot-ref-0001",
-    }
+    assert bot["sender"] == {"id": "wewall-bot-0001", "name": "WEWALL AI",
+                             "ref_id": "wewall-bot-ref-0001"}
     assert bot["receiver"] == {"id": USER, "name": "Иван"}
     assert bot["timestamp"] == int(t0 + 1) and bot["msec_timestamp"] == int(round((t0 + 1) * 1000))
     assert all(m["silent"] is True for m in messages)
@@ -120,22 +92,10 @@ async def test_same_msgid_twice_is_one_message(amocrm_env):
     mid = msgid()
     async with AmoChats(fast_settings()) as chats:
         await connected(chats, server)
-        first = await chats.send_client_message(
-            conversation_id=CONV,
-            msgid=mid,
-            user_id=USER,
-            name="Иван",
-            text="Привет",
-            timestamp=1700000000,
-        )
-        again = await chats.send_client_message(
-            conversation_id=CONV,
-            msgid=mid,
-            user_id=USER,
-            name="Иван",
-            text="Привет",
-            timestamp=1700000000,
-        )
+        first = await chats.send_client_message(conversation_id=CONV, msgid=mid, user_id=USER,
+                                                name="Иван", text="Привет", timestamp=1700000000)
+        again = await chats.send_client_message(conversation_id=CONV, msgid=mid, user_id=USER,
+                                                name="Иван", text="Привет", timestamp=1700000000)
     assert first == again
     assert first.ref_id == mid
     assert server.texts(CONV) == ["Привет"]
@@ -148,15 +108,10 @@ async def test_lost_answer_retry_does_not_duplicate(amocrm_env, mode):
     server = amocrm_env
     async with AmoChats(fast_settings(timeout_seconds=0.3)) as chats:
         await connected(chats, server)
-        server.fail(
-            mode,
-            requests=1,
-            path_prefix=f"/v2/origin/custom/{server.scope_id}",
-            after_processing=True,
-        )
-        sent = await chats.send_client_message(
-            conversation_id=CONV, msgid=msgid(), user_id=USER, name="Иван", text="Один раз"
-        )
+        server.fail(mode, requests=1, path_prefix=f"/v2/origin/custom/{server.scope_id}",
+                    after_processing=True)
+        sent = await chats.send_client_message(conversation_id=CONV, msgid=msgid(),
+                                               user_id=USER, name="Иван", text="Один раз")
     assert server.texts(CONV) == ["Один раз"]
     assert server.messages(CONV)[0]["amojo_msgid"] == sent.amojo_msgid
     statuses = [r["status"] for r in server.requests(f"/v2/origin/custom/{server.scope_id}")]
@@ -170,14 +125,10 @@ async def test_429_and_5xx_are_retried_with_a_valid_signature_each_time(amocrm_e
         await connected(chats, server)
         server.fail("429", requests=1, retry_after=0.05)
         server.fail("503", requests=1)
-        await chats.send_client_message(
-            conversation_id=CONV, msgid=msgid(), user_id=USER, name="Иван", text="Ок"
-        )
-    assert [r["status"] for r in server.requests(f"/v2/origin/custom/{server.scope_id}")] == [
-        429,
-        503,
-        200,
-    ]
+        await chats.send_client_message(conversation_id=CONV, msgid=msgid(), user_id=USER,
+                                        name="Иван", text="Ок")
+    assert [r["status"] for r in server.requests(f"/v2/origin/custom/{server.scope_id}")] == \
+        [429, 503, 200]
     assert server.texts(CONV) == ["Ок"]
 
 
@@ -188,9 +139,8 @@ async def test_unavailable_after_bounded_attempts(amocrm_env):
         await connected(chats, server)
         server.fail("500")
         with pytest.raises(AmoUnavailable):
-            await chats.send_client_message(
-                conversation_id=CONV, msgid=msgid(), user_id=USER, name="Иван", text="Ок"
-            )
+            await chats.send_client_message(conversation_id=CONV, msgid=msgid(), user_id=USER,
+                                            name="Иван", text="Ок")
     assert len(server.requests(f"/v2/origin/custom/{server.scope_id}")) == 2
     assert server.texts(CONV) == []
 
@@ -219,9 +169,8 @@ async def test_date_outside_15_minutes_is_refused(amocrm_env):
 async def test_message_before_connect_is_rejected(amocrm_env):
     async with AmoChats(fast_settings()) as chats:  # AMOCRM_SCOPE_ID set, but never connected
         with pytest.raises(AmoRejected) as err:
-            await chats.send_client_message(
-                conversation_id=CONV, msgid=msgid(), user_id=USER, name="Иван", text="Ок"
-            )
+            await chats.send_client_message(conversation_id=CONV, msgid=msgid(), user_id=USER,
+                                            name="Иван", text="Ок")
     assert err.value.status == 404
 
 
@@ -233,9 +182,8 @@ async def test_missing_configuration_fails_before_any_request(amocrm_env, monkey
             await chats.create_chat(CONV, user_id=USER, name="Иван")  # no scope yet
         await connected(chats, amocrm_env)
         with pytest.raises(AmoConfigError):
-            await chats.import_bot_message(
-                conversation_id=CONV, msgid=msgid(), user_id=USER, name="Иван", text="Ок"
-            )
+            await chats.import_bot_message(conversation_id=CONV, msgid=msgid(), user_id=USER,
+                                           name="Иван", text="Ок")
     assert amocrm_env.requests(f"/v2/origin/custom/{amocrm_env.scope_id}") == []
     monkeypatch.delenv("AMOCRM_CHANNEL_SECRET")
     with pytest.raises(AmoConfigError):

@@ -4,13 +4,7 @@ import os
 
 import pytest
 
-from tests.amocrm_server import (  # noqa: F401
-    MAIN_PIPELINE_ID,
-    STATUS_CHAT_WITH_MANAGER,
-    amocrm_env,
-    amocrm_server,
-    clear_amocrm_env,
-)
+from tests.amocrm_server import MAIN_PIPELINE_ID, STATUS_CHAT_WITH_MANAGER, amocrm_env, amocrm_server, clear_amocrm_env  # noqa: F401
 from wewall.cli import main
 from wewall.crm.config import reset_crm_settings
 
@@ -33,14 +27,8 @@ def test_connect_prints_the_scope_id(env, capsys):
 def test_pipelines_show_ids_and_what_is_configured(env, capsys):
     assert main(["amocrm", "pipelines"]) == 0
     out = capsys.readouterr().out
-    assert (
-        f"воронка {MAIN_PIPELINE_ID}  «Основная воронка» (главная)  ← AMOCRM_MAIN_PIPELINE_ID"
-        in out
-    )
-    assert (
-        f"статус {STATUS_CHAT_WITH_MANAGER}  «Чат с менеджером»  ← AMOCRM_STATUS_CHAT_WITH_MANAGER_ID"
-        in out
-    )
+    assert f"воронка {MAIN_PIPELINE_ID}  «Основная воронка» (главная)  ← AMOCRM_MAIN_PIPELINE_ID" in out
+    assert f"статус {STATUS_CHAT_WITH_MANAGER}  «Чат с менеджером»  ← AMOCRM_STATUS_CHAT_WITH_MANAGER_ID" in out
 
 
 def test_check_passes_when_everything_is_right(env, capsys):

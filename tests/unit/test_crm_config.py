@@ -68,32 +68,21 @@ def test_oauth_client_alone_is_enough_for_rest(monkeypatch):
 
 def test_every_variable_is_read_and_typed(monkeypatch):
     values = {
-        "AMOCRM_MAIN_PIPELINE_ID": "7000001",
-        "AMOCRM_APPEAL_PIPELINE_ID": "7000002",
-        "AMOCRM_STATUS_CHAT_WITH_BOT_ID": "1",
-        "AMOCRM_STATUS_HIGH_ENGAGEMENT_ID": "2",
-        "AMOCRM_STATUS_ACTIVE_USER_ID": "3",
-        "AMOCRM_STATUS_CHAT_WITH_MANAGER_ID": "4",
-        "AMOCRM_TG_USERNAME_FIELD_ID": "5",
-        "AMOCRM_LEAD_SOURCE_FIELD_ID": "6",
-        "AMOCRM_BOT_ID": "bot-ref",
-        "AMOCRM_BOT_CLIENT_ID": "bot-client",
-        "AMOCRM_BOT_NAME": "Бот WEWALL",
-        "AMOCRM_SCOPE_ID": "chan_acc",
-        "AMOCRM_CHATS_BASE_URL": "https://amojo.kommo.com/",
-        "AMOCRM_RETRY_ATTEMPTS": "0",
+        "AMOCRM_MAIN_PIPELINE_ID": "7000001", "AMOCRM_APPEAL_PIPELINE_ID": "7000002",
+        "AMOCRM_STATUS_CHAT_WITH_BOT_ID": "1", "AMOCRM_STATUS_HIGH_ENGAGEMENT_ID": "2",
+        "AMOCRM_STATUS_ACTIVE_USER_ID": "3", "AMOCRM_STATUS_CHAT_WITH_MANAGER_ID": "4",
+        "AMOCRM_TG_USERNAME_FIELD_ID": "5", "AMOCRM_LEAD_SOURCE_FIELD_ID": "6",
+        "AMOCRM_BOT_ID": "bot-ref", "AMOCRM_BOT_CLIENT_ID": "bot-client",
+        "AMOCRM_BOT_NAME": "Бот WEWALL", "AMOCRM_SCOPE_ID": "chan_acc",
+        "AMOCRM_CHATS_BASE_URL": "https://amojo.kommo.com/", "AMOCRM_RETRY_ATTEMPTS": "0",
         "AMOCRM_TIMEOUT_SECONDS": "2.5",
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     s = CrmSettings()
     assert (s.main_pipeline_id, s.appeal_pipeline_id) == (7000001, 7000002)
-    assert (
-        s.status_chat_with_bot_id,
-        s.status_high_engagement_id,
-        s.status_active_user_id,
-        s.status_chat_with_manager_id,
-    ) == (1, 2, 3, 4)
+    assert (s.status_chat_with_bot_id, s.status_high_engagement_id, s.status_active_user_id,
+            s.status_chat_with_manager_id) == (1, 2, 3, 4)
     assert (s.tg_username_field_id, s.lead_source_field_id) == (5, 6)
     assert (s.bot_id, s.bot_client_id, s.bot_name) == ("bot-ref", "bot-client", "Бот WEWALL")
     assert s.scope_id == "chan_acc"
@@ -117,12 +106,8 @@ def test_secrets_are_masked_in_repr(monkeypatch):
     monkeypatch.setenv("AMOCRM_CLIENT_SECRET", "oauth-secret-0123456789")
     monkeypatch.setenv("AMOCRM_REFRESH_TOKEN", "refresh-0123456789")
     text = repr(CrmSettings()) + str(CrmSettings())
-    for secret in (
-        "long-lived-token-0123456789abcdef",
-        "channel-secret-0123456789",
-        "oauth-secret-0123456789",
-        "refresh-0123456789",
-    ):
+    for secret in ("long-lived-token-0123456789abcdef", "channel-secret-0123456789",
+                   "oauth-secret-0123456789", "refresh-0123456789"):
         assert secret not in text
 
 

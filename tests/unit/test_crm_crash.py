@@ -56,13 +56,8 @@ class Killer:
 
 
 def worker(env):
-    return subprocess.Popen(
-        [sys.executable, "-m", "wewall.cli", "worker", "--once"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    return subprocess.Popen([sys.executable, "-m", "wewall.cli", "worker", "--once"], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
 @pytest.fixture
@@ -76,16 +71,10 @@ def test_killed_workers_leave_no_duplicates(amo, tmp_path):
     outbox_url = f"sqlite:///{tmp_path / 'outbox.db'}"
     leads_url = f"sqlite:///{tmp_path / 'leads.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AMOCRM_", "WEWALL_LEADS_"))}
-    env.update(
-        amo.env(),
-        PYTHONPATH=str(ROOT),
-        WEWALL_DATA_DIR=str(tmp_path / "data"),
-        WEWALL_OUTBOX_URL=outbox_url,
-        WEWALL_LEADS_URL=leads_url,
-        WEWALL_CRM_LEASE_SECONDS="0.5",
-        WEWALL_LOG_LEVEL="WARNING",
-        WEWALL_FOLLOWUP_AFTER_MINUTES="0",
-    )
+    env.update(amo.env(), PYTHONPATH=str(ROOT), WEWALL_DATA_DIR=str(tmp_path / "data"),
+               WEWALL_OUTBOX_URL=outbox_url, WEWALL_LEADS_URL=leads_url,
+               WEWALL_CRM_LEASE_SECONDS="0.5", WEWALL_LOG_LEVEL="WARNING",
+               WEWALL_FOLLOWUP_AFTER_MINUTES="0")
     store, book = CrmStore(outbox_url), LeadBook(leads_url)
     killer = Killer()
     amo.after_handler = killer
@@ -95,46 +84,25 @@ def test_killed_workers_leave_no_duplicates(amo, tmp_path):
         for run in range(RUNS):
             sender = f"client{run}"
             # even runs: a Telegram client with a @username; odd runs: an anonymous web client
-            meta = (
-                {"telegram": {"first_name": "Анна", "username": f"anna{run}"}}
-                if run % 2 == 0
-                else {}
-            )
+            meta = ({"telegram": {"first_name": "Анна", "username": f"anna{run}"}}
+                    if run % 2 == 0 else {})
             ref = f"req-{run}"
-            book.add(
-                {
-                    "ref": ref,
-                    "kind": "viewing",
-                    "sender_id": sender,
-                    "phone": "+79161234567",
-                    "summary": f"Сводка {run}",
-                },
-                [AMOCRM],
-            )
+            book.add({"ref": ref, "kind": "viewing", "sender_id": sender, "phone": "+79161234567",
+                      "summary": f"Сводка {run}"}, [AMOCRM])
             events = [
-                {
-                    "event": "user",
-                    "text": "хочу на просмотр",
-                    "metadata": meta,
-                    "input_channel": "telegram" if meta else "rest",
-                },
+                {"event": "user", "text": "хочу на просмотр", "metadata": meta,
+                 "input_channel": "telegram" if meta else "rest"},
                 crm_command("handover", summary=f"Сводка {run}", lead_ref=ref)[0],
                 {"event": "bot", "text": "Передаю ваш запрос менеджеру WEWALL"},
             ]
-            store.append(
-                [
-                    converter.convert({"sender_id": sender, "timestamp": time.time(), **e})
-                    for e in events
-                ]
-            )
+            store.append([converter.convert({"sender_id": sender, "timestamp": time.time(), **e})
+                          for e in events])
             killer.point = KILL_POINTS[run % len(KILL_POINTS)]
             killer.fired = None
             killer.proc = first = worker(env)
             first.wait(120)
-            assert killer.fired, (
-                f"run {run}: the worker was not killed: "
-                f"{first.stdout.read().decode()} {amo.requests()[-12:]}"
-            )
+            assert killer.fired, (f"run {run}: the worker was not killed: "
+                                  f"{first.stdout.read().decode()} {amo.requests()[-12:]}")
             assert first.returncode == -signal.SIGKILL
             time.sleep(0.6)  # the dead worker's lease runs out
             second = worker(env)
@@ -143,16 +111,9 @@ def test_killed_workers_leave_no_duplicates(amo, tmp_path):
 
             conv = store.conversation(sender)
             if meta:
-                contacts = [
-                    c
-                    for c in amo.contacts.values()
-                    if any(
-                        v["value"] == f"anna{run}"
-                        for f in c.get("custom_fields_values") or []
-                        if f.get("field_id") == TG_USERNAME_FIELD_ID
-                        for v in f["values"]
-                    )
-                ]
+                contacts = [c for c in amo.contacts.values() if any(
+                    v["value"] == f"anna{run}" for f in c.get("custom_fields_values") or []
+                    if f.get("field_id") == TG_USERNAME_FIELD_ID for v in f["values"])]
             else:
                 contacts = [c for c in amo.contacts.values() if c["name"] == f"Клиент {sender}"]
             leads = [lead for lead in amo.leads.values() if lead["name"].endswith(f"· {sender}")]
@@ -161,26 +122,17 @@ def test_killed_workers_leave_no_duplicates(amo, tmp_path):
             notes = amo.notes(conv["lead_id"])
             counts = (len(contacts), len(leads), len(chats), len(links), len(notes))
             duplicates += sum(n - 1 for n in counts if n > 1)
-            assert counts == (1, 1, 1, 1, 1), (
-                f"run {run}, killed after the {killer.fired}: {counts}"
-            )
+            assert counts == (1, 1, 1, 1, 1), f"run {run}, killed after the {killer.fired}: {counts}"
             assert (conv["contact_id"], conv["lead_id"]) == (contacts[0]["id"], leads[0]["id"])
-            assert amo.texts(sender) == [
-                "хочу на просмотр",
-                f"Сводка {run}",
-                "Передаю ваш запрос менеджеру WEWALL",
-            ]
+            assert amo.texts(sender) == ["хочу на просмотр", f"Сводка {run}",
+                                         "Передаю ваш запрос менеджеру WEWALL"]
             (d,) = book.get_by_ref(ref)["deliveries"]
             assert d["status"] == DONE
             assert (d["external"]["contact_id"], d["external"]["lead_id"]) == (
-                contacts[0]["id"],
-                leads[0]["id"],
-            )
+                contacts[0]["id"], leads[0]["id"])
     finally:
         amo.after_handler = None
         store.dispose(), book.dispose()
     assert duplicates == 0
-    print(
-        f"\n{RUNS} killed workers: {len(amo.contacts)} contacts, {len(amo.leads)} leads, "
-        f"{duplicates} duplicates"
-    )
+    print(f"\n{RUNS} killed workers: {len(amo.contacts)} contacts, {len(amo.leads)} leads, "
+          f"{duplicates} duplicates")

@@ -31,11 +31,8 @@ def pg_url():
 @pytest.fixture(params=["sqlite", "postgresql"])
 def sql_url(request, tmp_path):
     """The same tests on the embedded default and on PostgreSQL (production)."""
-    return (
-        f"sqlite:///{tmp_path / 'state.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("pg_url")
-    )
+    return (f"sqlite:///{tmp_path / 'state.db'}" if request.param == "sqlite"
+            else request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture
@@ -46,25 +43,13 @@ def store(sql_url):
 
 
 def user(sender, text, ts=None, **extra):
-    return {
-        "sender_id": sender,
-        "event": "user",
-        "text": text,
-        "timestamp": ts or time.time(),
-        "input_channel": "rest",
-        **extra,
-    }
+    return {"sender_id": sender, "event": "user", "text": text,
+            "timestamp": ts or time.time(), "input_channel": "rest", **extra}
 
 
 def bot(sender, text, ts=None, buttons=None, metadata=None):
-    return {
-        "sender_id": sender,
-        "event": "bot",
-        "text": text,
-        "timestamp": ts or time.time(),
-        "data": {"buttons": buttons} if buttons else {},
-        "metadata": metadata or {},
-    }
+    return {"sender_id": sender, "event": "bot", "text": text, "timestamp": ts or time.time(),
+            "data": {"buttons": buttons} if buttons else {}, "metadata": metadata or {}}
 
 
 # ---------------------------------------------------------------- conversion
@@ -73,23 +58,14 @@ def bot(sender, text, ts=None, buttons=None, metadata=None):
 def test_user_and_bot_events_become_rows_others_do_not():
     c = EventConverter()
     row = c.convert(user("u1", "привет", 100.0))
-    assert (row["kind"], row["text"], row["ts"], row["channel"]) == (
-        CLIENT,
-        "привет",
-        100.0,
-        "rest",
-    )
+    assert (row["kind"], row["text"], row["ts"], row["channel"]) == (CLIENT, "привет", 100.0, "rest")
     assert uuid.UUID(row["msgid"])
     assert c.convert(bot("u1", "Здравствуйте!"))["kind"] == BOT
-    for event in (
-        {"sender_id": "u1", "event": "action", "name": "action_listen"},
-        {"sender_id": "u1", "event": "session_started"},
-        {"sender_id": "u1", "event": "slot", "name": "area_m2", "value": 5},
-        user("u1", "EXTERNAL: reminder"),
-        user("u1", "   "),
-        user("u1", None),
-        {"event": "user", "text": "no sender"},
-    ):
+    for event in ({"sender_id": "u1", "event": "action", "name": "action_listen"},
+                  {"sender_id": "u1", "event": "session_started"},
+                  {"sender_id": "u1", "event": "slot", "name": "area_m2", "value": 5},
+                  user("u1", "EXTERNAL: reminder"), user("u1", "   "), user("u1", None),
+                  {"event": "user", "text": "no sender"}):
         assert c.convert(event) is None
 
 
@@ -100,62 +76,33 @@ def test_msgids_are_unique_per_row():
 
 
 def test_bot_text_shows_buttons_and_images_for_the_manager():
-    event = bot(
-        "u1",
-        "Выберите:",
-        buttons=[{"title": "Офис", "payload": "/a"}, {"title": "Ритейл", "payload": "/b"}],
-    )
+    event = bot("u1", "Выберите:", buttons=[{"title": "Офис", "payload": "/a"},
+                                            {"title": "Ритейл", "payload": "/b"}])
     assert bot_text(event) == "Выберите:\n[кнопки: Офис | Ритейл]"
-    assert (
-        bot_text({"text": None, "data": {"image": "http://x/c.png"}})
-        == "[изображение] http://x/c.png"
-    )
+    assert bot_text({"text": None, "data": {"image": "http://x/c.png"}}) == "[изображение] http://x/c.png"
     assert bot_text({"text": None, "data": {"custom": {"a": 1}}}) is None
 
 
 def test_a_pressed_button_reads_as_its_title():
     c = EventConverter()
-    c.convert(
-        bot(
-            "u1",
-            "Меню",
-            buttons=[{"title": "Связаться с менеджером", "payload": "/request_manager"}],
-        )
-    )
-    assert (
-        c.convert(user("u1", "/request_manager"))["text"]
-        == "Нажата кнопка «Связаться с менеджером»"
-    )
-    assert (
-        c.convert(user("u2", "/request_manager"))["text"] == "/request_manager"
-    )  # not u2's button
+    c.convert(bot("u1", "Меню", buttons=[{"title": "Связаться с менеджером",
+                                          "payload": "/request_manager"}]))
+    assert c.convert(user("u1", "/request_manager"))["text"] == \
+        "Нажата кнопка «Связаться с менеджером»"
+    assert c.convert(user("u2", "/request_manager"))["text"] == "/request_manager"  # not u2's button
 
 
 def test_the_managers_own_words_are_not_mirrored_back():
     c = EventConverter()
-    assert (
-        c.convert(bot("u1", "Менеджер WEWALL:\nДобрый день", metadata={"wewall_source": "manager"}))
-        is None
-    )
+    assert c.convert(bot("u1", "Менеджер WEWALL:\nДобрый день",
+                         metadata={"wewall_source": "manager"})) is None
 
 
 def test_client_fields_from_channel_metadata():
     c = EventConverter()
-    row = c.convert(
-        user(
-            "u1",
-            "hi",
-            metadata={
-                "lead_source": "site",
-                "telegram": {"first_name": "Анна", "username": "anna", "chat_id": 5},
-            },
-        )
-    )
-    assert row["data"]["client"] == {
-        "first_name": "Анна",
-        "username": "anna",
-        "lead_source": "site",
-    }
+    row = c.convert(user("u1", "hi", metadata={
+        "lead_source": "site", "telegram": {"first_name": "Анна", "username": "anna", "chat_id": 5}}))
+    assert row["data"]["client"] == {"first_name": "Анна", "username": "anna", "lead_source": "site"}
 
 
 def test_commands_and_counters_from_slots():
@@ -166,17 +113,8 @@ def test_commands_and_counters_from_slots():
     assert c.convert({"sender_id": "u1", **reset}) is None
     row = c.convert({"sender_id": "u1", "event": "slot", "name": "calculations_count", "value": 3})
     assert row["data"] == {"type": "calculation", "count": 3}
-    assert (
-        c.convert(
-            {
-                "sender_id": "u1",
-                "event": "slot",
-                "name": "crm_event",
-                "value": {"type": "drop_tables"},
-            }
-        )
-        is None
-    )
+    assert c.convert({"sender_id": "u1", "event": "slot", "name": "crm_event",
+                      "value": {"type": "drop_tables"}}) is None
     with pytest.raises(ValueError):
         crm_command("drop_tables")
 
@@ -270,9 +208,7 @@ def test_no_broker_at_all_when_the_crm_is_off_and_no_rabbitmq(monkeypatch, tmp_p
 
     clear_amocrm_env(monkeypatch)
     monkeypatch.delenv("WEWALL_RABBITMQ_URL", raising=False)
-    cfg = EndpointConfig(
-        url=f"sqlite:///{tmp_path / 'x.db'}", type="wewall.crm.outbox.OutboxEventBroker"
-    )
+    cfg = EndpointConfig(url=f"sqlite:///{tmp_path / 'x.db'}", type="wewall.crm.outbox.OutboxEventBroker")
     with caplog.at_level("WARNING"):
         assert asyncio.run(EventBroker.create(cfg)) is None
     assert caplog.text.count("amoCRM выключен") == 1
@@ -305,9 +241,8 @@ def test_from_endpoint_config_with_the_crm_on(amocrm_env, tmp_path):
 
 def test_rows_and_conversations(store):
     conv = EventConverter()
-    store.append(
-        [conv.convert(user("a", "1")), conv.convert(user("b", "2")), conv.convert(user("a", "3"))]
-    )
+    store.append([conv.convert(user("a", "1")), conv.convert(user("b", "2")),
+                  conv.convert(user("a", "3"))])
     now = time.time()
     assert store.pending_senders(now) == ["a", "b"]
     claimed = store.claim("a", "w1", now, 60, {})
@@ -376,12 +311,8 @@ def test_events_also_reach_rabbitmq_when_configured(tmp_path):
     url = "amqp://guest:guest@127.0.0.1:5672/"
 
     async def go():
-        broker = OutboxEventBroker(
-            store=CrmStore(f"sqlite:///{tmp_path / 'o.db'}"),
-            record=True,
-            rabbitmq_url=url,
-            rabbitmq_queue=queue_name,
-        )
+        broker = OutboxEventBroker(store=CrmStore(f"sqlite:///{tmp_path / 'o.db'}"), record=True,
+                                   rabbitmq_url=url, rabbitmq_queue=queue_name)
         broker.start_rabbitmq(asyncio.get_running_loop())
         broker.publish(user("u1", "привет"))  # before the connection: kept and sent later
         for _ in range(100):
@@ -407,7 +338,4 @@ def test_events_also_reach_rabbitmq_when_configured(tmp_path):
         return received
 
     received = asyncio.run(go())
-    assert [(e["event"], e["text"]) for e in received] == [
-        ("user", "привет"),
-        ("bot", "Здравствуйте!"),
-    ]
+    assert [(e["event"], e["text"]) for e in received] == [("user", "привет"), ("bot", "Здравствуйте!")]

@@ -32,17 +32,13 @@ actions: [action_handover, action_close_manager_chat, action_relay_manager_messa
 @pytest.fixture
 def policy(tmp_path):
     return ManagerChatPolicy.create(
-        ManagerChatPolicy.get_default_config(),
-        LocalModelStorage(tmp_path),
-        Resource("manager"),
-        ExecutionContext(GraphSchema({}), "test"),
-    )
+        ManagerChatPolicy.get_default_config(), LocalModelStorage(tmp_path), Resource("manager"),
+        ExecutionContext(GraphSchema({}), "test"))
 
 
 def tracker(*events):
-    return DialogueStateTracker.from_events(
-        "u1", [ActionExecuted(ACTION_LISTEN_NAME), *events], slots=DOMAIN.slots
-    )
+    return DialogueStateTracker.from_events("u1", [ActionExecuted(ACTION_LISTEN_NAME), *events],
+                                            slots=DOMAIN.slots)
 
 
 def user(intent, text="текст"):
@@ -62,18 +58,12 @@ def test_abstains_while_the_bot_talks(policy):
 
 
 def test_silent_for_every_message_while_a_manager_is_in(policy):
-    base = [
-        SlotSet("manager_active", True),
-        BotUttered("Менеджер WEWALL: добрый день"),
-        ActionExecuted(ACTION_LISTEN_NAME),
-    ]
+    base = [SlotSet("manager_active", True), BotUttered("Менеджер WEWALL: добрый день"),
+            ActionExecuted(ACTION_LISTEN_NAME)]
     for intent in ("greet", "request_manager", "nlu_fallback"):
         action, prediction = predicted(policy, tracker(*base, user(intent)))
         assert action == ACTION_LISTEN_NAME
-        assert (
-            prediction.max_confidence == 1.0
-            and prediction.policy_priority == MANAGER_CHAT_POLICY_PRIORITY
-        )
+        assert prediction.max_confidence == 1.0 and prediction.policy_priority == MANAGER_CHAT_POLICY_PRIORITY
 
 
 def test_slot_events_after_the_message_do_not_confuse_it(policy):
@@ -87,11 +77,8 @@ def test_the_close_button_gets_through(policy):
 
 
 def test_after_an_action_the_turn_ends(policy):
-    t = tracker(
-        SlotSet("manager_active", True),
-        user("greet"),
-        ActionExecuted("action_relay_manager_message"),
-    )
+    t = tracker(SlotSet("manager_active", True), user("greet"),
+                ActionExecuted("action_relay_manager_message"))
     assert predicted(policy, t)[0] == ACTION_LISTEN_NAME
     t = tracker(SlotSet("manager_active", True), user("greet"), ActionExecuted(ACTION_LISTEN_NAME))
     assert predicted(policy, t) is None

@@ -29,6 +29,8 @@ from wewall.crm.transport import RetryPolicy
 FAST = RetryPolicy(attempts=1, backoff=0.01, backoff_max=0.01)
 
 
+
+
 class Clock:
     def __init__(self):
         self.now = time.time()
@@ -40,14 +42,9 @@ class Clock:
 def make_relay(store, settings, *, clock=None, chats=None, api=None, **config):
     cfg = dict(poll_seconds=0.01, backoff_seconds=1.0, backoff_max_seconds=10.0, rest_rate=0)
     cfg.update(config)
-    return Relay(
-        store,
-        settings,
-        api=api or AmoApi(settings, retry=FAST),
-        chats=chats or AmoChats(settings, retry=FAST),
-        config=RelayConfig(**cfg),
-        clock=clock or time.time,
-    )
+    return Relay(store, settings, api=api or AmoApi(settings, retry=FAST),
+                 chats=chats or AmoChats(settings, retry=FAST), config=RelayConfig(**cfg),
+                 clock=clock or time.time)
 
 
 class Events:
@@ -67,9 +64,8 @@ class Events:
         return row
 
     def user(self, sender, text, **kw):
-        return self._add(
-            {"sender_id": sender, "event": "user", "text": text, "input_channel": "rest", **kw}
-        )
+        return self._add({"sender_id": sender, "event": "user", "text": text,
+                          "input_channel": "rest", **kw})
 
     def bot(self, sender, text, **kw):
         return self._add({"sender_id": sender, "event": "bot", "text": text, **kw})
@@ -116,16 +112,12 @@ def test_first_contact_creates_contact_lead_chat_and_mirrors_in_order(amo, setti
     assert lead["contact_ids"] == [contact["id"]]
     assert lead["custom_fields_values"][0]["values"][0]["value"] == "WEWALL AI"
     (chat,) = amo.chats.values()
-    assert amo.chat_links == [
-        {"id": amo.chat_links[0]["id"], "chat_id": chat["id"], "contact_id": contact["id"]}
-    ]
+    assert amo.chat_links == [{"id": amo.chat_links[0]["id"], "chat_id": chat["id"],
+                               "contact_id": contact["id"]}]
     messages = amo.messages("u1")
     assert [(m["author"], m["text"]) for m in messages] == [
-        ("client", "привет"),
-        ("bot", "Здравствуйте! Чем помочь?"),
-        ("client", "что такое IRR"),
-        ("bot", "IRR — доходность."),
-    ]
+        ("client", "привет"), ("bot", "Здравствуйте! Чем помочь?"),
+        ("client", "что такое IRR"), ("bot", "IRR — доходность.")]
     assert [m["timestamp"] for m in messages] == sorted(m["timestamp"] for m in messages)
     rows = store.rows()
     assert [m["msgid"] for m in messages] == [r["msgid"] for r in rows]
@@ -215,11 +207,8 @@ def test_a_crash_between_send_and_mark_does_not_duplicate(amo, settings, store):
 
     run(second_life())
     assert amo.texts("u1") == ["первое", "второе"]
-    sends = [
-        r
-        for r in amo.requests("/v2/origin/custom/")
-        if r["method"] == "POST" and not r["path"].endswith("/chats")
-    ]
+    sends = [r for r in amo.requests("/v2/origin/custom/") if r["method"] == "POST"
+             and not r["path"].endswith("/chats")]
     assert len(sends) == 3  # "первое" was sent twice, amojo kept it once (same msgid)
     assert [r["status"] for r in store.rows()] == [DONE, DONE]
 
@@ -261,10 +250,7 @@ def test_a_handover_resumes_after_a_crash_without_a_second_note(amo, settings, s
     assert amo.texts("u1") == ["позовите менеджера", "Сводка для менеджера"]
     assert amo.messages("u1")[1]["msgid"] == derived_msgid(store.rows()[1]["msgid"], "summary")
     lead = amo.leads[lead_id]
-    assert (lead["pipeline_id"], lead["status_id"]) == (
-        APPEAL_PIPELINE_ID,
-        STATUS_CHAT_WITH_MANAGER,
-    )
+    assert (lead["pipeline_id"], lead["status_id"]) == (APPEAL_PIPELINE_ID, STATUS_CHAT_WITH_MANAGER)
     assert store.conversation("u1")["handed_over"] is True
 
 
@@ -395,10 +381,7 @@ def test_engagement_by_messages_and_by_calculations(amo, settings, store):
 
     run(go())
     talker = amo.leads[store.conversation("talker")["lead_id"]]
-    assert (talker["pipeline_id"], talker["status_id"]) == (
-        MAIN_PIPELINE_ID,
-        STATUS_HIGH_ENGAGEMENT,
-    )
+    assert (talker["pipeline_id"], talker["status_id"]) == (MAIN_PIPELINE_ID, STATUS_HIGH_ENGAGEMENT)
     calc = amo.leads[store.conversation("calc")["lead_id"]]
     assert calc["status_id"] == STATUS_HIGH_ENGAGEMENT
     assert store.conversation("calc")["calculations"] == 2
@@ -430,9 +413,7 @@ def test_engagement_active_user_and_never_with_a_manager(amo, settings, store):
     assert managed["manager_active"] is False
     assert amo.leads[managed["lead_id"]]["status_id"] == STATUS_HIGH_ENGAGEMENT  # after the manager
     notes = [n["text"] for n in amo.notes(managed["lead_id"])]
-    assert notes[0].startswith("Менеджер подключился") and notes[1].startswith(
-        "Беседа закрыта в amoCRM"
-    )
+    assert notes[0].startswith("Менеджер подключился") and notes[1].startswith("Беседа закрыта в amoCRM")
 
 
 def test_engagement_stage():
@@ -482,18 +463,14 @@ class SlowChats(AmoChats):
         return await super().send_client_message(**kw)
 
 
-def test_a_working_relay_renews_its_lease_and_a_dead_ones_conversation_is_free_in_seconds(
-    amo, settings, store
-):
+def test_a_working_relay_renews_its_lease_and_a_dead_ones_conversation_is_free_in_seconds(amo, settings, store):
     """Issue #22: a killed worker's conversations waited out a 120 s lease."""
     ev = Events(store)
     ev.user("slow", "s0")
     ev.user("orphan", "o0")
 
     async def go():
-        working = make_relay(
-            store, settings, chats=SlowChats(settings, retry=FAST), lease_seconds=0.6
-        )
+        working = make_relay(store, settings, chats=SlowChats(settings, retry=FAST), lease_seconds=0.6)
         other = make_relay(store, settings, lease_seconds=0.6)
         task = asyncio.ensure_future(working.process_conversation("slow"))
         await asyncio.sleep(1.0)  # longer than the lease: only its renewal keeps the conversation
@@ -525,10 +502,7 @@ def test_a_web_session_is_not_sent_to_amocrm_in_full(amo, settings, store):
 
     run(go())
     conv = store.conversation(key)
-    assert (
-        conv["conversation_id"].startswith("wewall-")
-        and "0123456789abcdef" not in conv["conversation_id"]
-    )
+    assert conv["conversation_id"].startswith("wewall-") and "0123456789abcdef" not in conv["conversation_id"]
     assert amo.texts(conv["conversation_id"]) == ["привет"]
     sent = json.dumps([amo.chats, amo.contacts], ensure_ascii=False, default=str)
     assert "0123456789abcdef" not in sent

@@ -27,9 +27,8 @@ class Sink:
         self.received = []
 
     async def handle(self, request: web.Request) -> web.Response:
-        self.received.append(
-            (request.match_info.get("tail", ""), dict(request.headers), await request.read())
-        )
+        self.received.append((request.match_info.get("tail", ""), dict(request.headers),
+                              await request.read()))
         return web.Response(text="ok")
 
 
@@ -54,17 +53,11 @@ async def test_manager_webhook_is_signed_over_the_raw_body(amocrm_env, sink):
     async with AmoChats(CrmSettings(timeout_seconds=2)) as chats:
         await chats.connect(server.account_id)
         chat_id = await chats.create_chat(CONV, user_id="tg-user-1", name="Иван")
-        await chats.send_client_message(
-            conversation_id=CONV,
-            msgid="m-1",
-            user_id="tg-user-1",
-            name="Иван",
-            text="Хочу к менеджеру",
-        )
+        await chats.send_client_message(conversation_id=CONV, msgid="m-1", user_id="tg-user-1",
+                                        name="Иван", text="Хочу к менеджеру")
 
-    status, _ = await server.asend_manager_message(
-        f"{sink.url}/{server.scope_id}", CONV, "Здравствуйте, я Анна"
-    )
+    status, _ = await server.asend_manager_message(f"{sink.url}/{server.scope_id}", CONV,
+                                                   "Здравствуйте, я Анна")
     assert status == 200
     tail, headers, raw = sink.received[0]
     assert tail == server.scope_id
@@ -93,13 +86,8 @@ async def test_manager_webhook_variants(amocrm_server, sink):
 @pytest.mark.asyncio
 async def test_talk_update_webhook_is_form_encoded(amocrm_server, sink):
     status, _ = await amocrm_server.asend_talk_update(
-        sink.url + "/talk",
-        talk_id=17,
-        chat_id="chat-uuid",
-        contact_id=42,
-        entity_id=99,
-        is_in_work=False,
-    )
+        sink.url + "/talk", talk_id=17, chat_id="chat-uuid", contact_id=42, entity_id=99,
+        is_in_work=False)
     assert status == 200
     _, headers, raw = sink.received[0]
     assert headers["Content-Type"] == "application/x-www-form-urlencoded"
@@ -154,10 +142,8 @@ async def test_server_refuses_what_amojo_refuses(amocrm_server):
         "body changed after signing": (body.replace(b'"t"', b'"T"'), good),
         "md5 uppercase": (body, {**good, "Content-MD5": good["Content-MD5"].upper()}),
         "no signature": (body, {k: v for k, v in good.items() if k != "X-Signature"}),
-        "stale date": (
-            body,
-            sign_request(server.channel_secret, "POST", path, body, date=time.time() - 20 * 60),
-        ),
+        "stale date": (body, sign_request(server.channel_secret, "POST", path, body,
+                                          date=time.time() - 20 * 60)),
         "path not signed": (body, sign_request(server.channel_secret, "POST", "/other", body)),
     }
     results = {}
@@ -167,8 +153,7 @@ async def test_server_refuses_what_amojo_refuses(amocrm_server):
                 results[name] = (resp.status, (await resp.json()).get("error"))
     assert results["good"][0] == 200
     assert {k: v[0] for k, v in results.items() if k != "good"} == {
-        k: 403 for k in cases if k != "good"
-    }
+        k: 403 for k in cases if k != "good"}
     assert "Content-MD5" in results["body changed after signing"][1]
     assert "15 minutes" in results["stale date"][1]
 
@@ -178,11 +163,9 @@ async def test_rest_needs_the_current_bearer_token(amocrm_server):
     server = amocrm_server
     url = server.base_url + "/api/v4/account"
     async with aiohttp.ClientSession() as http:
-        async with (
-            http.get(url) as r1,
-            http.get(url, headers={"Authorization": "Bearer wrong"}) as r2,
-            http.get(url, headers={"Authorization": f"Bearer {server.access_token}"}) as r3,
-        ):
+        async with http.get(url) as r1, \
+                http.get(url, headers={"Authorization": "Bearer wrong"}) as r2, \
+                http.get(url, headers={"Authorization": f"Bearer {server.access_token}"}) as r3:
             assert (r1.status, r2.status, r3.status) == (401, 401, 200)
             assert "amojo_id" not in await r3.json()  # only with ?with=amojo_id
 
@@ -208,7 +191,6 @@ def test_stop_is_quick_even_with_a_hanging_request():
 
     def hang():
         import urllib.request
-
         try:
             urllib.request.urlopen(server.base_url + "/api/v4/account", timeout=5)
         except Exception:

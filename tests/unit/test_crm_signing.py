@@ -8,14 +8,7 @@ import re
 
 import pytest
 
-from wewall.crm.signing import (
-    content_md5,
-    dump_body,
-    rfc2822_date,
-    sign_request,
-    verify_webhook,
-    webhook_signature,
-)
+from wewall.crm.signing import content_md5, dump_body, rfc2822_date, sign_request, verify_webhook, webhook_signature
 
 SECRET = "wewall-test-secret"
 DATE = "Tue, 05 Mar 2024 12:00:00 +0000"
@@ -38,9 +31,8 @@ def by_hand(method, body, date, path, content_type="application/json"):
 
 def test_body_is_serialised_compact_utf8():
     body = dump_body(PAYLOAD)
-    assert (
-        body == ('{"event_type":"new_message","payload":{"text":"Привет, офис 700 м²"}}').encode()
-    )
+    assert body == ('{"event_type":"new_message","payload":{"text":"Привет, офис 700 м²"}}'
+                    ).encode()
 
 
 def test_post_known_answer():
@@ -65,42 +57,24 @@ def test_get_signs_md5_of_empty_string():
     assert headers["X-Signature"] == LITERAL_GET_SIGNATURE
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"method": "PUT"},
-        {"path": PATH + "/chats"},
-        {"date": "Tue, 05 Mar 2024 12:00:01 +0000"},
-        {"content_type": "application/json; charset=utf-8"},
-        {"body": dump_body(PAYLOAD) + b" "},
-    ],
-)
+@pytest.mark.parametrize("change", [
+    {"method": "PUT"}, {"path": PATH + "/chats"}, {"date": "Tue, 05 Mar 2024 12:00:01 +0000"},
+    {"content_type": "application/json; charset=utf-8"}, {"body": dump_body(PAYLOAD) + b" "},
+])
 def test_every_signed_part_matters(change):
-    args = {
-        "method": "POST",
-        "path": PATH,
-        "date": DATE,
-        "body": dump_body(PAYLOAD),
-        "content_type": "application/json",
-    }
+    args = {"method": "POST", "path": PATH, "date": DATE, "body": dump_body(PAYLOAD),
+            "content_type": "application/json"}
     args.update(change)
-    headers = sign_request(
-        SECRET,
-        args["method"],
-        args["path"],
-        args["body"],
-        date=args["date"],
-        content_type=args["content_type"],
-    )
+    headers = sign_request(SECRET, args["method"], args["path"], args["body"], date=args["date"],
+                           content_type=args["content_type"])
     assert headers["X-Signature"] != LITERAL_POST_SIGNATURE
 
 
 def test_date_is_computed_once_and_shared_by_header_and_signature():
     body = dump_body(PAYLOAD)
     headers = sign_request(SECRET, "POST", PATH, body)
-    assert re.fullmatch(
-        r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} \+0000", headers["Date"]
-    )
+    assert re.fullmatch(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} \+0000",
+                        headers["Date"])
     assert headers["X-Signature"] == by_hand("POST", body, headers["Date"], PATH)[1]
 
 
@@ -129,19 +103,13 @@ def test_webhook_known_answer():
     assert verify_webhook(SECRET, body, LITERAL_WEBHOOK_SIGNATURE.upper() + "\n")
 
 
-@pytest.mark.parametrize(
-    "reserialise",
-    [
-        lambda d: json.dumps(d),  # default separators and ensure_ascii=True
-        lambda d: json.dumps(d, ensure_ascii=False),  # spaces after separators
-        lambda d: json.dumps(
-            {"payload": d["payload"], "event_type": d["event_type"]},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ),  # other key order
-        lambda d: json.dumps(d, ensure_ascii=False, separators=(",", ":"), indent=1),
-    ],
-)
+@pytest.mark.parametrize("reserialise", [
+    lambda d: json.dumps(d),  # default separators and ensure_ascii=True
+    lambda d: json.dumps(d, ensure_ascii=False),  # spaces after separators
+    lambda d: json.dumps({"payload": d["payload"], "event_type": d["event_type"]},
+                         ensure_ascii=False, separators=(",", ":")),  # other key order
+    lambda d: json.dumps(d, ensure_ascii=False, separators=(",", ":"), indent=1),
+])
 def test_reserialised_body_fails_verification(reserialise):
     raw = dump_body(PAYLOAD)
     signature = webhook_signature(SECRET, raw)
@@ -151,17 +119,8 @@ def test_reserialised_body_fails_verification(reserialise):
     assert not verify_webhook(SECRET, same_data, signature)
 
 
-@pytest.mark.parametrize(
-    "signature",
-    [
-        None,
-        "",
-        "0" * 40,
-        LITERAL_WEBHOOK_SIGNATURE[:-1],
-        "подпись",
-        LITERAL_WEBHOOK_SIGNATURE + "00",
-    ],
-)
+@pytest.mark.parametrize("signature", [None, "", "0" * 40, LITERAL_WEBHOOK_SIGNATURE[:-1],
+                                       "подпись", LITERAL_WEBHOOK_SIGNATURE + "00"])
 def test_bad_webhook_signatures_are_refused_without_raising(signature):
     assert not verify_webhook(SECRET, dump_body(PAYLOAD), signature)
 

@@ -25,17 +25,9 @@ def test_retry_after_wins_when_longer():
     assert policy.delay(1, retry_after=0.1) == 0.5
 
 
-@pytest.mark.parametrize(
-    "header, expected",
-    [
-        ("2", 2.0),
-        (" 0.5 ", 0.5),
-        ("-3", 0.0),
-        ("", None),
-        (None, None),
-        ("soon", None),
-    ],
-)
+@pytest.mark.parametrize("header, expected", [
+    ("2", 2.0), (" 0.5 ", 0.5), ("-3", 0.0), ("", None), (None, None), ("soon", None),
+])
 def test_parse_retry_after_seconds(header, expected):
     assert parse_retry_after(header) == expected
 
@@ -56,13 +48,8 @@ def test_mask_keeps_only_a_short_tail():
 def test_error_hierarchy_and_message():
     assert issubclass(AmoAuthError, AmoRejected) and issubclass(AmoRejected, AmoError)
     assert issubclass(AmoUnavailable, AmoError) and not issubclass(AmoUnavailable, AmoRejected)
-    err = AmoRejected(
-        "refused",
-        method="POST",
-        path="/api/v4/leads",
-        status=400,
-        body=b'{"title":"Bad Request"}' + b"x" * 1000,
-    )
+    err = AmoRejected("refused", method="POST", path="/api/v4/leads", status=400,
+                      body=b'{"title":"Bad Request"}' + b"x" * 1000)
     assert str(err).startswith('refused (POST /api/v4/leads -> 400): {"title":"Bad Request"}')
     assert len(err.body_excerpt) == 500
     assert AmoUnavailable("down", retry_after=5).retry_after == 5

@@ -9,11 +9,7 @@ def wewall(data_dir, *args):
     env = dict(os.environ, WEWALL_DATA_DIR=str(data_dir))
     env.pop("WEWALL_MONGODB_URI", None)
     return subprocess.run(
-        [sys.executable, "-m", "wewall.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        [sys.executable, "-m", "wewall.cli", *args], env=env, capture_output=True, text=True, timeout=120
     )
 
 

@@ -8,16 +8,7 @@ from wewall.data.coeffs import DEMO_COEFFS
 from wewall.data.demo import DEMO_STATIONS, demo_rates
 
 # Between the Garden Ring and the ТТК and just beyond: where most offices of the base are.
-STATIONS = [
-    "Белорусская",
-    "Динамо",
-    "Тульская",
-    "Савёловская",
-    "Бауманская",
-    "Павелецкая",
-    "Октябрьская",
-    "Деловой центр",
-]
+STATIONS = ["Белорусская", "Динамо", "Тульская", "Савёловская", "Бауманская", "Павелецкая", "Октябрьская", "Деловой центр"]
 
 
 def _station(name):
@@ -26,29 +17,17 @@ def _station(name):
 
 
 def _calc(station, **inputs):
-    base = dict(
-        kind="finished_office",
-        area_m2=200,
-        repairs="none",
-        nds_rate=0,
-        metro_station=station["name"],
-        as_of="2026-12-05",
-    )
-    return calculate(
-        {**base, **inputs},
-        station=station,
-        distance_rows=DEMO_COEFFS["way_to_subway_coeffs"],
-        square_rows=DEMO_COEFFS["square_coeffs"],
-    )
+    base = dict(kind="finished_office", area_m2=200, repairs="none", nds_rate=0, metro_station=station["name"],
+                as_of="2026-12-05")
+    return calculate({**base, **inputs}, station=station, distance_rows=DEMO_COEFFS["way_to_subway_coeffs"],
+                     square_rows=DEMO_COEFFS["square_coeffs"])
 
 
 @pytest.mark.parametrize("name", STATIONS)
 @pytest.mark.parametrize("cls,price", [("B", 350_000), ("A", 480_000)])
 @pytest.mark.parametrize("minutes", [5, 10])
 def test_a_typical_office_gives_a_typical_irr(name, cls, price, minutes):
-    result = _calc(
-        _station(name), estate_class=cls, price_per_m2=price, distance_to_metro_m=minutes * 80
-    )
+    result = _calc(_station(name), estate_class=cls, price_per_m2=price, distance_to_metro_m=minutes * 80)
     assert 8 <= result.rent_irr <= 14.5, result.rent_irr
 
 
@@ -57,15 +36,7 @@ def test_a_resale_after_completion_is_not_a_windfall(name):
     station = _station(name)
     # bought off-plan 10 % under the station's ready price, commissioned in a year
     price = 0.9 * station["price_B"]
-    result = _calc(
-        station,
-        kind="building_office",
-        estate_class="B",
-        price_per_m2=price,
-        distance_to_metro_m=560,
-        repairs="full",
-        readiness="4Q2027",
-        tranches={"4Q2026": 100},
-    )
+    result = _calc(station, kind="building_office", estate_class="B", price_per_m2=price, distance_to_metro_m=560,
+                   repairs="full", readiness="4Q2027", tranches={"4Q2026": 100})
     assert 5 <= result.sale_irr <= 20, result.sale_irr
     assert 4 <= result.rent_irr <= 14, result.rent_irr

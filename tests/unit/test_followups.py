@@ -21,21 +21,12 @@ CHANNELS = ("telegram", "socketio")
 
 
 def user(ts, text="700 метров", intent="inform"):
-    return {
-        "event": "user",
-        "timestamp": ts,
-        "text": text,
-        "parse_data": {"intent": {"name": intent}},
-    }
+    return {"event": "user", "timestamp": ts, "text": text, "parse_data": {"intent": {"name": intent}}}
 
 
 def external(ts):
-    return {
-        "event": "user",
-        "timestamp": ts,
-        "text": "EXTERNAL: EXTERNAL_follow_up",
-        "parse_data": {"intent": {"name": "EXTERNAL_follow_up"}},
-    }
+    return {"event": "user", "timestamp": ts, "text": "EXTERNAL: EXTERNAL_follow_up",
+            "parse_data": {"intent": {"name": "EXTERNAL_follow_up"}}}
 
 
 def loop(name, ts=0.0):
@@ -43,122 +34,45 @@ def loop(name, ts=0.0):
 
 
 def reminder(form="calculation_form"):
-    return {
-        "event": "bot",
-        "text": "Вы не закончили…",
-        "metadata": {"utter_action": f"utter_follow_up_{form}"},
-    }
+    return {"event": "bot", "text": "Вы не закончили…", "metadata": {"utter_action": f"utter_follow_up_{form}"}}
 
 
 def state(events, form="calculation_form", channel="telegram", slots=None):
-    return {
-        "sender_id": "c1",
-        "events": events,
-        "slots": slots or {},
-        "active_loop": {"name": form} if form else {},
-        "latest_input_channel": channel,
-    }
+    return {"sender_id": "c1", "events": events, "slots": slots or {},
+            "active_loop": {"name": form} if form else {}, "latest_input_channel": channel}
 
 
-START = [
-    user(NOW - 2 * HOUR, "хочу оценить доходность", "request_calculation"),
-    loop("calculation_form"),
-]
+START = [user(NOW - 2 * HOUR, "хочу оценить доходность", "request_calculation"), loop("calculation_form")]
 
 
-@pytest.mark.parametrize(
-    "case, st, expected",
-    [
-        ("silent long enough", state(START + [user(NOW - HOUR)]), (True, "пора напомнить")),
-        ("wrote recently", state(START + [user(NOW - 60)]), (False, "клиент писал недавно")),
-        (
-            "no form",
-            state(START + [user(NOW - HOUR), loop(None)], form=None),
-            (False, "форма не активна"),
-        ),
-        (
-            "another loop",
-            state(START + [user(NOW - HOUR)], form="some_other_form"),
-            (False, "форма не активна"),
-        ),
-        (
-            "a manager talks",
-            state(START + [user(NOW - HOUR)], slots={"manager_active": True}),
-            (False, "с клиентом говорит менеджер"),
-        ),
-        (
-            "REST cannot write first",
-            state(START + [user(NOW - HOUR)], channel="rest"),
-            (False, "канал 'rest' не умеет писать первым"),
-        ),
-        (
-            "already reminded in this form",
-            state(START + [user(NOW - HOUR), external(NOW - 10), reminder()]),
-            (False, "напоминание уже было"),
-        ),
-        (
-            "reminded, answered, silent again",
-            state(START + [reminder(), user(NOW - HOUR)]),
-            (False, "напоминание уже было"),
-        ),
-        # the external turn of a reminder is not the client writing
-        (
-            "only the trigger is recent",
-            state(START + [user(NOW - HOUR), external(NOW - 1)]),
-            (True, "пора напомнить"),
-        ),
-        # a run of action_follow_up that found the client had just written sent nothing
-        (
-            "a silent earlier run",
-            state(START + [user(NOW - HOUR), {"event": "action", "name": "action_follow_up"}]),
-            (True, "пора напомнить"),
-        ),
-        (
-            "a reminder in an earlier run of the form",
-            state(
-                START
-                + [
-                    reminder(),
-                    loop(None),
-                    user(NOW - 2 * HOUR),
-                    loop("calculation_form"),
-                    user(NOW - HOUR),
-                ]
-            ),
-            (True, "пора напомнить"),
-        ),
-        (
-            "a reminder in another form",
-            state(
-                [
-                    loop("search_form"),
-                    reminder("search_form"),
-                    loop("calculation_form"),
-                    user(NOW - HOUR),
-                ]
-            ),
-            (True, "пора напомнить"),
-        ),
-        (
-            "a reminder before a restart",
-            state(
-                [
-                    loop("calculation_form"),
-                    reminder(),
-                    {"event": "restart"},
-                    loop("calculation_form"),
-                    user(NOW - HOUR),
-                ]
-            ),
-            (True, "пора напомнить"),
-        ),
-        (
-            "nothing from the client",
-            state([loop("calculation_form")]),
-            (False, "клиент ещё ничего не написал"),
-        ),
-    ],
-)
+@pytest.mark.parametrize("case, st, expected", [
+    ("silent long enough", state(START + [user(NOW - HOUR)]), (True, "пора напомнить")),
+    ("wrote recently", state(START + [user(NOW - 60)]), (False, "клиент писал недавно")),
+    ("no form", state(START + [user(NOW - HOUR), loop(None)], form=None), (False, "форма не активна")),
+    ("another loop", state(START + [user(NOW - HOUR)], form="some_other_form"), (False, "форма не активна")),
+    ("a manager talks", state(START + [user(NOW - HOUR)], slots={"manager_active": True}),
+     (False, "с клиентом говорит менеджер")),
+    ("REST cannot write first", state(START + [user(NOW - HOUR)], channel="rest"),
+     (False, "канал 'rest' не умеет писать первым")),
+    ("already reminded in this form", state(START + [user(NOW - HOUR), external(NOW - 10), reminder()]),
+     (False, "напоминание уже было")),
+    ("reminded, answered, silent again", state(START + [reminder(), user(NOW - HOUR)]),
+     (False, "напоминание уже было")),
+    # the external turn of a reminder is not the client writing
+    ("only the trigger is recent", state(START + [user(NOW - HOUR), external(NOW - 1)]), (True, "пора напомнить")),
+    # a run of action_follow_up that found the client had just written sent nothing
+    ("a silent earlier run", state(START + [user(NOW - HOUR), {"event": "action", "name": "action_follow_up"}]),
+     (True, "пора напомнить")),
+    ("a reminder in an earlier run of the form", state(
+        START + [reminder(), loop(None), user(NOW - 2 * HOUR), loop("calculation_form"), user(NOW - HOUR)]),
+     (True, "пора напомнить")),
+    ("a reminder in another form", state(
+        [loop("search_form"), reminder("search_form"), loop("calculation_form"), user(NOW - HOUR)]),
+     (True, "пора напомнить")),
+    ("a reminder before a restart", state([loop("calculation_form"), reminder(), {"event": "restart"},
+                                           loop("calculation_form"), user(NOW - HOUR)]), (True, "пора напомнить")),
+    ("nothing from the client", state([loop("calculation_form")]), (False, "клиент ещё ничего не написал")),
+])
 def test_decide(case, st, expected):
     assert decide(st, NOW, 30 * 60, CHANNELS) == expected
 
@@ -259,16 +173,8 @@ def sdk_tracker(events, channel="telegram", form="calculation_form", intent="inf
         if e["event"] == "user":
             e["input_channel"] = channel
     message = {"text": last.get("text", ""), "intent": {"name": intent}, "entities": []}
-    return Tracker(
-        "c1",
-        dict(slots or {}),
-        message,
-        events,
-        False,
-        None,
-        {"name": form} if form else {},
-        "action_extract_slots",
-    )
+    return Tracker("c1", dict(slots or {}), message, events, False, None,
+                   {"name": form} if form else {}, "action_extract_slots")
 
 
 def run_action(action, tracker):
@@ -280,9 +186,7 @@ def run_action(action, tracker):
 def test_the_action_reminds_once_when_the_client_is_still_silent(followup_env):
     from actions.follow_up import ActionFollowUp
 
-    silent = sdk_tracker(
-        START + [user(time.time() - HOUR), external(time.time())], intent="EXTERNAL_follow_up"
-    )
+    silent = sdk_tracker(START + [user(time.time() - HOUR), external(time.time())], intent="EXTERNAL_follow_up")
     messages, events = run_action(ActionFollowUp(), silent)
     assert [m["response"] for m in messages] == ["utter_follow_up_calculation_form"]
     assert events == []  # the rule's next step, the form, asks its question again
@@ -291,9 +195,7 @@ def test_the_action_reminds_once_when_the_client_is_still_silent(followup_env):
 def test_the_action_keeps_quiet_when_the_client_has_just_written(followup_env):
     from actions.follow_up import ActionFollowUp
 
-    busy = sdk_tracker(
-        START + [user(time.time() - 5), external(time.time())], intent="EXTERNAL_follow_up"
-    )
+    busy = sdk_tracker(START + [user(time.time() - 5), external(time.time())], intent="EXTERNAL_follow_up")
     messages, events = run_action(ActionFollowUp(), busy)
     assert messages == []
     assert events == [{"event": "followup", "name": "action_listen", "timestamp": None}]
@@ -303,38 +205,23 @@ def test_a_client_answer_in_a_form_schedules_the_follow_up(followup_env):
     from actions import calculation
 
     before = time.time()
-    events = [
-        {"event": "action", "name": "action_listen"},
-        user(before, "семьсот"),
-        {"event": "action", "name": "action_extract_slots"},
-    ]
+    events = [{"event": "action", "name": "action_listen"}, user(before, "семьсот"),
+              {"event": "action", "name": "action_extract_slots"}]
     run_action(calculation.ValidateCalculationForm(), sdk_tracker(events))
     [row] = followup_env.rows()
-    assert (
-        row["sender_id"] == "c1"
-        and row["form"] == "calculation_form"
-        and row["channel"] == "telegram"
-    )
+    assert row["sender_id"] == "c1" and row["form"] == "calculation_form" and row["channel"] == "telegram"
     assert before + 1800 <= row["due_at"] <= time.time() + 1800
 
 
 def test_rest_clients_and_the_reminder_itself_schedule_nothing(followup_env):
     from actions import calculation
 
-    events = [
-        {"event": "action", "name": "action_listen"},
-        user(time.time(), "семьсот"),
-        {"event": "action", "name": "action_extract_slots"},
-    ]
+    events = [{"event": "action", "name": "action_listen"}, user(time.time(), "семьсот"),
+              {"event": "action", "name": "action_extract_slots"}]
     run_action(calculation.ValidateCalculationForm(), sdk_tracker(events, channel="rest"))
-    trigger = [
-        {"event": "action", "name": "action_listen"},
-        external(time.time()),
-        {"event": "action", "name": "action_extract_slots"},
-    ]
-    _, out = run_action(
-        calculation.ValidateCalculationForm(), sdk_tracker(trigger, intent="EXTERNAL_follow_up")
-    )
+    trigger = [{"event": "action", "name": "action_listen"}, external(time.time()),
+               {"event": "action", "name": "action_extract_slots"}]
+    _, out = run_action(calculation.ValidateCalculationForm(), sdk_tracker(trigger, intent="EXTERNAL_follow_up"))
     assert out == []  # not an answer: the form rejects, the follow-up rule runs
     assert followup_env.rows() == []
 
@@ -346,14 +233,8 @@ def test_rasa_down_postpones_the_follow_up_and_loses_nothing(followup_env):
     from tests.e2e.harness import free_port
 
     followup_env.record("c1", "calculation_form", "telegram", time.time() - HOUR, 1.0)
-    config = FollowUpConfig(
-        after_seconds=1.0,
-        max_age_seconds=86400,
-        channels=CHANNELS,
-        poll_seconds=1,
-        rasa_url=f"http://127.0.0.1:{free_port()}",
-        rasa_token=None,
-    )  # nothing listens
+    config = FollowUpConfig(after_seconds=1.0, max_age_seconds=86400, channels=CHANNELS, poll_seconds=1,
+                            rasa_url=f"http://127.0.0.1:{free_port()}", rasa_token=None)  # nothing listens
 
     async def once():
         job = FollowUpJob(followup_env, config)
@@ -367,6 +248,7 @@ def test_rasa_down_postpones_the_follow_up_and_loses_nothing(followup_env):
     [row] = followup_env.rows()
     assert row["attempts"] == 1 and row["lease_owner"] is None
     assert row["due_at"] >= time.time() + 25  # 30 s, then doubling
+
 
 
 # ---------------------------------------------------------------- a worker killed mid-job
@@ -443,41 +325,18 @@ def test_a_killed_workers_conversation_is_taken_up_by_another_within_seconds(tmp
     rasa = SlowRasa("tg:42")
     rasa.hang.set()
     root = Path(__file__).resolve().parents[2]
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("AMOCRM_", "WEWALL_", "TELEGRAM_"))
-    }
-    env.update(
-        PYTHONPATH=str(root),
-        WEWALL_DATA_DIR=str(tmp_path / "data"),
-        WEWALL_OUTBOX_URL=url,
-        WEWALL_LEADS_URL=f"sqlite:///{tmp_path / 'leads.db'}",
-        WEWALL_RASA_URL=rasa.url,
-        WEWALL_FOLLOWUP_AFTER_MINUTES="1",
-        WEWALL_FOLLOWUP_POLL_SECONDS="0.2",
-        WEWALL_FOLLOWUP_LEASE_SECONDS=str(lease),
-        WEWALL_LOG_LEVEL="WARNING",
-    )
-    config = FollowUpConfig(
-        after_seconds=60.0,
-        max_age_seconds=86400,
-        channels=CHANNELS,
-        poll_seconds=0.2,
-        rasa_url=rasa.url,
-        rasa_token=None,
-        lease_seconds=lease,
-    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AMOCRM_", "WEWALL_", "TELEGRAM_"))}
+    env.update(PYTHONPATH=str(root), WEWALL_DATA_DIR=str(tmp_path / "data"), WEWALL_OUTBOX_URL=url,
+               WEWALL_LEADS_URL=f"sqlite:///{tmp_path / 'leads.db'}", WEWALL_RASA_URL=rasa.url,
+               WEWALL_FOLLOWUP_AFTER_MINUTES="1", WEWALL_FOLLOWUP_POLL_SECONDS="0.2",
+               WEWALL_FOLLOWUP_LEASE_SECONDS=str(lease), WEWALL_LOG_LEVEL="WARNING")
+    config = FollowUpConfig(after_seconds=60.0, max_age_seconds=86400, channels=CHANNELS, poll_seconds=0.2,
+                            rasa_url=rasa.url, rasa_token=None, lease_seconds=lease)
     first = None
     try:
-        first = subprocess.Popen(
-            [sys.executable, "-m", "wewall.cli", "worker"],
-            cwd=root,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        assert rasa.reads.wait(120), (
-            first.stdout.read1().decode(errors="replace") if first.poll() is not None else ""
-        )
+        first = subprocess.Popen([sys.executable, "-m", "wewall.cli", "worker"], cwd=root, env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert rasa.reads.wait(120), first.stdout.read1().decode(errors="replace") if first.poll() is not None else ""
         [row] = store.rows()
         holder = row["lease_owner"]
         assert holder and holder.startswith("worker-")

@@ -11,17 +11,8 @@ from wewall.leads.book import AMOCRM, DONE, PENDING, get_book
 
 
 def keep(ref):
-    return get_book().add(
-        {
-            "ref": ref,
-            "kind": "viewing",
-            "sender_id": "u1",
-            "channel": "telegram",
-            "phone": "+79161234567",
-            "summary": "Сводка для менеджера",
-        },
-        [AMOCRM],
-    )
+    return get_book().add({"ref": ref, "kind": "viewing", "sender_id": "u1", "channel": "telegram",
+                           "phone": "+79161234567", "summary": "Сводка для менеджера"}, [AMOCRM])
 
 
 def amocrm_row(lead_id):
@@ -78,18 +69,12 @@ def test_amocrm_down_for_a_minute_gets_the_lead_once_in_order(amo, settings, sto
     assert len(amo.contacts) == 1 and len(amo.leads) == 1
     (amo_lead_id,) = amo.leads
     assert [n["text"] for n in amo.notes(amo_lead_id)] == ["Сводка для менеджера"]
-    assert amo.texts("u1") == [
-        "хочу посмотреть",
-        "Как к вам обращаться?",
-        "Анна",
-        "Сводка для менеджера",
-        "Передаю ваш запрос менеджеру WEWALL",
-    ]
+    assert amo.texts("u1") == ["хочу посмотреть", "Как к вам обращаться?", "Анна",
+                               "Сводка для менеджера", "Передаю ваш запрос менеджеру WEWALL"]
 
 
 def test_the_handover_puts_the_phone_on_the_contact_and_a_returning_client_is_found(
-    amo, settings, store
-):
+        amo, settings, store):
     ev = Events(store)
     ev.user("web-1", "хочу посмотреть")  # an anonymous web client: no phone at first contact
     ev.command("web-1", "handover", summary="Сводка", phone="8 (916) 123-45-67")
@@ -100,24 +85,16 @@ def test_the_handover_puts_the_phone_on_the_contact_and_a_returning_client_is_fo
         ev.command("web-1", "handover", summary="Сводка 2", phone="+79161234567")  # known already
         await drain(relay)
         # the same person later in Telegram, sharing the phone: the same contact, a new lead
-        ev.user(
-            "tg-77",
-            "снова здравствуйте",
-            metadata={"telegram": {"first_name": "Анна", "phone": "+79161234567"}},
-        )
+        ev.user("tg-77", "снова здравствуйте", metadata={"telegram": {"first_name": "Анна",
+                                                                        "phone": "+79161234567"}})
         await drain(relay)
         await relay.close()
 
     asyncio.run(go())
     (contact,) = amo.contacts.values()
-    phones = [
-        v["value"]
-        for f in contact["custom_fields_values"]
-        if f.get("field_code") == "PHONE"
-        for v in f["values"]
-    ]
+    phones = [v["value"] for f in contact["custom_fields_values"] if f.get("field_code") == "PHONE"
+              for v in f["values"]]
     assert phones == ["+79161234567"]
-    assert len(amo.leads) == 2 and all(
-        lead["contact_ids"] == [contact["id"]] for lead in amo.leads.values()
-    )
+    assert len(amo.leads) == 2 and all(lead["contact_ids"] == [contact["id"]]
+                                       for lead in amo.leads.values())
     assert store.conversation("tg-77")["contact_id"] == contact["id"]

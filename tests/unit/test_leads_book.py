@@ -36,29 +36,18 @@ def pg_url():
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def book(request, tmp_path):
-    url = (
-        f"sqlite:///{tmp_path / 'leads.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("pg_url")
-    )
+    url = (f"sqlite:///{tmp_path / 'leads.db'}" if request.param == "sqlite"
+           else request.getfixturevalue("pg_url"))
     b = LeadBook(url)
     yield b
     b.dispose()
 
 
 def lead(**kw):
-    base = {
-        "kind": "viewing",
-        "sender_id": "u1",
-        "channel": "telegram",
-        "name": "Анна",
-        "phone": "+79161234567",
-        "telegram_username": "anna",
-        "telegram_user_id": 42,
-        "viewing_time": "в четверг после 15:00",
-        "lead_source": "promo42",
-        "summary": "WEWALL AI: передача клиента менеджеру.\nКлиент хочет записаться на просмотр.",
-    }
+    base = {"kind": "viewing", "sender_id": "u1", "channel": "telegram", "name": "Анна",
+            "phone": "+79161234567", "telegram_username": "anna", "telegram_user_id": 42,
+            "viewing_time": "в четверг после 15:00", "lead_source": "promo42",
+            "summary": "WEWALL AI: передача клиента менеджеру.\nКлиент хочет записаться на просмотр."}
     base.update(kw)
     return base
 
@@ -74,22 +63,12 @@ def test_default_url_is_sqlite_in_the_data_dir(monkeypatch, tmp_path):
 def test_a_lead_is_kept_with_its_deliveries(book):
     kept = book.add(lead(), [TELEGRAM, EMAIL])
     again = book.get(kept["id"])
-    for key in (
-        "name",
-        "phone",
-        "telegram_username",
-        "telegram_user_id",
-        "viewing_time",
-        "lead_source",
-        "channel",
-        "summary",
-    ):
+    for key in ("name", "phone", "telegram_username", "telegram_user_id", "viewing_time",
+                "lead_source", "channel", "summary"):
         assert again[key] == lead()[key], key
     assert again["status"] == NEW and again["history"] == []
     assert [(d["destination"], d["status"]) for d in again["deliveries"]] == [
-        (TELEGRAM, PENDING),
-        (EMAIL, PENDING),
-    ]
+        (TELEGRAM, PENDING), (EMAIL, PENDING)]
     # another book on the same URL (another process) sees it
     other = LeadBook(book.url)
     try:
@@ -105,13 +84,10 @@ def test_the_same_request_is_kept_once(book):
     assert len(book.list()) == 1
 
 
-@pytest.mark.parametrize(
-    "bad, message",
-    [
-        ({"kind": "dinner"}, "unknown lead kind"),
-        ({"sender_id": ""}, "sender_id"),
-    ],
-)
+@pytest.mark.parametrize("bad, message", [
+    ({"kind": "dinner"}, "unknown lead kind"),
+    ({"sender_id": ""}, "sender_id"),
+])
 def test_bad_leads_are_refused_with_a_reason(book, bad, message):
     with pytest.raises(ValueError, match=message):
         book.add(lead(**bad))
@@ -145,10 +121,7 @@ def test_managers_marks_are_kept_in_order(book):
     assert done["status"] == HANDLED and done["handled_by"] == "Иван"
     assert done["note"] == "договорились на четверг"
     assert [(h["status"], h["by"]) for h in done["history"]] == [
-        (NO_ANSWER, "@olga"),
-        (TAKEN, "@ivan"),
-        (HANDLED, "Иван"),
-    ]
+        (NO_ANSWER, "@olga"), (TAKEN, "@ivan"), (HANDLED, "Иван")]
     assert book.mark(kept["id"] + 100, TAKEN) is None
     with pytest.raises(ValueError):
         book.mark(kept["id"], "lost")
@@ -158,10 +131,8 @@ def test_deliveries_are_leased_retried_and_finished(book):
     one = book.add(lead(sender_id="1"), [TELEGRAM, EMAIL])
     two = book.add(lead(sender_id="2"), [TELEGRAM])
     claimed = book.claim_deliveries([TELEGRAM], now=1_000)
-    assert [(d["lead_id"], d["destination"]) for d in claimed] == [
-        (one["id"], TELEGRAM),
-        (two["id"], TELEGRAM),
-    ]
+    assert [(d["lead_id"], d["destination"]) for d in claimed] == [(one["id"], TELEGRAM),
+                                                                   (two["id"], TELEGRAM)]
     assert book.claim_deliveries([TELEGRAM], now=1_001) == []  # leased
     book.delivery_failed(claimed[0]["id"], "Bot API: HTTP 502", retry_at=1_050)
     book.delivered(claimed[1]["id"], {"message_id": 7})
@@ -222,16 +193,13 @@ def test_amocrm_reports_by_our_request_id(book):
     late = book.add(lead(ref="req-43"))
     assert book.mark_delivered_by_ref("req-43", AMOCRM, {"lead_id": 10})
     assert [(d["destination"], d["status"]) for d in book.get(late["id"])["deliveries"]] == [
-        (AMOCRM, DONE)
-    ]
+        (AMOCRM, DONE)]
 
 
 def test_export_csv_has_every_lead_and_its_state(book):
     a = book.add(lead(name="Анна, «Ромашка»"), [EMAIL], now=1_764_000_000)
-    book.add(
-        lead(kind="callback", name=None, telegram_username=None, phone="+79031112233"),
-        now=1_764_000_100,
-    )
+    book.add(lead(kind="callback", name=None, telegram_username=None, phone="+79031112233"),
+             now=1_764_000_100)
     book.mark(a["id"], TAKEN, by="@olga")
     out = io.StringIO()
     assert book.export_csv(out) == 2
@@ -246,35 +214,19 @@ def test_export_csv_has_every_lead_and_its_state(book):
 
 
 def test_the_same_request_again_soon_is_one_lead(book):
-    first = book.add(
-        lead(kind="request", summary="Сводка\nВремя: 05.12.2026 10:00."),
-        [EMAIL],
-        now=1_000,
-        repeat_window=1800,
-    )
-    again = book.add(
-        lead(kind="request", summary="Сводка\nВремя: 05.12.2026 10:03."),
-        [EMAIL],
-        now=1_180,
-        repeat_window=1800,
-    )
+    first = book.add(lead(kind="request", summary="Сводка\nВремя: 05.12.2026 10:00."), [EMAIL],
+                     now=1_000, repeat_window=1800)
+    again = book.add(lead(kind="request", summary="Сводка\nВремя: 05.12.2026 10:03."), [EMAIL],
+                     now=1_180, repeat_window=1800)
     assert again["id"] == first["id"] and again["repeated"]
     assert len(book.claim_deliveries([EMAIL], now=2_000)) == 1  # one message to the managers
     # anything new is a new lead: other contacts, another summary, later, or already handled
-    for changes, now in [
-        ({"phone": "+79030000000"}, 1_200),
-        ({"summary": "Другая сводка"}, 1_200),
-        ({}, 1_000 + 1801),
-    ]:
-        other = book.add(
-            lead(**{"kind": "request", "summary": "Сводка\nВремя: 05.12.2026 10:00.", **changes}),
-            now=now,
-            repeat_window=1800,
-        )
+    for changes, now in [({"phone": "+79030000000"}, 1_200), ({"summary": "Другая сводка"}, 1_200),
+                         ({}, 1_000 + 1801)]:
+        other = book.add(lead(**{"kind": "request", "summary": "Сводка\nВремя: 05.12.2026 10:00.",
+                                 **changes}), now=now, repeat_window=1800)
         assert other["id"] != first["id"] and not other.get("repeated"), changes
     handled = book.add(lead(sender_id="h", kind="request"), now=5_000)
     book.mark(handled["id"], HANDLED)
-    assert (
-        book.add(lead(sender_id="h", kind="request"), now=5_010, repeat_window=1800)["id"]
-        != handled["id"]
-    )
+    assert book.add(lead(sender_id="h", kind="request"), now=5_010,
+                    repeat_window=1800)["id"] != handled["id"]

@@ -12,15 +12,9 @@ from wewall.leads.book import EMAIL, get_book
 
 
 def keep(destinations=(), now=None, **kw):
-    lead = {
-        "kind": "viewing",
-        "sender_id": "u1",
-        "channel": "telegram",
-        "name": "Анна",
-        "phone": "+79161234567",
-        "viewing_time": "в четверг после 15:00",
-        "summary": "WEWALL AI: передача клиента менеджеру.\nКлиент хочет записаться на просмотр.",
-    }
+    lead = {"kind": "viewing", "sender_id": "u1", "channel": "telegram", "name": "Анна",
+            "phone": "+79161234567", "viewing_time": "в четверг после 15:00",
+            "summary": "WEWALL AI: передача клиента менеджеру.\nКлиент хочет записаться на просмотр."}
     lead.update(kw)
     return get_book().add(lead, destinations, now=now)
 
@@ -34,14 +28,8 @@ def wewall(capsys, *argv):
 def test_list_shows_open_leads_newest_first(capsys):
     assert wewall(capsys, "leads", "list")[1] == "Необработанных заявок нет.\n"
     a = keep(now=1_764_000_000)
-    b = keep(
-        kind="callback",
-        name=None,
-        phone=None,
-        telegram_username="ivan",
-        sender_id="u2",
-        now=1_764_000_060,
-    )
+    b = keep(kind="callback", name=None, phone=None, telegram_username="ivan", sender_id="u2",
+             now=1_764_000_060)
     code, out, _ = wewall(capsys, "leads", "list")
     assert code == 0
     lines = out.splitlines()
@@ -53,10 +41,7 @@ def test_list_shows_open_leads_newest_first(capsys):
     assert len(wewall(capsys, "leads", "list")[1].splitlines()) == 1
     assert len(wewall(capsys, "leads", "list", "--all")[1].splitlines()) == 2
     assert wewall(capsys, "leads", "list", "--status", "handled")[1].startswith(f"№{a['id']} ")
-    assert (
-        wewall(capsys, "leads", "list", "--since", "2025-11-25")[1]
-        == "Необработанных заявок нет.\n"
-    )
+    assert wewall(capsys, "leads", "list", "--since", "2025-11-25")[1] == "Необработанных заявок нет.\n"
 
 
 def test_show_tells_everything_a_manager_needs(capsys):
@@ -67,36 +52,27 @@ def test_show_tells_everything_a_manager_needs(capsys):
     assert f"Заявка №{lead['id']} — Просмотр объекта" in out
     assert "Клиент: Анна, +79161234567" in out and "Удобное время: в четверг после 15:00" in out
     assert "источник promo42" in out and "Клиент хочет записаться на просмотр." in out
-    assert (
-        "Доставка в почта: ждёт, попыток 1, последняя ошибка: SMTP: ConnectionRefusedError" in out
-    )
+    assert "Доставка в почта: ждёт, попыток 1, последняя ошибка: SMTP: ConnectionRefusedError" in out
     assert "Статус: новая" in out
 
 
 def test_handled_marks_with_who_and_a_note(capsys):
     lead = keep()
-    code, out, _ = wewall(
-        capsys, "leads", "handled", str(lead["id"]), "--by", "Ольга", "--note", "встреча в четверг"
-    )
+    code, out, _ = wewall(capsys, "leads", "handled", str(lead["id"]), "--by", "Ольга",
+                          "--note", "встреча в четверг")
     assert code == 0 and out == f"Заявка №{lead['id']} отмечена обработанной.\n"
     marked = get_book().get(lead["id"])
     assert (marked["status"], marked["handled_by"], marked["note"]) == (
-        "handled",
-        "Ольга",
-        "встреча в четверг",
-    )
+        "handled", "Ольга", "встреча в четверг")
     out = wewall(capsys, "leads", "show", str(lead["id"]))[1]
     assert "Статус: обработана, Ольга" in out and "обработана — Ольга (встреча в четверг)" in out
 
 
-@pytest.mark.parametrize(
-    "argv, message",
-    [
-        (["leads", "show", "404"], "Заявки №404 нет."),
-        (["leads", "handled", "404"], "Заявки №404 нет."),
-        (["leads", "list", "--since", "вчера"], "не в формате ГГГГ-ММ-ДД"),
-    ],
-)
+@pytest.mark.parametrize("argv, message", [
+    (["leads", "show", "404"], "Заявки №404 нет."),
+    (["leads", "handled", "404"], "Заявки №404 нет."),
+    (["leads", "list", "--since", "вчера"], "не в формате ГГГГ-ММ-ДД"),
+])
 def test_bad_input_gets_a_clear_answer(capsys, argv, message):
     code, _, err = wewall(capsys, *argv)
     assert code in (1, 2) and message in err

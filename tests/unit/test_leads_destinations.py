@@ -18,16 +18,7 @@ from aiosmtpd.controller import Controller
 
 from tests.telegram_server import TelegramServer
 from wewall.channels.telegram import TelegramConfig, WewallTelegramInput
-from wewall.leads.book import (
-    DONE,
-    EMAIL,
-    NO_ANSWER,
-    PENDING,
-    TAKEN,
-    TELEGRAM,
-    get_book,
-    reset_books,
-)
+from wewall.leads.book import DONE, EMAIL, NO_ANSWER, PENDING, TAKEN, TELEGRAM, get_book, reset_books
 from wewall.leads.config import get_lead_settings, reset_lead_settings
 from wewall.leads.job import LeadDeliveryJob, job_factory
 from wewall.worker import build_context, build_jobs
@@ -91,33 +82,20 @@ def configure(monkeypatch, **values):
 
 
 def telegram_env(tg):
-    return {
-        "TELEGRAM_TOKEN": tg.token,
-        "TELEGRAM_API_BASE_URL": tg.base_url,
-        "WEWALL_LEADS_TELEGRAM_CHAT_ID": MANAGERS,
-    }
+    return {"TELEGRAM_TOKEN": tg.token, "TELEGRAM_API_BASE_URL": tg.base_url,
+            "WEWALL_LEADS_TELEGRAM_CHAT_ID": MANAGERS}
 
 
 def smtp_env(smtp):
-    return {
-        "WEWALL_LEADS_SMTP_HOST": "127.0.0.1",
-        "WEWALL_LEADS_SMTP_PORT": smtp.port,
-        "WEWALL_LEADS_EMAIL_TO": "sales@wewall.ru, boss@wewall.ru",
-    }
+    return {"WEWALL_LEADS_SMTP_HOST": "127.0.0.1", "WEWALL_LEADS_SMTP_PORT": smtp.port,
+            "WEWALL_LEADS_EMAIL_TO": "sales@wewall.ru, boss@wewall.ru"}
 
 
 def keep(destinations, **kw):
-    lead = {
-        "kind": "viewing",
-        "sender_id": "777",
-        "channel": "telegram",
-        "name": "Анна <b>",
-        "phone": "+79161234567",
-        "telegram_username": "anna_k",
-        "viewing_time": "в четверг",
-        "summary": "WEWALL AI: передача клиента менеджеру.\nКлиент хочет записаться на просмотр.\n"
-        "Выбранное предложение: БЦ «Аврора». Ссылка: https://wewall.ru/o/17.",
-    }
+    lead = {"kind": "viewing", "sender_id": "777", "channel": "telegram", "name": "Анна <b>",
+            "phone": "+79161234567", "telegram_username": "anna_k", "viewing_time": "в четверг",
+            "summary": "WEWALL AI: передача клиента менеджеру.\nКлиент хочет записаться на просмотр.\n"
+                       "Выбранное предложение: БЦ «Аврора». Ссылка: https://wewall.ru/o/17."}
     lead.update(kw)
     return get_book().add(lead, destinations)
 
@@ -129,7 +107,6 @@ def drain(job, rounds=20):
                 await asyncio.sleep(0.06)  # past the test's retry cap
                 if not await job.run_once():
                     return
-
     asyncio.run(go())
 
 
@@ -162,9 +139,7 @@ def test_a_lead_reaches_the_managers_chat_with_its_buttons(env, tg):
     assert "https://wewall.ru/o/17" in text and call.params["parse_mode"] == "HTML"
     buttons = [b for row in call.params["reply_markup"]["inline_keyboard"] for b in row]
     assert [(b["text"], b["callback_data"]) for b in buttons] == [
-        ("Взял", f"lead:{lead['id']}:taken"),
-        ("Не дозвонился", f"lead:{lead['id']}:no_answer"),
-    ]
+        ("Взял", f"lead:{lead['id']}:taken"), ("Не дозвонился", f"lead:{lead['id']}:no_answer")]
     d = states(lead["id"])[TELEGRAM]
     assert d["status"] == DONE and d["external"]["message_id"] >= 1000
     drain(LeadDeliveryJob(get_book(), settings))
@@ -172,16 +147,12 @@ def test_a_lead_reaches_the_managers_chat_with_its_buttons(env, tg):
 
 
 def test_telegram_down_is_retried_until_it_answers(env, tg):
-    settings = configure(
-        env, **{**telegram_env(tg), "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{free_port()}"}
-    )
+    settings = configure(env, **{**telegram_env(tg), "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{free_port()}"})
     lead = keep([TELEGRAM])
     job = LeadDeliveryJob(get_book(), settings)
     asyncio.run(job.run_once())
     d = states(lead["id"])[TELEGRAM]
-    assert (d["status"], d["attempts"]) == (PENDING, 1) and "ClientConnectorError" in d[
-        "last_error"
-    ]
+    assert (d["status"], d["attempts"]) == (PENDING, 1) and "ClientConnectorError" in d["last_error"]
     since = tg.mark()
     settings.telegram_api_base_url = tg.base_url  # the Bot API is back
     drain(job)
@@ -198,11 +169,8 @@ def test_a_refused_token_is_kept_pending_and_explained(env, tg):
 
 
 def channel(tg):
-    return WewallTelegramInput(
-        TelegramConfig(
-            token=tg.token, secret_token=SECRET, api_base_url=tg.base_url, bot_username=tg.username
-        )
-    )
+    return WewallTelegramInput(TelegramConfig(token=tg.token, secret_token=SECRET,
+                                              api_base_url=tg.base_url, bot_username=tg.username))
 
 
 def press(ch, chat_id, data, message_id=1000, username="olga_m"):
@@ -211,38 +179,24 @@ def press(ch, chat_id, data, message_id=1000, username="olga_m"):
     async def on_new_message(message):
         seen.append(message)
 
-    update = {
-        "update_id": int(time.time() * 1000) % 10**9,
-        "callback_query": {
-            "id": "cb1",
-            "chat_instance": "1",
-            "data": data,
-            "from": {"id": 5, "is_bot": False, "first_name": "Ольга", "username": username},
-            "message": {
-                "message_id": message_id,
-                "date": 0,
-                "chat": {"id": int(chat_id), "type": "supergroup"},
-            },
-        },
-    }
+    update = {"update_id": int(time.time() * 1000) % 10**9, "callback_query": {
+        "id": "cb1", "chat_instance": "1", "data": data,
+        "from": {"id": 5, "is_bot": False, "first_name": "Ольга", "username": username},
+        "message": {"message_id": message_id, "date": 0, "chat": {"id": int(chat_id), "type": "supergroup"}}}}
 
     async def go():
-        status, body = await ch.process_webhook(
-            {"X-Telegram-Bot-Api-Secret-Token": SECRET}, json.dumps(update).encode(), on_new_message
-        )
+        status, body = await ch.process_webhook({"X-Telegram-Bot-Api-Secret-Token": SECRET},
+                                                json.dumps(update).encode(), on_new_message)
         return status, body
 
     status, body = asyncio.run(go())
     return status, body, seen
 
 
-@pytest.mark.parametrize(
-    "data, status, words",
-    [
-        ("taken", TAKEN, "взял(а) заявку"),
-        ("no_answer", NO_ANSWER, "не дозвонился(ась)"),
-    ],
-)
+@pytest.mark.parametrize("data, status, words", [
+    ("taken", TAKEN, "взял(а) заявку"),
+    ("no_answer", NO_ANSWER, "не дозвонился(ась)"),
+])
 def test_a_managers_button_marks_the_lead(env, tg, data, status, words):
     configure(env, **telegram_env(tg))
     lead = keep([])
@@ -281,21 +235,11 @@ def test_managers_talking_in_their_chat_is_not_a_dialogue(env, tg):
     async def on_new_message(message):
         seen.append(message)
 
-    update = {
-        "update_id": 99,
-        "message": {
-            "message_id": 5,
-            "date": 0,
-            "text": "кто возьмёт?",
-            "chat": {"id": int(MANAGERS), "type": "supergroup"},
-            "from": {"id": 5, "first_name": "Ольга"},
-        },
-    }
-    status, body = asyncio.run(
-        channel(tg).process_webhook(
-            {"X-Telegram-Bot-Api-Secret-Token": SECRET}, json.dumps(update).encode(), on_new_message
-        )
-    )
+    update = {"update_id": 99, "message": {"message_id": 5, "date": 0, "text": "кто возьмёт?",
+                                           "chat": {"id": int(MANAGERS), "type": "supergroup"},
+                                           "from": {"id": 5, "first_name": "Ольга"}}}
+    status, body = asyncio.run(channel(tg).process_webhook(
+        {"X-Telegram-Bot-Api-Secret-Token": SECRET}, json.dumps(update).encode(), on_new_message))
     assert body == {"status": "managers-chat"} and seen == []
 
 
@@ -322,9 +266,7 @@ def test_smtp_down_is_retried_until_it_answers(env, smtp):
     job = LeadDeliveryJob(get_book(), settings)
     asyncio.run(job.run_once())
     d = states(lead["id"])[EMAIL]
-    assert (d["status"], d["attempts"]) == (PENDING, 1) and "ConnectionRefusedError" in d[
-        "last_error"
-    ]
+    assert (d["status"], d["attempts"]) == (PENDING, 1) and "ConnectionRefusedError" in d["last_error"]
     assert smtp.letters == []
     settings.smtp_port = smtp.port  # the server is back
     drain(job)
@@ -348,7 +290,5 @@ def test_a_huge_summary_still_reaches_telegram_whole(env, tg):
     (call,) = tg.calls_of("sendMessage", MANAGERS, since)
     text = call.params["text"]
     assert len(text) <= 4096 and text.endswith("…") and "&amp;" in text
-    assert not re.search(r"&[a-z]*…$", text) and not re.search(
-        r"&(?!amp;|lt;|gt;|quot;|#x27;)", text
-    )
+    assert not re.search(r"&[a-z]*…$", text) and not re.search(r"&(?!amp;|lt;|gt;|quot;|#x27;)", text)
     assert states(lead["id"])[TELEGRAM]["status"] == DONE

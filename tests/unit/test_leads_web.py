@@ -37,14 +37,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def keep(**kw):
-    lead = {
-        "kind": "viewing",
-        "sender_id": "u1",
-        "channel": "telegram",
-        "name": "Анна",
-        "phone": "+79161234567",
-        "summary": "Клиент хочет записаться на просмотр.",
-    }
+    lead = {"kind": "viewing", "sender_id": "u1", "channel": "telegram", "name": "Анна",
+            "phone": "+79161234567", "summary": "Клиент хочет записаться на просмотр."}
     destinations = kw.pop("destinations", [])
     now = kw.pop("now", None)
     lead.update(kw)
@@ -61,15 +55,12 @@ def test_off_without_a_token(client, env):
     assert res.status == 404 and "WEWALL_LEADS_WEB_TOKEN" in res.text
 
 
-@pytest.mark.parametrize(
-    "headers, url, status",
-    [
-        ({}, "/webhooks/leads/", 401),
-        ({"Authorization": "Bearer wrong"}, "/webhooks/leads/", 401),
-        ({}, "/webhooks/leads/?token=wrong", 403),
-        ({}, "/webhooks/leads/leads.csv", 401),
-    ],
-)
+@pytest.mark.parametrize("headers, url, status", [
+    ({}, "/webhooks/leads/", 401),
+    ({"Authorization": "Bearer wrong"}, "/webhooks/leads/", 401),
+    ({}, "/webhooks/leads/?token=wrong", 403),
+    ({}, "/webhooks/leads/leads.csv", 401),
+])
 def test_refused_without_the_right_token(client, headers, url, status):
     keep()
     _, res = client.get(url, headers=headers)
@@ -87,22 +78,10 @@ def test_a_token_in_the_link_becomes_a_cookie_and_leaves_the_url(client):
 
 def test_the_list_with_filters(client):
     a = keep(now=1_764_000_000)
-    b = keep(
-        kind="callback",
-        name="Иван",
-        phone="+79031112233",
-        sender_id="u2",
-        now=1_764_100_000,
-        destinations=[EMAIL],
-    )
-    c = keep(
-        kind="request",
-        name="<script>alert(1)</script>",
-        phone=None,
-        telegram_username="olga",
-        sender_id="u3",
-        now=1_764_200_000,
-    )
+    b = keep(kind="callback", name="Иван", phone="+79031112233", sender_id="u2", now=1_764_100_000,
+             destinations=[EMAIL])
+    c = keep(kind="request", name="<script>alert(1)</script>", phone=None,
+             telegram_username="olga", sender_id="u3", now=1_764_200_000)
     get_book().mark(a["id"], HANDLED, by="Ольга")
     _, res = client.get("/webhooks/leads/", headers=AUTH)
     assert res.status == 200 and ids(res.text) == [c["id"], b["id"]]  # open ones, newest first

@@ -25,7 +25,7 @@ POSITIVE = [
     ("кл. Б", [("estate_class", "B", "Б")]),
     ("кл.А", [("estate_class", "A", "кл.А")]),
     ("категория «А»", [("estate_class", "A", "А")]),
-    ('хочу "Б"', [("estate_class", "B", "Б")]),
+    ("хочу \"Б\"", [("estate_class", "B", "Б")]),
     ("А", [("estate_class", "A", "А")]),
     ("а", [("estate_class", "A", "а")]),
     ("B", [("estate_class", "B", "B")]),
@@ -36,18 +36,12 @@ POSITIVE = [
     ("классы А и В", [("estate_class", "A", "А"), ("estate_class", "B", "В")]),
     ("класс A/B", [("estate_class", "A", "A"), ("estate_class", "B", "B")]),
     ("бизнес-центр класса B+", [("estate_class", "B", "B")]),
-    (
-        "офис класса а в центре",
-        [("estate_type", "office", "офис"), ("estate_class", "A", "а"), ("zone", "ttk", "центре")],
-    ),
+    ("офис класса а в центре", [("estate_type", "office", "офис"), ("estate_class", "A", "а"), ("zone", "ttk", "центре")]),
     ("класс В в центре", [("estate_class", "B", "В"), ("zone", "ttk", "центре")]),
     ("класса а ближе к метро", [("estate_class", "A", "а")]),
     ("классом а", [("estate_class", "A", "а")]),
     ("поменяй класс на б", [("estate_class", "B", "б")]),
-    (
-        "офис класса В 10 минут на машине",
-        [("estate_type", "office", "офис"), ("estate_class", "B", "В")],
-    ),
+    ("офис класса В 10 минут на машине", [("estate_type", "office", "офис"), ("estate_class", "B", "В")]),
     ("класс в это плохо?", [("estate_class", "B", "в")]),
     # ---- estate_type ----
     ("офис", [("estate_type", "office", "офис")]),
@@ -60,10 +54,7 @@ POSITIVE = [
     ("торговая площадь", [("estate_type", "retail", "торговая площадь")]),
     ("торговое", [("estate_type", "retail", "торговое")]),
     ("ПСН", [("estate_type", "retail", "ПСН")]),
-    (
-        "помещение свободного назначения",
-        [("estate_type", "retail", "помещение свободного назначения")],
-    ),
+    ("помещение свободного назначения", [("estate_type", "retail", "помещение свободного назначения")]),
     ("стрит-ритейл", [("estate_type", "retail", "стрит-ритейл")]),
     ("стрит ритейл", [("estate_type", "retail", "стрит ритейл")]),
     ("street retail", [("estate_type", "retail", "street retail")]),
@@ -96,10 +87,7 @@ POSITIVE = [
     ("инвестировать", [("purpose", "investment", "инвестировать")]),
     ("как вложение", [("purpose", "investment", "вложение")]),
     ("сдавать в аренду", [("purpose", "investment", "сдавать в аренду")]),
-    (
-        "купить чтобы потом сдать в аренду",
-        [("deal", "sale", "купить"), ("purpose", "investment", "сдать в аренду")],
-    ),
+    ("купить чтобы потом сдать в аренду", [("deal", "sale", "купить"), ("purpose", "investment", "сдать в аренду")]),
     ("под сдачу", [("purpose", "investment", "сдачу")]),
     ("готовый арендный бизнес", [("purpose", "investment", "готовый арендный бизнес")]),
     ("пассивный доход", [("purpose", "investment", "пассивный доход")]),
@@ -111,29 +99,17 @@ POSITIVE = [
     ("для компании", [("purpose", "business", "компании")]),
     ("для собственных нужд", [("purpose", "business", "собственных нужд")]),
     ("под офис компании", [("estate_type", "office", "офис"), ("purpose", "business", "компании")]),
-    (
-        "ищем офис для нашей компании",
-        [("estate_type", "office", "офис"), ("purpose", "business", "нашей компании")],
-    ),
-    (
-        "офис с арендатором",
-        [("estate_type", "office", "офис"), ("purpose", "investment", "арендатором")],
-    ),
+    ("ищем офис для нашей компании", [("estate_type", "office", "офис"), ("purpose", "business", "нашей компании")]),
+    ("офис с арендатором", [("estate_type", "office", "офис"), ("purpose", "investment", "арендатором")]),
     ("сколько я заработаю на аренде", [("purpose", "investment", "заработаю на аренде")]),
-    (
-        "хочу вложиться в офис",
-        [("purpose", "investment", "вложиться"), ("estate_type", "office", "офис")],
-    ),
+    ("хочу вложиться в офис", [("purpose", "investment", "вложиться"), ("estate_type", "office", "офис")]),
     ("что у вас есть из офисов", [("estate_type", "office", "офисов")]),
     # ---- zone ----
     ("в пределах ТТК", [("zone", "ttk", "ТТК")]),
     ("внутри ттк", [("zone", "ttk", "ттк")]),
     ("внутри садового", [("zone", "ttk", "садового")]),
     ("внутри Садового кольца", [("zone", "ttk", "Садового кольца")]),
-    (
-        "в пределах третьего транспортного кольца",
-        [("zone", "ttk", "третьего транспортного кольца")],
-    ),
+    ("в пределах третьего транспортного кольца", [("zone", "ttk", "третьего транспортного кольца")]),
     ("в центре", [("zone", "ttk", "центре")]),
     ("в центре москвы", [("zone", "ttk", "центре")]),
     ("ЦАО", [("zone", "ttk", "ЦАО")]),
@@ -185,61 +161,13 @@ POSITIVE = [
     ("ещё не построен", [("readiness", "building", "не построен")]),
     ("дом сдадут в 2027", [("readiness", "building", "сдадут")]),
     # ---- several in one message ----
-    (
-        "хочу купить офис для инвестиций",
-        [
-            ("deal", "sale", "купить"),
-            ("estate_type", "office", "офис"),
-            ("purpose", "investment", "инвестиций"),
-        ],
-    ),
-    (
-        "хочу снять офис класса А в пределах ТТК",
-        [
-            ("deal", "rent", "снять"),
-            ("estate_type", "office", "офис"),
-            ("estate_class", "A", "А"),
-            ("zone", "ttk", "ТТК"),
-        ],
-    ),
-    (
-        "торговое помещение без отделки за мкадом в аренду",
-        [
-            ("estate_type", "retail", "торговое помещение"),
-            ("finish", "shell", "без отделки"),
-            ("zone", "outside", "за мкадом"),
-            ("deal", "rent", "аренду"),
-        ],
-    ),
-    (
-        "готовый офис с отделкой",
-        [
-            ("readiness", "ready", "готовый"),
-            ("estate_type", "office", "офис"),
-            ("finish", "ready", "отделкой"),
-        ],
-    ),
-    (
-        "купить стрит ритейл на котловане под сдачу",
-        [
-            ("deal", "sale", "купить"),
-            ("estate_type", "retail", "стрит ритейл"),
-            ("readiness", "building", "котловане"),
-            ("purpose", "investment", "сдачу"),
-        ],
-    ),
-    (
-        "КУПИТЬ ОФИС КЛАССА Б",
-        [("deal", "sale", "КУПИТЬ"), ("estate_type", "office", "ОФИС"), ("estate_class", "B", "Б")],
-    ),
-    (
-        "арендую под свой магазин",
-        [
-            ("deal", "rent", "арендую"),
-            ("purpose", "business", "свой"),
-            ("estate_type", "retail", "магазин"),
-        ],
-    ),
+    ("хочу купить офис для инвестиций", [("deal", "sale", "купить"), ("estate_type", "office", "офис"), ("purpose", "investment", "инвестиций")]),
+    ("хочу снять офис класса А в пределах ТТК", [("deal", "rent", "снять"), ("estate_type", "office", "офис"), ("estate_class", "A", "А"), ("zone", "ttk", "ТТК")]),
+    ("торговое помещение без отделки за мкадом в аренду", [("estate_type", "retail", "торговое помещение"), ("finish", "shell", "без отделки"), ("zone", "outside", "за мкадом"), ("deal", "rent", "аренду")]),
+    ("готовый офис с отделкой", [("readiness", "ready", "готовый"), ("estate_type", "office", "офис"), ("finish", "ready", "отделкой")]),
+    ("купить стрит ритейл на котловане под сдачу", [("deal", "sale", "купить"), ("estate_type", "retail", "стрит ритейл"), ("readiness", "building", "котловане"), ("purpose", "investment", "сдачу")]),
+    ("КУПИТЬ ОФИС КЛАССА Б", [("deal", "sale", "КУПИТЬ"), ("estate_type", "office", "ОФИС"), ("estate_class", "B", "Б")]),
+    ("арендую под свой магазин", [("deal", "rent", "арендую"), ("purpose", "business", "свой"), ("estate_type", "retail", "магазин")]),
 ]
 
 # Texts that must give no entity at all.
@@ -301,20 +229,16 @@ def test_negative(text):
 @pytest.mark.parametrize("text,_", POSITIVE[:40], ids=[f"o{i}" for i in range(40)])
 def test_offsets_point_into_the_text(text, _):
     for e in extract_lexicon(text):
-        assert text[e["start"] : e["end"]] == e["text"]
+        assert text[e["start"]:e["end"]] == e["text"]
         assert set(e) == {"entity", "value", "start", "end", "text"}
 
 
 def test_offsets_with_prefix_and_punctuation():
     text = "Здравствуйте! Нужен офис, класс «А», в пределах ТТК."
     ents = extract_lexicon(text)
-    assert [(e["entity"], e["value"]) for e in ents] == [
-        ("estate_type", "office"),
-        ("estate_class", "A"),
-        ("zone", "ttk"),
-    ]
+    assert [(e["entity"], e["value"]) for e in ents] == [("estate_type", "office"), ("estate_class", "A"), ("zone", "ttk")]
     for e in ents:
-        assert text[e["start"] : e["end"]] == e["text"]
+        assert text[e["start"]:e["end"]] == e["text"]
     assert ents[1]["text"] == "А"
 
 

@@ -41,9 +41,7 @@ def _race(store_class, workers=6, rounds=15, lifetime=60.0):
                         if red.incr(inside) != 1:
                             overlaps.append(1)
                         value = int(red.get(counter) or 0)
-                        await asyncio.sleep(
-                            0.002
-                        )  # read-change-write: loses updates without the lock
+                        await asyncio.sleep(0.002)  # read-change-write: loses updates without the lock
                         red.set(counter, value + 1)
                         red.decr(inside)
                 except Exception:  # Rasa's store: «Could not acquire lock», a message dropped
@@ -79,38 +77,26 @@ def test_rasas_redis_lock_loses_updates_in_the_same_race():
     assert overlaps > 0 or count < 6 * 5
 
 
-@pytest.mark.parametrize(
-    "lock_type, expected",
-    [
-        ("wewall.lock_store.WewallRedisLockStore", WewallRedisLockStore),
-        ("wewall.lock_store.WewallInMemoryLockStore", WewallInMemoryLockStore),
-        ("in_memory", InMemoryLockStore),
-    ],
-)
+@pytest.mark.parametrize("lock_type, expected", [
+    ("wewall.lock_store.WewallRedisLockStore", WewallRedisLockStore),
+    ("wewall.lock_store.WewallInMemoryLockStore", WewallInMemoryLockStore),
+    ("in_memory", InMemoryLockStore),
+])
 def test_endpoints_yml_names_the_store(monkeypatch, lock_type, expected):
     monkeypatch.setenv("WEWALL_LOCK_STORE_TYPE", lock_type)
-    for name, value in {
-        "WEWALL_REDIS_HOST": "redis.example",
-        "WEWALL_REDIS_PORT": "6390",
-        "WEWALL_REDIS_DB": "4",
-        "WEWALL_ACTION_ENDPOINT_URL": "http://a",
-        "WEWALL_TRACKER_STORE_URL": "sqlite://",
-        "WEWALL_OUTBOX_URL": "sqlite://",
-    }.items():
+    for name, value in {"WEWALL_REDIS_HOST": "redis.example", "WEWALL_REDIS_PORT": "6390", "WEWALL_REDIS_DB": "4",
+                        "WEWALL_ACTION_ENDPOINT_URL": "http://a", "WEWALL_TRACKER_STORE_URL": "sqlite://",
+                        "WEWALL_OUTBOX_URL": "sqlite://"}.items():
         monkeypatch.setenv(name, value)
     store = LockStore.create(AvailableEndpoints.read_endpoints("endpoints.yml").lock_store)
     assert type(store) is expected
-    if (
-        expected is WewallRedisLockStore
-    ):  # Rasa's settings reach redis-py (no connection is made yet)
+    if expected is WewallRedisLockStore:  # Rasa's settings reach redis-py (no connection is made yet)
         kwargs = store.red.connection_pool.connection_kwargs
         assert (kwargs["host"], kwargs["port"], kwargs["db"]) == ("redis.example", 6390, 4)
         assert store.key_prefix == "wewall:lock:"
 
 
-@pytest.mark.parametrize(
-    "store_class, fast", [(WewallInMemoryLockStore, True), (InMemoryLockStore, False)]
-)
+@pytest.mark.parametrize("store_class, fast", [(WewallInMemoryLockStore, True), (InMemoryLockStore, False)])
 def test_a_waiting_message_is_let_in_soon_after_the_first_leaves(store_class, fast):
     store = store_class()
     waited = []

@@ -17,14 +17,8 @@ def _targets():
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="no make")
 def test_make_help_lists_every_target():
-    out = subprocess.run(
-        ["make", "--no-print-directory", "help"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    ).stdout
+    out = subprocess.run(["make", "--no-print-directory", "help"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=30, check=True).stdout
     listed = re.findall(r"^  make (\S+)", out, re.M)
     targets = _targets()
     assert len(targets) >= 15 and sorted(listed) == sorted(targets)

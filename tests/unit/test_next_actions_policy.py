@@ -19,18 +19,12 @@ DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "domain"))
 
 @pytest.fixture
 def policy(tmp_path):
-    return NextActionsPolicy.create(
-        NextActionsPolicy.get_default_config(),
-        LocalModelStorage(tmp_path),
-        Resource("next"),
-        ExecutionContext(GraphSchema({}), "test"),
-    )
+    return NextActionsPolicy.create(NextActionsPolicy.get_default_config(), LocalModelStorage(tmp_path),
+                                    Resource("next"), ExecutionContext(GraphSchema({}), "test"))
 
 
 def tracker(*events):
-    return DialogueStateTracker.from_events(
-        "u1", [ActionExecuted(ACTION_LISTEN_NAME), *events], slots=DOMAIN.slots
-    )
+    return DialogueStateTracker.from_events("u1", [ActionExecuted(ACTION_LISTEN_NAME), *events], slots=DOMAIN.slots)
 
 
 def predicted(policy, t):
@@ -39,13 +33,9 @@ def predicted(policy, t):
 
 
 def left(then, form="calculation_form"):
-    return [
-        UserUttered("подбери офис", intent={"name": "request_search", "confidence": 1.0}),
-        ActionExecuted(form),
-        SlotSet(NEXT_ACTIONS_SLOT, {"after": form, "then": then}),
-        SlotSet("requested_slot", None),
-        ActiveLoop(None),
-    ]
+    return [UserUttered("подбери офис", intent={"name": "request_search", "confidence": 1.0}),
+            ActionExecuted(form), SlotSet(NEXT_ACTIONS_SLOT, {"after": form, "then": then}),
+            SlotSet("requested_slot", None), ActiveLoop(None)]
 
 
 def test_the_planned_actions_run_in_order_then_the_bot_listens(policy):
@@ -62,23 +52,15 @@ def test_a_cancel_plans_nothing_but_listening(policy):
 
 
 def test_a_plan_ends_with_its_turn(policy):
-    events = left(["utter_main_menu"]) + [
-        ActionExecuted("utter_main_menu"),
-        ActionExecuted(ACTION_LISTEN_NAME),
-        UserUttered("привет", intent={"name": "greet", "confidence": 1.0}),
-    ]
+    events = left(["utter_main_menu"]) + [ActionExecuted("utter_main_menu"), ActionExecuted(ACTION_LISTEN_NAME),
+                                          UserUttered("привет", intent={"name": "greet", "confidence": 1.0})]
     assert predicted(policy, tracker(*events)) is None
 
 
-@pytest.mark.parametrize(
-    "plan", [None, {}, {"after": "action_route_facts", "then": ["calculation_form"]}]
-)
+@pytest.mark.parametrize("plan", [None, {}, {"after": "action_route_facts", "then": ["calculation_form"]}])
 def test_abstains_without_a_plan_of_an_action_run_this_turn(policy, plan):
-    events = [
-        UserUttered("80 метров", intent={"name": "inform", "confidence": 1.0}),
-        ActionExecuted("calculation_form"),
-        SlotSet(NEXT_ACTIONS_SLOT, plan),
-    ]
+    events = [UserUttered("80 метров", intent={"name": "inform", "confidence": 1.0}), ActionExecuted("calculation_form"),
+              SlotSet(NEXT_ACTIONS_SLOT, plan)]
     assert predicted(policy, tracker(*events)) is None
 
 

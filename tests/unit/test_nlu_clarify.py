@@ -14,34 +14,23 @@ def _parse(*ranking, entities=()):
     }
 
 
-@pytest.mark.parametrize(
-    "ranking, entities, expected",
-    [
-        # the two most likely, then the menu
-        (
-            [("request_calculation", 0.4), ("cancel", 0.35), ("help", 0.1)],
-            [],
-            ["/request_calculation", "/cancel", "/help"],
-        ),
-        # small talk is skipped; the menu is not repeated when it is one of the two
-        (
-            [("greet", 0.4), ("help", 0.3), ("request_manager", 0.2)],
-            [],
-            ["/help", "/request_manager"],
-        ),
-        # a faq guess leads to the list of topics
-        ([("faq", 0.42), ("request_search", 0.3)], [], ["/show_faq", "/request_search", "/help"]),
-        # inform carries the message's values, or is not offered at all
-        (
-            [("inform", 0.4), ("request_search", 0.38)],
-            [{"entity": "area_m2", "value": 700}, {"entity": "metro_station", "value": "Сокол"}],
-            ['/inform{"area_m2": 700, "metro_station": "Сокол"}', "/request_search", "/help"],
-        ),
-        ([("inform", 0.4), ("affirm", 0.38), ("deny", 0.1)], [], ["/affirm", "/deny", "/help"]),
-        # nothing worth offering: the menu alone (the action then says the plain «не понял»)
-        ([("greet", 0.5), ("out_of_scope", 0.4)], [], ["/help"]),
-    ],
-)
+@pytest.mark.parametrize("ranking, entities, expected", [
+    # the two most likely, then the menu
+    ([("request_calculation", 0.4), ("cancel", 0.35), ("help", 0.1)], [],
+     ["/request_calculation", "/cancel", "/help"]),
+    # small talk is skipped; the menu is not repeated when it is one of the two
+    ([("greet", 0.4), ("help", 0.3), ("request_manager", 0.2)], [],
+     ["/help", "/request_manager"]),
+    # a faq guess leads to the list of topics
+    ([("faq", 0.42), ("request_search", 0.3)], [], ["/show_faq", "/request_search", "/help"]),
+    # inform carries the message's values, or is not offered at all
+    ([("inform", 0.4), ("request_search", 0.38)],
+     [{"entity": "area_m2", "value": 700}, {"entity": "metro_station", "value": "Сокол"}],
+     ['/inform{"area_m2": 700, "metro_station": "Сокол"}', "/request_search", "/help"]),
+    ([("inform", 0.4), ("affirm", 0.38), ("deny", 0.1)], [], ["/affirm", "/deny", "/help"]),
+    # nothing worth offering: the menu alone (the action then says the plain «не понял»)
+    ([("greet", 0.5), ("out_of_scope", 0.4)], [], ["/help"]),
+])
 def test_clarify_buttons(ranking, entities, expected):
     from wewall.nlu.clarify import clarify_buttons
 
@@ -63,13 +52,10 @@ def test_every_offered_intent_is_in_the_domain():
     assert "utter_clarify" in domain["responses"] and "action_clarify" in domain["actions"]
 
 
-@pytest.mark.parametrize(
-    "ranking, response",
-    [
-        ([("request_calculation", 0.4), ("cancel", 0.35)], "utter_clarify"),
-        ([("greet", 0.5), ("thank", 0.4)], "utter_default"),
-    ],
-)
+@pytest.mark.parametrize("ranking, response", [
+    ([("request_calculation", 0.4), ("cancel", 0.35)], "utter_clarify"),
+    ([("greet", 0.5), ("thank", 0.4)], "utter_default"),
+])
 def test_action_clarify(ranking, response):
     from rasa_sdk import Tracker
     from rasa_sdk.executor import CollectingDispatcher
@@ -95,6 +81,4 @@ def test_the_forms_main_menu_is_the_domains():
 
     responses = Domain.load(str(Path(__file__).resolve().parents[2] / "domain")).responses
     for name in ("utter_greet", "utter_main_menu", "utter_affirm_no_context"):
-        assert [
-            dict(title=b["title"], payload=b["payload"]) for b in responses[name][0]["buttons"]
-        ] == MENU_BUTTONS
+        assert [dict(title=b["title"], payload=b["payload"]) for b in responses[name][0]["buttons"]] == MENU_BUTTONS

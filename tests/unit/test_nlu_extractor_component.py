@@ -37,22 +37,13 @@ def test_loading_the_model_loads_the_extractors_so_the_first_message_does_not_wa
         print(json.dumps({"before": before, "after": after, "found": found}, ensure_ascii=False))
         """
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["before"] is False and result["after"] is True
     # the station list came from the model, not from the config passed to load()
-    assert result["found"] == {
-        "person_name": "Анна",
-        "estate_type": "office",
-        "metro_station": "Сокол",
-    }
+    assert result["found"] == {"person_name": "Анна", "estate_type": "office", "metro_station": "Сокол"}
 
 
 def test_the_fingerprint_follows_the_station_list():
@@ -62,16 +53,7 @@ def test_the_fingerprint_follows_the_station_list():
         return WewallEntityExtractor.fingerprint_addon({"stations": names})
 
     assert fingerprint(["Сокол", "Аэропорт"]) == fingerprint(["Сокол", "Аэропорт"])
-    assert (
-        len(
-            {
-                fingerprint(["Сокол"]),
-                fingerprint(["Сокол", "Аэропорт"]),
-                fingerprint(["Аэропорт", "Сокол"]),
-            }
-        )
-        == 3
-    )
+    assert len({fingerprint(["Сокол"]), fingerprint(["Сокол", "Аэропорт"]), fingerprint(["Аэропорт", "Сокол"])}) == 3
 
 
 TINY_CONFIG = """
@@ -120,37 +102,19 @@ def test_rasa_train_retrains_the_extractor_after_a_station_import_and_restores_t
     (tmp_path / "config.yml").write_text(TINY_CONFIG, encoding="utf-8")
     (tmp_path / "nlu.yml").write_text(TINY_NLU, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "RASA_MAX_CACHE_SIZE"}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        WEWALL_DATA_DIR=str(tmp_path / "data"),
-        RASA_TELEMETRY_ENABLED="false",
-        RASA_CACHE_DIRECTORY=str(tmp_path / "cache"),
-        TF_CPP_MIN_LOG_LEVEL="2",
-    )
+    env.update(PYTHONPATH=str(ROOT), WEWALL_DATA_DIR=str(tmp_path / "data"), RASA_TELEMETRY_ENABLED="false",
+               RASA_CACHE_DIRECTORY=str(tmp_path / "cache"), TF_CPP_MIN_LOG_LEVEL="2")
     env.pop("WEWALL_MONGODB_URI", None)
     bin_dir = Path(sys.executable).parent
 
     def run(*args):
-        out = subprocess.run(
-            args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
-        )
+        out = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
         assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
         return out.stdout + out.stderr
 
     def train(name):
-        log = run(
-            str(bin_dir / "rasa"),
-            "train",
-            "nlu",
-            "-c",
-            "config.yml",
-            "--nlu",
-            "nlu.yml",
-            "--out",
-            "models",
-            "--fixed-model-name",
-            name,
-        )
+        log = run(str(bin_dir / "rasa"), "train", "nlu", "-c", "config.yml", "--nlu", "nlu.yml",
+                  "--out", "models", "--fixed-model-name", name)
         with tarfile.open(tmp_path / "models" / f"{name}.tar.gz") as tar:
             [member] = [m for m in tar.getmembers() if m.name.endswith("/stations.json")]
             stations = json.loads(tar.extractfile(member).read().decode("utf-8"))

@@ -69,54 +69,39 @@ def test_navec_is_read_once_for_the_featurizer_and_natashas_ner(monkeypatch):
 
     read = []
     real = Navec.load.__func__
-    monkeypatch.setattr(
-        Navec, "load", classmethod(lambda cls, path: read.append(path) or real(cls, path))
-    )
+    monkeypatch.setattr(Navec, "load", classmethod(lambda cls, path: read.append(path) or real(cls, path)))
     monkeypatch.setattr(contacts, "_models", None)
     embeddings._load.cache_clear()
-    featurizer = NavecFeaturizer(
-        {**NavecFeaturizer.get_default_config(), "alias": "navec"}, _context("navec")
-    )
+    featurizer = NavecFeaturizer({**NavecFeaturizer.get_default_config(), "alias": "navec"}, _context("navec"))
     _, tagger = contacts._natasha()
     assert len(read) == 1
     text = "Меня зовут Анна Петрова"
-    assert [(text[s.start : s.stop], s.type) for s in tagger(text).spans] == [
-        ("Анна Петрова", "PER")
-    ]
+    assert [(text[s.start:s.stop], s.type) for s in tagger(text).spans] == [("Анна Петрова", "PER")]
     assert featurizer.navec is embeddings.load_navec(str(embeddings.default_path()))
 
 
 def test_entity_type_features_mark_the_entity_tokens():
     from wewall.nlu.entity_featurizer import ENTITY_TYPES, EntityTypeFeaturizer
 
-    featurizer = EntityTypeFeaturizer(
-        {**EntityTypeFeaturizer.get_default_config(), "alias": "ent"}, _context("ent")
-    )
+    featurizer = EntityTypeFeaturizer({**EntityTypeFeaturizer.get_default_config(), "alias": "ent"}, _context("ent"))
     text = "офис у Белорусской"
-    msg = _tokenized(
-        text,
-        [
-            {"entity": "estate_type", "value": "office", "start": 0, "end": 4},
-            {"entity": "metro_station", "value": "Белорусская", "start": 7, "end": len(text)},
-        ],
-    )
+    msg = _tokenized(text, [
+        {"entity": "estate_type", "value": "office", "start": 0, "end": 4},
+        {"entity": "metro_station", "value": "Белорусская", "start": 7, "end": len(text)},
+    ])
     featurizer.process([msg])
     seq, sent = msg.get_sparse_features(TEXT)
     seq, sent = seq.features.toarray(), sent.features.toarray()
     col = {name: i for i, name in enumerate(ENTITY_TYPES)}
     assert seq.shape == (3, len(ENTITY_TYPES))
-    assert (
-        seq[0, col["estate_type"]] == 1 and seq[1].sum() == 0 and seq[2, col["metro_station"]] == 1
-    )
+    assert seq[0, col["estate_type"]] == 1 and seq[1].sum() == 0 and seq[2, col["metro_station"]] == 1
     assert sent[0].sum() == 2 and sent[0, col["metro_station"]] == 1
 
 
 def test_entity_type_features_without_entities_are_zero():
     from wewall.nlu.entity_featurizer import EntityTypeFeaturizer
 
-    featurizer = EntityTypeFeaturizer(
-        {**EntityTypeFeaturizer.get_default_config(), "alias": "ent"}, _context("ent")
-    )
+    featurizer = EntityTypeFeaturizer({**EntityTypeFeaturizer.get_default_config(), "alias": "ent"}, _context("ent"))
     msg = _tokenized("спасибо")
     featurizer.process([msg])
     seq, sent = msg.get_sparse_features(TEXT)
@@ -139,14 +124,8 @@ def test_training_annotations_are_what_the_extractor_finds():
 
     logging.getLogger("rasa").setLevel(logging.ERROR)
     examples = load_data(str(Path(__file__).resolve().parents[2] / "data" / "nlu")).nlu_examples
-    stations = sorted(
-        {
-            str(e["value"])
-            for m in examples
-            for e in m.get(ENTITIES) or []
-            if e["entity"] == "metro_station"
-        }
-    )
+    stations = sorted({str(e["value"]) for m in examples for e in m.get(ENTITIES) or []
+                       if e["entity"] == "metro_station"})
     extractor = EntityExtractor(stations)
 
     def norm(entities):

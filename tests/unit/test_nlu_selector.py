@@ -15,11 +15,7 @@ from wewall.nlu.tokenizer import RussianTokenizer
 
 EXAMPLES = {
     "faq/irr": ["что такое irr", "объясните irr", "irr это что", "как считается irr"],
-    "faq/estate_class": [
-        "чем класс а отличается от б",
-        "что значит класс офиса",
-        "класс а это что",
-    ],
+    "faq/estate_class": ["чем класс а отличается от б", "что значит класс офиса", "класс а это что"],
     "greet": ["привет", "здравствуйте", "добрый день"],
 }
 
@@ -39,18 +35,13 @@ def trained(tmp_path_factory):
             if "/" in key:
                 data[INTENT_RESPONSE_KEY] = key
             messages.append(Message(data=data))
-    responses = {
-        "utter_faq/irr": [{"text": "IRR — ставка доходности."}],
-        "utter_faq/estate_class": [{"text": "Класс — качество здания."}],
-    }
+    responses = {"utter_faq/irr": [{"text": "IRR — ставка доходности."}],
+                 "utter_faq/estate_class": [{"text": "Класс — качество здания."}]}
     data = TrainingData(messages, responses=responses)
-    tokenizer = RussianTokenizer.create(
-        RussianTokenizer.get_default_config(), storage, Resource("tok"), _context("tok")
-    )
+    tokenizer = RussianTokenizer.create(RussianTokenizer.get_default_config(), storage, Resource("tok"), _context("tok"))
     tokenizer.process_training_data(data)
-    featurizer = CountVectorsFeaturizer.create(
-        CountVectorsFeaturizer.get_default_config(), storage, Resource("cv"), _context("cv")
-    )
+    featurizer = CountVectorsFeaturizer.create(CountVectorsFeaturizer.get_default_config(), storage,
+                                               Resource("cv"), _context("cv"))
     featurizer.train(data)
     featurizer.process_training_data(data)
     selectors = {}
@@ -74,11 +65,7 @@ def trained(tmp_path_factory):
 def test_a_faq_message_gets_the_same_answer_as_from_rasas_selector(trained):
     ours = trained(RetrievalResponseSelector, "что такое irr", "faq")
     theirs = trained(ResponseSelector, "что такое irr", "faq")
-    assert (
-        ours["response"]["intent_response_key"]
-        == theirs["response"]["intent_response_key"]
-        == "faq/irr"
-    )
+    assert ours["response"]["intent_response_key"] == theirs["response"]["intent_response_key"] == "faq/irr"
     assert ours["response"]["responses"] == [{"text": "IRR — ставка доходности."}]
     assert ours["ranking"] == theirs["ranking"]
 

@@ -6,16 +6,13 @@ import regex
 pytest.importorskip("spacy")
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Нужен офис 45м2 у Белорусской за 500к, бюджет 3,5 млн",
-        "  два  пробела\nи перевод строки ",
-        "офис 700 м² и 5% — «класс А»!",
-        "",
-        "ofis klass A s otdelkoy",
-    ],
-)
+@pytest.mark.parametrize("text", [
+    "Нужен офис 45м2 у Белорусской за 500к, бюджет 3,5 млн",
+    "  два  пробела\nи перевод строки ",
+    "офис 700 м² и 5% — «класс А»!",
+    "",
+    "ofis klass A s otdelkoy",
+])
 def test_spacy_tokens_are_russian_tokenizer_tokens(text):
     import spacy
 

@@ -42,7 +42,7 @@ def check_invariants(text: str, found: list[NumberMatch]) -> None:
     for match in found:
         assert isinstance(match, NumberMatch)
         assert 0 <= match.start < match.end <= len(text)
-        assert match.text == text[match.start : match.end]
+        assert match.text == text[match.start:match.end]
         assert match.start >= previous_end, "matches overlap or are out of order"
         assert type(match.value) in (int, float)
         if isinstance(match.value, float):
@@ -70,17 +70,11 @@ def test_table(text, values, texts):
 # Shape of the API.
 # --------------------------------------------------------------------------
 
-
 def test_match_fields_and_as_dict():
-    (match,) = extract_numbers("бюджет 3,5 млн")
+    match, = extract_numbers("бюджет 3,5 млн")
     assert (match.start, match.end, match.text, match.value) == (7, 14, "3,5 млн", 3500000)
-    assert match.as_dict() == {
-        "start": 7,
-        "end": 14,
-        "text": "3,5 млн",
-        "value": 3500000,
-        "ordinal": False,
-    }
+    assert match.as_dict() == {"start": 7, "end": 14, "text": "3,5 млн",
+                               "value": 3500000, "ordinal": False}
 
 
 def test_ordinal_flag():
@@ -100,26 +94,11 @@ def test_none_gives_nothing_and_other_types_are_rejected():
         extract_numbers(42)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "",
-        " ",
-        "\x00\x01\x02",
-        "😀" * 100,
-        "\u200b\u2028\u2029",
-        "\ud800",
-        "-" * 1000,
-        "," * 1000,
-        "1" * 5000,
-        "9 " * 3000,
-        "с половиной " * 500,
-        "пол " * 500,
-        "+" + "7" * 30,
-        "٣٤٥",
-        "²³¹",
-    ],
-)
+@pytest.mark.parametrize("text", [
+    "", " ", "\x00\x01\x02", "😀" * 100, "\u200b\u2028\u2029", "\ud800",
+    "-" * 1000, "," * 1000, "1" * 5000, "9 " * 3000, "с половиной " * 500,
+    "пол " * 500, "+" + "7" * 30, "٣٤٥", "²³¹",
+])
 def test_never_raises_on_odd_input(text):
     found = extract_numbers(text)
     check_invariants(text, found)
@@ -132,23 +111,8 @@ def test_long_digit_strings_are_ignored():
 
 def test_hundred_kilobytes():
     rnd = random.Random(7)
-    words = [
-        "офис",
-        "двадцать",
-        "пять",
-        "тысяч",
-        "3,5",
-        "млн",
-        "с",
-        "половиной",
-        "метров",
-        "12 000",
-        "привет",
-        "полтора",
-        "третий",
-        "\n",
-        "😀",
-    ]
+    words = ["офис", "двадцать", "пять", "тысяч", "3,5", "млн", "с", "половиной",
+             "метров", "12 000", "привет", "полтора", "третий", "\n", "😀"]
     text = " ".join(rnd.choice(words) for _ in range(30_000))[:100_000]
     found = extract_numbers(text)
     check_invariants(text, found)
@@ -249,11 +213,8 @@ def test_digits_round_trip(n, separator):
 
 
 @SETTINGS
-@given(
-    st.integers(min_value=0, max_value=99_999),
-    st.integers(min_value=1, max_value=99),
-    st.sampled_from([",", "."]),
-)
+@given(st.integers(min_value=0, max_value=99_999), st.integers(min_value=1, max_value=99),
+       st.sampled_from([",", "."]))
 def test_decimal_digits(whole, fraction, separator):
     text = f"{whole}{separator}{fraction:02d}"
     expected = whole + fraction / 100
@@ -261,20 +222,9 @@ def test_decimal_digits(whole, fraction, separator):
 
 
 @SETTINGS
-@given(
-    st.integers(min_value=1, max_value=999),
-    st.integers(min_value=0, max_value=9),
-    st.sampled_from(
-        [
-            ("тыс", 1000),
-            ("тысяч", 1000),
-            ("млн", 10**6),
-            ("миллиона", 10**6),
-            ("млрд", 10**9),
-            ("к", 1000),
-        ]
-    ),
-)
+@given(st.integers(min_value=1, max_value=999), st.integers(min_value=0, max_value=9),
+       st.sampled_from([("тыс", 1000), ("тысяч", 1000), ("млн", 10**6), ("миллиона", 10**6),
+                        ("млрд", 10**9), ("к", 1000)]))
 def test_digits_with_multipliers(n, tenth, unit):
     word, factor = unit
     glue = "" if word == "к" else " "
@@ -293,42 +243,11 @@ def test_millions_and_thousands_in_digits(millions, thousands):
 
 
 @SETTINGS
-@given(
-    st.lists(
-        st.sampled_from(
-            [
-                "два",
-                "двадцать",
-                "сто",
-                "тысячи",
-                "млн",
-                "с",
-                "половиной",
-                "пол",
-                "полтора",
-                "целых",
-                "десятых",
-                "и",
-                "-",
-                "5",
-                "3,5",
-                "12 000",
-                "третий",
-                "сотых",
-                "миллион",
-                "офис",
-                ",",
-                "2027",
-                "к",
-                "500к",
-                "лям",
-                "семистах",
-                "двухтысячный",
-            ]
-        ),
-        max_size=25,
-    )
-)
+@given(st.lists(st.sampled_from([
+    "два", "двадцать", "сто", "тысячи", "млн", "с", "половиной", "пол", "полтора",
+    "целых", "десятых", "и", "-", "5", "3,5", "12 000", "третий", "сотых", "миллион",
+    "офис", ",", "2027", "к", "500к", "лям", "семистах", "двухтысячный",
+]), max_size=25))
 def test_shape_cache_never_changes_the_answer(words):
     text = " ".join(words)
     cached = extract_numbers(text)
@@ -359,7 +278,6 @@ def test_any_digit_soup_is_safe(text):
 # cache silently switched off) on a shared, busy machine.
 # --------------------------------------------------------------------------
 
-
 def test_throughput_floor():
     sentences = [
         f"Ищу офис на {num2words(n, lang='ru')} квадратов, бюджет {n % 90 + 1},5 млн в месяц"
@@ -379,60 +297,22 @@ _PLAIN_PARSER = None
 def _parse_with(parser, text):
     tokens = list(numbers.TOKENIZER(text.translate(numbers._YO)))
     return [
-        (
-            m.span.start,
-            m.span.stop,
-            [(category, token.value) for category, token in numbers._leaves(m.tree.root)],
-        )
+        (m.span.start, m.span.stop,
+         [(category, token.value) for category, token in numbers._leaves(m.tree.root)])
         for m in parser.findall(tokens)
     ]
 
 
 @settings(max_examples=150, deadline=None)
-@given(
-    st.lists(
-        st.sampled_from(
-            [
-                "два",
-                "двадцать",
-                "сто",
-                "тысячи",
-                "тысяч",
-                "млн",
-                "с",
-                "половиной",
-                "пол",
-                "полтора",
-                "целых",
-                "и",
-                "десятых",
-                "сотых",
-                "5",
-                "3,5",
-                "12 000",
-                "третий",
-                "седьмой",
-                "миллион",
-                "миллиона",
-                "2027",
-                "500к",
-                "лям",
-                "семистах",
-                "двухтысячный",
-                "ноль",
-                "-",
-                "одна",
-            ]
-        ),
-        min_size=1,
-        max_size=12,
-    )
-)
+@given(st.lists(st.sampled_from([
+    "два", "двадцать", "сто", "тысячи", "тысяч", "млн", "с", "половиной", "пол", "полтора",
+    "целых", "и", "десятых", "сотых", "5", "3,5", "12 000", "третий", "седьмой", "миллион",
+    "миллиона", "2027", "500к", "лям", "семистах", "двухтысячный", "ноль", "-", "одна",
+]), min_size=1, max_size=12))
 def test_lookahead_parser_agrees_with_plain_yargy(words):
     global _PLAIN_PARSER
     if _PLAIN_PARSER is None:
         from yargy import Parser
-
         _PLAIN_PARSER = Parser(numbers.build_grammar(), tokenizer=numbers.TOKENIZER)
     text = " ".join(words)
     assert _parse_with(numbers._PARSER, text) == _parse_with(_PLAIN_PARSER, text)

@@ -11,7 +11,7 @@ from wewall.nlu.quantities import extract_quantities, rasa_token_spans
 # (text, [(entity, value, span text[, role]), ...])
 CASES = [
     # --- area_m2
-    ("700 м²", [("area_m2", 700, "700 м")]),  # Rasa drops «²» from the token
+    ("700 м²", [("area_m2", 700, "700 м")]),          # Rasa drops «²» from the token
     ("офис 700 м2", [("area_m2", 700, "700 м2")]),
     ("45м2", [("area_m2", 45, "45м2")]),
     ("700 кв. м", [("area_m2", 700, "700 кв. м")]),
@@ -32,13 +32,10 @@ CASES = [
     ("полторы тысячи кв м", [("area_m2", 1500, "полторы тысячи кв м")]),
     ("от 500 до 700 м²", [("area_m2", 500, "500"), ("area_m2", 700, "700 м")]),
     ("хочу офис на 250-300 квадратов", [("area_m2", 300, "250-300 квадратов")]),
-    ("700 метров", [("area_m2", 700, "700 метров")]),  # no cue at all: area
+    ("700 метров", [("area_m2", 700, "700 метров")]),   # no cue at all: area
     ("100 кв.м. в центре", [("area_m2", 100, "100 кв.м")]),
     ("офис 300 кв", [("area_m2", 300, "300 кв")]),
-    (
-        "двести пятьдесят квадратных метров",
-        [("area_m2", 250, "двести пятьдесят квадратных метров")],
-    ),
+    ("двести пятьдесят квадратных метров", [("area_m2", 250, "двести пятьдесят квадратных метров")]),
     ("нужно 80 m2", [("area_m2", 80, "80 m2")]),
     # --- money_rub
     ("500 тысяч", [("money_rub", 500000, "500 тысяч")]),
@@ -82,18 +79,10 @@ CASES = [
     ("15 минут езды", [("duration_min", 15, "15 минут езды", "transport")]),
     ("пешком минут 7", [("duration_min", 7, "минут 7", "walk")]),
     ("2 часа на машине", [("duration_min", 120, "2 часа на машине", "transport")]),
-    (
-        "полтора часа на общественном транспорте",
-        [("duration_min", 90, "полтора часа на общественном транспорте", "transport")],
-    ),
+    ("полтора часа на общественном транспорте", [("duration_min", 90, "полтора часа на общественном транспорте", "transport")]),
     ("5-7 минут пешком", [("duration_min", 7, "5-7 минут пешком", "walk")]),
-    (
-        "5 минут пешком или 10 минут на машине",
-        [
-            ("duration_min", 5, "5 минут пешком", "walk"),
-            ("duration_min", 10, "10 минут на машине", "transport"),
-        ],
-    ),
+    ("5 минут пешком или 10 минут на машине",
+     [("duration_min", 5, "5 минут пешком", "walk"), ("duration_min", 10, "10 минут на машине", "transport")]),
     ("20 минут на метро до центра", [("duration_min", 20, "20 минут на метро", "transport")]),
     # --- distance_m
     ("500 метров до метро", [("distance_m", 500, "500 метров")]),
@@ -106,7 +95,7 @@ CASES = [
     ("до метро метров 300", [("distance_m", 300, "метров 300")]),
     ("2 км", [("distance_m", 2000, "2 км")]),
     ("в радиусе 700 метров", [("distance_m", 700, "700 метров")]),
-    ("удалённость 300 метров", [("distance_m", 300, "300 метров")]),  # ё folded
+    ("удалённость 300 метров", [("distance_m", 300, "300 метров")]),   # ё folded
     ("трёхсот квадратов", [("area_m2", 300, "трёхсот квадратов")]),
     # --- quarter
     ("3Q2027", [("quarter", "3Q2027", "3Q2027")]),
@@ -126,10 +115,8 @@ CASES = [
     ("середина 2027", [("quarter", "2Q2027", "середина 2027")]),
     ("первая половина 2027 года", [("quarter", "2Q2027", "первая половина 2027 года")]),
     ("вторая половина 2027", [("quarter", "4Q2027", "вторая половина 2027")]),
-    (
-        "первый квартал две тысячи двадцать восьмого года",
-        [("quarter", "1Q2028", "первый квартал две тысячи двадцать восьмого года")],
-    ),
+    ("первый квартал две тысячи двадцать восьмого года",
+     [("quarter", "1Q2028", "первый квартал две тысячи двадцать восьмого года")]),
     # --- number, and quarters that are not quarters
     ("нужно 3 комнаты", [("number", 3, "3")]),
     ("3-комнатная", [("number", 3, "3-комнатная")]),
@@ -140,32 +127,17 @@ CASES = [
     ("конец года, 5 кабинетов", [("number", 5, "5")]),
     ("700 кв. м в 3 кв 2027", [("area_m2", 700, "700 кв. м"), ("quarter", "3Q2027", "3 кв 2027")]),
     # --- several at once
-    (
-        "офис 300 м2 за 45 млн, 5 минут пешком от метро, сдача в 4 кв. 2027",
-        [
-            ("area_m2", 300, "300 м2"),
-            ("money_rub", 45000000, "45 млн"),
-            ("duration_min", 5, "5 минут пешком", "walk"),
-            ("quarter", "4Q2027", "4 кв. 2027"),
-        ],
-    ),
-    (
-        "ищу офис класса А на 300 метров, бюджет до 2 млн",
-        [("area_m2", 300, "300 метров"), ("money_rub", 2000000, "2 млн")],
-    ),
-    (
-        "семьсот квадратов, капитализация 9%, полтора км до метро",
-        [
-            ("area_m2", 700, "семьсот квадратов"),
-            ("percent", 9, "9"),
-            ("distance_m", 1500, "полтора км"),
-        ],
-    ),
+    ("офис 300 м2 за 45 млн, 5 минут пешком от метро, сдача в 4 кв. 2027",
+     [("area_m2", 300, "300 м2"), ("money_rub", 45000000, "45 млн"),
+      ("duration_min", 5, "5 минут пешком", "walk"), ("quarter", "4Q2027", "4 кв. 2027")]),
+    ("ищу офис класса А на 300 метров, бюджет до 2 млн",
+     [("area_m2", 300, "300 метров"), ("money_rub", 2000000, "2 млн")]),
+    ("семьсот квадратов, капитализация 9%, полтора км до метро",
+     [("area_m2", 700, "семьсот квадратов"), ("percent", 9, "9"),
+      ("distance_m", 1500, "полтора км")]),
     # a budget per m² after the area: the metres are the area, the bare number is money
-    (
-        "сниму офис 100 метров до 3000 за метр в месяц",
-        [("area_m2", 100, "100 метров"), ("money_rub", 3000, "3000")],
-    ),
+    ("сниму офис 100 метров до 3000 за метр в месяц",
+     [("area_m2", 100, "100 метров"), ("money_rub", 3000, "3000")]),
     ("500 метров до метро", [("distance_m", 500, "500 метров")]),
     # --- nothing
     ("привет", []),
@@ -183,15 +155,8 @@ def _as_tuple(entity: dict) -> tuple:
 def test_table_is_big_enough():
     assert len(CASES) >= 80
     covered = {e[0] for _, expected in CASES for e in expected}
-    assert covered == {
-        "area_m2",
-        "money_rub",
-        "percent",
-        "duration_min",
-        "distance_m",
-        "quarter",
-        "number",
-    }
+    assert covered == {"area_m2", "money_rub", "percent", "duration_min", "distance_m",
+                       "quarter", "number"}
     roles = {e[3] for _, expected in CASES for e in expected if len(e) == 4}
     assert roles == {"walk", "transport"}
 
@@ -202,13 +167,13 @@ def test_table(text, expected):
     assert [_as_tuple(e) for e in found] == expected
     for got, want in zip(found, expected):
         assert type(got["value"]) is type(want[1])
-        assert got["text"] == text[got["start"] : got["end"]]
+        assert got["text"] == text[got["start"]:got["end"]]
         if got["entity"] != "duration_min":
             assert "role" not in got
 
 
 def test_entity_dict_shape():
-    (entity,) = extract_quantities("офис 700 м2")
+    entity, = extract_quantities("офис 700 м2")
     assert entity == {"entity": "area_m2", "value": 700, "start": 5, "end": 11, "text": "700 м2"}
 
 
@@ -222,7 +187,6 @@ def test_spans_are_ordered_and_disjoint():
 # --------------------------------------------------------------------------
 # Token alignment against the real Rasa tokenizer.
 # --------------------------------------------------------------------------
-
 
 @pytest.fixture(scope="module")
 def rasa_tokenize():
@@ -261,54 +225,18 @@ def test_rasa_token_spans_matches_rasa(text, rasa_tokenize):
 # Robustness.
 # --------------------------------------------------------------------------
 
-
 @settings(max_examples=300, deadline=None)
-@given(
-    st.lists(
-        st.sampled_from(
-            [
-                "700",
-                "м2",
-                "метров",
-                "до",
-                "от",
-                "метро",
-                "минут",
-                "пешком",
-                "на",
-                "машине",
-                "%",
-                "процентов",
-                "3Q2027",
-                "кв",
-                "квартал",
-                "2027",
-                "конец",
-                "начало",
-                "тысяч",
-                "млн",
-                "полтора",
-                "км",
-                "₽",
-                "руб",
-                "площадь",
-                "бюджет",
-                "-",
-                ",",
-                "IV",
-                "третий",
-                "5",
-            ]
-        ),
-        max_size=20,
-    )
-)
+@given(st.lists(st.sampled_from([
+    "700", "м2", "метров", "до", "от", "метро", "минут", "пешком", "на", "машине", "%",
+    "процентов", "3Q2027", "кв", "квартал", "2027", "конец", "начало", "тысяч", "млн",
+    "полтора", "км", "₽", "руб", "площадь", "бюджет", "-", ",", "IV", "третий", "5",
+]), max_size=20))
 def test_random_phrases_are_safe(words):
     text = " ".join(words)
     found = extract_quantities(text)
     previous_end = 0
     for entity in found:
-        assert entity["text"] == text[entity["start"] : entity["end"]]
+        assert entity["text"] == text[entity["start"]:entity["end"]]
         assert entity["start"] >= previous_end
         previous_end = entity["end"]
         if entity["entity"] == "quarter":
@@ -321,4 +249,4 @@ def test_random_phrases_are_safe(words):
 @given(st.text(max_size=200))
 def test_any_text_is_safe(text):
     for entity in extract_quantities(text):
-        assert entity["text"] == text[entity["start"] : entity["end"]]
+        assert entity["text"] == text[entity["start"]:entity["end"]]

@@ -21,13 +21,9 @@ def _installed():
     assert bootstrap.enabled(), "WEWALL_RASA_PATCHES=off: nothing to test here"
     bootstrap.install()
 
-
 GOOD = [
     {"events": [], "responses": []},
-    {
-        "events": [{"event": "slot", "name": "calc_area_m2", "value": 700}],
-        "responses": [{"text": "Готово"}],
-    },
+    {"events": [{"event": "slot", "name": "calc_area_m2", "value": 700}], "responses": [{"text": "Готово"}]},
     {"events": [{"event": "followup", "name": "action_listen"}]},
     {},
 ]
@@ -65,50 +61,22 @@ def _every_event() -> list:
     from rasa.shared.core import events as e
 
     samples = [
-        e.UserUttered(
-            "семьсот квадратов",
-            {"name": "inform", "confidence": 0.9},
-            [{"entity": "area_m2", "value": 700, "start": 0, "end": 17}],
-            parse_data={
-                "intent": {"name": "inform", "confidence": 0.9},
-                "entities": [],
-                "text": "семьсот квадратов",
-                "intent_ranking": [],
-            },
-        ),
-        e.BotUttered(
-            "Готово",
-            {"buttons": [{"title": "Да", "payload": "/affirm"}]},
-            {"utter_action": "utter_x"},
-        ),
-        e.SlotSet("calc_area_m2", 700.0),
-        e.SlotSet("station", None),
-        e.SlotSet("stations", ["Белорусская"]),
-        e.ActionExecuted("utter_x", policy="RulePolicy", confidence=1.0),
-        e.ActionExecuted("action_listen"),
-        e.FollowupAction("action_listen"),
-        e.ActiveLoop("calculation_form"),
-        e.ActiveLoop(None),
-        e.LoopInterrupted(True),
-        e.ActionExecutionRejected("calculation_form"),
-        e.AllSlotsReset(),
-        e.Restarted(),
-        e.UserUtteranceReverted(),
-        e.ActionReverted(),
-        e.ConversationPaused(),
-        e.ConversationResumed(),
-        e.SessionStarted(),
-        e.StoryExported(),
-        e.AgentUttered("x"),
+        e.UserUttered("семьсот квадратов", {"name": "inform", "confidence": 0.9},
+                      [{"entity": "area_m2", "value": 700, "start": 0, "end": 17}],
+                      parse_data={"intent": {"name": "inform", "confidence": 0.9}, "entities": [],
+                                  "text": "семьсот квадратов", "intent_ranking": []}),
+        e.BotUttered("Готово", {"buttons": [{"title": "Да", "payload": "/affirm"}]}, {"utter_action": "utter_x"}),
+        e.SlotSet("calc_area_m2", 700.0), e.SlotSet("station", None), e.SlotSet("stations", ["Белорусская"]),
+        e.ActionExecuted("utter_x", policy="RulePolicy", confidence=1.0), e.ActionExecuted("action_listen"),
+        e.FollowupAction("action_listen"), e.ActiveLoop("calculation_form"), e.ActiveLoop(None),
+        e.LoopInterrupted(True), e.ActionExecutionRejected("calculation_form"), e.AllSlotsReset(),
+        e.Restarted(), e.UserUtteranceReverted(), e.ActionReverted(), e.ConversationPaused(),
+        e.ConversationResumed(), e.SessionStarted(), e.StoryExported(), e.AgentUttered("x"),
         e.ReminderScheduled("EXTERNAL_reminder", datetime.datetime(2026, 11, 25)),
-        e.ReminderCancelled(name="r"),
-        e.EntitiesAdded([{"entity": "area_m2", "value": 700, "start": 0, "end": 3}]),
+        e.ReminderCancelled(name="r"), e.EntitiesAdded([{"entity": "area_m2", "value": 700, "start": 0, "end": 3}]),
     ]
-    legacy = [
-        {"event": "user_featurization", "use_text_for_featurization": True},
-        {"event": "form_validation", "validate": False},
-        {"event": "form", "name": "calculation_form"},
-    ]
+    legacy = [{"event": "user_featurization", "use_text_for_featurization": True},
+              {"event": "form_validation", "validate": False}, {"event": "form", "name": "calculation_form"}]
     return [event.as_dict() for event in samples] + legacy
 
 
@@ -124,8 +92,7 @@ def _mutations(event: dict):
 
 def test_the_quick_check_gives_the_full_schemas_verdict_on_every_event_and_its_mutations():
     full = jsonschema.validators.validator_for(RemoteAction.action_response_format_spec())(
-        RemoteAction.action_response_format_spec()
-    )
+        RemoteAction.action_response_format_spec())
     valid = _every_event()
     assert len({event["event"] for event in valid}) == 23  # every alternative of the schema
     quick_passes = 0
@@ -145,17 +112,14 @@ def test_the_quick_check_gives_the_full_schemas_verdict_on_every_event_and_its_m
 SLOTS = {"calc_remaining": "(осталось 3 вопроса)", "calc_area_m2": 700.0, "name": None}
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Какой НДС вы платите? {calc_remaining}",
-        "Площадь {area_m2} м², {name}",
-        "без подстановок",
-        "{{calc_remaining}} в двойных скобках",
-        "{calc_remaining} и {неизвестно}",
-        "",
-    ],
-)
+@pytest.mark.parametrize("text", [
+    "Какой НДС вы платите? {calc_remaining}",
+    "Площадь {area_m2} м², {name}",
+    "без подстановок",
+    "{{calc_remaining}} в двойных скобках",
+    "{calc_remaining} и {неизвестно}",
+    "",
+])
 def test_strings_with_slots_are_filled_as_rasa_fills_them(text):
     from rasa.core.nlg.interpolator import interpolate_text
 
@@ -166,17 +130,14 @@ def test_strings_with_slots_are_filled_as_rasa_fills_them(text):
 def test_a_button_payload_with_entities_is_kept_without_an_error_in_the_log(caplog, capsys):
     from rasa.core.nlg.interpolator import interpolate
 
-    buttons = [
-        {"title": "7 %", "payload": '/inform{"percent":7}'},
-        {"title": "Класс A", "payload": '/inform{"estate_class":"A"}'},
-    ]
+    buttons = [{"title": "7 %", "payload": '/inform{"percent":7}'},
+               {"title": "Класс A", "payload": '/inform{"estate_class":"A"}'}]
     assert interpolate(buttons, SLOTS) == buttons
     logged = caplog.text + "".join(capsys.readouterr())
     assert "interpolator" not in logged and "KeyError" not in logged
 
 
 # ---------------------------------------------------------------- 5. event types
-
 
 def _event_classes():
     from rasa.shared.core.events import Event
@@ -191,9 +152,7 @@ def test_every_event_type_resolves_to_the_class_rasa_finds(cls):
 
     assert Event.resolve_by_type is rasa_patches.resolve_event_type
     for _ in range(2):  # first found, then remembered
-        assert Event.resolve_by_type(cls.type_name) is rasa_patches._rasa_resolve_by_type(
-            cls.type_name
-        )
+        assert Event.resolve_by_type(cls.type_name) is rasa_patches._rasa_resolve_by_type(cls.type_name)
 
 
 def test_unknown_event_types_get_rasas_answers():
@@ -254,41 +213,21 @@ def test_a_class_defined_later_that_rasa_would_pick_first_replaces_the_remembere
 
 def test_a_stored_conversation_reads_back_the_same():
     from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import (
-        ActionExecuted,
-        ActiveLoop,
-        BotUttered,
-        SessionStarted,
-        SlotSet,
-        UserUttered,
-    )
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
     domain = Domain.load("domain")
-    events = [
-        SessionStarted(),
-        ActionExecuted("action_listen"),
-        UserUttered(
-            "офис 700 м2",
-            {"name": "inform", "confidence": 0.9},
-            [{"entity": "area_m2", "value": 700}],
-        ),
-        ActionExecuted("calculation_form"),
-        ActiveLoop("calculation_form"),
-        SlotSet("calc_area_m2", 700),
-        BotUttered("Сколько стоит метр?"),
-        ActionExecuted("action_listen"),
-    ]
+    events = [SessionStarted(), ActionExecuted("action_listen"),
+              UserUttered("офис 700 м2", {"name": "inform", "confidence": 0.9}, [{"entity": "area_m2", "value": 700}]),
+              ActionExecuted("calculation_form"), ActiveLoop("calculation_form"), SlotSet("calc_area_m2", 700),
+              BotUttered("Сколько стоит метр?"), ActionExecuted("action_listen")]
     dumped = [e.as_dict() for e in events]
     tracker = DialogueStateTracker.from_dict("c1", dumped, domain.slots)
     assert [e.as_dict() for e in tracker.events] == dumped
-    assert (
-        tracker.get_slot("calc_area_m2") == 700 and tracker.active_loop_name == "calculation_form"
-    )
+    assert tracker.get_slot("calc_area_m2") == 700 and tracker.active_loop_name == "calculation_form"
 
 
 # ---------------------------------------------------------------- 6. slot copies
-
 
 def test_slot_copies_are_new_objects_with_the_same_state():
     import copy
@@ -326,20 +265,14 @@ def _features(kind: str, rows: int, columns: int, dtype, seed: int, origin: str 
     rng = np.random.default_rng(seed)
     if kind == "dense":
         return Features(rng.random((rows, columns)).astype(dtype), "sequence", "text", origin)
-    matrix = scipy.sparse.random(
-        rows, columns, density=0.3, format="coo", random_state=seed, dtype=dtype
-    )
+    matrix = scipy.sparse.random(rows, columns, density=0.3, format="coo", random_state=seed, dtype=dtype)
     return Features(matrix if kind == "coo" else matrix.tocsr(), "sequence", "text", origin)
 
 
 def _same(ours, theirs) -> None:
 
     assert type(ours.features) is type(theirs.features)
-    assert (ours.type, ours.attribute, ours.origin) == (
-        theirs.type,
-        theirs.attribute,
-        theirs.origin,
-    )
+    assert (ours.type, ours.attribute, ours.origin) == (theirs.type, theirs.attribute, theirs.origin)
     if scipy.sparse.isspmatrix_coo(theirs.features):
         assert ours.features.shape == theirs.features.shape
         for name in ("data", "row", "col"):
@@ -347,34 +280,25 @@ def _same(ours, theirs) -> None:
             assert a.dtype == b.dtype and np.array_equal(a, b), name
     else:
         assert ours.features.dtype == theirs.features.dtype
-        assert np.array_equal(
-            ours.features.toarray() if scipy.sparse.issparse(ours.features) else ours.features,
-            theirs.features.toarray()
-            if scipy.sparse.issparse(theirs.features)
-            else theirs.features,
-        )
+        assert np.array_equal(ours.features.toarray() if scipy.sparse.issparse(ours.features) else ours.features,
+                              theirs.features.toarray() if scipy.sparse.issparse(theirs.features) else theirs.features)
 
 
-@pytest.mark.parametrize(
-    "kinds, dtypes",
-    [
-        (["coo"] * 5, ["float32"] * 5),
-        (["coo"] * 3, ["float32", "float64", "int64"]),
-        (["coo", "coo"], ["int32", "float32"]),
-        (["coo", "csr", "coo"], ["float32"] * 3),
-        (["csr", "csr"], ["float64"] * 2),
-        (["dense"] * 3, ["float32", "float32", "float64"]),
-        (["coo"], ["float32"]),
-    ],
-)
+@pytest.mark.parametrize("kinds, dtypes", [
+    (["coo"] * 5, ["float32"] * 5),
+    (["coo"] * 3, ["float32", "float64", "int64"]),
+    (["coo", "coo"], ["int32", "float32"]),
+    (["coo", "csr", "coo"], ["float32"] * 3),
+    (["csr", "csr"], ["float64"] * 2),
+    (["dense"] * 3, ["float32", "float32", "float64"]),
+    (["coo"], ["float32"]),
+])
 def test_features_are_joined_as_rasa_joins_them(kinds, dtypes):
 
     assert Message._combine_features is rasa_patches.combine_features
     for rows in (1, 6):
-        features = [
-            _features(kind, rows, 3 + 40 * n, dtype, seed=n + rows, origin=f"f{n}")
-            for n, (kind, dtype) in enumerate(zip(kinds, dtypes))
-        ]
+        features = [_features(kind, rows, 3 + 40 * n, dtype, seed=n + rows, origin=f"f{n}")
+                    for n, (kind, dtype) in enumerate(zip(kinds, dtypes))]
         ours = Message._combine_features(features, ["a", "b"])
         theirs = rasa_patches._rasa_combine_features(features, ["a", "b"])
         _same(ours, theirs)
@@ -385,10 +309,7 @@ def test_an_empty_feature_matrix_joins_too():
 
     empty = Features(scipy.sparse.coo_matrix((4, 7), dtype="float32"), "sequence", "text", "e")
     features = [empty, _features("coo", 4, 9, "float32", 1), empty]
-    _same(
-        rasa_patches.combine_features(features, ["x"]),
-        rasa_patches._rasa_combine_features(features, ["x"]),
-    )
+    _same(rasa_patches.combine_features(features, ["x"]), rasa_patches._rasa_combine_features(features, ["x"]))
 
 
 def test_mismatched_features_fail_with_rasas_error():
@@ -396,6 +317,4 @@ def test_mismatched_features_fail_with_rasas_error():
     with pytest.raises(ValueError, match="sequence dimensions do not match"):
         rasa_patches.combine_features(features, ["x"])
     with pytest.raises(ValueError, match="Cannot combine sparse and dense"):
-        rasa_patches.combine_features(
-            [_features("coo", 3, 5, "float32", 1), _features("dense", 3, 5, "float32", 1)], ["x"]
-        )
+        rasa_patches.combine_features([_features("coo", 3, 5, "float32", 1), _features("dense", 3, 5, "float32", 1)], ["x"])

@@ -18,12 +18,7 @@ from wewall.nlu.diet import FlatPredictDIET, WewallDIETClassifier
 
 EXAMPLES = {
     "greet": ["привет", "здравствуйте", "добрый день", "привет бот"],
-    "request_search": [
-        "хочу купить офис",
-        "найдите офис в аренду",
-        "подберите помещение",
-        "ищу офис",
-    ],
+    "request_search": ["хочу купить офис", "найдите офис в аренду", "подберите помещение", "ищу офис"],
     "goodbye": ["пока", "до свидания", "всего доброго", "увидимся"],
 }
 
@@ -37,20 +32,10 @@ def diet(tmp_path_factory):
         return cls.create({**cls.get_default_config(), **config}, storage, Resource(name), context)
 
     tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
-    featurizer = component(
-        CountVectorsFeaturizer, "cvf", analyzer="char_wb", min_ngram=1, max_ngram=3
-    )
-    classifier = component(
-        WewallDIETClassifier,
-        "diet",
-        epochs=2,
-        random_seed=1,
-        number_of_transformer_layers=0,
-        entity_recognition=False,
-    )
-    data = TrainingData(
-        [Message(data={"text": t, "intent": i}) for i, texts in EXAMPLES.items() for t in texts]
-    )
+    featurizer = component(CountVectorsFeaturizer, "cvf", analyzer="char_wb", min_ngram=1, max_ngram=3)
+    classifier = component(WewallDIETClassifier, "diet", epochs=2, random_seed=1, number_of_transformer_layers=0,
+                           entity_recognition=False)
+    data = TrainingData([Message(data={"text": t, "intent": i}) for i, texts in EXAMPLES.items() for t in texts])
     tokenizer.process_training_data(data)
     featurizer.train(data)
     featurizer.process_training_data(data)
@@ -72,9 +57,7 @@ def _batches(classifier, prepared, texts):
     batches = []
     for message in prepared(texts):
         model_data = classifier._create_model_data([message], training=False)
-        generator, _ = create_data_generators(
-            model_data=model_data, batch_sizes=1, epochs=1, shuffle=False
-        )
+        generator, _ = create_data_generators(model_data=model_data, batch_sizes=1, epochs=1, shuffle=False)
         batches.append(next(iter(generator))[0])
     return batches
 
@@ -115,9 +98,7 @@ def test_inputs_that_do_not_fit_the_signature_go_rasas_way(diet):
     (batch,) = _batches(classifier, prepared, ["привет"])
     model._rasa_predict(batch)  # the first call builds the function
     flat = wewall_diet.flat_predict_for(model)
-    wrong_width = tuple(
-        np.zeros(x.shape[:-1] + (x.shape[-1] + 1,), x.dtype) if x.ndim > 1 else x for x in batch
-    )
+    wrong_width = tuple(np.zeros(x.shape[:-1] + (x.shape[-1] + 1,), x.dtype) if x.ndim > 1 else x for x in batch)
     wrong_type = tuple(x.astype(np.float64) if x.dtype == np.float32 else x for x in batch)
     wrong_count = batch[:-1]
     for bad in (wrong_width, wrong_count):
@@ -137,10 +118,8 @@ def test_a_dropped_model_function_is_not_kept_alive():
 
     import tensorflow as tf
 
-    function = tf.function(
-        lambda batch: {"sum": tf.reduce_sum(batch[0])},
-        input_signature=[[tf.TensorSpec([None, 3], tf.float32)]],
-    )
+    function = tf.function(lambda batch: {"sum": tf.reduce_sum(batch[0])},
+                           input_signature=[[tf.TensorSpec([None, 3], tf.float32)]])
     function([np.ones((2, 3), np.float32)])
     wewall_diet._flat_predicts[function] = wewall_diet.FlatPredict(function)
     assert float(wewall_diet._flat_predicts[function]([np.ones((2, 3), np.float32)])["sum"]) == 6.0
@@ -151,16 +130,11 @@ def test_a_dropped_model_function_is_not_kept_alive():
     assert len(wewall_diet._flat_predicts) == before - 1
 
 
-@pytest.mark.parametrize(
-    "setting, versions",
-    [
-        ("off", None),
-        ("on", {"rasa": "3.6.21", "tensorflow": "2.13.0"}),
-    ],
-)
-def test_switched_off_or_another_tensorflow_every_call_is_rasas(
-    diet, monkeypatch, setting, versions
-):
+@pytest.mark.parametrize("setting, versions", [
+    ("off", None),
+    ("on", {"rasa": "3.6.21", "tensorflow": "2.13.0"}),
+])
+def test_switched_off_or_another_tensorflow_every_call_is_rasas(diet, monkeypatch, setting, versions):
     classifier, prepared = diet
     model = classifier.model
     (batch,) = _batches(classifier, prepared, ["привет"])
@@ -182,11 +156,7 @@ def test_the_stored_model_loads_back_as_ours(diet, tmp_path):
     texts = ["здравствуйте", "подберите офис", "до свидания"]
     trained = [m.get("intent_ranking") for m in classifier.process(prepared(texts))]
     classifier.persist()
-    loaded = WewallDIETClassifier.load(
-        classifier.component_config,
-        classifier._model_storage,
-        classifier._resource,
-        classifier._execution_context,
-    )
+    loaded = WewallDIETClassifier.load(classifier.component_config, classifier._model_storage,
+                                       classifier._resource, classifier._execution_context)
     assert type(loaded.model) is FlatPredictDIET
     assert [m.get("intent_ranking") for m in loaded.process(prepared(texts))] == trained

@@ -27,10 +27,7 @@ def test_import_estates_and_precompute_irr_in_separate_processes(tmp_path):
     count, what = stats(tmp_path)["estates"]
     assert count == "7" and what == "импорт из b.json, s.json, c.csv"
     again = wewall(tmp_path, "data", "import-estates", str(b), str(c), str(s))
-    assert (
-        "nfmap_sale: в базе 5 (новых 0, изменённых 0, без изменений 5, удалено устаревших 0)"
-        in again.stdout
-    )
+    assert "nfmap_sale: в базе 5 (новых 0, изменённых 0, без изменений 5, удалено устаревших 0)" in again.stdout
     assert stats(tmp_path)["estates"][0] == "7"
     irr = wewall(tmp_path, "data", "precompute-irr")
     assert irr.returncode == 0, irr.stderr
@@ -47,15 +44,8 @@ def test_lots_without_buildings_is_an_error_and_changes_nothing(tmp_path):
 
 
 def test_import_estates_real_files(tmp_path):
-    paths = [
-        str(shared_file(f"commercial/{f}"))
-        for f in (
-            "gp2team34_cian_psn_rent_geo.csv",
-            "nfmap_rent_lots_202606.json",
-            "nfmap_lots_202606.json",
-            "nfmap_buildings_202606.json",
-        )
-    ]
+    paths = [str(shared_file(f"commercial/{f}")) for f in (
+        "gp2team34_cian_psn_rent_geo.csv", "nfmap_rent_lots_202606.json", "nfmap_lots_202606.json", "nfmap_buildings_202606.json")]
     metro = shared_file("metro/hh_metro_all_cities_2023-10-16.json")
     assert wewall(tmp_path, "data", "import-stations", "--hh-json", str(metro)).returncode == 0
     out = wewall(tmp_path, "data", "import-estates", *paths)
@@ -63,7 +53,5 @@ def test_import_estates_real_files(tmp_path):
     assert "прочитано строк: 3599, импортировано: 3326, дубликатов: 273, пропущено: 0" in out.stdout
     assert "прочитано строк: 239, импортировано: 239, дубликатов: 0, пропущено: 0" in out.stdout
     assert "цена по запросу: 88" in out.stdout
-    assert (
-        "прочитано строк: 1500, импортировано: 1196, дубликатов: 99, пропущено: 205" in out.stdout
-    )
+    assert "прочитано строк: 1500, импортировано: 1196, дубликатов: 99, пропущено: 205" in out.stdout
     assert stats(tmp_path)["estates"][0] == str(3326 + 239 + 1196)

@@ -38,11 +38,8 @@ def criteria_grid():
             sale = deal == "sale"
             out.append(
                 Criteria(
-                    deal=deal,
-                    type=type_,
-                    budget_rub=rng.choice(
-                        [None, 20 * M, 80 * M, 300 * M] if sale else [None, 150_000, 600_000, 2 * M]
-                    ),
+                    deal=deal, type=type_,
+                    budget_rub=rng.choice([None, 20 * M, 80 * M, 300 * M] if sale else [None, 150_000, 600_000, 2 * M]),
                     zone=rng.choice(["any", "ttk", "mkad"]),
                     min_area_m2=rng.choice([None, 50, 150, 400]),
                     max_metro_minutes=rng.choice([None, 5, 10, 20]),
@@ -76,17 +73,8 @@ def test_both_paths_return_the_same_ids_in_the_same_order(db):
 def test_both_paths_give_the_same_relaxation_advice(db):
     storage.insert_estates(db, demo_with_irr())
     columnar, mongo = SearchEngine.from_db(db), MongoSearch(db)
-    c = Criteria(
-        deal="sale",
-        type="office",
-        zone="ttk",
-        budget_rub=80 * M,
-        min_area_m2=150,
-        estate_class="A",
-        max_metro_minutes=8,
-        purpose="investment",
-        min_irr=12,
-    )
+    c = Criteria(deal="sale", type="office", zone="ttk", budget_rub=80 * M, min_area_m2=150, estate_class="A",
+                 max_metro_minutes=8, purpose="investment", min_irr=12)
     a, b = columnar.search(c), mongo.search(c)
     assert a.total == b.total < 3
     assert [r.to_dict() for r in a.relaxations] == [r.to_dict() for r in b.relaxations]
@@ -95,21 +83,9 @@ def test_both_paths_give_the_same_relaxation_advice(db):
 
 
 def test_the_mongo_filter_of_the_edges():
-    f = to_filter(
-        Criteria(
-            deal="rent",
-            type="any",
-            budget_rub=100_000,
-            min_area_m2=100,
-            zone="mkad",
-            max_metro_minutes=10,
-        )
-    )
+    f = to_filter(Criteria(deal="rent", type="any", budget_rub=100_000, min_area_m2=100, zone="mkad", max_metro_minutes=10))
     assert f["deal"] == "rent" and f["type"] == {"$in": ["office", "retail"]}
-    assert (
-        f["rent_rub_month"]["$lte"] == pytest.approx(110_000)
-        and f["rent_rub_month"]["$lte"] >= 110_000
-    )
+    assert f["rent_rub_month"]["$lte"] == pytest.approx(110_000) and f["rent_rub_month"]["$lte"] >= 110_000
     assert f["area_m2"]["$gte"] == pytest.approx(90) and f["area_m2"]["$gte"] <= 90
     assert f["zone"] == {"$in": ["ttk", "mkad"]} and f["metro.0.walk_minutes"] == {"$lte": 10}
     assert f["price_on_request"] == {"$ne": True}

@@ -18,39 +18,17 @@ def test_demo_prices_have_the_real_orders_of_magnitude():
     docs = demo_estates(demo_stations(), 6000)
 
     def med(deal, type_, value):
-        return statistics.median(
-            value(d)
-            for d in docs
-            if d["deal"] == deal and d["type"] == type_ and d.get("price_per_m2")
-        )
+        return statistics.median(value(d) for d in docs if d["deal"] == deal and d["type"] == type_ and d.get("price_per_m2"))
 
     # Q2 2026 medians of the real data: sale ≈ 450 000 ₽/m², rent ≈ 40 000 ₽/m²/year, retail ≈ 145 000 ₽/month.
     assert 380_000 < med("sale", "office", lambda d: d["price_per_m2"]) < 560_000
     assert 33_000 < med("rent", "office", lambda d: d["price_per_m2"] * 12) < 55_000
     assert 110_000 < med("rent", "retail", lambda d: d["rent_rub_month"]) < 190_000
     on_request = [d for d in docs if d.get("price_on_request")]
-    assert on_request and all(
-        d["deal"] == "rent" and d["rent_rub_month"] is None for d in on_request
-    )
-    a = [
-        d["price_per_m2"]
-        for d in docs
-        if d["deal"] == "sale"
-        and d["type"] == "office"
-        and d.get("estate_class") == "A"
-        and d["zone"] == "ttk"
-    ]
-    b = [
-        d["price_per_m2"]
-        for d in docs
-        if d["deal"] == "sale"
-        and d["type"] == "office"
-        and d.get("estate_class") == "B"
-        and d["zone"] == "mkad"
-    ]
-    assert statistics.median(a) > 1.3 * statistics.median(
-        b
-    )  # class A inside ТТК dearer than B further out
+    assert on_request and all(d["deal"] == "rent" and d["rent_rub_month"] is None for d in on_request)
+    a = [d["price_per_m2"] for d in docs if d["deal"] == "sale" and d["type"] == "office" and d.get("estate_class") == "A" and d["zone"] == "ttk"]
+    b = [d["price_per_m2"] for d in docs if d["deal"] == "sale" and d["type"] == "office" and d.get("estate_class") == "B" and d["zone"] == "mkad"]
+    assert statistics.median(a) > 1.3 * statistics.median(b)  # class A inside ТТК dearer than B further out
 
 
 def test_demo_metro_is_the_true_nearest_three():
@@ -59,6 +37,4 @@ def test_demo_metro_is_the_true_nearest_three():
         lng, lat = d["location"]["coordinates"]
         brute = sorted(stations, key=lambda s: haversine_m(lat, lng, s["lat"], s["lng"]))[:3]
         assert [m["station"] for m in d["metro"]] == [s["name"] for s in brute]
-        assert d["metro"][0]["distance_m"] == round(
-            haversine_m(lat, lng, brute[0]["lat"], brute[0]["lng"])
-        )
+        assert d["metro"][0]["distance_m"] == round(haversine_m(lat, lng, brute[0]["lat"], brute[0]["lng"]))

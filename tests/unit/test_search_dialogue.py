@@ -22,50 +22,23 @@ RENT = {sd.TYPE: "office", sd.DEAL: "rent"}
 
 def test_rent_branch_asks_no_purchase_questions():
     order = sd.required_slots(RENT)
-    assert order == [
-        sd.TYPE,
-        sd.DEAL,
-        sd.BUDGET,
-        sd.AREA,
-        sd.METRO,
-        sd.ZONE,
-        sd.CLASS,
-        sd.FINISH,
-        sd.WISHES,
-        sd.CONFIRMED,
-    ]
+    assert order == [sd.TYPE, sd.DEAL, sd.BUDGET, sd.AREA, sd.METRO, sd.ZONE, sd.CLASS, sd.FINISH, sd.WISHES, sd.CONFIRMED]
 
 
 def test_buy_branch_asks_purpose_and_readiness_and_investors_irr():
     buy = {sd.TYPE: "retail", sd.DEAL: "sale"}
     order = sd.required_slots(buy)
-    assert (
-        sd.PURPOSE in order
-        and sd.READINESS in order
-        and sd.MIN_IRR not in order
-        and sd.CLASS not in order
-    )
+    assert sd.PURPOSE in order and sd.READINESS in order and sd.MIN_IRR not in order and sd.CLASS not in order
     assert sd.MIN_IRR in sd.required_slots({**buy, sd.PURPOSE: "investment"})
     assert sd.MIN_IRR not in sd.required_slots({**buy, sd.PURPOSE: "business"})
 
 
 def test_several_values_in_one_message():
-    t = turn(
-        "офис в аренду у Белорусской до 500 тысяч 100 метров",
-        estate_type="office",
-        deal="rent",
-        metro_station="Белорусская",
-        money_rub=500000,
-        area_m2=100,
-    )
+    t = turn("офис в аренду у Белорусской до 500 тысяч 100 метров", estate_type="office", deal="rent",
+             metro_station="Белорусская", money_rub=500000, area_m2=100)
     out = sd.interpret(t, {}, sd.TYPE)
-    assert out.slots == {
-        sd.TYPE: "office",
-        sd.DEAL: "rent",
-        sd.BUDGET: 500000.0,
-        sd.AREA: 100.0,
-        sd.STATION: ["Белорусская"],
-    }
+    assert out.slots == {sd.TYPE: "office", sd.DEAL: "rent", sd.BUDGET: 500000.0, sd.AREA: 100.0,
+                         sd.STATION: ["Белорусская"]}
     # the station answers «как далеко от метро?» (walking distance of it) and «в какой части
     # Москвы?» (it is a finer place): the class of the office is next
     assert sd.next_slot(out.slots) == sd.CLASS
@@ -73,31 +46,17 @@ def test_several_values_in_one_message():
 
 
 def test_investor_in_one_message():
-    t = turn(
-        "хочу купить офис для инвестиций от 10 процентов",
-        deal="sale",
-        estate_type="office",
-        purpose="investment",
-        percent=10,
-    )
+    t = turn("хочу купить офис для инвестиций от 10 процентов", deal="sale", estate_type="office",
+             purpose="investment", percent=10)
     out = sd.interpret(t, {}, None)
     assert out.slots[sd.MIN_IRR] == 10.0 and out.slots[sd.PURPOSE] == "investment"
 
 
-@pytest.mark.parametrize(
-    "slot,text,entities",
-    [
-        (sd.AREA, "не важно", {}),
-        (sd.METRO, "неважно", {}),
-        (sd.ZONE, "любая", {}),
-        (sd.CLASS, "любой", {}),
-        (sd.MIN_IRR, "", {"percent": "any"}),
-        (sd.AREA, "", {"area_m2": "any"}),
-        (sd.METRO, "", {"distance_m": "any"}),
-        (sd.CLASS, "", {"estate_class": "any"}),
-        (sd.FINISH, "", {"finish": "any"}),
-    ],
-)
+@pytest.mark.parametrize("slot,text,entities", [
+    (sd.AREA, "не важно", {}), (sd.METRO, "неважно", {}), (sd.ZONE, "любая", {}), (sd.CLASS, "любой", {}),
+    (sd.MIN_IRR, "", {"percent": "any"}), (sd.AREA, "", {"area_m2": "any"}), (sd.METRO, "", {"distance_m": "any"}),
+    (sd.CLASS, "", {"estate_class": "any"}), (sd.FINISH, "", {"finish": "any"}),
+])
 def test_not_important_answers(slot, text, entities):
     slots = {sd.TYPE: "office", sd.DEAL: "sale", sd.BUDGET: 1e8, sd.PURPOSE: "investment"}
     out = sd.interpret(turn(text, **entities), slots, slot)
@@ -106,48 +65,26 @@ def test_not_important_answers(slot, text, entities):
 
 def test_bare_numbers_in_context():
     assert sd.interpret(turn("500", number=500), RENT, sd.BUDGET).slots[sd.BUDGET] == 500_000
-    assert (
-        sd.interpret(turn("300", number=300), {sd.DEAL: "sale"}, sd.BUDGET).slots[sd.BUDGET]
-        == 300_000_000
-    )
+    assert sd.interpret(turn("300", number=300), {sd.DEAL: "sale"}, sd.BUDGET).slots[sd.BUDGET] == 300_000_000
     assert sd.interpret(turn("10", number=10), RENT, sd.METRO).slots[sd.METRO] == {"minutes": 10}
-    assert sd.interpret(turn("500 метров", area_m2=500), RENT, sd.METRO).slots[sd.METRO] == {
-        "m": 500
-    }
-    assert (
-        sd.interpret(
-            turn("10 минут на машине", duration_min=(10, "transport")), RENT, sd.METRO
-        ).slots[sd.METRO]["m"]
-        > 1000
-    )
+    assert sd.interpret(turn("500 метров", area_m2=500), RENT, sd.METRO).slots[sd.METRO] == {"m": 500}
+    assert sd.interpret(turn("10 минут на машине", duration_min=(10, "transport")), RENT, sd.METRO).slots[sd.METRO]["m"] > 1000
     assert sd.interpret(turn("150", number=150), RENT, sd.AREA).slots[sd.AREA] == 150
 
 
 def test_correction_of_an_answered_slot_is_said():
     slots = {**RENT, sd.BUDGET: 500000.0}
-    out = sd.interpret(
-        turn("площадь 200, бюджет 700 тысяч", area_m2=200, money_rub=700000), slots, sd.AREA
-    )
+    out = sd.interpret(turn("площадь 200, бюджет 700 тысяч", area_m2=200, money_rub=700000), slots, sd.AREA)
     assert out.slots[sd.BUDGET] == 700000 and out.slots[sd.AREA] == 200
     assert any("Исправил: бюджет" in m for m in out.messages)
 
 
 def test_changing_the_deal_drops_what_no_longer_applies():
-    slots = {
-        sd.TYPE: "office",
-        sd.DEAL: "sale",
-        sd.BUDGET: 1e8,
-        sd.PURPOSE: "investment",
-        sd.MIN_IRR: 10.0,
-        sd.READINESS: "ready",
-    }
+    slots = {sd.TYPE: "office", sd.DEAL: "sale", sd.BUDGET: 1e8, sd.PURPOSE: "investment", sd.MIN_IRR: 10.0,
+             sd.READINESS: "ready"}
     out = sd.interpret(turn("лучше аренда", deal="rent"), slots, sd.AREA)
     assert out.slots[sd.DEAL] == "rent"
-    assert (
-        out.slots[sd.BUDGET] is None
-        and out.slots[sd.PURPOSE] is None
-        and out.slots[sd.MIN_IRR] is None
-    )
+    assert out.slots[sd.BUDGET] is None and out.slots[sd.PURPOSE] is None and out.slots[sd.MIN_IRR] is None
     assert out.slots[sd.READINESS] is None
 
 
@@ -159,23 +96,15 @@ def test_class_dropped_when_type_is_not_office():
 
 def test_wishes_free_text_or_none():
     assert sd.interpret(turn("нет", intent="deny"), RENT, sd.WISHES).slots[sd.WISHES] == ""
-    assert (
-        sd.interpret(turn("нужна парковка"), RENT, sd.WISHES).slots[sd.WISHES] == "нужна парковка"
-    )
+    assert sd.interpret(turn("нужна парковка"), RENT, sd.WISHES).slots[sd.WISHES] == "нужна парковка"
 
 
 def test_confirmation_and_correction_at_summary():
     slots = {**RENT, sd.BUDGET: 5e5}
-    assert sd.interpret(turn("да", intent="affirm"), slots, sd.CONFIRMED).slots == {
-        sd.CONFIRMED: True
-    }
-    out = sd.interpret(
-        turn("бюджет 600 тысяч", money_rub=600000), {**slots, sd.CONFIRMED: None}, sd.CONFIRMED
-    )
+    assert sd.interpret(turn("да", intent="affirm"), slots, sd.CONFIRMED).slots == {sd.CONFIRMED: True}
+    out = sd.interpret(turn("бюджет 600 тысяч", money_rub=600000), {**slots, sd.CONFIRMED: None}, sd.CONFIRMED)
     assert out.slots[sd.BUDGET] == 600000 and out.slots[sd.CONFIRMED] is None
-    assert (
-        "Что исправить" in sd.interpret(turn("нет", intent="deny"), slots, sd.CONFIRMED).messages[0]
-    )
+    assert "Что исправить" in sd.interpret(turn("нет", intent="deny"), slots, sd.CONFIRMED).messages[0]
 
 
 def test_unclear_answer_asks_again_and_questions_are_left_to_rules():
@@ -185,38 +114,14 @@ def test_unclear_answer_asks_again_and_questions_are_left_to_rules():
 
 
 def test_summary_and_criteria():
-    slots = {
-        sd.TYPE: "office",
-        sd.DEAL: "sale",
-        sd.BUDGET: 1.2e8,
-        sd.PURPOSE: "investment",
-        sd.MIN_IRR: 10.0,
-        sd.AREA: sd.ANY,
-        sd.METRO: {"minutes": 10},
-        sd.ZONE: "ttk",
-        sd.CLASS: "A",
-        sd.FINISH: sd.ANY,
-        sd.READINESS: "ready",
-        sd.WISHES: "",
-        sd.STATION: "Белорусская",
-    }
+    slots = {sd.TYPE: "office", sd.DEAL: "sale", sd.BUDGET: 1.2e8, sd.PURPOSE: "investment", sd.MIN_IRR: 10.0,
+             sd.AREA: sd.ANY, sd.METRO: {"minutes": 10}, sd.ZONE: "ttk", sd.CLASS: "A", sd.FINISH: sd.ANY,
+             sd.READINESS: "ready", sd.WISHES: "", sd.STATION: "Белорусская"}
     text = sd.summary(slots).replace("\u202f", " ")
-    assert (
-        "до 120 000 000 ₽" in text
-        and "от 10 %" in text
-        and "внутри ТТК" in text
-        and "Белорусская" in text
-    )
+    assert "до 120 000 000 ₽" in text and "от 10 %" in text and "внутри ТТК" in text and "Белорусская" in text
     c = sd.to_criteria(slots)
-    assert (
-        c.deal == "sale" and c.budget_rub == 1.2e8 and c.min_irr == 10 and c.max_metro_minutes == 10
-    )
-    assert (
-        c.min_area_m2 is None
-        and c.investor
-        and c.estate_class == "A"
-        and c.stations == ("Белорусская",)
-    )
+    assert c.deal == "sale" and c.budget_rub == 1.2e8 and c.min_irr == 10 and c.max_metro_minutes == 10
+    assert c.min_area_m2 is None and c.investor and c.estate_class == "A" and c.stations == ("Белорусская",)
     rec = sd.record(slots, 5)
     assert rec["found"] == 5 and rec["deal"] == "sale" and rec["walk_minutes"] == 10
 
@@ -224,38 +129,17 @@ def test_summary_and_criteria():
 def test_relaxation_back_to_slots():
     slots = {**RENT, sd.BUDGET: 100000.0, sd.ZONE: "ttk", sd.CLASS: "A"}
     c = sd.to_criteria(slots)
-    assert sd.relaxed_slots(slots, c.replace(budget_rub=120000.0).to_dict()) == {
-        sd.BUDGET: 120000.0
-    }
+    assert sd.relaxed_slots(slots, c.replace(budget_rub=120000.0).to_dict()) == {sd.BUDGET: 120000.0}
     assert sd.relaxed_slots(slots, c.replace(zone="mkad").to_dict()) == {sd.ZONE: "mkad"}
 
 
 def test_card_never_shows_the_link():
-    offer = {
-        "_id": "x1",
-        "type": "office",
-        "deal": "sale",
-        "estate_class": "A",
-        "name": "БЦ Тест",
-        "area_m2": 120,
-        "price_rub": 60_000_000,
-        "price_per_m2": 500_000,
-        "metro": [{"station": "Белорусская", "walk_minutes": 5}],
-        "zone": "ttk",
-        "finish": "ready",
-        "readiness": "4Q2027",
-        "floor": 7,
-        "irr_percent": 11.2,
-        "link": "https://secret.example/1",
-        "photos": ["http://p/1.jpg"] * 12,
-    }
+    offer = {"_id": "x1", "type": "office", "deal": "sale", "estate_class": "A", "name": "БЦ Тест", "area_m2": 120,
+             "price_rub": 60_000_000, "price_per_m2": 500_000, "metro": [{"station": "Белорусская", "walk_minutes": 5}],
+             "zone": "ttk", "finish": "ready", "readiness": "4Q2027", "floor": 7, "irr_percent": 11.2,
+             "link": "https://secret.example/1", "photos": ["http://p/1.jpg"] * 12}
     text = sd.card(offer, 1, 8, investor=True).replace("\u202f", " ")
-    assert (
-        "secret" not in text
-        and "БЦ Тест" in text
-        and "60 000 000 ₽" in text
-        and "500 000 ₽ за м²" in text
-    )
+    assert "secret" not in text and "БЦ Тест" in text and "60 000 000 ₽" in text and "500 000 ₽ за м²" in text
     assert "Белорусская, 5 мин пешком" in text and "внутри ТТК" in text and "с отделкой" in text
     assert "4 кв. 2027" in text and "Этаж: 7" in text and "IRR" in text
     assert "IRR" not in sd.card(offer, 1, 8, investor=False)
@@ -269,9 +153,7 @@ def test_change_parameter_from_button_or_words():
     assert sd.MIN_IRR not in [s for s, _ in sd.changeable(RENT)]
 
 
-@pytest.mark.parametrize(
-    "written", ["8 (916) 123-45-67", "+7 916 1234567", "9161234567", "8-916-123-45-67"]
-)
+@pytest.mark.parametrize("written", ["8 (916) 123-45-67", "+7 916 1234567", "9161234567", "8-916-123-45-67"])
 def test_phone_normalised(written):
     assert ct.normalize_phone(written) == "+79161234567"
 
@@ -282,55 +164,33 @@ def test_not_a_phone(written):
 
 
 def test_book_viewing_form_name_phone_time_and_consent():
-    out = ct.interpret(
-        turn("Иван, 8 (916) 123-45-67", person_name="Иван", phone="+79161234567"), {}, ct.NAME
-    )
+    out = ct.interpret(turn("Иван, 8 (916) 123-45-67", person_name="Иван", phone="+79161234567"), {}, ct.NAME)
     assert out.slots == {ct.NAME: "Иван", ct.PHONE: "+79161234567"}
     assert ct.next_slot(out.slots) == ct.TIME
     assert ct.interpret(turn("анна"), {}, ct.NAME).slots[ct.NAME] == "Анна"
-    assert (
-        ct.interpret(turn("9161234567"), {ct.NAME: "Анна"}, ct.PHONE).slots[ct.PHONE]
-        == "+79161234567"
-    )
+    assert ct.interpret(turn("9161234567"), {ct.NAME: "Анна"}, ct.PHONE).slots[ct.PHONE] == "+79161234567"
     bad = ct.interpret(turn("12345"), {ct.NAME: "Анна"}, ct.PHONE)
     assert not bad.slots and "номер" in bad.messages[0]
-    assert (
-        ct.interpret(turn("завтра после 15:00"), {}, ct.TIME).slots[ct.TIME] == "завтра после 15:00"
-    )
+    assert ct.interpret(turn("завтра после 15:00"), {}, ct.TIME).slots[ct.TIME] == "завтра после 15:00"
     assert ct.interpret(turn("да", intent="affirm"), {}, ct.CONFIRMED).slots == {ct.CONFIRMED: True}
-    assert ct.CONSENT in ct.summary(
-        {ct.NAME: "Анна", ct.PHONE: "+79161234567", ct.TIME: "завтра"}, {"name": "БЦ"}
-    )
+    assert ct.CONSENT in ct.summary({ct.NAME: "Анна", ct.PHONE: "+79161234567", ct.TIME: "завтра"}, {"name": "БЦ"})
 
 
 def test_manager_summary_reads_the_search_the_offer_and_the_contacts():
     from wewall.crm.summary import build_summary
 
-    slots = {
-        "search_record": sd.record({**RENT, sd.BUDGET: 5e5, sd.ZONE: "ttk"}, 4),
-        "chosen_offer": {"_id": "o1", "name": "БЦ Тест", "link": "https://x/1"},
-        ct.NAME: "Анна",
-        ct.PHONE: "+79161234567",
-        ct.TIME: "завтра",
-        ct.CONFIRMED: True,
-    }
+    slots = {"search_record": sd.record({**RENT, sd.BUDGET: 5e5, sd.ZONE: "ttk"}, 4),
+             "chosen_offer": {"_id": "o1", "name": "БЦ Тест", "link": "https://x/1"},
+             ct.NAME: "Анна", ct.PHONE: "+79161234567", ct.TIME: "завтра", ct.CONFIRMED: True}
     text = build_summary(slots, reason="request")
-    assert (
-        "просмотр" in text and "аренда" in text and "внутри ТТК" in text and "https://x/1" in text
-    )
+    assert "просмотр" in text and "аренда" in text and "внутри ТТК" in text and "https://x/1" in text
     assert "+79161234567" in text and "завтра" in text
 
 
-@pytest.mark.parametrize(
-    "text, says",
-    [
-        ("а есть дешевле?", "бюджетом"),
-        ("подешевле ничего нет?", "бюджетом"),
-        ("а побольше есть?", "Что изменить"),
-        ("спасибо", None),
-        ("а что такое ттк", None),
-    ],
-)
+@pytest.mark.parametrize("text, says", [
+    ("а есть дешевле?", "бюджетом"), ("подешевле ничего нет?", "бюджетом"), ("а побольше есть?", "Что изменить"),
+    ("спасибо", None), ("а что такое ттк", None),
+])
 def test_a_comparison_about_the_offers_shown_asks_what_to_change(text, says):
     hint = sd.compare_hint(text, {sd.DEAL: "rent", sd.BUDGET: 3_000_000.0})
     assert (hint is None) if says is None else (says in hint)

@@ -59,11 +59,7 @@ def test_other_filters_are_exact_and_any_means_no_filter():
 
 
 def test_min_irr_filters_only_an_investor_buying():
-    docs = [
-        offer("high", price=50 * M, irr=12.0),
-        offer("low", price=50 * M, irr=7.9),
-        offer("unknown", price=50 * M),
-    ]
+    docs = [offer("high", price=50 * M, irr=12.0), offer("low", price=50 * M, irr=7.9), offer("unknown", price=50 * M)]
     assert found(docs, deal="sale", purpose="investment", min_irr=8) == {"high"}
     assert found(docs, deal="sale", purpose="investment", min_irr=7.9) == {"high", "low"}
     assert found(docs, deal="sale", purpose="business", min_irr=8) == {"high", "low", "unknown"}
@@ -85,9 +81,7 @@ def test_criteria_validate_and_accept_dialogue_spellings():
 
 def test_ranking_puts_better_fits_first():
     docs = [
-        offer(
-            "fit", price=95 * M, area=100, minutes=5
-        ),  # under budget, the area wished, near the metro
+        offer("fit", price=95 * M, area=100, minutes=5),  # under budget, the area wished, near the metro
         offer("over", price=105 * M, area=100, minutes=5),  # 5 % over budget
         offer("big", price=95 * M, area=200, minutes=5),  # twice the area wished
         offer("far", price=95 * M, area=100, minutes=20),  # 20 minutes on foot
@@ -120,12 +114,7 @@ def test_results_are_at_most_eight_and_total_counts_all():
 def test_ties_are_broken_by_price_per_m2_then_id_whatever_the_storage_order():
     docs = [offer(i, price=50 * M) for i in ("c", "a", "b")] + [offer("cheap", price=40 * M)]
     assert engine(docs).search(Criteria(deal="sale")).ids == ["cheap", "a", "b", "c"]
-    assert engine(list(reversed(docs))).search(Criteria(deal="sale")).ids == [
-        "cheap",
-        "a",
-        "b",
-        "c",
-    ]
+    assert engine(list(reversed(docs))).search(Criteria(deal="sale")).ids == ["cheap", "a", "b", "c"]
 
 
 # ---------------------------------------------------------------- relaxation
@@ -152,10 +141,7 @@ def test_relaxation_counts_and_the_advice_sentence():
     assert counts == {("budget", "+30 %"): 3, ("class", "any"): 2}
     assert [r.criterion for r in result.relaxations] == ["budget", "class"]
     assert result.advice == "Если поднять бюджет на 30 %, найдётся 3 варианта."
-    assert (
-        result.relaxations[1].text
-        == "Если рассмотреть здания любого класса, не только A, найдётся 2 варианта."
-    )
+    assert result.relaxations[1].text == "Если рассмотреть здания любого класса, не только A, найдётся 2 варианта."
     assert result.to_dict()["relaxations"][0]["criteria"]["budget_rub"] == pytest.approx(130 * M)
 
 
@@ -164,10 +150,7 @@ def test_every_step_is_counted_on_the_data():
     c = Criteria(deal="sale", type="office", budget_rub=100 * M, estate_class="A")
     by_step = {(r.criterion, r.step): e.count(r.criteria) for r in candidates(c)}
     assert by_step == {
-        ("budget", "+10 %"): 1,
-        ("budget", "+20 %"): 2,
-        ("budget", "+30 %"): 3,
-        ("budget", "+50 %"): 4,
+        ("budget", "+10 %"): 1, ("budget", "+20 %"): 2, ("budget", "+30 %"): 3, ("budget", "+50 %"): 4,
         ("class", "any"): 2,
     }
 
@@ -193,37 +176,18 @@ def test_a_deal_and_type_the_base_lacks_is_said_and_the_other_deal_offered():
 
 
 def test_metro_area_zone_finish_readiness_and_irr_steps():
-    c = Criteria(
-        deal="sale",
-        min_area_m2=100,
-        max_metro_minutes=10,
-        zone="ttk",
-        finish="ready",
-        readiness="ready",
-        purpose="investment",
-        min_irr=10,
-    )
+    c = Criteria(deal="sale", min_area_m2=100, max_metro_minutes=10, zone="ttk", finish="ready",
+                 readiness="ready", purpose="investment", min_irr=10)
     steps = [(r.criterion, r.step) for r in candidates(c)]
     assert steps == [
-        ("area", "−10 %"),
-        ("area", "−20 %"),
-        ("area", "−30 %"),
-        ("metro", "×1,5"),
-        ("metro", "×2"),
-        ("zone", "mkad"),
-        ("zone", "any"),
-        ("finish", "any"),
-        ("readiness", "any"),
-        ("irr", "−1 pp"),
-        ("irr", "−2 pp"),
-        ("irr", "−3 pp"),
+        ("area", "−10 %"), ("area", "−20 %"), ("area", "−30 %"), ("metro", "×1,5"), ("metro", "×2"),
+        ("zone", "mkad"), ("zone", "any"), ("finish", "any"), ("readiness", "any"),
+        ("irr", "−1 pp"), ("irr", "−2 pp"), ("irr", "−3 pp"),
     ]
     texts = {r.step: r.phrase for r in candidates(c)}
     assert texts["×1,5"] == "согласиться на дорогу от метро до 15 мин пешком"
     assert texts["−2 pp"] == "снизить минимальную доходность до 8 %"
-    docs = [
-        offer("walk14", price=10 * M, area=100, minutes=14, irr=12.0),
-        offer("irr9", price=10 * M, area=100, irr=9.0),
-    ]
+    docs = [offer("walk14", price=10 * M, area=100, minutes=14, irr=12.0), offer("irr9", price=10 * M, area=100, irr=9.0)]
     result = engine(docs).search(c)
     assert {(r.criterion, r.count) for r in result.relaxations} == {("metro", 1), ("irr", 1)}
+

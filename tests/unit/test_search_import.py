@@ -18,69 +18,17 @@ from wewall.data.nearest import StationLocator
 NOW = dt.datetime(2026, 6, 30, tzinfo=dt.timezone.utc)
 
 BUILDINGS = [
-    {
-        "name": "Альфа",
-        "name_orig": "Alpha Tower",
-        "lat": 55.7700,
-        "lng": 37.5950,
-        "cls": "Prime",
-        "status": "Построен",
-        "zone": "СК-ТТК",
-        "submarket": "СК-ТТК Север",
-        "address": "ул. Первая, 1",
-        "year": "2024",
-        "developer": "Д1",
-    },
-    {
-        "name": "Бета",
-        "name_orig": "Бета",
-        "lat": 55.8000,
-        "lng": 37.5300,
-        "cls": "B+",
-        "status": "Строится",
-        "zone": "ТТК-МКАД",
-        "submarket": "ТТК-МКАД Север",
-        "address": "ул. Вторая, 2",
-        "year": "2028",
-        "developer": "Д2",
-    },
+    {"name": "Альфа", "name_orig": "Alpha Tower", "lat": 55.7700, "lng": 37.5950, "cls": "Prime", "status": "Построен",
+     "zone": "СК-ТТК", "submarket": "СК-ТТК Север", "address": "ул. Первая, 1", "year": "2024", "developer": "Д1"},
+    {"name": "Бета", "name_orig": "Бета", "lat": 55.8000, "lng": 37.5300, "cls": "B+", "status": "Строится",
+     "zone": "ТТК-МКАД", "submarket": "ТТК-МКАД Север", "address": "ул. Вторая, 2", "year": "2028", "developer": "Д2"},
     # The zone column says ТТК-МКАД, the submarket «СК Юг»: inside the Garden Ring, so ТТК.
-    {
-        "name": "Гамма",
-        "name_orig": "Гамма",
-        "lat": 55.7425,
-        "lng": 37.6319,
-        "cls": "A",
-        "status": "Строится",
-        "zone": "ТТК-МКАД",
-        "submarket": "СК Юг",
-        "address": "",
-        "year": "",
-        "developer": "",
-    },
-    {
-        "name": "Далёкий",
-        "name_orig": "Далёкий",
-        "lat": 59.93,
-        "lng": 30.31,
-        "cls": "A",
-        "status": "Построен",
-        "zone": "За МКАД",
-        "submarket": "",
-        "address": "",
-        "year": "2020",
-        "developer": "",
-    },
+    {"name": "Гамма", "name_orig": "Гамма", "lat": 55.7425, "lng": 37.6319, "cls": "A", "status": "Строится",
+     "zone": "ТТК-МКАД", "submarket": "СК Юг", "address": "", "year": "", "developer": ""},
+    {"name": "Далёкий", "name_orig": "Далёкий", "lat": 59.93, "lng": 30.31, "cls": "A", "status": "Построен",
+     "zone": "За МКАД", "submarket": "", "address": "", "year": "2020", "developer": ""},
 ]
-SALE_LOT = {
-    "block": "Офис 1",
-    "floor": "5",
-    "area": 100.0,
-    "price": 500000,
-    "total": 50000000,
-    "scheme": "ДДУ",
-    "size": "",
-}
+SALE_LOT = {"block": "Офис 1", "floor": "5", "area": 100.0, "price": 500000, "total": 50000000, "scheme": "ДДУ", "size": ""}
 
 
 def sale_lots():
@@ -104,36 +52,9 @@ def sale_lots():
 
 RENT_LOTS = {
     "Альфа": [
-        {
-            "block": "5 этаж",
-            "floor": "5",
-            "area": 100.0,
-            "rate": 48000,
-            "opex": 0,
-            "nds": "НДС включен в стоимость",
-            "size": "",
-            "finish": "С отделкой",
-        },
-        {
-            "block": "6 этаж",
-            "floor": "6",
-            "area": 300.0,
-            "rate": 0,
-            "opex": 0,
-            "nds": "",
-            "size": "",
-            "finish": "",
-        },
-        {
-            "block": "7 этаж",
-            "floor": "7",
-            "area": 200.0,
-            "rate": 36000,
-            "opex": 5000,
-            "nds": "",
-            "size": "",
-            "finish": "Без отделки",
-        },
+        {"block": "5 этаж", "floor": "5", "area": 100.0, "rate": 48000, "opex": 0, "nds": "НДС включен в стоимость", "size": "", "finish": "С отделкой"},
+        {"block": "6 этаж", "floor": "6", "area": 300.0, "rate": 0, "opex": 0, "nds": "", "size": "", "finish": ""},
+        {"block": "7 этаж", "floor": "7", "area": 200.0, "rate": 36000, "opex": 5000, "nds": "", "size": "", "finish": "Без отделки"},
     ]
 }
 
@@ -215,17 +136,9 @@ def test_sale_lots_dedup_skips_and_mapping(files, locator):
     alpha = [d for d in docs if d["name"] == "Альфа"]
     first = next(d for d in alpha if d["price_rub"] == 50_000_000)
     assert first["_id"].startswith("nfmap_sale:") and first["source"] == "nfmap_sale"
-    assert (
-        first["deal"],
-        first["type"],
-        first["estate_class"],
-        first["zone"],
-        first["readiness"],
-    ) == ("sale", "office", "A", "ttk", "ready")
+    assert (first["deal"], first["type"], first["estate_class"], first["zone"], first["readiness"]) == ("sale", "office", "A", "ttk", "ready")
     assert first["location"] == {"type": "Point", "coordinates": [37.595, 55.77]}
-    assert (
-        first["price_per_m2"] == 500_000 and first["floor"] == 5 and first["deal_scheme"] == "ДДУ"
-    )
+    assert first["price_per_m2"] == 500_000 and first["floor"] == 5 and first["deal_scheme"] == "ДДУ"
     assert first["price_on_request"] is False and first["finish"] is None and first["photos"] == []
     assert [m["station"] for m in first["metro"]][:1] == ["Маяковская"]
     assert all(m["walk_minutes"] == max(1, round(m["distance_m"] / 80)) for m in first["metro"])
@@ -233,13 +146,7 @@ def test_sale_lots_dedup_skips_and_mapping(files, locator):
     whole = next(d for d in alpha if d.get("whole_building"))
     assert whole["floor"] is None and whole["description"].startswith("Здание целиком")
     beta = next(d for d in docs if d["name"] == "Бета")
-    assert (
-        beta["estate_class"],
-        beta["zone"],
-        beta["readiness"],
-        beta["floor"],
-        beta["floor_range"],
-    ) == ("B", "mkad", "4Q2028", "10–12", [10, 12])
+    assert (beta["estate_class"], beta["zone"], beta["readiness"], beta["floor"], beta["floor_range"]) == ("B", "mkad", "4Q2028", "10–12", [10, 12])
     gamma = next(d for d in docs if d["name"] == "Гамма")
     assert gamma["zone"] == "ttk" and gamma["readiness"] is None
 
@@ -249,15 +156,9 @@ def test_rent_lots_monthly_rent_price_on_request_and_finish(files, locator):
     report = batch.reports[1]
     assert (report.rows, report.imported, report.price_on_request) == (3, 3, 1)
     docs = sorted(batch.docs["nfmap_rent"], key=lambda d: d["floor"])
-    assert (
-        docs[0]["rent_rub_month"] == 400_000 and docs[0]["price_per_m2"] == 4_000
-    )  # 48 000 ₽/m²/year × 100 m² / 12
+    assert docs[0]["rent_rub_month"] == 400_000 and docs[0]["price_per_m2"] == 4_000  # 48 000 ₽/m²/year × 100 m² / 12
     assert docs[0]["finish"] == "ready" and docs[0]["rate_rub_m2_year"] == 48_000
-    assert (
-        docs[1]["price_on_request"] is True
-        and docs[1]["rent_rub_month"] is None
-        and docs[1]["price_per_m2"] is None
-    )
+    assert docs[1]["price_on_request"] is True and docs[1]["rent_rub_month"] is None and docs[1]["price_per_m2"] is None
     assert docs[2]["finish"] == "shell" and docs[2]["opex_rub_m2_year"] == 5000
 
 
@@ -273,15 +174,8 @@ def test_cian_rows_duplicates_junk_and_stations(files, locator):
     }
     docs = by_source(batch, "cian_psn_rent")
     shop = docs["cian:101"]
-    assert (shop["deal"], shop["type"], shop["estate_class"], shop["zone"]) == (
-        "rent",
-        "retail",
-        None,
-        "ttk",
-    )
-    assert shop["rent_rub_month"] == 250_000 and shop["price_per_m2"] == pytest.approx(
-        3105.59, abs=0.01
-    )
+    assert (shop["deal"], shop["type"], shop["estate_class"], shop["zone"]) == ("rent", "retail", None, "ttk")
+    assert shop["rent_rub_month"] == 250_000 and shop["price_per_m2"] == pytest.approx(3105.59, abs=0.01)
     assert shop["listed_station"] == "Павелецкая" and shop["metro"][0]["station"] == "Павелецкая"
     assert shop["link"] == "https://cian.invalid/101/" and shop["readiness"] == "ready"
     assert docs["cian:106"]["zone"] == "outside" and docs["cian:106"]["floor"] == -1
@@ -296,19 +190,10 @@ def test_lines_of_a_report_are_russian_and_complete(files, locator):
     assert "пропущено — координаты вне Москвы: 1" in text
 
 
-@pytest.mark.parametrize(
-    "text,floor,rng",
-    [
-        ("9", 9, None),
-        ("-1", -1, None),
-        ("", None, None),
-        ("-", None, None),
-        ("17-24", "17–24", [17, 24]),
-        ("10—12", "10–12", [10, 12]),
-        ("-2-10", "-2–10", [-2, 10]),
-        ("здание", "здание", None),
-    ],
-)
+@pytest.mark.parametrize("text,floor,rng", [
+    ("9", 9, None), ("-1", -1, None), ("", None, None), ("-", None, None), ("17-24", "17–24", [17, 24]),
+    ("10—12", "10–12", [10, 12]), ("-2-10", "-2–10", [-2, 10]), ("здание", "здание", None),
+])
 def test_floor_text(text, floor, rng):
     assert ei.parse_floor(text) == (floor, rng)
 
@@ -323,23 +208,13 @@ def test_import_command_is_idempotent_replaces_demo_and_records_provenance(files
     assert db.estates.count_documents({}) == 5 + 3 + 2
     assert db.estates.count_documents({"demo": True}) == 0
     ids = sorted(d["_id"] for d in db.estates.find({}, {"_id": 1}))
-    db.estates.update_one(
-        {"_id": "cian:101"}, {"$set": {"irr_percent": 9.9}}
-    )  # something computed later
+    db.estates.update_one({"_id": "cian:101"}, {"$set": {"irr_percent": 9.9}})  # something computed later
     again = commands.import_estates(db, paths, lines.append)
     assert sorted(d["_id"] for d in db.estates.find({}, {"_id": 1})) == ids
-    assert {s: c["unchanged"] for s, c in again["sources"].items()} == {
-        "cian_psn_rent": 2,
-        "nfmap_rent": 3,
-        "nfmap_sale": 5,
-    }
+    assert {s: c["unchanged"] for s, c in again["sources"].items()} == {"cian_psn_rent": 2, "nfmap_rent": 3, "nfmap_sale": 5}
     assert db.estates.find_one({"_id": "cian:101"})["irr_percent"] == 9.9
     source = storage.get_source(db, storage.ESTATES)
-    assert source["kind"] == "imported" and source["sources"] == {
-        "cian_psn_rent": 2,
-        "nfmap_rent": 3,
-        "nfmap_sale": 5,
-    }
+    assert source["kind"] == "imported" and source["sources"] == {"cian_psn_rent": 2, "nfmap_rent": 3, "nfmap_sale": 5}
     assert source["source"] == "centres.txt, listings.json, b, a.data"
     # A shorter file later removes the offers gone from it, only from its own source.
     files["cian"].write_text(CIAN_HEADER + CIAN_ROWS[0] + "\n", encoding="utf-8")
@@ -350,17 +225,13 @@ def test_import_command_is_idempotent_replaces_demo_and_records_provenance(files
 
 def test_precompute_irr_fills_sale_offers_and_says_why_not(files):
     db = storage.get_db("mongomock://", name=f"i{uuid.uuid4().hex[:8]}")
-    commands.load_demo(
-        db, lambda m: None, estates=0
-    )  # stations with demo rates and the coefficient tables
+    commands.load_demo(db, lambda m: None, estates=0)  # stations with demo rates and the coefficient tables
     commands.import_estates(db, [files["buildings"], files["sale"]], lambda m: None)
     lines = []
     report = commands.precompute_irr(db, lines.append, as_of=dt.date(2026, 6, 30))
     assert report.offers == 5
     assert report.computed == 4  # Альфа ×3 (ready), Бета (4Q2028)
-    assert dict(report.not_computed) == {
-        "срок ввода здания неизвестен": 1
-    }  # Гамма: under construction, no year
+    assert dict(report.not_computed) == {"срок ввода здания неизвестен": 1}  # Гамма: under construction, no year
     assert report.demo_rates == 4
     offers = {d["name"]: d for d in db.estates.find({"irr_percent": {"$exists": True}})}
     assert set(offers) == {"Альфа", "Бета"}
@@ -371,9 +242,7 @@ def test_precompute_irr_fills_sale_offers_and_says_why_not(files):
 
 
 @pytest.mark.parametrize("server_path", [False, True], ids=["mongomock-rewrite", "pymongo-bulk"])
-def test_storage_replace_and_update_keep_computed_fields_on_both_code_paths(
-    monkeypatch, server_path
-):
+def test_storage_replace_and_update_keep_computed_fields_on_both_code_paths(monkeypatch, server_path):
     # The server path (bulk upserts) runs here on mongomock too, to check its logic without a server.
     if server_path:
         monkeypatch.setattr(storage, "_is_mock", lambda db: False)
@@ -381,30 +250,15 @@ def test_storage_replace_and_update_keep_computed_fields_on_both_code_paths(
     doc = lambda i, h: {"_id": f"s:{i}", "source": "s", "deal": "sale", "content_hash": h}  # noqa: E731
     storage.insert_estates(db, [{"_id": "other", "source": "t", "deal": "sale"}])
     v0 = storage.estates_version(db)
-    assert storage.replace_source_estates(db, "s", [doc(1, "a"), doc(2, "b"), doc(3, "c")]) == {
-        "new": 3,
-        "updated": 0,
-        "unchanged": 0,
-        "removed": 0,
-    }
+    assert storage.replace_source_estates(db, "s", [doc(1, "a"), doc(2, "b"), doc(3, "c")]) == {"new": 3, "updated": 0, "unchanged": 0, "removed": 0}
     assert storage.estates_version(db) > v0
-    storage.update_estates_fields(
-        db,
-        {"s:1": {"irr_percent": 9.5}, "s:2": {"irr_percent": 7.0}},
-        {"deal": "sale"},
-        unset=("irr_percent",),
-    )
+    storage.update_estates_fields(db, {"s:1": {"irr_percent": 9.5}, "s:2": {"irr_percent": 7.0}}, {"deal": "sale"}, unset=("irr_percent",))
     counts = storage.replace_source_estates(db, "s", [doc(1, "a"), doc(2, "changed")])
     assert counts == {"new": 0, "updated": 1, "unchanged": 1, "removed": 1}
     by_id = {d["_id"]: d for d in db.estates.find()}
     assert set(by_id) == {"other", "s:1", "s:2"}
     assert by_id["s:1"]["irr_percent"] == 9.5 and "irr_percent" not in by_id["s:2"]
-    storage.update_estates_fields(
-        db, {"s:2": {"irr_percent": 8.0}}, {"deal": "sale"}, unset=("irr_percent",)
-    )
+    storage.update_estates_fields(db, {"s:2": {"irr_percent": 8.0}}, {"deal": "sale"}, unset=("irr_percent",))
     by_id = {d["_id"]: d for d in db.estates.find()}
     assert "irr_percent" not in by_id["s:1"] and by_id["s:2"]["irr_percent"] == 8.0
-    assert storage.get_estates_by_ids(db, ["s:2", "missing", "other"]) == [
-        by_id["s:2"],
-        by_id["other"],
-    ]
+    assert storage.get_estates_by_ids(db, ["s:2", "missing", "other"]) == [by_id["s:2"], by_id["other"]]

@@ -4,6 +4,7 @@ Expected sets are computed here from the stored documents with plain haversine a
 address labels, independently of the index's vectorised code.
 """
 
+
 import pytest
 
 from tests.conftest import real_offer_paths, real_stations_db
@@ -39,14 +40,8 @@ def test_near_belorusskaya_only_offers_within_walking_distance_nearest_first(rea
     db, docs, engine, locator = real
     station = locator.position("Белорусская")
     c = Criteria(deal="sale", type="office", stations=("Белорусская",), min_area_m2=200)
-    expected = {
-        d["_id"]
-        for d in docs
-        if d["deal"] == "sale"
-        and d["type"] == "office"
-        and d["area_m2"] >= 180
-        and haversine_m(*station, *latlng(d)) <= WALK_15_M
-    }
+    expected = {d["_id"] for d in docs if d["deal"] == "sale" and d["type"] == "office" and d["area_m2"] >= 180
+                and haversine_m(*station, *latlng(d)) <= WALK_15_M}
     result = engine.search(c, limit=500)
     assert result.total == len(expected) == 69 and set(result.ids) == expected
     assert MongoSearch(db).search(c, limit=500).total == 69
@@ -58,24 +53,14 @@ def test_near_belorusskaya_only_offers_within_walking_distance_nearest_first(rea
 
 def test_the_clients_words_give_that_search(real):
     _, docs, engine, locator = real
-    t = Turn(
-        "inform",
-        [
-            {"entity": "estate_type", "value": "office"},
-            {"entity": "deal", "value": "sale"},
-            {"entity": "metro_station", "value": "Белорусская"},
-            {"entity": "area_m2", "value": 200},
-        ],
-        "офис купить у Белорусской от 200 м²",
-    )
+    t = Turn("inform", [{"entity": "estate_type", "value": "office"}, {"entity": "deal", "value": "sale"},
+                        {"entity": "metro_station", "value": "Белорусская"}, {"entity": "area_m2", "value": 200}],
+             "офис купить у Белорусской от 200 м²")
     slots = sd.interpret(t, sd.reset_slots(), None).slots
     result = engine.search(sd.to_criteria(slots), group=True)
     station = locator.position("Белорусская")
     assert result.total == 69 and len(result.offers) == 8
-    assert all(
-        haversine_m(*station, *latlng(o)) <= WALK_15_M and o["area_m2"] >= 180
-        for o in result.offers
-    )
+    assert all(haversine_m(*station, *latlng(o)) <= WALK_15_M and o["area_m2"] >= 180 for o in result.offers)
 
 
 def test_several_stations(real):
@@ -83,13 +68,8 @@ def test_several_stations(real):
     names = ("Белорусская", "Маяковская")
     points = [locator.position(n) for n in names]
     c = Criteria(deal="sale", type="office", stations=names, max_metro_minutes=10)
-    expected = {
-        d["_id"]
-        for d in docs
-        if d["deal"] == "sale"
-        and d["type"] == "office"
-        and min(haversine_m(*p, *latlng(d)) for p in points) <= 800
-    }
+    expected = {d["_id"] for d in docs if d["deal"] == "sale" and d["type"] == "office"
+                and min(haversine_m(*p, *latlng(d)) for p in points) <= 800}
     result = engine.search(c, limit=1000)
     assert set(result.ids) == expected and len(expected) > 0
     assert {st for st, _ in result.near.values()} <= set(names)
@@ -101,9 +81,7 @@ def test_an_okrug(real):
     expected = {d["_id"] for d in docs if d["type"] == "retail" and d.get("okrug") == "ЮЗАО"}
     assert set(result.ids) == expected and len(expected) == 90
     offices = engine.search(Criteria(deal="sale", type="office", places=("ЮЗАО",)), limit=1000)
-    assert "AFI Парк Воронцовский" in {
-        o["name"] for o in offices.offers
-    }  # ул. Академика Челомея, Обручевский
+    assert "AFI Парк Воронцовский" in {o["name"] for o in offices.offers}  # ул. Академика Челомея, Обручевский
 
 
 def test_okrug_anchors_agree_with_the_addresses(real):
@@ -121,9 +99,7 @@ def test_moscow_city(real):
     assert {"One Tower", "iCITY (Space)", "Aurus", "SEZAR TOWER"} <= names
     assert not names & {"Бадаевский Западная лента", "Бадаевский Восточная лента", "Light City"}
     for o in result.offers:
-        assert haversine_m(*pl.CITY_CENTRE, *latlng(o)) <= pl.CITY_RADIUS_M or "Сити" in (
-            o.get("submarket") or ""
-        )
+        assert haversine_m(*pl.CITY_CENTRE, *latlng(o)) <= pl.CITY_RADIUS_M or "Сити" in (o.get("submarket") or "")
 
 
 def test_inside_the_sadovoe(real):
@@ -137,10 +113,7 @@ def test_inside_the_sadovoe(real):
 
 def test_an_area_range_and_a_head_count(real):
     _, _, engine, _ = real
-    for slots in (
-        {sd.AREA: {"min": 30, "max": 50}},
-        {sd.AREA: {"min": 120, "max": 150, "people": 15}},
-    ):
+    for slots in ({sd.AREA: {"min": 30, "max": 50}}, {sd.AREA: {"min": 120, "max": 150, "people": 15}}):
         c = sd.to_criteria({sd.TYPE: "retail", sd.DEAL: "rent", **slots})
         result = engine.search(c, limit=1000)
         assert result.total > 0
@@ -152,13 +125,7 @@ def test_rent_shows_nothing_finished_after_this_quarter(real):
     _, docs, engine, _ = real
     c = sd.to_criteria({sd.TYPE: "office", sd.DEAL: "rent"})
     now = current_quarter()
-    later = [
-        d
-        for d in docs
-        if d["deal"] == "rent"
-        and d["type"] == "office"
-        and quarter_ordinal(d.get("readiness")) > now
-    ]
+    later = [d for d in docs if d["deal"] == "rent" and d["type"] == "office" and quarter_ordinal(d.get("readiness")) > now]
     assert later  # the map rents out floors of towers still being built
     result = engine.search(c, limit=1000)
     assert result.total == 239 - len(later)
@@ -179,15 +146,10 @@ def test_wishes_change_the_order(real):
     assert engine.search(sd.to_criteria(sale)).ids != first.ids
     assert [o["floor"] for o in first.offers] == [1] * 8
     # «вход с улицы, витрина»: the two known basements of the street-retail rows are out
-    street = engine.search(
-        sd.to_criteria({sd.TYPE: "retail", sd.DEAL: "rent", sd.WISHES: "вход с улицы, витрина"}),
-        limit=2000,
-    )
+    street = engine.search(sd.to_criteria({sd.TYPE: "retail", sd.DEAL: "rent", sd.WISHES: "вход с улицы, витрина"}), limit=2000)
     assert street.total == 1196 - 2 and all(o["floor"] >= 1 for o in street.offers)
     low = engine.search(sd.to_criteria({**sale, sd.WISHES: "этаж не выше 5"}), limit=1000)
-    assert low.total > 0 and all(
-        isinstance(o["floor"], int) and o["floor"] <= 5 for o in low.offers
-    )
+    assert low.total > 0 and all(isinstance(o["floor"], int) and o["floor"] <= 5 for o in low.offers)
 
 
 def test_retail_for_sale_is_missing_and_said(real):
@@ -201,14 +163,8 @@ def test_retail_for_sale_is_missing_and_said(real):
 def test_a_price_per_m2(real):
     db, docs, engine, _ = real
     c = Criteria(deal="sale", type="office", max_price_per_m2=300_000)
-    expected = {
-        d["_id"]
-        for d in docs
-        if d["deal"] == "sale"
-        and d["type"] == "office"
-        and not d["price_on_request"]
-        and d["price_per_m2"] <= 330_000
-    }
+    expected = {d["_id"] for d in docs if d["deal"] == "sale" and d["type"] == "office" and not d["price_on_request"]
+                and d["price_per_m2"] <= 330_000}
     result = engine.search(c, limit=2000)
     assert set(result.ids) == expected and len(expected) > 0
     assert MongoSearch(db).count(c) == len(expected)
@@ -221,11 +177,8 @@ def test_offers_labelled_by_their_address_label_their_neighbours(real):
     _, docs, _, locator = real
     labelled = sorted((d for d in docs if d.get("okrug")), key=lambda d: d["_id"])
     teach, check = labelled[::2], labelled[1::2]
-    points = (
-        np.array([latlng(d)[0] for d in teach]),
-        np.array([latlng(d)[1] for d in teach]),
-        np.array([pl.OKRUGS.index(d["okrug"]) for d in teach]),
-    )
+    points = (np.array([latlng(d)[0] for d in teach]), np.array([latlng(d)[1] for d in teach]),
+              np.array([pl.OKRUGS.index(d["okrug"]) for d in teach]))
     okrugs = pl.OkrugLocator(locator.positions, points)
     agree = sum(okrugs.okrug_of(*latlng(d)) == d["okrug"] for d in check)
     assert agree / len(check) >= 0.95
@@ -233,39 +186,25 @@ def test_offers_labelled_by_their_address_label_their_neighbours(real):
 
 def test_a_district(real):
     _, docs, engine, _ = real
-    result = engine.search(
-        Criteria(deal="rent", type="retail", districts=("Басманный",)), limit=500
-    )
-    expected = {
-        d["_id"] for d in docs if d["type"] == "retail" and d.get("district") == "Басманный"
-    }
+    result = engine.search(Criteria(deal="rent", type="retail", districts=("Басманный",)), limit=500)
+    expected = {d["_id"] for d in docs if d["type"] == "retail" and d.get("district") == "Басманный"}
     assert set(result.ids) == expected and len(expected) == 48
     # offices have no district in their files: they take that of the nearest address that names one
-    offices = engine.search(
-        Criteria(deal="sale", type="office", districts=("Басманный",)), limit=500
-    )
+    offices = engine.search(Criteria(deal="sale", type="office", districts=("Басманный",)), limit=500)
     assert {o["name"] for o in offices.offers} == {"Rail.A", "K-city"}
     # the words of the client: «в районе Северное Чертаново» is the base's «Чертаново Северное»
-    assert (
-        engine.search(Criteria(deal="rent", type="retail", districts=("Северное Чертаново",))).total
-        == 2
-    )
+    assert engine.search(Criteria(deal="rent", type="retail", districts=("Северное Чертаново",))).total == 2
     none = engine.search(Criteria(deal="rent", type="retail", districts=("Несуществующий",)))
     assert none.total == 0 and none.relaxations[0].criterion == "district"
 
 
-@pytest.mark.parametrize(
-    "c",
-    [
-        Criteria(deal="sale", type="office", districts=("Басманный",)),
-        Criteria(deal="sale", type="office", places=("ЮЗАО",)),
-        Criteria(deal="sale", type="office", places=("city",), min_area_m2=300),
-        Criteria(deal="rent", type="any", zone="sadovoe"),
-        Criteria(
-            deal="sale", type="office", stations=("Белорусская", "Маяковская"), max_area_m2=500
-        ),
-    ],
-)
+@pytest.mark.parametrize("c", [
+    Criteria(deal="sale", type="office", districts=("Басманный",)),
+    Criteria(deal="sale", type="office", places=("ЮЗАО",)),
+    Criteria(deal="sale", type="office", places=("city",), min_area_m2=300),
+    Criteria(deal="rent", type="any", zone="sadovoe"),
+    Criteria(deal="sale", type="office", stations=("Белорусская", "Маяковская"), max_area_m2=500),
+])
 def test_the_mongodb_path_agrees_on_places(real, c):
     db, _, engine, _ = real
     a, b = engine.search(c, limit=50), MongoSearch(db).search(c, limit=50)

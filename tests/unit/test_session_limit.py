@@ -25,22 +25,12 @@ session_config:
 
 
 def tracker(turns: int, *, form: bool = False, restarted_after: int = 0) -> DialogueStateTracker:
-    events = [
-        ActionExecuted("action_session_start"),
-        SessionStarted(),
-        ActionExecuted("action_listen"),
-    ]
+    events = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
     for n in range(turns):
         if restarted_after and n == restarted_after:
-            events += [
-                ActionExecuted("action_session_start"),
-                SessionStarted(),
-                ActionExecuted("action_listen"),
-            ]
-        events += [
-            UserUttered(f"сообщение {n}", {"name": "inform"}, timestamp=time.time()),
-            ActionExecuted("action_listen"),
-        ]
+            events += [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+        events += [UserUttered(f"сообщение {n}", {"name": "inform"}, timestamp=time.time()),
+                   ActionExecuted("action_listen")]
     if form:
         events.append(ActiveLoop("calculation_form"))
     return DialogueStateTracker.from_events("rest:e2e:long", events)
@@ -50,17 +40,15 @@ def tracker(turns: int, *, form: bool = False, restarted_after: int = 0) -> Dial
     "turns, form, restarted_after, limit, ends",
     [
         (10, False, 0, 500, False),
-        (300, False, 0, 500, True),  # 600 events
-        (300, True, 0, 500, False),  # in a form: not yet
-        (600, True, 0, 500, True),  # twice the limit: even in a form
-        (300, False, 100, 500, False),  # a new session started 400 events ago
-        (3000, False, 0, 0, False),  # 0: off
+        (300, False, 0, 500, True),        # 600 events
+        (300, True, 0, 500, False),        # in a form: not yet
+        (600, True, 0, 500, True),         # twice the limit: even in a form
+        (300, False, 100, 500, False),     # a new session started 400 events ago
+        (3000, False, 0, 0, False),        # 0: off
     ],
 )
 def test_which_sessions_end(turns, form, restarted_after, limit, ends):
-    assert (
-        session_too_long(tracker(turns, form=form, restarted_after=restarted_after), limit) is ends
-    )
+    assert session_too_long(tracker(turns, form=form, restarted_after=restarted_after), limit) is ends
 
 
 @pytest.fixture

@@ -13,11 +13,8 @@ from wewall.leads.book import LeadBook
 
 
 def test_every_sql_store_runs_in_the_one_pool(tmp_path):
-    stores = [
-        CrmStore(f"sqlite:///{tmp_path / 'o.db'}"),
-        LeadBook(f"sqlite:///{tmp_path / 'l.db'}"),
-        FollowUpStore(f"sqlite:///{tmp_path / 'o.db'}"),
-    ]
+    stores = [CrmStore(f"sqlite:///{tmp_path / 'o.db'}"), LeadBook(f"sqlite:///{tmp_path / 'l.db'}"),
+              FollowUpStore(f"sqlite:///{tmp_path / 'o.db'}")]
 
     async def threads():
         return [await s.run(lambda: threading.current_thread().name) for s in stores]
@@ -31,11 +28,9 @@ def test_every_sql_store_runs_in_the_one_pool(tmp_path):
 
 def test_job_modules_do_not_import_the_worker():
     """The worker imports the job modules; none of them imports it back (no cycle)."""
-    code = (
-        "import sys, importlib\n"
-        f"for m in {jobs.FACTORIES!r}: importlib.import_module(m)\n"
-        "print('wewall.worker' in sys.modules)"
-    )
+    code = ("import sys, importlib\n"
+            f"for m in {jobs.FACTORIES!r}: importlib.import_module(m)\n"
+            "print('wewall.worker' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -55,10 +50,8 @@ def test_stop_group_stops_the_process_and_its_children(tmp_path):
 
     pid_file = tmp_path / "child.pid"
     # the shell ignores SIGTERM: only the group's SIGKILL after the timeout ends it
-    proc = subprocess.Popen(
-        ["bash", "-c", f"trap '' TERM; sleep 60 & echo $! > {pid_file}; wait"],
-        start_new_session=True,
-    )
+    proc = subprocess.Popen(["bash", "-c", f"trap '' TERM; sleep 60 & echo $! > {pid_file}; wait"],
+                            start_new_session=True)
     while not pid_file.exists() or not pid_file.read_text().strip():
         time.sleep(0.05)
     child = int(pid_file.read_text())

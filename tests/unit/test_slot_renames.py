@@ -30,9 +30,7 @@ def test_every_new_name_is_in_the_domain_and_no_old_one_is(domain):
         assert new in slots and old not in slots, (old, new)
     for old, new in names.RENAMED_ACTIONS.items():
         assert old not in actions, old
-        if not old.startswith(
-            ("action_ask_", "utter_ask_")
-        ):  # a question has a response or an action
+        if not old.startswith(("action_ask_", "utter_ask_")):  # a question has a response or an action
             assert new in actions, new
 
 
@@ -50,30 +48,14 @@ def test_events_under_old_names_read_as_todays():
         {"event": "slot", "name": "area_m2", "value": 700},
         {"event": "slot", "name": "requested_slot", "value": "nds_rate"},
         {"event": "slot", "name": "paused_forms", "value": ["contact_form", "search_form"]},
-        {
-            "event": "slot",
-            "name": "next_actions",
-            "value": {"after": "contact_form", "then": ["action_contact_done"]},
-        },
-        {
-            "event": "slot",
-            "name": "calc_doubt",
-            "value": {"slot": "price_per_m2", "raw": 350, "ask": "basis"},
-        },
-        {
-            "event": "slot",
-            "name": "search_criteria",
-            "value": {"deal": "sale", "search_metro_station": "Сокол", "found": 3},
-        },
+        {"event": "slot", "name": "next_actions", "value": {"after": "contact_form", "then": ["action_contact_done"]}},
+        {"event": "slot", "name": "calc_doubt", "value": {"slot": "price_per_m2", "raw": 350, "ask": "basis"}},
+        {"event": "slot", "name": "search_criteria", "value": {"deal": "sale", "search_metro_station": "Сокол", "found": 3}},
         {"event": "slot", "name": "search_metro", "value": {"minutes": 10}},
         {"event": "active_loop", "name": "contact_form"},
         {"event": "action", "name": "validate_contact_form", "policy": "RulePolicy"},
         {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_follow_up_contact_form"}},
-        {
-            "event": "user",
-            "text": "700",
-            "parse_data": {"entities": [{"entity": "area_m2", "value": 700}]},
-        },
+        {"event": "user", "text": "700", "parse_data": {"entities": [{"entity": "area_m2", "value": 700}]}},
     ]
     new = names.migrate_events(old)
     assert new[0] == {"event": "slot", "name": "calc_area_m2", "value": 700}
@@ -81,18 +63,10 @@ def test_events_under_old_names_read_as_todays():
     assert new[2]["value"] == ["book_viewing_form", "search_form"]
     assert new[3]["value"] == {"after": "book_viewing_form", "then": ["action_book_viewing_done"]}
     assert new[4]["value"] == {"slot": "calc_price_per_m2", "raw": 350, "ask": "basis"}
-    assert new[5] == {
-        "event": "slot",
-        "name": "search_record",
-        "value": {"deal": "sale", "stations": "Сокол", "found": 3},
-    }
+    assert new[5] == {"event": "slot", "name": "search_record", "value": {"deal": "sale", "stations": "Сокол", "found": 3}}
     assert new[6]["name"] == "search_max_walk"
     assert new[7]["name"] == "book_viewing_form"
-    assert new[8] == {
-        "event": "action",
-        "name": "validate_book_viewing_form",
-        "policy": "RulePolicy",
-    }
+    assert new[8] == {"event": "action", "name": "validate_book_viewing_form", "policy": "RulePolicy"}
     assert new[9]["metadata"]["utter_action"] == "utter_follow_up_book_viewing_form"
     assert new[10] is old[10]  # an entity keeps its name: only slots were renamed
     assert names.migrate_events(new) == new  # today's names stay as they are
@@ -102,15 +76,11 @@ def test_events_under_old_names_read_as_todays():
 def test_a_tracker_stored_before_the_renames_loads_mid_form(domain, sql_url):
     store = WewallSQLTrackerStore(domain=domain, host=sql_url)
     try:
-        store._insert(
-            "tg:7", half_filled_calculation(paused=["contact_form"])
-        )  # rows as the old bot wrote them
+        store._insert("tg:7", half_filled_calculation(paused=["contact_form"]))  # rows as the old bot wrote them
         tracker = asyncio.run(store.retrieve("tg:7"))
         assert tracker.active_loop_name == "calculation_form"
         assert tracker.get_slot("requested_slot") == calc.PRICE
-        assert (
-            tracker.get_slot(calc.AREA) == AREA and tracker.get_slot(calc.KIND) == "finished_office"
-        )
+        assert tracker.get_slot(calc.AREA) == AREA and tracker.get_slot(calc.KIND) == "finished_office"
         assert tracker.get_slot("paused_forms") == ["book_viewing_form"]
         # the form engine goes on from there: the next question, the area kept for the summary
         slots = {s: tracker.get_slot(s) for s in calc.ALL_SLOTS}
@@ -122,10 +92,7 @@ def test_a_tracker_stored_before_the_renames_loads_mid_form(domain, sql_url):
 def test_a_change_button_shown_before_the_rename_still_names_its_question():
     from wewall.dialogue import search as sd
 
-    old_button = calc.Turn(
-        "change_params",
-        [{"entity": "search_param", "value": "search_metro"}],
-        '/change_params{"search_param":"search_metro"}',
-    )
+    old_button = calc.Turn("change_params", [{"entity": "search_param", "value": "search_metro"}],
+                           '/change_params{"search_param":"search_metro"}')
     slots = {sd.TYPE: "office", sd.DEAL: "rent", sd.BUDGET: 5e5, sd.METRO: {"minutes": 10}}
     assert sd.param_from(old_button, slots) == sd.METRO == "search_max_walk"

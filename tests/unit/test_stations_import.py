@@ -18,10 +18,7 @@ def _line(line_id, name, stations):
 
 
 def _hh(*lines, city_id="1"):
-    return [
-        {"id": "2", "name": "Санкт-Петербург", "lines": []},
-        {"id": city_id, "name": "Москва", "lines": list(lines)},
-    ]
+    return [{"id": "2", "name": "Санкт-Петербург", "lines": []}, {"id": city_id, "name": "Москва", "lines": list(lines)}]
 
 
 STRAIGHT = [("А", 55.70, 37.60), ("Б", 55.71, 37.60), ("В", 55.72, 37.60), ("Г", 55.73, 37.60)]
@@ -35,27 +32,14 @@ def test_transfer_station_merged_with_its_lines():
     result = parse_hh_metro(data)
     kiev = next(s for s in result.stations if s["name"] == "Киевская")
     assert [line["name"] for line in kiev["lines"]] == ["Первая", "Вторая"]
-    assert kiev["lat"] == pytest.approx(55.7436) and kiev["location"]["coordinates"][
-        0
-    ] == pytest.approx(37.5658)
+    assert kiev["lat"] == pytest.approx(55.7436) and kiev["location"]["coordinates"][0] == pytest.approx(37.5658)
     assert len(result.stations) == 3 and result.entries == 4
 
 
 def test_names_normalised_but_displayed_as_written():
-    result = parse_hh_metro(
-        _hh(
-            _line(
-                "1",
-                "Л",
-                [("Библиотека им.Ленина", 55.75, 37.61), ("Филёвский  парк", 55.74, 37.48)],
-            )
-        )
-    )
+    result = parse_hh_metro(_hh(_line("1", "Л", [("Библиотека им.Ленина", 55.75, 37.61), ("Филёвский  парк", 55.74, 37.48)])))
     names = {s["name_key"]: s["name"] for s in result.stations}
-    assert names == {
-        "библиотека им. ленина": "Библиотека им. Ленина",
-        "филевский парк": "Филёвский парк",
-    }
+    assert names == {"библиотека им. ленина": "Библиотека им. Ленина", "филевский парк": "Филёвский парк"}
 
 
 def test_coordinates_outside_moscow_refused_but_station_kept():

@@ -69,9 +69,7 @@ def _hh_path() -> Path:
 def moscow_names():
     path = _hh_path()
     if not path.exists():
-        pytest.skip(
-            f"нет реальных данных {path} (../shared/data рядом с проектом или WEWALL_SHARED_DATA_DIR)"
-        )
+        pytest.skip(f"нет реальных данных {path} (../shared/data рядом с проектом или WEWALL_SHARED_DATA_DIR)")
     from wewall.data.stations import read_hh_metro
 
     return [s["name"] for s in read_hh_metro(path).stations]
@@ -145,16 +143,7 @@ def test_inflected_forms(small, text, value, surface):
 
 @pytest.mark.parametrize(
     "text",
-    [
-        "м. Сокол",
-        "м Сокол",
-        "м.Сокол",
-        "ст. м. Сокол",
-        "станция Сокол",
-        "метро Сокол",
-        "офис у м. Сокол",
-        "ст.м.Сокол",
-    ],
+    ["м. Сокол", "м Сокол", "м.Сокол", "ст. м. Сокол", "станция Сокол", "метро Сокол", "офис у м. Сокол", "ст.м.Сокол"],
 )
 def test_prefixes_are_cues_not_part_of_the_span(small, text):
     e = single(small, text)
@@ -196,22 +185,13 @@ def test_multiword_and_hyphens(small, text, value, surface):
 
 @pytest.mark.parametrize(
     "text",
-    [
-        "Филёвский парк",
-        "Филевский парк",
-        "филевский парк",
-        "на Филёвском парке",
-        "ФИЛЁВСКИЙ ПАРК",
-        "у филевского парка",
-    ],
+    ["Филёвский парк", "Филевский парк", "филевский парк", "на Филёвском парке", "ФИЛЁВСКИЙ ПАРК", "у филевского парка"],
 )
 def test_yo_and_case(small, text):
     assert values(small, text) == ["Филёвский парк"]  # the canonical name as given in the list
 
 
-@pytest.mark.parametrize(
-    "text", ["ОФИС У БЕЛОРУССКОЙ", "офис у белорусской", "Офис У Белорусской", "оФиС у бЕлОрУсСкОй"]
-)
+@pytest.mark.parametrize("text", ["ОФИС У БЕЛОРУССКОЙ", "офис у белорусской", "Офис У Белорусской", "оФиС у бЕлОрУсСкОй"])
 def test_caps_and_lowercase(small, text):
     assert values(small, text) == ["Белорусская"]
 
@@ -219,14 +199,7 @@ def test_caps_and_lowercase(small, text):
 def test_sokol_and_sokolniki_never_confused(small):
     for text in ["на Соколе", "у Сокола", "метро Сокол", "Сокол", "м. сакол", "у Сокала"]:
         assert values(small, text) == ["Сокол"], text
-    for text in [
-        "в Сокольниках",
-        "Сокольники",
-        "у Сокольников",
-        "метро сокольнеки",
-        "в Сокольнеках",
-        "СОКОЛЬНИКИ",
-    ]:
+    for text in ["в Сокольниках", "Сокольники", "у Сокольников", "метро сокольнеки", "в Сокольнеках", "СОКОЛЬНИКИ"]:
         assert values(small, text) == ["Сокольники"], text
 
 
@@ -373,9 +346,7 @@ def test_data_driven_new_station():
 
 
 def test_from_station_documents():
-    m = StationMatcher.from_stations(
-        [{"name": "Сокол", "name_key": "сокол"}, {"name": "Сокол", "name_key": "сокол"}]
-    )
+    m = StationMatcher.from_stations([{"name": "Сокол", "name_key": "сокол"}, {"name": "Сокол", "name_key": "сокол"}])
     assert m.stations == ["Сокол"]
 
 
@@ -398,23 +369,14 @@ def test_osa_distance():
 
 def test_tokenize_offsets():
     text = "ст.м.Китай-город, УлицаСкобелевская"
-    assert [(t.raw, text[t.start : t.end]) for t in tokenize(text)] == [
+    assert [(t.raw, text[t.start:t.end]) for t in tokenize(text)] == [
         (t.raw, t.raw) for t in tokenize(text)
     ]
-    assert [t.norm for t in tokenize(text)] == [
-        "ст",
-        "м",
-        "китай",
-        "город",
-        "улица",
-        "скобелевская",
-    ]
+    assert [t.norm for t in tokenize(text)] == ["ст", "м", "китай", "город", "улица", "скобелевская"]
 
 
 @settings(max_examples=150, deadline=None)
-@given(
-    st.text(alphabet="абвгдеёжзийклмнопрстуфхцчшщъыьэюя АБВСЕКМОРТ.,-!?0123456789aeop", max_size=60)
-)
+@given(st.text(alphabet="абвгдеёжзийклмнопрстуфхцчшщъыьэюя АБВСЕКМОРТ.,-!?0123456789aeop", max_size=60))
 def test_spans_always_align(small, text):
     for e in small.find(text):
         assert_whole_tokens(text, e)
@@ -437,28 +399,8 @@ def _adj(word, case):
     stem, end = word[:-2], low[-2:]
     soft = stem[-1:].lower() not in "гкх"
     table = {
-        "loct": {
-            "ая": "ой",
-            "яя": "ей",
-            "ое": "ом",
-            "ее": "ем",
-            "ый": "ом",
-            "ой": "ом",
-            "ий": "ем" if soft else "ом",
-            "ые": "ых",
-            "ие": "их",
-        },
-        "gent": {
-            "ая": "ой",
-            "яя": "ей",
-            "ое": "ого",
-            "ее": "его",
-            "ый": "ого",
-            "ой": "ого",
-            "ий": "его" if soft else "ого",
-            "ые": "ых",
-            "ие": "их",
-        },
+        "loct": {"ая": "ой", "яя": "ей", "ое": "ом", "ее": "ем", "ый": "ом", "ой": "ом", "ий": "ем" if soft else "ом", "ые": "ых", "ие": "их"},
+        "gent": {"ая": "ой", "яя": "ей", "ое": "ого", "ее": "его", "ый": "ого", "ой": "ого", "ий": "его" if soft else "ого", "ые": "ых", "ие": "их"},
     }
     return stem + table[case][end]
 
@@ -482,9 +424,7 @@ def _noun(word, case, plural=False):
     if low.endswith("ия"):
         return word[:-1] + "и"
     if low.endswith("ие"):
-        return word[:-1] + (
-            "и" if case == "loct" else "я"
-        )  # «Ополчение» → «Ополчении», «Ополчения»
+        return word[:-1] + ("и" if case == "loct" else "я")  # «Ополчение» → «Ополчении», «Ополчения»
     if low.endswith("ье"):
         return word[:-1] + ("е" if case == "loct" else "я")  # «Москворечье» → «Москворечья»
     if low.endswith("а"):
@@ -574,9 +514,7 @@ def test_every_o_place_name_in_literary_locative(real, moscow_names):
     for name in names:
         for form in (name, name[:-1] + "е"):
             found = real.find(f"офис в {form}")
-            if [(e["value"], e["text"]) for e in found] != [(name, form)] or found[0][
-                "confidence"
-            ] < 0.95:
+            if [(e["value"], e["text"]) for e in found] != [(name, form)] or found[0]["confidence"] < 0.95:
                 failures.append((form, found))
     assert not failures, failures
 
@@ -592,9 +530,7 @@ def test_every_station_after_metro(real, moscow_names):
     for name in moscow_names:
         text = prefix + name
         found = real.find(text)
-        expected = [
-            {"value": name, "start": len(prefix), "end": len(text), "text": name, "confidence": 1.0}
-        ]
+        expected = [{"value": name, "start": len(prefix), "end": len(text), "text": name, "confidence": 1.0}]
         got = [{k: e[k] for k in ("value", "start", "end", "text", "confidence")} for e in found]
         if got != expected:
             failures.append((name, got))
@@ -679,9 +615,7 @@ def test_real_sokol_sokolniki(real):
     assert values(real, "метро сокольнеки") == ["Сокольники"]
 
 
-@pytest.mark.parametrize(
-    "text", NEGATIVES + ["офис на Комсомольском проспекте", "в москве", "Кутузовский проспект 12"]
-)
+@pytest.mark.parametrize("text", NEGATIVES + ["офис на Комсомольском проспекте", "в москве", "Кутузовский проспект 12"])
 def test_real_negatives(real, text):
     assert real.find(text) == []
 
@@ -695,14 +629,11 @@ def test_real_suggest(real):
     assert real.suggest("абырвалг") == []
 
 
-@pytest.mark.parametrize(
-    "text, value",
-    [
-        ("ищу офис у Таганской с ремонтом", "Таганская"),
-        ("офис у Белорусской с отделкой", "Белорусская"),
-        ("на Спортивной и у Таганской", "Таганская"),
-    ],
-)
+@pytest.mark.parametrize("text, value", [
+    ("ищу офис у Таганской с ремонтом", "Таганская"),
+    ("офис у Белорусской с отделкой", "Белорусская"),
+    ("на Спортивной и у Таганской", "Таганская"),
+])
 def test_a_preposition_after_the_name_is_not_a_noun_it_qualifies(small, text, value):
     # pymorphy2 also reads «с», «и» as rare abbreviation nouns of every case, which «agree».
     assert value in [e["value"] for e in small.find(text)]

@@ -15,14 +15,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (
-    ActionExecuted,
-    ActiveLoop,
-    BotUttered,
-    SessionStarted,
-    SlotSet,
-    UserUttered,
-)
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from tests.unit.test_crm_outbox import pg_url, sql_url  # noqa: F401 (fixtures)
@@ -60,9 +53,7 @@ responses:
 class Talk:
     """One client's conversation, event by event, as the Rasa server appends them."""
 
-    def __init__(
-        self, sender: str, at: float, channel: str = "telegram", profile: Optional[Dict] = None
-    ):
+    def __init__(self, sender: str, at: float, channel: str = "telegram", profile: Optional[Dict] = None):
         self.sender, self.ts, self.channel, self.profile = sender, at, channel, profile
         self.events: List[Any] = []
         self.form: Optional[str] = None
@@ -77,10 +68,8 @@ class Talk:
         return self
 
     def session(self, carried: Optional[Dict[str, Any]] = None) -> Talk:
-        self.events += [
-            ActionExecuted("action_session_start", timestamp=self._t()),
-            SessionStarted(timestamp=self._t(0.01)),
-        ]
+        self.events += [ActionExecuted("action_session_start", timestamp=self._t()),
+                        SessionStarted(timestamp=self._t(0.01))]
         self.events += [SlotSet(k, v, timestamp=self._t(0.01)) for k, v in (carried or {}).items()]
         self.events.append(ActionExecuted("action_listen", timestamp=self._t(0.01)))
         return self
@@ -89,35 +78,19 @@ class Talk:
         meta = dict(metadata or {})
         if self.profile and self.channel == "telegram":
             meta["telegram"] = self.profile
-        parse = {
-            "text": text,
-            "intent": {"name": intent, "confidence": 0.9},
-            "entities": [{"entity": e, "value": v, "start": 0, "end": 1} for e, v in entities],
-        }
-        self.events.append(
-            UserUttered(
-                text,
-                parse["intent"],
-                parse["entities"],
-                parse_data=parse,
-                timestamp=self._t(30),
-                input_channel=self.channel,
-                metadata=meta,
-            )
-        )
+        parse = {"text": text, "intent": {"name": intent, "confidence": 0.9},
+                 "entities": [{"entity": e, "value": v, "start": 0, "end": 1} for e, v in entities]}
+        self.events.append(UserUttered(text, parse["intent"], parse["entities"], parse_data=parse,
+                                       timestamp=self._t(30), input_channel=self.channel, metadata=meta))
         return self
 
-    def act(
-        self, name: str, *events: Any, says: Optional[str] = None, utter: Optional[str] = None
-    ) -> Talk:
+    def act(self, name: str, *events: Any, says: Optional[str] = None, utter: Optional[str] = None) -> Talk:
         self.events.append(ActionExecuted(name, timestamp=self._t(0.5)))
         for e in events:
             e.timestamp = self._t(0.01)
             self.events.append(e)
         if says:
-            self.events.append(
-                BotUttered(says, metadata={"utter_action": utter or name}, timestamp=self._t(0.01))
-            )
+            self.events.append(BotUttered(says, metadata={"utter_action": utter or name}, timestamp=self._t(0.01)))
         return self
 
     def listen(self) -> Talk:
@@ -127,24 +100,14 @@ class Talk:
 
     def form_start(self, form: str, question: str) -> Talk:
         self.form = form
-        return self.act(
-            form,
-            ActiveLoop(form),
-            SlotSet("requested_slot", question),
-            says="вопрос",
-            utter=f"utter_ask_{question}",
-        ).listen()
+        return self.act(form, ActiveLoop(form), SlotSet("requested_slot", question), says="вопрос",
+                        utter=f"utter_ask_{question}").listen()
 
     def answer(self, slot: str, value: Any, next_question: Optional[str]) -> Talk:
         self.user(str(value), "inform")
         if next_question:
-            return self.act(
-                self.form,
-                SlotSet(slot, value),
-                SlotSet("requested_slot", next_question),
-                says="вопрос",
-                utter=f"utter_ask_{next_question}",
-            ).listen()
+            return self.act(self.form, SlotSet(slot, value), SlotSet("requested_slot", next_question),
+                            says="вопрос", utter=f"utter_ask_{next_question}").listen()
         self.act(self.form, SlotSet(slot, value), SlotSet("requested_slot", None), ActiveLoop(None))
         self.form = None
         return self.act("action_result", says="результат").listen()
@@ -152,26 +115,17 @@ class Talk:
     def cancel(self, action: str) -> Talk:
         self.user("отмена", "cancel")
         self.form = None
-        return self.act(
-            action, ActiveLoop(None), SlotSet("requested_slot", None), says="отменено"
-        ).listen()
+        return self.act(action, ActiveLoop(None), SlotSet("requested_slot", None), says="отменено").listen()
 
     def handover(self) -> Talk:
         self.user("позовите менеджера", "request_manager")
-        return self.act(
-            "action_handover",
-            SlotSet("crm_event", {"type": "handover", "summary": "…"}),
-            SlotSet("crm_event", None),
-            says="передаю",
-        ).listen()
+        return self.act("action_handover", SlotSet("crm_event", {"type": "handover", "summary": "…"}),
+                        SlotSet("crm_event", None), says="передаю").listen()
 
     def manager_writes(self, after: float) -> Talk:
         self._t(after)
-        return self.act(
-            "action_relay_manager_message",
-            SlotSet("manager_active", True),
-            says="Менеджер WEWALL: здравствуйте",
-        ).listen()
+        return self.act("action_relay_manager_message", SlotSet("manager_active", True),
+                        says="Менеджер WEWALL: здравствуйте").listen()
 
     def not_understood(self, text: str, intent: str = "nlu_fallback", entities=()) -> Talk:
         self.user(text, intent, entities)
@@ -182,12 +136,7 @@ def scripted() -> List[Talk]:
     talks = []
     # 1. Telegram /start promo42, a finished calculation, then an FAQ answer.
     t = Talk("tg-1", DAY1, profile={"first_name": "Анна", "username": "anna_k"})
-    t.user(
-        '/start{"lead_source": "promo42"}',
-        "start",
-        [("lead_source", "promo42")],
-        {"lead_source": "promo42"},
-    )
+    t.user('/start{"lead_source": "promo42"}', "start", [("lead_source", "promo42")], {"lead_source": "promo42"})
     t.act("action_start", SlotSet("lead_source", "promo42"), says="Здравствуйте!").listen()
     t.user("расчёт", "request_calculation").form_start("calculation_form", "calc_kind")
     t.answer("calc_kind", "office", "calc_area_m2").answer("calc_area_m2", 120, None)
@@ -197,9 +146,7 @@ def scripted() -> List[Talk]:
     # 2. Telegram, no source: silent at the second question; the bot's fallback once (a name).
     t = Talk("tg-2", DAY1 + 600, profile={"first_name": "Борис"})
     t.user("посчитать", "request_calculation").form_start("calculation_form", "calc_kind")
-    t.answer(
-        "calc_kind", "retail", "area_m2"
-    )  # stored before the rename (issue #21): counts as calc_area_m2
+    t.answer("calc_kind", "retail", "area_m2")  # stored before the rename (issue #21): counts as calc_area_m2
     t.not_understood("Борис я, а вы кто такие")
     talks.append(t)
     # 3. Web chat: cancels the calculation at its first question, then a search switched to a
@@ -209,9 +156,7 @@ def scripted() -> List[Talk]:
     t.cancel("action_calc_cancel")
     t.user("подбор", "request_search").form_start("search_form", "search_type")
     t.answer("search_type", "office", "search_budget")
-    t.at(DAY2).user("а лучше расчёт", "request_calculation").form_start(
-        "calculation_form", "calc_kind"
-    )
+    t.at(DAY2).user("а лучше расчёт", "request_calculation").form_start("calculation_form", "calc_kind")
     t.answer("calc_kind", "office", "calc_area_m2").answer("calc_area_m2", 50, None)
     t.not_understood("позвоните мне +7 999 123-45-67, я Пётр", entities=[("person_name", "Пётр")])
     t.handover().manager_writes(after=300)
@@ -219,9 +164,7 @@ def scripted() -> List[Talk]:
     # 4. Returning Telegram client (spoke before the period; source carried over in a new
     #    session): asked FAQ but got no answer, not understood once, out of scope once.
     t = Talk("tg-4", SINCE - 5 * 86400)
-    t.user("/start", "start").act(
-        "action_start", SlotSet("lead_source", "ads"), says="Здравствуйте!"
-    ).listen()
+    t.user("/start", "start").act("action_start", SlotSet("lead_source", "ads"), says="Здравствуйте!").listen()
     t.at(DAY2 + 60).session(carried={"lead_source": "ads"})
     t.user("вопросы", "show_faq").act("utter_faq_topics", says="темы").listen()
     t.not_understood("Как дела у вас?!")
@@ -229,21 +172,14 @@ def scripted() -> List[Talk]:
     talks.append(t)
     # 5. Telegram, source promo42, a hand-over nobody answered, the same question reworded.
     t = Talk("tg-5", DAY2 + 120)
-    t.user(
-        '/start{"lead_source": "promo42"}',
-        "start",
-        [("lead_source", "promo42")],
-        {"lead_source": "promo42"},
-    )
+    t.user('/start{"lead_source": "promo42"}', "start", [("lead_source", "promo42")], {"lead_source": "promo42"})
     t.act("action_start", SlotSet("lead_source", "promo42"), says="Здравствуйте!").listen()
     t.not_understood("как у вас дела")
     t.handover()
     talks.append(t)
     # 6. Only the worker's reminder in the period: not a client.
     t = Talk("tg-6", DAY2 + 200)
-    t.user("EXTERNAL: follow up", "EXTERNAL_follow_up").act(
-        "action_follow_up", says="напоминание"
-    ).listen()
+    t.user("EXTERNAL: follow up", "EXTERNAL_follow_up").act("action_follow_up", says="напоминание").listen()
     talks.append(t)
     # 7. After the period: not counted at all.
     t = Talk("tg-7", UNTIL + 10)
@@ -272,13 +208,7 @@ def test_scripted_conversations_give_exact_figures(store_url):
     forms = {f["form"]: f for f in r["forms"]}
     assert set(forms) == {"calculation_form", "search_form"}
     calc = forms["calculation_form"]
-    assert (
-        calc["started"],
-        calc["finished"],
-        calc["cancelled"],
-        calc["switched"],
-        calc["silent"],
-    ) == (4, 2, 1, 0, 1)
+    assert (calc["started"], calc["finished"], calc["cancelled"], calc["switched"], calc["silent"]) == (4, 2, 1, 0, 1)
     assert calc["questions"] == [
         {"slot": "calc_kind", "reached": 4, "dropped": 1, "cancelled": 1},
         {"slot": "calc_area_m2", "reached": 3, "dropped": 1, "cancelled": 0},
@@ -290,14 +220,8 @@ def test_scripted_conversations_give_exact_figures(store_url):
         {"slot": "search_budget", "reached": 1, "dropped": 1, "cancelled": 0},
     ]
     assert r["faq"] == {"asked": 2, "answered": 1, "answers": 1, "topics": {"irr": 1}}
-    assert r["manager"] == {
-        "requests": 2,
-        "handovers": 2,
-        "answered": 1,
-        "median_seconds": 301.0,
-        "mean_seconds": 301.0,
-        "max_seconds": 301.0,
-    }
+    assert r["manager"] == {"requests": 2, "handovers": 2, "answered": 1, "median_seconds": 301.0,
+                            "mean_seconds": 301.0, "max_seconds": 301.0}
     assert r["sources"] == [
         {"source": "promo42", "channel": "telegram", "clients": 2, "new": 2, "handovers": 1},
         {"source": "ads", "channel": "telegram", "clients": 1, "new": 0, "handovers": 0},
@@ -314,34 +238,17 @@ def test_scripted_conversations_give_exact_figures(store_url):
     assert "погода в москве" in texts
     assert not any("Борис" in t or "Пётр" in t or "123" in t for t in texts)
     assert r["days"] == [
-        {
-            "date": "2026-11-10",
-            "clients": 3,
-            "new": 3,
-            "messages": 13,
-            "handovers": 0,
-            "finished_forms": 1,
-        },
-        {
-            "date": "2026-11-11",
-            "clients": 3,
-            "new": 1,
-            "messages": 11,
-            "handovers": 2,
-            "finished_forms": 1,
-        },
+        {"date": "2026-11-10", "clients": 3, "new": 3, "messages": 13, "handovers": 0, "finished_forms": 1},
+        {"date": "2026-11-11", "clients": 3, "new": 1, "messages": 11, "handovers": 2, "finished_forms": 1},
     ]
 
 
-@pytest.mark.parametrize(
-    "since,until,clients,new",
-    [
-        (SINCE, SINCE + 86400, 3, 3),  # day 1 only
-        (SINCE + 86400, UNTIL, 3, 1),  # day 2: web-3 spoke on day 1, tg-4 long before
-        (UNTIL, UNTIL + 86400, 1, 1),  # the day after: tg-7 alone
-        (SINCE - 86400, SINCE, 0, 0),  # an empty day
-    ],
-)
+@pytest.mark.parametrize("since,until,clients,new", [
+    (SINCE, SINCE + 86400, 3, 3),      # day 1 only
+    (SINCE + 86400, UNTIL, 3, 1),      # day 2: web-3 spoke on day 1, tg-4 long before
+    (UNTIL, UNTIL + 86400, 1, 1),      # the day after: tg-7 alone
+    (SINCE - 86400, SINCE, 0, 0),      # an empty day
+])
 def test_the_period_bounds_what_is_counted(store_url, since, until, clients, new):
     r = compute(store_url, since, until, offset_hours=3).as_dict()
     assert (r["clients"]["total"], r["clients"]["new"]) == (clients, new)
@@ -351,9 +258,7 @@ def test_cli_prints_table_json_and_csv(store_url, capsys):
     base = ["stats", "--url", store_url, "--since", "2026-11-10", "--until", "2026-11-11"]
     assert cli.main(base + ["--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["clients"]["total"] == 5 and data["period"]["since"].startswith(
-        "2026-11-10T00:00:00"
-    )
+    assert data["clients"]["total"] == 5 and data["period"]["since"].startswith("2026-11-10T00:00:00")
     assert cli.main(base + ["--csv"]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert rows[0] == ["section", "name", "detail", "value"]
@@ -391,69 +296,47 @@ def test_stats_never_writes_to_the_store(store_url):
     engine.dispose()
 
 
-@pytest.mark.parametrize(
-    "since,until,days,expected",
-    [
-        (None, None, None, (1_000_000 - 30 * 86400, 1_000_000)),
-        (None, None, 7, (1_000_000 - 7 * 86400, 1_000_000)),
-        ("2026-11-10", "2026-11-11", None, (SINCE, UNTIL)),
-        ("2026-11-10", None, 1, (SINCE, SINCE + 86400)),
-        ("2026-11-10T12:00", "2026-11-10T18:30", None, (SINCE + 12 * 3600, SINCE + 18.5 * 3600)),
-    ],
-)
+@pytest.mark.parametrize("since,until,days,expected", [
+    (None, None, None, (1_000_000 - 30 * 86400, 1_000_000)),
+    (None, None, 7, (1_000_000 - 7 * 86400, 1_000_000)),
+    ("2026-11-10", "2026-11-11", None, (SINCE, UNTIL)),
+    ("2026-11-10", None, 1, (SINCE, SINCE + 86400)),
+    ("2026-11-10T12:00", "2026-11-10T18:30", None, (SINCE + 12 * 3600, SINCE + 18.5 * 3600)),
+])
 def test_period_arguments(since, until, days, expected):
     assert period(since, until, days, MSK, now=1_000_000) == expected
 
 
-@pytest.mark.parametrize(
-    "since,until,days",
-    [("2026-11-12", "2026-11-10", None), (None, None, 0), ("завтра", None, None)],
-)
+@pytest.mark.parametrize("since,until,days", [("2026-11-12", "2026-11-10", None), (None, None, 0), ("завтра", None, None)])
 def test_bad_periods_are_refused(since, until, days):
     with pytest.raises(ValueError):
         period(since, until, days, MSK, now=1_000_000)
 
 
-@pytest.mark.parametrize(
-    "text,names,masked",
-    [
-        ("Позвоните 8 (916) 123-45-67", (), "Позвоните +7******67"),
-        ("я Анна, anna_k в телеграме", ("Анна", "anna_k"), "я <имя>, <имя> в телеграме"),
-        ("Аннушка спросила", ("Анна",), "Аннушка спросила"),  # only the whole name
-        ("договор 123456789", (), "договор N"),
-        ("  много   пробелов ", (), "много пробелов"),
-        ("пишите на ivan.petrov+1@mail.ru или @ivan_petrov", (), "пишите на <email> или <имя>"),
-    ],
-)
+@pytest.mark.parametrize("text,names,masked", [
+    ("Позвоните 8 (916) 123-45-67", (), "Позвоните +7******67"),
+    ("я Анна, anna_k в телеграме", ("Анна", "anna_k"), "я <имя>, <имя> в телеграме"),
+    ("Аннушка спросила", ("Анна",), "Аннушка спросила"),  # only the whole name
+    ("договор 123456789", (), "договор N"),
+    ("  много   пробелов ", (), "много пробелов"),
+    ("пишите на ivan.petrov+1@mail.ru или @ivan_petrov", (), "пишите на <email> или <имя>"),
+])
 def test_masking(text, names, masked):
     assert mask_text(text, names) == masked
 
 
-@pytest.mark.parametrize(
-    "a,b,same",
-    [
-        ("Как дела у вас?!", "как у вас дела", True),
-        ("Где ваш офис?", "где ваши офисы", True),
-        ("ещё", "еще", True),
-        ("сколько стоит парковка", "где парковка", False),
-    ],
-)
+@pytest.mark.parametrize("a,b,same", [
+    ("Как дела у вас?!", "как у вас дела", True),
+    ("Где ваш офис?", "где ваши офисы", True),
+    ("ещё", "еще", True),
+    ("сколько стоит парковка", "где парковка", False),
+])
 def test_similar_texts_share_a_group(a, b, same):
     assert (group_key(a) == group_key(b)) is same
 
 
-@pytest.mark.parametrize(
-    "n,word",
-    [
-        (1, "сообщение"),
-        (3, "сообщения"),
-        (5, "сообщений"),
-        (11, "сообщений"),
-        (21, "сообщение"),
-        (112, "сообщений"),
-        (0, "сообщений"),
-    ],
-)
+@pytest.mark.parametrize("n,word", [(1, "сообщение"), (3, "сообщения"), (5, "сообщений"), (11, "сообщений"),
+                                    (21, "сообщение"), (112, "сообщений"), (0, "сообщений")])
 def test_counts_agree_with_their_number(n, word):
     from wewall.text import agree
 

@@ -43,15 +43,8 @@ def tg():
 
 
 def _job(url: str, tg: TelegramServer, clock: Clock, token: str = "") -> DigestJob:
-    config = DigestConfig(
-        chat_id=CHAT,
-        token=token or tg.token,
-        api_base_url=tg.base_url,
-        at=dt.time(9, 0),
-        tracker_url=url,
-        state_url=url,
-        offset_hours=3,
-    )
+    config = DigestConfig(chat_id=CHAT, token=token or tg.token, api_base_url=tg.base_url,
+                          at=dt.time(9, 0), tracker_url=url, state_url=url, offset_hours=3)
     return DigestJob(config, DigestState(url), clock=clock)
 
 
@@ -62,7 +55,6 @@ def _tick(job: DigestJob) -> None:
             await job.run_once()
         finally:
             await job.close()
-
     asyncio.run(once())
 
 
@@ -88,19 +80,15 @@ def test_once_a_day_at_the_hour_and_not_again_after_a_restart(url, tg):
     assert lines[1] == "Клиентов: 3 (новых 1, вернулись 2), 11 сообщений"
     assert "Расчёт доходности: начали 1, завершили 1" in lines
     assert "Передано менеджеру: 2, менеджер ответил: 1 (медиана 5 мин)" in lines
-    assert lines[-3:] == [
-        "Неделя 05.11–11.11: клиентов 5, неделей раньше не было",
-        "Новых 5, передано менеджеру 2",
-        "Клиентов по дням: 1 · 0 · 0 · 0 · 0 · 3 · 3",
-    ]
+    assert lines[-3:] == ["Неделя 05.11–11.11: клиентов 5, неделей раньше не было",
+                          "Новых 5, передано менеджеру 2",
+                          "Клиентов по дням: 1 · 0 · 0 · 0 · 0 · 3 · 3"]
     assert not any(name in texts[0] for name in ("Пётр", "Борис", "123-45"))
 
     clock.set(2026, 11, 13, 9, 30)  # the next day: the 12th's digest, one client
     _tick(_job(url, tg, clock))
     texts = _texts(tg)
-    assert len(texts) == 2 and texts[1].startswith(
-        "Сводка WEWALL AI за 12.11.2026 (чт)\nКлиентов: 1 (новых 1, вернулись 0)"
-    )
+    assert len(texts) == 2 and texts[1].startswith("Сводка WEWALL AI за 12.11.2026 (чт)\nКлиентов: 1 (новых 1, вернулись 0)")
 
 
 def test_the_first_of_the_month_adds_the_months_digest_once(url, tg):
@@ -109,10 +97,7 @@ def test_the_first_of_the_month_adds_the_months_digest_once(url, tg):
     _tick(_job(url, tg, clock))
     _tick(_job(url, tg, clock))
     texts = _texts(tg)
-    assert [t.split("\n")[0] for t in texts] == [
-        "Сводка WEWALL AI за 30.11.2026 (пн)",
-        "Сводка WEWALL AI за ноябрь 2026",
-    ]
+    assert [t.split("\n")[0] for t in texts] == ["Сводка WEWALL AI за 30.11.2026 (пн)", "Сводка WEWALL AI за ноябрь 2026"]
     month = texts[1].split("\n")
     # November: tg-1..tg-5 and tg-7; tg-4's first visit (5 November) is in the month too.
     assert month[1] == "Клиентов: 6 (новых 6, вернулись 0), 26 сообщений"
@@ -139,36 +124,18 @@ def test_a_new_installation_gets_zeros_and_a_database_down_is_retried(tmp_path, 
     clock = Clock()
     clock.set(2026, 11, 12, 9, 0)
     state = f"sqlite:///{tmp_path / 'state.db'}"
-    down = DigestJob(
-        DigestConfig(
-            chat_id=CHAT,
-            token=tg.token,
-            api_base_url=tg.base_url,
-            tracker_url="postgresql://postgres@127.0.0.1:1/none",
-            offset_hours=3,
-        ),
-        DigestState(state),
-        clock=clock,
-    )
+    down = DigestJob(DigestConfig(chat_id=CHAT, token=tg.token, api_base_url=tg.base_url,
+                                  tracker_url="postgresql://postgres@127.0.0.1:1/none", offset_hours=3),
+                     DigestState(state), clock=clock)
     with pytest.raises(Exception, match="хранилище диалогов недоступно"):
         _tick(down)
     assert _texts(tg) == [] and DigestState(state).last("daily") is None
-    fresh = DigestJob(
-        DigestConfig(
-            chat_id=CHAT,
-            token=tg.token,
-            api_base_url=tg.base_url,
-            tracker_url=f"sqlite:///{tmp_path / 'no-tracker.db'}",
-            offset_hours=3,
-        ),
-        DigestState(state),
-        clock=clock,
-    )
+    fresh = DigestJob(DigestConfig(chat_id=CHAT, token=tg.token, api_base_url=tg.base_url,
+                                   tracker_url=f"sqlite:///{tmp_path / 'no-tracker.db'}", offset_hours=3),
+                      DigestState(state), clock=clock)
     _tick(fresh)
-    assert _texts(tg)[0].split("\n")[:2] == [
-        "Сводка WEWALL AI за 11.11.2026 (ср)",
-        "Клиентов: 0 (новых 0, вернулись 0), 0 сообщений",
-    ]
+    assert _texts(tg)[0].split("\n")[:2] == ["Сводка WEWALL AI за 11.11.2026 (ср)",
+                                             "Клиентов: 0 (новых 0, вернулись 0), 0 сообщений"]
 
 
 def test_two_claims_of_one_day_only_one_wins(url):
@@ -181,15 +148,12 @@ def test_two_claims_of_one_day_only_one_wins(url):
     assert state.last("daily") == "2026-11-11"
 
 
-@pytest.mark.parametrize(
-    "now,before,trend",
-    [
-        (12, 10, "+20 % к прошлой неделе (10)"),
-        (5, 10, "−50 % к прошлой неделе (10)"),
-        (10, 10, "столько же, сколько неделей раньше (10)"),
-        (0, 0, "как и неделей раньше"),
-    ],
-)
+@pytest.mark.parametrize("now,before,trend", [
+    (12, 10, "+20 % к прошлой неделе (10)"),
+    (5, 10, "−50 % к прошлой неделе (10)"),
+    (10, 10, "столько же, сколько неделей раньше (10)"),
+    (0, 0, "как и неделей раньше"),
+])
 def test_week_trend_wording(now, before, trend):
     def report(clients: int) -> Report:
         r = Report(since=0, until=1, offset_hours=3)

@@ -33,11 +33,8 @@ def test_a_corrupt_collection_breaks_only_what_needs_it_and_names_its_file(broke
     assert len(storage.get_coeffs(db, "square_coeffs")) > 0
     if broken == storage.ESTATES:
         assert len(storage.list_stations(db)) > 0
-        calls = [
-            lambda: storage.find_estates(db, {}),
-            lambda: storage.get_estate(db, "x"),
-            lambda: storage.insert_estates(db, [{"_id": "new"}]),
-        ]
+        calls = [lambda: storage.find_estates(db, {}), lambda: storage.get_estate(db, "x"),
+                 lambda: storage.insert_estates(db, [{"_id": "new"}])]
     else:
         assert len(storage.find_estates(db, {})) == 20
         calls = [lambda: storage.list_stations(db), lambda: storage.get_station(db, "Арбатская")]
@@ -74,16 +71,7 @@ def test_the_calculation_works_when_estates_is_corrupt():
     (folder / f"{storage.ESTATES}.bson").write_bytes(b"\x05\x00\x00\x00\x00garbage")
     db = storage.get_db()
     station = storage.list_stations(db)[0]["name"]
-    inputs = dict(
-        kind="finished_office",
-        area_m2=50,
-        price_per_m2=450_000,
-        repairs="none",
-        nds_rate=0,
-        metro_station=station,
-        estate_class="B",
-        distance_to_metro_m=1500,
-        as_of="2026-01-15",
-    )
+    inputs = dict(kind="finished_office", area_m2=50, price_per_m2=450_000, repairs="none", nds_rate=0,
+                  metro_station=station, estate_class="B", distance_to_metro_m=1500, as_of="2026-01-15")
     assert resolve_from_db(prepare(inputs), db).cadastral > 0
     assert calculate(inputs, db=db) is not None

@@ -37,11 +37,8 @@ def server():
 
 def make_channel(server: TelegramServer, **overrides) -> WewallTelegramInput:
     config = TelegramConfig(
-        token=server.token,
-        bot_username=server.username,
-        webhook_url="http://127.0.0.1:9/webhooks/telegram/webhook",
-        secret_token=SECRET,
-        api_base_url=server.base_url,
+        token=server.token, bot_username=server.username, webhook_url="http://127.0.0.1:9/webhooks/telegram/webhook",
+        secret_token=SECRET, api_base_url=server.base_url,
     )
     for key, value in overrides.items():
         setattr(config, key, value)
@@ -108,43 +105,22 @@ def test_long_payloads_fit_callback_data_and_come_back():
     assert registry.register("/request_search") == "/request_search"
     # another process sent it: the button's title is the fallback
     other = ButtonRegistry()
-    message = {
-        "reply_markup": {"inline_keyboard": [[{"text": "Классы А и В", "callback_data": data}]]}
-    }
+    message = {"reply_markup": {"inline_keyboard": [[{"text": "Классы А и В", "callback_data": data}]]}}
     assert other.resolve_callback(data, message) == "Классы А и В"
 
 
 def test_domain_buttons_are_known_to_every_process():
     class Domain:
         responses = {
-            "utter_faq_topics": [
-                {
-                    "text": "…",
-                    "buttons": [
-                        {
-                            "title": "Классы",
-                            "payload": "Чем класс А отличается от класса В и что выбрать?",
-                        }
-                    ],
-                }
-            ],
-            "utter_manager_joined": [
-                {
-                    "text": "…",
-                    "button_type": "reply",
-                    "buttons": [
-                        {"title": "Закрыть чат с менеджером", "payload": "/close_manager_chat"}
-                    ],
-                }
-            ],
+            "utter_faq_topics": [{"text": "…", "buttons": [{"title": "Классы", "payload": "Чем класс А отличается от класса В и что выбрать?"}]}],
+            "utter_manager_joined": [{"text": "…", "button_type": "reply",
+                                      "buttons": [{"title": "Закрыть чат с менеджером", "payload": "/close_manager_chat"}]}],
         }
 
     registry = ButtonRegistry()
     registry.load_domain(Domain())
     data = ButtonRegistry.callback_data("Чем класс А отличается от класса В и что выбрать?")
-    assert (
-        registry.resolve_callback(data, None) == "Чем класс А отличается от класса В и что выбрать?"
-    )
+    assert registry.resolve_callback(data, None) == "Чем класс А отличается от класса В и что выбрать?"
     assert registry.resolve_reply("Закрыть чат с менеджером") == "/close_manager_chat"
 
 
@@ -172,12 +148,7 @@ async def test_registration_sets_secret_webhook_and_menu(server):
     assert webhook["secret_token"] == SECRET
     assert webhook["url"].endswith("/webhooks/telegram/webhook")
     commands = server.calls_of("setMyCommands", since=since)[-1].params["commands"]
-    assert [c["command"] for c in commands] == [
-        "start",
-        "estate_search",
-        "finance_model",
-        "manager",
-    ]
+    assert [c["command"] for c in commands] == ["start", "estate_search", "finance_model", "manager"]
     assert len(server.calls_of("getMe", since=since)) == 1  # cached
 
 
@@ -191,17 +162,13 @@ async def test_refusals(server):
         assert (await post(channel, update, rec, secret="wrong"))[0] == 403
         assert (await channel.process_webhook(headers(), b"{not json", rec))[0] == 400
         assert (await channel.process_webhook(headers(), b"[1, 2]", rec))[0] == 400
-        assert (await channel.process_webhook(headers(), b"[" * 20_000 + b"]" * 20_000, rec))[
-            0
-        ] == 400
+        assert (await channel.process_webhook(headers(), b"[" * 20_000 + b"]" * 20_000, rec))[0] == 400
         assert (await channel.process_webhook(headers(), b'{"update_id": "x"}', rec))[0] == 400
         status, body = await channel.process_webhook(headers(), b"x" * 100_000, rec)
         assert status == 413 and "error" in body
         assert rec.messages == []
         disabled = make_channel(server, token="")
-        assert (await disabled.process_webhook(headers(), json.dumps(update).encode(), rec))[
-            0
-        ] == 503
+        assert (await disabled.process_webhook(headers(), json.dumps(update).encode(), rec))[0] == 503
     finally:
         await close(channel)
 
@@ -236,24 +203,13 @@ async def test_button_tap_answers_the_callback_and_sends_the_payload(server):
     since = server.mark()
     message = {"message_id": 77, "date": 0, "chat": {"id": 13, "type": "private"}, "text": "Меню"}
     try:
-        update = {
-            "update_id": 5001,
-            "callback_query": {
-                "id": "cb-1",
-                "from": {"id": 13, "is_bot": False, "first_name": "A"},
-                "chat_instance": "1",
-                "message": message,
-                "data": "/request_search",
-            },
-        }
+        update = {"update_id": 5001, "callback_query": {"id": "cb-1", "from": {"id": 13, "is_bot": False, "first_name": "A"},
+                                                         "chat_instance": "1", "message": message, "data": "/request_search"}}
         assert (await post(channel, update, rec))[0] == 200
     finally:
         await close(channel)
     assert [m.text for m in rec.messages] == ["/request_search"]
-    assert (
-        server.calls_of("answerCallbackQuery", since=since)[-1].params["callback_query_id"]
-        == "cb-1"
-    )
+    assert server.calls_of("answerCallbackQuery", since=since)[-1].params["callback_query_id"] == "cb-1"
     edit = server.calls_of("editMessageReplyMarkup", since=since)[-1].params
     assert str(edit["chat_id"]) == "13" and str(edit["message_id"]) == "77"
 
@@ -291,17 +247,12 @@ async def test_control_characters_are_removed(server):
 
 @pytest.mark.asyncio
 async def test_subscription_gate(server):
-    channel = make_channel(
-        server, subscription_channel="@wewall_news", subscription_url="https://t.me/wewall_news"
-    )
+    channel = make_channel(server, subscription_channel="@wewall_news", subscription_url="https://t.me/wewall_news")
     rec = Recorder(reply=False)
     since = server.mark()
     server.members.pop(16, None)
     try:
-        assert await post(channel, server.text_update(16, "/start promo7"), rec) == (
-            200,
-            {"status": "gated"},
-        )
+        assert await post(channel, server.text_update(16, "/start promo7"), rec) == (200, {"status": "gated"})
         assert rec.messages == []
         buttons = server.last_keyboard(16, since)
         assert buttons[0] == {"text": "Подписаться", "url": "https://t.me/wewall_news"}
@@ -309,46 +260,14 @@ async def test_subscription_gate(server):
         check = buttons[1]["callback_data"]
         assert check == "#subpromo7"
         # pressed before subscribing: an alert, nothing for the bot
-        assert (
-            await post(
-                channel,
-                {
-                    "update_id": 6001,
-                    "callback_query": {
-                        "id": "c1",
-                        "from": {"id": 16, "is_bot": False, "first_name": "A"},
-                        "chat_instance": "1",
-                        "message": {
-                            "message_id": 5,
-                            "date": 0,
-                            "chat": {"id": 16, "type": "private"},
-                        },
-                        "data": check,
-                    },
-                },
-                rec,
-            )
-        )[1] == {"status": "gated"}
-        assert server.calls_of("answerCallbackQuery", since=since)[-1].params["show_alert"] in (
-            True,
-            "True",
-            "true",
-        )
+        assert (await post(channel, {"update_id": 6001, "callback_query": {
+            "id": "c1", "from": {"id": 16, "is_bot": False, "first_name": "A"}, "chat_instance": "1",
+            "message": {"message_id": 5, "date": 0, "chat": {"id": 16, "type": "private"}}, "data": check}}, rec))[1] == {"status": "gated"}
+        assert server.calls_of("answerCallbackQuery", since=since)[-1].params["show_alert"] in (True, "True", "true")
         server.members[16] = "member"
-        await post(
-            channel,
-            {
-                "update_id": 6002,
-                "callback_query": {
-                    "id": "c2",
-                    "from": {"id": 16, "is_bot": False, "first_name": "A"},
-                    "chat_instance": "1",
-                    "message": {"message_id": 5, "date": 0, "chat": {"id": 16, "type": "private"}},
-                    "data": check,
-                },
-            },
-            rec,
-        )
+        await post(channel, {"update_id": 6002, "callback_query": {
+            "id": "c2", "from": {"id": 16, "is_bot": False, "first_name": "A"}, "chat_instance": "1",
+            "message": {"message_id": 5, "date": 0, "chat": {"id": 16, "type": "private"}}, "data": check}}, rec)
         assert [m.text for m in rec.messages] == ['/start{"lead_source": "promo7"}']
         await post(channel, server.text_update(16, "привет"), rec)  # cached membership
         assert rec.messages[-1].text == "привет"
@@ -366,18 +285,13 @@ async def test_failures_inside_the_bot_are_not_redelivered(server):
 
     since = server.mark()
     try:
-        assert await post(channel, server.text_update(17, "привет"), broken) == (
-            200,
-            {"status": "failed"},
-        )
+        assert await post(channel, server.text_update(17, "привет"), broken) == (200, {"status": "failed"})
     finally:
         await close(channel)
     # and the client is not left in silence
     from wewall.channels.replies import SORRY
 
-    assert [c.params["text"] for c in server.calls_of("sendMessage", chat_id=17, since=since)] == [
-        SORRY
-    ]
+    assert [c.params["text"] for c in server.calls_of("sendMessage", chat_id=17, since=since)] == [SORRY]
 
 
 @pytest.mark.asyncio
@@ -392,18 +306,13 @@ async def test_conversations_are_keyed_by_channel_and_replies_reach_the_bare_cha
 
     since = server.mark()
     try:
-        assert await post(channel, server.text_update(777000666, "привет"), bot) == (
-            200,
-            {"status": "ok"},
-        )
+        assert await post(channel, server.text_update(777000666, "привет"), bot) == (200, {"status": "ok"})
         # a follow-up or a manager's message later goes out by the conversation key
         await channel.get_output_channel().send_response("tg:777000666", {"text": "напоминание"})
     finally:
         await close(channel)
     assert seen == ["tg:777000666"]
-    texts = [
-        c.params["text"] for c in server.calls_of("sendMessage", chat_id=777000666, since=since)
-    ]
+    texts = [c.params["text"] for c in server.calls_of("sendMessage", chat_id=777000666, since=since)]
     assert texts == ["ответ", "напоминание"]
 
 
@@ -422,42 +331,20 @@ async def test_output_keyboards_documents_and_photos(server, tmp_path):
     assert channel.get_output_channel() is out  # one per process, made without asyncio.run
     since = server.mark()
     try:
-        await out.send_response(
-            "20",
-            {
-                "text": "Закрыть?",
-                "buttons": [
-                    {"title": "Закрыть чат с менеджером", "payload": "/close_manager_chat"}
-                ],
-                "button_type": "reply",
-            },
-        )
+        await out.send_response("20", {"text": "Закрыть?", "buttons": [
+            {"title": "Закрыть чат с менеджером", "payload": "/close_manager_chat"}], "button_type": "reply"})
         await out.send_response("20", {"image": f"{base}/calc_abc.png"})
         await out.send_response("20", {"image": "https://example.com/chart.png"})
-        await out.send_response(
-            "20", {"custom": {"document": f"{base}/calc_abc.xlsx", "caption": "Модель"}}
-        )
+        await out.send_response("20", {"custom": {"document": f"{base}/calc_abc.xlsx", "caption": "Модель"}})
         await out.send_response("20", {"custom": {"text": "Чат закрыт", "remove_keyboard": True}})
-        await out.send_response(
-            "20",
-            {
-                "text": "Темы",
-                "buttons": [
-                    {
-                        "title": "Классы А и В",
-                        "payload": "Чем класс А отличается от класса В и что выбрать?",
-                    }
-                ],
-            },
-        )
+        await out.send_response("20", {"text": "Темы", "buttons": [
+            {"title": "Классы А и В", "payload": "Чем класс А отличается от класса В и что выбрать?"}]})
         await out.send_response("20", {"text": "а" * 5000})
     finally:
         await close(channel)
     messages = server.calls_of("sendMessage", 20, since)
     reply = messages[0].params["reply_markup"]
-    assert reply["keyboard"] == [[{"text": "Закрыть чат с менеджером"}]] and reply[
-        "resize_keyboard"
-    ] in (True, "true")
+    assert reply["keyboard"] == [[{"text": "Закрыть чат с менеджером"}]] and reply["resize_keyboard"] in (True, "true")
     assert channel.registry.resolve_reply("Закрыть чат с менеджером") == "/close_manager_chat"
     photos = server.calls_of("sendPhoto", 20, since)
     assert photos[0].files.get("photo", 0) > 500  # our chart is uploaded
@@ -478,14 +365,7 @@ async def test_a_blocked_user_does_not_break_the_turn(server, monkeypatch):
     def blocked(_params):
         from aiohttp import web
 
-        return web.json_response(
-            {
-                "ok": False,
-                "error_code": 403,
-                "description": "Forbidden: bot was blocked by the user",
-            },
-            status=403,
-        )
+        return web.json_response({"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}, status=403)
 
     monkeypatch.setattr(server, "_m_sendmessage", blocked)
     try:
@@ -497,9 +377,7 @@ async def test_a_blocked_user_does_not_break_the_turn(server, monkeypatch):
 @pytest.mark.asyncio
 async def test_get_output_channel_inside_a_running_loop():
     """RasaHQ/rasa#10666: the stock channel calls asyncio.run() here and fails."""
-    channel = WewallTelegramInput(
-        TelegramConfig(token="123:" + "a" * 35, api_base_url="http://127.0.0.1:9")
-    )
+    channel = WewallTelegramInput(TelegramConfig(token="123:" + "a" * 35, api_base_url="http://127.0.0.1:9"))
     assert asyncio.get_running_loop()
     assert isinstance(channel.get_output_channel(), WewallTelegramOutput)
 
@@ -514,21 +392,11 @@ async def test_manager_close_button_is_a_reply_keyboard_and_its_tap_removes_it(s
 
     async def bot(message: UserMessage) -> None:
         seen.append(message)
-        await message.output_channel.send_response(
-            message.sender_id, {"text": "Чат с менеджером закрыт."}
-        )
+        await message.output_channel.send_response(message.sender_id, {"text": "Чат с менеджером закрыт."})
 
     try:
-        await out.send_response(
-            "22",
-            {
-                "text": "Менеджер WEWALL:\nДобрый день!",
-                "buttons": [
-                    {"title": "Закрыть чат с менеджером", "payload": "/close_manager_chat"}
-                ],
-                "wewall_source": "manager",
-            },
-        )
+        await out.send_response("22", {"text": "Менеджер WEWALL:\nДобрый день!", "buttons": [
+            {"title": "Закрыть чат с менеджером", "payload": "/close_manager_chat"}], "wewall_source": "manager"})
         await post(channel, server.text_update(22, "Закрыть чат с менеджером"), bot)
     finally:
         await close(channel)

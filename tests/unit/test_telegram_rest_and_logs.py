@@ -36,9 +36,7 @@ def test_a_valid_message_is_answered_as_by_rasa(rest):
     assert res.json == [{"recipient_id": "rest:site:u1", "text": "эхо: привет"}]
     assert res.headers["X-Wewall-Sender"] == "u1"
     assert rest.seen[0].metadata == {"rest": {"a": 1}} and rest.seen[0].input_channel == "rest"
-    assert post(rest, {"sender": 42, "message": ""}).json == [
-        {"recipient_id": "rest:site:42", "text": "эхо:"}
-    ]
+    assert post(rest, {"sender": 42, "message": ""}).json == [{"recipient_id": "rest:site:42", "text": "эхо:"}]
 
 
 @pytest.mark.parametrize(
@@ -60,13 +58,7 @@ def test_a_valid_message_is_answered_as_by_rasa(rest):
         ({"sender": "u", "message": "x", "metadata": [1]}, 400),
         ({"sender": "u", "message": "x" * 100_000}, 413),
         (b"[" * 20_000 + b"]" * 20_000, 400),  # issue #22: 500 before
-        (
-            b'{"sender": "u", "message": "x", "metadata": '
-            + b'{"a":' * 10_000
-            + b"1"
-            + b"}" * 10_001,
-            400,
-        ),
+        (b'{"sender": "u", "message": "x", "metadata": ' + b'{"a":' * 10_000 + b"1" + b"}" * 10_001, 400),
     ],
 )
 def test_malformed_or_oversized_bodies_are_refused_with_json(rest, body, status):
@@ -95,12 +87,7 @@ def test_the_limit_is_configurable(rest, monkeypatch):
         ("8 916 123 45 67, спасибо", "916 123"),
         ("+79161234567", "9161234567"),
         # A made-up token, assembled so that secret scanners do not take the test for a leak.
-        (
-            "POST https://api.telegram.org/bot123456789:"
-            + "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
-            + "/sendMessage",
-            "AAHdq",
-        ),
+        ("POST https://api.telegram.org/bot123456789:" + "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" + "/sendMessage", "AAHdq"),
         ("Authorization: Bearer abc.def-ghi_jkl", "abc.def"),
         ("X-Telegram-Bot-Api-Secret-Token: s3cret-token", "s3cret"),
         ('{"access_token": "def50200abcdef"}', "def50200"),
@@ -110,9 +97,7 @@ def test_mask_hides_phones_and_tokens(text, hidden):
     assert hidden not in logs.mask(text)
 
 
-@pytest.mark.parametrize(
-    "text", ["цена 7 500 000 ₽", "площадь 120 м2", "chat 7123456789", "ts 1732537373.52"]
-)
+@pytest.mark.parametrize("text", ["цена 7 500 000 ₽", "площадь 120 м2", "chat 7123456789", "ts 1732537373.52"])
 def test_mask_keeps_ordinary_numbers(text):
     assert logs.mask(text) == text
 
@@ -123,11 +108,7 @@ def test_every_record_is_masked_and_carries_the_conversation(caplog):
     logger = logging.getLogger("wewall.test")
     with caplog.at_level(logging.INFO, logger="wewall.test"):
         with logs.bind_conversation("conv-7"):
-            logger.info(
-                "client phone %s token %s",
-                "+7 916 123-45-67",
-                "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
-            )
+            logger.info("client phone %s token %s", "+7 916 123-45-67", "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw")
         logger.info("outside")
     first, second = caplog.records[-2:]
     assert "916" not in first.getMessage() and "AAHdq" not in first.getMessage()
@@ -158,8 +139,5 @@ def test_silent_intents_cannot_be_typed():
     assert guard_payload('/faq{"x":', Domain()) == 'faq{"x":'
     assert guard_payload("/", Domain()) == ""
     assert guard_payload("/request_calculation", Domain()) == "/request_calculation"
-    assert (
-        guard_payload('/inform{"calc_kind":"finished_office"}', Domain())
-        == '/inform{"calc_kind":"finished_office"}'
-    )
+    assert guard_payload('/inform{"calc_kind":"finished_office"}', Domain()) == '/inform{"calc_kind":"finished_office"}'
     assert guard_payload("привет", Domain()) == "привет"

@@ -43,17 +43,8 @@ class RecordingBroker(EventBroker):
 
 def turn(tracker, n: int) -> None:
     """One client message and the bot's answer: the events a real turn appends."""
-    tracker.update(
-        UserUttered(
-            f"сообщение {n}",
-            {"name": "inform", "confidence": 0.9},
-            parse_data={
-                "intent": {"name": "inform", "confidence": 0.9},
-                "entities": [],
-                "text": f"сообщение {n}",
-            },
-        )
-    )
+    tracker.update(UserUttered(f"сообщение {n}", {"name": "inform", "confidence": 0.9},
+                               parse_data={"intent": {"name": "inform", "confidence": 0.9}, "entities": [], "text": f"сообщение {n}"}))
     tracker.update(SlotSet("city", f"город {n}"))
     tracker.update(ActionExecuted("utter_greet"))
     tracker.update(BotUttered(f"ответ {n}"))
@@ -62,14 +53,8 @@ def turn(tracker, n: int) -> None:
 
 def rows(store) -> List[tuple]:
     with store.engine.connect() as conn:
-        return [
-            tuple(r)
-            for r in conn.execute(
-                sa.text(
-                    "SELECT sender_id, type_name, intent_name, action_name, data FROM events ORDER BY id"
-                )
-            )
-        ]
+        return [tuple(r) for r in conn.execute(sa.text(
+            "SELECT sender_id, type_name, intent_name, action_name, data FROM events ORDER BY id"))]
 
 
 async def conversation(store, sender: str, turns: int) -> None:
@@ -89,9 +74,7 @@ def test_rows_and_broker_events_are_those_of_rasas_store(url, tmp_path):
     ours_broker, theirs_broker = RecordingBroker(), RecordingBroker()
     ours = WewallSQLTrackerStore(domain=DOMAIN, host=url, event_broker=ours_broker)
     asyncio.run(conversation(ours, "клиент", 4))
-    theirs = SQLTrackerStore(
-        domain=DOMAIN, host=f"sqlite:///{tmp_path / 'rasa.db'}", event_broker=theirs_broker
-    )
+    theirs = SQLTrackerStore(domain=DOMAIN, host=f"sqlite:///{tmp_path / 'rasa.db'}", event_broker=theirs_broker)
     asyncio.run(conversation(theirs, "клиент", 4))
 
     def without_time(data):
@@ -99,12 +82,8 @@ def test_rows_and_broker_events_are_those_of_rasas_store(url, tmp_path):
 
     assert len(rows(ours)) == 1 + 4 * 5  # action_listen of the new tracker, then five per turn
     assert without_time(rows(ours)) == without_time(rows(theirs))
-    assert [e["event"] for e in ours_broker.published] == [
-        e["event"] for e in theirs_broker.published
-    ]
-    assert [e.get("text") for e in ours_broker.published] == [
-        e.get("text") for e in theirs_broker.published
-    ]
+    assert [e["event"] for e in ours_broker.published] == [e["event"] for e in theirs_broker.published]
+    assert [e.get("text") for e in ours_broker.published] == [e.get("text") for e in theirs_broker.published]
 
 
 def test_a_reloaded_conversation_is_the_saved_one(url):
@@ -113,11 +92,7 @@ def test_a_reloaded_conversation_is_the_saved_one(url):
     restarted = WewallSQLTrackerStore(domain=DOMAIN, host=url)  # a new server process
     tracker = asyncio.run(restarted.retrieve("клиент"))
     assert tracker.get_slot("city") == "город 2"
-    assert [e.text for e in tracker.events if isinstance(e, BotUttered)] == [
-        "ответ 0",
-        "ответ 1",
-        "ответ 2",
-    ]
+    assert [e.text for e in tracker.events if isinstance(e, BotUttered)] == ["ответ 0", "ответ 1", "ответ 2"]
     assert stored_events(tracker) == len(tracker.events)
     asyncio.run(conversation(restarted, "клиент", 1))
     assert len(rows(restarted)) == 1 + 4 * 5
@@ -164,9 +139,8 @@ def test_a_copy_of_a_tracker_is_not_trusted_with_the_stored_count(url):
 def test_queries_run_off_the_event_loop(url):
     store = WewallSQLTrackerStore(domain=DOMAIN, host=url)
     threads = set()
-    sa.event.listen(
-        store.engine, "before_cursor_execute", lambda *args: threads.add(threading.get_ident())
-    )
+    sa.event.listen(store.engine, "before_cursor_execute",
+                    lambda *args: threads.add(threading.get_ident()))
 
     async def run():
         await conversation(store, "клиент", 2)
@@ -200,12 +174,8 @@ def test_the_events_read_are_those_rasas_query_selects(url):
     for sender in senders:
         for every_session in (False, True):
             with store.session_scope() as session:
-                expected = [
-                    data
-                    for (data,) in store._event_query(session, sender, every_session)
-                    .with_entities(store.SQLEvent.data)
-                    .all()
-                ]
+                expected = [data for (data,) in store._event_query(session, sender, every_session)
+                            .with_entities(store.SQLEvent.data).all()]
             tracker = store._retrieve_sync(sender, every_session)
             got = [event.as_dict() for event in tracker.events] if tracker else []
             assert got == [json.loads(data) for data in expected], (sender, every_session)

@@ -21,10 +21,8 @@ def _database_with_conversations(path):
     url = f"sqlite:///{path}"
     store = WewallSQLTrackerStore(domain=DOMAIN, host=url)
     for n in range(200):
-        tracker = DialogueStateTracker.from_events(
-            f"tg:{n}",
-            [ActionExecuted("action_listen"), UserUttered("привет " * 20, {"name": "greet"})],
-        )
+        tracker = DialogueStateTracker.from_events(f"tg:{n}", [ActionExecuted("action_listen"),
+                                                                UserUttered("привет " * 20, {"name": "greet"})])
         asyncio.run(store.save(tracker))
     store.engine.dispose()  # checkpoints the WAL into the file
     return url
@@ -34,7 +32,7 @@ def _garbage_over_pages(path):
     data = bytearray(path.read_bytes())
     page = int.from_bytes(data[16:18], "big") or 65536
     assert len(data) > 4 * page
-    data[page : len(data) - page] = b"\xa5" * (len(data) - 2 * page)  # header page kept
+    data[page:len(data) - page] = b"\xa5" * (len(data) - 2 * page)  # header page kept
     path.write_bytes(bytes(data))
 
 
@@ -50,9 +48,7 @@ def test_a_corrupt_database_stops_the_server_with_its_name(tmp_path, damage, cap
         (tmp_path / name).unlink(missing_ok=True)
     with pytest.raises(TrackerStoreCorrupt) as raised:
         # the way Rasa builds it from endpoints.yml: no fallback on the way
-        create_tracker_store(
-            EndpointConfig(url=url, type="wewall.tracker_store.WewallSQLTrackerStore"), DOMAIN
-        )
+        create_tracker_store(EndpointConfig(url=url, type="wewall.tracker_store.WewallSQLTrackerStore"), DOMAIN)
     assert str(path) in str(raised.value) and "остановлен" in str(raised.value)
     assert str(path) in caplog.text
     assert isinstance(raised.value, SystemExit)  # no `except Exception` swallows it
@@ -71,9 +67,7 @@ def test_the_message_hides_a_password():
     assert "s3cret-pass" not in str(error) and "db:5432/wewall" in str(error)
 
 
-def test_telegram_conversations_from_before_keep_their_history_and_amocrm_chat(
-    tmp_path, monkeypatch
-):
+def test_telegram_conversations_from_before_keep_their_history_and_amocrm_chat(tmp_path, monkeypatch):
     """Before issue #22 a Telegram conversation was keyed by the bare chat id."""
     import sqlalchemy as sa
 
@@ -83,24 +77,12 @@ def test_telegram_conversations_from_before_keep_their_history_and_amocrm_chat(
     outbox_url = f"sqlite:///{tmp_path / 'outbox.db'}"
     monkeypatch.setenv("WEWALL_OUTBOX_URL", outbox_url)
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    old = WewallSQLTrackerStore(
-        domain=DOMAIN, host=url
-    )  # creates the table (nothing to rename yet)
+    old = WewallSQLTrackerStore(domain=DOMAIN, host=url)  # creates the table (nothing to rename yet)
     with old.engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM wewall_migrations"))  # as a database from before would be
-    for sender, channel in (
-        ("777000666", "telegram"),
-        ("-100200", "telegram"),
-        ("u1", "rest"),
-        ("4242", "rest"),
-    ):
-        tracker = DialogueStateTracker.from_events(
-            sender,
-            [
-                ActionExecuted("action_listen"),
-                UserUttered("привет", {"name": "greet"}, input_channel=channel),
-            ],
-        )
+    for sender, channel in (("777000666", "telegram"), ("-100200", "telegram"), ("u1", "rest"), ("4242", "rest")):
+        tracker = DialogueStateTracker.from_events(sender, [
+            ActionExecuted("action_listen"), UserUttered("привет", {"name": "greet"}, input_channel=channel)])
         asyncio.run(old.save(tracker))
     crm = crm_store(outbox_url)
     crm.claim("777000666", "w", 0.0, 10.0, {})
@@ -114,14 +96,10 @@ def test_telegram_conversations_from_before_keep_their_history_and_amocrm_chat(
     conv = crm.claim("tg:777000666", "w", 100.0, 10.0, {})
     assert conv["conversation_id"] == "777000666"  # the same amoCRM chat as before
     with sa.create_engine(outbox_url).connect() as conn:
-        assert conn.execute(sa.text("SELECT sender_id FROM followups")).scalars().all() == [
-            "tg:777000666"
-        ]
+        assert conn.execute(sa.text("SELECT sender_id FROM followups")).scalars().all() == ["tg:777000666"]
     # once per database: a later start does not scan again
     with store.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT name FROM wewall_migrations")).scalars().all() == [
-            "telegram-keys-tg"
-        ]
+        assert conn.execute(sa.text("SELECT name FROM wewall_migrations")).scalars().all() == ["telegram-keys-tg"]
 
 
 # ---------------------------------------------------------------- failing after the start
@@ -170,30 +148,15 @@ def running_store(request, tmp_path):
         def drop():
             admin.cursor().execute(f"DROP DATABASE {name} WITH (FORCE)")
 
-        request.addfinalizer(
-            lambda: (
-                admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                admin.close(),
-            )
-        )
+        request.addfinalizer(lambda: (admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                                      admin.close()))
     else:
         url = f"sqlite:///{path}"
-    store = create_tracker_store(
-        EndpointConfig(url=url, type="wewall.tracker_store.WewallSQLTrackerStore"), DOMAIN
-    )
+    store = create_tracker_store(EndpointConfig(url=url, type="wewall.tracker_store.WewallSQLTrackerStore"), DOMAIN)
     failsafe = Agent._create_tracker_store(store, DOMAIN)
     loud_failures(types.SimpleNamespace(tracker_store=failsafe))
-    asyncio.run(
-        store.save(
-            DialogueStateTracker.from_events(
-                "tg:1",
-                [
-                    ActionExecuted("action_listen"),
-                    UserUttered("меня зовут Анна", {"name": "inform"}),
-                ],
-            )
-        )
-    )
+    asyncio.run(store.save(DialogueStateTracker.from_events(
+        "tg:1", [ActionExecuted("action_listen"), UserUttered("меня зовут Анна", {"name": "inform"})])))
     yield failsafe, lambda: _damage(kind, path, drop), url
     store.engine.dispose()
 
@@ -217,15 +180,12 @@ def _rest_turn(failsafe, damage_between=None):
     channel.tokens = {}
     app = Sanic(f"tracker_down_{id(failsafe)}_{damage_between is not None}")
     app.blueprint(channel.blueprint(bot), url_prefix="/webhooks/rest")
-    _, res = SanicTestClient(app, port=None).post(
-        "/webhooks/rest/webhook", json={"sender": "1", "message": "завтра в 10"}
-    )
+    _, res = SanicTestClient(app, port=None).post("/webhooks/rest/webhook",
+                                                  json={"sender": "1", "message": "завтра в 10"})
     return res
 
 
-def test_a_database_failing_while_the_server_runs_gets_an_apology_and_a_loud_log(
-    running_store, caplog
-):
+def test_a_database_failing_while_the_server_runs_gets_an_apology_and_a_loud_log(running_store, caplog):
     """Issue #22: Rasa met it with an empty conversation and an in-memory copy (lost at restart)."""
     from wewall.channels.replies import RETRY_TITLE, SORRY
 
@@ -234,13 +194,8 @@ def test_a_database_failing_while_the_server_runs_gets_an_apology_and_a_loud_log
     damage()
     res = _rest_turn(failsafe)
     assert res.status == 200
-    assert res.json == [
-        {
-            "recipient_id": "rest:local:1",
-            "text": SORRY,
-            "buttons": [{"title": RETRY_TITLE, "payload": "завтра в 10"}],
-        }
-    ]
+    assert res.json == [{"recipient_id": "rest:local:1", "text": SORRY,
+                         "buttons": [{"title": RETRY_TITLE, "payload": "завтра в 10"}]}]
     critical = [r.getMessage() for r in caplog.records if r.levelname == "CRITICAL"]
     assert critical and "недоступно" in critical[0], caplog.text
     assert url.split("/")[-1] in critical[0]  # the database is named

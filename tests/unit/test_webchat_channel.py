@@ -43,9 +43,7 @@ def client(web_dir) -> SanicTestClient:
 
 
 def page_config(text: str) -> dict:
-    match = re.search(
-        r'<script id="wewall-config" type="application/json">(.*?)</script>', text, re.S
-    )
+    match = re.search(r'<script id="wewall-config" type="application/json">(.*?)</script>', text, re.S)
     assert match, text
     return json.loads(match.group(1))
 
@@ -70,9 +68,7 @@ def test_the_page_allows_nothing_from_outside(client):
     assert "script-src 'self'" in csp and "connect-src 'self'" in csp and "style-src 'self'" in csp
     assert res.headers["x-content-type-options"] == "nosniff"
     assert "http" not in re.sub(r"img-src[^;]*", "", csp)
-    assert not re.search(r"(src|href)=\"(https?:)?//", res.text), (
-        "the page must not load anything from a CDN"
-    )
+    assert not re.search(r"(src|href)=\"(https?:)?//", res.text), "the page must not load anything from a CDN"
 
 
 def test_without_the_trailing_slash_it_redirects(client):
@@ -116,9 +112,7 @@ def test_unknown_paths_are_404_and_nothing_leaks(client, path):
 
 def test_a_missing_npm_install_says_what_to_do(web_dir):
     (web_dir / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js").unlink()
-    _, res = make_client(WebChatInput(web_dir=str(web_dir))).get(
-        "/webhooks/webchat/socket.io.min.js"
-    )
+    _, res = make_client(WebChatInput(web_dir=str(web_dir))).get("/webhooks/webchat/socket.io.min.js")
     assert res.status == 404
     assert "make install" in res.json["error"]
 
@@ -160,10 +154,7 @@ def test_the_real_web_folder_has_the_page_and_the_lockfile():
     [
         (None, "'self'"),
         ("", "'self'"),
-        (
-            "https://wewall.ru, https://www.wewall.ru",
-            "'self' https://wewall.ru https://www.wewall.ru",
-        ),
+        ("https://wewall.ru, https://www.wewall.ru", "'self' https://wewall.ru https://www.wewall.ru"),
         ("*", "*"),
     ],
 )
@@ -229,11 +220,7 @@ async def socket_chat(monkeypatch):
     monkeypatch.setenv("WEWALL_SECRET_KEY", "test-secret")
     identity.reset()
     channel = SocketIOInput.from_credentials(
-        {
-            "user_message_evt": "user_uttered",
-            "bot_message_evt": "bot_uttered",
-            "session_persistence": True,
-        }
+        {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True}
     )
     assert channel.name() == "socketio"
     seen = []
@@ -242,9 +229,7 @@ async def socket_chat(monkeypatch):
         seen.append((message.sender_id, message.text))
         logging.getLogger("wewall.test.webchat").info("handled %s", message.text)
         await message.output_channel.send_text_with_buttons(
-            message.sender_id,
-            f"ответ на «{message.text}»",
-            [{"title": "Кнопка", "payload": "/greet"}],
+            message.sender_id, f"ответ на «{message.text}»", [{"title": "Кнопка", "payload": "/greet"}]
         )
 
     server, url = await _serve(channel, handler)
@@ -312,13 +297,7 @@ async def test_socketio_a_second_client_gets_nothing_of_the_first(socket_chat):
         key = identity.verify("web", token)
         assert (await first.say("мой телефон", token))["text"] == "ответ на «мой телефон»"
         # the key as it may show in a tracker, a made-up id, a Telegram chat id: none is accepted
-        for guess in (
-            key,
-            key.split(":")[1],
-            token.split(".")[0] + ".AAAAAAAAAAAAAAAA",
-            "777000666",
-            "tg:777000666",
-        ):
+        for guess in (key, key.split(":")[1], token.split(".")[0] + ".AAAAAAAAAAAAAAAA", "777000666", "tg:777000666"):
             async with Client(url) as second:
                 own = await second.session(guess)
                 assert own != token and identity.verify("web", own)

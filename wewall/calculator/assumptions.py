@@ -35,9 +35,7 @@ class Assumptions:
         if self.horizon_quarters - self.readiness_tail_quarters < 0:
             raise ValueError("horizon_quarters must be at least readiness_tail_quarters")
         if max(self.rent_start_lag, self.sale_lag_quarters) >= self.readiness_tail_quarters:
-            raise ValueError(
-                "rent and sale must fall inside the horizon for every allowed readiness"
-            )
+            raise ValueError("rent and sale must fall inside the horizon for every allowed readiness")
         if self.cap_rate <= 0:
             raise ValueError("cap_rate must be positive")
         for name in ("thresholds_finished", "thresholds_building"):

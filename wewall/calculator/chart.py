@@ -64,25 +64,11 @@ def draw_flows(ax, result) -> None:
     x = list(range(len(flows.labels)))
     totals = _mln(flows.total)
     ax.bar(x, totals, color=[GREEN if v >= 0 else RED for v in totals], width=0.7)
-    ax.plot(
-        x,
-        _mln(flows.cumulative),
-        color=BLUE,
-        marker="o",
-        markersize=3,
-        linewidth=2,
-        label="Накопленный итог (аренда)",
-    )
+    ax.plot(x, _mln(flows.cumulative), color=BLUE, marker="o", markersize=3, linewidth=2, label="Накопленный итог (аренда)")
     if result.sale is not None:
         sx = list(range(len(result.sale.labels)))
-        ax.plot(
-            sx,
-            _mln(result.sale.cumulative),
-            color=ORANGE,
-            linestyle="--",
-            linewidth=2,
-            label="Накопленный итог (продажа после ввода)",
-        )
+        ax.plot(sx, _mln(result.sale.cumulative), color=ORANGE, linestyle="--", linewidth=2,
+                label="Накопленный итог (продажа после ввода)")
     ax.axhline(0, color="#555555", linewidth=0.8)
     ax.set_xticks(x)
     ax.set_xticklabels(flows.labels, rotation=90, fontsize=8)
@@ -97,10 +83,7 @@ def draw_flows(ax, result) -> None:
     ax.set_title(f"{title}\n{irr}", fontsize=11)
     # Bars are coloured one by one, so the legend needs its own swatches for them.
     handles, _ = ax.get_legend_handles_labels()
-    handles += [
-        Patch(color=GREEN, label="Поступления за квартал"),
-        Patch(color=RED, label="Выплаты за квартал"),
-    ]
+    handles += [Patch(color=GREEN, label="Поступления за квартал"), Patch(color=RED, label="Выплаты за квартал")]
     ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False)
 
 

@@ -46,18 +46,10 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="wewall calc", description="Оценка доходности (IRR) коммерческого помещения.")
     src = p.add_mutually_exclusive_group()  # «one of them is required» is checked in Russian below
-    src.add_argument(
-        "--json", metavar="JSON", help="параметры расчёта в JSON; «-» — прочитать из stdin"
-    )
+    src.add_argument("--json", metavar="JSON", help="параметры расчёта в JSON; «-» — прочитать из stdin")
     src.add_argument("--file", metavar="PATH", help="файл с параметрами в JSON")
-    p.add_argument(
-        "--mongodb-uri", help="откуда читать таблицы ставок (по умолчанию — из настроек)"
-    )
-    p.add_argument(
-        "--assumptions",
-        metavar="JSON",
-        help='изменить допущения модели, например {"cap_rate": 0.09}',
-    )
+    p.add_argument("--mongodb-uri", help="откуда читать таблицы ставок (по умолчанию — из настроек)")
+    p.add_argument("--assumptions", metavar="JSON", help="изменить допущения модели, например {\"cap_rate\": 0.09}")
     p.add_argument("--chart", metavar="PNG", help="сохранить график потоков")
     p.add_argument("--xlsx", metavar="XLSX", help="сохранить модель в Excel")
     p.add_argument("--text", action="store_true", help="вывести краткий текст для чата вместо JSON")
@@ -69,9 +61,7 @@ def _read_inputs(args) -> dict:
         try:
             text = Path(args.file).read_text(encoding="utf-8-sig")
         except OSError as exc:
-            raise CalculationError(
-                f"Не удалось прочитать файл {args.file}: {exc.strerror}"
-            ) from None
+            raise CalculationError(f"Не удалось прочитать файл {args.file}: {exc.strerror}") from None
     elif args.json == "-":
         text = sys.stdin.read()
     else:
@@ -79,11 +69,9 @@ def _read_inputs(args) -> dict:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CalculationError(
-            f"Параметры — не JSON: {exc.msg} (строка {exc.lineno}, позиция {exc.colno})"
-        ) from None
+        raise CalculationError(f"Параметры — не JSON: {exc.msg} (строка {exc.lineno}, позиция {exc.colno})") from None
     if not isinstance(data, dict):
-        raise CalculationError('Параметры должны быть JSON-объектом: {"kind": …, "area_m2": …}')
+        raise CalculationError("Параметры должны быть JSON-объектом: {\"kind\": …, \"area_m2\": …}")
     return data
 
 
@@ -132,9 +120,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         args = _parser().parse_args(argv)
         if args.json is None and args.file is None:
-            raise _UsageError(
-                "укажите параметры: --json '{…}', --json - (из stdin) или --file PATH"
-            )
+            raise _UsageError("укажите параметры: --json '{…}', --json - (из stdin) или --file PATH")
     except _UsageError as exc:
         usage = _parser().format_usage().replace("usage:", "Использование:", 1)
         print(f"Ошибка в аргументах: {exc}\n{usage}", file=sys.stderr, end="")

@@ -32,21 +32,14 @@ def is_office(kind: str) -> bool:
     return kind.endswith("_office")
 
 
-def minutes_to_meters(
-    minutes: float, mode: str = "walk", assumptions: Assumptions = DEFAULT
-) -> float:
+def minutes_to_meters(minutes: float, mode: str = "walk", assumptions: Assumptions = DEFAULT) -> float:
     """A distance told in minutes, in metres: on foot 80 m a minute, by transport 300 m a minute."""
     if mode not in DISTANCE_MODES:
-        raise CalculationError(
-            f"Не понимаю способ добраться «{mode}»: пешком (walk) или на транспорте (transport)",
-            "distance_mode",
-        )
+        raise CalculationError(f"Не понимаю способ добраться «{mode}»: пешком (walk) или на транспорте (transport)", "distance_mode")
     speed = assumptions.walk_m_per_min if mode == "walk" else assumptions.transport_m_per_min
     minutes = _number(minutes, "distance_to_metro_min", "Время до метро")
     if minutes < 0:
-        raise CalculationError(
-            "Время до метро не может быть отрицательным", "distance_to_metro_min"
-        )
+        raise CalculationError("Время до метро не может быть отрицательным", "distance_to_metro_min")
     return minutes * speed
 
 
@@ -74,9 +67,7 @@ class Inputs:
     def from_dict(cls, data: Mapping, assumptions: Assumptions = DEFAULT) -> Inputs:
         """Inputs keyed as in the spec. Also `distance_to_metro_min` with `distance_mode`."""
         if not isinstance(data, Mapping):
-            raise CalculationError(
-                'Параметры расчёта должны быть объектом {"kind": …, "area_m2": …}'
-            )
+            raise CalculationError("Параметры расчёта должны быть объектом {\"kind\": …, \"area_m2\": …}")
         data = dict(data)
         known = {f.name for f in fields(cls)}
         minutes = data.pop("distance_to_metro_min", None)
@@ -84,21 +75,12 @@ class Inputs:
         unknown = sorted(set(data) - known)
         if unknown:
             raise CalculationError(f"Неизвестный параметр: {', '.join(unknown)}", unknown[0])
-        missing = [
-            n
-            for n in ("kind", "area_m2", "price_per_m2", "repairs", "nds_rate")
-            if data.get(n) is None
-        ]
+        missing = [n for n in ("kind", "area_m2", "price_per_m2", "repairs", "nds_rate") if data.get(n) is None]
         if missing:
-            raise CalculationError(
-                f"Не хватает параметра {missing[0]}: {_ASK[missing[0]]}", missing[0]
-            )
+            raise CalculationError(f"Не хватает параметра {missing[0]}: {_ASK[missing[0]]}", missing[0])
         if minutes is not None:
             if data.get("distance_to_metro_m") is not None:
-                raise CalculationError(
-                    "Расстояние до метро указано и в метрах, и в минутах: оставьте что-то одно",
-                    "distance_to_metro_m",
-                )
+                raise CalculationError("Расстояние до метро указано и в метрах, и в минутах: оставьте что-то одно", "distance_to_metro_m")
             data["distance_to_metro_m"] = minutes_to_meters(minutes, mode, assumptions)
         return cls(**data)
 
@@ -187,14 +169,11 @@ def _nds(value, assumptions: Assumptions) -> float:
     x = _number(value, "nds_rate", "Ставка НДС")
     if x in assumptions.manager_nds_rates:
         raise ManagerRequired(
-            f"Расчёт при НДС {num(x)} % (ОСНО) делает менеджер: я передам ему ваш запрос",
-            "nds_rate",
+            f"Расчёт при НДС {num(x)} % (ОСНО) делает менеджер: я передам ему ваш запрос", "nds_rate"
         )
     if x not in assumptions.nds_rates:
         allowed = ", ".join(num(v) for v in assumptions.nds_rates)
-        raise CalculationError(
-            f"Ставка НДС {num(x)} % не подходит: при УСН это {allowed} %", "nds_rate"
-        )
+        raise CalculationError(f"Ставка НДС {num(x)} % не подходит: при УСН это {allowed} %", "nds_rate")
     return x
 
 
@@ -229,16 +208,12 @@ def prepare(inputs, assumptions: Assumptions = DEFAULT) -> Case:
     if inputs.estate_class is not None and is_office(kind):
         estate_class = _CLASSES.get(str(inputs.estate_class).strip().upper())
         if estate_class is None:
-            raise CalculationError(
-                f"Класс здания «{inputs.estate_class}» не подходит: нужен A или B", "estate_class"
-            )
+            raise CalculationError(f"Класс здания «{inputs.estate_class}» не подходит: нужен A или B", "estate_class")
     distance = None
     if inputs.distance_to_metro_m is not None and is_office(kind):
         distance = _number(inputs.distance_to_metro_m, "distance_to_metro_m", "Расстояние до метро")
         if distance < 0:
-            raise CalculationError(
-                "Расстояние до метро не может быть отрицательным", "distance_to_metro_m"
-            )
+            raise CalculationError("Расстояние до метро не может быть отрицательным", "distance_to_metro_m")
     station = str(inputs.metro_station).strip() if inputs.metro_station else None
 
     cadastral = None
@@ -247,28 +222,19 @@ def prepare(inputs, assumptions: Assumptions = DEFAULT) -> Case:
         if cadastral < 0:
             raise CalculationError("Кадастровая стоимость не может быть отрицательной", "cadastral")
     rent_rate = _optional_positive(inputs.rent_rate, "rent_rate", "Ставка аренды")
-    price_ready = _optional_positive(
-        inputs.price_ready, "price_ready", "Цена готового помещения за м²"
-    )
+    price_ready = _optional_positive(inputs.price_ready, "price_ready", "Цена готового помещения за м²")
     monthly_rent = sale_ready = None
     if not is_office(kind):
-        monthly_rent = _optional_positive(
-            inputs.monthly_rent_rub, "monthly_rent_rub", "Месячная аренда"
-        )
+        monthly_rent = _optional_positive(inputs.monthly_rent_rub, "monthly_rent_rub", "Месячная аренда")
         if monthly_rent is None and rent_rate is None:
-            raise CalculationError(
-                "Укажите, сколько в месяц можно получать за аренду помещения, ₽", "monthly_rent_rub"
-            )
+            raise CalculationError("Укажите, сколько в месяц можно получать за аренду помещения, ₽", "monthly_rent_rub")
         if is_building(kind):
             sale_ready = _optional_positive(
-                inputs.sale_price_per_m2_ready,
-                "sale_price_per_m2_ready",
-                "Цена готового помещения за м²",
+                inputs.sale_price_per_m2_ready, "sale_price_per_m2_ready", "Цена готового помещения за м²"
             )
             if sale_ready is None and price_ready is None:
                 raise CalculationError(
-                    "Укажите, сколько стоил бы 1 м² этого помещения, будь оно готово сегодня",
-                    "sale_price_per_m2_ready",
+                    "Укажите, сколько стоил бы 1 м² этого помещения, будь оно готово сегодня", "sale_price_per_m2_ready"
                 )
 
     if is_building(kind):
@@ -280,37 +246,22 @@ def prepare(inputs, assumptions: Assumptions = DEFAULT) -> Case:
         tranches, shares = None, ((0, 1.0),)
 
     clean = Inputs(
-        kind=kind,
-        area_m2=area,
-        price_per_m2=price,
-        repairs=repairs,
-        nds_rate=nds,
-        estate_class=estate_class,
-        metro_station=station,
-        distance_to_metro_m=distance,
-        readiness=readiness,
-        tranches=tranches,
-        monthly_rent_rub=monthly_rent,
-        sale_price_per_m2_ready=sale_ready,
-        as_of=as_of,
-        rent_rate=rent_rate,
-        price_ready=price_ready,
-        cadastral=cadastral,
+        kind=kind, area_m2=area, price_per_m2=price, repairs=repairs, nds_rate=nds,
+        estate_class=estate_class, metro_station=station, distance_to_metro_m=distance,
+        readiness=readiness, tranches=tranches, monthly_rent_rub=monthly_rent,
+        sale_price_per_m2_ready=sale_ready, as_of=as_of,
+        rent_rate=rent_rate, price_ready=price_ready, cadastral=cadastral,
     )
     return Case(clean, deal, r, shares, a.tax_rate(nds), a)
 
 
 def _readiness(value, deal: Q.Quarter, a: Assumptions) -> Tuple[str, int]:
     if value is None or str(value).strip() == "":
-        raise CalculationError(
-            "Укажите срок готовности (ввода в эксплуатацию) здания, например 3Q2027", "readiness"
-        )
+        raise CalculationError("Укажите срок готовности (ввода в эксплуатацию) здания, например 3Q2027", "readiness")
     q = Q.parse_quarter(value, "readiness")
     r = Q.index(q, deal)
     if r < 0:
-        raise CalculationError(
-            f"Срок готовности {Q.label(q)} раньше квартала сделки {Q.label(deal)}", "readiness"
-        )
+        raise CalculationError(f"Срок готовности {Q.label(q)} раньше квартала сделки {Q.label(deal)}", "readiness")
     if r > a.max_readiness_index:
         latest = Q.label(Q.shift(deal, a.max_readiness_index))
         raise CalculationError(
@@ -326,26 +277,20 @@ def _tranches(value, deal: Q.Quarter, readiness: str, r: int):
         # «100 % at once» is the spec's reading of a purchase without instalments.
         return {Q.label(deal): 100.0}, ((0, 1.0),)
     if not isinstance(value, Mapping):
-        raise CalculationError('Транши укажите как {"1Q2026": 60, "3Q2026": 40}', "tranches")
+        raise CalculationError("Транши укажите как {\"1Q2026\": 60, \"3Q2026\": 40}", "tranches")
     by_index: Dict[int, float] = {}
     for key, pct in value.items():
         q = Q.parse_quarter(key, "tranches")
         i = Q.index(q, deal)
         p = _number(pct, "tranches", f"Транш в {Q.label(q)}")
         if p <= 0:
-            raise CalculationError(
-                f"Транш в {Q.label(q)}: доля должна быть больше нуля", "tranches"
-            )
+            raise CalculationError(f"Транш в {Q.label(q)}: доля должна быть больше нуля", "tranches")
         if i in by_index:
             raise CalculationError(f"Квартал {Q.label(q)} указан в траншах дважды", "tranches")
         if i < 0:
-            raise CalculationError(
-                f"Транш в {Q.label(q)} раньше квартала сделки {Q.label(deal)}", "tranches"
-            )
+            raise CalculationError(f"Транш в {Q.label(q)} раньше квартала сделки {Q.label(deal)}", "tranches")
         if i > r:
-            raise CalculationError(
-                f"Транш в {Q.label(q)} позже срока готовности {readiness}", "tranches"
-            )
+            raise CalculationError(f"Транш в {Q.label(q)} позже срока готовности {readiness}", "tranches")
         by_index[i] = p
     total = sum(by_index.values())
     if abs(total - 100.0) > 1e-6:

@@ -16,13 +16,8 @@ AREA_TOLERANCE = 0.5
 MIN_OFFERS = 3  # fewer than this say nothing about a market
 
 
-def comparable_irr(
-    engine,
-    inputs: dict,
-    locator=None,
-    radius_m: float = RADIUS_M,
-    area_tolerance: float = AREA_TOLERANCE,
-) -> Optional[dict]:
+def comparable_irr(engine, inputs: dict, locator=None, radius_m: float = RADIUS_M,
+                   area_tolerance: float = AREA_TOLERANCE) -> Optional[dict]:
     """`{"median_irr", "count"}` of comparable offers with an IRR, or None when too few."""
     from wewall.search.analogs import Subject, _distance_m
     from wewall.search.columnar import CLASS_CODES, DEAL_CODES, TYPE_CODES

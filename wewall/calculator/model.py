@@ -20,15 +20,7 @@ from wewall.calculator.assumptions import DEFAULT, Assumptions
 from wewall.calculator.inputs import Case, Inputs, is_building, prepare
 from wewall.calculator.rates import Rates
 
-RENT_COMPONENTS = (
-    "purchase",
-    "fitout",
-    "rent",
-    "rent_tax",
-    "property_tax",
-    "terminal_value",
-    "terminal_tax",
-)
+RENT_COMPONENTS = ("purchase", "fitout", "rent", "rent_tax", "property_tax", "terminal_value", "terminal_tax")
 SALE_COMPONENTS = ("purchase", "sale", "sale_tax")
 
 VERDICT_TEXTS = {
@@ -151,9 +143,7 @@ def _round_irr(x: Optional[float]) -> Optional[float]:
 # ---------------------------------------------------------------- verdict
 
 
-def verdict(
-    case: Case, rent_irr: Optional[float], sale_irr: Optional[float], nets: Dict[str, float]
-) -> dict:
+def verdict(case: Case, rent_irr: Optional[float], sale_irr: Optional[float], nets: Dict[str, float]) -> dict:
     """The verdict on the rounded IRR the client sees, so the words never contradict the number."""
     a = case.assumptions
     building = is_building(case.inputs.kind)
@@ -166,26 +156,12 @@ def verdict(
         basis = max(known, key=lambda k: known[k])
         irr = known[basis]
         low, below, avg = thresholds
-        code = (
-            "very_low"
-            if irr <= low
-            else "below_market"
-            if irr <= below
-            else "average"
-            if irr <= avg
-            else "high"
-        )
+        code = "very_low" if irr <= low else "below_market" if irr <= below else "average" if irr <= avg else "high"
     else:
         # No IRR: if even undiscounted the money does not come back, that is a very low return.
         basis, irr = max(nets, key=lambda k: nets[k]), None
         code = "very_low" if nets[basis] <= 0 else "undefined"
-    return {
-        "code": code,
-        "text": VERDICT_TEXTS[code],
-        "basis": basis,
-        "irr": irr,
-        "thresholds": list(thresholds),
-    }
+    return {"code": code, "text": VERDICT_TEXTS[code], "basis": basis, "irr": irr, "thresholds": list(thresholds)}
 
 
 # ---------------------------------------------------------------- result
@@ -232,9 +208,7 @@ class Result:
             "rent_irr": self.rent_irr,
             "sale_irr": self.sale_irr,
             "irr_status": dict(self.irr_status),
-            "irr_notes": {
-                k: IRR_NOTES.get(v) for k, v in self.irr_status.items() if IRR_NOTES.get(v)
-            },
+            "irr_notes": {k: IRR_NOTES.get(v) for k, v in self.irr_status.items() if IRR_NOTES.get(v)},
             "rent_rate": _money(self.rates.rent_rate),
             "price_ready": _money(self.rates.price_ready),
             "cadastral": _money(self.rates.cadastral),
@@ -281,17 +255,7 @@ def evaluate(case: Case, rates: Rates) -> Result:
     nets = {"rent": rent.net}
     if sale:
         nets["sale"] = sale.net
-    return Result(
-        case,
-        rates,
-        rent,
-        sale,
-        rent_irr,
-        sale_irr,
-        status,
-        verdict(case, rent_irr, sale_irr, nets),
-        totals,
-    )
+    return Result(case, rates, rent, sale, rent_irr, sale_irr, status, verdict(case, rent_irr, sale_irr, nets), totals)
 
 
 def calculate(

@@ -31,41 +31,27 @@ WRAP = 100  # characters a line at 8.5 pt across the page
 
 def input_lines(result) -> List[str]:
     i = result.inputs
-    out = [
-        f"Объект: {KIND_NAMES[i.kind]}, {num(i.area_m2)} м², {num(i.price_per_m2, 0)} ₽ за м² "
-        f"(покупка {millions(i.area_m2 * i.price_per_m2)})"
-    ]
+    out = [f"Объект: {KIND_NAMES[i.kind]}, {num(i.area_m2)} м², {num(i.price_per_m2, 0)} ₽ за м² "
+           f"(покупка {millions(i.area_m2 * i.price_per_m2)})"]
     where = []
     if i.estate_class:
         where.append(f"класс {i.estate_class}")
     if i.metro_station:
-        where.append(
-            f"м. {i.metro_station}"
-            + (
-                f", {num(i.distance_to_metro_m, 0)} м до метро"
-                if i.distance_to_metro_m is not None
-                else ""
-            )
-        )
+        where.append(f"м. {i.metro_station}" + (f", {num(i.distance_to_metro_m, 0)} м до метро" if i.distance_to_metro_m is not None else ""))
     if where:
         out.append("Расположение: " + ", ".join(where))
     out.append(f"Ремонт: {REPAIRS_NAMES.get(i.repairs, i.repairs)}; НДС {num(i.nds_rate)} %")
     if i.monthly_rent_rub:
         out.append(f"Аренда по вашей оценке: {num(i.monthly_rent_rub, 0)} ₽ в месяц")
     if i.readiness:
-        out.append(
-            f"Ввод: {i.readiness}; график платежей: "
-            + ", ".join(f"{num(p)} % — {q}" for q, p in (i.tranches or {}).items())
-        )
+        out.append(f"Ввод: {i.readiness}; график платежей: " + ", ".join(f"{num(p)} % — {q}" for q, p in (i.tranches or {}).items()))
     return out
 
 
 def result_lines(result, market: Optional[dict]) -> List[str]:
     out = [f"IRR при сдаче в аренду: {percent(result.rent_irr)} годовых"]
     if is_building(result.inputs.kind):
-        out.append(
-            f"IRR при продаже после ввода ({result.sale.labels[-1]}): {percent(result.sale_irr)} годовых"
-        )
+        out.append(f"IRR при продаже после ввода ({result.sale.labels[-1]}): {percent(result.sale_irr)} годовых")
     out.append(result.verdict["text"])
     line = market_line(market)
     if line:
@@ -89,14 +75,8 @@ def pdf_figure(result, market: Optional[dict] = None, today: Optional[dt.date] =
     FigureCanvasPdf(fig)
     today = today or dt.date.today()
     fig.text(0.07, 0.965, TITLE, fontsize=16, fontweight="bold", va="top")
-    fig.text(
-        0.07,
-        0.938,
-        f"Расчёт от {today.strftime('%d.%m.%Y')}. Оценка по модели, не инвестиционная рекомендация.",
-        fontsize=8.5,
-        color="#555555",
-        va="top",
-    )
+    fig.text(0.07, 0.938, f"Расчёт от {today.strftime('%d.%m.%Y')}. Оценка по модели, не инвестиционная рекомендация.",
+             fontsize=8.5, color="#555555", va="top")
     y = _block(fig, 0.91, "Исходные данные", input_lines(result))
     y = _block(fig, y, "Результат", result_lines(result, market), size=9.5)
     y = _block(fig, y, "На чём основан расчёт", assumptions_lines(result))

@@ -18,8 +18,7 @@ def parse_quarter(text: str, field: str = "quarter") -> Quarter:
     match = _QUARTER.match(str(text))
     if not match:
         raise CalculationError(
-            f"Не понимаю квартал «{text}»: напишите его как 3Q2027 (третий квартал 2027 года)",
-            field,
+            f"Не понимаю квартал «{text}»: напишите его как 3Q2027 (третий квартал 2027 года)", field
         )
     return int(match.group(2)), int(match.group(1))
 

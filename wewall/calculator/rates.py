@@ -46,9 +46,7 @@ class Rates:
 
 def _office_needs_coeffs(case: Case) -> bool:
     i = case.inputs
-    return is_office(i.kind) and (
-        i.rent_rate is None or (is_building(i.kind) and i.price_ready is None)
-    )
+    return is_office(i.kind) and (i.rent_rate is None or (is_building(i.kind) and i.price_ready is None))
 
 
 def needs_station(case: Case) -> bool:
@@ -82,17 +80,11 @@ def _station_field(station: dict, name: str, case: Case) -> float:
 
 def _coeff(table: str, rows: Sequence[dict], x: float, what: str, unit: str, fld: str) -> float:
     if not rows:
-        raise RatesUnavailable(
-            "Таблицы коэффициентов пока не загружены: расчёт сделает менеджер", fld
-        )
+        raise RatesUnavailable("Таблицы коэффициентов пока не загружены: расчёт сделает менеджер", fld)
     try:
         return lookup(table, rows, x)
     except RangeTableError:
-        lo_key, hi_key = (
-            ("min_distance", "max_distance")
-            if table == DISTANCE_TABLE
-            else ("min_square", "max_square")
-        )
+        lo_key, hi_key = ("min_distance", "max_distance") if table == DISTANCE_TABLE else ("min_square", "max_square")
         lo = min(float(r[lo_key]) for r in rows)
         hi = max(float(r[hi_key]) for r in rows)
         raise CalculationError(
@@ -103,19 +95,10 @@ def _coeff(table: str, rows: Sequence[dict], x: float, what: str, unit: str, fld
 def _office_coeffs(case: Case, distance_rows, square_rows):
     i = case.inputs
     if i.distance_to_metro_m is None:
-        raise CalculationError(
-            "Укажите, сколько до метро: в метрах или в минутах пешком", "distance_to_metro_m"
-        )
+        raise CalculationError("Укажите, сколько до метро: в метрах или в минутах пешком", "distance_to_metro_m")
     if i.estate_class is None:
         raise CalculationError("Укажите класс здания: A или B", "estate_class")
-    k_distance = _coeff(
-        DISTANCE_TABLE,
-        distance_rows,
-        i.distance_to_metro_m,
-        "Расстояние до метро",
-        "м",
-        "distance_to_metro_m",
-    )
+    k_distance = _coeff(DISTANCE_TABLE, distance_rows, i.distance_to_metro_m, "Расстояние до метро", "м", "distance_to_metro_m")
     k_area = _coeff(SQUARE_TABLE, square_rows, i.area_m2, "Площадь", "м²", "area_m2")
     return k_distance, k_area
 
@@ -131,9 +114,7 @@ def resolve(
     if needs_station(case) and is_office(i.kind) and station is None:
         if not i.metro_station:
             raise CalculationError("Укажите ближайшую станцию метро", "metro_station")
-        raise CalculationError(
-            f"Не нашёл станцию метро «{i.metro_station}»: проверьте название", "metro_station"
-        )
+        raise CalculationError(f"Не нашёл станцию метро «{i.metro_station}»: проверьте название", "metro_station")
     if is_office(i.kind):
         return _office(case, station, distance_rows, square_rows)
     return _retail(case, station)
@@ -144,13 +125,7 @@ def _office(case: Case, station, distance_rows, square_rows) -> Rates:
     k_distance = k_area = None
     if needs_coeffs(case):
         k_distance, k_area = _office_coeffs(case, distance_rows, square_rows)
-    elif (
-        station is not None
-        and distance_rows
-        and square_rows
-        and i.estate_class
-        and i.distance_to_metro_m is not None
-    ):
+    elif station is not None and distance_rows and square_rows and i.estate_class and i.distance_to_metro_m is not None:
         # Tables already at hand: a ready unit's market price is worth showing even when unused.
         try:
             k_distance, k_area = _office_coeffs(case, distance_rows, square_rows)
@@ -165,18 +140,12 @@ def _office(case: Case, station, distance_rows, square_rows) -> Rates:
         rent_rate, rent_src = rent_base * k_distance * k_area, "tables"
     if i.price_ready is not None:
         price_ready, price_src = i.price_ready, "input"
-    elif (
-        k_distance is not None
-        and k_area is not None
-        and station is not None
-        and station.get(f"price_{cls}") is not None
-    ):
+    elif (k_distance is not None and k_area is not None and station is not None
+          and station.get(f"price_{cls}") is not None):
         price_ready, price_src = float(station[f"price_{cls}"]) * k_distance * k_area, "tables"
     elif is_building(i.kind):
         price_base = _station_field(station, f"price_{cls}", case)
-        assert (
-            k_distance is not None and k_area is not None
-        )  # needs_coeffs: a price from the tables
+        assert k_distance is not None and k_area is not None  # needs_coeffs: a price from the tables
         price_ready, price_src = price_base * k_distance * k_area, "tables"
     else:
         price_ready, price_src = None, None
@@ -184,25 +153,14 @@ def _office(case: Case, station, distance_rows, square_rows) -> Rates:
         cadastral, cad_src = i.cadastral, "input"
     else:
         cadastral, cad_src = _station_field(station, "average_cadastral_value", case), "station"
-    return Rates(
-        rent_rate,
-        price_ready,
-        cadastral,
-        rent_src,
-        price_src,
-        cad_src,
-        k_distance,
-        k_area,
-        *_station_info(station),
-    )
+    return Rates(rent_rate, price_ready, cadastral, rent_src, price_src, cad_src, k_distance, k_area,
+                 *_station_info(station))
 
 
 def _station_info(station: Optional[dict]):
     if not station:
         return None, None
-    return station.get("name"), station.get("rates_source") or (
-        "demo" if station.get("demo") else None
-    )
+    return station.get("name"), station.get("rates_source") or ("demo" if station.get("demo") else None)
 
 
 def _retail(case: Case, station: Optional[dict]) -> Rates:
@@ -225,17 +183,7 @@ def _retail(case: Case, station: Optional[dict]) -> Rates:
     else:
         # A station without rates is no reason to refuse retail: the spec's default applies.
         cadastral, cad_src = case.assumptions.retail_default_cadastral, "default"
-    return Rates(
-        rent_rate,
-        price_ready,
-        cadastral,
-        rent_src,
-        price_src,
-        cad_src,
-        None,
-        None,
-        *_station_info(station),
-    )
+    return Rates(rent_rate, price_ready, cadastral, rent_src, price_src, cad_src, None, None, *_station_info(station))
 
 
 # ---------------------------------------------------------------- from the store
@@ -254,17 +202,11 @@ def read_tables(case: Case, db):
             if station is None:
                 # An empty table means nothing is loaded yet: not the client's misspelling.
                 if db[storage.SUBWAY_STATIONS].count_documents({}) == 0:
-                    raise RatesUnavailable(
-                        "Таблица станций метро пока не загружена: расчёт сделает менеджер",
-                        "metro_station",
-                    )
+                    raise RatesUnavailable("Таблица станций метро пока не загружена: расчёт сделает менеджер", "metro_station")
                 raise CalculationError(
-                    f"Не нашёл станцию метро «{case.inputs.metro_station}»: проверьте название",
-                    "metro_station",
+                    f"Не нашёл станцию метро «{case.inputs.metro_station}»: проверьте название", "metro_station"
                 )
-        optional = (
-            is_office(case.inputs.kind) and station is not None and case.inputs.price_ready is None
-        )
+        optional = is_office(case.inputs.kind) and station is not None and case.inputs.price_ready is None
         if needs_coeffs(case) or optional:
             distance_rows = validate_rows(DISTANCE_TABLE, storage.get_coeffs(db, DISTANCE_TABLE))
             square_rows = validate_rows(SQUARE_TABLE, storage.get_coeffs(db, SQUARE_TABLE))
@@ -277,9 +219,7 @@ def read_tables(case: Case, db):
         distance_rows = square_rows = None  # only wanted for the optional price_ready
     except (pymongo.errors.PyMongoError, storage.StorageError) as exc:
         log.warning("rate tables unreadable: %s", exc)
-        raise RatesUnavailable(
-            "Не удалось прочитать таблицы ставок: расчёт сделает менеджер"
-        ) from exc
+        raise RatesUnavailable("Не удалось прочитать таблицы ставок: расчёт сделает менеджер") from exc
     return station, distance_rows, square_rows
 
 

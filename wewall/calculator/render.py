@@ -24,9 +24,7 @@ _pool: Optional[ProcessPoolExecutor] = None
 _pool_lock = threading.Lock()
 
 
-def draw(
-    result, png: Path, xlsx: Path, pdf: Optional[Path] = None, market: Optional[dict] = None
-) -> None:
+def draw(result, png: Path, xlsx: Path, pdf: Optional[Path] = None, market: Optional[dict] = None) -> None:
     from wewall.calculator.chart import render_png
     from wewall.calculator.xlsx import write_xlsx
 
@@ -49,9 +47,7 @@ def _get_pool() -> ProcessPoolExecutor:
     with _pool_lock:
         if _pool is None:
             # spawn: the action server runs threads, and a forked child would inherit their locks
-            _pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn")
-            )
+            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         return _pool
 
 
@@ -68,9 +64,7 @@ def _drop_pool(broken: ProcessPoolExecutor) -> None:
     broken.shutdown(wait=False)
 
 
-async def draw_files(
-    result, png: Path, xlsx: Path, pdf: Optional[Path] = None, market: Optional[dict] = None
-) -> None:
+async def draw_files(result, png: Path, xlsx: Path, pdf: Optional[Path] = None, market: Optional[dict] = None) -> None:
     loop = asyncio.get_running_loop()
     pool = _get_pool()
     try:

@@ -13,9 +13,7 @@ from wewall.vocabulary import FITOUT_NAMES, KIND_NAMES
 def _irr_phrase(value, status: str) -> str:
     if value is not None:
         return f"{percent(value)} годовых"
-    return (
-        "не определяется (вложения не окупаются)" if status == "no_inflows" else "не определяется"
-    )
+    return "не определяется (вложения не окупаются)" if status == "no_inflows" else "не определяется"
 
 
 def _quarters(n: int) -> str:
@@ -99,9 +97,7 @@ def summary_text(result, market: Optional[dict] = None) -> str:
     lines.append(f"IRR при сдаче в аренду: {_irr_phrase(result.rent_irr, st['rent'])}.")
     if is_building(i.kind):
         sale_q = result.sale.labels[-1]
-        lines.append(
-            f"IRR при продаже после ввода ({sale_q}): {_irr_phrase(result.sale_irr, st['sale'])}."
-        )
+        lines.append(f"IRR при продаже после ввода ({sale_q}): {_irr_phrase(result.sale_irr, st['sale'])}.")
     lines.append(result.verdict["text"])
     market_text = market_line(market)
     if market_text:

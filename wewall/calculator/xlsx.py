@@ -11,7 +11,7 @@ from openpyxl.utils import get_column_letter
 from wewall.calculator.assumptions import LABELS as ASSUMPTION_LABELS
 from wewall.vocabulary import KIND_NAMES, REPAIRS_NAMES
 
-MONEY = "#,##0;[Red]-#,##0"
+MONEY = '#,##0;[Red]-#,##0'
 INPUT_LABELS = {
     "kind": "Тип помещения",
     "area_m2": "Площадь, м²",
@@ -120,18 +120,11 @@ def write_xlsx(result, path) -> Path:
 
     ws = wb.create_sheet("Потоки по кварталам")
     rent_cols = list(result.rent.components)
-    header = (
-        ["Квартал"]
-        + [COMPONENT_LABELS[c] for c in rent_cols]
-        + ["Итого (аренда)", "Накопленный (аренда)"]
-    )
+    header = ["Квартал"] + [COMPONENT_LABELS[c] for c in rent_cols] + ["Итого (аренда)", "Накопленный (аренда)"]
     sale_rows = d["sale_flows"] or []
     sale_cols = list(result.sale.components) if result.sale else []
     if sale_cols:
-        header += [f"{COMPONENT_LABELS[c]} (продажа)" for c in sale_cols] + [
-            "Итого (продажа)",
-            "Накопленный (продажа)",
-        ]
+        header += [f"{COMPONENT_LABELS[c]} (продажа)" for c in sale_cols] + ["Итого (продажа)", "Накопленный (продажа)"]
     ws.append(header)
     _bold_row(ws, 1)
     for q, row in enumerate(d["flows"]):

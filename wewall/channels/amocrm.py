@@ -85,9 +85,7 @@ def parse_manager_message(body: bytes) -> Dict[str, Any]:
     if not isinstance(conversation, dict) or not isinstance(inner, dict):
         raise BadWebhook("no message.conversation or message.message")
     client_id, chat_id = conversation.get("client_id"), conversation.get("id")
-    if not (isinstance(client_id, str) and client_id) and not (
-        isinstance(chat_id, str) and chat_id
-    ):
+    if not (isinstance(client_id, str) and client_id) and not (isinstance(chat_id, str) and chat_id):
         raise BadWebhook("no conversation id")
     text = raw if isinstance(raw := inner.get("text"), str) else ""
     media = raw if isinstance(raw := inner.get("media"), str) else ""
@@ -115,7 +113,7 @@ def parse_talk_updates(body: bytes) -> List[Dict[str, str]]:
     for key, value in pairs:
         if not key.startswith("talk[update]["):
             continue
-        rest = key[len("talk[update][") :]
+        rest = key[len("talk[update]["):]
         index, _, field = rest.partition("][")
         field = field.rstrip("]")
         if index and field:
@@ -144,15 +142,9 @@ class AmoCrmInput(NamedChannel):
             talk_token=credentials.get("talk_token") or token,
         )
 
-    def __init__(
-        self,
-        settings: Optional[CrmSettings] = None,
-        *,
-        max_body_bytes: int = DEFAULT_MAX_BODY,
-        talk_token: Optional[str] = None,
-        store: Optional[CrmStore] = None,
-        process_inbox: bool = True,
-    ):
+    def __init__(self, settings: Optional[CrmSettings] = None, *,
+                 max_body_bytes: int = DEFAULT_MAX_BODY, talk_token: Optional[str] = None,
+                 store: Optional[CrmStore] = None, process_inbox: bool = True):
         logs.install()  # the server builds its channels at start: masked logs from then on
         self.settings = settings or get_crm_settings()
         self.process_inbox = process_inbox
@@ -213,22 +205,16 @@ class AmoCrmInput(NamedChannel):
             return await self._talk_update(request, scope_id, body)
         secret = self.settings.channel_secret.get_secret_value()
         if not verify_webhook(secret, body, request.headers.get("X-Signature")):
-            log.warning(
-                "amoCRM webhook with a bad signature refused (%d bytes, scope %s)",
-                len(body),
-                scope_id[:80],
-            )
+            log.warning("amoCRM webhook with a bad signature refused (%d bytes, scope %s)",
+                        len(body), scope_id[:80])
             return response.json({"error": "bad signature"}, status=401)
         try:
             parsed = parse_manager_message(body)
         except BadWebhook as exc:
             return response.json({"error": str(exc)}, status=400)
         if self.settings.scope_id and scope_id != self.settings.scope_id:
-            log.warning(
-                "amoCRM webhook for scope %s, ours is %s: accepted (signed)",
-                scope_id[:80],
-                self.settings.scope_id,
-            )
+            log.warning("amoCRM webhook for scope %s, ours is %s: accepted (signed)",
+                        scope_id[:80], self.settings.scope_id)
         # Without amojo's message id a replayed signed webhook would be relayed again: the hash
         # of the signed body stands in for it.
         external_id = parsed.get("id") or "sha256:" + hashlib.sha256(body).hexdigest()
@@ -248,16 +234,14 @@ class AmoCrmInput(NamedChannel):
             updates = parse_talk_updates(body)
         except BadWebhook as exc:
             return response.json({"error": str(exc)}, status=400)
-        key = ",".join(
-            f"{u.get('talk_id')}@{u.get('updated_at')}:{u.get('is_in_work')}" for u in updates
-        )
+        key = ",".join(f"{u.get('talk_id')}@{u.get('updated_at')}:{u.get('is_in_work')}"
+                       for u in updates)
         return await self._persist(TALK_UPDATE, body, f"talk:{key}"[:128])
 
     async def _persist(self, kind: str, body: bytes, external_id: Optional[str]):
         try:
-            row_id = await self.store.run(
-                self.store.inbox_add, kind, body.decode("utf-8", "replace"), external_id
-            )
+            row_id = await self.store.run(self.store.inbox_add, kind,
+                                          body.decode("utf-8", "replace"), external_id)
         except Exception:
             log.exception("amoCRM webhook could not be stored")
             return response.json({"error": "storage unavailable"}, status=503)
@@ -274,15 +258,8 @@ class AmoCrmInput(NamedChannel):
 class InboxProcessor:
     """Handles stored webhooks in this Rasa server, oldest first; retries what fails."""
 
-    def __init__(
-        self,
-        app,
-        store: CrmStore,
-        *,
-        poll_seconds: float = 2.0,
-        lease_seconds: float = 120.0,
-        max_attempts: int = 10,
-    ):
+    def __init__(self, app, store: CrmStore, *, poll_seconds: float = 2.0,
+                 lease_seconds: float = 120.0, max_attempts: int = 10):
         self.app = app
         self.store = store
         self.poll_seconds = poll_seconds
@@ -311,7 +288,8 @@ class InboxProcessor:
     async def _run(self) -> None:
         while not self._stopped:
             try:
-                rows = await self.store.run(self.store.inbox_claim, time.time(), self.lease_seconds)
+                rows = await self.store.run(self.store.inbox_claim, time.time(),
+                                            self.lease_seconds)
             except Exception:
                 log.exception("inbox: cannot read the inbox")
                 rows = []
@@ -342,16 +320,11 @@ class InboxProcessor:
             status, result = SKIPPED, str(exc)
         except Exception as exc:
             attempts = int(row.get("attempts") or 0) + 1
-            delay = min(300.0, 2.0**attempts) * (0.75 + 0.5 * random.random())
-            state = await self.store.run(
-                self.store.inbox_retry, row["id"], repr(exc), time.time() + delay, self.max_attempts
-            )
-            log.warning(
-                "inbox: webhook %s failed (%s), %s",
-                row["id"],
-                exc,
-                "given up" if state != "pending" else f"retry in {delay:.0f}s",
-            )
+            delay = min(300.0, 2.0 ** attempts) * (0.75 + 0.5 * random.random())
+            state = await self.store.run(self.store.inbox_retry, row["id"], repr(exc),
+                                         time.time() + delay, self.max_attempts)
+            log.warning("inbox: webhook %s failed (%s), %s", row["id"], exc,
+                        "given up" if state != "pending" else f"retry in {delay:.0f}s")
             return
         await self.store.run(self.store.inbox_finish, row["id"], status, result)
         self.processed += 1
@@ -360,24 +333,17 @@ class InboxProcessor:
     # ------------------------------------------------------------------ kinds
 
     async def _manager_message(self, agent, msg: Dict[str, Any]) -> Tuple[str, str]:
-        conv = await self.store.run(
-            self.store.find_conversation,
-            conversation_id=msg.get("client_id"),
-            chat_id=msg.get("chat_id"),
-        )
+        conv = await self.store.run(self.store.find_conversation,
+                                    conversation_id=msg.get("client_id"), chat_id=msg.get("chat_id"))
         if conv is None:
-            return (
-                SKIPPED,
-                f"no conversation for chat {msg.get('chat_id')} / {msg.get('client_id')}",
-            )
+            return SKIPPED, f"no conversation for chat {msg.get('chat_id')} / {msg.get('client_id')}"
         text = msg["text"]
         if msg.get("media"):
             attachment = f"{msg.get('file_name') or 'Файл'}: {msg['media']}"
             text = f"{text}\n{attachment}" if text else attachment
         value = {"text": text, "manager": msg.get("manager"), "id": msg.get("id")}
-        await self.run_action(
-            agent, conv["sender_id"], RELAY_ACTION, {MANAGER_SLOT: value}, expect_reply=True
-        )
+        await self.run_action(agent, conv["sender_id"], RELAY_ACTION, {MANAGER_SLOT: value},
+                              expect_reply=True)
         return DONE, f"relayed to {conv['sender_id']}"
 
     async def _talk_updates(self, agent, updates: List[Dict[str, str]]) -> Tuple[str, str]:
@@ -401,9 +367,8 @@ class InboxProcessor:
 
     # ------------------------------------------------------------------ running an action
 
-    async def run_action(
-        self, agent, sender_id: str, action_name: str, slots: Dict[str, Any], *, expect_reply: bool
-    ) -> None:
+    async def run_action(self, agent, sender_id: str, action_name: str,
+                         slots: Dict[str, Any], *, expect_reply: bool) -> None:
         """Run one action in a conversation (under its lock), then listen again.
 
         The action's messages go to the client's latest channel. Rasa's processor swallows
@@ -414,9 +379,8 @@ class InboxProcessor:
         with logs.bind_conversation(identity.short(sender_id), channel="amocrm"):
             await self._run_action(agent, sender_id, action_name, slots, expect_reply=expect_reply)
 
-    async def _run_action(
-        self, agent, sender_id: str, action_name: str, slots: Dict[str, Any], *, expect_reply: bool
-    ) -> None:
+    async def _run_action(self, agent, sender_id: str, action_name: str,
+                          slots: Dict[str, Any], *, expect_reply: bool) -> None:
         from rasa.core.policies.policy import PolicyPrediction
         from rasa.shared.core.constants import ACTION_LISTEN_NAME
         from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet
@@ -430,26 +394,18 @@ class InboxProcessor:
                 for name, value in slots.items():
                     tracker.update(SlotSet(name, value))
                 await processor.save_tracker(tracker)
-            prediction = PolicyPrediction.for_action_name(
-                processor.domain, action_name, "AmoCrmInput"
-            )
-            tracker = await processor.execute_action(
-                sender_id, action_name, output, processor.nlg, prediction
-            )
+            prediction = PolicyPrediction.for_action_name(processor.domain, action_name, "AmoCrmInput")
+            tracker = await processor.execute_action(sender_id, action_name, output,
+                                                     processor.nlg, prediction)
             events = list(tracker.events)
-            start = max(
-                i
-                for i, e in enumerate(events)
-                if isinstance(e, ActionExecuted) and e.action_name == action_name
-            )
+            start = max(i for i, e in enumerate(events)
+                        if isinstance(e, ActionExecuted) and e.action_name == action_name)
             if expect_reply and not any(isinstance(e, BotUttered) for e in events[start:]):
                 raise RuntimeError(f"{action_name} produced no message (is the action server up?)")
-            listen = PolicyPrediction.for_action_name(
-                processor.domain, ACTION_LISTEN_NAME, "AmoCrmInput"
-            )
-            await processor.execute_action(
-                sender_id, ACTION_LISTEN_NAME, output, processor.nlg, listen
-            )
+            listen = PolicyPrediction.for_action_name(processor.domain, ACTION_LISTEN_NAME,
+                                                      "AmoCrmInput")
+            await processor.execute_action(sender_id, ACTION_LISTEN_NAME, output,
+                                           processor.nlg, listen)
 
     def output_channel(self, channel_name: Optional[str]) -> OutputChannel:
         """The client's channel, able to push; REST and unknown ones collect into the tracker."""
@@ -468,10 +424,8 @@ class InboxProcessor:
             try:
                 out = channel.get_output_channel()
             except Exception:
-                log.exception(
-                    "inbox: the %s channel cannot push; the message stays in the tracker",
-                    channel_name,
-                )
+                log.exception("inbox: the %s channel cannot push; the message stays in the tracker",
+                              channel_name)
                 out = None
             if out is not None:
                 return out

@@ -26,9 +26,7 @@ class NamedChannel(InputChannel):
         return cls(**(credentials or {}))
 
 
-def page_headers(
-    csp: str, *, referrer: str = "no-referrer", cache: str = "no-store"
-) -> Dict[str, str]:
+def page_headers(csp: str, *, referrer: str = "no-referrer", cache: str = "no-store") -> Dict[str, str]:
     """The security headers of a page we serve: its Content-Security-Policy, no MIME sniffing."""
     return {
         "Content-Security-Policy": csp,

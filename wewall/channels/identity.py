@@ -105,7 +105,7 @@ def telegram_key(chat_id: object) -> str:
 def telegram_chat(recipient_id: object) -> str:
     """The Telegram chat id of a conversation key (`tg:123` → `123`; a bare legacy id as it is)."""
     text = str(recipient_id)
-    return text[len(TELEGRAM) + 1 :] if text.startswith(TELEGRAM + ":") else text
+    return text[len(TELEGRAM) + 1:] if text.startswith(TELEGRAM + ":") else text
 
 
 _ISSUED = re.compile(r"^[0-9a-f]{24}$")
@@ -136,9 +136,7 @@ def rest_tokens(raw: Optional[str] = None) -> Dict[str, str]:
                 "site:$(openssl rand -hex 24)"
             )
         if not name.replace("-", "").replace("_", "").isalnum():
-            raise ValueError(
-                f"WEWALL_REST_TOKENS: имя интеграции {name!r}: только буквы, цифры, - и _"
-            )
+            raise ValueError(f"WEWALL_REST_TOKENS: имя интеграции {name!r}: только буквы, цифры, - и _")
         tokens[token] = name
     return tokens
 
@@ -180,41 +178,23 @@ def migrate_legacy_telegram(tracker_engine, outbox_engine=None) -> int:
     import sqlalchemy as sa
 
     with tracker_engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                f"CREATE TABLE IF NOT EXISTS {_MIGRATIONS_TABLE} (name VARCHAR(64) PRIMARY KEY)"
-            )
-        )
-        done = conn.execute(
-            sa.text(f"SELECT 1 FROM {_MIGRATIONS_TABLE} WHERE name = :n"), {"n": MIGRATION}
-        ).first()
+        conn.execute(sa.text(f"CREATE TABLE IF NOT EXISTS {_MIGRATIONS_TABLE} (name VARCHAR(64) PRIMARY KEY)"))
+        done = conn.execute(sa.text(f"SELECT 1 FROM {_MIGRATIONS_TABLE} WHERE name = :n"), {"n": MIGRATION}).first()
         if done:
             return 0
-        candidates = [
-            row[0]
-            for row in conn.execute(
-                sa.text(
-                    "SELECT DISTINCT sender_id FROM events WHERE type_name = 'user' AND sender_id NOT LIKE '%:%' "
-                    'AND (data LIKE \'%"input_channel": "telegram"%\' OR data LIKE \'%"input_channel":"telegram"%\')'
-                )
-            )
-        ]
+        candidates = [row[0] for row in conn.execute(sa.text(
+            "SELECT DISTINCT sender_id FROM events WHERE type_name = 'user' AND sender_id NOT LIKE '%:%' "
+            "AND (data LIKE '%\"input_channel\": \"telegram\"%' OR data LIKE '%\"input_channel\":\"telegram\"%')"
+        ))]
         legacy = [s for s in candidates if s.lstrip("-").isdigit()]
         renamed = []
         for sender in legacy:
             new = telegram_key(sender)
-            if conn.execute(
-                sa.text("SELECT 1 FROM events WHERE sender_id = :s"), {"s": new}
-            ).first():
+            if conn.execute(sa.text("SELECT 1 FROM events WHERE sender_id = :s"), {"s": new}).first():
                 continue  # both exist (should not happen): leave them for a person to look at
-            conn.execute(
-                sa.text("UPDATE events SET sender_id = :new WHERE sender_id = :old"),
-                {"new": new, "old": sender},
-            )
+            conn.execute(sa.text("UPDATE events SET sender_id = :new WHERE sender_id = :old"), {"new": new, "old": sender})
             renamed.append(sender)
-        conn.execute(
-            sa.text(f"INSERT INTO {_MIGRATIONS_TABLE} (name) VALUES (:n)"), {"n": MIGRATION}
-        )
+        conn.execute(sa.text(f"INSERT INTO {_MIGRATIONS_TABLE} (name) VALUES (:n)"), {"n": MIGRATION})
     if outbox_engine is not None and renamed:
         names = set(sa.inspect(outbox_engine).get_table_names())
         with outbox_engine.begin() as conn:
@@ -222,8 +202,6 @@ def migrate_legacy_telegram(tracker_engine, outbox_engine=None) -> int:
                 if table not in names:
                     continue
                 for sender in renamed:
-                    conn.execute(
-                        sa.text(f"UPDATE {table} SET sender_id = :new WHERE sender_id = :old"),
-                        {"new": telegram_key(sender), "old": sender},
-                    )
+                    conn.execute(sa.text(f"UPDATE {table} SET sender_id = :new WHERE sender_id = :old"),
+                                 {"new": telegram_key(sender), "old": sender})
     return len(renamed)

@@ -36,9 +36,7 @@ class _Turn:
         self.failed = False
 
 
-_current: contextvars.ContextVar[Optional[_Turn]] = contextvars.ContextVar(
-    "wewall_turn", default=None
-)
+_current: contextvars.ContextVar[Optional[_Turn]] = contextvars.ContextVar("wewall_turn", default=None)
 
 
 def mark_failed() -> None:
@@ -69,15 +67,12 @@ class CountingOutput(OutputChannel):
         self.sent += 1
         await self.inner.send_text_message(recipient_id, text, **kwargs)
 
-    async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
-    ) -> None:
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
+                                     **kwargs: Any) -> None:
         self.sent += 1
         await self.inner.send_text_with_buttons(recipient_id, text, buttons, **kwargs)
 
-    async def send_custom_json(
-        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
-    ) -> None:
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         self.sent += 1
         await self.inner.send_custom_json(recipient_id, json_message, **kwargs)
 
@@ -93,9 +88,7 @@ def apology(text: Optional[str]) -> Dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def turn(
-    output: OutputChannel, recipient_id: Text, text: Optional[str]
-) -> AsyncIterator[CountingOutput]:
+async def turn(output: OutputChannel, recipient_id: Text, text: Optional[str]) -> AsyncIterator[CountingOutput]:
     """Handle one client message with `output` wrapped; apologise if it failed silently.
 
     Exceptions of the handling are logged and not raised (the channel answers normally);

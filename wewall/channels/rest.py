@@ -89,9 +89,7 @@ def clean_text(text: str) -> str:
     return _CONTROL.sub(" ", text)
 
 
-def parse_body(
-    body: bytes, limit: int
-) -> Tuple[Optional[str], str, Optional[str], Optional[Dict[str, Any]]]:
+def parse_body(body: bytes, limit: int) -> Tuple[Optional[str], str, Optional[str], Optional[Dict[str, Any]]]:
     """(sender, text, input_channel, metadata) of a REST request, or BadRequest."""
     if len(body) > limit:
         raise BadRequest(f"слишком большое тело запроса (больше {limit} байт)", 413)
@@ -178,9 +176,7 @@ class SafeRestInput(RestInput):
         async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:
             try:
                 sender, text, _, metadata = parse_body(request.body or b"", max_body_bytes())
-                sender_id, sender = conversation(
-                    sender, request.headers.get("authorization"), self.tokens
-                )
+                sender_id, sender = conversation(sender, request.headers.get("authorization"), self.tokens)
             except BadRequest as exc:
                 return response.json({"error": str(exc)}, status=exc.status)
             # what the client claims about itself is kept apart from what the channels assert
@@ -201,9 +197,7 @@ class SafeRestInput(RestInput):
             with logs.bind_conversation(shown, channel="rest"):
                 async with replies.turn(collector, sender_id, text) as out:
                     await on_new_message(
-                        UserMessage(
-                            text, out, sender_id, input_channel=input_channel, metadata=metadata
-                        )
+                        UserMessage(text, out, sender_id, input_channel=input_channel, metadata=metadata)
                     )
             return response.json(collector.messages, headers=headers)
 

@@ -93,7 +93,9 @@ COMMAND_INTENTS: Dict[str, str] = {
 DEEP_LINK_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-NON_TEXT_REPLY = "Пока я понимаю только текстовые сообщения. Напишите, пожалуйста, словами или выберите пункт меню."
+NON_TEXT_REPLY = (
+    "Пока я понимаю только текстовые сообщения. Напишите, пожалуйста, словами или выберите пункт меню."
+)
 GATE_TEXT = "Бот доступен подписчикам канала {channel}. Подпишитесь и нажмите «Проверить подписку»."
 GATE_NOT_YET = "Подписка пока не видна. Подпишитесь на канал и нажмите ещё раз."
 
@@ -129,19 +131,14 @@ class TelegramConfig:
             bot_username=str(creds.get("verify", _env("TELEGRAM_BOT_USERNAME"))).lstrip("@"),
             webhook_url=str(creds.get("webhook_url", _env("TELEGRAM_WEBHOOK_URL"))),
             secret_token=str(creds.get("secret_token", _env("TELEGRAM_SECRET_TOKEN"))),
-            api_base_url=str(
-                creds.get("api_base_url", _env("TELEGRAM_API_BASE_URL") or cls.api_base_url)
-            ),
+            api_base_url=str(creds.get("api_base_url", _env("TELEGRAM_API_BASE_URL") or cls.api_base_url)),
             subscription_channel=channel,
             subscription_url=url,
             set_webhook=_env("TELEGRAM_SET_WEBHOOK", "true").lower() not in ("0", "false", "no"),
             max_body_bytes=int(_env("TELEGRAM_MAX_BODY_BYTES", "65536")),
-            remove_keyboard_on_tap=_env("TELEGRAM_REMOVE_KEYBOARD_ON_TAP", "true").lower()
-            not in ("0", "false", "no"),
+            remove_keyboard_on_tap=_env("TELEGRAM_REMOVE_KEYBOARD_ON_TAP", "true").lower() not in ("0", "false", "no"),
             reply_keyboard_payloads=tuple(
-                p.strip()
-                for p in _env("TELEGRAM_REPLY_KEYBOARD_PAYLOADS", "/close_manager_chat").split(",")
-                if p.strip()
+                p.strip() for p in _env("TELEGRAM_REPLY_KEYBOARD_PAYLOADS", "/close_manager_chat").split(",") if p.strip()
             ),
         )
 
@@ -202,9 +199,7 @@ class ButtonRegistry:
 
     @staticmethod
     def callback_data(payload: str) -> str:
-        if len(payload.encode("utf-8")) <= CALLBACK_DATA_LIMIT and not payload.startswith(
-            HASH_PREFIX
-        ):
+        if len(payload.encode("utf-8")) <= CALLBACK_DATA_LIMIT and not payload.startswith(HASH_PREFIX):
             return payload
         return HASH_PREFIX + hashlib.sha1(payload.encode("utf-8")).hexdigest()[:24]
 
@@ -288,13 +283,8 @@ class WewallTelegramOutput(TelegramOutput):
                     logger.error("telegram %s: still rate-limited, message dropped", what)
                     return None
                 await asyncio.sleep(min(float(exc.timeout), 10.0))
-            except (
-                tg_errors.BotBlocked,
-                tg_errors.UserDeactivated,
-                tg_errors.ChatNotFound,
-                tg_errors.CantInitiateConversation,
-                tg_errors.BotKicked,
-            ) as exc:
+            except (tg_errors.BotBlocked, tg_errors.UserDeactivated, tg_errors.ChatNotFound,
+                    tg_errors.CantInitiateConversation, tg_errors.BotKicked) as exc:
                 logger.warning("telegram %s: recipient unavailable (%s)", what, exc)
                 return None
             except (tg_errors.TelegramAPIError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
@@ -317,8 +307,7 @@ class WewallTelegramOutput(TelegramOutput):
             markup = ReplyKeyboardRemove()
         for part in _split(text):
             await self._call(
-                "sendMessage",
-                functools.partial(self.send_message, recipient_id, part, reply_markup=markup),
+                "sendMessage", functools.partial(self.send_message, recipient_id, part, reply_markup=markup)
             )
             markup = None
 
@@ -334,13 +323,9 @@ class WewallTelegramOutput(TelegramOutput):
         text = text or "Выберите, пожалуйста:"
         parts = _split(text)
         for part in parts[:-1]:
-            await self._call(
-                "sendMessage", functools.partial(self.send_message, recipient_id, part)
-            )
+            await self._call("sendMessage", functools.partial(self.send_message, recipient_id, part))
         payloads = {str(b.get("payload") or "") for b in buttons}
-        if button_type == "reply" or (
-            buttons and payloads <= set(self.config.reply_keyboard_payloads)
-        ):
+        if button_type == "reply" or (buttons and payloads <= set(self.config.reply_keyboard_payloads)):
             markup: Any = self.reply_keyboard(buttons)
         else:
             markup = self.inline_keyboard(buttons, button_type or "inline")
@@ -350,23 +335,18 @@ class WewallTelegramOutput(TelegramOutput):
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
         recipient_id = identity.telegram_chat(recipient_id)  # `tg:<chat>` keys
-        await self._call(
-            "sendPhoto", lambda: self.send_photo(recipient_id, _local_file(image) or image)
-        )
+        await self._call("sendPhoto", lambda: self.send_photo(recipient_id, _local_file(image) or image))
 
     async def send_attachment(self, recipient_id: Text, attachment: Text, **kwargs: Any) -> None:
         recipient_id = identity.telegram_chat(recipient_id)  # `tg:<chat>` keys
         if isinstance(attachment, str) and attachment.startswith(("http://", "https://")):
             await self._call(
-                "sendDocument",
-                lambda: self.send_document(recipient_id, _local_file(attachment) or attachment),
+                "sendDocument", lambda: self.send_document(recipient_id, _local_file(attachment) or attachment)
             )
         else:
             await self.send_text_message(recipient_id, f"Вложение: {attachment}")
 
-    async def send_custom_json(
-        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
-    ) -> None:
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         recipient_id = identity.telegram_chat(recipient_id)  # `tg:<chat>` keys
         message = dict(json_message or {})
         chat_id = message.pop("chat_id", recipient_id)
@@ -381,45 +361,34 @@ class WewallTelegramOutput(TelegramOutput):
         if message.get("photo"):
             url = str(message.pop("photo"))
             caption = message.pop("caption", None)
-            await self._call(
-                "sendPhoto",
-                lambda: self.send_photo(chat_id, _local_file(url) or url, caption=caption),
-            )
+            await self._call("sendPhoto", lambda: self.send_photo(chat_id, _local_file(url) or url, caption=caption))
             return
         if "reply_keyboard" in message:
-            buttons = [
-                b if isinstance(b, dict) else {"title": str(b), "payload": str(b)}
-                for b in message.get("reply_keyboard") or []
-            ]
+            buttons = [b if isinstance(b, dict) else {"title": str(b), "payload": str(b)}
+                       for b in message.get("reply_keyboard") or []]
             text = str(message.get("text") or "…")
             await self._call(
-                "sendMessage",
-                lambda: self.send_message(chat_id, text, reply_markup=self.reply_keyboard(buttons)),
+                "sendMessage", lambda: self.send_message(chat_id, text, reply_markup=self.reply_keyboard(buttons))
             )
             return
         if message.get("remove_keyboard"):
             text = str(message.get("text") or "…")
             await self._call(
-                "sendMessage",
-                lambda: self.send_message(chat_id, text, reply_markup=ReplyKeyboardRemove()),
+                "sendMessage", lambda: self.send_message(chat_id, text, reply_markup=ReplyKeyboardRemove())
             )
             return
         message["chat_id"] = chat_id
         await super().send_custom_json(recipient_id, message, **kwargs)
 
     # --- keyboards ---------------------------------------------------------------------------
-    def inline_keyboard(
-        self, buttons: Iterable[Dict[str, Any]], button_type: str = "inline"
-    ) -> InlineKeyboardMarkup:
+    def inline_keyboard(self, buttons: Iterable[Dict[str, Any]], button_type: str = "inline") -> InlineKeyboardMarkup:
         items: List[InlineKeyboardButton] = []
         for b in buttons:
             if b.get("url"):
                 items.append(InlineKeyboardButton(_title(b), url=str(b["url"])))
             else:
                 payload = str(b.get("payload") or b.get("title") or "")
-                items.append(
-                    InlineKeyboardButton(_title(b), callback_data=self.registry.register(payload))
-                )
+                items.append(InlineKeyboardButton(_title(b), callback_data=self.registry.register(payload)))
         markup = InlineKeyboardMarkup()
         if button_type == "horizontal":
             per_row = len(items) or 1
@@ -428,7 +397,7 @@ class WewallTelegramOutput(TelegramOutput):
         else:  # short titles two by two, long ones (most of ours) one per row
             per_row = 2 if all(len(i.text) <= 14 for i in items) and len(items) > 2 else 1
         for start in range(0, len(items), per_row):
-            markup.row(*items[start : start + per_row])
+            markup.row(*items[start:start + per_row])
         return markup
 
     def reply_keyboard(self, buttons: Iterable[Dict[str, Any]]) -> ReplyKeyboardMarkup:
@@ -463,7 +432,7 @@ def _local_file(url: str) -> Optional[InputFile]:
         base = settings.public_base_url.rstrip("/") + "/"
         if not url.startswith(base):
             return None
-        name = url[len(base) :]
+        name = url[len(base):]
         if not SAFE_NAME.match(name):
             return None
         path = settings.files_dir / name
@@ -505,9 +474,7 @@ class WewallTelegramInput(NamedChannel, TelegramInput):
         self._seen_updates = _LRU(4096)
         self._subscribed = _LRU(50000)  # user_id -> (is_member, valid_until)
         if self.enabled and not config.secret_token:
-            logger.warning(
-                "TELEGRAM_SECRET_TOKEN is empty: anyone who knows the URL can post updates"
-            )
+            logger.warning("TELEGRAM_SECRET_TOKEN is empty: anyone who knows the URL can post updates")
 
     @property
     def enabled(self) -> bool:
@@ -529,11 +496,7 @@ class WewallTelegramInput(NamedChannel, TelegramInput):
         me = await out.get_me_cached()
         username = me.get("username") or ""
         if self.config.bot_username and username.lower() != self.config.bot_username.lower():
-            logger.warning(
-                "TELEGRAM_BOT_USERNAME is %s but the token belongs to %s",
-                self.config.bot_username,
-                username,
-            )
+            logger.warning("TELEGRAM_BOT_USERNAME is %s but the token belongs to %s", self.config.bot_username, username)
         if self.config.webhook_url and self.config.set_webhook:
             params: Dict[str, Any] = {
                 "url": self.config.webhook_url,
@@ -544,11 +507,7 @@ class WewallTelegramInput(NamedChannel, TelegramInput):
                 params["secret_token"] = self.config.secret_token
             await out.request("setWebhook", params)
         await out.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
-        logger.info(
-            "telegram ready: @%s, webhook %s",
-            username,
-            "set" if self.config.webhook_url else "not set",
-        )
+        logger.info("telegram ready: @%s, webhook %s", username, "set" if self.config.webhook_url else "not set")
         return True
 
     async def _register_with_retries(self) -> None:
@@ -558,17 +517,13 @@ class WewallTelegramInput(NamedChannel, TelegramInput):
                 await self.register_webhook()
                 return
             except tg_errors.Unauthorized:
-                logger.error(
-                    "telegram: TELEGRAM_TOKEN is rejected by the Bot API; the channel stays silent"
-                )
+                logger.error("telegram: TELEGRAM_TOKEN is rejected by the Bot API; the channel stays silent")
                 return
             except Exception as exc:  # network, 5xx: keep the server up and retry
                 logger.warning("telegram setup failed (attempt %d): %s", attempt, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
-        logger.error(
-            "telegram: could not set the webhook; POST /webhooks/telegram/set_webhook to retry"
-        )
+        logger.error("telegram: could not set the webhook; POST /webhooks/telegram/set_webhook to retry")
 
     # --- input ----------------------------------------------------------------------------------
     def _check_secret(self, headers: Any) -> Optional[Tuple[int, Dict[str, Any]]]:
@@ -581,9 +536,7 @@ class WewallTelegramInput(NamedChannel, TelegramInput):
                 break
         if not given:
             return 401, {"error": f"нет заголовка {SECRET_HEADER}"}
-        if not hmac.compare_digest(
-            given.encode("utf-8", "replace"), self.config.secret_token.encode("utf-8")
-        ):
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), self.config.secret_token.encode("utf-8")):
             return 403, {"error": f"неверный {SECRET_HEADER}"}
         return None
 
@@ -598,13 +551,7 @@ class WewallTelegramInput(NamedChannel, TelegramInput):
             if not isinstance(chat_id, (int, str)) or not isinstance(callback.get("data", ""), str):
                 return None
             data = callback.get("data") or ""
-            return Incoming(
-                str(chat_id),
-                data,
-                self._metadata(update, chat, sender),
-                _int(sender.get("id")),
-                callback,
-            )
+            return Incoming(str(chat_id), data, self._metadata(update, chat, sender), _int(sender.get("id")), callback)
         message = update.get("message") or update.get("edited_message")
         if not isinstance(message, dict):
             return None
@@ -628,9 +575,7 @@ class WewallTelegramInput(NamedChannel, TelegramInput):
         return Incoming(str(chat_id), text, metadata, _int(sender.get("id")))
 
     @staticmethod
-    def _metadata(
-        update: Dict[str, Any], chat: Dict[str, Any], sender: Dict[str, Any]
-    ) -> Dict[str, Any]:
+    def _metadata(update: Dict[str, Any], chat: Dict[str, Any], sender: Dict[str, Any]) -> Dict[str, Any]:
         info = {
             "update_id": update.get("update_id"),
             "chat_id": chat.get("id"),
@@ -640,13 +585,8 @@ class WewallTelegramInput(NamedChannel, TelegramInput):
             "last_name": sender.get("last_name"),
             "language_code": sender.get("language_code"),
         }
-        return {
-            "telegram": {
-                k: (clean_text(v, 256) if isinstance(v, str) else v)
-                for k, v in info.items()
-                if v is not None and isinstance(v, (str, int))
-            }
-        }
+        return {"telegram": {k: (clean_text(v, 256) if isinstance(v, str) else v) for k, v in info.items()
+                             if v is not None and isinstance(v, (str, int))}}
 
     async def _is_subscribed(self, user_id: Optional[int], fresh: bool = False) -> bool:
         if not self.config.subscription_channel or user_id is None:
@@ -664,63 +604,32 @@ class WewallTelegramInput(NamedChannel, TelegramInput):
             )
         except tg_errors.BadRequest:  # "user not found" and the like: not a member
             ok = False
-        except (
-            Exception
-        ) as exc:  # the gate must not lock everyone out when Telegram or config fails
+        except Exception as exc:  # the gate must not lock everyone out when Telegram or config fails
             logger.error("getChatMember failed, letting the user in: %s", exc)
             return True
         self._subscribed.put(user_id, (ok, now + (600.0 if ok else 5.0)))
         return ok
 
-    async def _send_gate(
-        self, out: WewallTelegramOutput, chat_id: str, lead_source: Optional[str]
-    ) -> None:
+    async def _send_gate(self, out: WewallTelegramOutput, chat_id: str, lead_source: Optional[str]) -> None:
         buttons = []
         if self.config.subscription_url:
             buttons.append({"title": "Подписаться", "url": self.config.subscription_url})
-        buttons.append(
-            {
-                "title": "Проверить подписку",
-                "payload": SUBSCRIPTION_CHECK + (lead_source or "")[:59],
-            }
-        )
+        buttons.append({"title": "Проверить подписку", "payload": SUBSCRIPTION_CHECK + (lead_source or "")[:59]})
         await out.send_text_with_buttons(
-            chat_id,
-            GATE_TEXT.format(channel=self.config.subscription_channel),
-            buttons,
-            button_type="vertical",
+            chat_id, GATE_TEXT.format(channel=self.config.subscription_channel), buttons, button_type="vertical"
         )
 
-    async def _answer_callback(
-        self,
-        out: WewallTelegramOutput,
-        callback: dict,
-        text: Optional[str] = None,
-        alert: bool = False,
-        remove_keyboard: bool = True,
-    ) -> None:
+    async def _answer_callback(self, out: WewallTelegramOutput, callback: dict, text: Optional[str] = None,
+                               alert: bool = False, remove_keyboard: bool = True) -> None:
         calls = []
         if isinstance(callback.get("id"), str):
-            calls.append(
-                out.answer_callback_query(callback["id"], text=text, show_alert=alert or None)
-            )
+            calls.append(out.answer_callback_query(callback["id"], text=text, show_alert=alert or None))
         message = raw if isinstance(raw := callback.get("message"), dict) else None
-        if (
-            remove_keyboard
-            and self.config.remove_keyboard_on_tap
-            and message
-            and isinstance(message.get("message_id"), int)
-        ):
+        if remove_keyboard and self.config.remove_keyboard_on_tap and message and isinstance(message.get("message_id"), int):
             chat = message.get("chat") or {}
-            calls.append(
-                out.edit_message_reply_markup(
-                    chat.get("id"), message["message_id"], reply_markup=None
-                )
-            )
+            calls.append(out.edit_message_reply_markup(chat.get("id"), message["message_id"], reply_markup=None))
         for result in await asyncio.gather(*calls, return_exceptions=True):
-            if isinstance(result, Exception) and not isinstance(
-                result, tg_errors.MessageNotModified
-            ):
+            if isinstance(result, Exception) and not isinstance(result, tg_errors.MessageNotModified):
                 logger.info("telegram callback housekeeping failed: %s", result)
 
     async def handle_update(
@@ -747,15 +656,11 @@ class WewallTelegramInput(NamedChannel, TelegramInput):
                 data = text or ""
                 if data.startswith(SUBSCRIPTION_CHECK):
                     if not await self._is_subscribed(incoming.user_id, fresh=True):
-                        await self._answer_callback(
-                            out, incoming.callback, GATE_NOT_YET, alert=True, remove_keyboard=False
-                        )
+                        await self._answer_callback(out, incoming.callback, GATE_NOT_YET, alert=True, remove_keyboard=False)
                         return "gated"
                     await self._answer_callback(out, incoming.callback, "Спасибо за подписку!")
-                    source = data[len(SUBSCRIPTION_CHECK) :]
-                    text, lead_source = command_to_text(
-                        "/start " + source if source else "/start", self.config.bot_username
-                    )
+                    source = data[len(SUBSCRIPTION_CHECK):]
+                    text, lead_source = command_to_text("/start " + source if source else "/start", self.config.bot_username)
                 else:
                     await self._answer_callback(out, incoming.callback)
                     text = self.registry.resolve_callback(data, incoming.callback.get("message"))
@@ -777,15 +682,11 @@ class WewallTelegramInput(NamedChannel, TelegramInput):
             metadata = incoming.metadata
             if lead_source:
                 metadata["lead_source"] = lead_source
-            logger.info(
-                "telegram update %s: %d chars", metadata["telegram"].get("update_id"), len(text)
-            )
+            logger.info("telegram update %s: %d chars", metadata["telegram"].get("update_id"), len(text))
             # A failure is logged and answered 200 anyway: Telegram would redeliver the update
             # again and again. The client gets an apology instead of silence (replies.turn).
             async with replies.turn(out, key, text) as counting:
-                await on_new_message(
-                    UserMessage(text, counting, key, input_channel=self.name(), metadata=metadata)
-                )
+                await on_new_message(UserMessage(text, counting, key, input_channel=self.name(), metadata=metadata))
         return "failed" if counting.raised else "ok"
 
     async def process_webhook(
@@ -802,9 +703,7 @@ class WewallTelegramInput(NamedChannel, TelegramInput):
         if refused:
             return refused
         if len(body) > self.config.max_body_bytes:
-            return 413, {
-                "error": f"слишком большое тело запроса (больше {self.config.max_body_bytes} байт)"
-            }
+            return 413, {"error": f"слишком большое тело запроса (больше {self.config.max_body_bytes} байт)"}
         try:
             update = json.loads(body)
         except (ValueError, UnicodeDecodeError):

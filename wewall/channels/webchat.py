@@ -52,10 +52,7 @@ ASSETS: Dict[str, tuple] = {
     "webchat.js": ("static/webchat.js", "text/javascript; charset=utf-8"),
     "webchat.css": ("static/webchat.css", "text/css; charset=utf-8"),
     "logo.svg": ("static/logo.svg", "image/svg+xml"),
-    "socket.io.min.js": (
-        "node_modules/socket.io-client/dist/socket.io.min.js",
-        "text/javascript; charset=utf-8",
-    ),
+    "socket.io.min.js": ("node_modules/socket.io-client/dist/socket.io.min.js", "text/javascript; charset=utf-8"),
 }
 PAGE = "static/index.html"
 
@@ -135,9 +132,7 @@ class WebChatInput(NamedChannel):
         headers = security_headers(get_settings().cors_origins)
 
         def not_found(what: str = "нет такого файла") -> response.HTTPResponse:
-            return response.json(
-                {"error": what}, status=404, headers={"X-Content-Type-Options": "nosniff"}
-            )
+            return response.json({"error": what}, status=404, headers={"X-Content-Type-Options": "nosniff"})
 
         def page() -> response.HTTPResponse:
             text = self.render_page()
@@ -163,16 +158,10 @@ class WebChatInput(NamedChannel):
             relative, content_type = entry
             path = self.web_dir / relative
             if not path.is_file():
-                hint = (
-                    " (выполните `make install`: npm ci в web/)"
-                    if "node_modules" in relative
-                    else ""
-                )
+                hint = " (выполните `make install`: npm ci в web/)" if "node_modules" in relative else ""
                 return not_found(f"нет файла {relative}{hint}")
             return await response.file(
-                str(path),
-                mime_type=content_type,
-                headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"},
+                str(path), mime_type=content_type, headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
             )
 
         return guard.attach(chat)
@@ -201,11 +190,7 @@ class SocketIOInput(RasaSocketIOInput):
         self.sessions = sessions
 
         async def bind(sid: Text, requested: Any) -> None:
-            token = (
-                requested
-                if identity.verify(identity.WEB, requested) and self.session_persistence
-                else None
-            )
+            token = requested if identity.verify(identity.WEB, requested) and self.session_persistence else None
             token = token or identity.issue(identity.WEB)
             key = identity.verify(identity.WEB, token)
             assert key is not None  # the token verified above or was just issued
@@ -242,8 +227,6 @@ class SocketIOInput(RasaSocketIOInput):
             output = SocketIOOutput(sio, self.bot_message_evt)
             with logs.bind_conversation(identity.short(key), channel="socketio"):  # not in full
                 async with replies.turn(output, key, text) as out:
-                    await on_new_message(
-                        UserMessage(text, out, key, input_channel=self.name(), metadata=metadata)
-                    )
+                    await on_new_message(UserMessage(text, out, key, input_channel=self.name(), metadata=metadata))
 
         return guard.attach(socketio_webhook)

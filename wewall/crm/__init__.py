@@ -6,13 +6,7 @@ Protocol facts: ../shared/domain/amocrm.md. Variables: docs/amocrm.md, «Пер�
 from wewall.crm.api import AmoApi
 from wewall.crm.chats import AmoChats, SentMessage
 from wewall.crm.config import CrmSettings, get_crm_settings, reset_crm_settings
-from wewall.crm.errors import (
-    AmoAuthError,
-    AmoConfigError,
-    AmoError,
-    AmoRejected,
-    AmoUnavailable,
-)
+from wewall.crm.errors import AmoAuthError, AmoConfigError, AmoError, AmoRejected, AmoUnavailable
 from wewall.crm.signing import sign_request, verify_webhook, webhook_signature
 from wewall.crm.tokens import MemoryTokenStore, OAuthTokens, TokenStore
 from wewall.crm.transport import RetryPolicy

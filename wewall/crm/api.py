@@ -39,15 +39,13 @@ class AmoApi:
             raise AmoConfigError("AMOCRM_SUBDOMAIN or AMOCRM_API_BASE_URL is not set")
         self.settings = settings
         self._transport = Transport.from_settings(
-            settings.api_base_url, settings, session=session, name="amocrm-api", retry=retry
-        )
+            settings.api_base_url, settings, session=session, name="amocrm-api", retry=retry)
         self._store = token_store
         self._store_loaded = token_store is None
         token = settings.token.get_secret_value() if settings.token else None
         refresh = settings.refresh_token.get_secret_value() if settings.refresh_token else None
         self._tokens: Optional[OAuthTokens] = (
-            OAuthTokens(token or "", refresh) if (token or refresh) else None
-        )
+            OAuthTokens(token or "", refresh) if (token or refresh) else None)
         self._refresh_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -129,19 +127,11 @@ class AmoApi:
             "redirect_uri": s.redirect_uri,
         }
         resp = await self._transport.send(
-            "POST",
-            "/oauth2/access_token",
-            body=dump_body(payload),
-            headers={"Content-Type": "application/json"},
-        )
+            "POST", "/oauth2/access_token", body=dump_body(payload),
+            headers={"Content-Type": "application/json"})
         if resp.status != 200:
-            raise AmoAuthError(
-                "amoCRM refused the token refresh",
-                method="POST",
-                path="/oauth2/access_token",
-                status=resp.status,
-                body=resp.body,
-            )
+            raise AmoAuthError("amoCRM refused the token refresh", method="POST",
+                               path="/oauth2/access_token", status=resp.status, body=resp.body)
         data = resp.json() or {}
         if not data.get("access_token"):
             raise AmoAuthError("token refresh answered without access_token", status=resp.status)
@@ -152,62 +142,43 @@ class AmoApi:
             expires_at=time.time() + expires_in,
         )
         self._tokens = tokens
-        log.info(
-            "amoCRM access token refreshed (%s), valid %.0fs", mask(tokens.access_token), expires_in
-        )
+        log.info("amoCRM access token refreshed (%s), valid %.0fs",
+                 mask(tokens.access_token), expires_in)
         if self._store is not None:
             try:
                 await self._store.save(tokens)
             except Exception:  # keep serving with the new tokens; the error is loud
-                log.exception(
-                    "could not persist refreshed amoCRM tokens: "
-                    "the next restart will need a new refresh token"
-                )
+                log.exception("could not persist refreshed amoCRM tokens: "
+                              "the next restart will need a new refresh token")
         return tokens
 
     # ------------------------------------------------------------------ requests
 
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        body: Optional[bytes],
-        params: Optional[Mapping[str, str]],
-        access_token: str,
-    ) -> HttpResponse:
+    async def _send(self, method: str, path: str, body: Optional[bytes],
+                    params: Optional[Mapping[str, str]], access_token: str) -> HttpResponse:
         headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
-        return await self._transport.send(method, path, body=body, headers=headers, params=params)
+        return await self._transport.send(method, path, body=body, headers=headers,
+                                          params=params)
 
-    async def request(
-        self,
-        method: str,
-        path: str,
-        payload: Any = None,
-        params: Optional[Mapping[str, str]] = None,
-    ) -> Any:
+    async def request(self, method: str, path: str, payload: Any = None,
+                      params: Optional[Mapping[str, str]] = None) -> Any:
         """A REST call with auth and error mapping; the parsed JSON (None for 204)."""
         body = dump_body(payload) if payload is not None else None
         tokens = await self._current_tokens()
         resp = await self._send(method, path, body, params, tokens.access_token)
         if resp.status == 401:
             if not self.settings.oauth_configured:
-                raise AmoAuthError(
-                    "amoCRM token rejected", method=method, path=path, status=401, body=resp.body
-                )
+                raise AmoAuthError("amoCRM token rejected", method=method, path=path, status=401,
+                                   body=resp.body)
             log.info("amoCRM %s %s: 401, refreshing the token once", method, path)
             await self._refresh_after_401(tokens.access_token)
             assert self._tokens is not None  # the refresh either set them or raised
             resp = await self._send(method, path, body, params, self._tokens.access_token)
             if resp.status == 401:
-                raise AmoAuthError(
-                    "amoCRM token rejected after refresh",
-                    method=method,
-                    path=path,
-                    status=401,
-                    body=resp.body,
-                )
+                raise AmoAuthError("amoCRM token rejected after refresh", method=method,
+                                   path=path, status=401, body=resp.body)
         return _result(resp)
 
     # ------------------------------------------------------------------ operations
@@ -216,9 +187,8 @@ class AmoApi:
         data = await self.request("GET", "/api/v4/account", params={"with": "amojo_id"})
         amojo_id = (data or {}).get("amojo_id")
         if not amojo_id:
-            raise AmoError(
-                "account has no amojo_id (chats not enabled?)", method="GET", path="/api/v4/account"
-            )
+            raise AmoError("account has no amojo_id (chats not enabled?)",
+                           method="GET", path="/api/v4/account")
         return amojo_id
 
     async def find_contacts(self, query: str, *, with_leads: bool = False) -> List[Dict[str, Any]]:
@@ -231,54 +201,31 @@ class AmoApi:
         return list(((data or {}).get("_embedded") or {}).get("contacts") or [])
 
     async def find_leads(self, query: str) -> List[Dict[str, Any]]:
-        data = await self.request(
-            "GET", "/api/v4/leads", params={"query": query, "limit": "50", "with": "contacts"}
-        )
+        data = await self.request("GET", "/api/v4/leads",
+                                  params={"query": query, "limit": "50", "with": "contacts"})
         return list(((data or {}).get("_embedded") or {}).get("leads") or [])
 
     async def lead_notes(self, lead_id: int) -> List[Dict[str, Any]]:
-        data = await self.request(
-            "GET", f"/api/v4/leads/{int(lead_id)}/notes", params={"limit": "250"}
-        )
+        data = await self.request("GET", f"/api/v4/leads/{int(lead_id)}/notes",
+                                  params={"limit": "250"})
         return list(((data or {}).get("_embedded") or {}).get("notes") or [])
 
     async def contact_phones(self, contact_id: int) -> List[str]:
         data = await self.request("GET", f"/api/v4/contacts/{int(contact_id)}")
-        return [
-            str(v.get("value"))
-            for cf in (data or {}).get("custom_fields_values") or []
-            if cf.get("field_code") == "PHONE"
-            for v in cf.get("values") or []
-            if v.get("value")
-        ]
+        return [str(v.get("value")) for cf in (data or {}).get("custom_fields_values") or []
+                if cf.get("field_code") == "PHONE" for v in cf.get("values") or [] if v.get("value")]
 
     async def set_contact_phones(self, contact_id: int, phones: List[str]) -> None:
         """The contact's phones become exactly `phones` (amoCRM replaces a field's values)."""
-        await self.request(
-            "PATCH",
-            "/api/v4/contacts",
-            [
-                {
-                    "id": int(contact_id),
-                    "custom_fields_values": [
-                        {
-                            "field_code": "PHONE",
-                            "values": [{"value": p, "enum_code": "WORK"} for p in phones],
-                        }
-                    ],
-                }
-            ],
-        )
+        await self.request("PATCH", "/api/v4/contacts", [{
+            "id": int(contact_id), "custom_fields_values": [{
+                "field_code": "PHONE",
+                "values": [{"value": p, "enum_code": "WORK"} for p in phones]}]}])
 
-    async def create_contact(
-        self,
-        name: str,
-        *,
-        first_name: Optional[str] = None,
-        last_name: Optional[str] = None,
-        telegram_username: Optional[str] = None,
-        phone: Optional[str] = None,
-    ) -> int:
+    async def create_contact(self, name: str, *, first_name: Optional[str] = None,
+                             last_name: Optional[str] = None,
+                             telegram_username: Optional[str] = None,
+                             phone: Optional[str] = None) -> int:
         contact: Dict[str, Any] = {"name": name}
         if first_name:
             contact["first_name"] = first_name
@@ -291,23 +238,15 @@ class AmoApi:
         elif telegram_username:
             log.warning("AMOCRM_TG_USERNAME_FIELD_ID is not set: Telegram username not saved")
         if phone:
-            fields.append(
-                {"field_code": "PHONE", "values": [{"value": phone, "enum_code": "WORK"}]}
-            )
+            fields.append({"field_code": "PHONE", "values": [{"value": phone, "enum_code": "WORK"}]})
         if fields:
             contact["custom_fields_values"] = fields
         data = await self.request("POST", "/api/v4/contacts", [contact])
         return _first_id(data, "contacts", "/api/v4/contacts")
 
-    async def create_lead(
-        self,
-        contact_id: int,
-        *,
-        name: Optional[str] = None,
-        pipeline_id: Optional[int] = None,
-        status_id: Optional[int] = None,
-        source: Optional[str] = None,
-    ) -> int:
+    async def create_lead(self, contact_id: int, *, name: Optional[str] = None,
+                          pipeline_id: Optional[int] = None, status_id: Optional[int] = None,
+                          source: Optional[str] = None) -> int:
         """A lead in the main pipeline (unless told otherwise), linked to the contact."""
         lead: Dict[str, Any] = {"_embedded": {"contacts": [{"id": contact_id}]}}
         if name:
@@ -320,23 +259,15 @@ class AmoApi:
             lead["status_id"] = status_id
         field_id = self.settings.lead_source_field_id
         if field_id:
-            lead["custom_fields_values"] = [
-                {
-                    "field_id": field_id,
-                    "values": [{"value": source or self.settings.lead_source_value}],
-                }
-            ]
+            lead["custom_fields_values"] = [{
+                "field_id": field_id,
+                "values": [{"value": source or self.settings.lead_source_value}],
+            }]
         data = await self.request("POST", "/api/v4/leads", [lead])
         return _first_id(data, "leads", "/api/v4/leads")
 
-    async def move_lead(
-        self,
-        lead_id: int,
-        *,
-        status_id: int,
-        pipeline_id: Optional[int] = None,
-        name: Optional[str] = None,
-    ) -> None:
+    async def move_lead(self, lead_id: int, *, status_id: int, pipeline_id: Optional[int] = None,
+                        name: Optional[str] = None) -> None:
         """Pipeline ids are needed when the status belongs to another pipeline (appeal)."""
         lead: Dict[str, Any] = {"id": lead_id, "status_id": status_id}
         if pipeline_id:
@@ -347,13 +278,13 @@ class AmoApi:
 
     async def add_lead_note(self, lead_id: int, text: str) -> int:
         path = f"/api/v4/leads/{int(lead_id)}/notes"
-        data = await self.request("POST", path, [{"note_type": "common", "params": {"text": text}}])
+        data = await self.request("POST", path,
+                                  [{"note_type": "common", "params": {"text": text}}])
         return _first_id(data, "notes", path)
 
     async def link_chat_to_contact(self, contact_id: int, chat_id: str) -> None:
-        await self.request(
-            "POST", "/api/v4/contacts/chats", [{"contact_id": contact_id, "chat_id": chat_id}]
-        )
+        await self.request("POST", "/api/v4/contacts/chats",
+                           [{"contact_id": contact_id, "chat_id": chat_id}])
 
     async def pipelines(self) -> List[Dict[str, Any]]:
         """Pipelines with their statuses (`_embedded.statuses`), to check the configured ids."""
@@ -365,13 +296,8 @@ def _result(resp: HttpResponse) -> Any:
     if 200 <= resp.status < 300:
         return resp.json()
     cls = AmoRejected if 400 <= resp.status < 500 else AmoError
-    raise cls(
-        "amoCRM refused the request",
-        method=resp.method,
-        path=resp.path,
-        status=resp.status,
-        body=resp.body,
-    )
+    raise cls("amoCRM refused the request", method=resp.method, path=resp.path,
+              status=resp.status, body=resp.body)
 
 
 def _first_id(data: Any, key: str, path: str) -> int:

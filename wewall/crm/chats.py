@@ -57,8 +57,7 @@ class AmoChats:
         self.scope_id: Optional[str] = settings.scope_id
         self._secret = settings.channel_secret.get_secret_value()
         self._transport = Transport.from_settings(
-            settings.chats_base_url, settings, session=session, name="amocrm-chats", retry=retry
-        )
+            settings.chats_base_url, settings, session=session, name="amocrm-chats", retry=retry)
 
     def __repr__(self) -> str:
         return f"AmoChats({self.settings.chats_base_url}, scope_id={self.scope_id})"
@@ -95,11 +94,8 @@ class AmoChats:
         """Connect the channel to the account (amojo_id); returns and keeps the scope_id."""
         data = await self._post(
             f"/v2/origin/custom/{self.settings.channel_id}/connect",
-            {
-                "account_id": account_id,
-                "title": title or self.settings.channel_title,
-                "hook_api_version": "v2",
-            },
+            {"account_id": account_id, "title": title or self.settings.channel_title,
+             "hook_api_version": "v2"},
         )
         scope_id = (data or {}).get("scope_id")
         if not scope_id:
@@ -107,16 +103,9 @@ class AmoChats:
         self.scope_id = scope_id
         return scope_id
 
-    async def create_chat(
-        self,
-        conversation_id: str,
-        *,
-        user_id: str,
-        name: str,
-        phone: Optional[str] = None,
-        avatar: Optional[str] = None,
-        profile_link: Optional[str] = None,
-    ) -> str:
+    async def create_chat(self, conversation_id: str, *, user_id: str, name: str,
+                          phone: Optional[str] = None, avatar: Optional[str] = None,
+                          profile_link: Optional[str] = None) -> str:
         """Creates (or finds: amojo keys on conversation_id) the chat; returns amojo's chat id."""
         user: Dict[str, Any] = {"id": user_id, "name": name}
         if phone:
@@ -125,26 +114,16 @@ class AmoChats:
             user["avatar"] = avatar
         if profile_link:
             user["profile_link"] = profile_link
-        data = await self._post(
-            f"/v2/origin/custom/{self._scope()}/chats",
-            {"conversation_id": conversation_id, "user": user},
-        )
+        data = await self._post(f"/v2/origin/custom/{self._scope()}/chats",
+                                {"conversation_id": conversation_id, "user": user})
         chat_id = (data or {}).get("id")
         if not chat_id:
             raise AmoError("create chat answered without id")
         return chat_id
 
-    async def send_message(
-        self,
-        *,
-        conversation_id: str,
-        msgid: str,
-        sender: Dict[str, Any],
-        text: str,
-        receiver: Optional[Dict[str, Any]] = None,
-        timestamp: Timestamp = None,
-        silent: bool = True,
-    ) -> SentMessage:
+    async def send_message(self, *, conversation_id: str, msgid: str, sender: Dict[str, Any],
+                           text: str, receiver: Optional[Dict[str, Any]] = None,
+                           timestamp: Timestamp = None, silent: bool = True) -> SentMessage:
         epoch = _epoch(timestamp)
         payload: Dict[str, Any] = {
             "timestamp": int(epoch),
@@ -157,84 +136,45 @@ class AmoChats:
         }
         if receiver is not None:
             payload["receiver"] = receiver
-        data = await self._post(
-            f"/v2/origin/custom/{self._scope()}", {"event_type": "new_message", "payload": payload}
-        )
+        data = await self._post(f"/v2/origin/custom/{self._scope()}",
+                                {"event_type": "new_message", "payload": payload})
         new = (data or {}).get("new_message") or {}
-        return SentMessage(
-            chat_id=new.get("conversation_id", ""),
-            amojo_msgid=new.get("msgid", ""),
-            ref_id=new.get("ref_id", msgid),
-        )
+        return SentMessage(chat_id=new.get("conversation_id", ""),
+                           amojo_msgid=new.get("msgid", ""), ref_id=new.get("ref_id", msgid))
 
-    async def send_client_message(
-        self,
-        *,
-        conversation_id: str,
-        msgid: str,
-        user_id: str,
-        name: str,
-        text: str,
-        timestamp: Timestamp = None,
-        phone: Optional[str] = None,
-        profile_link: Optional[str] = None,
-    ) -> SentMessage:
+    async def send_client_message(self, *, conversation_id: str, msgid: str, user_id: str,
+                                  name: str, text: str, timestamp: Timestamp = None,
+                                  phone: Optional[str] = None,
+                                  profile_link: Optional[str] = None) -> SentMessage:
         """The client's own message: the client is the sender, there is no receiver."""
         sender: Dict[str, Any] = {"id": user_id, "name": name}
         if phone:
             sender["profile"] = {"phone": phone}
         if profile_link:
             sender["profile_link"] = profile_link
-        return await self.send_message(
-            conversation_id=conversation_id,
-            msgid=msgid,
-            sender=sender,
-            text=text,
-            timestamp=timestamp,
-        )
+        return await self.send_message(conversation_id=conversation_id, msgid=msgid,
+                                       sender=sender, text=text, timestamp=timestamp)
 
-    async def import_bot_message(
-        self,
-        *,
-        conversation_id: str,
-        msgid: str,
-        user_id: str,
-        name: str,
-        text: str,
-        timestamp: Timestamp = None,
-    ) -> SentMessage:
+    async def import_bot_message(self, *, conversation_id: str, msgid: str, user_id: str,
+                                 name: str, text: str,
+                                 timestamp: Timestamp = None) -> SentMessage:
         """A bot reply, imported so managers see it as the bot's, addressed to the client."""
         s = self.settings
         if not (s.bot_client_id and s.bot_id):
             raise AmoConfigError("AMOCRM_BOT_CLIENT_ID and AMOCRM_BOT_ID are required")
         sender = {"id": s.bot_client_id, "name": s.bot_name, "ref_id": s.bot_id}
         receiver = {"id": user_id, "name": name}
-        return await self.send_message(
-            conversation_id=conversation_id,
-            msgid=msgid,
-            sender=sender,
-            receiver=receiver,
-            text=text,
-            timestamp=timestamp,
-        )
+        return await self.send_message(conversation_id=conversation_id, msgid=msgid,
+                                       sender=sender, receiver=receiver, text=text,
+                                       timestamp=timestamp)
 
 
 def _result(resp: HttpResponse) -> Any:
     if 200 <= resp.status < 300:
         return resp.json()
     if resp.status == 403:
-        raise AmoRejected(
-            "amojo refused the signature (check AMOCRM_CHANNEL_SECRET and clock)",
-            method=resp.method,
-            path=resp.path,
-            status=403,
-            body=resp.body,
-        )
+        raise AmoRejected("amojo refused the signature (check AMOCRM_CHANNEL_SECRET and clock)",
+                          method=resp.method, path=resp.path, status=403, body=resp.body)
     cls = AmoRejected if 400 <= resp.status < 500 else AmoError
-    raise cls(
-        "amojo refused the request",
-        method=resp.method,
-        path=resp.path,
-        status=resp.status,
-        body=resp.body,
-    )
+    raise cls("amojo refused the request", method=resp.method, path=resp.path,
+              status=resp.status, body=resp.body)

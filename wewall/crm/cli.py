@@ -20,9 +20,7 @@ def add_parsers(sub) -> None:
     rf = asub.add_parser("retry-failed", help="вернуть в очередь сообщения, отклонённые amoCRM")
     rf.add_argument("--sender", default=None, help="только этого диалога (sender_id)")
 
-    worker = sub.add_parser(
-        "worker", help="фоновые задачи: доставка в amoCRM, обновление токена, очистка"
-    )
+    worker = sub.add_parser("worker", help="фоновые задачи: доставка в amoCRM, обновление токена, очистка")
     worker.add_argument("--once", action="store_true", help="доставить всё, что можно, и выйти")
 
 
@@ -46,11 +44,8 @@ def run(args) -> int:
 
         return worker_main(once=args.once)
     commands: Dict[str, Callable[[Any], int]] = {
-        "connect": cmd_connect,
-        "pipelines": cmd_pipelines,
-        "check": cmd_check,
-        "status": cmd_status,
-        "retry-failed": cmd_retry_failed,
+        "connect": cmd_connect, "pipelines": cmd_pipelines, "check": cmd_check,
+        "status": cmd_status, "retry-failed": cmd_retry_failed,
     }
     return commands[args.amocrm_cmd](args)
 
@@ -155,16 +150,10 @@ def cmd_pipelines(args) -> int:
         for p in pipelines:
             mark = " (главная)" if p.get("is_main") else ""
             names = ", ".join(used.get(int(p["id"]), []))
-            print(
-                f"воронка {p['id']}  «{p.get('name', '')}»{mark}"
-                + (f"  ← {names}" if names else "")
-            )
-            for st in (p.get("_embedded") or {}).get("statuses") or []:
+            print(f"воронка {p['id']}  «{p.get('name', '')}»{mark}" + (f"  ← {names}" if names else ""))
+            for st in ((p.get("_embedded") or {}).get("statuses") or []):
                 names = ", ".join(n for n in used.get(int(st["id"]), []) if "STATUS" in n)
-                print(
-                    f"    статус {st['id']}  «{st.get('name', '')}»"
-                    + (f"  ← {names}" if names else "")
-                )
+                print(f"    статус {st['id']}  «{st.get('name', '')}»" + (f"  ← {names}" if names else ""))
         return 0
 
     return _run(go)
@@ -184,28 +173,19 @@ def cmd_check(args) -> int:
         line(OK, "настройки amoCRM заданы: зеркалирование включено")
     else:
         line(BAD, "amoCRM выключен, не заданы: " + "; ".join(s.missing()))
-    for name, value in (
-        ("AMOCRM_BOT_ID", s.bot_id),
-        ("AMOCRM_BOT_CLIENT_ID", s.bot_client_id),
-        ("AMOCRM_SCOPE_ID", s.scope_id),
-    ):
+    for name, value in (("AMOCRM_BOT_ID", s.bot_id), ("AMOCRM_BOT_CLIENT_ID", s.bot_client_id),
+                        ("AMOCRM_SCOPE_ID", s.scope_id)):
         if not value:
-            line(
-                BAD,
-                f"{name} не задан"
-                + (" (его печатает `wewall amocrm connect`)" if name == "AMOCRM_SCOPE_ID" else ""),
-            )
+            line(BAD, f"{name} не задан" + (" (его печатает `wewall amocrm connect`)"
+                                             if name == "AMOCRM_SCOPE_ID" else ""))
     try:
         from wewall.crm.store import CrmStore
         from wewall.sql import outbox_url
 
         store = CrmStore(outbox_url())
         stats = store.stats()
-        line(
-            OK,
-            f"очередь (WEWALL_OUTBOX_URL) доступна: ждут {stats['outbox'].get('pending', 0)}, "
-            f"не приняты {stats['outbox'].get('failed', 0)}",
-        )
+        line(OK, f"очередь (WEWALL_OUTBOX_URL) доступна: ждут {stats['outbox'].get('pending', 0)}, "
+                 f"не приняты {stats['outbox'].get('failed', 0)}")
         store.dispose()
     except Exception as exc:
         line(BAD, f"очередь недоступна (WEWALL_OUTBOX_URL): {exc}")
@@ -226,10 +206,7 @@ def cmd_check(args) -> int:
                 return
             expected = f"{s.channel_id}_{amojo_id}" if s.channel_id else None
             if s.scope_id and expected and s.scope_id != expected:
-                line(
-                    BAD,
-                    f"AMOCRM_SCOPE_ID не совпадает с каналом и аккаунтом (ожидается {expected})",
-                )
+                line(BAD, f"AMOCRM_SCOPE_ID не совпадает с каналом и аккаунтом (ожидается {expected})")
             elif s.scope_id:
                 line(OK, "AMOCRM_SCOPE_ID соответствует каналу и аккаунту")
             try:
@@ -237,25 +214,15 @@ def cmd_check(args) -> int:
             except AmoError as exc:
                 line(BAD, f"воронки не читаются: {_explain(exc)}")
                 return
-        statuses = {
-            int(p["id"]): {int(st["id"]) for st in (p.get("_embedded") or {}).get("statuses") or []}
-            for p in pipelines
-        }
+        statuses = {int(p["id"]): {int(st["id"]) for st in (p.get("_embedded") or {}).get("statuses") or []}
+                    for p in pipelines}
         for name, pipeline, ids in (
-            (
-                "основная воронка",
-                s.main_pipeline_id,
-                {
-                    "AMOCRM_STATUS_CHAT_WITH_BOT_ID": s.status_chat_with_bot_id,
-                    "AMOCRM_STATUS_HIGH_ENGAGEMENT_ID": s.status_high_engagement_id,
-                    "AMOCRM_STATUS_ACTIVE_USER_ID": s.status_active_user_id,
-                },
-            ),
-            (
-                "воронка обращений",
-                s.appeal_pipeline_id,
-                {"AMOCRM_STATUS_CHAT_WITH_MANAGER_ID": s.status_chat_with_manager_id},
-            ),
+            ("основная воронка", s.main_pipeline_id,
+             {"AMOCRM_STATUS_CHAT_WITH_BOT_ID": s.status_chat_with_bot_id,
+              "AMOCRM_STATUS_HIGH_ENGAGEMENT_ID": s.status_high_engagement_id,
+              "AMOCRM_STATUS_ACTIVE_USER_ID": s.status_active_user_id}),
+            ("воронка обращений", s.appeal_pipeline_id,
+             {"AMOCRM_STATUS_CHAT_WITH_MANAGER_ID": s.status_chat_with_manager_id}),
         ):
             if not pipeline:
                 line(WARN, f"{name}: id не задан (см. `wewall amocrm pipelines`)")
@@ -298,21 +265,15 @@ def cmd_status(args) -> int:
     store = CrmStore(outbox_url())
     st = store.stats()
     o, i = st["outbox"], st["inbox"]
-    print(
-        f"исходящие в amoCRM: ждут {o.get('pending', 0)}, доставлены {o.get('done', 0)}, "
-        f"не приняты {o.get('failed', 0)}, пропущены {o.get('skipped', 0)}"
-    )
+    print(f"исходящие в amoCRM: ждут {o.get('pending', 0)}, доставлены {o.get('done', 0)}, "
+          f"не приняты {o.get('failed', 0)}, пропущены {o.get('skipped', 0)}")
     if st["oldest_pending_age"] is not None:
         print(f"самое старое ждёт {st['oldest_pending_age']:.0f} с")
     print(f"диалогов: {st['conversations']}, из них ждут повтора: {st['backing_off']}")
-    print(
-        f"вебхуки amoCRM: ждут {i.get('pending', 0) + i.get('processing', 0)}, "
-        f"обработаны {i.get('done', 0)}, пропущены {i.get('skipped', 0)}, с ошибкой {i.get('failed', 0)}"
-    )
+    print(f"вебхуки amoCRM: ждут {i.get('pending', 0) + i.get('processing', 0)}, "
+          f"обработаны {i.get('done', 0)}, пропущены {i.get('skipped', 0)}, с ошибкой {i.get('failed', 0)}")
     for row in store.rows(status="failed")[:20]:
-        print(
-            f"  не принято: #{row['id']} {row['sender_id']} {row['kind']}: {(row['last_error'] or '')[:200]}"
-        )
+        print(f"  не принято: #{row['id']} {row['sender_id']} {row['kind']}: {(row['last_error'] or '')[:200]}")
     store.dispose()
     return 0
 

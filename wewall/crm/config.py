@@ -64,9 +64,7 @@ class CrmSettings(EnvSettings):
     status_high_engagement_id: Optional[int] = Field(None, env="AMOCRM_STATUS_HIGH_ENGAGEMENT_ID")
     status_active_user_id: Optional[int] = Field(None, env="AMOCRM_STATUS_ACTIVE_USER_ID")
     # Appeal pipeline: the status of a hand-over to a manager.
-    status_chat_with_manager_id: Optional[int] = Field(
-        None, env="AMOCRM_STATUS_CHAT_WITH_MANAGER_ID"
-    )
+    status_chat_with_manager_id: Optional[int] = Field(None, env="AMOCRM_STATUS_CHAT_WITH_MANAGER_ID")
 
     # --- Custom fields
     # Contact field holding the Telegram @username.
@@ -126,10 +124,8 @@ class CrmSettings(EnvSettings):
         if not self.api_base_url:
             missing.append("AMOCRM_SUBDOMAIN or AMOCRM_API_BASE_URL")
         if not (self.token or self.oauth_configured):
-            missing.append(
-                "AMOCRM_TOKEN or AMOCRM_CLIENT_ID/AMOCRM_CLIENT_SECRET/"
-                "AMOCRM_REDIRECT_URI/AMOCRM_REFRESH_TOKEN"
-            )
+            missing.append("AMOCRM_TOKEN or AMOCRM_CLIENT_ID/AMOCRM_CLIENT_SECRET/"
+                           "AMOCRM_REDIRECT_URI/AMOCRM_REFRESH_TOKEN")
         if not self.channel_id:
             missing.append("AMOCRM_CHANNEL_ID")
         if not self.channel_secret:

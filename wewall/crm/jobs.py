@@ -63,11 +63,8 @@ class CleanupJob(Job):
     async def run_once(self) -> bool:
         n = await self.store.run(self.store.delete_done, time.time() - self.retention)
         if n:
-            log.info(
-                "outbox: deleted %d delivered row(s) older than %.0f days",
-                n,
-                self.retention / 86400,
-            )
+            log.info("outbox: deleted %d delivered row(s) older than %.0f days",
+                     n, self.retention / 86400)
         return False
 
 

@@ -58,20 +58,13 @@ MANAGER_SOURCE = "manager"
 # Slots whose value is a feature's running count (→ an engagement command).
 COUNTER_SLOTS = {"calculations_count": "calculation", "searches_count": "search"}
 # Client metadata worth keeping for the contact (Telegram user fields and the like).
-CLIENT_FIELDS = (
-    "first_name",
-    "last_name",
-    "username",
-    "name",
-    "phone",
-    "language_code",
-    "lead_source",
-)
+CLIENT_FIELDS = ("first_name", "last_name", "username", "name", "phone", "language_code",
+                 "lead_source")
 MAX_TEXT = 4000  # amojo's limit on a message's text is larger; a wall of text helps nobody
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1] + "…"
 
 
 def bot_text(event: Dict[str, Any]) -> Optional[str]:
@@ -102,11 +95,8 @@ class EventConverter:
     def _remember_buttons(self, sender_id: str, event: Dict[str, Any]) -> None:
         data = event.get("data") or {}
         buttons = data.get("buttons") or data.get("quick_replies") or []
-        mapping = {
-            str(b["payload"]): str(b["title"])
-            for b in buttons
-            if isinstance(b, dict) and b.get("payload") and b.get("title")
-        }
+        mapping = {str(b["payload"]): str(b["title"]) for b in buttons
+                   if isinstance(b, dict) and b.get("payload") and b.get("title")}
         if not mapping:
             return
         self._buttons[sender_id] = mapping
@@ -130,15 +120,8 @@ class EventConverter:
             text = bot_text(event)
             if not text:
                 return None
-            return {
-                "sender_id": sender_id,
-                "kind": BOT,
-                "msgid": str(uuid.uuid4()),
-                "text": text,
-                "ts": ts,
-                "channel": None,
-                "data": {},
-            }
+            return {"sender_id": sender_id, "kind": BOT, "msgid": str(uuid.uuid4()),
+                    "text": text, "ts": ts, "channel": None, "data": {}}
         return self._slot(sender_id, event, ts)
 
     def _user(self, sender_id: str, event: Dict[str, Any], ts: float) -> Optional[Dict[str, Any]]:
@@ -151,11 +134,8 @@ class EventConverter:
             if title:
                 shown = f"Нажата кнопка «{title}»"
         meta = event.get("metadata") or {}
-        client = {
-            k: meta[k]
-            for k in CLIENT_FIELDS
-            if isinstance(meta.get(k), (str, int)) and str(meta[k]).strip()
-        }
+        client = {k: meta[k] for k in CLIENT_FIELDS
+                  if isinstance(meta.get(k), (str, int)) and str(meta[k]).strip()}
         for nested in ("telegram", "from", "user"):  # wewall.channels.telegram puts them here
             if isinstance(meta.get(nested), dict):
                 for k in CLIENT_FIELDS:
@@ -163,42 +143,19 @@ class EventConverter:
                     if k not in client and isinstance(v, (str, int)) and str(v).strip():
                         client[k] = v
         data = {"client": client} if client else {}
-        return {
-            "sender_id": sender_id,
-            "kind": CLIENT,
-            "msgid": str(uuid.uuid4()),
-            "text": _clip(shown),
-            "ts": ts,
-            "channel": event.get("input_channel"),
-            "data": data,
-        }
+        return {"sender_id": sender_id, "kind": CLIENT, "msgid": str(uuid.uuid4()),
+                "text": _clip(shown), "ts": ts, "channel": event.get("input_channel"),
+                "data": data}
 
     def _slot(self, sender_id: str, event: Dict[str, Any], ts: float) -> Optional[Dict[str, Any]]:
         name, value = event.get("name"), event.get("value")
         if name == CRM_EVENT_SLOT and isinstance(value, dict) and value.get("type") in COMMANDS:
-            return {
-                "sender_id": sender_id,
-                "kind": COMMAND,
-                "msgid": str(uuid.uuid4()),
-                "text": value["type"],
-                "ts": ts,
-                "channel": None,
-                "data": dict(value),
-            }
-        if (
-            name in COUNTER_SLOTS
-            and isinstance(value, (int, float))
-            and not isinstance(value, bool)
-        ):
-            return {
-                "sender_id": sender_id,
-                "kind": COMMAND,
-                "msgid": str(uuid.uuid4()),
-                "text": COUNTER_SLOTS[name],
-                "ts": ts,
-                "channel": None,
-                "data": {"type": COUNTER_SLOTS[name], "count": int(value)},
-            }
+            return {"sender_id": sender_id, "kind": COMMAND, "msgid": str(uuid.uuid4()),
+                    "text": value["type"], "ts": ts, "channel": None, "data": dict(value)}
+        if name in COUNTER_SLOTS and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return {"sender_id": sender_id, "kind": COMMAND, "msgid": str(uuid.uuid4()),
+                    "text": COUNTER_SLOTS[name], "ts": ts, "channel": None,
+                    "data": {"type": COUNTER_SLOTS[name], "count": int(value)}}
         return None
 
 
@@ -280,25 +237,17 @@ class OutboxWriter:
 
 
 class OutboxEventBroker(EventBroker):
-    def __init__(
-        self,
-        url: Optional[str] = None,
-        *,
-        record: Optional[bool] = None,
-        rabbitmq_url: Optional[str] = None,
-        rabbitmq_queue: Optional[str] = None,
-        store: Optional[CrmStore] = None,
-    ):
+    def __init__(self, url: Optional[str] = None, *, record: Optional[bool] = None,
+                 rabbitmq_url: Optional[str] = None, rabbitmq_queue: Optional[str] = None,
+                 store: Optional[CrmStore] = None):
         if record is None:
             from wewall.crm.config import get_crm_settings
 
             settings = get_crm_settings()
             record = settings.enabled
             if not record:
-                log.warning(
-                    "amoCRM выключен (не заданы: %s): переписка в CRM не зеркалируется",
-                    "; ".join(settings.missing()) or "—",
-                )
+                log.warning("amoCRM выключен (не заданы: %s): переписка в CRM не зеркалируется",
+                            "; ".join(settings.missing()) or "—")
         self.record = record
         self.url = url or outbox_url()
         self.store = (store or get_store(self.url)) if record else None
@@ -316,17 +265,13 @@ class OutboxEventBroker(EventBroker):
             log.info("amoCRM: исходящие события пишутся в %s", _safe_url(self.url))
 
     @classmethod
-    async def from_endpoint_config(
-        cls, broker_config: EndpointConfig, event_loop: Optional[asyncio.AbstractEventLoop] = None
-    ) -> Optional[OutboxEventBroker]:
+    async def from_endpoint_config(cls, broker_config: EndpointConfig,
+                                   event_loop: Optional[asyncio.AbstractEventLoop] = None
+                                   ) -> Optional[OutboxEventBroker]:
         kwargs = dict(broker_config.kwargs or {}) if broker_config else {}
         url = (broker_config.url if broker_config else None) or None
-        rabbitmq_url = (
-            kwargs.pop("rabbitmq_url", None) or os.environ.get("WEWALL_RABBITMQ_URL") or None
-        )
-        rabbitmq_queue = kwargs.pop("rabbitmq_queue", None) or os.environ.get(
-            "WEWALL_RABBITMQ_QUEUE"
-        )
+        rabbitmq_url = kwargs.pop("rabbitmq_url", None) or os.environ.get("WEWALL_RABBITMQ_URL") or None
+        rabbitmq_queue = kwargs.pop("rabbitmq_queue", None) or os.environ.get("WEWALL_RABBITMQ_QUEUE")
         rabbitmq_url = (rabbitmq_url or "").strip() or None
         from wewall.crm.config import get_crm_settings
 
@@ -383,14 +328,8 @@ class OutboxEventBroker(EventBroker):
         from rasa.core.brokers.pika import PikaEventBroker
 
         self._pika = PikaEventBroker(
-            self.rabbitmq_url,
-            username="",
-            password="",
-            queues=[self.rabbitmq_queue],
-            event_loop=loop,
-            connection_attempts=1000000,
-            retry_delay_in_seconds=5,
-        )
+            self.rabbitmq_url, username="", password="", queues=[self.rabbitmq_queue],
+            event_loop=loop, connection_attempts=1000000, retry_delay_in_seconds=5)
         # The URL carries the credentials: keep pika from adding empty ones.
         self._pika.username = self._pika.password = ""
         self._pika._configure_url = lambda: self.rabbitmq_url

@@ -101,12 +101,8 @@ class RelayConfig:
             rest_rate=_env_float("WEWALL_CRM_REST_RATE", d.rest_rate),
         )
 
-    def backoff(
-        self,
-        failures: int,
-        retry_after: Optional[float] = None,
-        rand: Callable[[], float] = random.random,
-    ) -> float:
+    def backoff(self, failures: int, retry_after: Optional[float] = None,
+                rand: Callable[[], float] = random.random) -> float:
         base = min(self.backoff_max_seconds, self.backoff_seconds * 2 ** max(0, failures - 1))
         return max(base * (0.75 + 0.5 * rand()), retry_after or 0.0)
 
@@ -157,12 +153,9 @@ class SharedTokenApi(AmoApi):
         if self._store is not None:
             stored = await self._store.load()
             current = self._tokens
-            if (
-                stored is not None
-                and stored.access_token
-                and (current is None or stored.access_token != current.access_token)
-                and not stored.expires_within(60)
-            ):
+            if (stored is not None and stored.access_token
+                    and (current is None or stored.access_token != current.access_token)
+                    and not stored.expires_within(60)):
                 self._tokens = stored
                 return stored
         return await super()._refresh_locked()
@@ -175,9 +168,8 @@ def shared_api(store: CrmStore, settings: CrmSettings, **kwargs) -> AmoApi:
 class _Backoff(Exception):
     """Stop this conversation for now and retry later (nothing is lost)."""
 
-    def __init__(
-        self, cause: BaseException, *, retry_after: Optional[float] = None, systemic: bool = False
-    ):
+    def __init__(self, cause: BaseException, *, retry_after: Optional[float] = None,
+                 systemic: bool = False):
         super().__init__(str(cause))
         self.cause = cause
         self.retry_after = retry_after
@@ -185,17 +177,10 @@ class _Backoff(Exception):
 
 
 class Relay:
-    def __init__(
-        self,
-        store: CrmStore,
-        settings: CrmSettings,
-        *,
-        api: Optional[AmoApi] = None,
-        chats: Optional[AmoChats] = None,
-        config: Optional[RelayConfig] = None,
-        owner: Optional[str] = None,
-        clock: Callable[[], float] = time.time,
-    ):
+    def __init__(self, store: CrmStore, settings: CrmSettings, *,
+                 api: Optional[AmoApi] = None, chats: Optional[AmoChats] = None,
+                 config: Optional[RelayConfig] = None, owner: Optional[str] = None,
+                 clock: Callable[[], float] = time.time):
         self.store = store
         self.settings = settings
         self.config = config or RelayConfig.from_env()
@@ -239,7 +224,8 @@ class Relay:
         now = self.clock()
         if now < self._paused_until:
             return 0
-        senders = await self.store.run(self.store.pending_senders, now, self.config.concurrency * 4)
+        senders = await self.store.run(self.store.pending_senders, now,
+                                       self.config.concurrency * 4)
         if not senders:
             return 0
         sem = asyncio.Semaphore(self.config.concurrency)
@@ -257,9 +243,8 @@ class Relay:
     async def process_conversation(self, sender_id: str) -> int:
         cfg = self.config
         now = self.clock()
-        conv = await self.store.run(
-            self.store.claim, sender_id, self.owner, now, cfg.lease_seconds, amojo_ids(sender_id)
-        )
+        conv = await self.store.run(self.store.claim, sender_id, self.owner, now,
+                                    cfg.lease_seconds, amojo_ids(sender_id))
         if conv is None:
             return 0
         handled = 0
@@ -278,23 +263,15 @@ class Relay:
         except _Backoff as b:
             failures = int(conv.get("failures") or 0) + 1
             delay = cfg.backoff(failures, b.retry_after)
-            release = {
-                "failures": failures,
-                "retry_at": self.clock() + delay,
-                "last_error": str(b)[:2000],
-            }
+            release = {"failures": failures, "retry_at": self.clock() + delay,
+                       "last_error": str(b)[:2000]}
             self.counts["backoffs"] += 1
             if b.systemic:
                 self._outage_failures += 1
                 pause = cfg.backoff(self._outage_failures, b.retry_after)
                 self._paused_until = max(self._paused_until, self.clock() + pause)
-            log.warning(
-                "relay: %s: %s; retry in %.1fs (failure %d)",
-                sender_id,
-                _short(b.cause),
-                delay,
-                failures,
-            )
+            log.warning("relay: %s: %s; retry in %.1fs (failure %d)", sender_id,
+                        _short(b.cause), delay, failures)
         finally:
             heartbeat.cancel()
             await self.store.run(self.store.release, sender_id, self.owner, **release)
@@ -306,14 +283,8 @@ class Relay:
         while True:
             await asyncio.sleep(every)
             try:
-                await self.store.run(
-                    self.store.claim,
-                    sender_id,
-                    self.owner,
-                    self.clock(),
-                    self.config.lease_seconds,
-                    {},
-                )
+                await self.store.run(self.store.claim, sender_id, self.owner, self.clock(),
+                                     self.config.lease_seconds, {})
             except Exception as exc:  # the next renewal (or the release) tries again
                 log.warning("relay: lease of %s not renewed: %s", sender_id, exc)
 
@@ -336,14 +307,8 @@ class Relay:
             attempts = await self.store.run(self.store.row_rejected, row["id"], str(exc))
             if attempts < self.config.max_rejections:
                 raise _Backoff(exc)
-            log.error(
-                "relay: %s: row %s (%s) refused %d times, set aside as failed: %s",
-                conv["sender_id"],
-                row["id"],
-                row["kind"],
-                attempts,
-                exc,
-            )
+            log.error("relay: %s: row %s (%s) refused %d times, set aside as failed: %s",
+                      conv["sender_id"], row["id"], row["kind"], attempts, exc)
             await self._finish(conv, row, FAILED, error=str(exc)[:2000])
             self.counts["failed"] += 1
             return
@@ -353,25 +318,12 @@ class Relay:
         await self._finish(conv, row, status, updates=updates or {})
         self.counts[f"{row['kind']}:{status}"] += 1
 
-    async def _finish(
-        self,
-        conv: Dict[str, Any],
-        row: Dict[str, Any],
-        status: str,
-        *,
-        updates: Optional[Dict[str, Any]] = None,
-        error: Optional[str] = None,
-    ) -> None:
+    async def _finish(self, conv: Dict[str, Any], row: Dict[str, Any], status: str, *,
+                      updates: Optional[Dict[str, Any]] = None, error: Optional[str] = None) -> None:
         updates = updates or {}
-        await self.store.run(
-            self.store.finish_row,
-            row["id"],
-            conv["sender_id"],
-            status,
-            error=error,
-            conversation=updates,
-            lease_until=self.clock() + self.config.lease_seconds,
-        )
+        await self.store.run(self.store.finish_row, row["id"], conv["sender_id"], status,
+                             error=error, conversation=updates,
+                             lease_until=self.clock() + self.config.lease_seconds)
         conv.update(updates)
 
     async def _save(self, conv: Dict[str, Any], **values: Any) -> None:
@@ -381,20 +333,12 @@ class Relay:
     # ------------------------------------------------------------------ first contact
 
     async def _ensure_chat(self, conv: Dict[str, Any], row: Dict[str, Any]) -> None:
-        if (
-            conv.get("contact_id")
-            and conv.get("lead_id")
-            and conv.get("chat_id")
-            and conv.get("linked")
-        ):
+        if conv.get("contact_id") and conv.get("lead_id") and conv.get("chat_id") and conv.get("linked"):
             return
         client = (row.get("data") or {}).get("client") or {}
         if not conv.get("name"):
-            await self._save(
-                conv,
-                name=client_name(conv["sender_id"], client),
-                channel=row.get("channel") or conv.get("channel"),
-            )
+            await self._save(conv, name=client_name(conv["sender_id"], client),
+                             channel=row.get("channel") or conv.get("channel"))
         name = conv["name"]
         s = self.settings
         phone = _phone(client.get("phone"))
@@ -405,12 +349,8 @@ class Relay:
             if contact_id is None:
                 await self.limiter.acquire()
                 contact_id = await self.api.create_contact(
-                    name,
-                    first_name=client.get("first_name"),
-                    last_name=client.get("last_name"),
-                    telegram_username=client.get("username"),
-                    phone=phone,
-                )
+                    name, first_name=client.get("first_name"), last_name=client.get("last_name"),
+                    telegram_username=client.get("username"), phone=phone)
                 self.counts["contacts"] += 1
             else:
                 self.counts["contacts_found"] += 1
@@ -423,22 +363,16 @@ class Relay:
             if lead_id is None:
                 await self.limiter.acquire()
                 lead_id = await self.api.create_lead(
-                    conv["contact_id"],
-                    name=lead_name,
-                    pipeline_id=s.main_pipeline_id,
-                    status_id=s.status_chat_with_bot_id,
-                )
+                    conv["contact_id"], name=lead_name,
+                    pipeline_id=s.main_pipeline_id, status_id=s.status_chat_with_bot_id)
                 self.counts["leads"] += 1
             else:
                 self.counts["leads_found"] += 1
             await self._save(conv, lead_id=lead_id)
         if not conv.get("chat_id"):
             chat_id = await self.chats.create_chat(
-                conv["conversation_id"],
-                user_id=conv["user_id"],
-                name=name,
-                phone=client.get("phone"),
-            )
+                conv["conversation_id"], user_id=conv["user_id"], name=name,
+                phone=client.get("phone"))
             await self._save(conv, chat_id=chat_id)
             self.counts["chats"] += 1
         if not conv.get("linked"):
@@ -446,9 +380,8 @@ class Relay:
             await self.api.link_chat_to_contact(conv["contact_id"], conv["chat_id"])
             await self._save(conv, linked=True)
 
-    async def _existing_contact(
-        self, conv: Dict[str, Any], name: str, client: Dict[str, Any], phone: Optional[str]
-    ) -> Optional[int]:
+    async def _existing_contact(self, conv: Dict[str, Any], name: str, client: Dict[str, Any],
+                                phone: Optional[str]) -> Optional[int]:
         """amoCRM's contact for this client: by phone, by Telegram @username, or (a client
         who gave neither a name nor a username) by the name made of our conversation id.
 
@@ -460,24 +393,11 @@ class Relay:
         searches = []
         if phone:
             digits = phone[-10:]
-            searches.append(
-                (
-                    phone,
-                    lambda c: any(
-                        _digits(v)[-10:] == digits for v in _field_values(c, code="PHONE")
-                    ),
-                )
-            )
+            searches.append((phone, lambda c: any(
+                _digits(v)[-10:] == digits for v in _field_values(c, code="PHONE"))))
         if username and field_id:
-            searches.append(
-                (
-                    username,
-                    lambda c: any(
-                        str(v).lstrip("@").lower() == username
-                        for v in _field_values(c, field_id=field_id)
-                    ),
-                )
-            )
+            searches.append((username, lambda c: any(
+                str(v).lstrip("@").lower() == username for v in _field_values(c, field_id=field_id))))
         if name == client_name(conv["sender_id"], {}):
             searches.append((name, lambda c: c.get("name") == name))
         for query, exact in searches:
@@ -519,23 +439,13 @@ class Relay:
         kind = row["kind"]
         if kind == CLIENT:
             await self.chats.send_client_message(
-                conversation_id=conv["conversation_id"],
-                msgid=row["msgid"],
-                user_id=conv["user_id"],
-                name=conv["name"],
-                text=row["text"],
-                timestamp=row["ts"],
-            )
+                conversation_id=conv["conversation_id"], msgid=row["msgid"],
+                user_id=conv["user_id"], name=conv["name"], text=row["text"], timestamp=row["ts"])
             return {"client_messages": int(conv.get("client_messages") or 0) + 1}
         if kind == BOT:
             await self.chats.import_bot_message(
-                conversation_id=conv["conversation_id"],
-                msgid=row["msgid"],
-                user_id=conv["user_id"],
-                name=conv["name"],
-                text=row["text"],
-                timestamp=row["ts"],
-            )
+                conversation_id=conv["conversation_id"], msgid=row["msgid"],
+                user_id=conv["user_id"], name=conv["name"], text=row["text"], timestamp=row["ts"])
             return {}
         if kind == COMMAND:
             return await self._command(conv, row)
@@ -562,16 +472,9 @@ class Relay:
             from wewall.leads.book import AMOCRM, get_book
 
             book = get_book()
-            await book.run(
-                book.mark_delivered_by_ref,
-                ref,
-                AMOCRM,
-                {
-                    "contact_id": conv.get("contact_id"),
-                    "lead_id": conv.get("lead_id"),
-                    "chat_id": conv.get("chat_id"),
-                },
-            )
+            await book.run(book.mark_delivered_by_ref, ref, AMOCRM,
+                           {"contact_id": conv.get("contact_id"), "lead_id": conv.get("lead_id"),
+                            "chat_id": conv.get("chat_id")})
         except Exception:
             log.exception("relay: cannot mark lead %s as delivered to amoCRM", ref)
 
@@ -585,38 +488,22 @@ class Relay:
         s = self.settings
         if kind == "handover":
             summary = str(data.get("summary") or "Клиент просит связаться с менеджером.")
-            await self._step(
-                row,
-                "chat",
-                lambda: self.chats.import_bot_message(
-                    conversation_id=conv["conversation_id"],
-                    msgid=derived_msgid(row["msgid"], "summary"),
-                    user_id=conv["user_id"],
-                    name=conv["name"],
-                    text=summary,
-                    timestamp=row["ts"],
-                ),
-            )
+            await self._step(row, "chat", lambda: self.chats.import_bot_message(
+                conversation_id=conv["conversation_id"], msgid=derived_msgid(row["msgid"], "summary"),
+                user_id=conv["user_id"], name=conv["name"], text=summary, timestamp=row["ts"]))
             await self._step(row, "note", lambda: self._note_once(conv, summary))
             phone = _phone(data.get("phone"))
             if phone:  # on the contact too: a returning client is found by it (_existing_contact)
                 await self._step(row, "phone", lambda: self._add_phone(conv, phone))
             status_id, pipeline_id = s.status_chat_with_manager_id, s.appeal_pipeline_id
             if pipeline_id and status_id:
-
                 async def move():
                     await self.limiter.acquire()
-                    await self.api.move_lead(
-                        conv["lead_id"], status_id=status_id, pipeline_id=pipeline_id
-                    )
-
+                    await self.api.move_lead(conv["lead_id"], status_id=status_id, pipeline_id=pipeline_id)
                 await self._step(row, "move", move)
             else:
-                log.warning(
-                    "relay: AMOCRM_APPEAL_PIPELINE_ID / AMOCRM_STATUS_CHAT_WITH_MANAGER_ID "
-                    "not set: the lead of %s stays where it is",
-                    conv["sender_id"],
-                )
+                log.warning("relay: AMOCRM_APPEAL_PIPELINE_ID / AMOCRM_STATUS_CHAT_WITH_MANAGER_ID "
+                            "not set: the lead of %s stays where it is", conv["sender_id"])
             self.counts["handovers"] += 1
             if data.get("lead_ref"):
                 await self._lead_delivered(conv, str(data["lead_ref"]))
@@ -627,9 +514,7 @@ class Relay:
             return {"manager_active": True}
         if kind == "manager_off":
             if conv.get("manager_active") or data.get("force"):
-                text = (
-                    NOTE_CLOSED_IN_CRM if data.get("reason") == "amocrm" else NOTE_CLOSED_BY_CLIENT
-                )
+                text = NOTE_CLOSED_IN_CRM if data.get("reason") == "amocrm" else NOTE_CLOSED_BY_CLIENT
                 await self._step(row, "note", lambda: self._note(conv, text))
             return {"manager_active": False}
         if kind in ("calculation", "search"):
@@ -657,16 +542,14 @@ class Relay:
         if status_id:
             try:
                 await self.limiter.acquire()
-                await self.api.move_lead(
-                    conv["lead_id"], status_id=status_id, pipeline_id=s.main_pipeline_id
-                )
+                await self.api.move_lead(conv["lead_id"], status_id=status_id,
+                                         pipeline_id=s.main_pipeline_id)
                 self.counts[f"engagement:{desired}"] += 1
             except AmoUnavailable as exc:
                 raise _Backoff(exc, retry_after=exc.retry_after, systemic=True)
             except AmoRejected as exc:  # a wrong status id: say so once, do not loop on it
-                log.error(
-                    "relay: cannot move lead %s to status %s: %s", conv["lead_id"], status_id, exc
-                )
+                log.error("relay: cannot move lead %s to status %s: %s", conv["lead_id"],
+                          status_id, exc)
         await self._save(conv, stage=desired)
 
 
@@ -682,9 +565,8 @@ def _phone(value: Any) -> Optional[str]:
     return f"+7{digits}" if len(digits) == 10 else None
 
 
-def _field_values(
-    contact: Dict[str, Any], *, code: Optional[str] = None, field_id: Optional[int] = None
-) -> List[Any]:
+def _field_values(contact: Dict[str, Any], *, code: Optional[str] = None,
+                  field_id: Optional[int] = None) -> List[Any]:
     out: List[Any] = []
     for cf in contact.get("custom_fields_values") or []:
         if (code and cf.get("field_code") == code) or (field_id and cf.get("field_id") == field_id):

@@ -34,7 +34,7 @@ def content_md5(body: bytes) -> str:
 
 
 def rfc2822_date(when: Optional[Union[dt.datetime, float]] = None) -> str:
-    """ "Mon, 03 Oct 2020 15:11:21 +0000" in UTC.
+    """"Mon, 03 Oct 2020 15:11:21 +0000" in UTC.
 
     `email.utils.formatdate` would write "-0000" for UTC, and `strftime("%a")` follows the
     process locale; `format_datetime` on an aware UTC datetime gives neither surprise.

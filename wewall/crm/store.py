@@ -48,8 +48,7 @@ COMMAND = "command"
 metadata = sa.MetaData()
 
 outbox = sa.Table(
-    "crm_outbox",
-    metadata,
+    "crm_outbox", metadata,
     sa.Column("id", _ID, primary_key=True, autoincrement=True),
     sa.Column("sender_id", sa.String(255), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
@@ -68,8 +67,7 @@ outbox = sa.Table(
 )
 
 conversations = sa.Table(
-    "crm_conversations",
-    metadata,
+    "crm_conversations", metadata,
     sa.Column("sender_id", sa.String(255), primary_key=True),
     sa.Column("conversation_id", sa.String(255), nullable=False),  # ours, given to amojo
     sa.Column("user_id", sa.String(255), nullable=False),  # the client's id in amojo
@@ -97,8 +95,7 @@ conversations = sa.Table(
 )
 
 inbox = sa.Table(
-    "crm_inbox",
-    metadata,
+    "crm_inbox", metadata,
     sa.Column("id", _ID, primary_key=True, autoincrement=True),
     sa.Column("kind", sa.String(32), nullable=False),
     # amojo's message id (manager messages): a repeated webhook is stored once.
@@ -116,8 +113,7 @@ inbox = sa.Table(
 )
 
 tokens = sa.Table(
-    "crm_tokens",
-    metadata,
+    "crm_tokens", metadata,
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("access_token", sa.Text),
     sa.Column("refresh_token", sa.Text),
@@ -161,21 +157,12 @@ class CrmStore(SqlStore):
         if not rows:
             return
         now = time.time()
-        values = [
-            {
-                "sender_id": r["sender_id"],
-                "kind": r["kind"],
-                "msgid": r["msgid"],
-                "text": r.get("text"),
-                "ts": float(r.get("ts") or now),
-                "channel": r.get("channel"),
-                "data": _dumps(r.get("data") or {}),
-                "status": r.get("status", PENDING),
-                "attempts": 0,
-                "created_at": now,
-            }
-            for r in rows
-        ]
+        values = [{
+            "sender_id": r["sender_id"], "kind": r["kind"], "msgid": r["msgid"],
+            "text": r.get("text"), "ts": float(r.get("ts") or now), "channel": r.get("channel"),
+            "data": _dumps(r.get("data") or {}), "status": r.get("status", PENDING),
+            "attempts": 0, "created_at": now,
+        } for r in rows]
         with self.engine.begin() as conn:
             conn.execute(outbox.insert(), values)
 
@@ -200,19 +187,12 @@ class CrmStore(SqlStore):
             return [r[0] for r in conn.execute(q)]
 
     def pending_rows(self, sender_id: str, limit: int = 50) -> List[Dict[str, Any]]:
-        q = (
-            outbox.select()
-            .where(outbox.c.sender_id == sender_id)
-            .where(outbox.c.status == PENDING)
-            .order_by(outbox.c.id)
-            .limit(limit)
-        )
+        q = (outbox.select().where(outbox.c.sender_id == sender_id)
+             .where(outbox.c.status == PENDING).order_by(outbox.c.id).limit(limit))
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(q)]
 
-    def rows(
-        self, sender_id: Optional[str] = None, status: Optional[str] = None
-    ) -> List[Dict[str, Any]]:
+    def rows(self, sender_id: Optional[str] = None, status: Optional[str] = None) -> List[Dict[str, Any]]:
         q = outbox.select().order_by(outbox.c.id)
         if sender_id is not None:
             q = q.where(outbox.c.sender_id == sender_id)
@@ -226,47 +206,29 @@ class CrmStore(SqlStore):
         with self.engine.begin() as conn:
             conn.execute(outbox.update().where(outbox.c.id == row_id).values(data=_dumps(data)))
 
-    def finish_row(
-        self,
-        row_id: int,
-        sender_id: str,
-        status: str = DONE,
-        *,
-        error: Optional[str] = None,
-        conversation: Optional[Dict[str, Any]] = None,
-        lease_until: Optional[float] = None,
-    ) -> None:
+    def finish_row(self, row_id: int, sender_id: str, status: str = DONE, *,
+                   error: Optional[str] = None, conversation: Optional[Dict[str, Any]] = None,
+                   lease_until: Optional[float] = None) -> None:
         """Mark a row done/failed/skipped and apply the conversation's changes atomically."""
         now = time.time()
         with self.engine.begin() as conn:
-            conn.execute(
-                outbox.update()
-                .where(outbox.c.id == row_id)
-                .values(status=status, done_at=now, last_error=error)
-            )
+            conn.execute(outbox.update().where(outbox.c.id == row_id).values(
+                status=status, done_at=now, last_error=error))
             values = dict(conversation or {})
             if lease_until is not None:
                 values["lease_until"] = lease_until
             if values:
                 values["updated_at"] = now
-                conn.execute(
-                    conversations.update()
-                    .where(conversations.c.sender_id == sender_id)
-                    .values(**values)
-                )
+                conn.execute(conversations.update()
+                             .where(conversations.c.sender_id == sender_id).values(**values))
 
     def row_rejected(self, row_id: int, error: str) -> int:
         """Count a refusal of this row; returns the new number of attempts."""
         with self.engine.begin() as conn:
-            conn.execute(
-                outbox.update()
-                .where(outbox.c.id == row_id)
-                .values(attempts=outbox.c.attempts + 1, last_error=error[:2000])
-            )
-            return int(
-                conn.execute(sa.select(outbox.c.attempts).where(outbox.c.id == row_id)).scalar()
-                or 0
-            )
+            conn.execute(outbox.update().where(outbox.c.id == row_id).values(
+                attempts=outbox.c.attempts + 1, last_error=error[:2000]))
+            return int(conn.execute(sa.select(outbox.c.attempts)
+                                    .where(outbox.c.id == row_id)).scalar() or 0)
 
     def requeue_failed(self, sender_id: Optional[str] = None) -> int:
         q = outbox.update().where(outbox.c.status == FAILED)
@@ -277,30 +239,22 @@ class CrmStore(SqlStore):
 
     def delete_done(self, before: float) -> int:
         with self.engine.begin() as conn:
-            n = conn.execute(
-                outbox.delete()
-                .where(outbox.c.status.in_([DONE, SKIPPED]))
-                .where(outbox.c.done_at < before)
-            ).rowcount
-            n += conn.execute(
-                inbox.delete()
-                .where(inbox.c.status.in_([DONE, SKIPPED]))
-                .where(inbox.c.done_at < before)
-            ).rowcount
+            n = conn.execute(outbox.delete().where(outbox.c.status.in_([DONE, SKIPPED]))
+                             .where(outbox.c.done_at < before)).rowcount
+            n += conn.execute(inbox.delete().where(inbox.c.status.in_([DONE, SKIPPED]))
+                              .where(inbox.c.done_at < before)).rowcount
             return n
 
     # ================================================================ conversations
 
     def conversation(self, sender_id: str) -> Optional[Dict[str, Any]]:
         with self.engine.connect() as conn:
-            r = conn.execute(
-                conversations.select().where(conversations.c.sender_id == sender_id)
-            ).first()
+            r = conn.execute(conversations.select()
+                             .where(conversations.c.sender_id == sender_id)).first()
         return dict(r._mapping) if r else None
 
-    def find_conversation(
-        self, *, chat_id: Optional[str] = None, conversation_id: Optional[str] = None
-    ) -> Optional[Dict[str, Any]]:
+    def find_conversation(self, *, chat_id: Optional[str] = None,
+                          conversation_id: Optional[str] = None) -> Optional[Dict[str, Any]]:
         c = conversations
         with self.engine.connect() as conn:
             for column, value in ((c.c.conversation_id, conversation_id), (c.c.chat_id, chat_id)):
@@ -312,14 +266,11 @@ class CrmStore(SqlStore):
 
     def all_conversations(self) -> List[Dict[str, Any]]:
         with self.engine.connect() as conn:
-            return [
-                dict(r._mapping)
-                for r in conn.execute(conversations.select().order_by(conversations.c.created_at))
-            ]
+            return [dict(r._mapping) for r in
+                    conn.execute(conversations.select().order_by(conversations.c.created_at))]
 
-    def claim(
-        self, sender_id: str, owner: str, now: float, lease_seconds: float, defaults: Dict[str, Any]
-    ) -> Optional[Dict[str, Any]]:
+    def claim(self, sender_id: str, owner: str, now: float, lease_seconds: float,
+              defaults: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         """Take the conversation for `lease_seconds` (creating its row on first contact).
 
         None when another relay holds it or it is backing off. Several workers (or a
@@ -328,36 +279,19 @@ class CrmStore(SqlStore):
         c = conversations
         try:
             with self.engine.begin() as conn:
-                conn.execute(
-                    c.insert().values(
-                        sender_id=sender_id,
-                        conversation_id=defaults.get("conversation_id", sender_id),
-                        user_id=defaults.get("user_id", sender_id),
-                        name=defaults.get("name"),
-                        channel=defaults.get("channel"),
-                        linked=False,
-                        manager_active=False,
-                        handed_over=False,
-                        client_messages=0,
-                        calculations=0,
-                        searches=0,
-                        stage=0,
-                        failures=0,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
+                conn.execute(c.insert().values(
+                    sender_id=sender_id, conversation_id=defaults.get("conversation_id", sender_id),
+                    user_id=defaults.get("user_id", sender_id), name=defaults.get("name"),
+                    channel=defaults.get("channel"), linked=False, manager_active=False,
+                    handed_over=False, client_messages=0, calculations=0, searches=0, stage=0,
+                    failures=0, created_at=now, updated_at=now))
         except IntegrityError:
             pass  # it exists: the usual case
         with self.engine.begin() as conn:
             claimed = conn.execute(
-                c.update()
-                .where(c.c.sender_id == sender_id)
-                .where(
-                    sa.or_(
-                        c.c.lease_until.is_(None), c.c.lease_until < now, c.c.lease_owner == owner
-                    )
-                )
+                c.update().where(c.c.sender_id == sender_id)
+                .where(sa.or_(c.c.lease_until.is_(None), c.c.lease_until < now,
+                              c.c.lease_owner == owner))
                 .where(sa.or_(c.c.retry_at.is_(None), c.c.retry_at <= now))
                 .values(lease_owner=owner, lease_until=now + lease_seconds)
             ).rowcount
@@ -369,21 +303,14 @@ class CrmStore(SqlStore):
     def update_conversation(self, sender_id: str, **values: Any) -> None:
         values["updated_at"] = time.time()
         with self.engine.begin() as conn:
-            conn.execute(
-                conversations.update()
-                .where(conversations.c.sender_id == sender_id)
-                .values(**values)
-            )
+            conn.execute(conversations.update()
+                         .where(conversations.c.sender_id == sender_id).values(**values))
 
     def release(self, sender_id: str, owner: str, **values: Any) -> None:
         values.update(lease_owner=None, lease_until=None, updated_at=time.time())
         with self.engine.begin() as conn:
-            conn.execute(
-                conversations.update()
-                .where(conversations.c.sender_id == sender_id)
-                .where(conversations.c.lease_owner == owner)
-                .values(**values)
-            )
+            conn.execute(conversations.update().where(conversations.c.sender_id == sender_id)
+                         .where(conversations.c.lease_owner == owner).values(**values))
 
     # ================================================================ inbox
 
@@ -391,23 +318,15 @@ class CrmStore(SqlStore):
         """The row id, or None when this external_id was stored before (a repeated webhook)."""
         try:
             with self.engine.begin() as conn:
-                result = conn.execute(
-                    inbox.insert().values(
-                        kind=kind,
-                        external_id=external_id,
-                        body=body,
-                        status=PENDING,
-                        attempts=0,
-                        received_at=time.time(),
-                    )
-                )
+                result = conn.execute(inbox.insert().values(
+                    kind=kind, external_id=external_id, body=body, status=PENDING, attempts=0,
+                    received_at=time.time()))
                 return int(result.inserted_primary_key[0])
         except IntegrityError:
             return None
 
-    def inbox_claim(
-        self, now: float, lease_seconds: float = 60.0, limit: int = 20
-    ) -> List[Dict[str, Any]]:
+    def inbox_claim(self, now: float, lease_seconds: float = 60.0,
+                    limit: int = 20) -> List[Dict[str, Any]]:
         """Pending (or abandoned) webhooks, oldest first, each claimed for this process."""
         i = inbox
         ready = sa.or_(
@@ -415,55 +334,32 @@ class CrmStore(SqlStore):
             sa.and_(i.c.status == PROCESSING, i.c.lease_until < now),  # its process died
         )
         with self.engine.connect() as conn:
-            ids = [
-                r[0]
-                for r in conn.execute(sa.select(i.c.id).where(ready).order_by(i.c.id).limit(limit))
-            ]
+            ids = [r[0] for r in conn.execute(
+                sa.select(i.c.id).where(ready).order_by(i.c.id).limit(limit))]
         claimed = []
         for row_id in ids:
             with self.engine.begin() as conn:
-                n = conn.execute(
-                    i.update()
-                    .where(i.c.id == row_id)
-                    .where(ready)
-                    .values(status=PROCESSING, lease_until=now + lease_seconds)
-                ).rowcount
+                n = conn.execute(i.update().where(i.c.id == row_id).where(ready).values(
+                    status=PROCESSING, lease_until=now + lease_seconds)).rowcount
                 if n:
-                    claimed.append(
-                        dict(conn.execute(i.select().where(i.c.id == row_id)).first()._mapping)
-                    )
+                    claimed.append(dict(conn.execute(i.select().where(i.c.id == row_id))
+                                        .first()._mapping))
         return claimed
 
     def inbox_finish(self, row_id: int, status: str = DONE, result: Optional[str] = None) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
-                inbox.update()
-                .where(inbox.c.id == row_id)
-                .values(status=status, result=result, done_at=time.time(), lease_until=None)
-            )
+            conn.execute(inbox.update().where(inbox.c.id == row_id).values(
+                status=status, result=result, done_at=time.time(), lease_until=None))
 
-    def inbox_retry(self, row_id: int, error: str, retry_at: float, max_attempts: int = 10) -> str:
+    def inbox_retry(self, row_id: int, error: str, retry_at: float,
+                    max_attempts: int = 10) -> str:
         with self.engine.begin() as conn:
-            attempts = (
-                int(
-                    conn.execute(sa.select(inbox.c.attempts).where(inbox.c.id == row_id)).scalar()
-                    or 0
-                )
-                + 1
-            )
+            attempts = int(conn.execute(sa.select(inbox.c.attempts)
+                                        .where(inbox.c.id == row_id)).scalar() or 0) + 1
             status = FAILED if attempts >= max_attempts else PENDING
-            conn.execute(
-                inbox.update()
-                .where(inbox.c.id == row_id)
-                .values(
-                    status=status,
-                    attempts=attempts,
-                    last_error=error[:2000],
-                    retry_at=retry_at,
-                    lease_until=None,
-                    done_at=time.time() if status == FAILED else None,
-                )
-            )
+            conn.execute(inbox.update().where(inbox.c.id == row_id).values(
+                status=status, attempts=attempts, last_error=error[:2000], retry_at=retry_at,
+                lease_until=None, done_at=time.time() if status == FAILED else None))
         return status
 
     def inbox_rows(self) -> List[Dict[str, Any]]:
@@ -477,19 +373,10 @@ class CrmStore(SqlStore):
             r = conn.execute(tokens.select().where(tokens.c.name == name)).first()
         return dict(r._mapping) if r else None
 
-    def save_tokens(
-        self,
-        access_token: str,
-        refresh_token: Optional[str],
-        expires_at: Optional[float],
-        name: str = "amocrm",
-    ) -> None:
-        values = dict(
-            access_token=access_token,
-            refresh_token=refresh_token,
-            expires_at=expires_at,
-            updated_at=time.time(),
-        )
+    def save_tokens(self, access_token: str, refresh_token: Optional[str],
+                    expires_at: Optional[float], name: str = "amocrm") -> None:
+        values = dict(access_token=access_token, refresh_token=refresh_token,
+                      expires_at=expires_at, updated_at=time.time())
         with self.engine.begin() as conn:
             n = conn.execute(tokens.update().where(tokens.c.name == name).values(**values)).rowcount
             if not n:
@@ -499,32 +386,19 @@ class CrmStore(SqlStore):
 
     def stats(self) -> Dict[str, Any]:
         with self.engine.connect() as conn:
-            by_status = dict(
-                conn.execute(
-                    sa.select(outbox.c.status, sa.func.count()).group_by(outbox.c.status)
-                ).all()
-            )
-            inbox_status = dict(
-                conn.execute(
-                    sa.select(inbox.c.status, sa.func.count()).group_by(inbox.c.status)
-                ).all()
-            )
+            by_status = dict(conn.execute(
+                sa.select(outbox.c.status, sa.func.count()).group_by(outbox.c.status)).all())
+            inbox_status = dict(conn.execute(
+                sa.select(inbox.c.status, sa.func.count()).group_by(inbox.c.status)).all())
             convs = conn.execute(sa.select(sa.func.count()).select_from(conversations)).scalar()
             backing_off = conn.execute(
-                sa.select(sa.func.count())
-                .select_from(conversations)
-                .where(conversations.c.retry_at > time.time())
-            ).scalar()
-            oldest = conn.execute(
-                sa.select(sa.func.min(outbox.c.created_at)).where(outbox.c.status == PENDING)
-            ).scalar()
-        return {
-            "outbox": by_status,
-            "inbox": inbox_status,
-            "conversations": convs,
-            "backing_off": backing_off,
-            "oldest_pending_age": (time.time() - oldest) if oldest else None,
-        }
+                sa.select(sa.func.count()).select_from(conversations)
+                .where(conversations.c.retry_at > time.time())).scalar()
+            oldest = conn.execute(sa.select(sa.func.min(outbox.c.created_at))
+                                  .where(outbox.c.status == PENDING)).scalar()
+        return {"outbox": by_status, "inbox": inbox_status, "conversations": convs,
+                "backing_off": backing_off,
+                "oldest_pending_age": (time.time() - oldest) if oldest else None}
 
 
 class SqlTokenStore:
@@ -540,18 +414,12 @@ class SqlTokenStore:
         row = await self.store.run(self.store.load_tokens, self.name)
         if not row or not (row.get("access_token") or row.get("refresh_token")):
             return None
-        return OAuthTokens(
-            row.get("access_token") or "", row.get("refresh_token"), row.get("expires_at")
-        )
+        return OAuthTokens(row.get("access_token") or "", row.get("refresh_token"),
+                           row.get("expires_at"))
 
     async def save(self, tokens) -> None:
-        await self.store.run(
-            self.store.save_tokens,
-            tokens.access_token,
-            tokens.refresh_token,
-            tokens.expires_at,
-            self.name,
-        )
+        await self.store.run(self.store.save_tokens, tokens.access_token, tokens.refresh_token,
+                             tokens.expires_at, self.name)
 
 
 _stores = PerUrl(CrmStore, outbox_url)
@@ -564,3 +432,4 @@ def get_store(url: Optional[str] = None) -> CrmStore:
 
 def reset_stores() -> None:
     _stores.reset()
+

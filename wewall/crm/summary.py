@@ -120,10 +120,7 @@ def search_lines(slots: Mapping[str, Any]) -> List[str]:
     area = params.get("min_area_m2")
     area_max = params.get("max_area_m2")
     if area is not None:
-        add(
-            "площадь: от",
-            f"{num(area)}" + (f" до {num(area_max)}" if area_max is not None else "") + " м²",
-        )
+        add("площадь: от", f"{num(area)}" + (f" до {num(area_max)}" if area_max is not None else "") + " м²")
     elif area_max is not None:
         add("площадь: до", f"{num(area_max)} м²")
     place = params.get("place")
@@ -235,20 +232,13 @@ def offer_lines(slots: Mapping[str, Any]) -> List[str]:
     return [line + ("" if line.endswith(".") else ".")]
 
 
-def build_summary(
-    slots: Optional[Mapping[str, Any]],
-    *,
-    reason: str = "request",
-    channel: Optional[str] = None,
-    sender_id: Optional[str] = None,
-    now: Optional[dt.datetime] = None,
-) -> str:
+def build_summary(slots: Optional[Mapping[str, Any]], *, reason: str = "request",
+                  channel: Optional[str] = None, sender_id: Optional[str] = None,
+                  now: Optional[dt.datetime] = None) -> str:
     """The summary text for the lead: why, who, what was searched, computed and chosen."""
     slots = slots if isinstance(slots, Mapping) else {}
     if reason == "request" and slots.get("book_viewing_confirmed") is True:
-        reason = (
-            "viewing"  # the viewing contact form ends in the hand-over (actions/search_form.py)
-        )
+        reason = "viewing"  # the viewing contact form ends in the hand-over (actions/search_form.py)
     lines = ["WEWALL AI: передача клиента менеджеру.", REASONS.get(reason, _clean(reason, 200))]
     sections = []
     for part in (contact_lines, search_lines, calculation_lines, offer_lines):

@@ -27,16 +27,16 @@ class OAuthTokens:
         return self.expires_at - (time.time() if now is None else now) <= seconds
 
     def __repr__(self) -> str:  # the dataclass default would print the tokens
-        return (
-            f"OAuthTokens(access_token={mask(self.access_token)}, "
-            f"refresh_token={mask(self.refresh_token)}, expires_at={self.expires_at})"
-        )
+        return (f"OAuthTokens(access_token={mask(self.access_token)}, "
+                f"refresh_token={mask(self.refresh_token)}, expires_at={self.expires_at})")
 
 
 class TokenStore(Protocol):
-    async def load(self) -> Optional[OAuthTokens]: ...
+    async def load(self) -> Optional[OAuthTokens]:
+        ...
 
-    async def save(self, tokens: OAuthTokens) -> None: ...
+    async def save(self, tokens: OAuthTokens) -> None:
+        ...
 
 
 class MemoryTokenStore:

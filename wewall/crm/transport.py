@@ -44,12 +44,8 @@ class RetryPolicy:
     jitter: float = 0.5
     retry_after_max: float = 30.0
 
-    def delay(
-        self,
-        retry_number: int,
-        retry_after: Optional[float] = None,
-        rand: Callable[[], float] = random.random,
-    ) -> float:
+    def delay(self, retry_number: int, retry_after: Optional[float] = None,
+              rand: Callable[[], float] = random.random) -> float:
         """Seconds to wait before retry number `retry_number` (1 for the first retry)."""
         base = min(self.backoff_max, self.backoff * (2 ** (retry_number - 1)))
         backoff = base * (1 - self.jitter * rand())
@@ -72,13 +68,8 @@ class HttpResponse:
         try:
             return json.loads(self.body)
         except ValueError as exc:
-            raise AmoError(
-                "response is not JSON",
-                method=self.method,
-                path=self.path,
-                status=self.status,
-                body=self.body,
-            ) from exc
+            raise AmoError("response is not JSON", method=self.method, path=self.path,
+                           status=self.status, body=self.body) from exc
 
 
 def parse_retry_after(value: Optional[str]) -> Optional[float]:
@@ -107,30 +98,20 @@ def is_retryable_status(status: int) -> bool:
 class Transport:
     base_url: str
     timeout: aiohttp.ClientTimeout = field(
-        default_factory=lambda: aiohttp.ClientTimeout(total=10, connect=5)
-    )
+        default_factory=lambda: aiohttp.ClientTimeout(total=10, connect=5))
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     session: Optional[aiohttp.ClientSession] = None
     name: str = "amocrm"
 
     @classmethod
-    def from_settings(
-        cls,
-        base_url: str,
-        settings: Any,
-        *,
-        session=None,
-        name: str = "amocrm",
-        retry: Optional[RetryPolicy] = None,
-    ) -> Transport:
+    def from_settings(cls, base_url: str, settings: Any, *, session=None, name: str = "amocrm",
+                      retry: Optional[RetryPolicy] = None) -> Transport:
         """Timeouts and retry policy from CrmSettings (duck-typed to keep this module leaf)."""
         return cls(
             base_url,
-            timeout=aiohttp.ClientTimeout(
-                total=settings.timeout_seconds, connect=settings.connect_timeout_seconds
-            ),
-            retry=retry
-            or RetryPolicy(
+            timeout=aiohttp.ClientTimeout(total=settings.timeout_seconds,
+                                          connect=settings.connect_timeout_seconds),
+            retry=retry or RetryPolicy(
                 attempts=settings.retry_attempts,
                 backoff=settings.retry_backoff_seconds,
                 backoff_max=settings.retry_backoff_max_seconds,
@@ -186,19 +167,13 @@ class Transport:
             retry_after = None
             try:
                 async with session.request(
-                    method,
-                    url,
-                    data=body,
-                    headers=hdrs,
-                    params=params,
-                    allow_redirects=False,
-                    timeout=self.timeout,
+                    method, url, data=body, headers=hdrs, params=params,
+                    allow_redirects=False, timeout=self.timeout,
                 ) as resp:
                     data = await resp.read()
                     # Case-insensitive: a proxy may send "retry-after" in lower case.
-                    response = HttpResponse(
-                        resp.status, CIMultiDict(resp.headers), data, method, path
-                    )
+                    response = HttpResponse(resp.status, CIMultiDict(resp.headers), data,
+                                            method, path)
             except asyncio.TimeoutError as exc:
                 last_exc, last_status, last_body, what = exc, None, None, "timeout"
             except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
@@ -206,20 +181,13 @@ class Transport:
                 what = type(exc).__name__
             except aiohttp.ClientError as exc:
                 # Anything else (invalid URL, bad headers) will not get better by retrying.
-                raise AmoError(
-                    f"{self.name} request failed: {type(exc).__name__}", method=method, path=path
-                ) from exc
+                raise AmoError(f"{self.name} request failed: {type(exc).__name__}",
+                               method=method, path=path) from exc
             else:
                 if not is_retryable_status(response.status):
                     if attempt > 1:
-                        log.info(
-                            "%s %s %s: %s after %d attempts",
-                            self.name,
-                            method,
-                            path,
-                            response.status,
-                            attempt,
-                        )
+                        log.info("%s %s %s: %s after %d attempts",
+                                 self.name, method, path, response.status, attempt)
                     return response
                 last_exc, last_status, last_body = None, response.status, response.body
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -228,33 +196,18 @@ class Transport:
             if retry_after is not None and retry_after > self.retry.retry_after_max:
                 # Sleeping minutes inside a request would hold a worker; the outbox can wait.
                 raise AmoUnavailable(
-                    f"{self.name} asks to retry after {retry_after:.0f}s",
-                    retry_after=retry_after,
-                    method=method,
-                    path=path,
-                    status=last_status,
-                    body=last_body,
+                    f"{self.name} asks to retry after {retry_after:.0f}s", retry_after=retry_after,
+                    method=method, path=path, status=last_status, body=last_body,
                 ) from last_exc
             if attempt == attempts:
                 break
             delay = self.retry.delay(attempt, retry_after)
-            log.warning(
-                "%s %s %s: %s (attempt %d/%d), retrying in %.2fs",
-                self.name,
-                method,
-                path,
-                what,
-                attempt,
-                attempts,
-                delay,
-            )
+            log.warning("%s %s %s: %s (attempt %d/%d), retrying in %.2fs",
+                        self.name, method, path, what, attempt, attempts, delay)
             await asyncio.sleep(delay)
 
         raise AmoUnavailable(
             f"{self.name} unavailable after {attempts} attempts ({what})",
-            retry_after=retry_after,
-            method=method,
-            path=path,
-            status=last_status,
+            retry_after=retry_after, method=method, path=path, status=last_status,
             body=last_body,
         ) from last_exc

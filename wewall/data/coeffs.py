@@ -47,13 +47,9 @@ def validate_rows(table: str, rows: Sequence[dict]) -> List[dict]:
         except KeyError as exc:
             raise RangeTableError(f"{table}, строка {n}: нет поля {exc}") from None
         except (TypeError, ValueError):
-            raise RangeTableError(
-                f"{table}, строка {n}: {lo_key}, {hi_key} и coeff должны быть числами"
-            ) from None
+            raise RangeTableError(f"{table}, строка {n}: {lo_key}, {hi_key} и coeff должны быть числами") from None
         if lo < 0 or hi < lo:
-            raise RangeTableError(
-                f"{table}, строка {n}: диапазон {lo:g}–{hi:g} пуст или отрицателен"
-            )
+            raise RangeTableError(f"{table}, строка {n}: диапазон {lo:g}–{hi:g} пуст или отрицателен")
         if not 0 < coeff <= 10:
             raise RangeTableError(f"{table}, строка {n}: коэффициент {coeff:g} вне (0; 10]")
         clean.append({lo_key: lo, hi_key: hi, "coeff": coeff, "_row": n})
@@ -106,7 +102,7 @@ def read_coeffs_file(path: Path) -> Dict[str, List[dict]]:
         except json.JSONDecodeError as exc:
             raise RangeTableError(f"{path}: это не JSON ({exc})") from None
         if not isinstance(data, dict) or not data:
-            raise RangeTableError(f'{path}: ожидался объект {{"square_coeffs": [...], ...}}')
+            raise RangeTableError(f"{path}: ожидался объект {{\"square_coeffs\": [...], ...}}")
         return {table: validate_rows(table, rows) for table, rows in data.items()}
     reader = csv.DictReader(io.StringIO(text))
     table = _table_of_header(reader.fieldnames or [])

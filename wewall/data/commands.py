@@ -28,9 +28,7 @@ def fill_demo_rates(db, echo: Echo, quiet: bool = True) -> int:
     filled = 0
     for st in _progress(storage.list_stations(db), "ставки", quiet):
         if st.get("price_A") is None:
-            storage.set_station_rates(
-                db, st["_id"], demo.demo_rates(st.get("lat"), st.get("lng")), demo.DEMO
-            )
+            storage.set_station_rates(db, st["_id"], demo.demo_rates(st.get("lat"), st.get("lng")), demo.DEMO)
             filled += 1
     return filled
 
@@ -39,9 +37,7 @@ def import_stations(db, path: Path, echo: Echo) -> dict:
     result = read_hh_metro(path)
     storage.replace_stations(db, result.stations)
     filled = fill_demo_rates(db, echo)
-    storage.set_source(
-        db, storage.SUBWAY_STATIONS, "imported", str(path), refused=[str(r) for r in result.refused]
-    )
+    storage.set_source(db, storage.SUBWAY_STATIONS, "imported", str(path), refused=[str(r) for r in result.refused])
     echo(
         f"Прочитано {result.entries} записей на {result.lines} линиях, "
         f"сохранено {len(result.stations)} станций (по одной на название)."
@@ -105,12 +101,8 @@ def import_estates(db, paths: List[Path], echo: Echo, quiet: bool = True) -> dic
     """
     locator = StationLocator.from_db(db)
     if not len(locator):
-        echo(
-            "Внимание: станции метро не загружены — ближайшие станции не будут определены (wewall data import-stations)."
-        )
-    batch = estates_import.read_estate_files(
-        paths, locator, progress=lambda items, desc: _progress(items, desc, quiet)
-    )
+        echo("Внимание: станции метро не загружены — ближайшие станции не будут определены (wewall data import-stations).")
+    batch = estates_import.read_estate_files(paths, locator, progress=lambda items, desc: _progress(items, desc, quiet))
     for report in batch.reports:
         for line in report.lines():
             echo(line)
@@ -137,22 +129,13 @@ def import_estates(db, paths: List[Path], echo: Echo, quiet: bool = True) -> dic
     known = dict(previous.get("sources") or {}) if previous.get("kind") == "imported" else {}
     known.update({s: c["total"] for s, c in sources.items()})
     storage.set_source(
-        db,
-        storage.ESTATES,
-        "imported",
-        ", ".join(Path(f).name for f in files),
-        files=files,
-        sources=known,
+        db, storage.ESTATES, "imported", ", ".join(Path(f).name for f in files), files=files, sources=known,
         reports=[r.to_dict() for r in batch.reports],
     )
     market_rates(db, echo)
     if any(s == "nfmap_sale" for s in sources):
         echo("IRR предложений на продажу: wewall data precompute-irr")
-    return {
-        "reports": [r.to_dict() for r in batch.reports],
-        "sources": sources,
-        "removed_demo": removed_demo,
-    }
+    return {"reports": [r.to_dict() for r in batch.reports], "sources": sources, "removed_demo": removed_demo}
 
 
 def market_rates(db, echo: Echo) -> int:
@@ -160,24 +143,14 @@ def market_rates(db, echo: Echo) -> int:
     from collections import Counter
 
     stations = storage.list_stations(db)
-    offices = storage.iter_estates(
-        db,
-        {"type": "office"},
-        dict.fromkeys(
-            ("deal", "type", "estate_class", "price_per_m2", "price_on_request", "location"), 1
-        ),
-    )
+    offices = storage.iter_estates(db, {"type": "office"}, dict.fromkeys(("deal", "type", "estate_class", "price_per_m2", "price_on_request", "location"), 1))
     found = mr.station_rates(stations, offices)
     done = mr.apply(db, stations, found)
     if done:
         per = Counter(f for got in found.values() for f in got["rates"])
-        parts = ", ".join(
-            f"{f} — {per[f]}" for f in ("price_A", "price_B", "rent_A", "rent_B") if per[f]
-        )
-        echo(
-            f"Ставки станций по медианам предложений в радиусе {mr.RADIUS_M / 1000:g} км: {count(done, 'станция')} ({parts}); "
-            "у остальных прежние"
-        )
+        parts = ", ".join(f"{f} — {per[f]}" for f in ("price_A", "price_B", "rent_A", "rent_B") if per[f])
+        echo(f"Ставки станций по медианам предложений в радиусе {mr.RADIUS_M / 1000:g} км: {count(done, 'станция')} ({parts}); "
+             "у остальных прежние")
     return done
 
 
@@ -190,9 +163,7 @@ def precompute_irr(db, echo: Echo, quiet: bool = True, as_of=None) -> estates_ir
 
     as_of = as_of or dt.date.today()
     sale = list(storage.iter_estates(db, {"deal": "sale"}, dict.fromkeys(estates_irr.FIELDS, 1)))
-    retail_rent = storage.iter_estates(
-        db, {"deal": "rent", "type": "retail"}, {"price_per_m2": 1, "location": 1}
-    )
+    retail_rent = storage.iter_estates(db, {"deal": "rent", "type": "retail"}, {"price_per_m2": 1, "location": 1})
     stations = {name_key(s["name"]): s for s in storage.list_stations(db)}
     try:
         distance_rows = coeffs.validate_rows(DISTANCE_TABLE, storage.get_coeffs(db, DISTANCE_TABLE))
@@ -201,18 +172,11 @@ def precompute_irr(db, echo: Echo, quiet: bool = True, as_of=None) -> estates_ir
         echo(f"Таблицы коэффициентов не подходят ({exc}): IRR офисов не рассчитать")
         distance_rows = square_rows = []
     updates, report = estates_irr.compute(
-        sale,
-        stations,
-        distance_rows,
-        square_rows,
-        estates_irr.RetailRents(retail_rent),
-        as_of,
+        sale, stations, distance_rows, square_rows, estates_irr.RetailRents(retail_rent), as_of,
         progress=lambda items, desc: _progress(items, desc, quiet),
     )
     if sale:
-        storage.update_estates_fields(
-            db, updates, {"deal": "sale"}, unset=("irr_percent", "irr_basis")
-        )
+        storage.update_estates_fields(db, updates, {"deal": "sale"}, unset=("irr_percent", "irr_basis"))
     for line in report.lines():
         echo(line)
     return report

@@ -107,18 +107,13 @@ EDGE_M = 25_000.0
 OFFER_LEVELS = {"price": (700_000.0, 220_000.0), "rent": (65_000.0, 20_000.0)}
 
 
-def demo_rates(
-    lat: Optional[float], lng: Optional[float], levels: Optional[dict] = None
-) -> Dict[str, float]:
+def demo_rates(lat: Optional[float], lng: Optional[float], levels: Optional[dict] = None) -> Dict[str, float]:
     """Station rates falling linearly from the centre to 25 km (then flat); `levels` gives other
     centre and edge levels (the demo offers')."""
     d = distance_to_centre_m(lat, lng) if lat is not None and lng is not None else EDGE_M / 2
     share = min(1.0, d / EDGE_M)
     (p_centre, p_edge), (r_centre, r_edge) = (
-        (levels["price"], levels["rent"])
-        if levels
-        else ((PRICE_A_CENTRE, PRICE_A_EDGE), (RENT_A_CENTRE, RENT_A_EDGE))
-    )
+        (levels["price"], levels["rent"]) if levels else ((PRICE_A_CENTRE, PRICE_A_EDGE), (RENT_A_CENTRE, RENT_A_EDGE)))
     price_a = p_centre + (p_edge - p_centre) * share
     rent_a = r_centre + (r_edge - r_centre) * share
     price_b = price_a * CLASS_B_SHARE
@@ -175,11 +170,7 @@ def _offer(rng: random.Random, i: int, placed: List[dict], updated: dt.datetime)
     deal = "sale" if rng.random() < 0.5 else "rent"
     cls = rng.choice(["A", "B"]) if kind == "office" else rng.choice(["A", "B", None])
     rates = demo_rates(lat, lng, OFFER_LEVELS)
-    area = (
-        round(rng.lognormvariate(5.3, 0.8), 1)
-        if kind == "office"
-        else round(rng.lognormvariate(RETAIL_AREA_MU, 0.7), 1)
-    )
+    area = round(rng.lognormvariate(5.3, 0.8), 1) if kind == "office" else round(rng.lognormvariate(RETAIL_AREA_MU, 0.7), 1)
     area = max(15.0, min(area, 8000.0))
     ppm_sale = rates["price_A" if cls == "A" else "price_B"] * rng.uniform(0.8, 1.2)
     if kind == "retail":

@@ -111,18 +111,14 @@ class FileReport:
     def lines(self) -> List[str]:
         out = [f"{self.path.name} — {FORMAT_NAMES[self.fmt]}"]
         if self.fmt == BUILDINGS:
-            out.append(
-                f"  бизнес-центров: {self.rows} (предложений в файле нет: он даёт координаты, класс и готовность лотам)"
-            )
+            out.append(f"  бизнес-центров: {self.rows} (предложений в файле нет: он даёт координаты, класс и готовность лотам)")
         else:
             out.append(
                 f"  прочитано строк: {self.rows}, импортировано: {self.imported}, "
                 f"дубликатов: {self.duplicates}, пропущено: {sum(self.skipped.values())}"
             )
             if self.price_on_request:
-                out.append(
-                    f"  цена по запросу: {self.price_on_request} (сохранены, но под бюджет не подбираются)"
-                )
+                out.append(f"  цена по запросу: {self.price_on_request} (сохранены, но под бюджет не подбираются)")
             for reason, n in self.skipped.most_common():
                 out.append(f"  пропущено — {reason}: {n}")
         out.extend(f"  {note}" for note in self.notes)
@@ -130,14 +126,9 @@ class FileReport:
 
     def to_dict(self) -> dict:
         return {
-            "file": str(self.path),
-            "format": self.fmt,
-            "rows": self.rows,
-            "imported": self.imported,
-            "duplicates": self.duplicates,
-            "price_on_request": self.price_on_request,
-            "skipped": dict(self.skipped),
-            "notes": list(self.notes),
+            "file": str(self.path), "format": self.fmt, "rows": self.rows, "imported": self.imported,
+            "duplicates": self.duplicates, "price_on_request": self.price_on_request,
+            "skipped": dict(self.skipped), "notes": list(self.notes),
         }
 
 
@@ -195,7 +186,7 @@ def detect(path: Path) -> Tuple[str, Any]:
                     return SALE_LOTS, data
         raise ValueError(
             f"{path}: JSON не похож ни на файл бизнес-центров (список с lat, lng, cls), "
-            'ни на файл лотов ({"БЦ": [{area, price, total}]} или с rate)'
+            "ни на файл лотов ({\"БЦ\": [{area, price, total}]} или с rate)"
         )
     first_line = text.split("\n", 1)[0]
     header = [h.strip().lower() for h in next(csv.reader([first_line]), [])]
@@ -227,9 +218,7 @@ def _number(value) -> Optional[float]:
 
 
 def _hash(obj) -> str:
-    canonical = json.dumps(
-        obj, ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":")
-    )
+    canonical = json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha1(canonical.encode("utf-8")).hexdigest()[:16]
 
 
@@ -299,9 +288,7 @@ class Centre:
     problem: Optional[str] = None  # why its lots cannot be offers
 
 
-def read_buildings(
-    data: list, path: Path, locator: StationLocator
-) -> Tuple[Dict[str, Centre], FileReport]:
+def read_buildings(data: list, path: Path, locator: StationLocator) -> Tuple[Dict[str, Centre], FileReport]:
     report = FileReport(Path(path), BUILDINGS, rows=len(data))
     centres: Dict[str, Centre] = {}
     placed: List[Centre] = []
@@ -334,22 +321,16 @@ def read_buildings(
         for key in {name_key(name), name_key(str(b.get("name_orig") or name))}:
             if key:
                 centres[key] = centre
-    for centre, metro in zip(
-        placed,
-        locator.nearest_many(
-            [c.doc["location"]["coordinates"][1] for c in placed],
-            [c.doc["location"]["coordinates"][0] for c in placed],
-        ),
-    ):
+    for centre, metro in zip(placed, locator.nearest_many(
+        [c.doc["location"]["coordinates"][1] for c in placed], [c.doc["location"]["coordinates"][0] for c in placed]
+    )):
         centre.doc["metro"] = metro
     unknown_cls = sorted({str(b.get("cls")) for b in data if estate_class(b.get("cls")) is None})
     if unknown_cls:
         report.notes.append(f"неизвестный класс (оставлен пустым): {', '.join(unknown_cls)}")
     if corrected:
         report.notes.append(f"зона уточнена по субрынку у {len(corrected)}: {', '.join(corrected)}")
-    problems = Counter(
-        c.problem for c in {id(c): c for c in centres.values()}.values() if c.problem
-    )
+    problems = Counter(c.problem for c in {id(c): c for c in centres.values()}.values() if c.problem)
     for problem, n in problems.items():
         report.notes.append(f"{problem}: {n} (их лоты будут пропущены)")
     return centres, report
@@ -404,9 +385,7 @@ def _sale_lot(centre: Centre, lot: dict, now: dt.datetime) -> Tuple[Optional[dic
         doc.update(price_rub=round(total, 2), price_per_m2=round(ppm, 2), price_on_request=False)
     doc["deal_scheme"] = str(lot.get("scheme") or "").strip() or None
     what = "Здание целиком" if doc.get("whole_building") else "Офис"
-    doc["description"] = f"{what} в БЦ «{centre.name}» на продажу" + (
-        f", договор {doc['deal_scheme']}" if doc["deal_scheme"] else ""
-    )
+    doc["description"] = f"{what} в БЦ «{centre.name}» на продажу" + (f", договор {doc['deal_scheme']}" if doc["deal_scheme"] else "")
     return doc, None
 
 
@@ -422,9 +401,7 @@ def _rent_lot(centre: Centre, lot: dict, now: dt.datetime) -> Tuple[Optional[dic
     doc = _lot_doc(centre, lot, "rent", now)
     doc["finish"] = _finish(lot.get("finish"))
     if rate == 0:
-        doc.update(
-            rent_rub_month=None, price_per_m2=None, rate_rub_m2_year=None, price_on_request=True
-        )
+        doc.update(rent_rub_month=None, price_per_m2=None, rate_rub_m2_year=None, price_on_request=True)
     else:
         if not RENT_RATE_YEAR[0] <= rate <= RENT_RATE_YEAR[1]:
             return None, "ставка вне 3 000 – 300 000 ₽/м² в год"
@@ -438,30 +415,19 @@ def _rent_lot(centre: Centre, lot: dict, now: dt.datetime) -> Tuple[Optional[dic
     opex = _number(lot.get("opex"))
     doc["opex_rub_m2_year"] = opex if opex else None
     doc["vat"] = str(lot.get("nds") or "").strip() or None
-    doc["description"] = f"Офис в БЦ «{centre.name}» в аренду" + (
-        f"; {doc['vat']}" if doc["vat"] else ""
-    )
+    doc["description"] = f"Офис в БЦ «{centre.name}» в аренду" + (f"; {doc['vat']}" if doc["vat"] else "")
     return doc, None
 
 
 def read_lots(
-    fmt: str,
-    data: dict,
-    path: Path,
-    centres: Dict[str, Centre],
-    now: dt.datetime,
-    progress: Progress = _no_progress,
+    fmt: str, data: dict, path: Path, centres: Dict[str, Centre], now: dt.datetime, progress: Progress = _no_progress
 ) -> Tuple[List[dict], FileReport]:
     report = FileReport(Path(path), fmt)
     source = SOURCES[fmt]
     make = _sale_lot if fmt == SALE_LOTS else _rent_lot
     seen = set()
     docs = []
-    rows = [
-        (centre, lot)
-        for centre, lots in data.items()
-        for lot in (lots if isinstance(lots, list) else [])
-    ]
+    rows = [(centre, lot) for centre, lots in data.items() for lot in (lots if isinstance(lots, list) else [])]
     report.rows = len(rows)
     missing = set()
     for centre_name, lot in progress(rows, path.name):
@@ -492,10 +458,7 @@ def read_lots(
         report.price_on_request += bool(doc.get("price_on_request"))
         docs.append(doc)
     if missing:
-        report.notes.append(
-            f"нет в файле зданий: {', '.join(sorted(missing)[:10])}"
-            + (" …" if len(missing) > 10 else "")
-        )
+        report.notes.append(f"нет в файле зданий: {', '.join(sorted(missing)[:10])}" + (" …" if len(missing) > 10 else ""))
     report.imported = len(docs)
     return docs, report
 
@@ -535,23 +498,14 @@ def _near_duplicate(doc: dict, kept: Dict[tuple, List[dict]]) -> bool:
     lng, lat = doc["location"]["coordinates"]
     key = (round(lat, 5), round(lng, 5))
     for other in kept.get(key, []):
-        if abs(other["area_m2"] - doc["area_m2"]) <= NEAR_AREA * max(
-            other["area_m2"], doc["area_m2"]
-        ) and abs(other["rent_rub_month"] - doc["rent_rub_month"]) <= NEAR_PRICE * max(
-            other["rent_rub_month"], doc["rent_rub_month"]
-        ):
+        if (abs(other["area_m2"] - doc["area_m2"]) <= NEAR_AREA * max(other["area_m2"], doc["area_m2"])
+                and abs(other["rent_rub_month"] - doc["rent_rub_month"]) <= NEAR_PRICE * max(other["rent_rub_month"], doc["rent_rub_month"])):
             return True
     kept.setdefault(key, []).append(doc)
     return False
 
 
-def read_cian(
-    text: str,
-    path: Path,
-    locator: StationLocator,
-    now: dt.datetime,
-    progress: Progress = _no_progress,
-):
+def read_cian(text: str, path: Path, locator: StationLocator, now: dt.datetime, progress: Progress = _no_progress):
     report = FileReport(Path(path), CIAN_RENT)
     reader = csv.DictReader(io.StringIO(text))
     reader.fieldnames = [(h or "").strip().lower() for h in reader.fieldnames or []]
@@ -586,9 +540,7 @@ def read_cian(
         doc["source_file"] = Path(path).name
         docs.append(doc)
     coords = [d["location"]["coordinates"] for d in docs]
-    for doc, metro in zip(
-        docs, locator.nearest_many([c[1] for c in coords], [c[0] for c in coords])
-    ):
+    for doc, metro in zip(docs, locator.nearest_many([c[1] for c in coords], [c[0] for c in coords])):
         doc["metro"] = metro
     if docs and len(locator):
         report.notes.append(_station_agreement(docs, locator))
@@ -672,10 +624,7 @@ def _cian_doc(row: dict, now: dt.datetime) -> Tuple[Optional[dict], Optional[str
 
 
 def read_estate_files(
-    paths: Iterable[Path],
-    locator: StationLocator,
-    now: Optional[dt.datetime] = None,
-    progress: Progress = _no_progress,
+    paths: Iterable[Path], locator: StationLocator, now: Optional[dt.datetime] = None, progress: Progress = _no_progress
 ) -> ImportBatch:
     """Recognise, read and map every file; lots are matched to the buildings given with them.
 
@@ -713,9 +662,7 @@ def read_estate_files(
                 report.duplicates += 1
                 report.imported -= 1
                 continue
-            doc["content_hash"] = _hash(
-                {k: v for k, v in doc.items() if k not in ("_id", "updated_at", "source_file")}
-            )
+            doc["content_hash"] = _hash({k: v for k, v in doc.items() if k not in ("_id", "updated_at", "source_file")})
             bucket[doc["_id"]] = doc
         reports.append(report)
     if not len(locator):

@@ -29,17 +29,7 @@ REPAIRS = {"ready": "none", "partial": "partial", "shell": "full", None: "full"}
 RETAIL_RENT_RADIUS_M = 1_500.0
 RETAIL_RENT_MIN_OFFERS = 3
 # Fields the calculation reads from an offer (the projection of the storage query).
-FIELDS = (
-    "deal",
-    "type",
-    "estate_class",
-    "area_m2",
-    "price_per_m2",
-    "finish",
-    "readiness",
-    "metro",
-    "location",
-)
+FIELDS = ("deal", "type", "estate_class", "area_m2", "price_per_m2", "finish", "readiness", "metro", "location")
 
 # Grouping of the model's refusals: its messages carry the numbers of each offer.
 REASONS_BY_FIELD = {
@@ -61,19 +51,13 @@ class IrrReport:
     as_of: Optional[dt.date] = None
 
     def lines(self) -> List[str]:
-        out = [
-            f"Предложений на продажу: {self.offers}, IRR рассчитан: {self.computed}, не рассчитан: {sum(self.not_computed.values())}"
-        ]
+        out = [f"Предложений на продажу: {self.offers}, IRR рассчитан: {self.computed}, не рассчитан: {sum(self.not_computed.values())}"]
         for reason, n in self.not_computed.most_common():
             out.append(f"  не рассчитан — {reason}: {n}")
         if self.past_readiness:
-            out.append(
-                f"  срок ввода уже прошёл, ввод принят в текущем квартале: {self.past_readiness}"
-            )
+            out.append(f"  срок ввода уже прошёл, ввод принят в текущем квартале: {self.past_readiness}")
         if self.demo_rates:
-            out.append(
-                f"  внимание: по демо-ставкам станций рассчитано {self.demo_rates} (загрузите настоящие ставки)"
-            )
+            out.append(f"  внимание: по демо-ставкам станций рассчитано {self.demo_rates} (загрузите настоящие ставки)")
         return out
 
 
@@ -86,12 +70,7 @@ def _kind(doc: dict, deal_q: Q.Quarter) -> Tuple[Optional[str], Optional[str], O
     if not readiness:
         return None, None, "срок ввода здания неизвестен", False
     if not office:
-        return (
-            None,
-            None,
-            "торговое помещение в строящемся здании: модели нужна цена готового помещения",
-            False,
-        )
+        return None, None, "торговое помещение в строящемся здании: модели нужна цена готового помещения", False
     try:
         q = Q.parse_quarter(readiness)
     except CalculationError:
@@ -119,10 +98,7 @@ class RetailRents:
         if not len(self.ppm):
             return None
         la, ln = np.radians(lat), np.radians(lng)
-        a = (
-            np.sin((self.lat - la) / 2) ** 2
-            + np.cos(la) * np.cos(self.lat) * np.sin((self.lng - ln) / 2) ** 2
-        )
+        a = np.sin((self.lat - la) / 2) ** 2 + np.cos(la) * np.cos(self.lat) * np.sin((self.lng - ln) / 2) ** 2
         d = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
         near = self.ppm[d <= RETAIL_RENT_RADIUS_M]
         return float(np.median(near)) if len(near) >= RETAIL_RENT_MIN_OFFERS else None
@@ -145,9 +121,7 @@ def compute(
     deal_q = Q.quarter_of(as_of)
     updates: Dict[object, dict] = {}
     for doc in progress(docs, "IRR"):
-        reason, fields = _one(
-            doc, stations, distance_rows, square_rows, retail_rents, as_of, deal_q, report
-        )
+        reason, fields = _one(doc, stations, distance_rows, square_rows, retail_rents, as_of, deal_q, report)
         if reason:
             report.not_computed[reason] += 1
         else:
@@ -178,19 +152,11 @@ def _one(doc, stations, distance_rows, square_rows, retail_rents, as_of, deal_q,
         "metro_station": metro["station"],
         "as_of": as_of,
     }
-    basis = {
-        "station": metro["station"],
-        "distance_m": metro["distance_m"],
-        "kind": kind,
-        "repairs": inputs["repairs"],
-        "as_of": as_of.isoformat(),
-    }
+    basis = {"station": metro["station"], "distance_m": metro["distance_m"], "kind": kind, "repairs": inputs["repairs"], "as_of": as_of.isoformat()}
     if kind.endswith("_office"):
         if station is None:
             return "станции нет в таблице станций", None
-        inputs.update(
-            estate_class=doc.get("estate_class"), distance_to_metro_m=float(metro["distance_m"])
-        )
+        inputs.update(estate_class=doc.get("estate_class"), distance_to_metro_m=float(metro["distance_m"]))
         if readiness:
             inputs["readiness"] = readiness
         basis["rates"] = station.get("rates_source") or "imported"
@@ -203,9 +169,7 @@ def _one(doc, stations, distance_rows, square_rows, retail_rents, as_of, deal_q,
         basis["rent_from"] = "медиана аренды стрит-ритейла в 1,5 км"
         basis["rates"] = (station or {}).get("rates_source") or "default"
     try:
-        result = calculate(
-            inputs, station=station, distance_rows=distance_rows, square_rows=square_rows
-        )
+        result = calculate(inputs, station=station, distance_rows=distance_rows, square_rows=square_rows)
     except CalculationError as exc:
         return REASONS_BY_FIELD.get(exc.field or "", exc.message), None
     if result.rent_irr is None:

@@ -24,12 +24,7 @@ MIN_OFFERS = 3
 MIN_BUILDINGS = 2
 SOURCE = "offers"
 # Keyed by Any: offers are looked up as stored, a missing field (None) included.
-FIELDS: Dict[Tuple[Any, Any], str] = {
-    ("sale", "A"): "price_A",
-    ("sale", "B"): "price_B",
-    ("rent", "A"): "rent_A",
-    ("rent", "B"): "rent_B",
-}
+FIELDS: Dict[Tuple[Any, Any], str] = {("sale", "A"): "price_A", ("sale", "B"): "price_B", ("rent", "A"): "rent_A", ("rent", "B"): "rent_B"}
 
 
 @dataclass
@@ -47,13 +42,7 @@ def samples(offers: Iterable[dict]) -> Dict[str, Sample]:
         field = FIELDS.get((o.get("deal"), o.get("estate_class")))
         ppm = o.get("price_per_m2")
         coords = (o.get("location") or {}).get("coordinates")
-        if (
-            field is None
-            or o.get("type") != "office"
-            or o.get("price_on_request")
-            or not ppm
-            or not coords
-        ):
+        if field is None or o.get("type") != "office" or o.get("price_on_request") or not ppm or not coords:
             continue
         rate = float(ppm) * (12 if o["deal"] == "rent" else 1)  # offers keep rent per m² a month
         lng, lat = coords
@@ -65,9 +54,7 @@ def samples(offers: Iterable[dict]) -> Dict[str, Sample]:
     return out
 
 
-def station_rates(
-    stations: Iterable[dict], offers: Iterable[dict], radius_m: float = RADIUS_M
-) -> Dict[str, dict]:
+def station_rates(stations: Iterable[dict], offers: Iterable[dict], radius_m: float = RADIUS_M) -> Dict[str, dict]:
     """Station `_id` → {"rates": {field: median}, "basis": {field: {"offers", "buildings", "radius_m"}}}."""
     by_field = samples(offers)
     out: Dict[str, dict] = {}
@@ -115,7 +102,5 @@ def describe(basis: Optional[dict], field: str) -> Optional[str]:
     b = (basis or {}).get(field)
     if not b:
         return None
-    return (
-        f"медиана {count(b['offers'], 'предложение', case='gent')} в {count(b['buildings'], 'здание', case='loct')} "
-        f"в радиусе {num(b['radius_m'] / 1000)} км"
-    )
+    return (f"медиана {count(b['offers'], 'предложение', case='gent')} в {count(b['buildings'], 'здание', case='loct')} "
+            f"в радиусе {num(b['radius_m'] / 1000)} км")

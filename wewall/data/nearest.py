@@ -35,10 +35,7 @@ class StationLocator:
         self.lat = np.radians(np.array([s["lat"] for s in placed], dtype=float))
         self.lng = np.radians(np.array([s["lng"] for s in placed], dtype=float))
         self._cos_lat = np.cos(self.lat)
-        self.positions = {
-            name_key(n): (float(np.degrees(a)), float(np.degrees(b)))
-            for n, a, b in zip(self.names, self.lat, self.lng)
-        }
+        self.positions = {name_key(n): (float(np.degrees(a)), float(np.degrees(b))) for n, a, b in zip(self.names, self.lat, self.lng)}
 
     def __len__(self) -> int:
         return len(self.names)
@@ -53,15 +50,10 @@ class StationLocator:
         """Metres from every point (rows) to every station (columns)."""
         la = np.radians(np.asarray(lats, dtype=float))[:, None]
         ln = np.radians(np.asarray(lngs, dtype=float))[:, None]
-        a = (
-            np.sin((self.lat - la) / 2) ** 2
-            + np.cos(la) * self._cos_lat * np.sin((self.lng - ln) / 2) ** 2
-        )
+        a = np.sin((self.lat - la) / 2) ** 2 + np.cos(la) * self._cos_lat * np.sin((self.lng - ln) / 2) ** 2
         return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
-    def nearest_many(
-        self, lats: Sequence[float], lngs: Sequence[float], k: int = TOP
-    ) -> List[List[dict]]:
+    def nearest_many(self, lats: Sequence[float], lngs: Sequence[float], k: int = TOP) -> List[List[dict]]:
         """For each point the `k` nearest stations, nearest first, as `metro` entries."""
         out: List[List[dict]] = []
         if not self.names:
@@ -69,11 +61,7 @@ class StationLocator:
         k = min(k, len(self.names))
         for start in range(0, len(lats), CHUNK):
             d = self.distances_m(lats[start : start + CHUNK], lngs[start : start + CHUNK])
-            part = (
-                np.argpartition(d, k - 1, axis=1)[:, :k]
-                if k < d.shape[1]
-                else np.tile(np.arange(d.shape[1]), (len(d), 1))
-            )
+            part = np.argpartition(d, k - 1, axis=1)[:, :k] if k < d.shape[1] else np.tile(np.arange(d.shape[1]), (len(d), 1))
             rows = np.arange(len(d))[:, None]
             order = np.argsort(d[rows, part], axis=1, kind="stable")
             best = part[rows, order]

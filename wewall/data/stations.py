@@ -47,7 +47,7 @@ def _moscow(data: list) -> dict:
     for city in data:
         if str(city.get("id")) == MOSCOW_ID:
             return city
-    raise ValueError('в файле нет Москвы (элемента с id "1"): это не ответ hh.ru /metro')
+    raise ValueError("в файле нет Москвы (элемента с id \"1\"): это не ответ hh.ru /metro")
 
 
 def _suspect_by_neighbours(stations: List[dict]) -> Dict[int, str]:
@@ -73,11 +73,7 @@ def parse_hh_metro(data: list) -> StationImport:
     refused: List[Refusal] = []
     entries = 0
     for line in city.get("lines", []):
-        line_info = {
-            "id": str(line.get("id")),
-            "name": line.get("name", ""),
-            "color": line.get("hex_color", ""),
-        }
+        line_info = {"id": str(line.get("id")), "name": line.get("name", ""), "color": line.get("hex_color", "")}
         raw_stations = line.get("stations", [])
         in_box = [s for s in raw_stations if in_moscow(float(s["lat"]), float(s["lng"]))]
         suspects = _suspect_by_neighbours(in_box)
@@ -89,14 +85,7 @@ def parse_hh_metro(data: list) -> StationImport:
             key = name_key(st["name"])
             doc = merged.setdefault(
                 key,
-                {
-                    "_id": key,
-                    "name": name,
-                    "name_key": key,
-                    "lines": [],
-                    "hh_ids": [],
-                    "_points": [],
-                },
+                {"_id": key, "name": name, "name_key": key, "lines": [], "hh_ids": [], "_points": []},
             )
             doc["lines"].append(line_info)
             doc["hh_ids"].append(str(st.get("id")))
@@ -137,9 +126,7 @@ def with_positions(stations: Iterable[dict]) -> List[Tuple[str, float, float]]:
     return [(s["name"], s["lat"], s["lng"]) for s in stations if s.get("lat") is not None]
 
 
-def nearest_station(
-    stations: Iterable[dict], lat: float, lng: float
-) -> Optional[Tuple[str, float]]:
+def nearest_station(stations: Iterable[dict], lat: float, lng: float) -> Optional[Tuple[str, float]]:
     best = None
     for name, slat, slng in with_positions(stations):
         d = haversine_m(lat, lng, slat, slng)

@@ -11,16 +11,10 @@ SHOWN = 3
 
 def offer_line(offer: dict) -> str:
     metro = (offer.get("metro") or [{}])[0] or {}
-    where = (
-        f", м. {metro['station']}, {metro.get('walk_minutes', '?')} мин пешком"
-        if metro.get("station")
-        else ""
-    )
+    where = f", м. {metro['station']}, {metro.get('walk_minutes', '?')} мин пешком" if metro.get("station") else ""
     price = offer.get("price_per_m2")
     price_text = f"{num(price, 0)} ₽/м²" if price else "цена по запросу"
-    return (
-        f"• {offer.get('name', 'Объект')}: {num(offer.get('area_m2', 0))} м², {price_text}{where}"
-    )
+    return f"• {offer.get('name', 'Объект')}: {num(offer.get('area_m2', 0))} м², {price_text}{where}"
 
 
 def analogs_reply(calc_record: Optional[dict]) -> Optional[str]:
@@ -37,9 +31,7 @@ def analogs_reply(calc_record: Optional[dict]) -> Optional[str]:
     subject = calc_record.get("analogs_subject") or calc_record["inputs"]
     result = engine.find_analogs(subject, locator=StationLocator.from_db(db))
     lines: List[str] = [result.text]
-    offers = result.offers or (
-        storage.get_estates_by_ids(db, result.ids[:SHOWN]) if result.ids else []
-    )
+    offers = result.offers or (storage.get_estates_by_ids(db, result.ids[:SHOWN]) if result.ids else [])
     for offer in list(offers)[:SHOWN]:
         lines.append(offer_line(offer))
     return "\n".join(lines)

@@ -7,18 +7,9 @@ from typing import Any, Collection, Dict, Mapping, Optional
 DEFAULT_ASK_AGAIN = "Не понял ответ, попробуйте ещё раз."
 
 
-def close_reading(
-    out: Any,
-    slots: Dict[str, Any],
-    turn: Any,
-    requested: Optional[str],
-    *,
-    confirmed: str,
-    interruptions: Collection[str],
-    ask_again: Mapping[str, str],
-    what_to_fix: str,
-    ignore: Collection[str] = (),
-) -> Any:
+def close_reading(out: Any, slots: Dict[str, Any], turn: Any, requested: Optional[str], *, confirmed: str,
+                  interruptions: Collection[str], ask_again: Mapping[str, str], what_to_fix: str,
+                  ignore: Collection[str] = ()) -> Any:
     """`out` (slots, understood, messages) once the facts of the message are read:
     - a fact that changes while the summary is asked takes the confirmation back (asked again);
     - «нет» to the summary with nothing changed asks what to fix (`what_to_fix`);

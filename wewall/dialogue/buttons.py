@@ -54,11 +54,7 @@ def _domain_buttons(root: Path) -> Iterable[Tuple[str, str, str]]:
             for variant in variants or []:
                 for button in (variant or {}).get("buttons") or []:
                     if isinstance(button, dict) and button.get("title") and button.get("payload"):
-                        yield (
-                            str(button["title"]),
-                            str(button["payload"]),
-                            f"{path.relative_to(root)}:{name}",
-                        )
+                        yield str(button["title"]), str(button["payload"]), f"{path.relative_to(root)}:{name}"
 
 
 def _code_buttons(root: Path) -> Iterable[Tuple[str, str, str]]:
@@ -69,18 +65,11 @@ def _code_buttons(root: Path) -> Iterable[Tuple[str, str, str]]:
                 if not isinstance(node, ast.Dict):
                     continue
                 fields = {
-                    k.value: v.value
-                    for k, v in zip(node.keys, node.values)
-                    if isinstance(k, ast.Constant)
-                    and isinstance(v, ast.Constant)
-                    and isinstance(v.value, str)
+                    k.value: v.value for k, v in zip(node.keys, node.values)
+                    if isinstance(k, ast.Constant) and isinstance(v, ast.Constant) and isinstance(v.value, str)
                 }
                 if "title" in fields and "payload" in fields:
-                    yield (
-                        fields["title"],
-                        fields["payload"],
-                        f"{path.relative_to(root)}:{node.lineno}",
-                    )
+                    yield fields["title"], fields["payload"], f"{path.relative_to(root)}:{node.lineno}"
 
 
 def all_buttons(root: Path) -> List[Tuple[str, str, str]]:
@@ -106,10 +95,7 @@ def title_map(buttons: Iterable[Tuple[str, str, str]]) -> Dict[str, str]:
         for variant in _variants(title):
             seen.setdefault(variant, set()).add(payload)
     # An ambiguous title stays in the map with no payload, so that no typo of it reaches a neighbour.
-    return {
-        title: next(iter(payloads)) if len(payloads) == 1 else ""
-        for title, payloads in seen.items()
-    }
+    return {title: next(iter(payloads)) if len(payloads) == 1 else "" for title, payloads in seen.items()}
 
 
 def match(text: str, titles: Dict[str, str]) -> Optional[str]:

@@ -37,10 +37,7 @@ MONTH = re.compile(r"в\s*мес|ежемесяч\w*|/\s*мес|за\s+меся�
 YEAR = re.compile(r"в\s*год(?![а-яё])|/\s*год|за\s+год(?![а-яё])|годов\w*|ежегодн\w*", I)
 RENT_WORDS = re.compile(r"аренд\w*|арендатор\w*|сдава\w*|сдать|сдам|в\s*мес|ежемесяч|месячн", I)
 READY_WORDS = re.compile(r"готов\w*", I)
-PRICE_WORDS = re.compile(
-    r"цен\w*|стои\w*|стоим\w*|покуп\w*|купи\w*|продаж\w*|продаю\w*|прос(?:ят|ит|ил)\w*|отда(?:ют|ёт|ет)",
-    I,
-)
+PRICE_WORDS = re.compile(r"цен\w*|стои\w*|стоим\w*|покуп\w*|купи\w*|продаж\w*|продаю\w*|прос(?:ят|ит|ил)\w*|отда(?:ют|ёт|ет)", I)
 
 # A plain number (no ₽, no «тысяч») is a sum only next to these («аренда 2500», «цена 450000»):
 # «стоит на 2 этаже», «сдавать 5 лет» are not sums.
@@ -129,13 +126,10 @@ def sums(text: str, entities: List[dict], bare: bool = False) -> List[Money]:
             continue
         start, end = int(e.get("start", 0)), int(e.get("end", 0))
         clause = clause_around(text, start, end) if end > start else text
-        if (
-            e.get("entity") == "number"
-            and not bare
-            and not (_NUMBER_IS_SUM.search(clause) or period_of(clause) or basis_of(clause))
-        ):
+        if e.get("entity") == "number" and not bare and not (
+                _NUMBER_IS_SUM.search(clause) or period_of(clause) or basis_of(clause)):
             continue  # a bare number is a sum only when asked for one, or when its words say so
-        priced = bool(re.search(r"(?<![а-яё])(?:за|по)\s*$", text[max(0, start - 4) : start], I))
+        priced = bool(re.search(r"(?<![а-яё])(?:за|по)\s*$", text[max(0, start - 4):start], I))
         out.append(Money(value, start, end, basis_of(clause), period_of(clause), clause, priced))
     return out
 
@@ -166,14 +160,8 @@ _FULL = re.compile(
     r"|голы\w*\s+стен\w*|shell|шелл|с\s+нуля|полност\w*|капитальн\w*|(?<![а-яё])полн(?:ая|ый|ую|ое|ого|ой)?(?![а-яё])",
     I,
 )
-_SHELL = re.compile(
-    r"бетон\w*|без\s+(?:отделк|ремонт)\w*|(?:отделк|ремонт)\w*\s+нет|нет\s+(?:отделк|ремонт)\w*|черн\w*|голы\w*\s+стен\w*",
-    I,
-)
-_PARTIAL = re.compile(
-    r"частичн\w*|частично|косметик\w*|косметич\w*|white\s*box|вайт\s*бокс|предчистов\w*|немного|подкрас\w*|освеж\w*",
-    I,
-)
+_SHELL = re.compile(r"бетон\w*|без\s+(?:отделк|ремонт)\w*|(?:отделк|ремонт)\w*\s+нет|нет\s+(?:отделк|ремонт)\w*|черн\w*|голы\w*\s+стен\w*", I)
+_PARTIAL = re.compile(r"частичн\w*|частично|косметик\w*|косметич\w*|white\s*box|вайт\s*бокс|предчистов\w*|немного|подкрас\w*|освеж\w*", I)
 # The unit already has a finish: «полная отделка», «с отделкой», «с ремонтом», «отделка есть».
 _HAS_FINISH = re.compile(
     r"(?:полн|чистов|готов|хорош|свеж|нов|качествен|дизайнерск)\w*\s+отделк\w*"
@@ -207,12 +195,9 @@ def read_repairs(text: str) -> Optional[str]:
 
 _VAT_WORD = re.compile(r"ндс|nds|усн|осно|упрощ\w*|общ\w*\s+систем\w*", I)
 _NO_VAT = re.compile(
-    r"без\s+ндс|ндс\s+(?:нет|не\s+плач|не\s+плат)|не\s+(?:плач|плат)\w*\s+ндс|освобожд\w*|(?<![а-яё])нет\s+ндс",
-    I,
+    r"без\s+ндс|ндс\s+(?:нет|не\s+плач|не\s+плат)|не\s+(?:плач|плат)\w*\s+ндс|освобожд\w*|(?<![а-яё])нет\s+ндс", I
 )
-_OSNO = re.compile(
-    r"осно(?![а-яё])|общ\w*\s+(?:систем|режим)\w*|с\s+ндс\s*$|плательщик\w*\s+ндс", I
-)
+_OSNO = re.compile(r"осно(?![а-яё])|общ\w*\s+(?:систем|режим)\w*|с\s+ндс\s*$|плательщик\w*\s+ндс", I)
 _USN = re.compile(r"усн|упрощ\w*", I)
 
 
@@ -221,30 +206,17 @@ def read_vat(text: str, entities: List[dict], asked: bool) -> Optional[float]:
     word = _VAT_WORD.search(text)
     if not word and not asked:
         return None
-    percents = [
-        e for e in entities if e.get("entity") == "percent" and _number(e.get("value")) is not None
-    ]
+    percents = [e for e in entities if e.get("entity") == "percent" and _number(e.get("value")) is not None]
     if word and percents:
         # «ндс 5%, … оплата 100% сразу»: the percent nearest to the word, in its clause.
         words = list(_VAT_WORD.finditer(text))
 
         def distance(e):
-            return min(
-                abs(int(e.get("start", 0)) - m.end())
-                if int(e.get("start", 0)) >= m.end()
-                else abs(m.start() - int(e.get("end", 0)))
-                for m in words
-            )
+            return min(abs(int(e.get("start", 0)) - m.end()) if int(e.get("start", 0)) >= m.end()
+                       else abs(m.start() - int(e.get("end", 0))) for m in words)
 
-        near = [
-            e
-            for e in percents
-            if any(
-                clause_around(text, int(e.get("start", 0)), int(e.get("end", 0)))
-                == clause_around(text, m.start(), m.end())
-                for m in words
-            )
-        ]
+        near = [e for e in percents if any(clause_around(text, int(e.get("start", 0)), int(e.get("end", 0)))
+                                           == clause_around(text, m.start(), m.end()) for m in words)]
         pool = near or percents
         return _number(min(pool, key=distance).get("value"))
     if _NO_VAT.search(text):
@@ -260,9 +232,7 @@ def read_vat(text: str, entities: List[dict], asked: bool) -> Optional[float]:
         numbers = [n for n in numbers if n is not None]
         if numbers:
             return numbers[-1]
-        if re.search(
-            r"(?<![а-яё])(?:нет|не\s+плач\w*|не\s+плат\w*|ноль|нулев\w*)(?![а-яё])", text, I
-        ):
+        if re.search(r"(?<![а-яё])(?:нет|не\s+плач\w*|не\s+плат\w*|ноль|нулев\w*)(?![а-яё])", text, I):
             return 0.0
     return None
 
@@ -281,17 +251,9 @@ PARTS = [
     (re.compile(r"перв\w*\s+половин\w*|перв\w*\s+полугоди\w*|середин\w*", I), 2),
     (re.compile(r"начал\w*", I), 1),
 ]
-_YEAR_NUM = re.compile(
-    r"(?<![0-9])(20[2-9][0-9]|[2-9][0-9])(?![0-9])(?!\s*(?:%|процент|проц|млн|тыс|м2|м²|мин|метр|кв\.?\s*м))(?:\s*-?\s*(?:го|й|ом|м)(?![а-яё]))?(?:\s*(?:года|году|год|г\.?)(?![а-яё]))?",
-    I,
-)
+_YEAR_NUM = re.compile(r"(?<![0-9])(20[2-9][0-9]|[2-9][0-9])(?![0-9])(?!\s*(?:%|процент|проц|млн|тыс|м2|м²|мин|метр|кв\.?\s*м))(?:\s*-?\s*(?:го|й|ом|м)(?![а-яё]))?(?:\s*(?:года|году|год|г\.?)(?![а-яё]))?", I)
 _REL_YEAR = [
-    (
-        re.compile(
-            r"(?:в\s+)?(?:этом|текущем|нынешнем)\s+год\w*|(?:в\s+)?(?:этого|текущего)\s+год\w*", I
-        ),
-        0,
-    ),
+    (re.compile(r"(?:в\s+)?(?:этом|текущем|нынешнем)\s+год\w*|(?:в\s+)?(?:этого|текущего)\s+год\w*", I), 0),
     (re.compile(r"следующ\w*\s+год\w*|будущ\w*\s+год\w*|через\s+год(?![а-яё])", I), 1),
     (re.compile(r"через\s+(?:два|2)\s+год\w*|послезавтр", I), 2),
 ]
@@ -300,25 +262,9 @@ _IN = re.compile(
     r"\s*(год\w*|лет|месяц\w*|мес\.?|квартал\w*|кв\.?)?",
     I,
 )
-_WORD_NUMS = {
-    "один": 1,
-    "одну": 1,
-    "два": 2,
-    "две": 2,
-    "три": 3,
-    "четыре": 4,
-    "пять": 5,
-    "шесть": 6,
-    "семь": 7,
-    "восемь": 8,
-    "девять": 9,
-    "десять": 10,
-    "двенадцать": 12,
-    "восемнадцать": 18,
-}
-_ASAP = re.compile(
-    r"(?<![а-яё])(?:сейчас|сразу|уже\s+(?:сдан|введ|готов)\w*|в\s+этом\s+квартал\w*)", I
-)
+_WORD_NUMS = {"один": 1, "одну": 1, "два": 2, "две": 2, "три": 3, "четыре": 4, "пять": 5, "шесть": 6, "семь": 7,
+              "восемь": 8, "девять": 9, "десять": 10, "двенадцать": 12, "восемнадцать": 18}
+_ASAP = re.compile(r"(?<![а-яё])(?:сейчас|сразу|уже\s+(?:сдан|введ|готов)\w*|в\s+этом\s+квартал\w*)", I)
 
 
 def _year_in(text: str, today: dt.date) -> Optional[int]:
@@ -393,9 +339,8 @@ _HALF = re.compile(r"половин\w*", I)
 _SPLIT = re.compile(r"[,;]|\s(?:и|а|потом|затем)\s|\.(?=\s|$)", I)
 
 
-def tranches_in_words(
-    text: str, entities: List[dict], today: dt.date, readiness: Optional[str]
-) -> Tuple[Optional[Dict[str, float]], Optional[str]]:
+def tranches_in_words(text: str, entities: List[dict], today: dt.date, readiness: Optional[str]
+                      ) -> Tuple[Optional[Dict[str, float]], Optional[str]]:
     """«50% сейчас и 50% при вводе», «30% сейчас, остальное при сдаче», «половина сейчас,
     половина через год» → {quarter: percent}; (None, None) when the words are not a schedule."""
     deal = Q.quarter_of(today)
@@ -409,12 +354,8 @@ def tranches_in_words(
         part = text[a:b]
         if not part.strip():
             continue
-        pcts = [
-            e for e in entities if e.get("entity") == "percent" and a <= int(e.get("start", 0)) < b
-        ]
-        quarters = [
-            e for e in entities if e.get("entity") == "quarter" and a <= int(e.get("start", 0)) < b
-        ]
+        pcts = [e for e in entities if e.get("entity") == "percent" and a <= int(e.get("start", 0)) < b]
+        quarters = [e for e in entities if e.get("entity") == "quarter" and a <= int(e.get("start", 0)) < b]
         share: Optional[float]
         if pcts:
             share = _number(pcts[0].get("value"))
@@ -432,10 +373,7 @@ def tranches_in_words(
                 when = None
         elif _AT_READY.search(part):
             if readiness is None:
-                return (
-                    None,
-                    "Сначала нужен срок ввода: напишите квартал ввода, например «4 квартал 2027».",
-                )
+                return None, "Сначала нужен срок ввода: напишите квартал ввода, например «4 квартал 2027»."
             when = Q.parse_quarter(readiness)
         elif _NOW.search(part):
             when = deal
@@ -447,17 +385,12 @@ def tranches_in_words(
         return None, None
     if any(when is None for _, when, _ in parts):
         missing = next(p for _, when, p in parts if when is None)
-        return None, (
-            f"Не понял, когда платёж «{missing}». Напишите, например: «30 % сейчас, остальное при вводе» "
-            f"или «50 % {example_quarters(today, 1)[0]}, 50 % {example_quarters(today, 2)[1]}»."
-        )
+        return None, (f"Не понял, когда платёж «{missing}». Напишите, например: «30 % сейчас, остальное при вводе» "
+                      f"или «50 % {example_quarters(today, 1)[0]}, 50 % {example_quarters(today, 2)[1]}».")
     known = sum(s for s, _, _ in parts if s is not None and s >= 0)
     rests = [i for i, (s, _, _) in enumerate(parts) if s is not None and s < 0]
     if len(rests) > 1:
-        return (
-            None,
-            "«Остальное» можно написать только один раз. Напишите доли платежей, например: «30 % сейчас, 70 % при вводе».",
-        )
+        return None, "«Остальное» можно написать только один раз. Напишите доли платежей, например: «30 % сейчас, 70 % при вводе»."
     schedule: Dict[str, float] = {}
     for share, when, _ in parts:
         value = (100.0 - known) if share is not None and share < 0 else float(share or 0)

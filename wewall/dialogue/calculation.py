@@ -41,70 +41,29 @@ TRANCHES = "calc_tranches"
 KIND_SLOTS: Dict[str, List[str]] = {
     "finished_office": [AREA, PRICE, CLASS, STATION, DISTANCE, REPAIRS, VAT],
     "building_office": [
-        AREA,
-        PRICE,
-        CLASS,
-        STATION,
-        DISTANCE,
-        REPAIRS,
-        VAT,
-        READINESS,
-        TRANCHES,
+        AREA, PRICE, CLASS, STATION, DISTANCE, REPAIRS, VAT,
+        READINESS, TRANCHES,
     ],
     # Retail asks the station too: its cadastral value and the analogs after the result need it.
     "finished_retail": [AREA, PRICE, STATION, RENT, REPAIRS, VAT],
     "building_retail": [
-        AREA,
-        PRICE,
-        STATION,
-        RENT,
-        READY_PRICE,
-        REPAIRS,
-        VAT,
-        READINESS,
-        TRANCHES,
+        AREA, PRICE, STATION, RENT, READY_PRICE, REPAIRS, VAT,
+        READINESS, TRANCHES,
     ],
 }
 # The finance model's input (wewall.calculator.inputs) each value slot fills.
-INPUT_OF = {
-    slot: ("readiness" if slot == READINESS else slot[len("calc_") :])
-    for slot in (
-        AREA,
-        PRICE,
-        CLASS,
-        STATION,
-        DISTANCE,
-        REPAIRS,
-        VAT,
-        RENT,
-        READY_PRICE,
-        READINESS,
-        TRANCHES,
-    )
-}
+INPUT_OF = {slot: ("readiness" if slot == READINESS else slot[len("calc_"):])
+            for slot in (AREA, PRICE, CLASS, STATION, DISTANCE, REPAIRS, VAT, RENT, READY_PRICE, READINESS, TRANCHES)}
 # Every slot the form may ask, in the order of the domain's `required_slots`.
-ALL_SLOTS = (
-    [KIND] + list(dict.fromkeys(s for slots in KIND_SLOTS.values() for s in slots)) + [CONFIRMED]
-)
+ALL_SLOTS = [KIND] + list(dict.fromkeys(s for slots in KIND_SLOTS.values() for s in slots)) + [CONFIRMED]
 VALUE_SLOTS = [s for s in ALL_SLOTS if s not in (KIND, CONFIRMED)]
 
 # Answers that are not answers: left to the rules (a step back, cancel, questions, menu, hand-over)
 # unless they carry values. The form rejects them first; Rasa then applies the unhappy-path rules.
 INTERRUPTIONS = {
-    "go_back",
-    "cancel",
-    "faq",
-    "show_faq",
-    "help",
-    "about",
-    "request_manager",
-    "out_of_scope",
-    "greet",
-    "thank",
-    "goodbye",
-    "request_search",
-    "request_analogs",
-    "start",
+    "go_back", "cancel",
+    "faq", "show_faq", "help", "about", "request_manager", "out_of_scope", "greet", "thank", "goodbye",
+    "request_search", "request_analogs", "start",
 }
 
 # Values outside these bounds are questioned once, then accepted if the client insists.
@@ -158,6 +117,7 @@ def remaining_questions(slots: Dict[str, Any]) -> int:
     return sum(1 for s in required_slots(slots) if s != CONFIRMED and slots.get(s) is None)
 
 
+
 def remaining_phrase(slots: Dict[str, Any]) -> str:
     if slots.get(KIND) not in KIND_SLOTS:
         return ""  # the count depends on the kind, still unknown
@@ -191,8 +151,7 @@ class Turn:
 
     def values(self, entity: str, role: Optional[str] = None) -> List[Any]:
         return [
-            e.get("value")
-            for e in self.entities
+            e.get("value") for e in self.entities
             if e.get("entity") == entity and (role is None or e.get("role") == role)
         ]
 
@@ -221,12 +180,8 @@ def _number(value: Any) -> Optional[float]:
         return None
 
 
-_LUMP_SUM = re.compile(
-    r"сразу|единовремен|одним\s+платеж|целиком|100\s*%?\s*(сразу)?$|полностью", re.I
-)
-_STATION_PREFIX = re.compile(
-    r"^\s*(ст\.?\s*м\.?|м\.|метро|станция|станции|у|на|возле|около|рядом\s+с)\s+", re.I
-)
+_LUMP_SUM = re.compile(r"сразу|единовремен|одним\s+платеж|целиком|100\s*%?\s*(сразу)?$|полностью", re.I)
+_STATION_PREFIX = re.compile(r"^\s*(ст\.?\s*м\.?|м\.|метро|станция|станции|у|на|возле|около|рядом\s+с)\s+", re.I)
 _CLASS_LETTER = re.compile(r"^\s*[«\"']?\s*([aаbбвAАBБВ])\s*[»\"']?\s*\.?\s*$")
 
 
@@ -296,10 +251,7 @@ class Priced:
 
 BASIS_BUTTONS = {
     "price": [("За всё помещение", "за всё помещение"), ("За 1 м²", "за 1 м²")],
-    "rent": [
-        ("За 1 м² в месяц", "за 1 м² в месяц"),
-        ("За всё помещение в месяц", "за всё помещение в месяц"),
-    ],
+    "rent": [("За 1 м² в месяц", "за 1 м² в месяц"), ("За всё помещение в месяц", "за всё помещение в месяц")],
 }
 
 
@@ -323,14 +275,8 @@ def _short_money(value: float) -> str:
     return f"{num(value, 0)} ₽"
 
 
-def price_value(
-    slot: str,
-    raw: float,
-    basis: Optional[str],
-    period: Optional[str],
-    area: Optional[float],
-    force: bool = False,
-) -> Priced:
+def price_value(slot: str, raw: float, basis: Optional[str], period: Optional[str], area: Optional[float],
+                force: bool = False) -> Priced:
     """A sum for `slot` as the slot holds it: ₽/м² for prices, ₽ a month for the whole unit for
     the rent. A total is divided by the area, a rent per m² multiplied; when the words and the
     magnitude disagree (or say nothing and both readings fit) the client is asked once."""
@@ -347,37 +293,17 @@ def price_value(
     def total() -> Priced:
         assert area is not None  # called only once the area is known
         value = round(raw / area)
-        return Priced(
-            value,
-            f"{num(value, 0)} ₽",
-            f"{_short_money(raw)} за всё помещение — это {num(value, 0)} ₽ за м².",
-        )
+        return Priced(value, f"{num(value, 0)} ₽", f"{_short_money(raw)} за всё помещение — это {num(value, 0)} ₽ за м².")
 
     if basis == "per_m2":
         return per() if force or per_ok or not tot_ok else ask
     if basis == "total":
         if area is None:
-            return Priced(
-                pending={
-                    "slot": slot,
-                    "raw": raw,
-                    "period": period,
-                    "basis": "total",
-                    "pending": True,
-                }
-            )
+            return Priced(pending={"slot": slot, "raw": raw, "period": period, "basis": "total", "pending": True})
         return total() if force or tot_ok or not per_ok else ask
     if area is None:
         if raw > hi:  # only a whole unit costs that much
-            return Priced(
-                pending={
-                    "slot": slot,
-                    "raw": raw,
-                    "period": period,
-                    "basis": "total",
-                    "pending": True,
-                }
-            )
+            return Priced(pending={"slot": slot, "raw": raw, "period": period, "basis": "total", "pending": True})
         return per()
     if per_ok and not tot_ok:
         return per()
@@ -388,47 +314,28 @@ def price_value(
     return per()  # neither fits: the implausible-value question follows
 
 
-def _rent_value(
-    raw: float, basis: Optional[str], period: Optional[str], area: Optional[float], force: bool
-) -> Priced:
+def _rent_value(raw: float, basis: Optional[str], period: Optional[str], area: Optional[float], force: bool) -> Priced:
     lo, hi = PLAUSIBLE[RENT]
     if basis == "per_m2":
         if area is None:
-            return Priced(
-                pending={
-                    "slot": RENT,
-                    "raw": raw,
-                    "period": period,
-                    "basis": "per_m2",
-                    "pending": True,
-                }
-            )
+            return Priced(pending={"slot": RENT, "raw": raw, "period": period, "basis": "per_m2", "pending": True})
         month = period == "month" or (period is None and raw <= W.RENT_PER_M2_MONTH_MAX)
         value: float = round(raw * area if month else raw * area / 12)
         unit = "в месяц" if month else "в год"
-        return Priced(
-            value,
-            f"{num(value, 0)} ₽ в месяц",
-            f"{num(raw, 0)} ₽ за м² {unit} × {num(area)} м² — это {num(value, 0)} ₽ в месяц за всё помещение.",
-        )
+        return Priced(value, f"{num(value, 0)} ₽ в месяц",
+                      f"{num(raw, 0)} ₽ за м² {unit} × {num(area)} м² — это {num(value, 0)} ₽ в месяц за всё помещение.")
     value = round(raw / 12) if period == "year" else raw
-    note = (
-        f"{_short_money(raw)} в год — это {num(value, 0)} ₽ в месяц." if period == "year" else None
-    )
+    note = f"{_short_money(raw)} в год — это {num(value, 0)} ₽ в месяц." if period == "year" else None
     if basis is None and not force and area and value < lo and lo <= raw * area <= hi:
         return Priced(ask={"slot": RENT, "raw": raw, "period": period, "ask": "basis"})
     return Priced(value, f"{num(value, 0)} ₽ в месяц", note)
 
 
-_PAYMENT_WORDS = re.compile(
-    r"оплат\w*|плат[её]ж\w*|плат(?:им|ите|ят|ит)|плачу|транш\w*|рассрочк\w*|взнос\w*|график\w*",
-    re.I,
-)
+_PAYMENT_WORDS = re.compile(r"оплат\w*|плат[её]ж\w*|плат(?:им|ите|ят|ит)|плачу|транш\w*|рассрочк\w*|взнос\w*|график\w*", re.I)
 
 
-def parse_tranches(
-    turn: Turn, deal: Q.Quarter, readiness: Optional[str] = None, today: Optional[dt.date] = None
-) -> Tuple[Optional[Dict[str, float]], Optional[str]]:
+def parse_tranches(turn: Turn, deal: Q.Quarter, readiness: Optional[str] = None, today: Optional[dt.date] = None
+                   ) -> Tuple[Optional[Dict[str, float]], Optional[str]]:
     """`{quarter: percent}` from «60 % 1 кв 2026, 40 % 3 кв 2026», «сразу» → all in the deal
     quarter, and schedules in words: «50% сейчас и 50% при вводе», «30% сейчас, остальное при сдаче».
 
@@ -441,12 +348,7 @@ def parse_tranches(
     in_words = bool(W._AT_READY.search(words) or W._REST.search(words) or W._HALF.search(words))
     if not percents and not in_words and (_LUMP_SUM.search(words) or turn.intent == "affirm"):
         return {Q.label(deal): 100.0}, None
-    if (
-        len(percents) == 1
-        and not quarters
-        and _number(percents[0].get("value")) == 100
-        and not W._AT_READY.search(words)
-    ):
+    if len(percents) == 1 and not quarters and _number(percents[0].get("value")) == 100 and not W._AT_READY.search(words):
         return {Q.label(deal): 100.0}, None
     if not percents and not in_words:
         return None, None
@@ -455,8 +357,7 @@ def parse_tranches(
         if problem or schedule is None:
             return None, problem or (
                 "Не смог сопоставить доли и сроки. Напишите каждый платёж как «доля — когда», например: "
-                + W.tranches_example(today)
-                + "."
+                + W.tranches_example(today) + "."
             )
     else:
         pairs = sorted(percents + quarters, key=lambda e: e.get("start", 0))
@@ -466,32 +367,18 @@ def parse_tranches(
             a, b = pairs[i], pairs[i + 1]
             pct, qtr = (a, b) if first_is_percent else (b, a)
             if pct.get("entity") != "percent" or qtr.get("entity") != "quarter":
-                return (
-                    None,
-                    "Не смог сопоставить доли и кварталы: напишите, например, "
-                    + W.tranches_example(today)
-                    + ".",
-                )
+                return None, "Не смог сопоставить доли и кварталы: напишите, например, " + W.tranches_example(today) + "."
             label = str(qtr.get("value")).upper()
             schedule[label] = schedule.get(label, 0.0) + float(_number(pct.get("value")) or 0)
     total = sum(schedule.values())
     if abs(total - 100) > 1e-6:
-        return (
-            None,
-            f"Сумма траншей {num(total)} %, а должна быть 100 %. Напишите график платежей ещё раз.",
-        )
+        return None, f"Сумма траншей {num(total)} %, а должна быть 100 %. Напишите график платежей ещё раз."
     for label in schedule:
         q = Q.parse_quarter(label)
         if Q.index(q, deal) < 0:
-            return (
-                None,
-                f"Платёж в {label} уже в прошлом: укажите кварталы не раньше {Q.label(deal)}.",
-            )
+            return None, f"Платёж в {label} уже в прошлом: укажите кварталы не раньше {Q.label(deal)}."
         if readiness and Q.index(q, Q.parse_quarter(readiness)) > 0:
-            return (
-                None,
-                f"Платёж в {label} позже ввода ({readiness}): все платежи — не позже ввода.",
-            )
+            return None, f"Платёж в {label} позже ввода ({readiness}): все платежи — не позже ввода."
     return schedule, None
 
 
@@ -525,7 +412,8 @@ class Context:
 
 # «площадь не 700, а 800», «цена не 500 тысяч, а 450»: the word names the slot, the value after «а» wins.
 _CORRECTION = re.compile(r"(площад|метраж|цен|стоимост|аренд)\w*\D*?\bне\b.*?\bа\b\s*", re.I)
-_CORRECTION_SLOTS = {"площад": AREA, "метраж": AREA, "цен": PRICE, "стоимост": PRICE, "аренд": RENT}
+_CORRECTION_SLOTS = {"площад": AREA, "метраж": AREA, "цен": PRICE, "стоимост": PRICE,
+                     "аренд": RENT}
 
 
 def _correction(turn: Turn, slots: Dict[str, Any]) -> Optional[Tuple[str, float]]:
@@ -533,16 +421,8 @@ def _correction(turn: Turn, slots: Dict[str, Any]) -> Optional[Tuple[str, float]
     if not match:
         return None
     slot = _CORRECTION_SLOTS[match.group(1).lower()]
-    after = [
-        e
-        for e in turn.entities
-        if e.get("start", 0) >= match.end() and _number(e.get("value")) is not None
-    ]
-    before = [
-        e
-        for e in turn.entities
-        if e.get("start", 0) < match.end() and _number(e.get("value")) is not None
-    ]
+    after = [e for e in turn.entities if e.get("start", 0) >= match.end() and _number(e.get("value")) is not None]
+    before = [e for e in turn.entities if e.get("start", 0) < match.end() and _number(e.get("value")) is not None]
     if not after:
         return None
     new = _number(after[0]["value"])
@@ -554,9 +434,7 @@ def _correction(turn: Turn, slots: Dict[str, Any]) -> Optional[Tuple[str, float]
     return slot, new
 
 
-def _candidates(
-    turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx: Context
-) -> Dict[str, Tuple[Any, str]]:
+def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx: Context) -> Dict[str, Tuple[Any, str]]:
     """Slot → (value, how to say it), from everything this message carries."""
     out: Dict[str, Tuple[Any, str]] = {}
     fix = _correction(turn, slots)
@@ -568,56 +446,33 @@ def _candidates(
     if kind:
         out[KIND] = (kind, KIND_NAMES[kind])
     # «за 1 м²», «за метр»: a price's unit, not an area.
-    area_values = [
-        _number(e.get("value"))
-        for e in turn.entities
-        if e.get("entity") == "area_m2"
-        and not re.search(
-            r"(?<![а-яё])за\s*$",
-            turn.text[max(0, int(e.get("start", 0)) - 4) : int(e.get("start", 0))],
-            re.I,
-        )
-    ]
+    area_values = [_number(e.get("value")) for e in turn.entities if e.get("entity") == "area_m2"
+             and not re.search(r"(?<![а-яё])за\s*$", turn.text[max(0, int(e.get("start", 0)) - 4):int(e.get("start", 0))], re.I)]
     areas = [a for a in area_values if a is not None]
     if requested == DISTANCE and not turn.values("distance_m") and not turn.values("duration_min"):
         # «400 метров» to «Сколько до метро?» is a distance, whatever the bare «метров» suggests.
-        plain = [
-            e
-            for e in turn.entities
-            if e.get("entity") == "area_m2"
-            and not re.search(r"м2|м²|кв|квадрат", str(e.get("text", "")), re.I)
-        ]
+        plain = [e for e in turn.entities if e.get("entity") == "area_m2"
+                 and not re.search(r"м2|м²|кв|квадрат", str(e.get("text", "")), re.I)]
         if plain:
-            turn = Turn(
-                turn.intent,
-                [dict(e, entity="distance_m") if e in plain else e for e in turn.entities],
-                turn.text,
-            )
+            turn = Turn(turn.intent, [dict(e, entity="distance_m") if e in plain else e for e in turn.entities], turn.text)
             areas = []
     if areas:
         out[AREA] = (areas[-1], f"{num(areas[-1])} м²")
     elif requested == AREA and (bare := _bare_number(turn)) is not None:
         out[AREA] = (bare, f"{num(bare)} м²")
     kind_now = kind or slots.get(KIND)
-    money_allowed = [
-        s for s in W.MONEY_SLOTS if kind_now not in KIND_SLOTS or s in KIND_SLOTS[kind_now]
-    ]
+    money_allowed = [s for s in W.MONEY_SLOTS if kind_now not in KIND_SLOTS or s in KIND_SLOTS[kind_now]]
     # A sum goes to the slot its words name («аренда…», «готовый…», «цена…», «по 420 тыс»), else
     # to the question asked; the raw `Money` is converted with the area in `interpret`.
     for money in W.sums(_words(turn) or turn.text, turn.entities, bare=requested in W.MONEY_SLOTS):
         money_to = W.money_slot(money, requested, money_allowed)
         if money_to is not None:
             out[money_to] = (money, "")
-    classes = [
-        str(v).upper().replace("А", "A").replace("В", "B").replace("Б", "B")
-        for v in turn.values("estate_class")
-    ]
+    classes = [str(v).upper().replace("А", "A").replace("В", "B").replace("Б", "B") for v in turn.values("estate_class")]
     if not classes and requested == CLASS:
         letter = _CLASS_LETTER.match(turn.text)
         if letter:
-            classes = [
-                letter.group(1).upper().replace("А", "A").replace("В", "B").replace("Б", "B")
-            ]
+            classes = [letter.group(1).upper().replace("А", "A").replace("В", "B").replace("Б", "B")]
     if classes and classes[-1] in ("A", "B"):
         out[CLASS] = (classes[-1], f"класс {classes[-1]}")
     stations = turn.values("metro_station")
@@ -625,7 +480,7 @@ def _candidates(
         out[STATION] = (stations[-1], str(stations[-1]))
     elif requested == STATION and turn.intent not in INTERRUPTIONS and len(out) == 0:
         # The NLU found no station: take the words as a name, to check it or suggest the closest.
-        name = _STATION_PREFIX.sub("", turn.text).strip(' .,!?«»"')
+        name = _STATION_PREFIX.sub("", turn.text).strip(" .,!?«»\"")
         if name and not any(ch.isdigit() for ch in name):
             out[STATION] = (name, name)
     dist = _distance(turn, bare_ok=requested == DISTANCE)
@@ -633,11 +488,7 @@ def _candidates(
         out[DISTANCE] = (round(dist[0]), dist[1])
     # The question reads its own answer first: «полная» to «what is left to do?» is full repairs.
     # Another question reads it only when the words name the repairs («…, ремонт не нужен, НДС 20»).
-    repairs = (
-        W.read_repairs(_words(turn))
-        if requested == REPAIRS or _REPAIR_WORDS.search(_words(turn))
-        else None
-    )
+    repairs = W.read_repairs(_words(turn)) if requested == REPAIRS or _REPAIR_WORDS.search(_words(turn)) else None
     finishes = [REPAIRS_OF_FINISH[v] for v in turn.values("finish") if v in REPAIRS_OF_FINISH]
     if repairs is None and finishes:
         repairs = finishes[-1]
@@ -649,15 +500,9 @@ def _candidates(
     if nds is not None:
         out[VAT] = (nds, f"{num(nds)} %")
     quarters = turn.values("quarter")
-    if (
-        quarters
-        and requested != TRANCHES
-        and (requested == READINESS or not turn.values("percent"))
-    ):
+    if quarters and requested != TRANCHES and (requested == READINESS or not turn.values("percent")):
         out[READINESS] = (str(quarters[-1]).upper(), str(quarters[-1]).upper())
-    elif not quarters and (
-        requested == READINESS or (requested != TRANCHES and _READY_WORDS.search(_words(turn)))
-    ):
+    elif not quarters and (requested == READINESS or (requested != TRANCHES and _READY_WORDS.search(_words(turn)))):
         found = W.relative_quarter(_words(turn), ctx.today)
         if found:
             label = Q.label(found[0])
@@ -681,11 +526,7 @@ def _validate(slot: str, value: Any, ctx: Context) -> Tuple[Any, Optional[str], 
             text += " Возможно, вы имели в виду: " + ", ".join(options) + "?"
         else:
             text += " Напишите, пожалуйста, название станции ещё раз."
-        return (
-            None,
-            text,
-            [{"title": o, "payload": f'/inform{{"metro_station":"{o}"}}'} for o in options],
-        )
+        return None, text, [{"title": o, "payload": f'/inform{{"metro_station":"{o}"}}'} for o in options]
     if slot == VAT:
         if value not in NDS_RATES:
             return None, f"Ставка НДС {num(value)} % не подходит: выберите 0, 5, 7 или 20 %.", []
@@ -703,11 +544,7 @@ def _validate(slot: str, value: Any, ctx: Context) -> Tuple[Any, Optional[str], 
 
 def _implausible(slot: str, value: Any) -> bool:
     bounds = PLAUSIBLE.get(slot)
-    return (
-        bounds is not None
-        and isinstance(value, (int, float))
-        and not bounds[0] <= value <= bounds[1]
-    )
+    return bounds is not None and isinstance(value, (int, float)) and not bounds[0] <= value <= bounds[1]
 
 
 DOUBT_TEXT = {
@@ -736,10 +573,7 @@ ASK_AGAIN = {
 }
 
 
-_YES = re.compile(
-    r"^\s*(?:да|ага|верно|всё\s+верно|все\s+верно|правильно|да,?\s+(?:верно|всё\s+так|все\s+так|считай\w*))\s*[.!]*\s*$",
-    re.I,
-)
+_YES = re.compile(r"^\s*(?:да|ага|верно|всё\s+верно|все\s+верно|правильно|да,?\s+(?:верно|всё\s+так|все\s+так|считай\w*))\s*[.!]*\s*$", re.I)
 _VAT_NEAR = re.compile(r"ндс|nds|усн|ставк", re.I)
 
 
@@ -755,9 +589,7 @@ def _settle(out: Outcome, slot: str, priced: Priced) -> bool:
         out.understood = True
         out.doubt = priced.pending
         what = "аренду за м²" if slot == RENT else "общую цену"
-        out.messages.append(
-            f"Запомнил {what}: {_short_money(priced.pending['raw'])}. Пересчитаю, когда узнаю площадь."
-        )
+        out.messages.append(f"Запомнил {what}: {_short_money(priced.pending['raw'])}. Пересчитаю, когда узнаю площадь.")
         return False
     if priced.note:
         out.messages.append(priced.note)
@@ -794,32 +626,15 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx: 
         if requested != TRANCHES and VAT in found:
             # «ндс 5%, … оплата 100% сразу»: the VAT's percent is not a payment.
             vat = found[VAT][0]
-            pay_turn = Turn(
-                turn.intent,
-                [
-                    e
-                    for e in turn.entities
-                    if not (
-                        e.get("entity") == "percent"
-                        and _number(e.get("value")) == vat
-                        and _VAT_NEAR.search(
-                            turn.text[max(0, int(e.get("start", 0)) - 12) : int(e.get("start", 0))]
-                        )
-                    )
-                ],
-                turn.text,
-            )
+            pay_turn = Turn(turn.intent, [e for e in turn.entities if not (
+                e.get("entity") == "percent" and _number(e.get("value")) == vat
+                and _VAT_NEAR.search(turn.text[max(0, int(e.get("start", 0)) - 12):int(e.get("start", 0))]))], turn.text)
         schedule, problem = parse_tranches(pay_turn, ctx.deal, readiness, ctx.today)
         if problem and requested == TRANCHES:
             out.messages.append(problem)
-            out.understood = (
-                True  # an answer, though a wrong one: ask again, do not hand to the rules
-            )
+            out.understood = True  # an answer, though a wrong one: ask again, do not hand to the rules
         elif schedule:
-            found[TRANCHES] = (
-                schedule,
-                ", ".join(f"{num(p)} % — {q}" for q, p in schedule.items()),
-            )
+            found[TRANCHES] = (schedule, ", ".join(f"{num(p)} % — {q}" for q, p in schedule.items()))
 
     # Sums: converted with the area (this message's or the known one) into what the slot holds.
     area = found[AREA][0] if AREA in found else slots.get(AREA)
@@ -867,8 +682,7 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx: 
         if _implausible(slot, clean) and not insisted:
             out.doubt = {"slot": slot, "value": clean}
             out.messages.append(
-                DOUBT_TEXT[slot].format(v=num(clean))
-                + " Если всё верно, ответьте «да» или повторите число; если нет — напишите правильное значение."
+                DOUBT_TEXT[slot].format(v=num(clean)) + " Если всё верно, ответьте «да» или повторите число; если нет — напишите правильное значение."
             )
             continue
         old = slots.get(slot)
@@ -883,17 +697,9 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str], ctx: 
         for slot in VALUE_SLOTS:
             if slot not in keep and slots.get(slot) is not None and slot not in out.slots:
                 out.slots[slot] = None
-    return close_reading(
-        out,
-        slots,
-        turn,
-        requested,
-        confirmed=CONFIRMED,
-        interruptions=INTERRUPTIONS,
-        ask_again=ASK_AGAIN,
-        ignore=(DOUBT, CONFIRMED),
-        what_to_fix="Что исправить? Напишите, например: «площадь 800» или «станция Динамо».",
-    )
+    return close_reading(out, slots, turn, requested, confirmed=CONFIRMED, interruptions=INTERRUPTIONS,
+                         ask_again=ASK_AGAIN, ignore=(DOUBT, CONFIRMED),
+                         what_to_fix="Что исправить? Напишите, например: «площадь 800» или «станция Динамо».")
 
 
 # ---------------------------------------------------------------- summary and inputs
@@ -943,29 +749,13 @@ def to_inputs(slots: Dict[str, Any], today: dt.date) -> dict:
 
 # ---------------------------------------------------------------- from a shown offer
 
-_OFFER_REF = re.compile(
-    r"(?<![а-яё])(?:него|нему|этого|этому|этот|это|эта|этой|эту|данн\w*|объект\w*|предложени\w*|вариант\w*|помещени\w*|офис\w*|лот\w*|там|здесь|тут)(?![а-яё])",
-    re.I,
-)
-_CLASS_OF_OFFER = {
-    "A": "A",
-    "А": "A",
-    "PRIME": "A",
-    "A+": "A",
-    "B": "B",
-    "В": "B",
-    "B+": "B",
-    "В+": "B",
-    "C": "B",
-}
+_OFFER_REF = re.compile(r"(?<![а-яё])(?:него|нему|этого|этому|этот|это|эта|этой|эту|данн\w*|объект\w*|предложени\w*|вариант\w*|помещени\w*|офис\w*|лот\w*|там|здесь|тут)(?![а-яё])", re.I)
+_CLASS_OF_OFFER = {"A": "A", "А": "A", "PRIME": "A", "A+": "A", "B": "B", "В": "B", "B+": "B", "В+": "B", "C": "B"}
 
 
 # The offer card's button: /request_calculation{"calc_kind":"from_offer"}.
 FROM_OFFER = "from_offer"
-OFFER_BUTTON = {
-    "title": "Посчитать доходность",
-    "payload": '/request_calculation{"calc_kind":"from_offer"}',
-}
+OFFER_BUTTON = {"title": "Посчитать доходность", "payload": '/request_calculation{"calc_kind":"from_offer"}'}
 
 
 def refers_to_offer(text: str) -> bool:
@@ -989,11 +779,7 @@ def prefill_from_offer(offer: dict, today: Optional[dt.date] = None) -> Dict[str
             q = Q.parse_quarter(readiness)
         except Exception:
             q = None
-        if (
-            q is not None
-            and Q.index(q, Q.quarter_of(today)) >= 0
-            and _check_quarter(Q.label(q), Q.quarter_of(today)) is None
-        ):
+        if q is not None and Q.index(q, Q.quarter_of(today)) >= 0 and _check_quarter(Q.label(q), Q.quarter_of(today)) is None:
             building = True
             slots[READINESS] = Q.label(q)
     kind = ("building_" if building else "finished_") + type_
@@ -1001,11 +787,7 @@ def prefill_from_offer(offer: dict, today: Optional[dt.date] = None) -> Dict[str
     wanted = set(KIND_SLOTS[kind])
     if offer.get("area_m2"):
         slots[AREA] = float(offer["area_m2"])
-    if (
-        offer.get("deal") == "sale"
-        and offer.get("price_per_m2")
-        and not offer.get("price_on_request")
-    ):
+    if offer.get("deal") == "sale" and offer.get("price_per_m2") and not offer.get("price_on_request"):
         slots[PRICE] = float(offer["price_per_m2"])
     if offer.get("deal") == "rent" and type_ == "retail" and offer.get("rent_rub_month"):
         slots[RENT] = float(offer["rent_rub_month"])
@@ -1026,11 +808,7 @@ def prefill_from_offer(offer: dict, today: Optional[dt.date] = None) -> Dict[str
 def prefill_note(offer: dict, slots: Dict[str, Any]) -> str:
     """What the bot says when it starts from an offer: what it took, and that it asks the rest."""
     name = offer.get("name") or "предложение"
-    taken = [
-        f"{NAMES[s]}: {_fmt(s, slots[s])}"
-        for s in KIND_SLOTS.get(slots.get(KIND) or "", [])
-        if s in slots
-    ]
+    taken = [f"{NAMES[s]}: {_fmt(s, slots[s])}" for s in KIND_SLOTS.get(slots.get(KIND) or "", []) if s in slots]
     text = f"Посчитаю доходность: {name}, {KIND_NAMES.get(slots.get(KIND) or '', '')}."
     if taken:
         text += " Из объявления: " + "; ".join(taken) + "."
@@ -1053,10 +831,7 @@ def analogs_subject(inputs: dict, position: Optional[Tuple[float, float]]) -> Op
     if not area or not rent:
         return None
     subject = {
-        "deal": "rent",
-        "type": "retail",
-        "area_m2": float(area),
-        "price_per_m2": round(float(rent) / float(area), 2),
+        "deal": "rent", "type": "retail", "area_m2": float(area), "price_per_m2": round(float(rent) / float(area), 2),
         "metro": [{"station": inputs["metro_station"]}],
     }
     if position:
@@ -1082,12 +857,8 @@ def vat_manager_pending(doubt: Any) -> bool:
 
 def vat_manager_record(inputs: dict) -> dict:
     """The calculation as the manager sees it (wewall.crm.summary): the answers, no IRR."""
-    return {
-        "inputs": dict(inputs),
-        "rent_irr": None,
-        "sale_irr": None,
-        "verdict": {"code": VAT_MANAGER, "text": "НДС 20 % (ОСНО): расчёт делает менеджер"},
-    }
+    return {"inputs": dict(inputs), "rent_irr": None, "sale_irr": None,
+            "verdict": {"code": VAT_MANAGER, "text": "НДС 20 % (ОСНО): расчёт делает менеджер"}}
 
 
 # ---------------------------------------------------------------- the payment question
@@ -1100,9 +871,7 @@ TRANCHES_BUTTONS = [
 
 def tranches_question(today: dt.date, remaining: str = "") -> str:
     """«Как вы платите…» with an example of quarters still ahead (never a past one)."""
-    return (
-        f"Как вы платите за помещение? Например: {W.tranches_example(today)}. {remaining}".rstrip()
-    )
+    return f"Как вы платите за помещение? Например: {W.tranches_example(today)}. {remaining}".rstrip()
 
 
 def reset_events_slots() -> Dict[str, Any]:

@@ -21,27 +21,11 @@ CONFIRMED = "book_viewing_confirmed"
 ALL_SLOTS = [NAME, PHONE, TIME, CONFIRMED]
 
 CONSENT = "Отправляя данные, вы соглашаетесь на их обработку; я передам их менеджеру."
-INTERRUPTIONS = {
-    "faq",
-    "show_faq",
-    "help",
-    "about",
-    "out_of_scope",
-    "greet",
-    "thank",
-    "goodbye",
-    "request_calculation",
-    "request_search",
-    "request_analogs",
-    "start",
-    "request_manager",
-    "cancel",
-    "go_back",
-}
+INTERRUPTIONS = {"faq", "show_faq", "help", "about", "out_of_scope", "greet", "thank", "goodbye",
+                 "request_calculation", "request_search", "request_analogs", "start", "request_manager",
+                 "cancel", "go_back"}
 
-_NAME_PREFIX = re.compile(
-    r"^\s*(меня\s+зовут|зовут|я|это|моё\s+имя|мое\s+имя|имя)\s*[:\-–—]?\s+", re.I
-)
+_NAME_PREFIX = re.compile(r"^\s*(меня\s+зовут|зовут|я|это|моё\s+имя|мое\s+имя|имя)\s*[:\-–—]?\s+", re.I)
 _NAME_WORD = re.compile(r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё\-]*$")
 
 
@@ -86,20 +70,14 @@ def _looks_like_a_name(word: str) -> bool:
 
 
 def _name_from_text(text: str) -> Optional[str]:
-    words = _NAME_PREFIX.sub("", text or "").strip(' .,!?«»"').split()
-    if (
-        1 <= len(words) <= 3
-        and all(_NAME_WORD.match(w) for w in words)
-        and any(_looks_like_a_name(w) for w in words)
-    ):
+    words = _NAME_PREFIX.sub("", text or "").strip(" .,!?«»\"").split()
+    if 1 <= len(words) <= 3 and all(_NAME_WORD.match(w) for w in words) and any(_looks_like_a_name(w) for w in words):
         return " ".join(w[:1].upper() + w[1:] for w in words)
     return None
 
 
-_DAY = (
-    r"(?:сегодня|завтра|послезавтра|понедельник\w*|вторник\w*|сред[уаые]|четверг\w*|пятниц\w*|суббот\w*|"
-    r"воскресень\w*|выходн\w*|на\s+(?:этой|следующей)\s+неделе)"
-)
+_DAY = (r"(?:сегодня|завтра|послезавтра|понедельник\w*|вторник\w*|сред[уаые]|четверг\w*|пятниц\w*|суббот\w*|"
+        r"воскресень\w*|выходн\w*|на\s+(?:этой|следующей)\s+неделе)")
 _HOUR = r"(?:(?:в|к|после|до|с|около)\s+)?\d{1,2}(?:[:.]\d{2})?(?:\s*(?:час\w*|утра|вечера|дня))?"
 _PART = r"(?:утром|днем|днём|вечером|после\s+обеда|до\s+обеда|в\s+обед)"
 _TIME = re.compile(rf"(?:\b(?:в|во|на)\s+)?\b{_DAY}\b(?:\s+(?:{_PART}|{_HOUR})\b)*", re.I)
@@ -153,35 +131,20 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> Ou
         name = _name_from_text(re.sub(r"[\d+()\-]{5,}.*$", "", text).strip(" ,"))
     if name:
         out.slots[NAME] = name
-    if (
-        requested == TIME
-        and not out.slots
-        and text
-        and turn.intent not in INTERRUPTIONS | {"affirm", "deny"}
-    ):
+    if requested == TIME and not out.slots and text and turn.intent not in INTERRUPTIONS | {"affirm", "deny"}:
         out.slots[TIME] = text  # any words, but a bare «да» or «нет» is not a time
     elif requested != TIME:
         when = time_in(text)
         if when:
-            out.slots[TIME] = (
-                when  # «хочу посмотреть завтра в 11, я Петр 8999…»: the time comes with the rest
-            )
+            out.slots[TIME] = when  # «хочу посмотреть завтра в 11, я Петр 8999…»: the time comes with the rest
     for slot, value in out.slots.items():
         out.understood = True
         old = slots.get(slot)
         if old is not None and old != value and slot != requested:
             label = {NAME: "имя", PHONE: "телефон", TIME: "удобное время"}[slot]
             out.messages.append(f"Исправил: {label} — {value}.")
-    return close_reading(
-        out,
-        slots,
-        turn,
-        requested,
-        confirmed=CONFIRMED,
-        interruptions=INTERRUPTIONS,
-        ask_again=ASK_AGAIN,
-        what_to_fix="Что исправить? Напишите новое имя, телефон или время.",
-    )
+    return close_reading(out, slots, turn, requested, confirmed=CONFIRMED, interruptions=INTERRUPTIONS,
+                         ask_again=ASK_AGAIN, what_to_fix="Что исправить? Напишите новое имя, телефон или время.")
 
 
 def summary(slots: Dict[str, Any], offer: Optional[Dict[str, Any]] = None) -> str:

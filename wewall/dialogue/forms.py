@@ -56,18 +56,13 @@ def _distance_at_most_one(a: str, b: str) -> bool:
         diff = [i for i in range(la) if a[i] != b[i]]
         if len(diff) == 1:
             return True
-        return (
-            len(diff) == 2
-            and diff[1] == diff[0] + 1
-            and a[diff[0]] == b[diff[1]]
-            and a[diff[1]] == b[diff[0]]
-        )
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
     if la > lb:
         a, b = b, a
     i = 0
     while i < len(a) and a[i] == b[i]:
         i += 1
-    return a[i:] == b[i + 1 :]
+    return a[i:] == b[i + 1:]
 
 
 def close_to(text: str, phrases: Iterable[str]) -> bool:
@@ -83,92 +78,30 @@ _TAIL = r"(?:\s+(?:пожалуйста|плиз|плз|все|всё|это|у�
 _FORM_WORDS = r"(?:\s+(?:расчет|расчета|подбор|подбора|поиск|поиска|запись|записи|просмотр|анкету|анкета|все|это|заявку))?"
 
 CANCEL_PHRASES = {
-    "отмена",
-    "отменить",
-    "отмени",
-    "отмените",
-    "отменяй",
-    "отменяем",
-    "cancel",
-    "/cancel",
-    "стоп",
-    "stop",
-    "хватит",
-    "передумал",
-    "передумала",
-    "отбой",
-    "прекрати",
-    "прекратить",
-    "выход",
-    "выйти",
-    "exit",
-    "больше не надо",
-    "не хочу продолжать",
-    "не буду продолжать",
+    "отмена", "отменить", "отмени", "отмените", "отменяй", "отменяем", "cancel", "/cancel", "стоп", "stop",
+    "хватит", "передумал", "передумала", "отбой", "прекрати", "прекратить", "выход", "выйти", "exit",
+    "больше не надо", "не хочу продолжать", "не буду продолжать",
 }
 # «не надо», «не нужна» are answers to a yes/no or a finish question, never a cancel by themselves.
 BACK_PHRASES = {
-    "назад",
-    "/go back",
-    "/go_back",
-    "back",
-    "вернись",
-    "вернуться",
-    "вернуться назад",
-    "вернись назад",
-    "шаг назад",
-    "на шаг назад",
-    "предыдущий вопрос",
-    "к предыдущему вопросу",
-    "верни назад",
-    "давай назад",
-    "обратно",
+    "назад", "/go back", "/go_back", "back", "вернись", "вернуться", "вернуться назад", "вернись назад", "шаг назад",
+    "на шаг назад", "предыдущий вопрос", "к предыдущему вопросу", "верни назад", "давай назад", "обратно",
 }
 RESTART_PHRASES = {
-    "заново",
-    "сначала",
-    "с начала",
-    "по новой",
-    "начать заново",
-    "начать сначала",
-    "начнем заново",
-    "начнем сначала",
-    "давай начнем заново",
-    "давай заново",
-    "давайте заново",
-    "давайте начнем заново",
-    "давай сначала",
-    "начать с начала",
-    "все заново",
-    "все сначала",
-    "сбросить",
-    "сброс",
-    "очистить",
+    "заново", "сначала", "с начала", "по новой", "начать заново", "начать сначала", "начнем заново",
+    "начнем сначала", "давай начнем заново", "давай заново", "давайте заново", "давайте начнем заново",
+    "давай сначала", "начать с начала", "все заново", "все сначала", "сбросить", "сброс", "очистить",
 }
 MENU_PHRASES = {
-    "/start",
-    "/help",
-    "start",
-    "старт",
-    "главное меню",
-    "меню",
-    "в меню",
-    "в главное меню",
-    "на главную",
-    "главная",
-    "домой",
-    "в начало",
-    "открой меню",
-    "покажи меню",
+    "/start", "/help", "start", "старт", "главное меню", "меню", "в меню", "в главное меню", "на главную",
+    "главная", "домой", "в начало", "открой меню", "покажи меню",
 }
 
 
 def _phrases(phrases: Iterable[str], form_words: bool) -> re.Pattern[str]:
     """One or more of the phrases («стоп хватит»), with polite words around and the form's name."""
     one = "|".join(map(re.escape, sorted(phrases, key=len, reverse=True)))
-    return re.compile(
-        rf"^{_POLITE}(?:{one})(?:\s+(?:{one}))*{_FORM_WORDS if form_words else ''}{_TAIL}$"
-    )
+    return re.compile(rf"^{_POLITE}(?:{one})(?:\s+(?:{one}))*{_FORM_WORDS if form_words else ''}{_TAIL}$")
 
 
 _CANCEL = _phrases(CANCEL_PHRASES, True)
@@ -178,178 +111,28 @@ _MENU = _phrases(MENU_PHRASES, False)
 
 # A go-ahead is a message made only of these words (at least one verb or «да»-word among them).
 GO_WORDS = {
-    "да",
-    "ага",
-    "угу",
-    "ок",
-    "окей",
-    "ok",
-    "okay",
-    "норм",
-    "нормально",
-    "хорошо",
-    "ладно",
-    "верно",
-    "правильно",
-    "точно",
-    "конечно",
-    "поехали",
-    "погнали",
-    "давай",
-    "давайте",
-    "го",
-    "вперед",
-    "отлично",
-    "супер",
-    "подтверждаю",
-    "согласен",
-    "согласна",
-    "так",
-    "именно",
-    "yes",
-    "можно",
-    "ну",
-    "все",
-    "уже",
-    "считай",
-    "считайте",
-    "посчитай",
-    "посчитайте",
-    "считать",
-    "посчитать",
-    "рассчитай",
-    "рассчитайте",
-    "рассчитывай",
-    "ищи",
-    "ищите",
-    "искать",
-    "найди",
-    "найдите",
-    "поищи",
-    "отправь",
-    "отправляй",
-    "отправляйте",
-    "отправить",
-    "отправьте",
-    "отправлять",
-    "запускай",
-    "запусти",
-    "жми",
-    "сделай",
-    "готово",
-    "подходит",
-    "устраивает",
-    "годится",
-    "пойдет",
-    "сойдет",
-    "агась",
-    "дп",
-    "оке",
-    "оки",
-    "yep",
-    "й",
-    "a",
-    "я",
-    "же",
-    "сказал",
-    "сказала",
-    "тебе",
-    "уж",
-    "пожалуйста",
-    "плиз",
-    "пиши",
-    "записывай",
-    "запиши",
+    "да", "ага", "угу", "ок", "окей", "ok", "okay", "норм", "нормально", "хорошо", "ладно", "верно",
+    "правильно", "точно", "конечно", "поехали", "погнали", "давай", "давайте", "го", "вперед", "отлично",
+    "супер", "подтверждаю", "согласен", "согласна", "так", "именно", "yes", "можно", "ну", "все", "уже",
+    "считай", "считайте", "посчитай", "посчитайте", "считать", "посчитать", "рассчитай", "рассчитайте",
+    "рассчитывай", "ищи", "ищите", "искать", "найди", "найдите", "поищи", "отправь", "отправляй",
+    "отправляйте", "отправить", "отправьте", "отправлять", "запускай", "запусти", "жми", "сделай", "готово",
+    "подходит", "устраивает", "годится", "пойдет", "сойдет", "агась", "дп", "оке", "оки", "yep",
+    "й", "a", "я", "же", "сказал", "сказала", "тебе", "уж", "пожалуйста", "плиз", "пиши", "записывай", "запиши",
 }
 _GO_CORE = {
-    "да",
-    "ага",
-    "угу",
-    "ок",
-    "окей",
-    "ok",
-    "okay",
-    "норм",
-    "нормально",
-    "хорошо",
-    "ладно",
-    "верно",
-    "правильно",
-    "точно",
-    "конечно",
-    "поехали",
-    "погнали",
-    "давай",
-    "давайте",
-    "го",
-    "вперед",
-    "отлично",
-    "супер",
-    "подтверждаю",
-    "согласен",
-    "согласна",
-    "yes",
-    "считай",
-    "считайте",
-    "посчитай",
-    "посчитайте",
-    "считать",
-    "посчитать",
-    "рассчитай",
-    "рассчитайте",
-    "рассчитывай",
-    "ищи",
-    "ищите",
-    "искать",
-    "найди",
-    "найдите",
-    "поищи",
-    "отправь",
-    "отправляй",
-    "отправляйте",
-    "отправить",
-    "отправьте",
-    "запускай",
-    "запусти",
-    "жми",
-    "готово",
-    "подходит",
-    "устраивает",
-    "годится",
-    "пойдет",
-    "сойдет",
-    "оке",
-    "оки",
-    "записывай",
-    "запиши",
+    "да", "ага", "угу", "ок", "окей", "ok", "okay", "норм", "нормально", "хорошо", "ладно", "верно", "правильно",
+    "точно", "конечно", "поехали", "погнали", "давай", "давайте", "го", "вперед", "отлично", "супер", "подтверждаю",
+    "согласен", "согласна", "yes", "считай", "считайте", "посчитай", "посчитайте", "считать", "посчитать",
+    "рассчитай", "рассчитайте", "рассчитывай", "ищи", "ищите", "искать", "найди", "найдите", "поищи", "отправь",
+    "отправляй", "отправляйте", "отправить", "отправьте", "запускай", "запусти", "жми", "готово", "подходит",
+    "устраивает", "годится", "пойдет", "сойдет", "оке", "оки", "записывай", "запиши",
 }
 NO_WORDS = {"нет", "не", "неа", "неверно", "ошибка", "no", "nope"}
 # «да ищи» before the summary: enough questions, go with what is known.
-GO_VERBS = {
-    "ищи",
-    "ищите",
-    "искать",
-    "найди",
-    "найдите",
-    "поищи",
-    "считай",
-    "считайте",
-    "посчитай",
-    "посчитайте",
-    "рассчитай",
-    "рассчитайте",
-    "поехали",
-    "погнали",
-    "запускай",
-    "запусти",
-    "отправляй",
-    "отправь",
-    "отправляйте",
-    "отправьте",
-    "отправить",
-    "считать",
-    "посчитать",
-}
+GO_VERBS = {"ищи", "ищите", "искать", "найди", "найдите", "поищи", "считай", "считайте", "посчитай", "посчитайте",
+            "рассчитай", "рассчитайте", "поехали", "погнали", "запускай", "запусти", "отправляй", "отправь",
+            "отправляйте", "отправьте", "отправить", "считать", "посчитать"}
 
 
 def is_go_ahead(text: str) -> bool:
@@ -370,10 +153,8 @@ def command(text: str) -> Optional[str]:
     if not t:
         return None
     for move, pattern, phrases in (
-        ("menu", _MENU, MENU_PHRASES),
-        ("restart", _RESTART, RESTART_PHRASES),
-        ("cancel", _CANCEL, CANCEL_PHRASES),
-        ("back", _BACK, BACK_PHRASES),
+        ("menu", _MENU, MENU_PHRASES), ("restart", _RESTART, RESTART_PHRASES),
+        ("cancel", _CANCEL, CANCEL_PHRASES), ("back", _BACK, BACK_PHRASES),
     ):
         # a typo is forgiven in one-word commands only: «не нужна» is one letter from «не нужно»
         if pattern.match(t) or (" " not in t and close_to(t, [p for p in phrases if " " not in p])):
@@ -396,10 +177,7 @@ def named_question(text: str, aliases: Dict[str, List[str]], asked: Iterable[str
     for match in _NAMED.finditer(t):
         words = match.group("a") or match.group("b") or ""
         for slot in asked:
-            if any(
-                words.startswith(stem) or f" {stem}" in f" {words}"
-                for stem in aliases.get(slot, [])
-            ):
+            if any(words.startswith(stem) or f" {stem}" in f" {words}" for stem in aliases.get(slot, [])):
                 return slot
     return None
 
@@ -412,15 +190,9 @@ _CALC_VERBS = re.compile(
 )
 _CALC_WORDS = re.compile(r"доходн|\birr\b|ирр")
 # «доходность от 10 %» is what an investor searches for, not a request to calculate
-_MIN_RETURN = re.compile(
-    r"(?:доходн\w*|\birr\b|ирр)\s*(?:от|не ниже|не меньше|выше|больше|>=?)\s*\d"
-)
-_SEARCH_WORDS = re.compile(
-    r"подбер|подобра|подбор|найд|найти|ищу|ищем|ищи|поищ|подыщ|покажи вариант"
-)
-_DEAL_WORDS = re.compile(
-    r"купить|куплю|снять|сниму|арендовать|арендую|есть ли|есть что|предложени|вариант"
-)
+_MIN_RETURN = re.compile(r"(?:доходн\w*|\birr\b|ирр)\s*(?:от|не ниже|не меньше|выше|больше|>=?)\s*\d")
+_SEARCH_WORDS = re.compile(r"подбер|подобра|подбор|найд|найти|ищу|ищем|ищи|поищ|подыщ|покажи вариант")
+_DEAL_WORDS = re.compile(r"купить|куплю|снять|сниму|арендовать|арендую|есть ли|есть что|предложени|вариант")
 
 
 def task_from_text(text: str) -> Optional[str]:
@@ -431,10 +203,7 @@ def task_from_text(text: str) -> Optional[str]:
     t = normalise(text)
     verbs = bool(_CALC_VERBS.search(t))
     calc = verbs or (bool(_CALC_WORDS.search(t)) and not _MIN_RETURN.search(t))
-    search, deal = (
-        bool(_SEARCH_WORDS.search(t)) or bool(_MIN_RETURN.search(t)),
-        bool(_DEAL_WORDS.search(t)),
-    )
+    search, deal = bool(_SEARCH_WORDS.search(t)) or bool(_MIN_RETURN.search(t)), bool(_DEAL_WORDS.search(t))
     if calc and not search and (verbs or not deal):
         return "calculation_form"
     if (search or deal) and not verbs:
@@ -449,9 +218,7 @@ _OWNER = re.compile(
     r"|\b(?:сдать|продать|сдавать|продавать)\s+(?:в\s+аренду\s+)?(?:свой|свою|свое|свои|мой|мою|мое|мои|наш|нашу|наше|наши)\b"
     r"|\b(?:ищу|ищем|найти|нужен|нужны)\s+(?:арендатор|покупател)"
 )
-_NOT_OWNER = re.compile(
-    r"куп(?:ить|лю|им)|сниму|снять|арендовать|арендую|посчита|рассчита|расчет|доходн|\birr\b|окуп"
-)
+_NOT_OWNER = re.compile(r"куп(?:ить|лю|им)|сниму|снять|арендовать|арендую|посчита|рассчита|расчет|доходн|\birr\b|окуп")
 OWNER_TEXT = (
     "Похоже, вы собственник и хотите сдать или продать помещение. Такие объекты принимает менеджер WEWALL: "
     "оставьте заявку, и он с вами свяжется. Сам я подбираю помещения для покупки и аренды и считаю доходность."
@@ -472,9 +239,7 @@ def is_owner(text: str) -> bool:
 # «хочу посмотреть этот офис», «запишите на просмотр»: the offer shown, not a new search («посмотреть ещё
 # варианты» is the next offer)
 _VIEWING = re.compile(r"посмотреть|просмотр|осмотр|записат\w*|запиши|приехать|съездить")
-_NOT_VIEWING = re.compile(
-    r"вариант|предложени|подбер|подобра|найд|найти|ищу|поищ|друг\w+|еще|следующ|дальше"
-)
+_NOT_VIEWING = re.compile(r"вариант|предложени|подбер|подобра|найд|найти|ищу|поищ|друг\w+|еще|следующ|дальше")
 
 
 def is_viewing_request(text: str) -> bool:
@@ -482,25 +247,8 @@ def is_viewing_request(text: str) -> bool:
     return bool(_VIEWING.search(t)) and not _NOT_VIEWING.search(t)
 
 
-_QUESTION_WORDS = {
-    "что",
-    "как",
-    "какой",
-    "какая",
-    "какое",
-    "какие",
-    "зачем",
-    "почему",
-    "сколько",
-    "чем",
-    "где",
-    "когда",
-    "кто",
-    "это",
-    "разве",
-    "можно",
-    "правда",
-}
+_QUESTION_WORDS = {"что", "как", "какой", "какая", "какое", "какие", "зачем", "почему", "сколько", "чем", "где",
+                   "когда", "кто", "это", "разве", "можно", "правда"}
 
 
 def is_question(text: str) -> bool:
@@ -508,9 +256,7 @@ def is_question(text: str) -> bool:
     words = normalise(text).split()
     if words and words[0] in ("а", "и", "ну", "слушай", "скажите", "подскажите"):
         words = words[1:]
-    return (
-        "?" in (text or "") and bool(words) and words[0] in _QUESTION_WORDS and words[0] != "можно"
-    )
+    return "?" in (text or "") and bool(words) and words[0] in _QUESTION_WORDS and words[0] != "можно"
 
 
 def has_go_verb(text: str) -> bool:
@@ -543,9 +289,7 @@ class FormSpec:
     cancelled: str  # said when the client cancels
     free_text: tuple = ()  # questions whose answer is any text (wishes, a time)
     keep_on_cancel: tuple = ()  # slots a cancel keeps (the name and phone of the viewing form)
-    skippable: Dict[str, Any] = field(
-        default_factory=dict
-    )  # question → its answer when skipped («не важно»)
+    skippable: Dict[str, Any] = field(default_factory=dict)  # question → its answer when skipped («не важно»)
     private: tuple = ()  # slots only an answer to a question may change (the calculation's doubt)
     paused_text: str = ""  # said when the client leaves with the answers kept
 
@@ -603,21 +347,10 @@ MENU_BUTTONS = [
 ]
 # Intents that still mean a move when a free-text question is asked (cancel and back only as commands:
 # «без пожеланий» must not cancel the search).
-FREE_TEXT_MOVES = {
-    "request_manager",
-    "request_calculation",
-    "request_search",
-    "help",
-    "about",
-    "show_faq",
-    "start",
-}
+FREE_TEXT_MOVES = {"request_manager", "request_calculation", "request_search", "help", "about", "show_faq", "start"}
 HANDOVER = "action_handover"
 # The actions that open each task (a new search forgets the last one's results first).
-START = {
-    "calculation_form": ["calculation_form"],
-    "search_form": ["action_search_reset", "search_form"],
-}
+START = {"calculation_form": ["calculation_form"], "search_form": ["action_search_reset", "search_form"]}
 CAPABILITIES = (
     "Я помогаю с коммерческой недвижимостью в Москве: считаю доходность помещения, подбираю офисы и "
     "торговые помещения из базы WEWALL, записываю на просмотр, отвечаю на вопросы и передаю запрос менеджеру."
@@ -628,20 +361,14 @@ def _ask_hint(spec: FormSpec, requested: Optional[str]) -> str:
     return spec.ask_again.get(requested or "", "Не понял ответ, попробуйте ещё раз.")
 
 
-def _read_nothing(
-    out: Any, spec: FormSpec, requested: Optional[str], slots: Optional[Dict[str, Any]] = None
-) -> bool:
+def _read_nothing(out: Any, spec: FormSpec, requested: Optional[str], slots: Optional[Dict[str, Any]] = None) -> bool:
     """The form's parser found no new value and no problem: only its «не понял» hint, or nothing.
 
     Values the form already holds are nothing new: «стоп, а можно сначала посчитать доходность офиса?»
     at the area question repeats «офис», and must reach the switch to the calculation, not re-ask the area."""
     found = getattr(out, "slots", None) or {}
     if slots is not None:
-        found = {
-            k: v
-            for k, v in found.items()
-            if (k == requested and v is not None) or v != slots.get(k)
-        }
+        found = {k: v for k, v in found.items() if (k == requested and v is not None) or v != slots.get(k)}
     if found or getattr(out, "doubt", None):
         return False
     messages = list(getattr(out, "messages", []) or [])
@@ -653,9 +380,7 @@ def _with_paused(slots: Dict[str, Any], name: str, add: bool) -> List[str]:
     return paused + [name] if add else paused
 
 
-def _leave(
-    step: Step, spec: FormSpec, slots: Dict[str, Any], keep_answers: bool, then: Iterable[str] = ()
-) -> Step:
+def _leave(step: Step, spec: FormSpec, slots: Dict[str, Any], keep_answers: bool, then: Iterable[str] = ()) -> Step:
     step.leave = True
     step.ask = None
     step.then = list(then)
@@ -665,9 +390,7 @@ def _leave(
     return step
 
 
-def _recorded(
-    spec: FormSpec, before: Dict[str, Any], after: Dict[str, Any], requested: Optional[str]
-) -> Optional[str]:
+def _recorded(spec: FormSpec, before: Dict[str, Any], after: Dict[str, Any], requested: Optional[str]) -> Optional[str]:
     """«Записал: …» for facts given for questions other than the one asked, first time given."""
     said = []
     for slot in spec.slots:
@@ -678,13 +401,8 @@ def _recorded(
     return "Записал: " + "; ".join(said) + "." if said else None
 
 
-def _changed(
-    spec: FormSpec,
-    before: Dict[str, Any],
-    after: Dict[str, Any],
-    requested: Optional[str],
-    said: Iterable[str],
-) -> Optional[str]:
+def _changed(spec: FormSpec, before: Dict[str, Any], after: Dict[str, Any], requested: Optional[str],
+             said: Iterable[str]) -> Optional[str]:
     """«Исправил: …» for earlier answers a message replaced in passing (a new station named at the metro
     question), unless the form's parser said so already: a silent change looks like a lost message."""
     told = " ".join(said)
@@ -702,16 +420,10 @@ def _changed(
 def _facts(spec: FormSpec, turn: Turn, slots: Dict[str, Any]) -> Dict[str, Any]:
     """Values a message carries for this form, read as answers to no particular question."""
     out = spec.interpret(Turn("inform", list(turn.entities), turn.text or ""), slots, None)
-    return {
-        k: v
-        for k, v in (getattr(out, "slots", {}) or {}).items()
-        if k != spec.confirm and k not in spec.private
-    }
+    return {k: v for k, v in (getattr(out, "slots", {}) or {}).items() if k != spec.confirm and k not in spec.private}
 
 
-def activate(
-    spec: FormSpec, turn: Turn, slots: Dict[str, Any], pending: Optional[dict] = None
-) -> Step:
+def activate(spec: FormSpec, turn: Turn, slots: Dict[str, Any], pending: Optional[dict] = None) -> Step:
     """The form opens: offer back the answers kept from last time, and read the facts of the
     message that opened it and of any message written before (`pending`)."""
     result = Step(move="start")
@@ -721,11 +433,7 @@ def activate(
         result.say(OWNER_TEXT, OWNER_BUTTONS)
         return _leave(result, spec, slots, keep_answers=True)
     task = task_from_text(turn.text or "")
-    if (
-        task
-        and task != spec.name
-        and turn.intent in ("request_calculation", "request_search", "inform")
-    ):
+    if task and task != spec.name and turn.intent in ("request_calculation", "request_search", "inform"):
         # «хочу посчитать доходность офиса…» taken for a search request: the words win
         result.move = "switch"
         return _leave(result, spec, slots, keep_answers=True, then=START[task])
@@ -734,12 +442,8 @@ def activate(
         result.slots[PAUSED] = _with_paused(slots, spec.name, False)
         answered = spec.answered(slots)
         if answered:
-            kept = "; ".join(
-                f"{spec.names.get(s, s)} — {_describe(spec, s, slots)}" for s in answered
-            )
-            result.say(
-                f"Продолжим {spec.title}. Ваши ответы я сохранил: {kept}. Чтобы начать заново, напишите «заново»."
-            )
+            kept = "; ".join(f"{spec.names.get(s, s)} — {_describe(spec, s, slots)}" for s in answered)
+            result.say(f"Продолжим {spec.title}. Ваши ответы я сохранил: {kept}. Чтобы начать заново, напишите «заново».")
     earlier_facts: Dict[str, Any] = {}
     earlier = pending_turn(pending)
     if earlier is not None:
@@ -748,9 +452,7 @@ def activate(
     facts = {**earlier_facts, **_facts(spec, turn, {**slots, **earlier_facts})}
     result.slots.update(facts)
     merged = {**slots, **result.slots}
-    used = "; ".join(
-        f"{spec.names[k]} — {_describe(spec, k, merged)}" for k in earlier_facts if k in spec.names
-    )
+    used = "; ".join(f"{spec.names[k]} — {_describe(spec, k, merged)}" for k in earlier_facts if k in spec.names)
     if used:
         result.say(f"Учёл то, что вы написали раньше: {used}.")
     recorded = _recorded(spec, {**slots, **earlier_facts}, merged, None)
@@ -840,11 +542,7 @@ def step(
         reading.intent = "affirm"
     elif is_no(text):
         reading.intent = "deny"
-    elif (
-        requested in spec.free_text
-        and intent not in FREE_TEXT_MOVES
-        and not (intent == "faq" and text.rstrip().endswith("?"))
-    ):
+    elif requested in spec.free_text and intent not in FREE_TEXT_MOVES and not (intent == "faq" and text.rstrip().endswith("?")):
         reading.intent = "inform"  # «вход с улицы» as a wish, «завтра после обеда» as a time: whatever the NLU thought
     out = spec.interpret(reading, slots, requested)
     if named and named not in (getattr(out, "slots", {}) or {}):
@@ -868,9 +566,7 @@ def step(
         if changed:
             result.say(changed)
         if requested and requested not in result.slots:
-            result.slots[requested] = slots.get(
-                requested
-            )  # an answer was read: the form must not reject it
+            result.slots[requested] = slots.get(requested)  # an answer was read: the form must not reject it
         result.ask = spec.next_slot(merged)
         doubt = getattr(out, "doubt", None)
         if isinstance(doubt, dict) and doubt.get("ask") and doubt.get("slot"):
@@ -881,17 +577,13 @@ def step(
 
     # 7. «да ищи» before the summary, when it answers nothing: skip what may be skipped; never a cancel
     if requested not in (None, spec.confirm) and go:
-        skipped = {
-            s: spec.skippable[s] for s in order if s in spec.skippable and slots.get(s) is None
-        }
+        skipped = {s: spec.skippable[s] for s in order if s in spec.skippable and slots.get(s) is None}
         result.slots.update(skipped)
         merged = {**slots, **skipped}
         result.ask = spec.next_slot(merged)
         result.move = "skip" if skipped else "not_yet"
         if result.ask is not None and result.ask != spec.confirm:
-            missing = [
-                spec.names.get(q, q) for q in order if q != spec.confirm and merged.get(q) is None
-            ]
+            missing = [spec.names.get(q, q) for q in order if q != spec.confirm and merged.get(q) is None]
             result.say("Хорошо. Без этого не обойтись: " + ", ".join(missing) + ".")
             result.slots.setdefault(result.ask, merged.get(result.ask))
         return result
@@ -901,21 +593,16 @@ def step(
 
 
 # «площадь не 250, а 300», «бюджет не 3 а 4 млн»: the words before «не» name the answer, the value after «а» wins
-_CORRECTION = re.compile(
-    r"^\s*(?P<name>[^\d,.!?]{2,40}?)\s+не\s+[^,]*?,?\s+а\s+(?P<new>\S.*)$", re.I
-)
+_CORRECTION = re.compile(r"^\s*(?P<name>[^\d,.!?]{2,40}?)\s+не\s+[^,]*?,?\s+а\s+(?P<new>\S.*)$", re.I)
 
 
-def _correction(
-    spec: FormSpec, turn: Turn, slots: Dict[str, Any], requested: Optional[str], order: List[str]
-) -> Optional[Step]:
+def _correction(spec: FormSpec, turn: Turn, slots: Dict[str, Any], requested: Optional[str],
+                order: List[str]) -> Optional[Step]:
     text = turn.text or ""
     match = _CORRECTION.match(text)
     if not match:
         return None
-    slot = named_question(
-        "поменяй " + match.group("name"), spec.aliases, [s for s in order if s != spec.confirm]
-    )
+    slot = named_question("поменяй " + match.group("name"), spec.aliases, [s for s in order if s != spec.confirm])
     if slot is None or slots.get(slot) is None:
         return None
     start = match.start("new")
@@ -925,13 +612,7 @@ def _correction(
     if value is None:
         return None
     step = Step(move="correct")
-    step.slots.update(
-        {
-            k: v
-            for k, v in (getattr(out, "slots", {}) or {}).items()
-            if k not in spec.private or k == slot
-        }
-    )
+    step.slots.update({k: v for k, v in (getattr(out, "slots", {}) or {}).items() if k not in spec.private or k == slot})
     if requested == spec.confirm:
         step.slots[spec.confirm] = None
     merged = {**slots, **step.slots}
@@ -942,34 +623,21 @@ def _correction(
     return step
 
 
-def _interruption(
-    spec: FormSpec,
-    turn: Turn,
-    slots: Dict[str, Any],
-    requested: Optional[str],
-    faq_response: Optional[str],
-    result: Step,
-    payload: bool = False,
-) -> Step:
+def _interruption(spec: FormSpec, turn: Turn, slots: Dict[str, Any], requested: Optional[str],
+                  faq_response: Optional[str], result: Step, payload: bool = False) -> Step:
     intent = turn.intent or ""
     # Leaving a form half-way must be meant: the words (or a tapped button) have to name the task;
     # «не нужна, там арендатор уже всё сделал» read as a search request must not end a calculation.
     target = task_from_text(turn.text or "")
     if payload and intent in ("request_calculation", "request_search"):
-        target = {"request_calculation": "calculation_form", "request_search": "search_form"}[
-            intent
-        ]
+        target = {"request_calculation": "calculation_form", "request_search": "search_form"}[intent]
     if target is None and intent in ("request_calculation", "request_search"):
         return _again(spec, turn, slots, requested, result)
-    if target is not None and (
-        target != spec.name or intent in ("request_calculation", "request_search")
-    ):
+    if target is not None and (target != spec.name or intent in ("request_calculation", "request_search")):
         if target != spec.name:
             result.move = "switch"
             if spec.answered(slots):
-                result.say(
-                    spec.paused_text or "Хорошо. Ответы я сохранил — к ним можно вернуться позже."
-                )
+                result.say(spec.paused_text or "Хорошо. Ответы я сохранил — к ним можно вернуться позже.")
             return _leave(result, spec, slots, keep_answers=True, then=START[target])
         # the same task again: keep the answers, take any new fact, go on
         result.move = "continue"
@@ -1003,9 +671,7 @@ def _interruption(
         return _faq(result, faq_response, slots, requested)
     if intent in ("help", "about", "show_faq"):
         result.move = "help"
-        result.say(
-            f"{CAPABILITIES} Сейчас мы заполняем {spec.title}. Чтобы выйти, напишите «отмена» или «главное меню»."
-        )
+        result.say(f"{CAPABILITIES} Сейчас мы заполняем {spec.title}. Чтобы выйти, напишите «отмена» или «главное меню».")
         return _stay(result, slots, requested)
     if intent in ("thank", "greet"):
         result.move = "courtesy"
@@ -1029,14 +695,10 @@ def _stay(result: Step, slots: Dict[str, Any], requested: Optional[str]) -> Step
     return result
 
 
-def _again(
-    spec: FormSpec, turn: Turn, slots: Dict[str, Any], requested: Optional[str], result: Step
-) -> Step:
+def _again(spec: FormSpec, turn: Turn, slots: Dict[str, Any], requested: Optional[str], result: Step) -> Step:
     result.move = "again"
     if requested == spec.confirm and is_no(turn.text or ""):
-        result.say(
-            "Что исправить? Напишите новое значение, например «площадь 300», или «вернись к …»."
-        )
+        result.say("Что исправить? Напишите новое значение, например «площадь 300», или «вернись к …».")
     else:
         result.say(_ask_hint(spec, requested))
     return _stay(result, slots, requested)
@@ -1056,9 +718,7 @@ def pending_turn(pending: Optional[dict]) -> Optional[Turn]:
 class Route:
     """What to do with a message of facts written while no form is open."""
 
-    start: List[str] = field(
-        default_factory=list
-    )  # the actions that open the form which takes these facts
+    start: List[str] = field(default_factory=list)  # the actions that open the form which takes these facts
     pending: Optional[dict] = None  # facts to keep for the form the client chooses
     messages: List[Message] = field(default_factory=list)
 
@@ -1072,9 +732,7 @@ def route_facts(turn: Turn, specs: List[FormSpec]) -> Route:
         route.messages.append(Message(text=OWNER_TEXT, buttons=OWNER_BUTTONS))
         return route
     readings = {spec.name: _facts(spec, turn, {}) for spec in specs}
-    readings = {
-        name: {k: v for k, v in facts.items() if v is not None} for name, facts in readings.items()
-    }
+    readings = {name: {k: v for k, v in facts.items() if v is not None} for name, facts in readings.items()}
     task = task_from_text(turn.text or "")
     by_name = {spec.name: spec for spec in specs}
     if task is None and readings.get("search_form", {}).get("search_deal"):
@@ -1085,19 +743,13 @@ def route_facts(turn: Turn, specs: List[FormSpec]) -> Route:
     best = max(specs, key=lambda spec: len(readings.get(spec.name) or {}), default=None)
     facts = readings.get(best.name) if best else None
     if not facts:
-        route.messages.append(
-            Message(text="Чем могу помочь? Выберите, пожалуйста:", buttons=MENU_BUTTONS)
-        )
+        route.messages.append(Message(text="Чем могу помочь? Выберите, пожалуйста:", buttons=MENU_BUTTONS))
         return route
     assert best is not None  # the facts are its readings
-    said = "; ".join(
-        f"{best.names.get(k, k)} — {_describe(best, k, facts)}" for k in facts if k in best.names
-    )
+    said = "; ".join(f"{best.names.get(k, k)} — {_describe(best, k, facts)}" for k in facts if k in best.names)
     route.pending = {"text": turn.text or "", "entities": list(turn.entities)}
-    route.messages.append(
-        Message(
-            text=f"Записал: {said}. Что сделать с этими данными — посчитать доходность или подобрать варианты?",
-            buttons=MENU_BUTTONS,
-        )
-    )
+    route.messages.append(Message(
+        text=f"Записал: {said}. Что сделать с этими данными — посчитать доходность или подобрать варианты?",
+        buttons=MENU_BUTTONS,
+    ))
     return route

@@ -36,9 +36,7 @@ FINISH = "search_finish"
 READINESS = "search_readiness"
 WISHES = "search_wishes"
 CONFIRMED = "search_confirmed"
-STATION = (
-    "search_stations"  # the stations the client named (a list): offers within walking distance
-)
+STATION = "search_stations"  # the stations the client named (a list): offers within walking distance
 PLACE = "search_place"  # okrugs and «city» (Москва-Сити) the client named (a list)
 DISTRICT = "search_district"  # districts named with «район» (a list of names as written)
 # Slots the form never asks but every answer may fill (kept and reset with the others).
@@ -46,66 +44,28 @@ EXTRA_SLOTS = [STATION, PLACE, DISTRICT]
 NEAR_METRO_MINUTES = 10  # «рядом с метро» without a station: 10 minutes on foot
 
 # Every slot the form may ask, in the order of the domain's `required_slots`.
-ALL_SLOTS = [
-    TYPE,
-    DEAL,
-    BUDGET,
-    PURPOSE,
-    MIN_IRR,
-    AREA,
-    METRO,
-    ZONE,
-    CLASS,
-    FINISH,
-    READINESS,
-    WISHES,
-    CONFIRMED,
-]
+ALL_SLOTS = [TYPE, DEAL, BUDGET, PURPOSE, MIN_IRR, AREA, METRO, ZONE, CLASS, FINISH, READINESS, WISHES, CONFIRMED]
 VALUE_SLOTS = [s for s in ALL_SLOTS if s != CONFIRMED]
 OPTIONAL = {TYPE, MIN_IRR, AREA, METRO, ZONE, CLASS, FINISH, READINESS}
 ANY = "any"
 
 INTERRUPTIONS = {
-    "faq",
-    "show_faq",
-    "help",
-    "about",
-    "request_manager",
-    "out_of_scope",
-    "greet",
-    "thank",
-    "goodbye",
-    "request_calculation",
-    "request_analogs",
-    "start",
+    "faq", "show_faq", "help", "about", "request_manager", "out_of_scope", "greet", "thank", "goodbye",
+    "request_calculation", "request_analogs", "start",
 }
 
 NAMES = {
-    TYPE: "тип помещения",
-    DEAL: "сделка",
-    BUDGET: "бюджет",
-    PURPOSE: "цель покупки",
-    MIN_IRR: "минимальный IRR",
-    AREA: "площадь",
-    METRO: "до метро",
-    ZONE: "зона",
-    CLASS: "класс",
-    FINISH: "отделка",
-    READINESS: "готовность",
-    WISHES: "пожелания",
+    TYPE: "тип помещения", DEAL: "сделка", BUDGET: "бюджет", PURPOSE: "цель покупки", MIN_IRR: "минимальный IRR",
+    AREA: "площадь", METRO: "до метро", ZONE: "зона", CLASS: "класс", FINISH: "отделка",
+    READINESS: "готовность", WISHES: "пожелания",
 }
 TYPE_NAMES, DEAL_NAMES, PURPOSE_NAMES, ZONE_NAMES = V.ESTATE_TYPES, V.DEALS, V.PURPOSES, V.ZONES
 FINISH_NAMES, READINESS_NAMES = V.SEARCH_FINISHES, V.SEARCH_READINESS
 CARD_FINISH, CARD_ZONE = V.FINISHES, V.OFFER_ZONES
 
-_ANY = re.compile(
-    r"не\s*важн|неважн|любо|люба|любы|без\s*разниц|всё\s*равно|все\s*равно|не\s*имеет\s*значени|^\s*any\s*$",
-    re.I,
-)
+_ANY = re.compile(r"не\s*важн|неважн|любо|люба|любы|без\s*разниц|всё\s*равно|все\s*равно|не\s*имеет\s*значени|^\s*any\s*$", re.I)
 _NO_LIMIT = re.compile(r"без\s*ограничен|не\s*ограничен|сколько\s*угодно|без\s*лимит", re.I)
-_NO_WISHES = re.compile(
-    r"^\s*(нет|не|ничего|никаких|без\s+пожеланий|пропустить|дальше|-|—)\W*$", re.I
-)
+_NO_WISHES = re.compile(r"^\s*(нет|не|ничего|никаких|без\s+пожеланий|пропустить|дальше|-|—)\W*$", re.I)
 _IRR_WORDS = re.compile(r"irr|ирр|доходн", re.I)
 _PER_M2 = re.compile(r"(?:за|/)\s*(?:кв\.?\s*)?(?:м2|м²|метр|квадрат|кв\.?\s*м|m2)", re.I)
 _PER_YEAR = re.compile(r"в\s+год|/\s*год|годов", re.I)
@@ -144,9 +104,7 @@ def next_slot(slots: Dict[str, Any]) -> Optional[str]:
     return next((s for s in required_slots(slots) if slots.get(s) is None), None)
 
 
-def previous_slot_in(
-    order: List[str], confirmed: str, slots: Dict[str, Any], requested: Optional[str]
-) -> Optional[str]:
+def previous_slot_in(order: List[str], confirmed: str, slots: Dict[str, Any], requested: Optional[str]) -> Optional[str]:
     """The answered question before `requested` in `order` (the last one at the confirmation)."""
     before = order[: order.index(requested)] if requested in order else order
     answered = [s for s in before if s != confirmed and slots.get(s) is not None]
@@ -267,10 +225,7 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> 
     zones = [str(v) for v in turn.values("zone")]
     if zones:
         out[ZONE] = zones[-1] if zones[-1] in ("ttk", "mkad") else ANY
-    classes = [
-        str(v).upper().replace("А", "A").replace("В", "B").replace("Б", "B")
-        for v in turn.values("estate_class")
-    ]
+    classes = [str(v).upper().replace("А", "A").replace("В", "B").replace("Б", "B") for v in turn.values("estate_class")]
     classes = [c if c in ("A", "B") else ANY for c in classes]
     if classes == [ANY] and out.get(BUDGET) == ANY and requested == BUDGET:
         classes = []  # the lexicon's «любой» (класс) was the answer to the budget question
@@ -327,16 +282,8 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> 
     return out
 
 
-_ENTITY_OF = {
-    TYPE: "estate_type",
-    ZONE: "zone",
-    CLASS: "estate_class",
-    FINISH: "finish",
-    READINESS: "readiness",
-    AREA: "area_m2",
-    METRO: "distance_m",
-    MIN_IRR: "percent",
-}
+_ENTITY_OF = {TYPE: "estate_type", ZONE: "zone", CLASS: "estate_class", FINISH: "finish", READINESS: "readiness",
+              AREA: "area_m2", METRO: "distance_m", MIN_IRR: "percent"}
 
 ASK_AGAIN = {
     TYPE: "Не понял, какое помещение. Напишите «офис», «торговое» или «любое».",
@@ -401,17 +348,9 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> Ou
             f"На {count_words(area['people'], 'человек')} считаю {num(area['min'])}–{num(area['max'])} м² "
             f"(норма {num(M2_PER_PERSON[0])}–{num(M2_PER_PERSON[1])} м² на человека). Если нужно иначе, напишите площадь."
         )
-    return close_reading(
-        out,
-        slots,
-        turn,
-        requested,
-        confirmed=CONFIRMED,
-        interruptions=INTERRUPTIONS,
-        ask_again=ASK_AGAIN,
-        ignore=(CONFIRMED,),
-        what_to_fix="Что исправить? Напишите, например: «бюджет 600 тысяч» или «площадь от 150 м²».",
-    )
+    return close_reading(out, slots, turn, requested, confirmed=CONFIRMED, interruptions=INTERRUPTIONS,
+                         ask_again=ASK_AGAIN, ignore=(CONFIRMED,),
+                         what_to_fix="Что исправить? Напишите, например: «бюджет 600 тысяч» или «площадь от 150 м²».")
 
 
 def _has_wishes(text: Optional[str]) -> bool:
@@ -440,10 +379,8 @@ def refine(turn: Turn, slots: Dict[str, Any]) -> Outcome:
     named = [str(v) for v in turn.values("metro_station")]
     if not changes and named and set(named) <= set(station_list(slots)):
         # «мне нужно у белорусской!» while the offers shown are there already
-        out.messages = [
-            f"Я уже ищу только у станции {', '.join(station_list(slots))}: все показанные предложения — "
-            "в пешей доступности от неё. Что изменить?"
-        ]
+        out.messages = [f"Я уже ищу только у станции {', '.join(station_list(slots))}: все показанные предложения — "
+                        "в пешей доступности от неё. Что изменить?"]
     return out
 
 
@@ -456,17 +393,9 @@ def rub(value: Any) -> str:
 
 def describe(slot: str, value: Any, slots: Dict[str, Any]) -> str:
     if value == ANY:
-        return (
-            "не важно"
-            if slot not in (TYPE, ZONE, FINISH, READINESS, CLASS)
-            else {
-                TYPE: "любое помещение",
-                ZONE: "любая",
-                FINISH: "любая",
-                READINESS: "можно строящиеся",
-                CLASS: "любой",
-            }[slot]
-        )
+        return "не важно" if slot not in (TYPE, ZONE, FINISH, READINESS, CLASS) else {
+            TYPE: "любое помещение", ZONE: "любая", FINISH: "любая", READINESS: "можно строящиеся", CLASS: "любой",
+        }[slot]
     if slot == TYPE:
         return TYPE_NAMES.get(value, str(value))
     if slot == DEAL:
@@ -475,11 +404,7 @@ def describe(slot: str, value: Any, slots: Dict[str, Any]) -> str:
         return f"до {rub(value['max'])} за м²" + (" в месяц" if slots.get(DEAL) == "rent" else "")
     if slot == BUDGET:
         low, high = span_of(value, upper=True)
-        text = (
-            f"от {rub(low)} до {rub(high)}"
-            if low is not None and high is not None
-            else f"до {rub(high)}"
-        )
+        text = f"от {rub(low)} до {rub(high)}" if low is not None and high is not None else f"до {rub(high)}"
         return text + (" в месяц" if slots.get(DEAL) == "rent" else "")
     if slot == PURPOSE:
         return PURPOSE_NAMES.get(value, str(value))
@@ -557,11 +482,7 @@ def summary(slots: Dict[str, Any]) -> str:
     stations = station_list(slots)
     if stations:
         metro = raw if isinstance(raw := slots.get(METRO), dict) else {}
-        how = (
-            describe(METRO, metro, slots).replace("не дальше ", "")
-            if metro
-            else f"{num(DEFAULT_STATION_MINUTES)} мин пешком"
-        )
+        how = describe(METRO, metro, slots).replace("не дальше ", "") if metro else f"{num(DEFAULT_STATION_MINUTES)} мин пешком"
         lines.append(f"• у метро: {', '.join(stations)} (до {how} от станции)")
     if slots.get(PLACE):
         lines.append(f"• район: {pl.place_phrase(slots[PLACE])}")
@@ -623,25 +544,14 @@ def record(slots: Dict[str, Any], total: int) -> Dict[str, Any]:
     if isinstance(slots.get(BUDGET), dict) and slots[BUDGET].get("per_m2"):
         per_m2, budget_min, budget_max = slots[BUDGET]["max"], None, None
     data = {
-        "estate_type": slots.get(TYPE),
-        "deal": slots.get(DEAL),
-        "budget_rub": budget_max,
-        "min_budget_rub": budget_min,
+        "estate_type": slots.get(TYPE), "deal": slots.get(DEAL), "budget_rub": budget_max, "min_budget_rub": budget_min,
         "max_price_per_m2": per_m2,
-        "zone": slots.get(ZONE),
-        "min_area_m2": area_min,
-        "max_area_m2": area_max,
+        "zone": slots.get(ZONE), "min_area_m2": area_min, "max_area_m2": area_max,
         "place": (slots.get(PLACE) or []) + (slots.get(DISTRICT) or []) or None,
-        "walk_minutes": metro.get("minutes"),
-        "max_distance_m": metro.get("m"),
-        "finish": slots.get(FINISH),
-        "estate_class": {"A": "A", "B": "B", ANY: "любой"}.get(slots.get(CLASS) or ""),
-        "purpose": slots.get(PURPOSE),
-        "min_irr": _val(slots, MIN_IRR),
-        "readiness": slots.get(READINESS),
-        "wishes": slots.get(WISHES) or None,
-        "stations": ", ".join(station_list(slots)) or None,
-        "found": total,
+        "walk_minutes": metro.get("minutes"), "max_distance_m": metro.get("m"),
+        "finish": slots.get(FINISH), "estate_class": {"A": "A", "B": "B", ANY: "любой"}.get(slots.get(CLASS) or ""),
+        "purpose": slots.get(PURPOSE), "min_irr": _val(slots, MIN_IRR), "readiness": slots.get(READINESS),
+        "wishes": slots.get(WISHES) or None, "stations": ", ".join(station_list(slots)) or None, "found": total,
     }
     return {k: v for k, v in data.items() if v is not None}
 
@@ -662,24 +572,14 @@ def _readiness(value: Any) -> str:
     return "срок ввода уточняется"
 
 
-def card(
-    offer: Dict[str, Any],
-    position: int,
-    total: int,
-    investor: bool = False,
-    budget: Optional[float] = None,
-    near: Optional[tuple] = None,
-    similar: int = 0,
-    budget_per_m2: Optional[float] = None,
-) -> str:
+def card(offer: Dict[str, Any], position: int, total: int, investor: bool = False, budget: Optional[float] = None,
+         near: Optional[tuple] = None, similar: int = 0, budget_per_m2: Optional[float] = None) -> str:
     """The offer as the client sees it (search.md «Offer card»); never the link.
 
     `budget`: the client's maximum (an offer above it says by how much); `near`: (named station,
     metres) when the client named stations; `similar`: near-identical lots of the building folded in.
     """
-    kind = {"office": "Офис", "retail": "Торговое помещение"}.get(
-        offer.get("type") or "", "Помещение"
-    )
+    kind = {"office": "Офис", "retail": "Торговое помещение"}.get(offer.get("type") or "", "Помещение")
     if offer.get("estate_class"):
         kind += f", класс {offer['estate_class']}"
     deal = "аренда" if offer.get("deal") == "rent" else "продажа"
@@ -689,9 +589,7 @@ def card(
     if offer.get("area_m2") is not None:
         lines.append(f"Площадь: {num(offer['area_m2'])} м²")
     ppm = offer.get("price_per_m2")
-    if offer.get("price_on_request") or (
-        offer.get("price_rub") is None and offer.get("rent_rub_month") is None
-    ):
+    if offer.get("price_on_request") or (offer.get("price_rub") is None and offer.get("rent_rub_month") is None):
         lines.append("Цена: по запросу")
     elif offer.get("deal") == "rent":
         price = f"Аренда: {rub(offer['rent_rub_month'])} в месяц"
@@ -708,14 +606,10 @@ def card(
         over = amount - budget
         lines.append(f"Дороже вашего бюджета на {num(over / budget * 100, 0)} % ({rub(over)}).")
     if budget_per_m2 and ppm and not offer.get("price_on_request") and ppm > budget_per_m2:
-        lines.append(
-            f"Дороже вашей цены за м² на {num((ppm - budget_per_m2) / budget_per_m2 * 100, 0)} %."
-        )
+        lines.append(f"Дороже вашей цены за м² на {num((ppm - budget_per_m2) / budget_per_m2 * 100, 0)} %.")
     metro = offer.get("metro") or []
     if near:
-        lines.append(
-            f"Метро: {near[0]}, {num(near[1], 0)} м (≈ {num(max(1, round(near[1] / WALK_M_PER_MIN)), 0)} мин пешком)"
-        )
+        lines.append(f"Метро: {near[0]}, {num(near[1], 0)} м (≈ {num(max(1, round(near[1] / WALK_M_PER_MIN)), 0)} мин пешком)")
     elif metro and isinstance(metro[0], dict) and metro[0].get("station"):
         station = f"Метро: {metro[0]['station']}"
         if metro[0].get("walk_minutes") is not None:
@@ -731,9 +625,7 @@ def card(
     if investor and offer.get("irr_percent") is not None:
         lines.append(f"IRR при сдаче в аренду: {num(offer['irr_percent'])} %")
     if similar:
-        lines.append(
-            f"Ещё {count_words(similar, 'лот', 'похожий')} в этом БЦ — расскажет менеджер."
-        )
+        lines.append(f"Ещё {count_words(similar, 'лот', 'похожий')} в этом БЦ — расскажет менеджер.")
     return "\n".join(lines)
 
 
@@ -745,18 +637,7 @@ def photos(offer: Dict[str, Any], limit: int = 10) -> List[str]:
 
 def chosen(offer: Dict[str, Any]) -> Dict[str, Any]:
     """The offer for the manager's summary (`chosen_offer`): with its link."""
-    keys = (
-        "_id",
-        "type",
-        "deal",
-        "estate_class",
-        "name",
-        "address",
-        "area_m2",
-        "price_rub",
-        "rent_rub_month",
-        "link",
-    )
+    keys = ("_id", "type", "deal", "estate_class", "name", "address", "area_m2", "price_rub", "rent_rub_month", "link")
     out = {k: offer.get(k) for k in keys if offer.get(k) is not None}
     out["_id"] = str(offer.get("_id"))
     metro = offer.get("metro") or []
@@ -779,11 +660,7 @@ def relaxed_slots(slots: Dict[str, Any], relaxed: Dict[str, Any]) -> Dict[str, A
             out[slot] = None if slot != BUDGET else ANY
         return out
     if relaxed.get("max_price_per_m2") != c.get("max_price_per_m2"):
-        out[BUDGET] = (
-            {"max": relaxed["max_price_per_m2"], "per_m2": True}
-            if relaxed.get("max_price_per_m2")
-            else ANY
-        )
+        out[BUDGET] = {"max": relaxed["max_price_per_m2"], "per_m2": True} if relaxed.get("max_price_per_m2") else ANY
     budget = (relaxed.get("min_budget_rub"), relaxed.get("budget_rub"))
     if budget != (c.get("min_budget_rub"), c.get("budget_rub")):
         out[BUDGET] = {"min": budget[0], "max": budget[1]} if budget[0] else (budget[1] or ANY)
@@ -796,22 +673,14 @@ def relaxed_slots(slots: Dict[str, Any], relaxed: Dict[str, Any]) -> Dict[str, A
         out[PLACE] = list(relaxed.get("places") or []) or None
     if list(relaxed.get("districts") or []) != list(c.get("districts") or []):
         out[DISTRICT] = list(relaxed.get("districts") or []) or None
-    if (relaxed.get("max_metro_minutes"), relaxed.get("max_metro_m")) != (
-        c.get("max_metro_minutes"),
-        c.get("max_metro_m"),
-    ):
+    if (relaxed.get("max_metro_minutes"), relaxed.get("max_metro_m")) != (c.get("max_metro_minutes"), c.get("max_metro_m")):
         if relaxed.get("max_metro_minutes"):
             out[METRO] = {"minutes": relaxed["max_metro_minutes"]}
         elif relaxed.get("max_metro_m"):
             out[METRO] = {"m": relaxed["max_metro_m"]}
         else:
             out[METRO] = ANY
-    for key, slot in (
-        ("zone", ZONE),
-        ("estate_class", CLASS),
-        ("finish", FINISH),
-        ("readiness", READINESS),
-    ):
+    for key, slot in (("zone", ZONE), ("estate_class", CLASS), ("finish", FINISH), ("readiness", READINESS)):
         if relaxed.get(key) != c.get(key) and (slots.get(slot) is not None or key == "readiness"):
             out[slot] = relaxed.get(key)
     if relaxed.get("min_irr") != c.get("min_irr") and slots.get(MIN_IRR) is not None:
@@ -821,58 +690,33 @@ def relaxed_slots(slots: Dict[str, Any], relaxed: Dict[str, Any]) -> Dict[str, A
 
 # The parameters «Изменить параметры» offers, as button titles.
 CHANGEABLE = [
-    (BUDGET, "Бюджет"),
-    (AREA, "Площадь"),
-    (METRO, "До метро"),
-    (ZONE, "Зона"),
-    (CLASS, "Класс"),
-    (FINISH, "Отделка"),
-    (MIN_IRR, "IRR"),
-    (READINESS, "Готовность"),
-    (TYPE, "Тип"),
-    (DEAL, "Сделка"),
+    (BUDGET, "Бюджет"), (AREA, "Площадь"), (METRO, "До метро"), (ZONE, "Зона"), (CLASS, "Класс"),
+    (FINISH, "Отделка"), (MIN_IRR, "IRR"), (READINESS, "Готовность"), (TYPE, "Тип"), (DEAL, "Сделка"),
 ]
 PARAM_ALIASES = {
-    "budget": BUDGET,
-    "area": AREA,
-    "metro": METRO,
-    "zone": ZONE,
-    "class": CLASS,
-    "finish": FINISH,
-    "irr": MIN_IRR,
-    "readiness": READINESS,
-    "type": TYPE,
-    "deal": DEAL,
+    "budget": BUDGET, "area": AREA, "metro": METRO, "zone": ZONE, "class": CLASS, "finish": FINISH,
+    "irr": MIN_IRR, "readiness": READINESS, "type": TYPE, "deal": DEAL,
     "search_metro": METRO,  # a button shown before the slot's rename (docs/decisions/slot-names.md)
 }
 _PARAM_WORDS = [
-    (re.compile(r"бюджет|цен|дорож|дешев|сумм", re.I), BUDGET),
-    (re.compile(r"площад|метраж|квадрат", re.I), AREA),
-    (re.compile(r"метро", re.I), METRO),
-    (re.compile(r"зон|ттк|мкад|район", re.I), ZONE),
-    (re.compile(r"класс", re.I), CLASS),
-    (re.compile(r"отделк|ремонт", re.I), FINISH),
-    (re.compile(r"irr|доходн", re.I), MIN_IRR),
-    (re.compile(r"готовн|строя", re.I), READINESS),
-    (re.compile(r"тип|офис|торгов", re.I), TYPE),
-    (re.compile(r"аренд|покуп|купить|сделк", re.I), DEAL),
+    (re.compile(r"бюджет|цен|дорож|дешев|сумм", re.I), BUDGET), (re.compile(r"площад|метраж|квадрат", re.I), AREA),
+    (re.compile(r"метро", re.I), METRO), (re.compile(r"зон|ттк|мкад|район", re.I), ZONE),
+    (re.compile(r"класс", re.I), CLASS), (re.compile(r"отделк|ремонт", re.I), FINISH),
+    (re.compile(r"irr|доходн", re.I), MIN_IRR), (re.compile(r"готовн|строя", re.I), READINESS),
+    (re.compile(r"тип|офис|торгов", re.I), TYPE), (re.compile(r"аренд|покуп|купить|сделк", re.I), DEAL),
 ]
 
 
 _CHEAPER = re.compile(r"дешевл|подешевл|бюджет\w*\s+(?:меньше|пониже|ниже)", re.I)
-_COMPARE = re.compile(
-    r"дороже|подороже|больше|побольше|меньше|поменьше|ближе|просторн|другой район|в другом", re.I
-)
+_COMPARE = re.compile(r"дороже|подороже|больше|побольше|меньше|поменьше|ближе|просторн|другой район|в другом", re.I)
 
 
 def compare_hint(text: str, slots: Dict[str, Any]) -> Optional[str]:
     """«а есть дешевле?», «а побольше?» while offers are shown: the value to change, said with the one searched
     now, so that the next message («до 2 млн») refines the search. None: not such a question."""
     if _CHEAPER.search(text or "") and slots.get(BUDGET) is not None:
-        return (
-            f"Сейчас ищу с бюджетом {describe(BUDGET, slots[BUDGET], slots)}. Напишите, сколько готовы платить, "
-            "например «до 2 млн», — покажу, что найдётся."
-        )
+        return (f"Сейчас ищу с бюджетом {describe(BUDGET, slots[BUDGET], slots)}. Напишите, сколько готовы платить, "
+                "например «до 2 млн», — покажу, что найдётся.")
     if _CHEAPER.search(text or "") or _COMPARE.search(text or ""):
         return "Что изменить в поиске? Напишите новое значение, например «до 2 млн» или «площадь от 200 м²», или выберите:"
     return None

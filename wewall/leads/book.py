@@ -60,8 +60,7 @@ MSK = dt.timezone(dt.timedelta(hours=3))
 metadata = sa.MetaData()
 
 leads = sa.Table(
-    "leads",
-    metadata,
+    "leads", metadata,
     sa.Column("id", _ID, primary_key=True, autoincrement=True),
     # Our request id: the hand-over command and amoCRM's mapping carry it.
     sa.Column("ref", sa.String(64), nullable=False, unique=True),
@@ -88,8 +87,7 @@ leads = sa.Table(
 )
 
 deliveries = sa.Table(
-    "lead_deliveries",
-    metadata,
+    "lead_deliveries", metadata,
     sa.Column("id", _ID, primary_key=True, autoincrement=True),
     sa.Column("lead_id", _ID, sa.ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
     sa.Column("destination", sa.String(16), nullable=False),
@@ -146,14 +144,8 @@ class LeadBook(SqlStore):
 
     # ================================================================ writing a lead
 
-    def add(
-        self,
-        lead: Dict[str, Any],
-        destinations: Iterable[str] = (),
-        *,
-        now: Optional[float] = None,
-        repeat_window: float = 0.0,
-    ) -> Dict[str, Any]:
+    def add(self, lead: Dict[str, Any], destinations: Iterable[str] = (), *,
+            now: Optional[float] = None, repeat_window: float = 0.0) -> Dict[str, Any]:
         """Keep a lead and its deliveries in one transaction; the stored row.
 
         A repeated `ref` (an action retried) returns the lead kept the first time. With
@@ -164,21 +156,9 @@ class LeadBook(SqlStore):
         """
         now = time.time() if now is None else now
         ref = lead.get("ref") or new_ref()
-        values = {
-            k: lead.get(k)
-            for k in (
-                "kind",
-                "sender_id",
-                "channel",
-                "lead_source",
-                "name",
-                "phone",
-                "telegram_username",
-                "telegram_user_id",
-                "viewing_time",
-                "summary",
-            )
-        }
+        values = {k: lead.get(k) for k in ("kind", "sender_id", "channel", "lead_source", "name",
+                                           "phone", "telegram_username", "telegram_user_id",
+                                           "viewing_time", "summary")}
         if values["kind"] not in KINDS:
             raise ValueError(f"unknown lead kind {values['kind']!r}; known: {', '.join(KINDS)}")
         if not values.get("sender_id"):
@@ -192,38 +172,23 @@ class LeadBook(SqlStore):
             if same is not None:
                 return {**same, "repeated": True}
         with self.engine.begin() as conn:
-            lead_id = int(
-                conn.execute(
-                    leads.insert().values(
-                        ref=ref, status=NEW, history="[]", created_at=now, updated_at=now, **values
-                    )
-                ).inserted_primary_key[0]
-            )
+            lead_id = int(conn.execute(leads.insert().values(
+                ref=ref, status=NEW, history="[]", created_at=now, updated_at=now, **values
+            )).inserted_primary_key[0])
             for dest in dict.fromkeys(destinations):
                 if dest not in DESTINATIONS:
                     raise ValueError(f"unknown destination {dest!r}")
-                conn.execute(
-                    deliveries.insert().values(
-                        lead_id=lead_id,
-                        destination=dest,
-                        status=PENDING,
-                        attempts=0,
-                        created_at=now,
-                    )
-                )
+                conn.execute(deliveries.insert().values(
+                    lead_id=lead_id, destination=dest, status=PENDING, attempts=0,
+                    created_at=now))
         stored = self.get(lead_id)
         assert stored is not None  # inserted above
         return stored
 
     def _same_request(self, values: Dict[str, Any], since: float) -> Optional[Dict[str, Any]]:
-        q = (
-            sa.select(leads.c.id, leads.c.summary)
-            .where(leads.c.sender_id == values["sender_id"])
-            .where(leads.c.kind == values["kind"])
-            .where(leads.c.status == NEW)
-            .where(leads.c.created_at >= since)
-            .order_by(leads.c.id.desc())
-        )
+        q = (sa.select(leads.c.id, leads.c.summary).where(leads.c.sender_id == values["sender_id"])
+             .where(leads.c.kind == values["kind"]).where(leads.c.status == NEW)
+             .where(leads.c.created_at >= since).order_by(leads.c.id.desc()))
         for column in ("phone", "viewing_time", "name"):
             value = values.get(column)
             q = q.where(leads.c[column].is_(None) if value is None else leads.c[column] == value)
@@ -241,14 +206,9 @@ class LeadBook(SqlStore):
             if r is None:
                 return None
             lead = _lead(r)
-            lead["deliveries"] = [
-                _delivery(d)
-                for d in conn.execute(
-                    deliveries.select()
-                    .where(deliveries.c.lead_id == lead["id"])
-                    .order_by(deliveries.c.id)
-                )
-            ]
+            lead["deliveries"] = [_delivery(d) for d in conn.execute(
+                deliveries.select().where(deliveries.c.lead_id == lead["id"])
+                .order_by(deliveries.c.id))]
         return lead
 
     def get_by_ref(self, ref: str) -> Optional[Dict[str, Any]]:
@@ -256,15 +216,9 @@ class LeadBook(SqlStore):
             lead_id = conn.execute(sa.select(leads.c.id).where(leads.c.ref == ref)).scalar()
         return self.get(lead_id) if lead_id is not None else None
 
-    def list(
-        self,
-        *,
-        status: Optional[Sequence[str]] = None,
-        since: Optional[float] = None,
-        phone: Optional[str] = None,
-        limit: Optional[int] = None,
-        newest_first: bool = True,
-    ) -> List[Dict[str, Any]]:
+    def list(self, *, status: Optional[Sequence[str]] = None, since: Optional[float] = None,
+             phone: Optional[str] = None, limit: Optional[int] = None,
+             newest_first: bool = True) -> List[Dict[str, Any]]:
         q = leads.select()
         if status:
             q = q.where(leads.c.status.in_(list(status)))
@@ -281,11 +235,8 @@ class LeadBook(SqlStore):
             if rows:
                 ids = [r["id"] for r in rows]
                 by_lead: Dict[int, List[Dict[str, Any]]] = {}
-                for d in conn.execute(
-                    deliveries.select()
-                    .where(deliveries.c.lead_id.in_(ids))
-                    .order_by(deliveries.c.id)
-                ):
+                for d in conn.execute(deliveries.select().where(deliveries.c.lead_id.in_(ids))
+                                      .order_by(deliveries.c.id)):
                     by_lead.setdefault(d.lead_id, []).append(_delivery(d))
                 for r in rows:
                     r["deliveries"] = by_lead.get(r["id"], [])
@@ -293,34 +244,22 @@ class LeadBook(SqlStore):
 
     # ================================================================ managers' marks
 
-    def mark(
-        self,
-        lead_id: int,
-        status: str,
-        *,
-        by: Optional[str] = None,
-        note: Optional[str] = None,
-        now: Optional[float] = None,
-    ) -> Optional[Dict[str, Any]]:
+    def mark(self, lead_id: int, status: str, *, by: Optional[str] = None,
+             note: Optional[str] = None, now: Optional[float] = None) -> Optional[Dict[str, Any]]:
         """A manager's mark («Взял», «Не дозвонился», handled); None for an unknown lead."""
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}; known: {', '.join(STATUSES)}")
         now = time.time() if now is None else now
         with self.engine.begin() as conn:
-            r = conn.execute(
-                leads.select().where(leads.c.id == int(lead_id)).with_for_update()
-            ).first()
+            r = conn.execute(leads.select().where(leads.c.id == int(lead_id))
+                             .with_for_update()).first()
             if r is None:
                 return None
             history = _loads(r.history, [])
             history.append({"status": status, "by": by, "at": now, "note": note})
-            values: Dict[str, Any] = dict(
-                status=status,
-                handled_by=by or r.handled_by,
-                handled_at=now,
-                history=json.dumps(history, ensure_ascii=False),
-                updated_at=now,
-            )
+            values: Dict[str, Any] = dict(status=status, handled_by=by or r.handled_by,
+                                          handled_at=now, history=json.dumps(history, ensure_ascii=False),
+                                          updated_at=now)
             if note:
                 values["note"] = note
             conn.execute(leads.update().where(leads.c.id == r.id).values(**values))
@@ -328,133 +267,67 @@ class LeadBook(SqlStore):
 
     # ================================================================ deliveries
 
-    def claim_deliveries(
-        self,
-        destinations: Sequence[str],
-        *,
-        now: Optional[float] = None,
-        lease_seconds: float = 120.0,
-        limit: int = 20,
-    ) -> List[Dict[str, Any]]:
+    def claim_deliveries(self, destinations: Sequence[str], *, now: Optional[float] = None,
+                         lease_seconds: float = 120.0, limit: int = 20) -> List[Dict[str, Any]]:
         """Pending deliveries that are due, oldest first, each leased to the caller."""
         now = time.time() if now is None else now
         d = deliveries
-        due = sa.and_(
-            d.c.status == PENDING,
-            d.c.destination.in_(list(destinations)),
-            sa.or_(d.c.retry_at.is_(None), d.c.retry_at <= now),
-            sa.or_(d.c.lease_until.is_(None), d.c.lease_until < now),
-        )
+        due = sa.and_(d.c.status == PENDING, d.c.destination.in_(list(destinations)),
+                      sa.or_(d.c.retry_at.is_(None), d.c.retry_at <= now),
+                      sa.or_(d.c.lease_until.is_(None), d.c.lease_until < now))
         with self.engine.connect() as conn:
-            ids = [
-                r[0]
-                for r in conn.execute(sa.select(d.c.id).where(due).order_by(d.c.id).limit(limit))
-            ]
+            ids = [r[0] for r in conn.execute(sa.select(d.c.id).where(due).order_by(d.c.id).limit(limit))]
         claimed = []
         for delivery_id in ids:
             with self.engine.begin() as conn:
-                n = conn.execute(
-                    d.update()
-                    .where(d.c.id == delivery_id)
-                    .where(due)
-                    .values(lease_until=now + lease_seconds)
-                ).rowcount
+                n = conn.execute(d.update().where(d.c.id == delivery_id).where(due)
+                                 .values(lease_until=now + lease_seconds)).rowcount
                 if n:
-                    claimed.append(
-                        _delivery(conn.execute(d.select().where(d.c.id == delivery_id)).first())
-                    )
+                    claimed.append(_delivery(conn.execute(d.select().where(d.c.id == delivery_id)).first()))
         return claimed
 
-    def delivered(
-        self,
-        delivery_id: int,
-        external: Optional[Dict[str, Any]] = None,
-        *,
-        now: Optional[float] = None,
-    ) -> None:
+    def delivered(self, delivery_id: int, external: Optional[Dict[str, Any]] = None, *,
+                  now: Optional[float] = None) -> None:
         now = time.time() if now is None else now
         with self.engine.begin() as conn:
-            conn.execute(
-                deliveries.update()
-                .where(deliveries.c.id == delivery_id)
-                .values(
-                    status=DONE,
-                    done_at=now,
-                    lease_until=None,
-                    last_error=None,
-                    external=json.dumps(external or {}, ensure_ascii=False),
-                )
-            )
+            conn.execute(deliveries.update().where(deliveries.c.id == delivery_id).values(
+                status=DONE, done_at=now, lease_until=None, last_error=None,
+                external=json.dumps(external or {}, ensure_ascii=False)))
 
-    def delivery_failed(
-        self, delivery_id: int, error: str, retry_at: float, *, give_up: bool = False
-    ) -> int:
+    def delivery_failed(self, delivery_id: int, error: str, retry_at: float, *,
+                        give_up: bool = False) -> int:
         """Count a failed attempt; the delivery is tried again at `retry_at` (or set aside)."""
         with self.engine.begin() as conn:
-            attempts = (
-                int(
-                    conn.execute(
-                        sa.select(deliveries.c.attempts).where(deliveries.c.id == delivery_id)
-                    ).scalar()
-                    or 0
-                )
-                + 1
-            )
-            conn.execute(
-                deliveries.update()
-                .where(deliveries.c.id == delivery_id)
-                .values(
-                    attempts=attempts,
-                    last_error=error[:2000],
-                    retry_at=retry_at,
-                    lease_until=None,
-                    status=FAILED if give_up else PENDING,
-                )
-            )
+            attempts = int(conn.execute(sa.select(deliveries.c.attempts)
+                                        .where(deliveries.c.id == delivery_id)).scalar() or 0) + 1
+            conn.execute(deliveries.update().where(deliveries.c.id == delivery_id).values(
+                attempts=attempts, last_error=error[:2000], retry_at=retry_at, lease_until=None,
+                status=FAILED if give_up else PENDING))
         return attempts
 
-    def mark_delivered_by_ref(
-        self, ref: str, destination: str, external: Optional[Dict[str, Any]] = None
-    ) -> bool:
+    def mark_delivered_by_ref(self, ref: str, destination: str,
+                              external: Optional[Dict[str, Any]] = None) -> bool:
         """Mark a lead's delivery to `destination` done (the amoCRM relay's report)."""
         now = time.time()
         with self.engine.begin() as conn:
             lead_id = conn.execute(sa.select(leads.c.id).where(leads.c.ref == ref)).scalar()
             if lead_id is None:
                 return False
-            n = conn.execute(
-                deliveries.update()
-                .where(deliveries.c.lead_id == lead_id)
-                .where(deliveries.c.destination == destination)
-                .values(
-                    status=DONE,
-                    done_at=now,
-                    lease_until=None,
-                    last_error=None,
-                    external=json.dumps(external or {}, ensure_ascii=False),
-                )
-            ).rowcount
+            n = conn.execute(deliveries.update().where(deliveries.c.lead_id == lead_id)
+                             .where(deliveries.c.destination == destination).values(
+                status=DONE, done_at=now, lease_until=None, last_error=None,
+                external=json.dumps(external or {}, ensure_ascii=False))).rowcount
             if not n:
-                conn.execute(
-                    deliveries.insert().values(
-                        lead_id=lead_id,
-                        destination=destination,
-                        status=DONE,
-                        attempts=0,
-                        created_at=now,
-                        done_at=now,
-                        external=json.dumps(external or {}, ensure_ascii=False),
-                    )
-                )
+                conn.execute(deliveries.insert().values(
+                    lead_id=lead_id, destination=destination, status=DONE, attempts=0,
+                    created_at=now, done_at=now,
+                    external=json.dumps(external or {}, ensure_ascii=False)))
         return True
 
     def requeue_failed(self) -> int:
         with self.engine.begin() as conn:
-            return conn.execute(
-                deliveries.update()
-                .where(deliveries.c.status == FAILED)
-                .values(status=PENDING, retry_at=None, attempts=0)
-            ).rowcount
+            return conn.execute(deliveries.update().where(deliveries.c.status == FAILED)
+                                .values(status=PENDING, retry_at=None, attempts=0)).rowcount
 
     # ================================================================ export
 
@@ -462,51 +335,25 @@ class LeadBook(SqlStore):
         """Leads as CSV (Excel opens it: UTF-8 with a BOM is the caller's choice); the count."""
         rows = self.list(newest_first=False, **filters)
         writer = csv.writer(out)
-        writer.writerow(
-            [
-                "id",
-                "создана (МСК)",
-                "вид",
-                "статус",
-                "имя",
-                "телефон",
-                "telegram",
-                "удобное время",
-                "канал",
-                "источник",
-                "кто отметил",
-                "заметка",
-                "доставка",
-                "сводка",
-            ]
-        )
+        writer.writerow(["id", "создана (МСК)", "вид", "статус", "имя", "телефон", "telegram",
+                         "удобное время", "канал", "источник", "кто отметил", "заметка",
+                         "доставка", "сводка"])
         for r in rows:
-            writer.writerow(
-                [
-                    r["id"],
-                    format_time(r["created_at"]),
-                    KINDS.get(r["kind"], r["kind"]),
-                    STATUSES.get(r["status"], r["status"]),
-                    r.get("name") or "",
-                    r.get("phone") or "",
-                    f"@{r['telegram_username']}" if r.get("telegram_username") else "",
-                    r.get("viewing_time") or "",
-                    r.get("channel") or "",
-                    r.get("lead_source") or "",
-                    r.get("handled_by") or "",
-                    r.get("note") or "",
-                    "; ".join(f"{d['destination']}: {d['status']}" for d in r["deliveries"]),
-                    r["summary"],
-                ]
-            )
+            writer.writerow([
+                r["id"], format_time(r["created_at"]), KINDS.get(r["kind"], r["kind"]),
+                STATUSES.get(r["status"], r["status"]), r.get("name") or "", r.get("phone") or "",
+                f"@{r['telegram_username']}" if r.get("telegram_username") else "",
+                r.get("viewing_time") or "", r.get("channel") or "", r.get("lead_source") or "",
+                r.get("handled_by") or "", r.get("note") or "",
+                "; ".join(f"{d['destination']}: {d['status']}" for d in r["deliveries"]),
+                r["summary"],
+            ])
         return len(rows)
 
 
 def _timeless(summary: Optional[str]) -> str:
     """A summary without its «Время: …» line (wewall/crm/summary.py adds the minute)."""
-    return "\n".join(
-        line for line in (summary or "").splitlines() if not line.startswith("Время: ")
-    )
+    return "\n".join(line for line in (summary or "").splitlines() if not line.startswith("Время: "))
 
 
 def format_time(ts: Optional[float]) -> str:

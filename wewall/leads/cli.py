@@ -14,18 +14,12 @@ DESTINATION_NAMES = {"amocrm": "amoCRM", "telegram": "Telegram", "email": "по�
 
 
 def add_parsers(sub) -> None:
-    leads = sub.add_parser(
-        "leads", help="заявки клиентов менеджерам: список, карточка, отметка, CSV"
-    )
+    leads = sub.add_parser("leads", help="заявки клиентов менеджерам: список, карточка, отметка, CSV")
     lsub = leads.add_subparsers(dest="leads_cmd", required=True)
     ls = lsub.add_parser("list", help="заявки, новые сверху (по умолчанию только необработанные)")
     ls.add_argument("--all", action="store_true", help="и обработанные")
-    ls.add_argument(
-        "--status",
-        choices=sorted(STATUSES),
-        action="append",
-        help="только с этим статусом (можно несколько раз)",
-    )
+    ls.add_argument("--status", choices=sorted(STATUSES), action="append",
+                    help="только с этим статусом (можно несколько раз)")
     ls.add_argument("--since", help="с даты ГГГГ-ММ-ДД (МСК)")
     ls.add_argument("--limit", type=int, default=50, help="сколько показать (по умолчанию 50)")
     show = lsub.add_parser("show", help="карточка заявки: клиент, сводка, доставка, история")
@@ -51,27 +45,21 @@ def _since(text: str) -> float:
 def _deliveries(lead: Dict[str, Any]) -> str:
     if not lead["deliveries"]:
         return "только здесь"
-    return ", ".join(
-        f"{DESTINATION_NAMES.get(d['destination'], d['destination'])} "
-        f"{DELIVERY_STATES.get(d['status'], d['status'])}"
-        for d in lead["deliveries"]
-    )
+    return ", ".join(f"{DESTINATION_NAMES.get(d['destination'], d['destination'])} "
+                     f"{DELIVERY_STATES.get(d['status'], d['status'])}" for d in lead["deliveries"])
 
 
 def cmd_list(args) -> int:
     status: List[str] = args.status or ([] if args.all else list(OPEN_STATUSES))
-    rows = get_book().list(
-        status=status or None, limit=args.limit, since=_since(args.since) if args.since else None
-    )
+    rows = get_book().list(status=status or None, limit=args.limit,
+                           since=_since(args.since) if args.since else None)
     if not rows:
         print("Заявок нет." if args.all or args.status else "Необработанных заявок нет.")
         return 0
     for r in rows:
-        print(
-            f"№{r['id']}  {format_time(r['created_at'])}  {KINDS.get(r['kind'], r['kind'])}  "
-            f"[{STATUSES.get(r['status'], r['status'])}]  {contact_line(r)}  "
-            f"({_deliveries(r)})"
-        )
+        print(f"№{r['id']}  {format_time(r['created_at'])}  {KINDS.get(r['kind'], r['kind'])}  "
+              f"[{STATUSES.get(r['status'], r['status'])}]  {contact_line(r)}  "
+              f"({_deliveries(r)})")
     return 0
 
 
@@ -82,18 +70,14 @@ def cmd_show(args) -> int:
         return 1
     print(plain_text(lead))
     print()
-    print(
-        f"Статус: {STATUSES.get(lead['status'], lead['status'])}"
-        + (f", {lead['handled_by']}" if lead.get("handled_by") else "")
-        + (f", {format_time(lead['handled_at'])}" if lead.get("handled_at") else "")
-    )
+    print(f"Статус: {STATUSES.get(lead['status'], lead['status'])}"
+          + (f", {lead['handled_by']}" if lead.get("handled_by") else "")
+          + (f", {format_time(lead['handled_at'])}" if lead.get("handled_at") else ""))
     if lead.get("note"):
         print(f"Заметка: {lead['note']}")
     for d in lead["deliveries"]:
-        line = (
-            f"Доставка в {DESTINATION_NAMES.get(d['destination'], d['destination'])}: "
-            f"{DELIVERY_STATES.get(d['status'], d['status'])}"
-        )
+        line = (f"Доставка в {DESTINATION_NAMES.get(d['destination'], d['destination'])}: "
+                f"{DELIVERY_STATES.get(d['status'], d['status'])}")
         if d["status"] == "done":
             line += f" {format_time(d['done_at'])}"
             ids = {k: v for k, v in (d.get("external") or {}).items() if v not in (None, "", [])}
@@ -103,11 +87,8 @@ def cmd_show(args) -> int:
             line += f", попыток {d['attempts']}, последняя ошибка: {d.get('last_error')}"
         print(line)
     for h in lead["history"]:
-        print(
-            f"{format_time(h.get('at'))}: {STATUSES.get(h.get('status'), h.get('status'))}"
-            + (f" — {h['by']}" if h.get("by") else "")
-            + (f" ({h['note']})" if h.get("note") else "")
-        )
+        print(f"{format_time(h.get('at'))}: {STATUSES.get(h.get('status'), h.get('status'))}"
+              + (f" — {h['by']}" if h.get("by") else "") + (f" ({h['note']})" if h.get("note") else ""))
     return 0
 
 
@@ -138,12 +119,8 @@ def cmd_export(args) -> int:
 
 
 def run(args) -> int:
-    commands = {
-        "list": cmd_list,
-        "show": cmd_show,
-        "handled": cmd_handled,
-        "export-csv": cmd_export,
-    }
+    commands = {"list": cmd_list, "show": cmd_show, "handled": cmd_handled,
+                "export-csv": cmd_export}
     try:
         return commands[args.leads_cmd](args)
     except ValueError as exc:

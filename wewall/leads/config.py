@@ -86,3 +86,4 @@ def destinations(amocrm_enabled: Optional[bool] = None) -> List[str]:
     if s.email_enabled:
         out.append(EMAIL)
     return out
+

@@ -40,29 +40,18 @@ class Refused(DeliveryError):
 
 
 def keyboard(lead_id: int) -> Dict[str, Any]:
-    return {
-        "inline_keyboard": [
-            [
-                {"text": title, "callback_data": f"{CALLBACK_PREFIX}{lead_id}:{status}"}
-                for title, status in BUTTONS
-            ]
-        ]
-    }
+    return {"inline_keyboard": [[{"text": title, "callback_data": f"{CALLBACK_PREFIX}{lead_id}:{status}"}
+                                 for title, status in BUTTONS]]}
 
 
-async def telegram_call(
-    settings: LeadSettings,
-    method: str,
-    params: Dict[str, Any],
-    session: Optional[aiohttp.ClientSession] = None,
-) -> Any:
+async def telegram_call(settings: LeadSettings, method: str, params: Dict[str, Any],
+                        session: Optional[aiohttp.ClientSession] = None) -> Any:
     """One Bot API call; its `result`, or Retry/Refused."""
     token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
     url = f"{settings.telegram_api_base_url.rstrip('/')}/bot{token}/{method}"
     own = session is None
     session = session or aiohttp.ClientSession(
-        timeout=aiohttp.ClientTimeout(total=settings.timeout_seconds)
-    )
+        timeout=aiohttp.ClientTimeout(total=settings.timeout_seconds))
     try:
         async with session.post(url, json=params) as reply:
             try:
@@ -74,11 +63,7 @@ async def telegram_call(
             description = (body or {}).get("description") if isinstance(body, dict) else None
             message = f"Bot API {method}: HTTP {reply.status} {description or ''}".strip()
             if reply.status == 429 or reply.status >= 500:
-                after = (
-                    ((body or {}).get("parameters") or {}).get("retry_after")
-                    if isinstance(body, dict)
-                    else None
-                )
+                after = ((body or {}).get("parameters") or {}).get("retry_after") if isinstance(body, dict) else None
                 raise Retry(message, float(after) if isinstance(after, (int, float)) else None)
             raise Refused(message)
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
@@ -89,17 +74,11 @@ async def telegram_call(
 
 
 async def send_telegram(settings: LeadSettings, lead: Mapping[str, Any]) -> Dict[str, Any]:
-    result = await telegram_call(
-        settings,
-        "sendMessage",
-        {
-            "chat_id": settings.telegram_chat_id,
-            "text": intake.telegram_html(lead),
-            "parse_mode": "HTML",
-            "disable_web_page_preview": True,
-            "reply_markup": keyboard(int(lead["id"])),
-        },
-    )
+    result = await telegram_call(settings, "sendMessage", {
+        "chat_id": settings.telegram_chat_id, "text": intake.telegram_html(lead),
+        "parse_mode": "HTML", "disable_web_page_preview": True,
+        "reply_markup": keyboard(int(lead["id"])),
+    })
     message_id = result.get("message_id") if isinstance(result, dict) else None
     return {"chat_id": settings.telegram_chat_id, "message_id": message_id}
 
@@ -119,12 +98,8 @@ def build_email(settings: LeadSettings, lead: Mapping[str, Any]) -> EmailMessage
 def _smtp_send(settings: LeadSettings, msg: EmailMessage) -> None:
     timeout = settings.timeout_seconds
     if settings.smtp_security == "ssl":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(
-            settings.smtp_host or "",
-            settings.smtp_port,
-            timeout=timeout,
-            context=ssl.create_default_context(),
-        )
+        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host or "", settings.smtp_port, timeout=timeout,
+                                                context=ssl.create_default_context())
     else:
         client = smtplib.SMTP(settings.smtp_host or "", settings.smtp_port, timeout=timeout)
     with client:
@@ -140,12 +115,8 @@ async def send_email(settings: LeadSettings, lead: Mapping[str, Any]) -> Dict[st
     msg = build_email(settings, lead)
     try:
         await asyncio.get_running_loop().run_in_executor(None, _smtp_send, settings, msg)
-    except (
-        smtplib.SMTPAuthenticationError,
-        smtplib.SMTPRecipientsRefused,
-        smtplib.SMTPSenderRefused,
-        smtplib.SMTPNotSupportedError,
-    ) as exc:
+    except (smtplib.SMTPAuthenticationError, smtplib.SMTPRecipientsRefused,
+            smtplib.SMTPSenderRefused, smtplib.SMTPNotSupportedError) as exc:
         raise Refused(f"SMTP: {type(exc).__name__}: {exc}") from exc
     except (smtplib.SMTPException, OSError) as exc:  # down, timeouts, 4xx: later
         raise Retry(f"SMTP: {type(exc).__name__}: {exc}") from exc

@@ -49,28 +49,19 @@ def _profile(events: Iterable[Mapping[str, Any]]) -> Dict[str, Any]:
         if not isinstance(meta, Mapping):
             continue
         tg = raw if isinstance(raw := meta.get("telegram"), Mapping) else {}
-        for key, value in (
-            ("username", tg.get("username") or meta.get("username")),
-            ("user_id", tg.get("user_id")),
-            ("first_name", tg.get("first_name") or meta.get("first_name")),
-            ("last_name", tg.get("last_name") or meta.get("last_name")),
-            ("lead_source", meta.get("lead_source")),
-        ):
+        for key, value in (("username", tg.get("username") or meta.get("username")),
+                           ("user_id", tg.get("user_id")),
+                           ("first_name", tg.get("first_name") or meta.get("first_name")),
+                           ("last_name", tg.get("last_name") or meta.get("last_name")),
+                           ("lead_source", meta.get("lead_source"))):
             if key not in found and value not in (None, ""):
                 found[key] = value
     return found
 
 
-def lead_from_conversation(
-    *,
-    kind: str,
-    summary: str,
-    slots: Optional[Mapping[str, Any]],
-    events: Iterable[Mapping[str, Any]],
-    sender_id: str,
-    channel: Optional[str],
-    ref: Optional[str] = None,
-) -> Dict[str, Any]:
+def lead_from_conversation(*, kind: str, summary: str, slots: Optional[Mapping[str, Any]],
+                           events: Iterable[Mapping[str, Any]], sender_id: str,
+                           channel: Optional[str], ref: Optional[str] = None) -> Dict[str, Any]:
     slots = slots if isinstance(slots, Mapping) else {}
     profile = _profile(events)
     name = _first(slots, NAME_SLOTS)
@@ -89,9 +80,7 @@ def lead_from_conversation(
         "name": name,
         "phone": normalize_phone(_first(slots, PHONE_SLOTS)),
         "telegram_username": str(username).lstrip("@")[:64] if username else None,
-        "telegram_user_id": user_id
-        if isinstance(user_id, int) and not isinstance(user_id, bool)
-        else None,
+        "telegram_user_id": user_id if isinstance(user_id, int) and not isinstance(user_id, bool) else None,
         "viewing_time": _first(slots, TIME_SLOTS),
         "summary": summary,
     }
@@ -150,9 +139,6 @@ def telegram_html(lead: Mapping[str, Any]) -> str:
 
 
 def email_subject(lead: Mapping[str, Any]) -> str:
-    who = (
-        lead.get("name")
-        or lead.get("phone")
-        or (f"@{lead['telegram_username']}" if lead.get("telegram_username") else "клиент")
-    )
+    who = lead.get("name") or lead.get("phone") or (f"@{lead['telegram_username']}"
+                                                   if lead.get("telegram_username") else "клиент")
     return f"Заявка №{lead['id']}: {KINDS.get(lead['kind'], lead['kind'])} — {who}"

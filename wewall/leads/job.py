@@ -71,23 +71,14 @@ class LeadDeliveryJob(Job):
             refused = isinstance(exc, dest.Refused)
             # A refusal is configuration (a wrong chat id or password): retried at the cap,
             # so fixing the configuration delivers the lead without anyone re-queuing it.
-            delay = (
-                self.settings.retry_max_seconds
-                if refused
-                else self.backoff(attempts, getattr(exc, "retry_after", None))
-            )
-            await self.book.run(
-                self.book.delivery_failed, delivery["id"], str(exc), time.time() + delay
-            )
+            delay = (self.settings.retry_max_seconds if refused
+                     else self.backoff(attempts, getattr(exc, "retry_after", None)))
+            await self.book.run(self.book.delivery_failed, delivery["id"], str(exc),
+                                time.time() + delay)
             self.counts[f"{delivery['destination']}:failed"] += 1
             (log.error if refused else log.warning)(
                 "leads: lead %s to %s failed (attempt %d), again in %.0fs: %s",
-                lead["id"],
-                delivery["destination"],
-                attempts,
-                delay,
-                exc,
-            )
+                lead["id"], delivery["destination"], attempts, delay, exc)
             return
         await self.book.run(self.book.delivered, delivery["id"], external)
         self.counts[f"{delivery['destination']}:done"] += 1
@@ -97,10 +88,8 @@ class LeadDeliveryJob(Job):
 def job_factory(ctx=None) -> Optional[LeadDeliveryJob]:
     settings = get_lead_settings()
     if not (settings.telegram_enabled or settings.email_enabled):
-        log.warning(
-            "заявки: менеджерский чат Telegram и почта не настроены "
-            "(WEWALL_LEADS_TELEGRAM_CHAT_ID, WEWALL_LEADS_SMTP_HOST/WEWALL_LEADS_EMAIL_TO): "
-            "заявки видны в `wewall leads list`"
-        )
+        log.warning("заявки: менеджерский чат Telegram и почта не настроены "
+                    "(WEWALL_LEADS_TELEGRAM_CHAT_ID, WEWALL_LEADS_SMTP_HOST/WEWALL_LEADS_EMAIL_TO): "
+                    "заявки видны в `wewall leads list`")
         return None
     return LeadDeliveryJob(get_book(), settings)

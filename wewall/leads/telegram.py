@@ -32,20 +32,15 @@ def is_managers_chat(update: Mapping[str, Any]) -> bool:
     if not chat_id:
         return False
     callback = update.get("callback_query")
-    message = (
-        (callback.get("message") if isinstance(callback, Mapping) else None)
-        or update.get("message")
-        or update.get("edited_message")
-    )
+    message = (callback.get("message") if isinstance(callback, Mapping) else None) \
+        or update.get("message") or update.get("edited_message")
     chat = message.get("chat") if isinstance(message, Mapping) else None
     return isinstance(chat, Mapping) and str(chat.get("id")) == chat_id
 
 
 def is_lead_callback(update: Mapping[str, Any]) -> bool:
     callback = update.get("callback_query")
-    return isinstance(callback, Mapping) and str(callback.get("data") or "").startswith(
-        CALLBACK_PREFIX
-    )
+    return isinstance(callback, Mapping) and str(callback.get("data") or "").startswith(CALLBACK_PREFIX)
 
 
 def _who(user: Mapping[str, Any]) -> str:
@@ -87,10 +82,8 @@ async def handle_update(update: Mapping[str, Any]) -> str:
         return "unknown-lead"
     await _call(settings, "answerCallbackQuery", {**answer, "text": "Отмечено."})
     message = raw if isinstance(raw := callback.get("message"), Mapping) else {}
-    reply: Dict[str, Any] = {
-        "chat_id": settings.telegram_chat_id,
-        "text": f"Заявка №{lead['id']}: {who} {words} — {format_time(time.time())}.",
-    }
+    reply: Dict[str, Any] = {"chat_id": settings.telegram_chat_id,
+             "text": f"Заявка №{lead['id']}: {who} {words} — {format_time(time.time())}."}
     if isinstance(message.get("message_id"), int):
         reply["reply_to_message_id"] = message["message_id"]
         reply["allow_sending_without_reply"] = True

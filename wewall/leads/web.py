@@ -31,10 +31,8 @@ from wewall.leads.intake import normalize_phone
 
 COOKIE = "wewall_leads"
 TOKEN_ENV = "WEWALL_LEADS_WEB_TOKEN"
-HEADERS = page_headers(
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'"
-)
+HEADERS = page_headers("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                       "base-uri 'none'; frame-ancestors 'none'")
 DELIVERY = {"pending": "ждёт", "done": "доставлена", "failed": "не принята"}
 DESTINATIONS = {"amocrm": "amoCRM", "telegram": "Telegram", "email": "почта"}
 STYLE = """
@@ -54,7 +52,7 @@ def _authorised(request: Request, token: str) -> bool:
     given = ""
     auth = request.headers.get("authorization", "")
     if auth.startswith("Bearer "):
-        given = auth[len("Bearer ") :].strip()
+        given = auth[len("Bearer "):].strip()
     given = given or request.cookies.get(COOKIE, "")
     return bool(given) and hmac.compare_digest(given.encode(), token.encode())
 
@@ -86,18 +84,13 @@ def _matches(lead: Dict[str, Any], kind: str, query: str) -> bool:
     phone = normalize_phone(query) if sum(c.isdigit() for c in query) >= 10 else None
     if phone and lead.get("phone") == phone:
         return True
-    hay = " ".join(
-        str(lead.get(k) or "") for k in ("name", "phone", "telegram_username", "sender_id")
-    )
+    hay = " ".join(str(lead.get(k) or "") for k in ("name", "phone", "telegram_username", "sender_id"))
     return query.lower().lstrip("@") in hay.lower()
 
 
 def _select(name: str, current: str, options: List[tuple]) -> str:
-    items = "".join(
-        f'<option value="{html.escape(v)}"{" selected" if v == current else ""}>'
-        f"{html.escape(t)}</option>"
-        for v, t in options
-    )
+    items = "".join(f'<option value="{html.escape(v)}"{" selected" if v == current else ""}>'
+                    f"{html.escape(t)}</option>" for v, t in options)
     return f'<select name="{name}">{items}</select>'
 
 
@@ -107,32 +100,23 @@ def render(leads: List[Dict[str, Any]], args: Dict[str, str], error: Optional[st
     kind = args.get("kind") or ""
     form = (
         '<form class="filters" method="get">'
-        + _select(
-            "status",
-            status,
-            [("open", "необработанные"), ("all", "все")] + [(k, v) for k, v in STATUSES.items()],
-        )
+        + _select("status", status, [("open", "необработанные"), ("all", "все")]
+                  + [(k, v) for k, v in STATUSES.items()])
         + _select("kind", kind, [("", "любые")] + list(KINDS.items()))
         + f'<input type="date" name="since" value="{e(args.get("since", ""))}">'
         + f'<input type="search" name="q" placeholder="телефон или имя" value="{e(args.get("q", ""))}">'
         + '<button type="submit">Показать</button>'
         + f'<a href="leads.csv?{e(urlencode({k: v for k, v in args.items() if k != "token"}))}">CSV</a>'
-        + "</form>"
-    )
+        + "</form>")
     rows = []
     for lead in leads:
         contacts = [e(lead["name"])] if lead.get("name") else []
         if lead.get("phone"):
             contacts.append(f'<a href="tel:{e(lead["phone"])}">{e(lead["phone"])}</a>')
         if lead.get("telegram_username"):
-            contacts.append(
-                f'<a href="https://t.me/{e(lead["telegram_username"])}">@{e(lead["telegram_username"])}</a>'
-            )
-        deliveries = ", ".join(
-            f"{DESTINATIONS.get(d['destination'], d['destination'])}: "
-            f"{DELIVERY.get(d['status'], d['status'])}"
-            for d in lead["deliveries"]
-        )
+            contacts.append(f'<a href="https://t.me/{e(lead["telegram_username"])}">@{e(lead["telegram_username"])}</a>')
+        deliveries = ", ".join(f"{DESTINATIONS.get(d['destination'], d['destination'])}: "
+                               f"{DELIVERY.get(d['status'], d['status'])}" for d in lead["deliveries"])
         who = f"<br>{e(lead['handled_by'])}" if lead.get("handled_by") else ""
         rows.append(
             f'<tr class="lead" data-id="{lead["id"]}"><td>№{lead["id"]}</td>'
@@ -142,23 +126,15 @@ def render(leads: List[Dict[str, Any]], args: Dict[str, str], error: Optional[st
             f"<td>{e(lead.get('viewing_time') or '')}</td>"
             f"<td>{e(lead.get('channel') or '')}{'<br>' + e(lead['lead_source']) if lead.get('lead_source') else ''}</td>"
             f"<td>{e(deliveries) or 'только здесь'}</td>"
-            f'<td class="summary">{e(lead["summary"])}</td></tr>'
-        )
-    body = (
-        (
-            "<table><thead><tr><th>№</th><th>Создана (МСК)</th><th>Что</th><th>Статус</th>"
+            f'<td class="summary">{e(lead["summary"])}</td></tr>')
+    body = ("<table><thead><tr><th>№</th><th>Создана (МСК)</th><th>Что</th><th>Статус</th>"
             "<th>Клиент</th><th>Удобное время</th><th>Откуда</th><th>Доставка</th><th>Сводка</th>"
-            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        )
-        if rows
-        else '<p class="empty">Заявок нет.</p>'
-    )
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>") if rows else \
+        '<p class="empty">Заявок нет.</p>'
     err = f'<p class="error" role="alert">{e(error)}</p>' if error else ""
-    return (
-        '<!doctype html><html lang="ru"><head><meta charset="utf-8">'
-        f"<title>Заявки WEWALL</title><style>{STYLE}</style></head><body>"
-        f'<h1>Заявки <span class="count">{len(leads)}</span></h1>{form}{err}{body}</body></html>'
-    )
+    return ("<!doctype html><html lang=\"ru\"><head><meta charset=\"utf-8\">"
+            f"<title>Заявки WEWALL</title><style>{STYLE}</style></head><body>"
+            f"<h1>Заявки <span class=\"count\">{len(leads)}</span></h1>{form}{err}{body}</body></html>")
 
 
 class LeadsPageInput(NamedChannel):
@@ -198,11 +174,8 @@ class LeadsPageInput(NamedChannel):
                 reply.cookies[COOKIE]["path"] = "/webhooks/leads"
                 return reply
             if not _authorised(request, token):
-                return refuse(
-                    401,
-                    "Нужен токен: откройте ссылку с ?token=… или передайте "
-                    "заголовок Authorization: Bearer ….",
-                )
+                return refuse(401, "Нужен токен: откройте ссылку с ?token=… или передайте "
+                                   "заголовок Authorization: Bearer ….")
             return None
 
         @bp.route("/", methods=["GET"])
@@ -211,9 +184,8 @@ class LeadsPageInput(NamedChannel):
             if refused is not None:
                 return refused
             args, leads, error = await _leads(request)
-            return response.html(
-                render(leads, args, error), status=400 if error else 200, headers=HEADERS
-            )
+            return response.html(render(leads, args, error), status=400 if error else 200,
+                                 headers=HEADERS)
 
         @bp.route("/leads.csv", methods=["GET"])
         async def csv_export(request: Request) -> response.HTTPResponse:
@@ -228,11 +200,9 @@ class LeadsPageInput(NamedChannel):
             ids = {lead["id"] for lead in leads}
             filters = filters_from(args)
             await book.run(_export, book, out, ids, filters)
-            return response.raw(
-                ("\ufeff" + out.getvalue()).encode("utf-8"),
-                content_type="text/csv; charset=utf-8",
-                headers={**HEADERS, "Content-Disposition": 'attachment; filename="leads.csv"'},
-            )
+            return response.raw(("\ufeff" + out.getvalue()).encode("utf-8"),
+                                content_type="text/csv; charset=utf-8",
+                                headers={**HEADERS, "Content-Disposition": 'attachment; filename="leads.csv"'})
 
         return bp
 

@@ -43,57 +43,35 @@ class ButtonTitleClassifier(GraphComponent):
     def _titles(config: Dict[Text, Any]) -> Dict[str, str]:
         from wewall.dialogue.buttons import all_buttons, title_map
 
-        return config.get("titles") or title_map(
-            all_buttons(Path(config.get("project_root") or "."))
-        )
+        return config.get("titles") or title_map(all_buttons(Path(config.get("project_root") or ".")))
 
-    def __init__(
-        self,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        titles: Optional[Dict[str, str]] = None,
-    ) -> None:
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 titles: Optional[Dict[str, str]] = None) -> None:
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
         self.titles: Dict[str, str] = dict(titles or {})
 
     @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ButtonTitleClassifier:
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> ButtonTitleClassifier:
         return cls(config, model_storage, resource, config.get("titles"))
 
     def train(self, training_data: TrainingData) -> Resource:
         titles = self._titles(self._config)
         with self._model_storage.write_to(self._resource) as folder:
-            (folder / TITLES_FILE).write_text(
-                json.dumps(titles, ensure_ascii=False), encoding="utf-8"
-            )
+            (folder / TITLES_FILE).write_text(json.dumps(titles, ensure_ascii=False), encoding="utf-8")
         self.titles = titles
         return self._resource
 
     @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> ButtonTitleClassifier:
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> ButtonTitleClassifier:
         try:
             with model_storage.read_from(resource) as folder:
                 titles = json.loads((folder / TITLES_FILE).read_text(encoding="utf-8"))
         except (ValueError, FileNotFoundError):
-            log.warning(
-                "в модели нет названий кнопок: набранные вручную кнопки понимает только классификатор"
-            )
+            log.warning("в модели нет названий кнопок: набранные вручную кнопки понимает только классификатор")
             titles = {}
         return cls(config, model_storage, resource, titles)
 
@@ -110,27 +88,14 @@ class ButtonTitleClassifier(GraphComponent):
                 continue
             intent, entities = parsed
             message.set(INTENT, {"name": intent, "confidence": 1.0}, add_to_output=True)
-            ranking = [
-                r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != intent
-            ]
-            message.set(
-                INTENT_RANKING_KEY,
-                [{"name": intent, "confidence": 1.0}] + ranking,
-                add_to_output=True,
-            )
+            ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != intent]
+            message.set(INTENT_RANKING_KEY, [{"name": intent, "confidence": 1.0}] + ranking, add_to_output=True)
             if entities:
                 found = message.get(ENTITIES, [])
                 known = {(e.get("entity"), str(e.get("value"))) for e in found}
                 for ent in entities:
                     if (ent["entity"], str(ent["value"])) not in known:
-                        found.append(
-                            {
-                                **ent,
-                                "start": 0,
-                                "end": len(text),
-                                "confidence_entity": 1.0,
-                                "extractor": self.__class__.__name__,
-                            }
-                        )
+                        found.append({**ent, "start": 0, "end": len(text), "confidence_entity": 1.0,
+                                      "extractor": self.__class__.__name__})
                 message.set(ENTITIES, found, add_to_output=True)
         return messages

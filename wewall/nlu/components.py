@@ -81,13 +81,9 @@ class WewallEntityExtractor(GraphComponent, EntityExtractorMixin):
     def train(self, training_data: TrainingData) -> Resource:
         names = _station_names(self._config)
         if not names:
-            log.warning(
-                "в хранилище нет станций метро: станции распознаваться не будут (wewall data load-demo)"
-            )
+            log.warning("в хранилище нет станций метро: станции распознаваться не будут (wewall data load-demo)")
         with self._model_storage.write_to(self._resource) as folder:
-            (folder / STATIONS_FILE).write_text(
-                json.dumps(names, ensure_ascii=False), encoding="utf-8"
-            )
+            (folder / STATIONS_FILE).write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
         from wewall.nlu.entities import EntityExtractor
 
         self.extractor = EntityExtractor(names)

@@ -50,32 +50,9 @@ _CUES: Tuple[Tuple[str, ...], ...] = (
     ("контактное", "лицо"),
 )
 # Words that are names in pymorphy2 but almost never one in our messages.
-_NOT_NAMES = frozenset(
-    {
-        "марта",
-        "мая",
-        "роза",
-        "вера",
-        "надежда",
-        "любовь",
-        "слава",
-        "лев",
-        "лилия",
-        "аэропорт",
-        "сокол",
-        "динамо",
-        "спартак",
-        "мир",
-        "ник",
-        "кира",
-        "макс",
-        "ян",
-        "хай",
-        "бай",
-        "ку",
-        "лям",
-    }
-)
+_NOT_NAMES = frozenset({"марта", "мая", "роза", "вера", "надежда", "любовь", "слава", "лев", "лилия",
+                        "аэропорт", "сокол", "динамо", "спартак", "мир", "ник", "кира", "макс", "ян",
+                        "хай", "бай", "ку", "лям"})
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)?")
 
 _lock = threading.Lock()
@@ -117,15 +94,7 @@ def extract_phones(text: Optional[str]) -> List[Dict]:
         value = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         if not re.fullmatch(r"\+7\d{10}", value):
             continue
-        out.append(
-            {
-                "entity": "phone",
-                "value": value,
-                "start": m.start,
-                "end": m.end,
-                "text": m.raw_string,
-            }
-        )
+        out.append({"entity": "phone", "value": value, "start": m.start, "end": m.end, "text": m.raw_string})
     return out
 
 
@@ -184,9 +153,7 @@ def _ner_spans(text: str) -> List[Tuple[int, int]]:
     for span in doc.spans:
         if span.type != "PER":
             continue
-        words = [
-            (w, span.start + s, span.start + e) for w, s, e in _words(text[span.start : span.stop])
-        ]
+        words = [(w, span.start + s, span.start + e) for w, s, e in _words(text[span.start:span.stop])]
         # trim words that are not name-like at the edges («Позовите Марка» → «Марка»)
         keep = [w for w in words if _capitalised(w[0]) and (_name_like(w[0]) or _unknown(w[0]))]
         if not keep:
@@ -205,7 +172,7 @@ def _cue_spans(words: List[Tuple[str, int, int]]) -> List[Tuple[int, int]]:
     for i in range(len(words)):
         for cue in _CUES:
             n = len(cue)
-            if tuple(lows[i : i + n]) != cue:
+            if tuple(lows[i:i + n]) != cue:
                 continue
             j = i + n
             k = j
@@ -218,11 +185,7 @@ def _cue_spans(words: List[Tuple[str, int, int]]) -> List[Tuple[int, int]]:
 
 
 def _only_names(words: List[Tuple[str, int, int]]) -> List[Tuple[int, int]]:
-    if (
-        1 <= len(words) <= 3
-        and all(_name_like(w) for w, _, _ in words)
-        and any(_first_name(w) for w, _, _ in words)
-    ):
+    if 1 <= len(words) <= 3 and all(_name_like(w) for w, _, _ in words) and any(_first_name(w) for w, _, _ in words):
         return [(words[0][1], words[-1][2])]
     return []
 
@@ -243,18 +206,12 @@ def extract_person_names(text: Optional[str]) -> List[Dict]:
         if all(e <= cs or s >= ce for cs, ce in chosen):
             chosen.append((s, e))
     chosen.sort()
-    return [
-        {"entity": "person_name", "value": text[s:e], "start": s, "end": e, "text": text[s:e]}
-        for s, e in chosen
-    ]
+    return [{"entity": "person_name", "value": text[s:e], "start": s, "end": e, "text": text[s:e]} for s, e in chosen]
 
 
 def extract_contacts(text: Optional[str]) -> List[Dict]:
     """Phones and names together, in text order (a name never overlaps a phone)."""
     phones = extract_phones(text)
-    names = [
-        n
-        for n in extract_person_names(text)
-        if all(n["end"] <= p["start"] or n["start"] >= p["end"] for p in phones)
-    ]
+    names = [n for n in extract_person_names(text)
+             if all(n["end"] <= p["start"] or n["start"] >= p["end"] for p in phones)]
     return sorted(phones + names, key=lambda e: e["start"])

@@ -47,17 +47,10 @@ class FlatPredict:
             return None
         tensors = []
         for value, (dtype, shape) in zip(batch_in, self.specs):
-            tensor = (
-                value
-                if isinstance(value, tf.Tensor)
-                else tf_ops.convert_to_tensor(value, dtype_hint=dtype)
-            )
+            tensor = value if isinstance(value, tf.Tensor) else tf_ops.convert_to_tensor(value, dtype_hint=dtype)
             actual = tuple(tensor.shape.as_list())
-            if (
-                tensor.dtype != dtype
-                or len(actual) != len(shape)
-                or any(want is not None and got != want for got, want in zip(actual, shape))
-            ):
+            if tensor.dtype != dtype or len(actual) != len(shape) or any(
+                    want is not None and got != want for got, want in zip(actual, shape)):
                 return None
             tensors.append(tensor)
         return self.concrete._call_flat(tensors, self.concrete.captured_inputs)
@@ -101,10 +94,7 @@ class FlatPredictDIET(DIET):
 
 
 @DefaultV1Recipe.register(
-    [
-        DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER,
-        DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR,
-    ],
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR],
     is_trainable=True,
 )
 class WewallDIETClassifier(DIETClassifier):

@@ -50,9 +50,7 @@ class E5Encoder:
         self.threads = max(1, int(threads))
         self._set_threads = getattr(self.model._lib, "omp_set_num_threads", None)
         # the file holds vectors of one model: the bundled original
-        self._cache_file = (
-            (os.environ.get("WEWALL_E5_CACHE") or None) if variant == "original" else None
-        )
+        self._cache_file = (os.environ.get("WEWALL_E5_CACHE") or None) if variant == "original" else None
         self._cache: Dict[str, np.ndarray] = {}
         if self._cache_file:
             if os.path.exists(self._cache_file):
@@ -81,11 +79,7 @@ class E5Encoder:
     def _save_cache(self) -> None:
         if self._cache and self._cache_file:
             texts = list(self._cache)
-            np.savez(
-                self._cache_file,
-                texts=np.array(texts),
-                vectors=np.stack([self._cache[t] for t in texts]),
-            )
+            np.savez(self._cache_file, texts=np.array(texts), vectors=np.stack([self._cache[t] for t in texts]))
 
 
 @functools.lru_cache(maxsize=4)
@@ -127,7 +121,7 @@ class E5Featurizer(ConfigOnlyFeaturizer, DenseFeaturizer, GraphComponent):
 
     def features(self, texts: List[str]) -> np.ndarray:
         size = max(1, int(self._config["batch_size"]))
-        parts = [self.encoder.query(texts[i : i + size]) for i in range(0, len(texts), size)]
+        parts = [self.encoder.query(texts[i:i + size]) for i in range(0, len(texts), size)]
         return np.concatenate(parts) if parts else np.zeros((0, DIM), dtype=np.float32)
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -135,9 +129,7 @@ class E5Featurizer(ConfigOnlyFeaturizer, DenseFeaturizer, GraphComponent):
         vectors = self.features([m.get(TEXT) for m in todo])
         alias = self._config[FEATURIZER_CLASS_ALIAS]
         for message, vector in zip(todo, vectors):
-            message.add_features(
-                Features(vector[np.newaxis, :], FEATURE_TYPE_SENTENCE, TEXT, alias)
-            )
+            message.add_features(Features(vector[np.newaxis, :], FEATURE_TYPE_SENTENCE, TEXT, alias))
         return messages
 
 

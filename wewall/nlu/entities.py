@@ -12,20 +12,9 @@ from typing import Callable, Iterable, List, Sequence
 
 PRIORITY = {
     "phone": 0,
-    "area_m2": 1,
-    "money_rub": 1,
-    "percent": 1,
-    "duration_min": 1,
-    "distance_m": 1,
-    "quarter": 1,
+    "area_m2": 1, "money_rub": 1, "percent": 1, "duration_min": 1, "distance_m": 1, "quarter": 1,
     "metro_station": 2,
-    "estate_class": 3,
-    "estate_type": 3,
-    "deal": 3,
-    "purpose": 3,
-    "zone": 3,
-    "finish": 3,
-    "readiness": 3,
+    "estate_class": 3, "estate_type": 3, "deal": 3, "purpose": 3, "zone": 3, "finish": 3, "readiness": 3,
     "person_name": 4,
     "number": 5,
 }
@@ -33,9 +22,7 @@ PRIORITY = {
 
 def resolve_overlaps(entities: Iterable[dict]) -> List[dict]:
     """Keep the most trusted, then the longest, of overlapping spans; return in text order."""
-    ranked = sorted(
-        entities, key=lambda e: (PRIORITY.get(e["entity"], 9), -(e["end"] - e["start"]), e["start"])
-    )
+    ranked = sorted(entities, key=lambda e: (PRIORITY.get(e["entity"], 9), -(e["end"] - e["start"]), e["start"]))
     kept: List[dict] = []
     for ent in ranked:
         if all(ent["end"] <= k["start"] or ent["start"] >= k["end"] for k in kept):

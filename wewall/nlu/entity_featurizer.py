@@ -59,12 +59,8 @@ class EntityTypeFeaturizer(ConfigOnlyFeaturizer, SparseFeaturizer, GraphComponen
                 if tok.start < ent["end"] and tok.end > ent["start"]:
                     seq[i, col] = 1.0
         alias = self._config[FEATURIZER_CLASS_ALIAS]
-        message.add_features(
-            Features(scipy.sparse.coo_matrix(seq), FEATURE_TYPE_SEQUENCE, TEXT, alias)
-        )
-        message.add_features(
-            Features(scipy.sparse.coo_matrix(sent), FEATURE_TYPE_SENTENCE, TEXT, alias)
-        )
+        message.add_features(Features(scipy.sparse.coo_matrix(seq), FEATURE_TYPE_SEQUENCE, TEXT, alias))
+        message.add_features(Features(scipy.sparse.coo_matrix(sent), FEATURE_TYPE_SENTENCE, TEXT, alias))
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

@@ -25,13 +25,8 @@ class ConfigOnlyFeaturizer:
         def process(self, messages: List[Message]) -> List[Message]: ...
 
     @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ):
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext):
         return cls(config, execution_context)
 
     @classmethod

@@ -103,11 +103,7 @@ PHRASES: List[Tuple[Optional[str], Optional[str], str]] = [
     ("estate_type", "retail", "ритейл|ретейл|retail"),
     ("estate_type", "retail", "магазин"),
     ("estate_type", "retail", "торговля"),
-    (
-        "estate_type",
-        "retail",
-        "(под|для) кафе|ресторан|общепит|аптека|салон|шоурум|пекарня|кофейня|бар|столовая|стоматология|клиника|фитнес",
-    ),
+    ("estate_type", "retail", "(под|для) кафе|ресторан|общепит|аптека|салон|шоурум|пекарня|кофейня|бар|столовая|стоматология|клиника|фитнес"),
     # shops by themselves: «у меня пекарня», a bare «пекарня» answering «какое помещение?»
     ("estate_type", "retail", "пекарня|кофейня|пиццерия|булочная|магазинчик"),
     # Latin transliteration, as typed on a phone without the Russian layout
@@ -117,18 +113,10 @@ PHRASES: List[Tuple[Optional[str], Optional[str], str]] = [
     (None, None, "я|мы =в|=во|=из|=на офис|магазин"),
     (None, None, "=в|=во =офисе|=магазине"),
     (None, None, "=из =офиса|=магазина"),
-    (
-        None,
-        None,
-        "приехать|подъехать|заехать|зайти|прийти|подойти|ехать|поехать|приезжать|заходить =к? вам|нам|тебе? =в|=во офис|магазин",
-    ),
+    (None, None, "приехать|подъехать|заехать|зайти|прийти|подойти|ехать|поехать|приезжать|заходить =к? вам|нам|тебе? =в|=во офис|магазин"),
     (None, None, "ваш|твой офис|магазин"),
     # ---- deal --------------------------------------------------------------------------------
-    (
-        "deal",
-        "sale",
-        "купить|покупать|покупка|купля|приобрести|приобретать|приобретение|выкупить|выкупать|выкуп",
-    ),
+    ("deal", "sale", "купить|покупать|покупка|купля|приобрести|приобретать|приобретение|выкупить|выкупать|выкуп"),
     ("deal", "sale", "купля продажа"),
     ("deal", "sale", "продажа|продаваться"),
     ("deal", "sale", "(=в) собственность"),
@@ -137,11 +125,7 @@ PHRASES: List[Tuple[Optional[str], Optional[str], str]] = [
     ("deal", "sale", "kupit|kuplyu|kuplu|pokupka|=pokupku"),
     ("deal", "rent", "arenda|=arendu|=arendy|arendovat|snyat"),
     # ---- purpose -----------------------------------------------------------------------------
-    (
-        "purpose",
-        "investment",
-        "инвестиция|инвестировать|инвестиционный|инвестор|инвестирование|вложение|вложить|вложиться|вкладываться|вкладывать|перепродажа|перепродать",
-    ),
+    ("purpose", "investment", "инвестиция|инвестировать|инвестиционный|инвестор|инвестирование|вложение|вложить|вложиться|вкладываться|вкладывать|перепродажа|перепродать"),
     ("purpose", "investment", "сдавать|сдать|сдача|=сдам|=сдадим в аренда"),
     ("purpose", "investment", "сдать|сдавать|=сдам|=сдадим потом? в аренда"),
     ("purpose", "investment", "(под|для) сдача"),
@@ -156,21 +140,9 @@ PHRASES: List[Tuple[Optional[str], Optional[str], str]] = [
     ("purpose", "investment", "(с|со) арендатор"),
     ("purpose", "investment", "арендатор =есть"),
     ("purpose", "business", "(для|под) себя"),
-    (
-        "purpose",
-        "business",
-        "свой|собственный бизнес|дело|компания|фирма|нужда|использование|производство|команда|сотрудник|работа",
-    ),
-    (
-        "purpose",
-        "business",
-        "свой|собственный (офис|магазин|помещение|кафе|ресторан|салон|шоурум|торговля|офисный|торговый)",
-    ),
-    (
-        "purpose",
-        "business",
-        "(для|под) бизнес|компания|фирма|работа|сотрудник|команда|производство|организация",
-    ),
+    ("purpose", "business", "свой|собственный бизнес|дело|компания|фирма|нужда|использование|производство|команда|сотрудник|работа"),
+    ("purpose", "business", "свой|собственный (офис|магазин|помещение|кафе|ресторан|салон|шоурум|торговля|офисный|торговый)"),
+    ("purpose", "business", "(для|под) бизнес|компания|фирма|работа|сотрудник|команда|производство|организация"),
     ("purpose", "business", "бизнес"),
     ("purpose", "business", "наш|мой компания|фирма|бизнес|команда|сотрудник|нужда"),
     ("purpose", "business", "(офис|офисы) компания|фирма"),
@@ -185,11 +157,7 @@ PHRASES: List[Tuple[Optional[str], Optional[str], str]] = [
     ("zone", "ttk", "центр (москва|город|столица)"),
     ("zone", "ttk", "цао"),
     ("zone", "ttk", "центральный административный? округ"),
-    (
-        None,
-        None,
-        "торговый|деловой|бизнес|офисный|выставочный|медицинский|культурный|развлекательный|фитнес|учебный|колл|сервисный центр",
-    ),
+    (None, None, "торговый|деловой|бизнес|офисный|выставочный|медицинский|культурный|развлекательный|фитнес|учебный|колл|сервисный центр"),
     ("zone", "mkad", "мкад|=мкада|=мкаду|=мкадом|=мкаде"),
     ("zone", "mkad", "старый москва"),
     ("zone", "mkad", "за|вне ттк|=ттк"),
@@ -201,19 +169,11 @@ PHRASES: List[Tuple[Optional[str], Optional[str], str]] = [
     ("zone", "outside", "нао|подмосковье"),
     ("zone", "outside", "московский область"),
     ("zone", "outside", "(=в|=во) область"),
-    (
-        None,
-        None,
-        "=области инвестиция|недвижимость|финансы|налог|налогообложение|аренда|право|бизнес|торговля|продажа",
-    ),
+    (None, None, "=области инвестиция|недвижимость|финансы|налог|налогообложение|аренда|право|бизнес|торговля|продажа"),
     ("zone", "outside", "за =городом"),
     # ---- finish ------------------------------------------------------------------------------
     ("finish", "ready", "(с|со) отделка|ремонт|мебель"),
-    (
-        "finish",
-        "ready",
-        "(с|со) готовый|хороший|свежий|новый|качественный|полный|чистовой отделка|ремонт",
-    ),
+    ("finish", "ready", "(с|со) готовый|хороший|свежий|новый|качественный|полный|чистовой отделка|ремонт"),
     ("finish", "ready", "готовый|свежий|хороший|полный|чистовой|качественный отделка|ремонт"),
     ("finish", "ready", "отделка|ремонт =есть|=сделан|=сделана|=готов|=готова"),
     ("finish", "ready", "=есть отделка|ремонт"),
@@ -221,16 +181,8 @@ PHRASES: List[Tuple[Optional[str], Optional[str], str]] = [
     ("finish", "ready", "отремонтированный|меблированный"),
     ("finish", "ready", "(s|so) otdelkoy|otdelkoi|otdelkoj|remontom"),
     ("finish", "shell", "bez otdelki|remonta"),
-    (
-        "finish",
-        "partial",
-        "частичный|косметический|частично|предчистовой|минимальный|базовый отделка|ремонт",
-    ),
-    (
-        "finish",
-        "partial",
-        "(с) частичный|косметический|предчистовой|минимальный|базовый отделка|ремонт",
-    ),
+    ("finish", "partial", "частичный|косметический|частично|предчистовой|минимальный|базовый отделка|ремонт"),
+    ("finish", "partial", "(с) частичный|косметический|предчистовой|минимальный|базовый отделка|ремонт"),
     ("finish", "partial", "предчистовой"),
     ("finish", "partial", "white|вайт|уайт box|бокс"),
     ("finish", "partial", "вайтбокс|whitebox"),
@@ -249,19 +201,11 @@ PHRASES: List[Tuple[Optional[str], Optional[str], str]] = [
     ("readiness", "ready", "построить:PRTS|построить:PRTF"),
     ("readiness", "ready", "вторичка|действующий"),
     ("readiness", "ready", "вторичный рынок"),
-    (
-        "readiness",
-        "building",
-        "не ввести:PRTS|ввести:PRTF|сдать:PRTS|сдать:PRTF|построить:PRTS|построить:PRTF|достроить:PRTS|достроить:PRTF",
-    ),
+    ("readiness", "building", "не ввести:PRTS|ввести:PRTF|сдать:PRTS|сдать:PRTF|построить:PRTS|построить:PRTF|достроить:PRTS|достроить:PRTF"),
     ("readiness", "building", "не ввести:PRTS|ввести:PRTF|сдать:PRTS|сдать:PRTF в эксплуатация"),
     ("readiness", "building", "ввести:futr|сдать:futr|достроить:futr|построить:futr"),
     ("readiness", "building", "ввести:futr|сдать:futr в эксплуатация"),
-    (
-        "readiness",
-        "building",
-        "недостроить|недострой|строиться|строительство|стройка|котлован|дду|новостройка|=строящийся",
-    ),
+    ("readiness", "building", "недостроить|недострой|строиться|строительство|стройка|котлован|дду|новостройка|=строящийся"),
     ("readiness", "building", "стадия|этап строительство|стройка|котлован"),
     ("readiness", "building", "(на|в) стадия|этап строительство|стройка|котлован"),
     ("readiness", "building", "от застройщик"),
@@ -294,58 +238,14 @@ ANY_PHRASES: List[str] = [
     "все|всё =равно",
     "какой =угодно",
 ]
-TYPE_CONTEXT = frozenset(
-    {"тип", "вид", "формат", "помещение", "объект", "недвижимость", "назначение"}
-)
+TYPE_CONTEXT = frozenset({"тип", "вид", "формат", "помещение", "объект", "недвижимость", "назначение"})
 # Other attributes: «класс любой», «отделка не важна» are not about the type.
-ATTRIBUTE_WORDS = frozenset(
-    {
-        "класс",
-        "категория",
-        "отделка",
-        "ремонт",
-        "зона",
-        "район",
-        "расположение",
-        "бюджет",
-        "площадь",
-        "метраж",
-        "цена",
-        "стоимость",
-        "метро",
-        "станция",
-        "этаж",
-        "срок",
-        "готовность",
-        "сделка",
-        "цель",
-        "локация",
-        "место",
-        "ставка",
-        "доходность",
-        "размер",
-    }
-)
-_ANY_FILLERS = frozenset(
-    {
-        "какой",
-        "мне",
-        "нам",
-        "по",
-        "вообще",
-        "в",
-        "целом",
-        "тоже",
-        "тут",
-        "уже",
-        "совсем",
-        "абсолютно",
-        "совершенно",
-        "мой",
-        "для",
-        "меня",
-    }
-)
+ATTRIBUTE_WORDS = frozenset({
+    "класс", "категория", "отделка", "ремонт", "зона", "район", "расположение", "бюджет",
+    "площадь", "метраж", "цена", "стоимость", "метро", "станция", "этаж", "срок", "готовность",
+    "сделка", "цель", "локация", "место", "ставка", "доходность", "размер",
+})
+_ANY_FILLERS = frozenset({"какой", "мне", "нам", "по", "вообще", "в", "целом", "тоже", "тут", "уже", "совсем", "абсолютно", "совершенно", "мой", "для", "меня"})
 
 # Characters allowed between two words of one phrase.
 _JOIN_GAP = re.compile(r"^[\s\-‐‑–—&/+'\"«»„“”]*$")
@@ -394,8 +294,8 @@ def _lemmas(word: str) -> FrozenSet[str]:
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Spec:
-    lemmas: FrozenSet[str]  # lemma or lowercase form
-    forms: FrozenSet[str]  # exact forms
+    lemmas: FrozenSet[str]          # lemma or lowercase form
+    forms: FrozenSet[str]           # exact forms
     grammed: Tuple[Tuple[str, str], ...]  # (lemma, grammeme)
     optional: bool = False
     context: bool = False
@@ -486,9 +386,7 @@ def _build() -> None:
                 by_key.setdefault(key, []).append(p)
         _BY_KEY.update(by_key)
         _ANY = [[_parse_spec(part) for part in phrase.split()] for phrase in ANY_PHRASES]
-        _ANY_REQUIRED[:] = [
-            (specs, [frozenset(sp.keys()) for sp in specs if not sp.optional]) for specs in _ANY
-        ]
+        _ANY_REQUIRED[:] = [(specs, [frozenset(sp.keys()) for sp in specs if not sp.optional]) for specs in _ANY]
         _PATTERNS = patterns
 
 
@@ -530,14 +428,12 @@ class _Text:
             keys: Set[str] = set()
             for tok in self.toks:
                 keys.update(tok.lemmas)  # its readings' lemmas and its own form
-            self._any = [
-                specs for specs, required in _ANY_REQUIRED if all(req & keys for req in required)
-            ]
+            self._any = [specs for specs, required in _ANY_REQUIRED if all(req & keys for req in required)]
         return self._any
 
     def gap(self, i: int) -> str:
         """Characters between token i and token i+1."""
-        return self.text[self.toks[i].end : self.toks[i + 1].start]
+        return self.text[self.toks[i].end:self.toks[i + 1].start]
 
     def joined(self, i: int) -> bool:
         """Token i+1 continues the phrase of token i."""
@@ -562,8 +458,8 @@ class _Text:
 class _Match:
     entity: Optional[str]
     value: Optional[str]
-    first: int  # first token of the match (context included)
-    last: int  # last token of the match (context included)
+    first: int       # first token of the match (context included)
+    last: int        # last token of the match (context included)
     span_first: int
     span_last: int
     order: int
@@ -631,9 +527,7 @@ def _prep_object(tok: _Tok) -> bool:
     """Could this word be the object of the preposition «в» («в центре», «в 5 минутах»)?"""
     if tok.norm.isdigit():
         return True
-    if tok.norm == "это" or (
-        tok.readings and tok.readings[0].grammemes & {"PREP", "CONJ", "PRCL", "INTJ"}
-    ):
+    if tok.norm == "это" or (tok.readings and tok.readings[0].grammemes & {"PREP", "CONJ", "PRCL", "INTJ"}):
         return False
     for r in tok.readings:
         if (r.grammemes & _PREP_OBJECT_POS) and (r.grammemes & _PREP_OBJECT_CASES):
@@ -678,8 +572,8 @@ def _class_matches(t: _Text, i: int) -> List[_Match]:
             out.append(_Match("estate_class", letter, i, i + 1, i, i, -2))
     # «"А"»: a quoted letter
     if letter:
-        before = t.text[toks[i - 1].end if i else 0 : tok.start]
-        after = t.text[tok.end : toks[i + 1].start if i + 1 < len(toks) else len(t.text)]
+        before = t.text[toks[i - 1].end if i else 0:tok.start]
+        after = t.text[tok.end:toks[i + 1].start if i + 1 < len(toks) else len(t.text)]
         if before.strip()[-1:] in tuple(_QUOTES) and after.strip()[:1] in tuple(_QUOTES):
             out.append(_Match("estate_class", letter, i, i, i, i, -2))
     return out
@@ -694,9 +588,7 @@ def _letters_only(t: _Text) -> List[_Match]:
         return []
     if t.text.rstrip().endswith("?") and any(x.norm in AMBIGUOUS_LETTERS for x in toks):
         return []
-    return [
-        _Match("estate_class", _letter(x), k, k, k, k, -2) for k, x in enumerate(toks) if _letter(x)
-    ]
+    return [_Match("estate_class", _letter(x), k, k, k, k, -2) for k, x in enumerate(toks) if _letter(x)]
 
 
 def _continue_letters(t: _Text, m: _Match, taken: List[_Match]) -> int:
@@ -707,12 +599,7 @@ def _continue_letters(t: _Text, m: _Match, taken: List[_Match]) -> int:
         nxt = toks[j + 1]
         k = None
         if t.joined(j):
-            if (
-                nxt.norm in LETTER_CONJUNCTIONS
-                and j + 2 < len(toks)
-                and t.joined(j + 1)
-                and _letter(toks[j + 2])
-            ):
+            if nxt.norm in LETTER_CONJUNCTIONS and j + 2 < len(toks) and t.joined(j + 1) and _letter(toks[j + 2]):
                 k = j + 2
             elif _letter(nxt) and "/" in t.gap(j):
                 k = j + 1
@@ -823,23 +710,12 @@ def extract_lexicon(text: Optional[str]) -> List[Dict]:
         start, end = toks[m.span_first].start, toks[m.span_last].end
         xs, xe = _extend_to_chunk(text, start, end)
         if xs >= prev_end and not any(
-            o is not m
-            and toks[o.span_first].start < xe
-            and toks[o.span_last].end > xs
-            and (o.span_first, o.span_last) != (m.span_first, m.span_last)
+            o is not m and toks[o.span_first].start < xe and toks[o.span_last].end > xs and (o.span_first, o.span_last) != (m.span_first, m.span_last)
             for o in matches
         ):
             start, end = xs, xe
         if start < prev_end:
             continue
         prev_end = end
-        out.append(
-            {
-                "entity": m.entity,
-                "value": m.value,
-                "start": start,
-                "end": end,
-                "text": text[start:end],
-            }
-        )
+        out.append({"entity": m.entity, "value": m.value, "start": start, "end": end, "text": text[start:end]})
     return out

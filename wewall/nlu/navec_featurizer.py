@@ -58,11 +58,7 @@ class NavecFeaturizer(ConfigOnlyFeaturizer, DenseFeaturizer, GraphComponent):
     def _vector(self, token: Token) -> np.ndarray:
         form = token.text.lower()
         lem = (token.lemma or form).lower()
-        keys = (
-            (lem, form, form.replace("ё", "е"))
-            if self._config["prefer_lemma"]
-            else (form, form.replace("ё", "е"), lem)
-        )
+        keys = (lem, form, form.replace("ё", "е")) if self._config["prefer_lemma"] else (form, form.replace("ё", "е"), lem)
         for key in keys:
             if key and key in self.navec:
                 return self.navec[key]

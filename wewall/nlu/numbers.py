@@ -92,7 +92,6 @@ class NumberMatch:
 # for «ё»: the text is folded the same way before tokenising.
 # --------------------------------------------------------------------------
 
-
 def _forms(spec: dict[int, str]) -> dict[str, int]:
     table: dict[str, int] = {}
     for value, words in spec.items():
@@ -103,19 +102,17 @@ def _forms(spec: dict[int, str]) -> dict[str, int]:
 
 ZERO = _forms({0: "ноль нуль ноля нуля нолю нулю нолем нулем ноле нуле"})
 
-UNITS = _forms(
-    {
-        1: "один одна одно одни одного одной одному одним одном одну одною одними одних",
-        2: "два две двух двум двумя",
-        3: "три трех трем тремя",
-        4: "четыре четырех четырем четырьмя",
-        5: "пять пяти пятью",
-        6: "шесть шести шестью",
-        7: "семь семи семью",
-        8: "восемь восьми восемью восьмью",
-        9: "девять девяти девятью",
-    }
-)
+UNITS = _forms({
+    1: "один одна одно одни одного одной одному одним одном одну одною одними одних",
+    2: "два две двух двум двумя",
+    3: "три трех трем тремя",
+    4: "четыре четырех четырем четырьмя",
+    5: "пять пяти пятью",
+    6: "шесть шести шестью",
+    7: "семь семи семью",
+    8: "восемь восьми восемью восьмью",
+    9: "девять девяти девятью",
+})
 
 
 def _soft(stem: str) -> str:
@@ -123,47 +120,41 @@ def _soft(stem: str) -> str:
     return f"{stem}ь {stem}и {stem}ью"
 
 
-TEENS = _forms(
-    {
-        10: _soft("десят"),
-        11: _soft("одиннадцат"),
-        12: _soft("двенадцат"),
-        13: _soft("тринадцат"),
-        14: _soft("четырнадцат"),
-        15: _soft("пятнадцат"),
-        16: _soft("шестнадцат"),
-        17: _soft("семнадцат"),
-        18: _soft("восемнадцат"),
-        19: _soft("девятнадцат"),
-    }
-)
+TEENS = _forms({
+    10: _soft("десят"),
+    11: _soft("одиннадцат"),
+    12: _soft("двенадцат"),
+    13: _soft("тринадцат"),
+    14: _soft("четырнадцат"),
+    15: _soft("пятнадцат"),
+    16: _soft("шестнадцат"),
+    17: _soft("семнадцат"),
+    18: _soft("восемнадцат"),
+    19: _soft("девятнадцат"),
+})
 
-TENS = _forms(
-    {
-        20: _soft("двадцат"),
-        30: _soft("тридцат"),
-        40: "сорок сорока",
-        50: "пятьдесят пятидесяти пятьюдесятью",
-        60: "шестьдесят шестидесяти шестьюдесятью",
-        70: "семьдесят семидесяти семьюдесятью",
-        80: "восемьдесят восьмидесяти восемьюдесятью восьмьюдесятью",
-        90: "девяносто девяноста",
-    }
-)
+TENS = _forms({
+    20: _soft("двадцат"),
+    30: _soft("тридцат"),
+    40: "сорок сорока",
+    50: "пятьдесят пятидесяти пятьюдесятью",
+    60: "шестьдесят шестидесяти шестьюдесятью",
+    70: "семьдесят семидесяти семьюдесятью",
+    80: "восемьдесят восьмидесяти восемьюдесятью восьмьюдесятью",
+    90: "девяносто девяноста",
+})
 
-HUNDREDS = _forms(
-    {
-        100: "сто ста",
-        200: "двести двухсот двумстам двумястами двухстах",
-        300: "триста трехсот тремстам тремястами трехстах",
-        400: "четыреста четырехсот четыремстам четырьмястами четырехстах",
-        500: "пятьсот пятисот пятистам пятьюстами пятистах",
-        600: "шестьсот шестисот шестистам шестьюстами шестистах",
-        700: "семьсот семисот семистам семьюстами семистах",
-        800: "восемьсот восьмисот восьмистам восемьюстами восьмьюстами восьмистах",
-        900: "девятьсот девятисот девятистам девятьюстами девятистах",
-    }
-)
+HUNDREDS = _forms({
+    100: "сто ста",
+    200: "двести двухсот двумстам двумястами двухстах",
+    300: "триста трехсот тремстам тремястами трехстах",
+    400: "четыреста четырехсот четыремстам четырьмястами четырехстах",
+    500: "пятьсот пятисот пятистам пятьюстами пятистах",
+    600: "шестьсот шестисот шестистам шестьюстами шестистах",
+    700: "семьсот семисот семистам семьюстами семистах",
+    800: "восемьсот восьмисот восьмистам восемьюстами восьмьюстами восьмистах",
+    900: "девятьсот девятисот девятистам девятьюстами девятистах",
+})
 
 # Adjective endings shared by every ordinal but «третий»; the masculine
 # nominative is «-ый» or, for stressed endings (второй, шестой…), «-ой».
@@ -175,108 +166,70 @@ def _ordinal(stem: str, stressed: bool = False) -> str:
     return " ".join([stem + head] + [stem + e for e in _ADJ_ENDINGS.split()])
 
 
-ORD_UNITS = _forms(
-    {
-        1: _ordinal("перв"),
-        2: _ordinal("втор", stressed=True),
-        3: "третий третьего третьему третьим третьем третья третьей третью третье "
-        "третьи третьих третьими",
-        4: _ordinal("четверт"),
-        5: _ordinal("пят"),
-        6: _ordinal("шест", stressed=True),
-        7: _ordinal("седьм", stressed=True),
-        8: _ordinal("восьм", stressed=True),
-        9: _ordinal("девят"),
-    }
-)
-ORD_TEENS = _forms(
-    {
-        10: _ordinal("десят"),
-        11: _ordinal("одиннадцат"),
-        12: _ordinal("двенадцат"),
-        13: _ordinal("тринадцат"),
-        14: _ordinal("четырнадцат"),
-        15: _ordinal("пятнадцат"),
-        16: _ordinal("шестнадцат"),
-        17: _ordinal("семнадцат"),
-        18: _ordinal("восемнадцат"),
-        19: _ordinal("девятнадцат"),
-    }
-)
-ORD_TENS = _forms(
-    {
-        20: _ordinal("двадцат"),
-        30: _ordinal("тридцат"),
-        40: _ordinal("сороков", stressed=True),
-        50: _ordinal("пятидесят"),
-        60: _ordinal("шестидесят"),
-        70: _ordinal("семидесят"),
-        80: _ordinal("восьмидесят"),
-        90: _ordinal("девяност"),
-    }
-)
-ORD_HUNDREDS = _forms(
-    {
-        100: _ordinal("сот"),
-        200: _ordinal("двухсот"),
-        300: _ordinal("трехсот"),
-        400: _ordinal("четырехсот"),
-        500: _ordinal("пятисот"),
-        600: _ordinal("шестисот"),
-        700: _ordinal("семисот"),
-        800: _ordinal("восьмисот"),
-        900: _ordinal("девятисот"),
-    }
-)
+ORD_UNITS = _forms({
+    1: _ordinal("перв"),
+    2: _ordinal("втор", stressed=True),
+    3: "третий третьего третьему третьим третьем третья третьей третью третье "
+       "третьи третьих третьими",
+    4: _ordinal("четверт"),
+    5: _ordinal("пят"),
+    6: _ordinal("шест", stressed=True),
+    7: _ordinal("седьм", stressed=True),
+    8: _ordinal("восьм", stressed=True),
+    9: _ordinal("девят"),
+})
+ORD_TEENS = _forms({
+    10: _ordinal("десят"),
+    11: _ordinal("одиннадцат"),
+    12: _ordinal("двенадцат"),
+    13: _ordinal("тринадцат"),
+    14: _ordinal("четырнадцат"),
+    15: _ordinal("пятнадцат"),
+    16: _ordinal("шестнадцат"),
+    17: _ordinal("семнадцат"),
+    18: _ordinal("восемнадцат"),
+    19: _ordinal("девятнадцат"),
+})
+ORD_TENS = _forms({
+    20: _ordinal("двадцат"),
+    30: _ordinal("тридцат"),
+    40: _ordinal("сороков", stressed=True),
+    50: _ordinal("пятидесят"),
+    60: _ordinal("шестидесят"),
+    70: _ordinal("семидесят"),
+    80: _ordinal("восьмидесят"),
+    90: _ordinal("девяност"),
+})
+ORD_HUNDREDS = _forms({
+    100: _ordinal("сот"),
+    200: _ordinal("двухсот"),
+    300: _ordinal("трехсот"),
+    400: _ordinal("четырехсот"),
+    500: _ordinal("пятисот"),
+    600: _ordinal("шестисот"),
+    700: _ordinal("семисот"),
+    800: _ordinal("восьмисот"),
+    900: _ordinal("девятисот"),
+})
 # «тысячный», «миллионный»: may take a cardinal before them («сто тысячный»).
-ORD_MULT = _forms(
-    {
-        1000: _ordinal("тысячн"),
-        10**6: _ordinal("миллионн"),
-        10**9: _ordinal("миллиардн"),
-    }
-)
+ORD_MULT = _forms({
+    1000: _ordinal("тысячн"),
+    10**6: _ordinal("миллионн"),
+    10**9: _ordinal("миллиардн"),
+})
 
 # Compound ordinals are written as one word: «двухтысячный», «пятисоттысячный»,
 # «двадцатиоднотысячный».  The prefix is a chain of genitive stems.
 _COMPOUND_STEMS = {
-    "одно": 1,
-    "двух": 2,
-    "трех": 3,
-    "четырех": 4,
-    "пяти": 5,
-    "шести": 6,
-    "семи": 7,
-    "восьми": 8,
-    "девяти": 9,
-    "десяти": 10,
-    "одиннадцати": 11,
-    "двенадцати": 12,
-    "тринадцати": 13,
-    "четырнадцати": 14,
-    "пятнадцати": 15,
-    "шестнадцати": 16,
-    "семнадцати": 17,
-    "восемнадцати": 18,
-    "девятнадцати": 19,
-    "двадцати": 20,
-    "тридцати": 30,
-    "сорока": 40,
-    "пятидесяти": 50,
-    "шестидесяти": 60,
-    "семидесяти": 70,
-    "восьмидесяти": 80,
-    "девяноста": 90,
-    "девяносто": 90,
-    "сто": 100,
-    "двухсот": 200,
-    "трехсот": 300,
-    "четырехсот": 400,
-    "пятисот": 500,
-    "шестисот": 600,
-    "семисот": 700,
-    "восьмисот": 800,
-    "девятисот": 900,
+    "одно": 1, "двух": 2, "трех": 3, "четырех": 4, "пяти": 5, "шести": 6,
+    "семи": 7, "восьми": 8, "девяти": 9, "десяти": 10, "одиннадцати": 11,
+    "двенадцати": 12, "тринадцати": 13, "четырнадцати": 14, "пятнадцати": 15,
+    "шестнадцати": 16, "семнадцати": 17, "восемнадцати": 18, "девятнадцати": 19,
+    "двадцати": 20, "тридцати": 30, "сорока": 40, "пятидесяти": 50,
+    "шестидесяти": 60, "семидесяти": 70, "восьмидесяти": 80, "девяноста": 90,
+    "девяносто": 90, "сто": 100, "двухсот": 200, "трехсот": 300,
+    "четырехсот": 400, "пятисот": 500, "шестисот": 600, "семисот": 700,
+    "восьмисот": 800, "девятисот": 900,
 }
 # Longest stems first so «пятисот» wins over «пяти» + «сот».
 _STEM_ALT = "|".join(sorted(_COMPOUND_STEMS, key=len, reverse=True))
@@ -302,19 +255,14 @@ def compound_ordinal(word: str) -> int | None:
 # them, otherwise «тысячи людей» or a stray «млн» would become numbers.
 K_SOLO = _forms({1000: "тысяча тысячу тысячи тысяче тысячей тысячею тыща тыщу тыщи"})
 K_ANY = {**K_SOLO, **_forms({1000: "тысяч тысячам тысячами тысячах тыс тыщ тыщам тыщами"})}
-M_SOLO = _forms({10**6: "миллион миллиона миллиону миллионом миллионе лям ляма ляму лямом ляме"})
-M_ANY = {
-    **M_SOLO,
-    **_forms(
-        {
-            10**6: "миллионы миллионов миллионам миллионами миллионах "
-            "млн лямы лямов лямам лямами лямах "
-            "лимон лимона лимону лимоном лимоне лимонов лимонами"
-        }
-    ),
-}
+M_SOLO = _forms({10**6: "миллион миллиона миллиону миллионом миллионе "
+                        "лям ляма ляму лямом ляме"})
+M_ANY = {**M_SOLO, **_forms({10**6: "миллионы миллионов миллионам миллионами миллионах "
+                                    "млн лямы лямов лямам лямами лямах "
+                                    "лимон лимона лимону лимоном лимоне лимонов лимонами"})}
 B_SOLO = _forms({10**9: "миллиард миллиарда миллиарду миллиардом миллиарде"})
-B_ANY = {**B_SOLO, **_forms({10**9: "миллиарды миллиардов миллиардам миллиардами миллиардах млрд"})}
+B_ANY = {**B_SOLO, **_forms({10**9: "миллиарды миллиардов миллиардам миллиардами "
+                                    "миллиардах млрд"})}
 MULTIPLIERS = {**K_ANY, **M_ANY, **B_ANY}
 
 POLTORA = {"полтора": Fraction(3, 2), "полторы": Fraction(3, 2), "полутора": Fraction(3, 2)}
@@ -326,34 +274,20 @@ POL_B = _forms({500_000_000: "полмиллиарда"})
 POL_WORDS = {**POL_K, **POL_M, **POL_B, **_forms({50: "полсотни"})}
 HALF = {"половиной": Fraction(1, 2), "половинкой": Fraction(1, 2)}
 WHOLE = dict.fromkeys("целых целая целой целую целые".split(), 1)
-DENOMINATORS = _forms(
-    {
-        10: "десятая десятых десятой десятую десятые",
-        100: "сотая сотых сотой сотую сотые",
-        1000: "тысячная тысячных тысячной тысячную тысячные",
-    }
-)
+DENOMINATORS = _forms({
+    10: "десятая десятых десятой десятую десятые",
+    100: "сотая сотых сотой сотую сотые",
+    1000: "тысячная тысячных тысячной тысячную тысячные",
+})
 
 # Category name → forms.  The names are also the names of the yargy terminal
 # rules, which is how the value fold below knows what each leaf means.
 LEXICON: dict[str, Mapping[str, int | Fraction]] = {
-    "ZERO": ZERO,
-    "U": UNITS,
-    "T": TEENS,
-    "D": TENS,
-    "H": HUNDREDS,
-    "ORD_U": ORD_UNITS,
-    "ORD_T": ORD_TEENS,
-    "ORD_D": ORD_TENS,
-    "ORD_H": ORD_HUNDREDS,
-    "ORD_MULT": ORD_MULT,
-    "MULT": MULTIPLIERS,
-    "POLTORA": POLTORA,
-    "POL": POL,
-    "POLWORD": POL_WORDS,
-    "HALF": HALF,
-    "WHOLE": WHOLE,
-    "DEN": DENOMINATORS,
+    "ZERO": ZERO, "U": UNITS, "T": TEENS, "D": TENS, "H": HUNDREDS,
+    "ORD_U": ORD_UNITS, "ORD_T": ORD_TEENS, "ORD_D": ORD_TENS,
+    "ORD_H": ORD_HUNDREDS, "ORD_MULT": ORD_MULT,
+    "MULT": MULTIPLIERS, "POLTORA": POLTORA, "POL": POL, "POLWORD": POL_WORDS,
+    "HALF": HALF, "WHOLE": WHOLE, "DEN": DENOMINATORS,
 }
 ORDINAL_CATEGORIES = {"ORD_U", "ORD_T", "ORD_D", "ORD_H", "ORD_MULT", "ORD_MC"}
 # Categories that carry a value by themselves; a run without any is skipped.
@@ -370,12 +304,12 @@ for _category, _table in LEXICON.items():
 # Tokenizer: yargy's regex tokenizer with number-aware rules in front.
 # --------------------------------------------------------------------------
 
-DIGITS = "DIG"  # 7, 2027, 007
-DECIMAL = "DEC"  # 2,5  3.5
-GROUPED = "GRP"  # 12 000 000  1.500.000  1,500,000  1 500 000,50
-PHONE = "PHONE"  # +7 916 123-45-67: swallowed, never a number
-K_SUFFIX = "KSFX"  # the к of 500к
-POWER = "POW"  # the 2 of м2 / м²
+DIGITS = "DIG"          # 7, 2027, 007
+DECIMAL = "DEC"         # 2,5  3.5
+GROUPED = "GRP"         # 12 000 000  1.500.000  1,500,000  1 500 000,50
+PHONE = "PHONE"         # +7 916 123-45-67: swallowed, never a number
+K_SUFFIX = "KSFX"       # the к of 500к
+POWER = "POW"           # the 2 of м2 / м²
 LONG_DIGITS = "LONGDIG"  # ids, card numbers: ignored
 
 MAX_DIGITS = 21
@@ -386,17 +320,12 @@ TOKEN_RULES = [
     TokenRule(EOL, r"[\n\r\u2028\u2029]+"),
     # Before any digit rule: the «2» of «45м2» is an exponent, not a number.
     TokenRule(POWER, r"(?<=[мm])[23²³](?![0-9])"),
-    TokenRule(
-        PHONE,
-        r"(?<![0-9+])(?:\+7|8|7)[ \u00a0\-]*\(?[0-9]{3}\)?[ \u00a0\-]*"
-        r"[0-9]{3}[ \u00a0\-]*[0-9]{2}[ \u00a0\-]*[0-9]{2}(?![0-9])",
-    ),
+    TokenRule(PHONE, r"(?<![0-9+])(?:\+7|8|7)[ \u00a0\-]*\(?[0-9]{3}\)?[ \u00a0\-]*"
+                     r"[0-9]{3}[ \u00a0\-]*[0-9]{2}[ \u00a0\-]*[0-9]{2}(?![0-9])"),
     TokenRule(LONG_DIGITS, r"[0-9]{%d,}" % (MAX_DIGITS + 1)),
     # Groups of exactly three digits after the first; an optional decimal tail.
-    TokenRule(
-        GROUPED,
-        r"(?<![0-9])[0-9]{1,3}(?:%s[0-9]{3})+(?:[.,][0-9]+)?%s" % (_SPACES, _NO_MORE_DIGITS),
-    ),
+    TokenRule(GROUPED, r"(?<![0-9])[0-9]{1,3}(?:%s[0-9]{3})+(?:[.,][0-9]+)?%s"
+                       % (_SPACES, _NO_MORE_DIGITS)),
     TokenRule(GROUPED, r"(?<![0-9])[0-9]{1,3}(?:\.[0-9]{3}){2,}(?:,[0-9]+)?%s" % _NO_MORE_DIGITS),
     TokenRule(GROUPED, r"(?<![0-9])[0-9]{1,3}(?:,[0-9]{3}){2,}(?:\.[0-9]+)?%s" % _NO_MORE_DIGITS),
     # Not a decimal inside «01.09.2027» or «3.6.21»: those fall apart into pieces.
@@ -439,7 +368,6 @@ def digits_value(text: str) -> Fraction:
 # Grammar.  Terminals are named after their lexicon category.
 # --------------------------------------------------------------------------
 
-
 def _terminal(category: str):
     return in_caseless(LEXICON[category]).named(category)
 
@@ -467,26 +395,14 @@ def build_grammar():
 
     # 1…999 in words: «сто двадцать пять», «двухсот пятидесяти», «семистах».
     under_1000 = or_(
-        rule(H, D, U),
-        rule(H, D),
-        rule(H, T),
-        rule(H, U),
-        H,
-        rule(D, U),
-        D,
-        T,
-        U,
+        rule(H, D, U), rule(H, D), rule(H, T), rule(H, U), H,
+        rule(D, U), D, T, U,
     )
     # The last word is ordinal, the rest cardinal: «сто двадцать седьмой».
     ordinal_under_1000 = or_(
-        rule(H, D, ORD_U),
-        rule(H, ORD_U),
-        rule(D, ORD_U),
-        ORD_U,
-        rule(H, ORD_T),
-        ORD_T,
-        rule(H, ORD_D),
-        ORD_D,
+        rule(H, D, ORD_U), rule(H, ORD_U), rule(D, ORD_U), ORD_U,
+        rule(H, ORD_T), ORD_T,
+        rule(H, ORD_D), ORD_D,
         ORD_H,
     )
     # «две целых пять десятых», «ноль целых и двадцать пять сотых», «пять десятых».
@@ -497,11 +413,7 @@ def build_grammar():
     with_half = rule(or_(under_1000, rule(DIG)), S, HALF_)
     # What may stand before a multiplier, and most of what may stand alone.
     coefficient = or_(
-        under_1000,
-        rule(DIG),
-        with_half,
-        rule(POLTORA_),
-        decimal_words,
+        under_1000, rule(DIG), with_half, rule(POLTORA_), decimal_words,
     )
 
     def group(any_forms: dict, solo_forms: dict, pol_forms: dict, level: str):
@@ -510,9 +422,9 @@ def build_grammar():
         alternatives = [
             rule(coefficient, mult),
             rule(POL_, rule(HYPHEN).optional(), mult),
-            rule(coefficient, mult, S, HALF_),  # «два миллиона с половиной»
+            rule(coefficient, mult, S, HALF_),   # «два миллиона с половиной»
             rule(solo),
-            rule(solo, S, HALF_),  # «миллион с половиной»
+            rule(solo, S, HALF_),                # «миллион с половиной»
             _forms_rule(pol_forms, "POLWORD"),
         ]
         if level == "K":
@@ -559,11 +471,8 @@ class LookaheadParser(Parser):
         self._first_predicates = list({id(p): p for f in first.values() for p in f}.values())
         # Every terminal, not only the FIRST ones: a run's shape must tell
         # apart tokens that differ anywhere in the grammar («с», «половиной»).
-        self._all_predicates = list(
-            {
-                id(t): t for r in rules for p in r.productions for t in p.terms if not is_rule(t)
-            }.values()
-        )
+        self._all_predicates = list({id(t): t for r in rules for p in r.productions
+                                     for t in p.terms if not is_rule(t)}.values())
         for item in rules:
             item.predict = self._predictor(item, nullable, first)
 
@@ -587,9 +496,8 @@ class LookaheadParser(Parser):
             for item in rules:
                 if id(item) in nullable:
                     continue
-                if any(
-                    all(is_rule(t) and id(t) in nullable for t in p.terms) for p in item.productions
-                ):
+                if any(all(is_rule(t) and id(t) in nullable for t in p.terms)
+                       for p in item.productions):
                     nullable.add(id(item))
                     changed = True
         return nullable
@@ -628,16 +536,8 @@ class LookaheadParser(Parser):
             # The rank is the production's place in the full rule, as in plain
             # yargy, so ambiguous parses are still resolved the same way.
             node = Node(rule, production, rank=ranks[id(production)], children=[])
-            column.append(
-                State(
-                    rule,
-                    production,
-                    dot_index=0,
-                    start_column=column,
-                    stop_column=column,
-                    node=node,
-                )
-            )
+            column.append(State(rule, production, dot_index=0, start_column=column,
+                                stop_column=column, node=node))
 
     def _accepting(self, token) -> frozenset:
         accepted = getattr(token, "_accepted", None)
@@ -674,9 +574,8 @@ class LookaheadParser(Parser):
             accepted = self._accepting(token)
             productions = cache.get(accepted)
             if productions is None:
-                productions = [
-                    p for p, starts, always in entries if always or not starts.isdisjoint(accepted)
-                ]
+                productions = [p for p, starts, always in entries
+                               if always or not starts.isdisjoint(accepted)]
                 cache[accepted] = productions
             return productions
 
@@ -691,7 +590,6 @@ _CATEGORIES = set(LEXICON) | {"DIG", "KSFX", "ORD_MC"}
 # --------------------------------------------------------------------------
 # Value: a fold over the categorised leaves of the chosen parse tree.
 # --------------------------------------------------------------------------
-
 
 def _leaves(node, category=None) -> Iterator[tuple[str, Token]]:
     if isinstance(node, Leaf):
@@ -781,13 +679,8 @@ def _numeric_kind(tokens: list[Token], index: int) -> int:
     known = _KNOWN_WORDS.get(word)
     if known is None:
         return 2 if token.type == RUSSIAN and compound_ordinal(word) else 0
-    if (
-        known
-        and word.endswith(("ых", "их"))
-        and index >= 2
-        and tokens[index - 1].value == "-"
-        and tokens[index - 2].value.lower() in ("во", "в")
-    ):
+    if known and word.endswith(("ых", "их")) and index >= 2 \
+            and tokens[index - 1].value == "-" and tokens[index - 2].value.lower() in ("во", "в"):
         return 0  # «во-первых», «в-третьих» are discourse markers, not numbers
     return 2 if known else 1
 
@@ -838,11 +731,8 @@ class RunParser:
         found = self.shapes.get(shape) if self.enabled else None
         if found is None:
             found = tuple(
-                (
-                    m.span.start,
-                    m.span.stop,
-                    tuple((category, leaf.span.start) for category, leaf in _leaves(m.tree.root)),
-                )
+                (m.span.start, m.span.stop,
+                 tuple((category, leaf.span.start) for category, leaf in _leaves(m.tree.root)))
                 for m in self.parser.findall(tokens)
             )
             if self.enabled:
@@ -862,7 +752,7 @@ class RunParser:
         # next window, where it has its full right context.
         found, offset = [], 0
         while offset < len(run):
-            window = run[offset : offset + WINDOW]
+            window = run[offset:offset + WINDOW]
             last = offset + len(window) >= len(run)
             next_offset = offset + len(window) - (0 if last else SAFE_TAIL)
             for start, stop, value, ordinal in self.parse(window):
@@ -891,19 +781,17 @@ def extract_numbers(text: str | None) -> list[NumberMatch]:
         try:
             spans = RUN_PARSER.parse(run)
         except Exception:  # pragma: no cover - a grammar bug must not kill the bot
-            log.exception(
-                "number parser failed on %r", folded[run[0].span.start : run[-1].span.stop]
-            )
+            log.exception("number parser failed on %r", folded[run[0].span.start:run[-1].span.stop])
             continue
         for start, stop, value, ordinal in spans:
             char_start, char_end = run[start].span.start, run[stop - 1].span.stop
-            result.append(
-                NumberMatch(char_start, char_end, text[char_start:char_end], _plain(value), ordinal)
-            )
+            result.append(NumberMatch(char_start, char_end, text[char_start:char_end],
+                                      _plain(value), ordinal))
     return result
 
 
-def bench(sentences: list[str], repeat: int = 1, cold: bool = True, cache: bool = True) -> float:
+def bench(sentences: list[str], repeat: int = 1, cold: bool = True,
+          cache: bool = True) -> float:
     """Sentences per second of :func:`extract_numbers` on this core.
 
     ``cold`` empties the shape cache first, so its warm-up is part of the

@@ -59,8 +59,8 @@ __all__ = ["extract_quantities", "rasa_token_spans"]
 
 I = re.IGNORECASE  # noqa: E741 (re.I's own name)
 _YO = str.maketrans("ёЁ", "еЕ")
-_W = "[а-яёa-z]"  # a letter, for word ends
-_END = rf"(?!{_W})"  # the unit word ends here
+_W = "[а-яёa-z]"          # a letter, for word ends
+_END = rf"(?!{_W})"        # the unit word ends here
 _CLAUSE_BREAK = re.compile(r"[,;!?\n]|\.(?=\s|$)|\s[-–—]\s")
 
 # --------------------------------------------------------------------------
@@ -69,16 +69,10 @@ _CLAUSE_BREAK = re.compile(r"[,;!?\n]|\.(?=\s|$)|\s[-–—]\s")
 # --------------------------------------------------------------------------
 UNITS_AFTER: list[tuple[str, re.Pattern, int]] = [
     ("percent", re.compile(rf"\s*(?:%|процент{_W}*|проц\.?{_END})", I), 1),
-    (
-        "area_m2",
-        re.compile(
-            rf"\s*(?:[мm](?:2|²)(?![0-9])|кв\.?\s*(?:м|метр{_W}*)\.?{_END}|квм{_END}"
-            rf"|квадратн{_W}*\s+(?:м|метр{_W}*){_END}\.?|квадрат{_W}*"
-            rf"|метр{_W}*\s+квадратн{_W}*)",
-            I,
-        ),
-        1,
-    ),
+    ("area_m2", re.compile(
+        rf"\s*(?:[мm](?:2|²)(?![0-9])|кв\.?\s*(?:м|метр{_W}*)\.?{_END}|квм{_END}"
+        rf"|квадратн{_W}*\s+(?:м|метр{_W}*){_END}\.?|квадрат{_W}*"
+        rf"|метр{_W}*\s+квадратн{_W}*)", I), 1),
     # A bare «кв» is area after «300», but a quarter without its year after «4».
     ("bare_kv", re.compile(rf"\s*кв\.?{_END}(?!\s*[0-9])", I), 1),
     ("distance_m", re.compile(rf"\s*(?:км{_END}\.?|километр{_W}*)", I), 1000),
@@ -91,36 +85,15 @@ UNITS_AFTER: list[tuple[str, re.Pattern, int]] = [
 ]
 # Units before the number: «метров на семьсот», «минут десять».
 UNITS_BEFORE: list[tuple[str, re.Pattern, int]] = [
-    (
-        "area_m2",
-        re.compile(
-            rf"(?<!за )(?<!{_W})(?:квадрат{_W}*|квадратных\s+метров|кв\.?\s*м\.?)"
-            rf"\s+(?:на\s+|так\s+|где-?то\s+|около\s+)?$",
-            I,
-        ),
-        1,
-    ),
+    ("area_m2", re.compile(rf"(?<!за )(?<!{_W})(?:квадрат{_W}*|квадратных\s+метров|кв\.?\s*м\.?)"
+                           rf"\s+(?:на\s+|так\s+|где-?то\s+|около\s+)?$", I), 1),
     ("duration_min", re.compile(rf"(?<!{_W})минут{_W}*\s+(?:на\s+|за\s+|так\s+|через\s+)?$", I), 1),
     # «метров на семьсот», but not «цена за метр 300 тысяч» (a price per metre).
-    (
-        "metres",
-        re.compile(
-            rf"(?<!{_W})(?<!за )метр(?:ов|а){_END}"
-            rf"\s+(?:на\s+|так\s+|где-?то\s+|около\s+)?$",
-            I,
-        ),
-        1,
-    ),
+    ("metres", re.compile(rf"(?<!{_W})(?<!за )метр(?:ов|а){_END}"
+                          rf"\s+(?:на\s+|так\s+|где-?то\s+|около\s+)?$", I), 1),
 ] + [
     # «тысяч 400», «миллионов 38», «тысяч за 350»: the multiplier said first, colloquially, means the same sum.
-    (
-        "money_rub",
-        re.compile(
-            rf"(?<![0-9]\s)(?<![0-9])(?<!{_W}){word}\s+(?:так\s+|где-?то\s+|около\s+|на\s+|за\s+)?$",
-            I,
-        ),
-        factor,
-    )
+    ("money_rub", re.compile(rf"(?<![0-9]\s)(?<![0-9])(?<!{_W}){word}\s+(?:так\s+|где-?то\s+|около\s+|на\s+|за\s+)?$", I), factor)
     for word, factor in ((r"(?:тысяч|тыщ|тыс\.?)", 1000), (r"(?:миллионов|млн\.?|лямов)", 10**6))
 ]
 
@@ -128,18 +101,14 @@ UNITS_BEFORE: list[tuple[str, re.Pattern, int]] = [
 # Context words.
 # --------------------------------------------------------------------------
 # What may stand between a cue word and its number: «площадь: от 700».
-_LEAD = (
-    r"(?:\s*[:—–-]\s*|\s+)(?:от\s+|до\s+|около\s+|примерно\s+|порядка\s+"
-    r"|не\s+(?:более|больше|менее|меньше)\s+|в\s+|где-?то\s+|~\s*)?$"
-)
+_LEAD = (r"(?:\s*[:—–-]\s*|\s+)(?:от\s+|до\s+|около\s+|примерно\s+|порядка\s+"
+         r"|не\s+(?:более|больше|менее|меньше)\s+|в\s+|где-?то\s+|~\s*)?$")
 AREA_BEFORE = re.compile(rf"(?<!{_W})(?:площад{_W}*|метраж{_W}*){_LEAD}", I)
 _PER_UNIT = rf"за\s+(?:кв\.?\s*(?:м{_END}\.?|метр{_W}*)|метр{_W}*|м2|м²|квадрат{_W}*|сотк{_W}*)"
 MONEY_BEFORE = re.compile(
     rf"(?<!{_W})(?:(?:бюджет{_W}*|цен{_W}*|стоимост{_W}*|стои(?:т|ят)|ставк{_W}*|"
     rf"арендн{_W}*\s+плат{_W}*|оплат{_W}*|платеж{_W}*|доход{_W}*)(?:\s+{_PER_UNIT})?"
-    rf"|{_PER_UNIT}){_LEAD}",
-    I,
-)
+    rf"|{_PER_UNIT}){_LEAD}", I)
 MONEY_MULTIPLIER = re.compile(r"тыс|тыщ|млн|миллион|млрд|миллиард|лям|лимон|[0-9][кk]$", I)
 
 DISTANCE_AFTER = re.compile(rf"\s*(?:до|от){_END}|\s*пешк{_W}*|\s*ходьб{_W}*", I)
@@ -148,30 +117,22 @@ LIMIT_AFTER = re.compile(r"\s*(?:до|от)\s*\d")
 AREA_AFTER = re.compile(rf"\s*(?:площад{_W}*|квадрат{_W}*)", I)
 DISTANCE_WORDS = re.compile(
     rf"(?<!{_W})(?:метро{_END}|станци{_W}*|пешк{_W}*|ходьб{_W}*|радиус{_W}*|расстояни{_W}*|"
-    rf"удален{_W}*|идти|дойти|близко|далеко)",
-    I,
-)
+    rf"удален{_W}*|идти|дойти|близко|далеко)", I)
 AREA_WORDS = re.compile(
     rf"(?<!{_W})(?:площад{_W}*|офис{_W}*|помещени{_W}*|кабинет{_W}*|зал{_W}*|"
-    rf"квадрат{_W}*|метраж{_W}*|псн|склад{_W}*|магазин{_W}*)",
-    I,
-)
+    rf"квадрат{_W}*|метраж{_W}*|псн|склад{_W}*|магазин{_W}*)", I)
 
 WALK_WORDS = re.compile(rf"(?<!{_W})(?:пешк{_W}*|ходьб{_W}*|пеш{_W}*|ногами|прогулк{_W}*)", I)
 TRANSPORT_WORDS = re.compile(
     rf"(?<!{_W})(?:на\s+(?:машин{_W}*|авто{_W}*|транспорт{_W}*|такси|автобус{_W}*|метро|"
     rf"трамва{_W}*|троллейбус{_W}*|электричк{_W}*|мцк|мцд|каршеринг{_W}*|колес{_W}*|маршрутк{_W}*|электробус{_W}*)|"
-    rf"езд{_W}*|ехать|доехать|транспорт{_W}*|общественн{_W}*)",
-    I,
-)
+    rf"езд{_W}*|ехать|доехать|транспорт{_W}*|общественн{_W}*)", I)
 
 # «5 минут пешком», «10 минут на машине»: the way of getting there is part of the answer, so
 # the span takes it in (the annotations of the training data do the same).
 MODE_AFTER = re.compile(
     rf"\s+(?:пешком|пешочком|ходьбы|ходу|езды|на\s+(?:общественном\s+)?(?:машин{_W}*|авто{_W}*|"
-    rf"транспорт{_W}*|такси|автобус{_W}*|метро|каршеринг{_W}*|маршрутк{_W}*|трамва{_W}*|троллейбус{_W}*)){_END}",
-    I,
-)
+    rf"транспорт{_W}*|такси|автобус{_W}*|метро|каршеринг{_W}*|маршрутк{_W}*|трамва{_W}*|троллейбус{_W}*)){_END}", I)
 
 RANGE_LINK = re.compile(r"\s*(?:-|–|—|до|или|и)\s*$", I)
 
@@ -180,17 +141,12 @@ RANGE_LINK = re.compile(r"\s*(?:-|–|—|до|или|и)\s*$", I)
 # --------------------------------------------------------------------------
 _YEAR_TAIL = rf"(?:\s*-?(?:го|й|ом){_END})?(?:\s*(?:года|году|год|гг?\.?){_END})?"
 QUARTER_WORD = re.compile(
-    rf"\s*(?:-?(?:ы?й|ий|ого|го|ом|ем|м){_END})?\s*(?:квартал{_W}*|кв{_END})\.?\s*", I
-)
+    rf"\s*(?:-?(?:ы?й|ий|ого|го|ом|ем|м){_END})?\s*(?:квартал{_W}*|кв{_END})\.?\s*", I)
 QUARTER_COMPACT = re.compile(
     rf"(?<![0-9a-zа-я])(?:([1-4])\s*q\s*'?\s*((?:19|20)[0-9]{{2}}|[0-9]{{2}})"
-    rf"|q\s*([1-4])\s*['/-]?\s*((?:19|20)[0-9]{{2}}|[0-9]{{2}})){_YEAR_TAIL}(?![0-9])",
-    I,
-)
+    rf"|q\s*([1-4])\s*['/-]?\s*((?:19|20)[0-9]{{2}}|[0-9]{{2}})){_YEAR_TAIL}(?![0-9])", I)
 QUARTER_ROMAN = re.compile(
-    rf"(?<![a-zа-я])(iv|i{{1,3}})\s*(?:-?(?:ы?й|ий|го|м){_END})?\s*(?:квартал{_W}*|кв{_END})\.?\s*",
-    I,
-)
+    rf"(?<![a-zа-я])(iv|i{{1,3}})\s*(?:-?(?:ы?й|ий|го|м){_END})?\s*(?:квартал{_W}*|кв{_END})\.?\s*", I)
 PERIOD_WORDS: list[tuple[re.Pattern, int]] = [
     (re.compile(rf"(?<!{_W})(?:конц{_W}*|конец|финал{_W}*){_END}\s*$", I), 4),
     (re.compile(rf"(?<!{_W})втор{_W}*\s+половин{_W}*\s*$", I), 4),
@@ -247,23 +203,20 @@ class _Sentence:
     def clause_before(self, index: int, limit: int = 60) -> str:
         start = self.numbers[index].start
         previous_end = self.numbers[index - 1].end if index else 0
-        window = self.text[max(previous_end, start - limit) : start]
+        window = self.text[max(previous_end, start - limit):start]
         breaks = list(_CLAUSE_BREAK.finditer(window))
-        return window[breaks[-1].end() :] if breaks else window
+        return window[breaks[-1].end():] if breaks else window
 
     def clause_after(self, index: int, position: int, limit: int = 60) -> str:
-        next_start = (
-            self.numbers[index + 1].start if index + 1 < len(self.numbers) else len(self.text)
-        )
-        window = self.text[position : min(next_start, position + limit)]
+        next_start = self.numbers[index + 1].start if index + 1 < len(self.numbers) else len(self.text)
+        window = self.text[position:min(next_start, position + limit)]
         found = _CLAUSE_BREAK.search(window)
-        return window[: found.start()] if found else window
+        return window[:found.start()] if found else window
 
 
 # --------------------------------------------------------------------------
 # Passes.
 # --------------------------------------------------------------------------
-
 
 def _quarters(s: _Sentence) -> None:
     text = s.text
@@ -318,9 +271,7 @@ def _claim_quarter(s: _Sentence, quarter: int, year: int, start: int, end: int) 
 def _metres_kind(s: _Sentence, index: int, unit: re.Match) -> str:
     after = s.clause_after(index, unit.end())
     before = s.clause_before(index)
-    if (DISTANCE_AFTER.match(after) and not LIMIT_AFTER.match(s.text, unit.end())) or re.search(
-        r"метрах", unit.group(0), I
-    ):
+    if (DISTANCE_AFTER.match(after) and not LIMIT_AFTER.match(s.text, unit.end())) or re.search(r"метрах", unit.group(0), I):
         return "distance_m"
     if AREA_AFTER.match(after) or AREA_WORDS.search(before):
         return "area_m2"
@@ -377,21 +328,15 @@ def _unit(s: _Sentence, index: int) -> tuple[str, int, int, int, str | None] | N
 
 # «3000 за метр», «3000 руб/м2»: a bare number priced per square metre is money
 PER_M2_AFTER = re.compile(
-    rf"\s*(?:₽|р\.|руб{_W}*\.?)?\s*(?:за|/)\s*(?:кв\.?\s*)?(?:м2|м²|метр{_W}*|квадрат{_W}*|кв\.?\s*м{_END}|m2)",
-    I,
-)
+    rf"\s*(?:₽|р\.|руб{_W}*\.?)?\s*(?:за|/)\s*(?:кв\.?\s*)?(?:м2|м²|метр{_W}*|квадрат{_W}*|кв\.?\s*м{_END}|m2)", I)
 
 
 def _context(s: _Sentence, index: int) -> str | None:
     number = s.numbers[index]
-    before = s.text[max(0, number.start - 40) : number.start]
+    before = s.text[max(0, number.start - 40):number.start]
     if AREA_BEFORE.search(before):
         return "area_m2"
-    if (
-        MONEY_BEFORE.search(before)
-        or MONEY_MULTIPLIER.search(number.text)
-        or PER_M2_AFTER.match(s.text, number.end)
-    ):
+    if MONEY_BEFORE.search(before) or MONEY_MULTIPLIER.search(number.text) or PER_M2_AFTER.match(s.text, number.end):
         return "money_rub"
     return None
 
@@ -422,7 +367,7 @@ def _classify(s: _Sentence) -> None:
         unit = _unit(s, index)
         if unit is None:
             following = decided.get(index + 1)
-            link = s.text[number.end : s.numbers[index + 1].start] if following else ""
+            link = s.text[number.end:s.numbers[index + 1].start] if following else ""
             if following and RANGE_LINK.match(link) and following[0] != "number":
                 entity, factor, _, _, role = following
                 # «от 300 до 500 тысяч»: the multiplier belongs to both ends.
@@ -463,9 +408,8 @@ def rasa_token_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _snap(
-    spans: list[tuple[int, int]], starts: list[int], start: int, end: int
-) -> tuple[int, int] | None:
+def _snap(spans: list[tuple[int, int]], starts: list[int], start: int, end: int
+          ) -> tuple[int, int] | None:
     """Widen [start, end) to the tokens it touches; None if it touches none."""
     first = max(bisect_right(starts, start) - 1, 0)
     inside = []
@@ -497,7 +441,7 @@ def extract_quantities(text: str | None) -> list[dict]:
         if snapped is None:
             continue
         item["start"], item["end"] = snapped
-        item["text"] = text[item["start"] : item["end"]]
+        item["text"] = text[item["start"]:item["end"]]
         if result and item["start"] < result[-1]["end"]:
             # «5-7 минут» is one Rasa token, so both ends of the range cannot
             # be annotated: keep the one that carries the unit (the wider span;
@@ -507,3 +451,4 @@ def extract_quantities(text: str | None) -> list[dict]:
             continue
         result.append(item)
     return result
+

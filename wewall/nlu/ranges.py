@@ -22,13 +22,8 @@ from wewall.nlu import quantities as q
 
 I = re.IGNORECASE  # noqa: E741 (re.I's own name)
 _LINK = re.compile(r"^\s*(?:-|–|—|до|по)\s*$", I)
-_FROM = re.compile(
-    r"(?:^|\s)(?:от|(?<!не\s)более|(?<!не\s)больше|не\s+меньше|не\s+менее|минимум|свыше|с)\s*$", I
-)
-_TO = re.compile(
-    r"(?:^|\s)(?:до|не\s+больше|не\s+более|максимум|не\s+дороже|в\s+пределах|(?<!не\s)меньше|(?<!не\s)менее)\s*$",
-    I,
-)
+_FROM = re.compile(r"(?:^|\s)(?:от|(?<!не\s)более|(?<!не\s)больше|не\s+меньше|не\s+менее|минимум|свыше|с)\s*$", I)
+_TO = re.compile(r"(?:^|\s)(?:до|не\s+больше|не\s+более|максимум|не\s+дороже|в\s+пределах|(?<!не\s)меньше|(?<!не\s)менее)\s*$", I)
 _PEOPLE = re.compile(
     r"(?:на|для|команд\w*\s+(?:из|в)?|штат\w*)\s*(\d{1,4})\s*(?:-?\s*(?:ти|х|и|ми))?\s*"
     r"(?:человек|чел\b|сотрудник\w*|работник\w*|рабочих\s+мест|рабочие\s+места|мест\b|персон)"
@@ -56,20 +51,18 @@ def find_range(text: str, kind: str, bare: bool = False) -> Optional[Range]:
     if not text:
         return None
     s, ents = _entities(text)
-    ents = [
-        e for e in ents if e["entity"] in (kind, "number") and isinstance(e["value"], (int, float))
-    ]
+    ents = [e for e in ents if e["entity"] in (kind, "number") and isinstance(e["value"], (int, float))]
     for a, b in itertools.pairwise(ents):
         # «площадь 100-150»: the context types one end, the other is a bare number
         typed = kind in (a["entity"], b["entity"]) or bare
-        if typed and _LINK.match(s.text[a["end"] : b["start"]]) and a["value"] <= b["value"]:
+        if typed and _LINK.match(s.text[a["end"]:b["start"]]) and a["value"] <= b["value"]:
             return float(a["value"]), float(b["value"])
     if not bare or any(e["entity"] == kind for e in ents):
         ents = [e for e in ents if e["entity"] == kind]
     if not ents:
         return None
     e = ents[-1]
-    before = s.text[max(0, e["start"] - 20) : e["start"]]
+    before = s.text[max(0, e["start"] - 20):e["start"]]
     if _FROM.search(before):
         return float(e["value"]), None
     if _TO.search(before):

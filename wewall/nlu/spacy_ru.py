@@ -18,6 +18,7 @@ The tokenizer and the component are registered when this module is imported; a s
 loaded through `wewall.nlu.spacy_ru.SpacyNLP`, which is Rasa's SpacyNLP plus that import.
 """
 
+
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Text

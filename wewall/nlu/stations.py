@@ -94,11 +94,8 @@ PLACE_CUES = frozenset(
 )
 CONJUNCTIONS = frozenset("и или либо а также".split())
 # What a message made only of station names may also contain («м. Сокол», «в Соколе», «да, Сокол»).
-FILLERS = (
-    STRONG_CUES
-    | PLACE_CUES
-    | CONJUNCTIONS
-    | frozenset("в во это да ну вот пожалуйста ст ближайшая ближайшее ближайший".split())
+FILLERS = STRONG_CUES | PLACE_CUES | CONJUNCTIONS | frozenset(
+    "в во это да ну вот пожалуйста ст ближайшая ближайшее ближайший".split()
 )
 # Nouns an adjective station name may be followed by without becoming their attribute.
 STATION_NOUNS = frozenset(
@@ -211,7 +208,7 @@ def _deletes(word: str, depth: int) -> Set[str]:
         nxt = set()
         for w in frontier:
             for i in range(len(w)):
-                nxt.add(w[:i] + w[i + 1 :])
+                nxt.add(w[:i] + w[i + 1:])
         out |= nxt
         frontier = nxt
     return out
@@ -356,9 +353,7 @@ class _Word:
     lemmas: FrozenSet[str]
 
 
-def _analyse_name(
-    tokens: Sequence[Token], hyphen_first: Sequence[bool]
-) -> Tuple[List[_Word], bool]:
+def _analyse_name(tokens: Sequence[Token], hyphen_first: Sequence[bool]) -> Tuple[List[_Word], bool]:
     """Decide how each word of a name declines; returns the words and whether the name ends with an
     adjective (for the «белорусская компания» check)."""
     morph = _morph()
@@ -405,15 +400,9 @@ def _analyse_name(
         if state == "pre":
             if hyphen_first[i]:
                 if adjs:
-                    words.append(
-                        _Word(
-                            tok.norm, _parse_forms(adjs[:1]), True, frozenset({adjs[0].normal_form})
-                        )
-                    )
+                    words.append(_Word(tok.norm, _parse_forms(adjs[:1]), True, frozenset({adjs[0].normal_form})))
                 elif not known and tok.norm.endswith(("ое", "ая", "ый", "ий")):
-                    words.append(
-                        _Word(tok.norm, _suffix_forms(tok.norm), True, frozenset({tok.norm}))
-                    )
+                    words.append(_Word(tok.norm, _suffix_forms(tok.norm), True, frozenset({tok.norm})))
                 else:
                     words.append(fixed(tok))
                 continue
@@ -423,11 +412,7 @@ def _analyse_name(
                 chosen = agreeing or adjs
                 # keep the parses of the same gender/number (e.g. Qual and non-Qual twins)
                 first = chosen[0]
-                same = [
-                    a
-                    for a in chosen
-                    if a.tag.number == first.tag.number and a.tag.gender == first.tag.gender
-                ]
+                same = [a for a in chosen if a.tag.number == first.tag.number and a.tag.gender == first.tag.gender]
                 forms = _parse_forms(same) if known else _suffix_forms(tok.norm)
                 words.append(_Word(tok.norm, forms, True, frozenset(a.normal_form for a in same)))
                 last_adj = known or tok.norm.endswith(_ADJ_ENDINGS)
@@ -436,42 +421,19 @@ def _analyse_name(
                 continue
             surn_plur = [p for p in nouns if "Surn" in p.tag and p.tag.number == "plur"]
             if surn_plur and any(b.tag.number == "plur" for b in nxt_nouns if b.tag.POS == "NOUN"):
-                words.append(
-                    _Word(
-                        tok.norm,
-                        _parse_forms(surn_plur[:1]),
-                        True,
-                        frozenset({surn_plur[0].normal_form}),
-                    )
-                )
+                words.append(_Word(tok.norm, _parse_forms(surn_plur[:1]), True, frozenset({surn_plur[0].normal_form})))
                 continue
-            surn_masc = [
-                p
-                for p in nouns
-                if "Surn" in p.tag and p.tag.number == "sing" and p.tag.gender == "masc"
-            ]
+            surn_masc = [p for p in nouns if "Surn" in p.tag and p.tag.number == "sing" and p.tag.gender == "masc"]
             if (
                 surn_masc
                 and tok.norm.endswith(("ов", "ев", "ин"))
-                and any(
-                    b.tag.POS == "NOUN" and b.tag.number == "sing" and b.tag.gender == "masc"
-                    for b in nxt_nouns
-                )
+                and any(b.tag.POS == "NOUN" and b.tag.number == "sing" and b.tag.gender == "masc" for b in nxt_nouns)
             ):  # possessive «Филатов луг»
                 s = tok.norm
-                forms = {
-                    "nomn": {s},
-                    "gent": {s + "а"},
-                    "datv": {s + "у"},
-                    "accs": {s},
-                    "ablt": {s + "ым"},
-                    "loct": {s + "ом"},
-                }
+                forms = {"nomn": {s}, "gent": {s + "а"}, "datv": {s + "у"}, "accs": {s}, "ablt": {s + "ым"}, "loct": {s + "ом"}}
                 words.append(_Word(s, forms, True, frozenset({s})))
                 continue
-            good_nouns = [
-                p for p in nouns if _e(p.normal_form) == tok.norm or p.tag.number == "plur"
-            ]
+            good_nouns = [p for p in nouns if _e(p.normal_form) == tok.norm or p.tag.number == "plur"]
             if known and good_nouns:
                 fixd = [p for p in good_nouns if "Fixd" in p.tag]
                 first = good_nouns[0]
@@ -479,11 +441,7 @@ def _analyse_name(
                     words.append(fixed(tok))
                 else:
                     geox = [p for p in good_nouns if "Geox" in p.tag]
-                    plain = [
-                        p
-                        for p in good_nouns
-                        if not (_NAME_TAGS & p.tag.grammemes) and "Fixd" not in p.tag
-                    ]
+                    plain = [p for p in good_nouns if not (_NAME_TAGS & p.tag.grammemes) and "Fixd" not in p.tag]
                     pool = geox or plain or [p for p in good_nouns if "Fixd" not in p.tag]
                     first = pool[0]
                     same = [
@@ -493,14 +451,7 @@ def _analyse_name(
                         and p.tag.number == first.tag.number
                         and p.tag.gender == first.tag.gender
                     ]
-                    words.append(
-                        _Word(
-                            tok.norm,
-                            _parse_forms(same),
-                            True,
-                            frozenset(p.normal_form for p in same),
-                        )
-                    )
+                    words.append(_Word(tok.norm, _parse_forms(same), True, frozenset(p.normal_form for p in same)))
                 head = first.tag
                 state = "after"
                 continue
@@ -569,19 +520,11 @@ class _Candidate:
     edits: int
     agreeing: bool
     fuzzy_known_word: bool = False  # a corrected token is itself a dictionary word
-    known_typo_shares_stem: bool = (
-        True  # … through a usual spelling slip only («белоруской»), unlike «первом»
-    )
+    known_typo_shares_stem: bool = True  # … through a usual spelling slip only («белоруской»), unlike «первом»
 
     @property
     def rank(self) -> Tuple:
-        return (
-            self.last - self.first,
-            self.edits == 0,
-            self.agreeing,
-            -self.edits,
-            not self.pattern.variant,
-        )
+        return (self.last - self.first, self.edits == 0, self.agreeing, -self.edits, not self.pattern.variant)
 
 
 class StationMatcher:
@@ -621,8 +564,7 @@ class StationMatcher:
                     continue
                 seen_patterns.add(id(pattern))
                 slots = tuple(
-                    (tuple(sorted(slot)), max(self._form_weight[f] for f in slot))
-                    for slot in pattern.slots
+                    (tuple(sorted(slot)), max(self._form_weight[f] for f in slot)) for slot in pattern.slots
                 )
                 self._suggest_patterns.append((pattern.station, slots))
         self._deletes: Dict[str, Set[str]] = {}
@@ -668,7 +610,7 @@ class StationMatcher:
         hyphen_first: List[bool] = []
         for m in _TOKEN.finditer(station):
             tokens.append(Token(m.group(), normalize_token(m.group()), m.start(), m.end()))
-            hyphen_first.append(station[m.end() : m.end() + 1] == "-")
+            hyphen_first.append(station[m.end(): m.end() + 1] == "-")
         if not tokens:
             return []
         words, adjective_tail = _analyse_name(tokens, hyphen_first)
@@ -695,32 +637,16 @@ class StationMatcher:
         lemmas = [w.lemmas for w in words]
 
         def make(slots, decl, lem, variant) -> _Pattern:
-            return _Pattern(
-                station,
-                tuple(slots),
-                tuple(decl),
-                tuple(lem),
-                variant,
-                ambiguous,
-                person_like,
-                adjective_tail,
-            )
+            return _Pattern(station, tuple(slots), tuple(decl), tuple(lem), variant, ambiguous, person_like, adjective_tail)
 
         patterns = [make(base_slots, declining, lemmas, False)]
         # «им.» → «имени» / dropped
         if any(w.norm == "им" for w in words[:-1]):
             k = next(i for i, w in enumerate(words) if w.norm == "им")
             full = {"имени": ALL_CASES}
+            patterns.append(make(base_slots[:k] + [full] + base_slots[k + 1:], declining, lemmas, False))
             patterns.append(
-                make(base_slots[:k] + [full] + base_slots[k + 1 :], declining, lemmas, False)
-            )
-            patterns.append(
-                make(
-                    base_slots[:k] + base_slots[k + 1 :],
-                    declining[:k] + declining[k + 1 :],
-                    lemmas[:k] + lemmas[k + 1 :],
-                    True,
-                )
+                make(base_slots[:k] + base_slots[k + 1:], declining[:k] + declining[k + 1:], lemmas[:k] + lemmas[k + 1:], True)
             )
         # hyphenated parts or the two words of a name glued: «китайгород», «деловойцентр»
         for p in list(patterns):
@@ -729,25 +655,15 @@ class StationMatcher:
                     glued: Dict[str, Set[str]] = {}
                     for f1, c1 in p.slots[i].items():
                         for f2, c2 in p.slots[i + 1].items():
-                            cases = (
-                                (c1 & c2)
-                                if p.declining[i] and p.declining[i + 1]
-                                else (c1 if p.declining[i] else c2)
-                            )
+                            cases = (c1 & c2) if p.declining[i] and p.declining[i + 1] else (c1 if p.declining[i] else c2)
                             if cases:
                                 glued.setdefault(f1 + f2, set()).update(cases)
-                    slots = (
-                        list(p.slots[:i])
-                        + [{f: frozenset(c) for f, c in glued.items()}]
-                        + list(p.slots[i + 2 :])
-                    )
+                    slots = list(p.slots[:i]) + [{f: frozenset(c) for f, c in glued.items()}] + list(p.slots[i + 2:])
                     patterns.append(
                         make(
                             slots,
-                            p.declining[:i]
-                            + (p.declining[i] or p.declining[i + 1],)
-                            + p.declining[i + 2 :],
-                            p.lemmas[:i] + (p.lemmas[i] | p.lemmas[i + 1],) + p.lemmas[i + 2 :],
+                            p.declining[:i] + (p.declining[i] or p.declining[i + 1],) + p.declining[i + 2:],
+                            p.lemmas[:i] + (p.lemmas[i] | p.lemmas[i + 1],) + p.lemmas[i + 2:],
                             True,
                         )
                     )
@@ -770,13 +686,7 @@ class StationMatcher:
             targets = set()
             for d in _deletes(norm, 1):
                 targets |= self._short_deletes.get(d, set())
-            short = tuple(
-                sorted(
-                    (f, 1)
-                    for f in targets
-                    if (len(norm) < 5 or len(f) < 5) and osa_distance(norm, f, 1) == 1
-                )
-            )
+            short = tuple(sorted((f, 1) for f in targets if (len(norm) < 5 or len(f) < 5) and osa_distance(norm, f, 1) == 1))
         else:
             short = ()
         if len(norm) < 5:
@@ -814,20 +724,12 @@ class StationMatcher:
         return got
 
     def _match_at(
-        self,
-        pattern: _Pattern,
-        options,
-        lengths: List[int],
-        i: int,
-        first_form: str,
-        first_edits: int,
+        self, pattern: _Pattern, options, lengths: List[int], i: int, first_form: str, first_edits: int
     ) -> Optional[_Candidate]:
         k = len(pattern.slots)
         if i + k > len(options):
             return None
-        cases: Optional[FrozenSet[str]] = (
-            pattern.slots[0][first_form] if pattern.declining[0] else None
-        )
+        cases: Optional[FrozenSet[str]] = pattern.slots[0][first_form] if pattern.declining[0] else None
         edits = first_edits
         agreeing = True
         short_typos = int(first_edits > 0 and (lengths[i] < 5 or len(first_form) < 5))
@@ -896,9 +798,7 @@ class StationMatcher:
                     if options[j] and options[j][0][1] > 0 and _morph().word_is_known(word):
                         best.fuzzy_known_word = True
                         slot = best.pattern.slots[j - best.first]
-                        if not any(
-                            self._spelling_variant(word, f) for f, _ in options[j] if f in slot
-                        ):
+                        if not any(self._spelling_variant(word, f) for f, _ in options[j] if f in slot):
                             best.known_typo_shares_stem = False
             out.append(best)
             i = best.last
@@ -943,14 +843,8 @@ class StationMatcher:
                 if p.tag.POS not in ("NOUN", "ADJF", "PRTF"):
                     continue
                 for a in adj_tags:
-                    if (
-                        a.case == p.tag.case
-                        and a.number == p.tag.number
-                        and (
-                            a.number != "sing"
-                            or p.tag.gender not in ("masc", "femn", "neut")
-                            or a.gender == p.tag.gender
-                        )
+                    if a.case == p.tag.case and a.number == p.tag.number and (
+                        a.number != "sing" or p.tag.gender not in ("masc", "femn", "neut") or a.gender == p.tag.gender
                     ):
                         agreeing.append(p)
                         break
@@ -975,11 +869,7 @@ class StationMatcher:
             covered.update(range(c.first, c.last))
         standalone = all(t.norm in FILLERS for i, t in enumerate(tokens) if i not in covered)
         letters = [ch for ch in text if ch.isalpha()]
-        all_caps = (
-            bool(letters)
-            and sum(ch.isupper() for ch in letters) > 0.7 * len(letters)
-            and len(letters) > 3
-        )
+        all_caps = bool(letters) and sum(ch.isupper() for ch in letters) > 0.7 * len(letters) and len(letters) > 3
         entities: List[dict] = []
         last_accepted_end = -10
         for c in cands:
@@ -996,29 +886,18 @@ class StationMatcher:
             if not cued and not all_caps and not c.pattern.person_like and c.first > 0:
                 raw = first.raw
                 before = text[: first.start].rstrip()
-                if (
-                    raw[:1].isupper()
-                    and not raw[1:2].isupper()
-                    and before
-                    and before[-1] not in ".!?\n"
-                ):
+                if raw[:1].isupper() and not raw[1:2].isupper() and before and before[-1] not in ".!?\n":
                     capital_cue = True
             if c.fuzzy_known_word:
                 # a typo that makes another real word: «первом» is not «Перовом», «марта» not «Марка»
                 if self._same_lemma_veto(c, tokens, options):
                     continue
-                if not (
-                    strong or (c.known_typo_shares_stem and (cued or standalone or capital_cue))
-                ):
+                if not (strong or (c.known_typo_shares_stem and (cued or standalone or capital_cue))):
                     continue
             needs_cue = c.pattern.ambiguous or c.fuzzy_known_word
             if needs_cue and not (cued or standalone or capital_cue):
                 continue
-            if (
-                (c.pattern.adjective_tail or c.fuzzy_known_word)
-                and not strong
-                and self._attribute_of_next_noun(c, tokens)
-            ):
+            if (c.pattern.adjective_tail or c.fuzzy_known_word) and not strong and self._attribute_of_next_noun(c, tokens):
                 continue
             conf = 1.0
             if c.pattern.variant or not c.agreeing:
@@ -1081,9 +960,7 @@ class StationMatcher:
         for q in words:
             best_d, best_w = 1.0, 1.0
             for form, w in self._form_weight.items():
-                if abs(len(form) - len(q)) > max(3, len(q) // 2) and not (
-                    form.startswith(q[:4]) and len(q) >= 4
-                ):
+                if abs(len(form) - len(q)) > max(3, len(q) // 2) and not (form.startswith(q[:4]) and len(q) >= 4):
                     continue
                 d = dist(q, form)
                 if d < best_d or (d == best_d and w < best_w):
@@ -1093,10 +970,7 @@ class StationMatcher:
         for station, slots in self._suggest_patterns:
             # best distance between each (query word, name word) pair
             table = [[min(dist(q, f) for f in forms) for forms, _ in slots] for q in words]
-            name_side = sum(
-                w * min(table[qi][si] for qi in range(len(words)))
-                for si, (_, w) in enumerate(slots)
-            )
+            name_side = sum(w * min(table[qi][si] for qi in range(len(words))) for si, (_, w) in enumerate(slots))
             name_side /= sum(w for _, w in slots)
             query_side = sum(q_weight[q] * min(table[qi]) for qi, q in enumerate(words))
             query_side /= sum(q_weight[q] for q in words)

@@ -12,14 +12,7 @@
 from wewall.search.analogs import AnalogResult, Subject, find_analogs
 from wewall.search.columnar import ColumnarIndex
 from wewall.search.criteria import Criteria
-from wewall.search.engine import (
-    LIMIT,
-    MIN_RESULTS,
-    SearchEngine,
-    SearchResult,
-    get_engine,
-    reset_engines,
-)
+from wewall.search.engine import LIMIT, MIN_RESULTS, SearchEngine, SearchResult, get_engine, reset_engines
 from wewall.search.mongo import MongoSearch, to_filter
 from wewall.search.relax import Relaxation, advise
 

@@ -58,20 +58,14 @@ class Subject:
                 if pos:
                     lat, lng = pos
             cls_ = data.get("estate_class")
-            cls_ = (
-                {"А": "A", "В": "B"}.get(str(cls_).strip().upper(), str(cls_).strip().upper())
-                if cls_
-                else None
-            )
+            cls_ = {"А": "A", "В": "B"}.get(str(cls_).strip().upper(), str(cls_).strip().upper()) if cls_ else None
             return cls(
                 deal="sale",
                 type="office" if str(data["kind"]).endswith("_office") else "retail",
                 estate_class=cls_,
                 area_m2=float(data["area_m2"]),
                 price_per_m2=float(data["price_per_m2"]) if data.get("price_per_m2") else None,
-                station=station,
-                lat=lat,
-                lng=lng,
+                station=station, lat=lat, lng=lng,
             )
         metro = (data.get("metro") or [{}])[0] or {}
         coords = (data.get("location") or {}).get("coordinates")
@@ -101,12 +95,8 @@ class AnalogResult:
 
     def to_dict(self) -> dict:
         return {
-            "count": self.count,
-            "ids": list(self.ids),
-            "similarity": [round(s, 4) for s in self.similarity],
-            "median_price_per_m2": self.median_price_per_m2,
-            "diff_percent": self.diff_percent,
-            "text": self.text,
+            "count": self.count, "ids": list(self.ids), "similarity": [round(s, 4) for s in self.similarity],
+            "median_price_per_m2": self.median_price_per_m2, "diff_percent": self.diff_percent, "text": self.text,
         }
 
 
@@ -116,9 +106,7 @@ def _distance_m(lat0: float, lng0: float, lat: np.ndarray, lng: np.ndarray) -> n
     return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
-def comparison_text(
-    subject: Subject, count: int, median: Optional[float], diff: Optional[float]
-) -> str:
+def comparison_text(subject: Subject, count: int, median: Optional[float], diff: Optional[float]) -> str:
     unit = "₽ за м²" if subject.deal == "sale" else "₽ за м² в месяц"
     if count == 0 or median is None:
         return "Похожих предложений рядом не нашлось: сравнить цену не с чем."
@@ -135,15 +123,7 @@ def comparison_text(
     return text
 
 
-def find_analogs(
-    engine,
-    subject,
-    *,
-    radius_m: float = RADIUS_M,
-    area_tolerance: float = AREA_TOLERANCE,
-    limit: int = LIMIT,
-    locator=None,
-) -> AnalogResult:
+def find_analogs(engine, subject, *, radius_m: float = RADIUS_M, area_tolerance: float = AREA_TOLERANCE, limit: int = LIMIT, locator=None) -> AnalogResult:
     """Analogs of `subject` (an offer, or the calculator's inputs) among the engine's offers.
 
     For calculator inputs the position is the station's (`locator`: a `StationLocator`);
@@ -157,9 +137,7 @@ def find_analogs(
         return result
     lo, hi = index.segments[(DEAL_CODES[s.deal], TYPE_CODES[s.type])]
     area = index.area[lo:hi]
-    m = (area >= s.area_m2 * (1 - area_tolerance) * (1 - 1e-9)) & (
-        area <= s.area_m2 * (1 + area_tolerance) * (1 + 1e-9)
-    )
+    m = (area >= s.area_m2 * (1 - area_tolerance) * (1 - 1e-9)) & (area <= s.area_m2 * (1 + area_tolerance) * (1 + 1e-9))
     m &= ~np.isnan(index.ppm[lo:hi])
     if s.estate_class in CLASS_CODES:
         m &= index.cls[lo:hi] == CLASS_CODES[s.estate_class]
@@ -181,13 +159,9 @@ def find_analogs(
     if not len(rows):
         result.text = comparison_text(s, 0, None, None)
         return result
-    area_match = np.clip(
-        1.0 - np.abs(index.area[rows] / s.area_m2 - 1.0) / area_tolerance, 0.0, 1.0
-    )
+    area_match = np.clip(1.0 - np.abs(index.area[rows] / s.area_m2 - 1.0) / area_tolerance, 0.0, 1.0)
     sim = W_CLOSE * closeness + W_AREA * area_match + W_STATION * same
-    order = sorted(
-        range(len(rows)), key=lambda i: (-round(float(sim[i]), 12), str(index.ids[rows[i]]))
-    )[:limit]
+    order = sorted(range(len(rows)), key=lambda i: (-round(float(sim[i]), 12), str(index.ids[rows[i]])))[:limit]
     result.ids = [index.ids[rows[i]] for i in order]
     result.similarity = [float(sim[i]) for i in order]
     median = float(np.median(index.ppm[rows]))

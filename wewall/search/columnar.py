@@ -33,10 +33,8 @@ FINISH_UNKNOWN = 3
 CLASS_CODES: Dict[Any, int] = {"A": 1, "B": 2}
 OTHER = 9  # a deal or type the search never asks for
 PLACE_CODES: Dict[Any, int] = {p: i for i, p in enumerate(pl.OKRUGS)}
-READY_NOW = (
-    0  # `ready_q`: 0 commissioned, year·4 + quarter − 1 for «NQYYYY», UNKNOWN_Q when unknown
-)
-UNKNOWN_Q = 2**30
+READY_NOW = 0  # `ready_q`: 0 commissioned, year·4 + quarter − 1 for «NQYYYY», UNKNOWN_Q when unknown
+UNKNOWN_Q = 2 ** 30
 _QUARTER = re.compile(r"([1-4])Q(\d{4})")
 
 
@@ -65,27 +63,11 @@ def _floor(value) -> float:
         return -1.0
     return math.nan
 
-
 # The fields the index reads from storage (a projection: a million offers are read so).
 PROJECTION = {
-    "deal": 1,
-    "type": 1,
-    "estate_class": 1,
-    "zone": 1,
-    "area_m2": 1,
-    "price_rub": 1,
-    "rent_rub_month": 1,
-    "price_per_m2": 1,
-    "price_on_request": 1,
-    "finish": 1,
-    "readiness": 1,
-    "irr_percent": 1,
-    "location": 1,
-    "metro": {"$slice": 1},
-    "okrug": 1,
-    "district": 1,
-    "submarket": 1,
-    "floor": 1,
+    "deal": 1, "type": 1, "estate_class": 1, "zone": 1, "area_m2": 1, "price_rub": 1, "rent_rub_month": 1,
+    "price_per_m2": 1, "price_on_request": 1, "finish": 1, "readiness": 1, "irr_percent": 1,
+    "location": 1, "metro": {"$slice": 1}, "okrug": 1, "district": 1, "submarket": 1, "floor": 1,
 }
 CHUNK = 65_536
 
@@ -101,28 +83,8 @@ def _num(x) -> float:
 class ColumnarIndex:
     """Columns of the offers, rows grouped by (deal, type) and sorted by price within a group."""
 
-    COLUMNS = (
-        "deal",
-        "type",
-        "price",
-        "area",
-        "zone",
-        "cls",
-        "finish",
-        "ready_q",
-        "metro_min",
-        "metro_m",
-        "irr",
-        "ppm",
-        "lat",
-        "lng",
-        "station",
-        "okrug",
-        "city",
-        "sadovoe",
-        "floor",
-        "district",
-    )
+    COLUMNS = ("deal", "type", "price", "area", "zone", "cls", "finish", "ready_q", "metro_min", "metro_m", "irr", "ppm",
+               "lat", "lng", "station", "okrug", "city", "sadovoe", "floor", "district")
     # One array per name in COLUMNS, set in __init__ (declared for the type checker).
     deal: np.ndarray
     type: np.ndarray
@@ -145,21 +107,9 @@ class ColumnarIndex:
     floor: np.ndarray
     district: np.ndarray
 
-    def __init__(
-        self,
-        columns: Dict[str, np.ndarray],
-        ids: np.ndarray,
-        stations: List[str],
-        positions: Optional[Dict[str, Tuple[float, float]]] = None,
-        districts: Optional[List[str]] = None,
-    ):
-        order = np.lexsort(
-            (
-                np.where(np.isnan(columns["price"]), np.inf, columns["price"]),
-                columns["type"],
-                columns["deal"],
-            )
-        )
+    def __init__(self, columns: Dict[str, np.ndarray], ids: np.ndarray, stations: List[str],
+                 positions: Optional[Dict[str, Tuple[float, float]]] = None, districts: Optional[List[str]] = None):
+        order = np.lexsort((np.where(np.isnan(columns["price"]), np.inf, columns["price"]), columns["type"], columns["deal"]))
         self.ids = ids[order]
         for name in self.COLUMNS:
             setattr(self, name, columns[name][order])
@@ -177,17 +127,12 @@ class ColumnarIndex:
         for d in DEAL_CODES.values():
             for t in TYPE_CODES.values():
                 k = d * 16 + t
-                self.segments[(d, t)] = (
-                    int(np.searchsorted(key, k, "left")),
-                    int(np.searchsorted(key, k, "right")),
-                )
+                self.segments[(d, t)] = (int(np.searchsorted(key, k, "left")), int(np.searchsorted(key, k, "right")))
 
     # ------------------------------------------------------------ building
 
     @classmethod
-    def build(
-        cls, docs: Iterable[dict], positions: Optional[Dict[str, Tuple[float, float]]] = None
-    ) -> ColumnarIndex:
+    def build(cls, docs: Iterable[dict], positions: Optional[Dict[str, Tuple[float, float]]] = None) -> ColumnarIndex:
         """From offers as stored (any iterable: a cursor with `PROJECTION`, a generator).
 
         `positions` (station name key → (lat, lng), as `StationLocator.positions`) lets named
@@ -220,9 +165,7 @@ class ColumnarIndex:
             ids.append(doc["_id"])
             buf["deal"].append(deal)
             buf["type"].append(TYPE_CODES.get(doc.get("type"), OTHER))
-            buf["price"].append(
-                math.nan if doc.get("price_on_request") or price is None else _num(price)
-            )
+            buf["price"].append(math.nan if doc.get("price_on_request") or price is None else _num(price))
             buf["area"].append(_num(doc.get("area_m2")))
             buf["zone"].append(ZONE_CODES.get(doc.get("zone"), ZONE_UNKNOWN))
             buf["cls"].append(CLASS_CODES.get(doc.get("estate_class"), 0))
@@ -231,22 +174,16 @@ class ColumnarIndex:
             buf["metro_min"].append(_num(metro.get("walk_minutes", math.inf)))
             buf["metro_m"].append(_num(metro.get("distance_m", math.inf)))
             buf["irr"].append(_num(doc.get("irr_percent")))
-            buf["ppm"].append(
-                math.nan if doc.get("price_on_request") else _num(doc.get("price_per_m2"))
-            )
+            buf["ppm"].append(math.nan if doc.get("price_on_request") else _num(doc.get("price_per_m2")))
             buf["lat"].append(_num(loc[1]))
             buf["lng"].append(_num(loc[0]))
-            buf["station"].append(
-                -1 if station is None else stations.setdefault(station, len(stations))
-            )
+            buf["station"].append(-1 if station is None else stations.setdefault(station, len(stations)))
             buf["okrug"].append(PLACE_CODES.get(doc.get("okrug"), -1))
             buf["city"].append("сити" in str(doc.get("submarket") or "").lower())
             buf["sadovoe"].append(False)
             buf["floor"].append(_floor(doc.get("floor")))
             district = doc.get("district")
-            buf["district"].append(
-                -1 if not district else districts.setdefault(district, len(districts))
-            )
+            buf["district"].append(-1 if not district else districts.setdefault(district, len(districts)))
             if len(ids) >= CHUNK:
                 flush()
         flush()
@@ -355,21 +292,13 @@ class ColumnarIndex:
             m &= self.metro_m[lo:hi] <= metres
         if c.places:
             okrugs = [PLACE_CODES[p] for p in c.places if p in PLACE_CODES]
-            in_place = (
-                np.isin(self.okrug[lo:hi], okrugs) if okrugs else np.zeros(hi - lo, dtype=bool)
-            )
+            in_place = np.isin(self.okrug[lo:hi], okrugs) if okrugs else np.zeros(hi - lo, dtype=bool)
             if pl.CITY in c.places:
                 in_place |= self.city[lo:hi]
             m &= in_place
         if c.districts:
-            codes = [
-                self.district_codes[k]
-                for k in (pl.district_key(d) for d in c.districts)
-                if k in self.district_codes
-            ]
-            m &= np.isin(
-                self.district[lo:hi], codes
-            )  # a district the base does not know finds nothing
+            codes = [self.district_codes[k] for k in (pl.district_key(d) for d in c.districts) if k in self.district_codes]
+            m &= np.isin(self.district[lo:hi], codes)  # a district the base does not know finds nothing
         if c.max_floor is not None:
             m &= self.floor[lo:hi] <= c.max_floor
         if c.wish and no_basement(c.wish):
@@ -401,9 +330,7 @@ class ColumnarIndex:
         return int(sum(np.count_nonzero(self.mask(c, lo, hi)) for lo, hi in self.ranges(c)))
 
 
-def _nearest_label(
-    codes: np.ndarray, lat: np.ndarray, lng: np.ndarray, chunk: int = 4096
-) -> np.ndarray:
+def _nearest_label(codes: np.ndarray, lat: np.ndarray, lng: np.ndarray, chunk: int = 4096) -> np.ndarray:
     """Rows without a label (-1) take the label of the nearest labelled row (districts: only CIAN
     addresses name them; offices get the district of the nearest such address)."""
     known = (codes >= 0) & ~np.isnan(lat) & ~np.isnan(lng)
@@ -414,41 +341,22 @@ def _nearest_label(
     k = math.cos(math.radians(55.75))
     out = codes.copy()
     for start in range(0, len(todo), chunk):
-        rows = todo[start : start + chunk]
+        rows = todo[start:start + chunk]
         d = (lat[rows, None] - klat) ** 2 + ((lng[rows, None] - klng) * k) ** 2
         out[rows] = kcode[np.argmin(d, axis=1)]
     return out
 
 
 COLUMN_TYPES = {
-    "deal": np.int8,
-    "type": np.int8,
-    "price": np.float64,
-    "area": np.float64,
-    "zone": np.int8,
-    "cls": np.int8,
-    "finish": np.int8,
-    "ready_q": np.int32,
-    "metro_min": np.float32,
-    "metro_m": np.float32,
-    "irr": np.float64,
-    "ppm": np.float64,
-    "lat": np.float64,
-    "lng": np.float64,
-    "station": np.int32,
-    "okrug": np.int8,
-    "city": np.bool_,
-    "sadovoe": np.bool_,
-    "floor": np.float32,
-    "district": np.int16,
+    "deal": np.int8, "type": np.int8, "price": np.float64, "area": np.float64, "zone": np.int8, "cls": np.int8,
+    "finish": np.int8, "ready_q": np.int32, "metro_min": np.float32, "metro_m": np.float32, "irr": np.float64,
+    "ppm": np.float64, "lat": np.float64, "lng": np.float64, "station": np.int32, "okrug": np.int8,
+    "city": np.bool_, "sadovoe": np.bool_, "floor": np.float32, "district": np.int16,
 }
 
 
-def take(
-    index: ColumnarIndex,
-    rows: Union[Sequence[int], np.ndarray],
-    names: Sequence[str] = ColumnarIndex.COLUMNS,
-) -> Dict[str, np.ndarray]:
+def take(index: ColumnarIndex, rows: Union[Sequence[int], np.ndarray],
+         names: Sequence[str] = ColumnarIndex.COLUMNS) -> Dict[str, np.ndarray]:
     """Some columns at some rows (the candidates a ranking scores)."""
     at = np.asarray(rows, dtype=np.int64)
     return {name: getattr(index, name)[at] for name in names}

@@ -20,21 +20,7 @@ FINISHES = ("ready", "any")
 CLASSES = ("A", "B", "any")
 PURPOSES = ("investment", "business")
 READINESS = ("ready", "now", "any")  # now: commissioned or commissioned by the current quarter
-PLACES = (
-    "ЦАО",
-    "САО",
-    "СВАО",
-    "ВАО",
-    "ЮВАО",
-    "ЮАО",
-    "ЮЗАО",
-    "ЗАО",
-    "СЗАО",
-    "ЗелАО",
-    "НАО",
-    "ТАО",
-    "city",
-)
+PLACES = ("ЦАО", "САО", "СВАО", "ВАО", "ЮВАО", "ЮАО", "ЮЗАО", "ЗАО", "СЗАО", "ЗелАО", "НАО", "ТАО", "city")
 DEFAULT_STATION_MINUTES = 15.0  # «у Белорусской» without a distance: 15 minutes on foot
 
 BUDGET_TOLERANCE = 0.10  # price ≤ budget × 1.10
@@ -45,33 +31,12 @@ EPS = 1e-9
 
 # What the dialogue may say, mapped to the canonical values.
 _ALIASES = {
-    "buy": "sale",
-    "купить": "sale",
-    "покупка": "sale",
-    "аренда": "rent",
-    "арендовать": "rent",
-    "офис": "office",
-    "торговое": "retail",
-    "street retail": "retail",
-    "любой": "any",
-    "любая": "any",
-    "": "any",
-    "а": "A",
-    "в": "B",
-    "a": "A",
-    "b": "B",
-    "invest": "investment",
-    "инвестиции": "investment",
-    "бизнес": "business",
-    "own": "business",
-    "with_finish": "ready",
-    "с отделкой": "ready",
-    "готов": "ready",
-    "готовый": "ready",
-    "внутри ттк": "ttk",
-    "внутри мкад": "mkad",
-    "внутри садового": "sadovoe",
-    "садовое": "sadovoe",
+    "buy": "sale", "купить": "sale", "покупка": "sale", "аренда": "rent", "арендовать": "rent",
+    "офис": "office", "торговое": "retail", "street retail": "retail", "любой": "any", "любая": "any", "": "any",
+    "а": "A", "в": "B", "a": "A", "b": "B",
+    "invest": "investment", "инвестиции": "investment", "бизнес": "business", "own": "business",
+    "with_finish": "ready", "с отделкой": "ready", "готов": "ready", "готовый": "ready",
+    "внутри ттк": "ttk", "внутри мкад": "mkad", "внутри садового": "sadovoe", "садовое": "sadovoe",
 }
 
 
@@ -118,9 +83,7 @@ class Criteria:
     # measured from the station, not to the offer's nearest station; ranked by that distance.
     stations: Tuple[str, ...] = ()
     places: Tuple[str, ...] = ()  # okrugs (ЦАО…ТАО) and «city» (Москва-Сити): any of them
-    districts: Tuple[
-        str, ...
-    ] = ()  # district names as the client wrote them (compared by `district_key`)
+    districts: Tuple[str, ...] = ()  # district names as the client wrote them (compared by `district_key`)
     max_area_m2: Optional[float] = None  # area ≤ max × 1.10
     min_budget_rub: Optional[float] = None  # «от 100 до 150 млн»: price ≥ min × 0.90
     # Wishes the data can answer (wewall.search.wishes): they rank, `strict_wishes` also filter.
@@ -159,15 +122,8 @@ class Criteria:
         if self.max_floor is not None:
             set_("max_floor", float(self.max_floor))
         set_("max_price_per_m2", _positive(self.max_price_per_m2, "Цена за м²"))
-        for lo, hi, what in (
-            ("min_area_m2", "max_area_m2", "Площадь"),
-            ("min_budget_rub", "budget_rub", "Бюджет"),
-        ):
-            if (
-                getattr(self, lo) is not None
-                and getattr(self, hi) is not None
-                and getattr(self, lo) > getattr(self, hi)
-            ):
+        for lo, hi, what in (("min_area_m2", "max_area_m2", "Площадь"), ("min_budget_rub", "budget_rub", "Бюджет")):
+            if getattr(self, lo) is not None and getattr(self, hi) is not None and getattr(self, lo) > getattr(self, hi):
                 raise ValueError(f"{what}: «от» больше, чем «до»")
 
     @classmethod
@@ -180,9 +136,7 @@ class Criteria:
 
     def to_dict(self) -> dict:
         """JSON-ready (tuples as lists): a slot keeps it and `from_dict` reads it back."""
-        return {
-            k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()
-        }
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
     def replace(self, **changes) -> Criteria:
         return dataclasses.replace(self, **changes)
@@ -191,43 +145,23 @@ class Criteria:
 
     @property
     def price_limit(self) -> Optional[float]:
-        return (
-            None
-            if self.budget_rub is None
-            else self.budget_rub * (1 + BUDGET_TOLERANCE) * (1 + EPS)
-        )
+        return None if self.budget_rub is None else self.budget_rub * (1 + BUDGET_TOLERANCE) * (1 + EPS)
 
     @property
     def area_limit(self) -> Optional[float]:
-        return (
-            None
-            if self.min_area_m2 is None
-            else self.min_area_m2 * (1 - AREA_TOLERANCE) * (1 - EPS)
-        )
+        return None if self.min_area_m2 is None else self.min_area_m2 * (1 - AREA_TOLERANCE) * (1 - EPS)
 
     @property
     def area_max_limit(self) -> Optional[float]:
-        return (
-            None
-            if self.max_area_m2 is None
-            else self.max_area_m2 * (1 + AREA_TOLERANCE) * (1 + EPS)
-        )
+        return None if self.max_area_m2 is None else self.max_area_m2 * (1 + AREA_TOLERANCE) * (1 + EPS)
 
     @property
     def ppm_limit(self) -> Optional[float]:
-        return (
-            None
-            if self.max_price_per_m2 is None
-            else self.max_price_per_m2 * (1 + BUDGET_TOLERANCE) * (1 + EPS)
-        )
+        return None if self.max_price_per_m2 is None else self.max_price_per_m2 * (1 + BUDGET_TOLERANCE) * (1 + EPS)
 
     @property
     def price_floor(self) -> Optional[float]:
-        return (
-            None
-            if self.min_budget_rub is None
-            else self.min_budget_rub * (1 - BUDGET_TOLERANCE) * (1 - EPS)
-        )
+        return None if self.min_budget_rub is None else self.min_budget_rub * (1 - BUDGET_TOLERANCE) * (1 - EPS)
 
     @property
     def station_limit_m(self) -> Optional[float]:
@@ -252,9 +186,7 @@ class Criteria:
     @property
     def zones(self) -> Optional[Tuple[str, ...]]:
         """The zones that satisfy the criterion: inside МКАД includes inside ТТК."""
-        return {"sadovoe": ("ttk",), "ttk": ("ttk",), "mkad": ("ttk", "mkad"), "any": None}[
-            self.zone
-        ]
+        return {"sadovoe": ("ttk",), "ttk": ("ttk",), "mkad": ("ttk", "mkad"), "any": None}[self.zone]
 
     @property
     def types(self) -> Tuple[str, ...]:

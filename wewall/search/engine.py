@@ -37,9 +37,7 @@ class SearchResult:
     total: int  # offers passing the filters
     ids: List[Any]  # up to LIMIT, best first
     scores: List[float]
-    offers: List[dict] = field(
-        default_factory=list
-    )  # the documents, when the engine can fetch them
+    offers: List[dict] = field(default_factory=list)  # the documents, when the engine can fetch them
     relaxations: List[relax.Relaxation] = field(default_factory=list)
     # id → how many near-identical lots of the same building were folded into it
     similar: Dict[Any, int] = field(default_factory=dict)
@@ -59,18 +57,13 @@ class SearchResult:
 
     def to_dict(self) -> dict:
         return {
-            "criteria": self.criteria.to_dict(),
-            "total": self.total,
-            "ids": list(self.ids),
-            "scores": [round(s, 4) for s in self.scores],
-            "advice": self.advice,
+            "criteria": self.criteria.to_dict(), "total": self.total, "ids": list(self.ids),
+            "scores": [round(s, 4) for s in self.scores], "advice": self.advice,
             "relaxations": [r.to_dict() for r in self.relaxations],
         }
 
 
-def ranked(
-    index: ColumnarIndex, rows: np.ndarray, prefer: Criteria, limit: int
-) -> Tuple[List[Any], List[float]]:
+def ranked(index: ColumnarIndex, rows: np.ndarray, prefer: Criteria, limit: int) -> Tuple[List[Any], List[float]]:
     """Ids and scores of the best `limit` of `rows`."""
     ids, scores, _, _ = ranked_rows(index, rows, prefer, limit)
     return ids, scores
@@ -86,20 +79,11 @@ def ranked_rows(index: ColumnarIndex, rows: np.ndarray, prefer: Criteria, limit:
         cols["metro_min"] = dist / WALK_M_PER_MIN
     s = rank.scores(cols, prefer)
     best = rank.top(s, cols["ppm"], lambda i: index.ids[rows[i]], limit)
-    near = (
-        None if dist is None or which is None else [(int(which[i]), float(dist[i])) for i in best]
-    )
-    return (
-        [index.ids[rows[i]] for i in best],
-        [float(s[i]) for i in best],
-        [int(rows[i]) for i in best],
-        near,
-    )
+    near = None if dist is None or which is None else [(int(which[i]), float(dist[i])) for i in best]
+    return [index.ids[rows[i]] for i in best], [float(s[i]) for i in best], [int(rows[i]) for i in best], near
 
 
-def group_similar(
-    index: ColumnarIndex, best_rows: List[int], limit: int
-) -> Tuple[List[int], Dict[int, int]]:
+def group_similar(index: ColumnarIndex, best_rows: List[int], limit: int) -> Tuple[List[int], Dict[int, int]]:
     """Positions in `best_rows` to show (at most `limit`) and, per shown position, how many later
     lots of the same building (same coordinates, deal and type) within 5 % in area and price per
     m² were folded into it: «ещё 3 похожих лота в этом БЦ»."""
@@ -109,14 +93,9 @@ def group_similar(
         twin = None
         for p in shown:
             q = best_rows[p]
-            if (
-                index.deal[q] == index.deal[r]
-                and index.type[q] == index.type[r]
-                and index.lat[q] == index.lat[r]
-                and index.lng[q] == index.lng[r]
-                and _close(index.area[q], index.area[r])
-                and _close(index.ppm[q], index.ppm[r])
-            ):
+            if (index.deal[q] == index.deal[r] and index.type[q] == index.type[r]
+                    and index.lat[q] == index.lat[r] and index.lng[q] == index.lng[r]
+                    and _close(index.area[q], index.area[r]) and _close(index.ppm[q], index.ppm[r])):
                 twin = p
                 break
         if twin is not None:
@@ -135,9 +114,7 @@ def _close(a: float, b: float) -> bool:
 class SearchEngine:
     """Search over a `ColumnarIndex`; with `fetch` (ids → documents) the results carry offers."""
 
-    def __init__(
-        self, index: ColumnarIndex, fetch: Optional[Callable[[List[Any]], List[dict]]] = None
-    ):
+    def __init__(self, index: ColumnarIndex, fetch: Optional[Callable[[List[Any]], List[dict]]] = None):
         self.index = index
         self.fetch = fetch
 
@@ -153,15 +130,8 @@ class SearchEngine:
     def count(self, c: Criteria) -> int:
         return self.index.count(c)
 
-    def search(
-        self,
-        c: Criteria,
-        limit: int = LIMIT,
-        prefer: Optional[Criteria] = None,
-        advise: bool = True,
-        group: bool = False,
-        offset: int = 0,
-    ) -> SearchResult:
+    def search(self, c: Criteria, limit: int = LIMIT, prefer: Optional[Criteria] = None, advise: bool = True,
+               group: bool = False, offset: int = 0) -> SearchResult:
         """The best `limit` offers for `c`, ranked by the wishes in `prefer` (default: `c`).
 
         When fewer than `MIN_RESULTS` match, `relaxations` holds the computed advice. With
@@ -176,15 +146,11 @@ class SearchEngine:
         folded: Dict[int, int] = {}
         if group:
             keep, folded = group_similar(self.index, best_rows, want)
-        keep = keep[offset : offset + limit]
+        keep = keep[offset:offset + limit]
         result = SearchResult(c, len(rows), [ids[i] for i in keep], [scores[i] for i in keep])
         result.similar = {ids[i]: folded[i] for i in keep if folded.get(i)}
         if near is not None:
-            result.near = {
-                ids[i]: (c.stations[near[i][0]], int(round(near[i][1])))
-                for i in keep
-                if near[i][0] >= 0
-            }
+            result.near = {ids[i]: (c.stations[near[i][0]], int(round(near[i][1]))) for i in keep if near[i][0] >= 0}
         if self.fetch and result.ids:
             result.offers = self.fetch(result.ids)
         if advise and len(rows) < MIN_RESULTS:
@@ -193,16 +159,8 @@ class SearchEngine:
                 # Nothing of this deal and type at all: no other step can help, the deal might.
                 result.missing = relax.missing_text(c)
                 switch = relax.switch_deal(c)
-                result.relaxations = [
-                    relax.Relaxation(
-                        switch.criterion,
-                        switch.step,
-                        switch.severity,
-                        switch.phrase,
-                        switch.criteria,
-                        self.count(switch.criteria),
-                    )
-                ]
+                result.relaxations = [relax.Relaxation(switch.criterion, switch.step, switch.severity, switch.phrase,
+                                                       switch.criteria, self.count(switch.criteria))]
         return result
 
     def find_analogs(self, subject, **kwargs):

@@ -82,13 +82,7 @@ class MongoSearch:
             return self.db[storage.ESTATES].count_documents(to_filter(c))
         return len(self._matching(c)[1])
 
-    def search(
-        self,
-        c: Criteria,
-        limit: int = LIMIT,
-        prefer: Optional[Criteria] = None,
-        advise: bool = True,
-    ) -> SearchResult:
+    def search(self, c: Criteria, limit: int = LIMIT, prefer: Optional[Criteria] = None, advise: bool = True) -> SearchResult:
         from wewall import storage
 
         matching, rows = self._matching(c)
@@ -102,11 +96,4 @@ class MongoSearch:
 
 
 def _in_memory_only(c: Criteria) -> bool:
-    return bool(
-        c.stations
-        or c.places
-        or c.districts
-        or c.zone == "sadovoe"
-        or c.readiness == "now"
-        or c.max_floor is not None
-    )
+    return bool(c.stations or c.places or c.districts or c.zone == "sadovoe" or c.readiness == "now" or c.max_floor is not None)

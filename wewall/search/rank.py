@@ -101,8 +101,7 @@ def top(scores_: np.ndarray, ppm: np.ndarray, id_of: Callable[[int], Any], limit
     # Offers equal on score and price per m² to the last one shown: the id decides among them.
     tied = rest[(s[rest] == s[last]) & (price[rest] == price[last])]
     keyed: List[Tuple[float, float, str, int]] = [
-        (-float(s[i]), float(price[i]), str(id_of(int(i))), int(i))
-        for i in np.concatenate([head, tied])
+        (-float(s[i]), float(price[i]), str(id_of(int(i))), int(i)) for i in np.concatenate([head, tied])
     ]
     keyed.sort()
     return [k[3] for k in keyed[:limit]]

@@ -52,10 +52,7 @@ class Relaxation:
 
     def to_dict(self) -> dict:
         return {
-            "criterion": self.criterion,
-            "step": self.step,
-            "count": self.count,
-            "text": self.text,
+            "criterion": self.criterion, "step": self.step, "count": self.count, "text": self.text,
             "criteria": self.criteria.to_dict(),
         }
 
@@ -76,194 +73,65 @@ def candidates(c: Criteria) -> List[Relaxation]:
     out: List[Relaxation] = []
     if c.budget_rub is not None:
         for i, pct in enumerate(BUDGET_STEPS, 1):
-            out.append(
-                Relaxation(
-                    "budget",
-                    f"+{pct} %",
-                    i,
-                    f"поднять бюджет на {pct} %",
-                    c.replace(budget_rub=round(c.budget_rub * (1 + pct / 100), 6)),
-                )
-            )
+            out.append(Relaxation("budget", f"+{pct} %", i, f"поднять бюджет на {pct} %", c.replace(budget_rub=round(c.budget_rub * (1 + pct / 100), 6))))
     if c.min_area_m2 is not None:
         for i, pct in enumerate(AREA_STEPS, 1):
             area = round(c.min_area_m2 * (1 - pct / 100), 6)
-            out.append(
-                Relaxation(
-                    "area",
-                    f"−{pct} %",
-                    i,
-                    f"уменьшить площадь на {pct} % (от {num(area)} м²)",
-                    c.replace(min_area_m2=area),
-                )
-            )
+            out.append(Relaxation("area", f"−{pct} %", i, f"уменьшить площадь на {pct} % (от {num(area)} м²)", c.replace(min_area_m2=area)))
     if c.max_area_m2 is not None:
-        out.append(
-            Relaxation(
-                "max_area",
-                "any",
-                1,
-                f"рассмотреть и площади больше {num(c.max_area_m2)} м²",
-                c.replace(max_area_m2=None),
-            )
-        )
+        out.append(Relaxation("max_area", "any", 1, f"рассмотреть и площади больше {num(c.max_area_m2)} м²", c.replace(max_area_m2=None)))
     if c.max_price_per_m2 is not None:
         for i, pct in enumerate(BUDGET_STEPS, 1):
             ppm = round(c.max_price_per_m2 * (1 + pct / 100), 6)
-            out.append(
-                Relaxation(
-                    "ppm",
-                    f"+{pct} %",
-                    i,
-                    f"поднять цену за м² до {num(ppm, 0)} ₽",
-                    c.replace(max_price_per_m2=ppm),
-                )
-            )
+            out.append(Relaxation("ppm", f"+{pct} %", i, f"поднять цену за м² до {num(ppm, 0)} ₽",
+                                  c.replace(max_price_per_m2=ppm)))
     if c.min_budget_rub is not None:
-        out.append(
-            Relaxation(
-                "min_budget",
-                "any",
-                1,
-                "рассмотреть и варианты дешевле",
-                c.replace(min_budget_rub=None),
-            )
-        )
+        out.append(Relaxation("min_budget", "any", 1, "рассмотреть и варианты дешевле", c.replace(min_budget_rub=None)))
     if c.stations:
         names = " или ".join(_genitive_station(s) for s in c.stations)
         limit = c.station_limit_m
         assert limit is not None  # set whenever stations are named
         for i, factor in enumerate(METRO_FACTORS, 1):
             metres = round(limit * factor, 6)
-            out.append(
-                Relaxation(
-                    "station",
-                    f"×{num(factor)}",
-                    i,
-                    f"искать до {num(metres / WALK_M_PER_MIN, 0)} мин пешком от {names}",
-                    c.replace(max_metro_minutes=None, max_metro_m=metres),
-                )
-            )
-        out.append(
-            Relaxation(
-                "station",
-                "any",
-                len(METRO_FACTORS) + 1,
-                f"искать не только у {names}",
-                c.replace(stations=(), max_metro_minutes=None, max_metro_m=None),
-            )
-        )
+            out.append(Relaxation("station", f"×{num(factor)}", i, f"искать до {num(metres / WALK_M_PER_MIN, 0)} мин пешком от {names}",
+                                  c.replace(max_metro_minutes=None, max_metro_m=metres)))
+        out.append(Relaxation("station", "any", len(METRO_FACTORS) + 1, f"искать не только у {names}",
+                              c.replace(stations=(), max_metro_minutes=None, max_metro_m=None)))
     elif c.max_metro_minutes is not None or c.max_metro_m is not None:
         for i, factor in enumerate(METRO_FACTORS, 1):
             relaxed, phrase = _metro_phrase(c, factor)
             out.append(Relaxation("metro", f"×{num(factor)}", i, phrase, relaxed))
     if c.districts:
-        out.append(
-            Relaxation(
-                "district",
-                "any",
-                1,
-                f"искать не только в районе {', '.join(c.districts)}",
-                c.replace(districts=()),
-            )
-        )
+        out.append(Relaxation("district", "any", 1, f"искать не только в районе {', '.join(c.districts)}", c.replace(districts=())))
     if c.places:
-        out.append(
-            Relaxation(
-                "place",
-                "any",
-                1,
-                f"искать не только: {place_phrase(c.places)}",
-                c.replace(places=()),
-            )
-        )
+        out.append(Relaxation("place", "any", 1, f"искать не только: {place_phrase(c.places)}", c.replace(places=())))
     if c.zone == "sadovoe":
-        out.append(
-            Relaxation(
-                "zone",
-                "ttk",
-                1,
-                "искать в пределах ТТК, а не только внутри Садового кольца",
-                c.replace(zone="ttk"),
-            )
-        )
+        out.append(Relaxation("zone", "ttk", 1, "искать в пределах ТТК, а не только внутри Садового кольца", c.replace(zone="ttk")))
         out.append(Relaxation("zone", "mkad", 2, "искать в пределах МКАД", c.replace(zone="mkad")))
     elif c.zone == "ttk":
-        out.append(
-            Relaxation(
-                "zone",
-                "mkad",
-                1,
-                "искать в пределах МКАД, а не только внутри ТТК",
-                c.replace(zone="mkad"),
-            )
-        )
+        out.append(Relaxation("zone", "mkad", 1, "искать в пределах МКАД, а не только внутри ТТК", c.replace(zone="mkad")))
         out.append(Relaxation("zone", "any", 2, "искать по всей Москве", c.replace(zone="any")))
     elif c.zone == "mkad":
         out.append(Relaxation("zone", "any", 1, "искать и за МКАД", c.replace(zone="any")))
     if c.estate_class != "any":
-        out.append(
-            Relaxation(
-                "class",
-                "any",
-                1,
-                f"рассмотреть здания любого класса, не только {CLASS_NAMES[c.estate_class]}",
-                c.replace(estate_class="any"),
-            )
-        )
+        out.append(Relaxation("class", "any", 1, f"рассмотреть здания любого класса, не только {CLASS_NAMES[c.estate_class]}", c.replace(estate_class="any")))
     if c.finish != "any":
-        out.append(
-            Relaxation(
-                "finish", "any", 1, "рассмотреть помещения без отделки", c.replace(finish="any")
-            )
-        )
+        out.append(Relaxation("finish", "any", 1, "рассмотреть помещения без отделки", c.replace(finish="any")))
     if c.readiness == "now":
-        out.append(
-            Relaxation(
-                "readiness",
-                "any",
-                1,
-                "рассмотреть и помещения, которые будут готовы позже",
-                c.replace(readiness="any"),
-            )
-        )
+        out.append(Relaxation("readiness", "any", 1, "рассмотреть и помещения, которые будут готовы позже", c.replace(readiness="any")))
     elif c.readiness != "any":
-        out.append(
-            Relaxation(
-                "readiness", "any", 1, "рассмотреть и строящиеся здания", c.replace(readiness="any")
-            )
-        )
+        out.append(Relaxation("readiness", "any", 1, "рассмотреть и строящиеся здания", c.replace(readiness="any")))
     if c.max_floor is not None:
-        out.append(
-            Relaxation(
-                "floor",
-                "any",
-                1,
-                f"рассмотреть и этажи выше {num(c.max_floor, 0)}-го",
-                c.replace(max_floor=None),
-            )
-        )
+        out.append(Relaxation("floor", "any", 1, f"рассмотреть и этажи выше {num(c.max_floor, 0)}-го", c.replace(max_floor=None)))
     if c.irr_limit is not None:
         for i, pp in enumerate(IRR_STEPS, 1):
             irr = round(c.irr_limit - pp, 6)
-            out.append(
-                Relaxation(
-                    "irr",
-                    f"−{pp} pp",
-                    i,
-                    f"снизить минимальную доходность до {num(irr)} %",
-                    c.replace(min_irr=irr),
-                )
-            )
+            out.append(Relaxation("irr", f"−{pp} pp", i, f"снизить минимальную доходность до {num(irr)} %", c.replace(min_irr=irr)))
     return out
 
 
 def advise(
-    c: Criteria,
-    count: Callable[[Criteria], int],
-    found: int = 0,
-    enough: int = ENOUGH,
-    top: int = TOP,
+    c: Criteria, count: Callable[[Criteria], int], found: int = 0, enough: int = ENOUGH, top: int = TOP
 ) -> List[Relaxation]:
     """The best single relaxations (at most `top`), most offers first; empty when none helps.
 
@@ -286,6 +154,7 @@ def advise(
     return chosen[:top]
 
 
+
 TYPE_PLURAL = {"office": "Офисов", "retail": "Торговых помещений", "any": "Помещений"}
 DEAL_GOAL = {"sale": "на продажу", "rent": "в аренду"}
 
@@ -293,24 +162,15 @@ DEAL_GOAL = {"sale": "на продажу", "rent": "в аренду"}
 def missing_text(c: Criteria) -> str:
     """The base holds nothing of this deal and type: say so, do not suggest what it lacks."""
     other = "аренду" if c.deal == "sale" else "покупку"
-    return (
-        f"{TYPE_PLURAL[c.type]} {DEAL_GOAL[c.deal]} в базе сейчас нет. Могу поискать {other} "
-        "или передать запрос менеджеру — он подберёт варианты вне базы."
-    )
+    return (f"{TYPE_PLURAL[c.type]} {DEAL_GOAL[c.deal]} в базе сейчас нет. Могу поискать {other} "
+            "или передать запрос менеджеру — он подберёт варианты вне базы.")
 
 
 def switch_deal(c: Criteria) -> Relaxation:
     """The other deal, without the sums and goals that belong to this one."""
     other = "rent" if c.deal == "sale" else "sale"
-    relaxed = c.replace(
-        deal=other,
-        budget_rub=None,
-        min_budget_rub=None,
-        max_price_per_m2=None,
-        purpose=None,
-        min_irr=None,
-        readiness="now" if other == "rent" else "any",
-    )
+    relaxed = c.replace(deal=other, budget_rub=None, min_budget_rub=None, max_price_per_m2=None, purpose=None, min_irr=None,
+                        readiness="now" if other == "rent" else "any")
     phrase = "посмотреть аренду" if other == "rent" else "посмотреть покупку"
     return Relaxation("deal", other, 1, phrase, relaxed)
 

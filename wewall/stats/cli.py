@@ -12,29 +12,13 @@ DEFAULT_DAYS = 30
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "stats",
-        help="статистика бота за период: клиенты, воронки форм, заявки, непонятые сообщения",
-    )
-    p.add_argument(
-        "--since",
-        help="начало периода: ГГГГ-ММ-ДД или ГГГГ-ММ-ДДTЧЧ:ММ (время МСК); "
-        f"по умолчанию {DEFAULT_DAYS} дней назад",
-    )
-    p.add_argument(
-        "--until", help="конец периода: дата включительно или время; по умолчанию сейчас"
-    )
-    p.add_argument(
-        "--days", type=int, default=None, help=f"длина периода в днях (по умолчанию {DEFAULT_DAYS})"
-    )
-    p.add_argument(
-        "--url",
-        default=None,
-        help="SQLAlchemy URL хранилища диалогов (по умолчанию WEWALL_TRACKER_STORE_URL)",
-    )
-    p.add_argument(
-        "--top", type=int, default=30, help="сколько групп непонятых сообщений показать (30)"
-    )
+    p = sub.add_parser("stats", help="статистика бота за период: клиенты, воронки форм, заявки, непонятые сообщения")
+    p.add_argument("--since", help="начало периода: ГГГГ-ММ-ДД или ГГГГ-ММ-ДДTЧЧ:ММ (время МСК); "
+                                   f"по умолчанию {DEFAULT_DAYS} дней назад")
+    p.add_argument("--until", help="конец периода: дата включительно или время; по умолчанию сейчас")
+    p.add_argument("--days", type=int, default=None, help=f"длина периода в днях (по умолчанию {DEFAULT_DAYS})")
+    p.add_argument("--url", default=None, help="SQLAlchemy URL хранилища диалогов (по умолчанию WEWALL_TRACKER_STORE_URL)")
+    p.add_argument("--top", type=int, default=30, help="сколько групп непонятых сообщений показать (30)")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="JSON вместо таблицы")
     fmt.add_argument("--csv", action="store_true", help="CSV: раздел, показатель, деталь, значение")
@@ -56,13 +40,8 @@ def _moment(value: str, tz: dt.timezone, end: bool) -> float:
     return moment.timestamp()
 
 
-def period(
-    since: Optional[str],
-    until: Optional[str],
-    days: Optional[int],
-    tz: dt.timezone,
-    now: Optional[float] = None,
-) -> Tuple[float, float]:
+def period(since: Optional[str], until: Optional[str], days: Optional[int], tz: dt.timezone,
+           now: Optional[float] = None) -> Tuple[float, float]:
     if days is not None and days <= 0:
         raise ValueError("--days должно быть больше нуля")
     end = _moment(until, tz, end=True) if until else (time.time() if now is None else now)
@@ -83,18 +62,10 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         since, until = period(args.since, args.until, args.days, local_tz())
-        report = compute(args.url or tracker_store_url(), since, until).as_dict(
-            top=max(0, args.top)
-        )
+        report = compute(args.url or tracker_store_url(), since, until).as_dict(top=max(0, args.top))
     except (ValueError, StatsError) as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 2
-    out = (
-        render.as_json(report)
-        if args.json
-        else render.as_csv(report)
-        if args.csv
-        else render.text(report)
-    )
+    out = render.as_json(report) if args.json else render.as_csv(report) if args.csv else render.text(report)
     sys.stdout.write(out)
     return 0

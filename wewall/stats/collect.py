@@ -101,9 +101,7 @@ _SPACES = re.compile(r"\s+")
 def mask_text(text: str, names: Iterable[str] = ()) -> str:
     """The client's text with phones, secrets, e-mails, @usernames, known names and long
     numbers hidden."""
-    text = mask(
-        _EMAIL.sub("<email>", text or "")
-    )  # e-mails first: the log mask keeps their first letter
+    text = mask(_EMAIL.sub("<email>", text or ""))  # e-mails first: the log mask keeps their first letter
     text = _MENTION.sub("<имя>", text)
     for name in sorted({n for n in names if n and len(n) >= 2}, key=len, reverse=True):
         text = re.sub(r"(?i)(?<!\w)" + re.escape(name) + r"(?!\w)", "<имя>", text)
@@ -195,9 +193,7 @@ class Report:
     handovers: int = 0
     handovers_answered: int = 0
     reply_seconds: List[float] = field(default_factory=list)
-    sources: Dict[Tuple[str, str], List[int]] = field(
-        default_factory=dict
-    )  # → [clients, new, handovers]
+    sources: Dict[Tuple[str, str], List[int]] = field(default_factory=dict)  # → [clients, new, handovers]
     not_understood: int = 0
     texts: Dict[str, List[Any]] = field(default_factory=dict)  # key → [count, Counter of spellings]
     days: Dict[int, Day] = field(default_factory=dict)  # local day number → figures
@@ -240,14 +236,8 @@ class Report:
 
     def ordered_questions(self, form: str) -> List[Tuple[str, Question]]:
         qs = self.forms[form].questions
-        return sorted(
-            qs.items(),
-            key=lambda kv: (
-                kv[0] != NO_QUESTION,
-                kv[1].position_sum / max(1, kv[1].reached),
-                kv[0],
-            ),
-        )
+        return sorted(qs.items(), key=lambda kv: (kv[0] != NO_QUESTION,
+                                                  kv[1].position_sum / max(1, kv[1].reached), kv[0]))
 
     def reply_summary(self) -> Dict[str, Optional[float]]:
         r = self.reply_seconds
@@ -261,78 +251,32 @@ class Report:
     def as_dict(self, top: int = 30) -> Dict[str, Any]:
         tz = local_tz(self.offset_hours)
         forms = []
-        for name in sorted(
-            self.forms,
-            key=lambda n: (
-                n not in FORM_TITLES,
-                list(FORM_TITLES).index(n) if n in FORM_TITLES else 0,
-                n,
-            ),
-        ):
+        for name in sorted(self.forms, key=lambda n: (n not in FORM_TITLES, list(FORM_TITLES).index(n) if n in FORM_TITLES else 0, n)):
             f = self.forms[name]
-            forms.append(
-                {
-                    "form": name,
-                    "title": FORM_TITLES.get(name, name),
-                    "started": f.started,
-                    "finished": f.finished,
-                    "cancelled": f.cancelled,
-                    "switched": f.switched,
-                    "silent": f.silent,
-                    "questions": [
-                        {
-                            "slot": q,
-                            "reached": s.reached,
-                            "dropped": s.dropped,
-                            "cancelled": s.cancelled,
-                        }
-                        for q, s in self.ordered_questions(name)
-                    ],
-                }
-            )
+            forms.append({
+                "form": name, "title": FORM_TITLES.get(name, name), "started": f.started,
+                "finished": f.finished, "cancelled": f.cancelled, "switched": f.switched,
+                "silent": f.silent,
+                "questions": [{"slot": q, "reached": s.reached, "dropped": s.dropped,
+                               "cancelled": s.cancelled} for q, s in self.ordered_questions(name)],
+            })
         return {
-            "period": {
-                "since": dt.datetime.fromtimestamp(self.since, tz).isoformat(),
-                "until": dt.datetime.fromtimestamp(self.until, tz).isoformat(),
-            },
-            "clients": {
-                "total": self.clients,
-                "new": self.new_clients,
-                "returning": self.returning_clients,
-                "sessions": self.sessions,
-                "messages": self.client_messages,
-            },
-            "days": [
-                {
-                    "date": self.date_of(n).isoformat(),
-                    "clients": d.clients,
-                    "new": d.new,
-                    "messages": d.messages,
-                    "handovers": d.handovers,
-                    "finished_forms": d.finished_forms,
-                }
-                for n, d in sorted(self.days.items())
-            ],
+            "period": {"since": dt.datetime.fromtimestamp(self.since, tz).isoformat(),
+                       "until": dt.datetime.fromtimestamp(self.until, tz).isoformat()},
+            "clients": {"total": self.clients, "new": self.new_clients, "returning": self.returning_clients,
+                        "sessions": self.sessions, "messages": self.client_messages},
+            "days": [{"date": self.date_of(n).isoformat(), "clients": d.clients, "new": d.new,
+                      "messages": d.messages, "handovers": d.handovers, "finished_forms": d.finished_forms}
+                     for n, d in sorted(self.days.items())],
             "forms": forms,
-            "faq": {
-                "asked": self.faq_asked,
-                "answered": self.faq_answered,
-                "answers": self.faq_answers,
-                "topics": dict(self.faq_topics.most_common()),
-            },
-            "manager": {
-                "requests": self.manager_requests,
-                "handovers": self.handovers,
-                **self.reply_summary(),
-            },
-            "sources": [
-                {"source": s, "channel": c, "clients": v[0], "new": v[1], "handovers": v[2]}
-                for (s, c), v in sorted(self.sources.items(), key=lambda kv: (-kv[1][0], kv[0]))
-            ],
-            "not_understood": {
-                "total": self.not_understood,
-                "groups": [{"text": t, "count": n} for t, n in self.top_texts(top)],
-            },
+            "faq": {"asked": self.faq_asked, "answered": self.faq_answered, "answers": self.faq_answers,
+                    "topics": dict(self.faq_topics.most_common())},
+            "manager": {"requests": self.manager_requests, "handovers": self.handovers,
+                        **self.reply_summary()},
+            "sources": [{"source": s, "channel": c, "clients": v[0], "new": v[1], "handovers": v[2]}
+                        for (s, c), v in sorted(self.sources.items(), key=lambda kv: (-kv[1][0], kv[0]))],
+            "not_understood": {"total": self.not_understood,
+                               "groups": [{"text": t, "count": n} for t, n in self.top_texts(top)]},
         }
 
 
@@ -391,23 +335,13 @@ class Collector:
     conversation; `finish()` returns the report. `existed_before(senders)` answers which of
     the conversations have events before the period (None: all are taken as new)."""
 
-    def __init__(
-        self,
-        since: float,
-        until: float,
-        offset_hours: Optional[float] = None,
-        existed_before: Optional[Callable[[Sequence[str]], Set[str]]] = None,
-    ):
-        self.report = Report(
-            since=since,
-            until=until,
-            offset_hours=utc_offset() if offset_hours is None else offset_hours,
-        )
+    def __init__(self, since: float, until: float, offset_hours: Optional[float] = None,
+                 existed_before: Optional[Callable[[Sequence[str]], Set[str]]] = None):
+        self.report = Report(since=since, until=until,
+                             offset_hours=utc_offset() if offset_hours is None else offset_hours)
         self._offset_s = self.report.offset_hours * 3600
         self._existed_before = existed_before
-        self._pending: List[
-            _Conversation
-        ] = []  # finished conversations awaiting the new/returning answer
+        self._pending: List[_Conversation] = []  # finished conversations awaiting the new/returning answer
         self._conv: Optional[_Conversation] = None
 
     def _day(self, ts: float) -> int:
@@ -447,9 +381,7 @@ class Collector:
 
     # ------------------------------------------------------------ events
 
-    def _user(
-        self, conv: _Conversation, ts: float, intent: Optional[str], data: Optional[str]
-    ) -> None:
+    def _user(self, conv: _Conversation, ts: float, intent: Optional[str], data: Optional[str]) -> None:
         intent = intent or ""
         if intent.startswith(EXTERNAL_PREFIX):
             return
@@ -461,11 +393,8 @@ class Collector:
         conv.days.add(day)
         self.report.day(day).messages += 1
         conv.last_user, conv.last_user_counted = data, False
-        need = (
-            conv.channel is None
-            or intent in FALLBACK_INTENTS
-            or (data and ('"lead_source"' in data or '"person_name"' in data))
-        )
+        need = conv.channel is None or intent in FALLBACK_INTENTS or (data and (
+            '"lead_source"' in data or '"person_name"' in data))
         event = _loads(data) if need else None
         if event is not None:
             if conv.channel is None and event.get("input_channel"):
@@ -487,11 +416,7 @@ class Collector:
             if profile.get(key):
                 conv.names.add(str(profile[key]))
         for entity in (event.get("parse_data") or {}).get("entities") or ():
-            if (
-                isinstance(entity, dict)
-                and entity.get("entity") in NAME_ENTITIES
-                and entity.get("value")
-            ):
+            if isinstance(entity, dict) and entity.get("entity") in NAME_ENTITIES and entity.get("value"):
                 conv.names.add(str(entity["value"]))
 
     def _not_understood(self, conv: _Conversation, event: Optional[Dict[str, Any]]) -> None:
@@ -579,7 +504,7 @@ class Collector:
             return
         topic = str((event.get("metadata") or {}).get("utter_action") or "")
         if topic.startswith(FAQ_ACTION + "/"):
-            self.report.faq_topics[topic[len(FAQ_ACTION) + 1 :]] += 1
+            self.report.faq_topics[topic[len(FAQ_ACTION) + 1:]] += 1
 
     def _end_form(self, conv: _Conversation, how: str, ts: Optional[float] = None) -> None:
         if conv.form is None:
@@ -624,11 +549,7 @@ class Collector:
     def _flush(self) -> None:
         if not self._pending:
             return
-        old = (
-            self._existed_before([c.sender for c in self._pending])
-            if self._existed_before
-            else set()
-        )
+        old = self._existed_before([c.sender for c in self._pending]) if self._existed_before else set()
         r = self.report
         for conv in self._pending:
             new = conv.sender not in old
@@ -685,10 +606,8 @@ def read_only_engine(url: str) -> sa.engine.Engine:
             raise NoEvents(f"нет файла хранилища диалогов: {path}")
         from urllib.parse import quote
 
-        return sa.create_engine(
-            f"sqlite:///file:{quote(os.path.abspath(path))}?mode=ro&uri=true",
-            poolclass=sa.pool.NullPool,
-        )
+        return sa.create_engine(f"sqlite:///file:{quote(os.path.abspath(path))}?mode=ro&uri=true",
+                                poolclass=sa.pool.NullPool)
     kwargs: Dict[str, Any] = {"poolclass": sa.pool.NullPool}
     if parsed.get_backend_name() == "postgresql":
         kwargs["connect_args"] = {"options": "-c default_transaction_read_only=on"}
@@ -697,18 +616,8 @@ def read_only_engine(url: str) -> sa.engine.Engine:
 
 def _select(engine: sa.engine.Engine) -> sa.TextClause:
     quote = engine.dialect.identifier_preparer.quote
-    c = {
-        name: quote(name)
-        for name in (
-            "id",
-            "sender_id",
-            "type_name",
-            "timestamp",
-            "intent_name",
-            "action_name",
-            "data",
-        )
-    }
+    c = {name: quote(name) for name in ("id", "sender_id", "type_name", "timestamp", "intent_name",
+                                        "action_name", "data")}
     types = ", ".join(f"'{t}'" for t in EVENT_TYPES)
     # Actions need only their name; of the bot's messages only FAQ answers are read.
     return sa.text(
@@ -717,41 +626,32 @@ def _select(engine: sa.engine.Engine) -> sa.TextClause:
         f"WHEN {c['type_name']} = 'bot' AND {c['data']} NOT LIKE '%utter_faq/%' THEN NULL "
         f"ELSE {c['data']} END "
         f"FROM events WHERE {c['timestamp']} >= :since AND {c['timestamp']} < :until "
-        f"AND {c['type_name']} IN ({types}) ORDER BY {c['sender_id']}, {c['id']}"
-    )
+        f"AND {c['type_name']} IN ({types}) ORDER BY {c['sender_id']}, {c['id']}")
 
 
 def _existed_before(engine: sa.engine.Engine, since: float) -> Callable[[Sequence[str]], Set[str]]:
     quote = engine.dialect.identifier_preparer.quote
-    query = sa.text(
-        f"SELECT DISTINCT {quote('sender_id')} FROM events WHERE {quote('sender_id')} IN :senders "
-        f"AND {quote('timestamp')} < :since"
-    ).bindparams(sa.bindparam("senders", expanding=True))
+    query = sa.text(f"SELECT DISTINCT {quote('sender_id')} FROM events WHERE {quote('sender_id')} IN :senders "
+                    f"AND {quote('timestamp')} < :since").bindparams(sa.bindparam("senders", expanding=True))
 
     def lookup(senders: Sequence[str]) -> Set[str]:
         with engine.connect() as conn:
-            return {
-                row[0] for row in conn.execute(query, {"senders": list(senders), "since": since})
-            }
+            return {row[0] for row in conn.execute(query, {"senders": list(senders), "since": since})}
 
     return lookup
 
 
-def compute(
-    url: str, since: float, until: float, offset_hours: Optional[float] = None, batch: int = 5000
-) -> Report:
+def compute(url: str, since: float, until: float, offset_hours: Optional[float] = None,
+            batch: int = 5000) -> Report:
     """The report of [since, until) (Unix seconds) from the tracker store at `url`."""
     engine = read_only_engine(url)
     try:
         if not sa.inspect(engine).has_table("events"):
             raise NoEvents("в хранилище нет таблицы events: бот ещё не записал ни одного диалога")
-        collector = Collector(
-            since, until, offset_hours, existed_before=_existed_before(engine, since)
-        )
+        collector = Collector(since, until, offset_hours, existed_before=_existed_before(engine, since))
         with engine.connect() as conn:
             result = conn.execution_options(stream_results=True).execute(
-                _select(engine), {"since": since, "until": until}
-            )
+                _select(engine), {"since": since, "until": until})
             while True:
                 rows = result.fetchmany(batch)
                 if not rows:
@@ -759,8 +659,7 @@ def compute(
                 collector.feed(rows)
         return collector.finish()
     except sa.exc.SQLAlchemyError as exc:
-        raise StatsError(
-            f"хранилище диалогов недоступно: {exc.__class__.__name__}: {mask(str(exc))[:300]}"
-        )
+        raise StatsError(f"хранилище диалогов недоступно: {exc.__class__.__name__}: {mask(str(exc))[:300]}")
     finally:
         engine.dispose()
+

@@ -57,10 +57,8 @@ def _esc(value: Any) -> str:
 
 
 def _svg(width: int, height: int, body: List[str], label: str) -> str:
-    return (
-        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{_esc(label)}" '
-        f'xmlns="http://www.w3.org/2000/svg">' + "".join(body) + "</svg>"
-    )
+    return (f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{_esc(label)}" '
+            f'xmlns="http://www.w3.org/2000/svg">' + "".join(body) + "</svg>")
 
 
 def days_chart(days: Sequence[Dict[str, Any]]) -> str:
@@ -72,26 +70,20 @@ def days_chart(days: Sequence[Dict[str, Any]]) -> str:
     plot_w, plot_h = width - left - 4, height - top - bottom
     step = plot_w / len(days)
     bar = max(1.0, step * 0.8)
-    body = [
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 2}" y2="{top + plot_h}" stroke="#9aa5b1" stroke-width="0.5"/>',
-        f'<text x="{left - 4}" y="{top + 8}" font-size="9" text-anchor="end" fill="#5b6675">{peak}</text>',
-        f'<text x="{left - 4}" y="{top + plot_h}" font-size="9" text-anchor="end" fill="#5b6675">0</text>',
-    ]
+    body = [f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 2}" y2="{top + plot_h}" stroke="#9aa5b1" stroke-width="0.5"/>',
+            f'<text x="{left - 4}" y="{top + 8}" font-size="9" text-anchor="end" fill="#5b6675">{peak}</text>',
+            f'<text x="{left - 4}" y="{top + plot_h}" font-size="9" text-anchor="end" fill="#5b6675">0</text>']
     every = max(1, len(days) // 6)
     for n, d in enumerate(days):
         x = left + n * step + (step - bar) / 2
         for value, color in ((d["clients"], BLUE), (d["new"], ORANGE)):
             h = plot_h * value / peak
             if h > 0:
-                body.append(
-                    f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{color}">'
-                    f"<title>{_esc(d['date'])}: {value}</title></rect>"
-                )
+                body.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{color}">'
+                            f'<title>{_esc(d["date"])}: {value}</title></rect>')
         if n % every == 0:
             label = dt.date.fromisoformat(d["date"]).strftime("%d.%m")
-            body.append(
-                f'<text x="{x + bar / 2:.1f}" y="{height - 8}" font-size="9" text-anchor="middle" fill="#5b6675">{label}</text>'
-            )
+            body.append(f'<text x="{x + bar / 2:.1f}" y="{height - 8}" font-size="9" text-anchor="middle" fill="#5b6675">{label}</text>')
     return _svg(width, height, body, "Клиенты по дням")
 
 
@@ -106,34 +98,22 @@ def bars_chart(rows: Sequence[Tuple[str, int, int, str]], label: str, second: st
     for n, (name, whole, part, note) in enumerate(rows):
         y = n * row_h
         room = max(12, 56 - len(note))  # characters of the label left beside the figures
-        text = name if len(name) <= room else name[: room - 1] + "…"
-        body.append(
-            f'<text x="0" y="{y + 11}" font-size="11" fill="#1d2733">{_esc(text)}<title>{_esc(name)}</title></text>'
-        )
-        body.append(
-            f'<text x="{width}" y="{y + 11}" font-size="11" text-anchor="end" fill="#1d2733">{_esc(note)}</text>'
-        )
+        text = name if len(name) <= room else name[:room - 1] + "…"
+        body.append(f'<text x="0" y="{y + 11}" font-size="11" fill="#1d2733">{_esc(text)}<title>{_esc(name)}</title></text>')
+        body.append(f'<text x="{width}" y="{y + 11}" font-size="11" text-anchor="end" fill="#1d2733">{_esc(note)}</text>')
         body.append(f'<rect x="0" y="{y + 15}" width="{width}" height="14" fill="{GREY}"/>')
         for value, color in ((whole, BLUE), (part, second)):
             if value > 0:
-                body.append(
-                    f'<rect x="0" y="{y + 15}" width="{width * value / peak:.1f}" height="14" fill="{color}"/>'
-                )
+                body.append(f'<rect x="0" y="{y + 15}" width="{width * value / peak:.1f}" height="14" fill="{color}"/>')
     return _svg(width, row_h * len(rows), body, label)
 
 
 def _legend(*items: Tuple[str, str]) -> str:
-    return (
-        '<p class="legend">'
-        + "".join(f'<span class="sw {c}"></span>{_esc(t)}' for c, t in items)
-        + "</p>"
-    )
+    return '<p class="legend">' + "".join(f'<span class="sw {c}"></span>{_esc(t)}' for c, t in items) + "</p>"
 
 
 def _figure(kind: str, title: str, chart: str, legend: str = "") -> str:
-    return (
-        f'<figure class="chart" data-chart="{kind}"><h2>{_esc(title)}</h2>{chart}{legend}</figure>'
-    )
+    return f'<figure class="chart" data-chart="{kind}"><h2>{_esc(title)}</h2>{chart}{legend}</figure>'
 
 
 def render_page(report: Dict[str, Any], token: str, days: int) -> str:
@@ -141,120 +121,60 @@ def render_page(report: Dict[str, Any], token: str, days: int) -> str:
     since = dt.datetime.fromisoformat(report["period"]["since"])
     until = dt.datetime.fromisoformat(report["period"]["until"])
     links = " ".join(
-        f'<a href="?token={_esc(token)}&amp;days={n}">{n} {agree(n, "день")}</a>'
-        for n in DAY_CHOICES
-    )
-    cards = [
-        ("клиентов", c["total"]),
-        ("новых", c["new"]),
-        ("вернулись", c["returning"]),
-        ("передано менеджеру", m["handovers"]),
-        ("ответ менеджера, медиана", duration(m["median_seconds"])),
-        ("бот не понял", nu["total"]),
-    ]
+        f'<a href="?token={_esc(token)}&amp;days={n}">{n} {agree(n, "день")}</a>' for n in DAY_CHOICES)
+    cards = [("клиентов", c["total"]), ("новых", c["new"]), ("вернулись", c["returning"]),
+             ("передано менеджеру", m["handovers"]), ("ответ менеджера, медиана", duration(m["median_seconds"])),
+             ("бот не понял", nu["total"])]
     parts = [
-        '<!doctype html><html lang="ru"><head><meta charset="utf-8">',
+        "<!doctype html><html lang=\"ru\"><head><meta charset=\"utf-8\">",
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         "<title>WEWALL AI — статистика бота</title>",
         # no favicon request (it would be a 404 in every log)
         '<link rel="icon" href="data:,"><link rel="stylesheet" href="dashboard.css"></head><body><main>',
         "<h1>Статистика бота WEWALL AI</h1>",
         f'<p class="period">{since:%d.%m.%Y %H:%M} — {until:%d.%m.%Y %H:%M} · {links}</p>',
-        '<section class="cards">'
-        + "".join(
-            f'<div class="card"><b>{_esc(v)}</b><span>{_esc(k)}</span></div>' for k, v in cards
-        )
-        + "</section>",
-        _figure(
-            "days",
-            "Клиенты по дням",
-            days_chart(report["days"]),
-            _legend(("blue", "все клиенты"), ("orange", "новые")),
-        ),
+        '<section class="cards">' + "".join(f"<div class=\"card\"><b>{_esc(v)}</b><span>{_esc(k)}</span></div>"
+                                            for k, v in cards) + "</section>",
+        _figure("days", "Клиенты по дням", days_chart(report["days"]),
+                _legend(("blue", "все клиенты"), ("orange", "новые"))),
     ]
-    funnel = [
-        (
-            f["title"],
-            f["started"],
-            f["finished"],
-            f"{f['started']} → {f['finished']} ({percent(f['finished'], f['started'])})",
-        )
-        for f in report["forms"]
-    ]
-    funnel.append(
-        (
-            "Вопросы (FAQ), клиентов",
-            faq["asked"],
-            faq["answered"],
-            f"{faq['asked']} → {faq['answered']}",
-        )
-    )
-    funnel.append(
-        (
-            "Менеджер: запросы → переданы",
-            m["requests"],
-            m["handovers"],
-            f"{m['requests']} → {m['handovers']}",
-        )
-    )
-    parts.append(
-        _figure(
-            "funnel",
-            "Воронка: начали → завершили",
-            bars_chart(funnel, "Воронка"),
-            _legend(("blue", "начали"), ("orange", "завершили")),
-        )
-    )
+    funnel = [(f["title"], f["started"], f["finished"], f"{f['started']} → {f['finished']} ({percent(f['finished'], f['started'])})")
+              for f in report["forms"]]
+    funnel.append(("Вопросы (FAQ), клиентов", faq["asked"], faq["answered"],
+                   f"{faq['asked']} → {faq['answered']}"))
+    funnel.append(("Менеджер: запросы → переданы", m["requests"], m["handovers"],
+                   f"{m['requests']} → {m['handovers']}"))
+    parts.append(_figure("funnel", "Воронка: начали → завершили", bars_chart(funnel, "Воронка"),
+                         _legend(("blue", "начали"), ("orange", "завершили"))))
     for f in report["forms"]:
         if not f["started"]:
             continue
-        rows = [
-            (q["slot"], q["reached"], q["dropped"], f"дошли {q['reached']}, бросили {q['dropped']}")
-            for q in f["questions"]
-        ]
-        parts.append(
-            _figure(
-                "dropoff",
-                f"Где бросают: {f['title']}",
-                bars_chart(rows, f["title"], second=RED),
-                _legend(("blue", "дошли до вопроса"), ("red", "бросили на нём")),
-            )
-        )
+        rows = [(q["slot"], q["reached"], q["dropped"], f"дошли {q['reached']}, бросили {q['dropped']}")
+                for q in f["questions"]]
+        parts.append(_figure("dropoff", f"Где бросают: {f['title']}", bars_chart(rows, f["title"], second=RED),
+                             _legend(("blue", "дошли до вопроса"), ("red", "бросили на нём"))))
     rows = [(g["text"], g["count"], 0, str(g["count"])) for g in nu["groups"][:15]]
-    parts.append(
-        _figure(
-            "not-understood",
-            f"Бот не понял: {nu['total']} {agree(nu['total'], 'сообщение')}",
-            bars_chart(rows, "Непонятые сообщения"),
-        )
-    )
+    parts.append(_figure("not-understood", f"Бот не понял: {nu['total']} "
+                         f"{agree(nu['total'], 'сообщение')}",
+                         bars_chart(rows, "Непонятые сообщения")))
     parts.append("</main></body></html>")
     return "".join(parts)
 
 
 def _headers() -> Dict[str, str]:
-    return page_headers(
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    )
+    return page_headers("default-src 'none'; style-src 'self'; img-src 'self' data:; "
+                        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
 class StatsDashboardInput(NamedChannel):
     channel_name = "stats"
 
-    def __init__(
-        self,
-        token: Optional[str] = None,
-        url: Optional[str] = None,
-        cache_seconds: Optional[float] = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
+    def __init__(self, token: Optional[str] = None, url: Optional[str] = None,
+                 cache_seconds: Optional[float] = None, clock: Callable[[], float] = time.time) -> None:
         settings = get_settings()
         self.token = token if token is not None else settings.stats_token
         self.url = url
-        self.cache_seconds = float(
-            cache_seconds if cache_seconds is not None else settings.stats_cache_seconds
-        )
+        self.cache_seconds = float(cache_seconds if cache_seconds is not None else settings.stats_cache_seconds)
         self.clock = clock
         self._cache: Dict[int, Tuple[float, Dict[str, Any]]] = {}
         self._locks: Dict[int, asyncio.Lock] = {}
@@ -269,9 +189,7 @@ class StatsDashboardInput(NamedChannel):
             now = self.clock()
             if cached and now - cached[0] < self.cache_seconds:
                 return cached[1]
-            report = await run_blocking(
-                lambda: compute(self.url or tracker_store_url(), now - days * 86400, now).as_dict()
-            )
+            report = await run_blocking(lambda: compute(self.url or tracker_store_url(), now - days * 86400, now).as_dict())
             self._cache[days] = (now, report)
             return report
 
@@ -279,11 +197,9 @@ class StatsDashboardInput(NamedChannel):
         bp = Blueprint("wewall_stats", __name__)
 
         def page(text: str, status: int) -> response.HTTPResponse:
-            body = (
-                f'<!doctype html><html lang="ru"><head><meta charset="utf-8"><meta name="viewport" '
-                f'content="width=device-width, initial-scale=1"><title>Статистика бота</title></head>'
-                f"<body><p>{_esc(text)}</p></body></html>"
-            )
+            body = (f'<!doctype html><html lang="ru"><head><meta charset="utf-8"><meta name="viewport" '
+                    f'content="width=device-width, initial-scale=1"><title>Статистика бота</title></head>'
+                    f"<body><p>{_esc(text)}</p></body></html>")
             return response.html(body, status=status, headers=_headers())
 
         async def dashboard(request: Request) -> response.HTTPResponse:
@@ -315,11 +231,8 @@ class StatsDashboardInput(NamedChannel):
             if name == "":
                 return await dashboard(request)
             if name == "dashboard.css":
-                return response.text(
-                    CSS,
-                    content_type="text/css; charset=utf-8",
-                    headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "max-age=3600"},
-                )
+                return response.text(CSS, content_type="text/css; charset=utf-8",
+                                     headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "max-age=3600"})
             return page("Нет такой страницы.", 404)
 
         return bp

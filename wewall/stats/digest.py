@@ -41,26 +41,13 @@ log = logging.getLogger(__name__)
 
 DAILY, MONTHLY = "daily", "monthly"
 TELEGRAM_LIMIT = 4096
-MONTHS = [
-    "январь",
-    "февраль",
-    "март",
-    "апрель",
-    "май",
-    "июнь",
-    "июль",
-    "август",
-    "сентябрь",
-    "октябрь",
-    "ноябрь",
-    "декабрь",
-]
+MONTHS = ["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь",
+          "октябрь", "ноябрь", "декабрь"]
 WEEKDAYS = ["пн", "вт", "ср", "чт", "пт", "сб", "вс"]
 
 metadata = sa.MetaData()
 digests = sa.Table(
-    "stats_digests",
-    metadata,
+    "stats_digests", metadata,
     sa.Column("kind", sa.String(16), primary_key=True),
     sa.Column("period", sa.String(16), nullable=False),  # ISO day or month: compares as text
     sa.Column("sent_at", sa.Float, nullable=False),
@@ -95,10 +82,7 @@ class DigestConfig:
             chat_id=(env("WEWALL_DIGEST_CHAT_ID") or "").strip(),
             token=(env("WEWALL_DIGEST_BOT_TOKEN") or env("TELEGRAM_TOKEN") or "").strip(),
             api_base_url=(env("TELEGRAM_API_BASE_URL") or cls.api_base_url).strip().rstrip("/"),
-            at=at,
-            tracker_url=tracker_store_url(),
-            state_url=outbox_url(),
-            offset_hours=utc_offset(),
+            at=at, tracker_url=tracker_store_url(), state_url=outbox_url(), offset_hours=utc_offset(),
         )
 
 
@@ -124,11 +108,8 @@ class DigestState(SqlStore):
                 except IntegrityError:
                     return False, None  # another worker claimed it a moment ago
                 return True, None
-            n = conn.execute(
-                digests.update()
-                .where(digests.c.kind == kind, digests.c.period == previous)
-                .values(period=period, sent_at=now)
-            ).rowcount
+            n = conn.execute(digests.update().where(digests.c.kind == kind, digests.c.period == previous)
+                             .values(period=period, sent_at=now)).rowcount
         return n == 1, previous
 
     def release(self, kind: str, period: str, previous: Optional[str]) -> None:
@@ -156,10 +137,8 @@ def _trend(now: int, before: int) -> str:
 def _figures(r: Report, top: int) -> list:
     d = r.as_dict(top=top)
     c, m = d["clients"], d["manager"]
-    lines = [
-        f"Клиентов: {c['total']} (новых {c['new']}, вернулись {c['returning']}), "
-        f"{c['messages']} {agree(c['messages'], 'сообщение')}"
-    ]
+    lines = [f"Клиентов: {c['total']} (новых {c['new']}, вернулись {c['returning']}), "
+             f"{c['messages']} {agree(c['messages'], 'сообщение')}"]
     for f in d["forms"]:
         lines.append(f"{f['title']}: начали {f['started']}, завершили {f['finished']}")
     reply = f" (медиана {duration(m['median_seconds'])})" if m["answered"] else ""
@@ -167,29 +146,21 @@ def _figures(r: Report, top: int) -> list:
     nu = d["not_understood"]
     if nu["total"]:
         common = "; ".join(f"«{g['text']}» ({g['count']})" for g in nu["groups"])
-        lines.append(
-            f"Бот не понял: {nu['total']} {agree(nu['total'], 'сообщение')}"
-            + (f"; чаще всего: {common}" if common else "")
-        )
+        lines.append(f"Бот не понял: {nu['total']} {agree(nu['total'], 'сообщение')}"
+                     + (f"; чаще всего: {common}" if common else ""))
     return lines
 
 
-def daily_text(
-    day: dt.date, yesterday: Report, week: Report, previous_week: Report, top: int = 3
-) -> str:
-    lines = [f"Сводка WEWALL AI за {day:%d.%m.%Y} ({WEEKDAYS[day.weekday()]})"] + _figures(
-        yesterday, top
-    )
+def daily_text(day: dt.date, yesterday: Report, week: Report, previous_week: Report, top: int = 3) -> str:
+    lines = [f"Сводка WEWALL AI за {day:%d.%m.%Y} ({WEEKDAYS[day.weekday()]})"] + _figures(yesterday, top)
     start = day - dt.timedelta(days=6)
     per_day = {dt.date.fromisoformat(x["date"]): x["clients"] for x in week.as_dict(top=0)["days"]}
     series = " · ".join(str(per_day.get(start + dt.timedelta(days=n), 0)) for n in range(7))
-    lines += [
-        "",
-        f"Неделя {start:%d.%m}–{day:%d.%m}: клиентов {week.clients}, "
-        f"{_trend(week.clients, previous_week.clients)}",
-        f"Новых {week.new_clients}, передано менеджеру {week.handovers}",
-        f"Клиентов по дням: {series}",
-    ]
+    lines += ["",
+              f"Неделя {start:%d.%m}–{day:%d.%m}: клиентов {week.clients}, "
+              f"{_trend(week.clients, previous_week.clients)}",
+              f"Новых {week.new_clients}, передано менеджеру {week.handovers}",
+              f"Клиентов по дням: {series}"]
     return "\n".join(lines)
 
 
@@ -197,9 +168,7 @@ def monthly_text(first: dt.date, month: Report, previous: Report, top: int = 5) 
     lines = [f"Сводка WEWALL AI за {MONTHS[first.month - 1]} {first.year}"] + _figures(month, top)
     if previous.clients:
         change = round(100 * (month.clients - previous.clients) / previous.clients)
-        lines.append(
-            f"Клиентов к прошлому месяцу: {'+' if change >= 0 else '−'}{abs(change)} % ({previous.clients})"
-        )
+        lines.append(f"Клиентов к прошлому месяцу: {'+' if change >= 0 else '−'}{abs(change)} % ({previous.clients})")
     return "\n".join(lines)
 
 
@@ -222,12 +191,8 @@ class DigestJob(Job):
     name = "stats-digest"
     interval = 60.0
 
-    def __init__(
-        self,
-        config: DigestConfig,
-        state: Optional[DigestState] = None,
-        clock: Callable[[], float] = time.time,
-    ):
+    def __init__(self, config: DigestConfig, state: Optional[DigestState] = None,
+                 clock: Callable[[], float] = time.time):
         self.config = config
         self.state = state or DigestState(config.state_url)
         self.clock = clock
@@ -254,24 +219,15 @@ class DigestJob(Job):
         tz = self.tz
         end = _midnight(day + dt.timedelta(days=1), tz)
         week_start = _midnight(day - dt.timedelta(days=6), tz)
-        return daily_text(
-            day,
-            self._report(_midnight(day, tz), end),
-            self._report(week_start, end),
-            self._report(week_start - 7 * 86400, week_start),
-            self.config.top,
-        )
+        return daily_text(day, self._report(_midnight(day, tz), end), self._report(week_start, end),
+                          self._report(week_start - 7 * 86400, week_start), self.config.top)
 
     def monthly(self, first: dt.date) -> str:
         tz = self.tz
         end = _midnight((first + dt.timedelta(days=32)).replace(day=1), tz)
         before = _month_before(first)
-        return monthly_text(
-            first,
-            self._report(_midnight(first, tz), end),
-            self._report(_midnight(before, tz), _midnight(first, tz)),
-            max(5, self.config.top),
-        )
+        return monthly_text(first, self._report(_midnight(first, tz), end),
+                            self._report(_midnight(before, tz), _midnight(first, tz)), max(5, self.config.top))
 
     async def send(self, text: str) -> None:
         import aiohttp
@@ -280,24 +236,16 @@ class DigestJob(Job):
             await self.start()
         assert self._session is not None
         if len(text) > TELEGRAM_LIMIT:
-            text = text[: TELEGRAM_LIMIT - 1] + "…"
+            text = text[:TELEGRAM_LIMIT - 1] + "…"
         url = f"{self.config.api_base_url}/bot{self.config.token}/sendMessage"
         try:
-            async with self._session.post(
-                url,
-                json={
-                    "chat_id": self.config.chat_id,
-                    "text": text,
-                    "disable_web_page_preview": True,
-                },
-            ) as resp:
+            async with self._session.post(url, json={"chat_id": self.config.chat_id, "text": text,
+                                                     "disable_web_page_preview": True}) as resp:
                 body: Dict[str, Any] = await resp.json(content_type=None)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             raise TelegramError(f"Telegram недоступен: {exc.__class__.__name__}") from exc
         if not isinstance(body, dict) or not body.get("ok"):
-            raise TelegramError(
-                f"Telegram отказал: HTTP {resp.status} {str((body or {}).get('description'))[:200]}"
-            )
+            raise TelegramError(f"Telegram отказал: HTTP {resp.status} {str((body or {}).get('description'))[:200]}")
 
     async def _once(self, kind: str, period: str, build: Callable[[], str]) -> bool:
         now = self.clock()
