@@ -21,7 +21,8 @@ def test_import_estates_and_precompute_irr_in_separate_processes(tmp_path):
     out = wewall(tmp_path, "data", "import-estates", str(s), str(c), str(b))
     assert out.returncode == 0, out.stderr
     assert "s.json — карта БЦ: лоты продажи офисов" in out.stdout
-    assert "прочитано строк: 11, импортировано: 5, дубликатов: 1, пропущено: 5" in out.stdout
+    assert "прочитано строк: 12, импортировано: 5, дубликатов: 1, пропущено: 6" in out.stdout
+    assert "пропущено — цена не указана или не больше нуля: 1" in out.stdout
     assert "пропущено — цена ниже 10 000 ₽ в месяц (мусор или цена за м²): 1" in out.stdout
     assert "Демо-предложения удалены: 20" in out.stdout
     count, what = stats(tmp_path)["estates"]
