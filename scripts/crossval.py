@@ -91,6 +91,7 @@ async def _predict(processor, examples) -> List[dict]:
             "confidence": top[0]["confidence"],
             "second": top[1]["name"],
             "second_confidence": top[1]["confidence"],
+            "ranking": {r["name"]: round(r["confidence"], 5) for r in ranking},
             "entities": [[e["entity"], _value(e.get("value")), e["start"], e["end"]] for e in m.get("entities") or []],
             "predicted_entities": [[e["entity"], _value(e.get("value")), e["start"], e["end"]]
                                    for e in result.get("entities") or []],
