@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Set
 
 import requests
 
@@ -180,11 +180,14 @@ class BotServers:
         path = self.workdir / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def _spawn(self, name: str, args: List[str]) -> None:
+    def _spawn(self, name: str, args: List[str], cpus: Optional[Set[int]] = None) -> None:
+        """`cpus`: the cores the process (and every thread it starts) may run on."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = open(self.workdir / f"{name}.log", "ab")
+        pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
         self.procs[name] = subprocess.Popen(
-            args, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            args, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=pin,
         )
 
     def load_demo(self, estates: int = 60) -> None:
@@ -196,13 +199,14 @@ class BotServers:
     def start_actions(self) -> None:
         self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "-p", str(self.actions_port)])
 
-    def start_rasa(self) -> None:
+    def start_rasa(self, cpus: Optional[Set[int]] = None) -> None:
         self._spawn(
             "rasa",
             [
                 str(BIN / "rasa"), "run", "--enable-api", "-p", str(self.rasa_port), "-m", str(self.model),
                 "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
             ],
+            cpus,
         )
 
     def start_worker(self) -> None:
