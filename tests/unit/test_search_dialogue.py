@@ -72,6 +72,19 @@ def test_bare_numbers_in_context():
     assert sd.interpret(turn("150", number=150), RENT, sd.AREA).slots[sd.AREA] == 150
 
 
+@pytest.mark.parametrize("requested, text, entities, slot", [
+    # a number with its unit answers its own question, whichever was asked
+    (sd.BUDGET, "метров 100-150", {"area_m2": 150}, sd.AREA),
+    (sd.BUDGET, "150 квадратов", {"area_m2": 150}, sd.AREA),
+    (sd.AREA, "до 500 тысяч", {"money_rub": 500000}, sd.BUDGET),
+    (sd.METRO, "до 2 млн", {"money_rub": 2000000}, sd.BUDGET),
+])
+def test_a_number_with_a_unit_is_not_the_answer_to_another_question(requested, text, entities, slot):
+    out = sd.interpret(turn(text, **entities), RENT, requested)
+    assert slot in out.slots
+    assert requested not in out.slots
+
+
 def test_correction_of_an_answered_slot_is_said():
     slots = {**RENT, sd.BUDGET: 500000.0}
     out = sd.interpret(turn("площадь 200, бюджет 700 тысяч", area_m2=200, money_rub=700000), slots, sd.AREA)

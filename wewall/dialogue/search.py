@@ -141,11 +141,11 @@ def _numbers(turn: Turn, entity: str) -> List[float]:
 
 
 def _bare(turn: Turn) -> Optional[float]:
-    for name in ("number", "money_rub", "area_m2", "percent"):
-        values = _numbers(turn, name)
-        if values:
-            return values[-1]
-    return None
+    """A number said without a unit: the answer to whichever numeric question was asked. A sum, an
+    area or a percent answers its own question wherever it is said («метров 100-150» to the
+    budget question is the area, and the budget is still to ask)."""
+    values = _numbers(turn, "number")
+    return values[-1] if values else None
 
 
 def _is_any(turn: Turn, entity: Optional[str] = None) -> bool:
