@@ -216,6 +216,18 @@ def test_a_fact_for_another_question_is_recorded_and_said():
     assert any(m.text and m.text.startswith("Записал:") and "внутри ТТК" in m.text for m in step.messages)
 
 
+@pytest.mark.parametrize("intent, text, value", [
+    ("affirm", "да", "ready"), ("affirm", "ага", "ready"), ("deny", "нет", sd.ANY), ("inform", "не нужна", sd.ANY),
+    ("deny", "нет не обязательно", sd.ANY),
+])
+def test_a_yes_or_no_answers_a_question_put_as_yes_or_no(intent, text, value):
+    """«Нужна отделка?» — «нет»: the tap of «Любая», not the question again."""
+    slots = {sd.TYPE: "office", sd.DEAL: "rent", sd.BUDGET: 500_000.0, sd.AREA: sd.ANY, sd.METRO: sd.ANY,
+             sd.ZONE: sd.ANY, sd.CLASS: sd.ANY}
+    step = engine.step(specs.SEARCH, Turn(intent, [], text), slots, sd.FINISH)
+    assert step.slots[sd.FINISH] == value and step.ask == sd.WISHES
+
+
 def test_a_free_text_question_takes_the_answer_whatever_the_intent():
     slots = {ct.NAME: "Иван", ct.PHONE: "+79161234567"}
     for intent in ("goodbye", "out_of_scope", "inform", "nlu_fallback"):

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from wewall.dialogue.calculation import Turn
 
@@ -292,6 +292,9 @@ class FormSpec:
     skippable: Dict[str, Any] = field(default_factory=dict)  # question → its answer when skipped («не важно»)
     private: tuple = ()  # slots only an answer to a question may change (the calculation's doubt)
     paused_text: str = ""  # said when the client leaves with the answers kept
+    # questions put as yes or no («Нужна отделка?»): question → (entities a «да» means, a «нет» means),
+    # read as the tap of the matching button
+    yes_no: Dict[str, Tuple[Dict[str, Any], Dict[str, Any]]] = field(default_factory=dict)
 
     def next_slot(self, slots: Dict[str, Any]) -> Optional[str]:
         return next((s for s in self.required(slots) if slots.get(s) is None), None)
@@ -544,6 +547,9 @@ def step(
         reading.intent = "deny"
     elif requested in spec.free_text and intent not in FREE_TEXT_MOVES and not (intent == "faq" and text.rstrip().endswith("?")):
         reading.intent = "inform"  # «вход с улицы» as a wish, «завтра после обеда» as a time: whatever the NLU thought
+    if requested in spec.yes_no and reading.intent in ("affirm", "deny") and not reading.entities:
+        meaning = spec.yes_no[requested][0 if reading.intent == "affirm" else 1]
+        reading = Turn("inform", [{"entity": k, "value": v} for k, v in meaning.items()], text)
     out = spec.interpret(reading, slots, requested)
     if named and named not in (getattr(out, "slots", {}) or {}):
         result.move = "back_to"

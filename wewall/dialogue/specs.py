@@ -102,6 +102,7 @@ SEARCH = FormSpec(
     free_text=(sd.WISHES,),
     skippable={**dict.fromkeys(sd.OPTIONAL, sd.ANY), sd.WISHES: ""},
     paused_text="Хорошо, подбор подождёт: ответы я сохранил, вернуться к нему можно из меню.",
+    yes_no={sd.FINISH: ({"finish": "ready"}, {"finish": sd.ANY})},
 )
 
 VIEWING = FormSpec(
