@@ -429,7 +429,7 @@ def describe(slot: str, value: Any, slots: Dict[str, Any]) -> str:
     if slot == ZONE:
         return ZONE_NAMES.get(value, str(value))
     if slot == CLASS:
-        return f"класс {value}"
+        return str(value)  # said after its name: «класс — A», never «класс — класс A»
     if slot == FINISH:
         return FINISH_NAMES.get(value, str(value))
     if slot == READINESS:
