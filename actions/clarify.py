@@ -18,7 +18,12 @@ class ActionClarify(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        from actions.faq import answer_prices
         from actions.search_form import STAGE, _param_buttons, _slots
+
+        prices = await answer_prices(dispatcher, tracker)
+        if prices is not None:  # a question about market prices the NLU was not sure of
+            return prices
 
         if tracker.get_slot(STAGE) in ("offers", "empty"):
             # «а есть дешевле?» about the offers shown: what to change, not «не понял»

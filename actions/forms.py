@@ -122,10 +122,18 @@ class FormEngineAction(FormValidationAction):
                 # was read already, reading it again would answer the question it reopens for.
                 turn = Turn(None, [], "")
             result = await run_blocking(engine.activate, spec, turn, slots, slots.get(engine.PENDING))
+            from actions.faq import market_message
+
+            prices = await market_message(turn, offer_search=False)
+            if prices is not None:  # «почём купить офис в сити?» opens the search: the prices first
+                result.messages.insert(0, prices)
         else:
-            result = await run_blocking(
-                engine.step, spec, turn, slots, requested, faq_response(tracker), is_payload(turn.text)
-            )
+            from actions.faq import market_message
+
+            faq: Optional[Any] = faq_response(tracker)
+            if faq:  # a question about market prices is answered from the base
+                faq = await market_message(turn, offer_search=False) or faq
+            result = await run_blocking(engine.step, spec, turn, slots, requested, faq, is_payload(turn.text))
         log.info("form %s: question %s, move %s", self.form, requested, result.move)
         say(dispatcher, result.messages)
         events: List[EventType] = [SlotSet(k, v) for k, v in result.slots.items()]
@@ -183,8 +191,12 @@ class ActionRouteFacts(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         from actions import calculation as calc_actions
+        from actions.faq import answer_prices
         from actions.manager import contacts_in
 
+        prices = await answer_prices(dispatcher, tracker)
+        if prices is not None:  # «почём аренда офиса у курской», read as facts: the prices, facts kept
+            return prices
         contacts = contacts_in(tracker)
         if contacts.get(ct.PHONE):
             # «Анна, 8 916 555 44 33»: the callback rules match a phone alone, not a phone with a name
@@ -221,6 +233,5 @@ class ActionNoOffers(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         dispatcher.utter_message(response="utter_no_offers_shown")
         turn = turn_of(tracker)
-        if is_payload(turn.text) or not engine.route_facts(turn, [specs.SEARCH]).pending:
-            return []
-        return [SlotSet(engine.PENDING, {"text": turn.text, "entities": turn.entities})]
+        pending = None if is_payload(turn.text) else engine.facts_to_keep(turn, specs.SEARCH)
+        return [SlotSet(engine.PENDING, pending)] if pending else []

@@ -454,6 +454,21 @@ CONVERSATIONS: List[Convo] = [
         ("офис 120 м2 по 400 тысяч, ремонт не нужен", calc(ANY, says=("ремонт до сдачи в аренду — ремонт не нужен",))),
     ]),
 
+    Convo("search-a-greeting-in-front-of-the-request", [
+        ("здрасте, подбериет мне офис", search("search_deal", slots={"search_type": "office"},
+                                               not_says=(NOT_UNDERSTOOD, "Что вас интересует"))),
+    ]),
+    Convo("search-an-area-is-no-answer-to-the-budget", [
+        ("снять офис", search("search_budget")),
+        ("метров 100-150", search("search_budget", slots={"search_budget": None,
+                                                         "search_min_area": {"min": 100, "max": 150}})),
+    ]),
+    Convo("market-prices-then-the-search-keeps-the-facts", [
+        ("сколько стоит аренда офиса в среднем", out(says=("По нашей базе", "медиана предложений аренды офисов",
+                                                           "а не сделок"), not_says=("Третье транспортное",))),
+        ("давайте подберем", search("search_budget", slots={"search_type": "office", "search_deal": "rent"})),
+    ]),
+
     # ------------------------------------------------------------ no form open
     Convo("no-form-empty-facts", [
         ("👍", out(says=("Чем могу помочь",))),

@@ -493,3 +493,17 @@ def test_a_fact_said_back_does_not_repeat_its_unit(spec, slots):
             name, said = spec.names[slot], engine._describe(spec, slot, slots)
             for words in ("в месяц",):
                 assert not (words in name and words in said), (slot, name, said)
+
+
+@pytest.mark.parametrize("text, entities, kept", [
+    # a deal names the search as its task (route_facts starts it), yet its facts are still kept
+    ("сколько стоит аренда офиса в среднем", [{"entity": "deal", "value": "rent"}, {"entity": "estate_type", "value": "office"}], True),
+    ("хочу офис посмотреть", [{"entity": "estate_type", "value": "office"}], True),
+    ("сколько стоит в среднем", [], False),
+])
+def test_facts_to_keep_for_the_search(text, entities, kept):
+    pending = engine.facts_to_keep(Turn("faq", entities, text), specs.SEARCH)
+    assert (pending is not None) is kept
+    if kept:
+        step = engine.activate(specs.SEARCH, Turn("request_search", [], "давайте подберем"), {}, pending)
+        assert step.slots.get(sd.TYPE) == "office" and step.ask != sd.TYPE

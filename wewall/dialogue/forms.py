@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 from wewall.dialogue.calculation import Turn
 
@@ -426,6 +426,13 @@ def _facts(spec: FormSpec, turn: Turn, slots: Dict[str, Any]) -> Dict[str, Any]:
     return {k: v for k, v in (getattr(out, "slots", {}) or {}).items() if k != spec.confirm and k not in spec.private}
 
 
+def facts_to_keep(turn: Turn, spec: FormSpec) -> Optional[dict]:
+    """The message as facts kept for `spec` (the PENDING slot's value), if it carries any for it."""
+    if not any(v is not None for v in _facts(spec, turn, {}).values()):
+        return None
+    return {"text": turn.text or "", "entities": list(turn.entities)}
+
+
 def activate(spec: FormSpec, turn: Turn, slots: Dict[str, Any], pending: Optional[dict] = None) -> Step:
     """The form opens: offer back the answers kept from last time, and read the facts of the
     message that opened it and of any message written before (`pending`)."""
@@ -477,7 +484,7 @@ def step(
     turn: Turn,
     slots: Dict[str, Any],
     requested: Optional[str],
-    faq_response: Optional[str] = None,
+    faq_response: Optional[Union[str, Message]] = None,
     payload: bool = False,
 ) -> Step:
     """Understand one client message in an open form (see the module's docstring for the order)."""
@@ -630,7 +637,7 @@ def _correction(spec: FormSpec, turn: Turn, slots: Dict[str, Any], requested: Op
 
 
 def _interruption(spec: FormSpec, turn: Turn, slots: Dict[str, Any], requested: Optional[str],
-                  faq_response: Optional[str], result: Step, payload: bool = False) -> Step:
+                  faq_response: Optional[Union[str, Message]], result: Step, payload: bool = False) -> Step:
     intent = turn.intent or ""
     # Leaving a form half-way must be meant: the words (or a tapped button) have to name the task;
     # «не нужна, там арендатор уже всё сделал» read as a search request must not end a calculation.
@@ -686,9 +693,9 @@ def _interruption(spec: FormSpec, turn: Turn, slots: Dict[str, Any], requested: 
     return _again(spec, turn, slots, requested, result)
 
 
-def _faq(result: Step, faq_response: str, slots: Dict[str, Any], requested: Optional[str]) -> Step:
+def _faq(result: Step, faq_response: Union[str, Message], slots: Dict[str, Any], requested: Optional[str]) -> Step:
     result.move = "faq"
-    result.messages.append(Message(response=faq_response))
+    result.messages.append(faq_response if isinstance(faq_response, Message) else Message(response=faq_response))
     result.say("Вернёмся к вопросу.")
     return _stay(result, slots, requested)
 

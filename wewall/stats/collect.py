@@ -17,7 +17,7 @@ What counts (all from Rasa's own events, nothing hard-coded about the forms):
   (`switched`), or by the client going silent (`silent`: the period's events, a new session
   or a restart end it). Questions are ordered by where they are first asked;
 - FAQ: conversations where the client asked (intents `show_faq`, `faq`) and those answered
-  (`utter_faq`), answers, and topics (`utter_faq/<topic>` of the bot's message);
+  (`action_faq`, `utter_faq`), answers, and topics (`utter_faq/<topic>` of the bot's message);
 - the manager: requests (`action_handover` runs), hand-overs (the `handover` command for
   amoCRM), and the time from a hand-over to the manager's first message in the conversation
   (`action_relay_manager_message`, run when a manager writes in amoCRM);
@@ -51,7 +51,8 @@ DEFAULT_UTC_OFFSET_HOURS = 3.0
 FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 FALLBACK_ACTIONS = frozenset({"utter_default", "utter_out_of_scope", "action_default_fallback"})
 FAQ_INTENTS = frozenset({"show_faq", "faq"})
-FAQ_ACTION = "utter_faq"
+FAQ_ACTION = "utter_faq"  # Rasa's retrieval action, and the prefix of the topics' responses
+FAQ_ACTIONS = frozenset({FAQ_ACTION, "action_faq"})  # action_faq: the answer (market prices included)
 HANDOVER_ACTION = "action_handover"
 MANAGER_REPLY_ACTION = "action_relay_manager_message"
 SESSION_START_ACTION = "action_session_start"
@@ -443,7 +444,7 @@ class Collector:
         elif action in FALLBACK_ACTIONS:
             if conv.last_user is not None:
                 self._not_understood(conv, None)
-        elif action == FAQ_ACTION or action.startswith(FAQ_ACTION + "/"):
+        elif action in FAQ_ACTIONS or action.startswith(FAQ_ACTION + "/"):
             self.report.faq_answers += 1
             conv.faq_answered = True
         elif action == HANDOVER_ACTION:
