@@ -308,6 +308,11 @@ def test_a_go_ahead_wins_over_words_around_it_at_the_summary(spec, full):
     ("мне предлагают офис у Белорусской, стоит ли брать? посчитай", "calculation_form"),
     ("подбери офис с доходностью не ниже 9", "search_form"),
     ("да ищи", "search_form"), ("какая доходность у офиса", "calculation_form"), ("не нужна", None),
+    # an offer seen elsewhere, asked about: the calculation, though it names a price, an area, a station
+    ("мне предлагают офис 120 м за 45 млн у таганской стоит брать?", "calculation_form"),
+    ("стоит ли покупать офис 80 метров за 25 млн у курской", "calculation_form"),
+    ("есть вариант офис 200м по 400к за метр, норм вложение?", "calculation_form"),
+    ("ищу офис для вложения денег", "search_form"),
 ])
 def test_which_task_the_words_name(text, task):
     assert engine.task_from_text(text) == task

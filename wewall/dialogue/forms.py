@@ -184,7 +184,10 @@ def named_question(text: str, aliases: Dict[str, List[str]], asked: Iterable[str
 
 # Which task a message asks for, by its words (the NLU sometimes confuses them).
 _CALC_VERBS = re.compile(
-    r"посчита|рассчита|расчет|оцени|оценк|окупа|стоит ли брать|выгодн"
+    r"посчита|рассчита|расчет|оцени|оценк|окупа|выгодн|мне\s+предлага|предложили"
+    # «стоит брать?», «стоит ли покупать», «норм вложение?»: a unit seen elsewhere, to be judged
+    r"|стоит\s+(?:ли\s+)?(?:его\s+|ее\s+)?(?:брать|взять|покупать|купить|вкладыва|инвестир)"
+    r"|(?:норм\w*|хорош\w*|удачн\w*)\s+(?:ли\s+)?(?:это\s+)?вложени"
     # «сколько будет IRR, если куплю…», «какая будет доходность»: a question about a return is a calculation
     r"|(?:сколько|какой|какая|какую|каков\w*)\s+(?:\w+\s+)?(?:irr|ирр|доходн)"
 )
