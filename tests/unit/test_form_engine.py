@@ -228,6 +228,15 @@ def test_a_yes_or_no_answers_a_question_put_as_yes_or_no(intent, text, value):
     assert step.slots[sd.FINISH] == value and step.ask == sd.WISHES
 
 
+@pytest.mark.parametrize("intent, text", [("affirm", "да ищи"), ("request_search", "ищи"), ("affirm", "давай"),
+                                          ("inform", "поехали")])
+def test_a_go_ahead_at_a_skippable_free_text_question_is_no_answer_to_it(intent, text):
+    slots = {sd.TYPE: "retail", sd.DEAL: "rent", sd.BUDGET: 250_000.0, sd.AREA: sd.ANY, sd.METRO: sd.ANY,
+             sd.ZONE: sd.ANY, sd.FINISH: sd.ANY}
+    step = engine.step(specs.SEARCH, Turn(intent, [], text), slots, sd.WISHES)
+    assert step.slots[sd.WISHES] == "" and step.ask == sd.CONFIRMED and not step.leave
+
+
 def test_a_free_text_question_takes_the_answer_whatever_the_intent():
     slots = {ct.NAME: "Иван", ct.PHONE: "+79161234567"}
     for intent in ("goodbye", "out_of_scope", "inform", "nlu_fallback"):

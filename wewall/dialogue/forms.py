@@ -557,6 +557,14 @@ def step(
         reading.intent = "deny"
     elif requested in spec.free_text and intent not in FREE_TEXT_MOVES and not (intent == "faq" and text.rstrip().endswith("?")):
         reading.intent = "inform"  # «вход с улицы» as a wish, «завтра после обеда» as a time: whatever the NLU thought
+    if requested in spec.free_text and requested in spec.skippable and (go or is_go_ahead(text)) \
+            and not reading.entities:
+        # «да ищи» to «Есть ли другие пожелания?» is no wish: the question is skipped, not answered with it
+        result.slots[requested] = spec.skippable[requested]
+        merged = {**slots, **result.slots}
+        result.move = "skip"
+        result.ask = spec.next_slot(merged)
+        return result
     if requested in spec.yes_no and reading.intent in ("affirm", "deny") and not reading.entities:
         meaning = spec.yes_no[requested][0 if reading.intent == "affirm" else 1]
         reading = Turn("inform", [{"entity": k, "value": v} for k, v in meaning.items()], text)
