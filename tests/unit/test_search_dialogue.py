@@ -235,3 +235,15 @@ def test_a_percent_from_an_investor_is_the_minimum_irr_at_any_question():
     # without an investment purpose a bare percent is not taken for an IRR
     out = sd.interpret(turn("не ниже 9%", percent=9), {sd.DEAL: "rent"}, sd.TYPE)
     assert sd.MIN_IRR not in out.slots
+
+
+@pytest.mark.parametrize("offer, label", [
+    ({"name": "Помещение свободного назначения", "area_m2": 47.4, "metro": "Бауманская"},
+     "Помещение свободного назначения, 47,4 м², м. Бауманская"),
+    ({"name": "БЦ «Мосэнка»", "area_m2": 120}, "БЦ «Мосэнка», 120 м²"),
+    ({}, "выбранный объект"),
+])
+def test_the_offer_booked_is_named_with_its_area_and_station(offer, label):
+    assert ct.offer_label(offer) == label
+    if offer:
+        assert f"• объект: {label}" in ct.summary({}, offer)

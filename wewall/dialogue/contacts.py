@@ -13,6 +13,7 @@ from wewall.dialogue import search
 from wewall.dialogue.answers import close_reading
 from wewall.dialogue.calculation import Turn
 from wewall.dialogue.search import Outcome  # the same shape of answer as the search form's
+from wewall.text import num
 
 NAME = "person_name"
 PHONE = "phone"
@@ -147,10 +148,20 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> Ou
                          ask_again=ASK_AGAIN, what_to_fix="Что исправить? Напишите новое имя, телефон или время.")
 
 
+def offer_label(offer: Dict[str, Any]) -> str:
+    """«Помещение свободного назначения, 47,4 м², м. Бауманская»: a name alone is shared by many offers."""
+    parts = [str(offer.get("name") or "выбранный объект")]
+    if offer.get("area_m2"):
+        parts.append(f"{num(offer['area_m2'])} м²")
+    if offer.get("metro"):
+        parts.append(f"м. {offer['metro']}")
+    return ", ".join(parts)
+
+
 def summary(slots: Dict[str, Any], offer: Optional[Dict[str, Any]] = None) -> str:
     lines = ["Проверьте, пожалуйста:"]
     if offer and offer.get("name"):
-        lines.append(f"• объект: {offer['name']}")
+        lines.append(f"• объект: {offer_label(offer)}")
     lines += [
         f"• имя: {slots.get(NAME) or '—'}",
         f"• телефон: {slots.get(PHONE) or '—'}",
