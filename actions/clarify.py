@@ -5,8 +5,11 @@ confidence»): «не понял, уточните» with the two most likely me
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.forms import NEXT_ACTIONS
+from wewall.dialogue import forms as engine
 from wewall.dialogue import search as sd
 from wewall.nlu.clarify import clarify_buttons
 
@@ -24,6 +27,13 @@ class ActionClarify(Action):
         prices = await answer_prices(dispatcher, tracker)
         if prices is not None:  # a question about market prices the NLU was not sure of
             return prices
+        text = (tracker.latest_message or {}).get("text") or ""
+        task = engine.task_from_text(text)
+        showing = tracker.get_slot(STAGE) in ("offers", "empty")  # «найди подешевле» is about the offers shown
+        if task and not showing and not engine.is_owner(text) and not tracker.active_loop_name:
+            # «хочу оценить готовый офис 80 метров у Павелецкой»: the words name the task where the
+            # NLU is unsure, as they do when a form opens; the form reads the message's facts
+            return [SlotSet(NEXT_ACTIONS, {"after": self.name(), "then": engine.START[task]})]
 
         if tracker.get_slot(STAGE) in ("offers", "empty"):
             # «а есть дешевле?» about the offers shown: what to change, not «не понял»
