@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.forms import NEXT_ACTIONS
+from actions.forms import NEXT_ACTIONS, turn_of
 from wewall.dialogue import forms as engine
 from wewall.dialogue import search as sd
 from wewall.nlu.clarify import clarify_buttons
@@ -27,18 +27,17 @@ class ActionClarify(Action):
         prices = await answer_prices(dispatcher, tracker)
         if prices is not None:  # a question about market prices the NLU was not sure of
             return prices
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = turn_of(tracker).text
         task = engine.task_from_text(text)
         showing = tracker.get_slot(STAGE) in ("offers", "empty")  # «найди подешевле» is about the offers shown
         if task and not showing and not engine.is_owner(text) and not tracker.active_loop_name:
             # «хочу оценить готовый офис 80 метров у Павелецкой»: the words name the task where the
             # NLU is unsure, as they do when a form opens; the form reads the message's facts
             return [SlotSet(NEXT_ACTIONS, {"after": self.name(), "then": engine.START[task]})]
-
-        if tracker.get_slot(STAGE) in ("offers", "empty"):
+        if showing:
             # «а есть дешевле?» about the offers shown: what to change, not «не понял»
             slots = _slots(tracker)
-            hint = sd.compare_hint((tracker.latest_message or {}).get("text") or "", slots)
+            hint = sd.compare_hint(text, slots)
             if hint:
                 dispatcher.utter_message(text=hint, buttons=_param_buttons(slots))
                 return []

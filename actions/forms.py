@@ -18,6 +18,7 @@ from wewall.dialogue import contacts as ct
 from wewall.dialogue import forms as engine
 from wewall.dialogue import specs, stations
 from wewall.dialogue.calculation import Turn
+from wewall.nlu.translit import to_cyrillic
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +27,15 @@ NEXT_ACTIONS = "next_actions"  # wewall.policies.NEXT_ACTIONS_SLOT: what runs af
 
 
 def turn_of(tracker: Tracker) -> Turn:
+    """The client's latest message for the dialogue modules; Russian typed in Latin letters is read
+    in Cyrillic («ne vazhno», «otmena»), as the NLU's extractors read it."""
     message = tracker.latest_message or {}
+    text = message.get("text") or ""
+    latin = to_cyrillic(text)
     return Turn(
         intent=(message.get("intent") or {}).get("name"),
         entities=list(message.get("entities") or []),
-        text=message.get("text") or "",
+        text=latin[0] if latin else text,
     )
 
 

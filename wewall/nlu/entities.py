@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, List, Sequence
 
+from wewall.nlu.translit import to_cyrillic
+
 PRIORITY = {
     "phone": 0,
     "area_m2": 1, "money_rub": 1, "percent": 1, "duration_min": 1, "distance_m": 1, "quarter": 1,
@@ -18,6 +20,11 @@ PRIORITY = {
     "person_name": 4,
     "number": 5,
 }
+
+
+# A name or a phone is never read from a transliteration: «igor» is no name natasha knows, digits
+# are digits in any alphabet.
+NOT_FROM_TRANSLIT = {"person_name", "phone"}
 
 
 def resolve_overlaps(entities: Iterable[dict]) -> List[dict]:
@@ -56,8 +63,22 @@ class EntityExtractor:
         ≈0.75 s), so that the first client to write a name after a restart does not wait."""
         self.extract(WARM_UP_TEXT)
 
-    def extract(self, text: str) -> List[dict]:
+    def _extract(self, text: str) -> List[dict]:
         found: List[dict] = []
         for extract in self._extractors:
             found.extend(extract(text))
         return resolve_overlaps(found)
+
+    def extract(self, text: str) -> List[dict]:
+        found = self._extract(text)
+        latin = to_cyrillic(text)
+        if latin is None:
+            return found
+        # «ofis v arendu u kurskoy»: what the Cyrillic copy holds, marked on the client's text
+        cyrillic, where = latin
+        marked = [{**ent, "start": where[ent["start"]], "end": where[ent["end"]],
+                   "text": text[where[ent["start"]]:where[ent["end"]]]}
+                  for ent in self._extract(cyrillic)
+                  if ent["entity"] not in NOT_FROM_TRANSLIT and where[ent["start"]] < where[ent["end"]]]
+        # «45 mln»: the Latin pass saw a bare number, the Cyrillic one a sum; the usual trust decides
+        return resolve_overlaps(found + marked)
