@@ -24,7 +24,7 @@ def test_latin_is_read_in_cyrillic(latin, cyrillic):
 
 
 @pytest.mark.parametrize("text", ["офис класса A", "БЦ Taller у Павелецкой", "/inform{\"deal\":\"rent\"}", "", "300 000",
-                                  "ok"])
+                                  "ok", "x" * 4000, "ofis " * 300])  # garbage and pastes are no Russian in Latin
 def test_russian_payloads_and_what_has_no_latin_word_to_turn_stay_as_they_are(text):
     assert to_cyrillic(text) is None
 

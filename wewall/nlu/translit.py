@@ -25,6 +25,10 @@ LETTERS = {
 VOWELS = set("aeiouy")
 # Latin words clients type as they are: the class letters, IRR, greetings in English.
 KEEP = {"a", "b", "irr", "ok", "okay", "hi", "hello", "bc", "psn"}
+# A longer «word» or message is no Russian typed in Latin but a paste or garbage («x» × 25 000 would
+# become 50 000 Cyrillic letters for every extractor to chew on): left as it is.
+MAX_WORD = 30
+MAX_TEXT = 1_000
 _CYRILLIC = re.compile(r"[а-яё]", re.I)
 _WORD = re.compile(r"[a-z']+", re.I)
 
@@ -54,8 +58,8 @@ def _word(word: str) -> Tuple[str, List[int]]:
 def to_cyrillic(text: str) -> Optional[Tuple[str, List[int]]]:
     """(the Cyrillic copy, for each of its characters and one past its end the offset in `text`),
     or None when the text has Cyrillic letters or no Latin word to turn."""
-    if not text or text.startswith("/") or _CYRILLIC.search(text):  # «/inform{…}» is a button's payload
-        return None
+    if not text or len(text) > MAX_TEXT or text.startswith("/") or _CYRILLIC.search(text):
+        return None  # «/inform{…}» is a button's payload
     out: List[str] = []
     where: List[int] = []
     pos = 0
@@ -65,7 +69,7 @@ def to_cyrillic(text: str) -> Optional[Tuple[str, List[int]]]:
             out.append(text[k])
             where.append(k)
         word = m.group()
-        if word.lower() in KEEP and not (m.start() and text[m.start() - 1].isdigit()):
+        if len(word) > MAX_WORD or word.lower() in KEEP and not (m.start() and text[m.start() - 1].isdigit()):
             cyr, offsets = word, list(range(len(word)))
         else:
             cyr, offsets = _word(word)
