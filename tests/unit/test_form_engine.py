@@ -481,3 +481,14 @@ def test_a_fact_said_back_does_not_repeat_its_unit(spec, slots):
             name, said = spec.names[slot], engine._describe(spec, slot, slots)
             for words in ("в месяц",):
                 assert not (words in name and words in said), (slot, name, said)
+
+
+@pytest.mark.parametrize("text", ["да ищи", "ищи", "давай ищи уже", "ок ищите", "Да, искать!"])
+def test_a_go_ahead_at_a_free_text_question_is_not_its_answer(text):
+    """«Есть ли другие пожелания?» — «да ищи»: skip to the summary; the wishes are none, not «да ищи»."""
+    slots = {sd.TYPE: "office", sd.DEAL: "rent", sd.BUDGET: 400_000.0, sd.AREA: 100.0, sd.CLASS: "B", sd.FINISH: "ready",
+             sd.STATION: ["Белорусская"]}
+    step = engine.step(specs.SEARCH, Turn("affirm", [], text), slots, sd.WISHES)
+    assert step.slots.get(sd.WISHES) == "" and step.ask == sd.CONFIRMED
+    time = engine.step(specs.VIEWING, Turn("affirm", [], "отправляй"), {ct.NAME: "Иван", ct.PHONE: "+79161234567"}, ct.TIME)
+    assert not time.slots.get(ct.TIME) and time.ask == ct.TIME  # the time cannot be skipped: asked, not «отправляй»

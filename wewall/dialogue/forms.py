@@ -544,7 +544,9 @@ def step(
         reading.intent = "deny"
     elif requested in spec.free_text and intent not in FREE_TEXT_MOVES and not (intent == "faq" and text.rstrip().endswith("?")):
         reading.intent = "inform"  # «вход с улицы» as a wish, «завтра после обеда» as a time: whatever the NLU thought
-    out = spec.interpret(reading, slots, requested)
+    # «да ищи» to a free-text question («другие пожелания?») is the go-ahead of step 7, never the text answered
+    go_only = go and requested in spec.free_text and is_go_ahead(text)
+    out = None if go_only else spec.interpret(reading, slots, requested)
     if named and named not in (getattr(out, "slots", {}) or {}):
         result.move = "back_to"
         result.say(f"Хорошо, вернёмся к вопросу: {spec.names.get(named, named)}.")
