@@ -235,3 +235,28 @@ def test_a_percent_from_an_investor_is_the_minimum_irr_at_any_question():
     # without an investment purpose a bare percent is not taken for an IRR
     out = sd.interpret(turn("не ниже 9%", percent=9), {sd.DEAL: "rent"}, sd.TYPE)
     assert sd.MIN_IRR not in out.slots
+
+
+@pytest.mark.parametrize("text, intent, finish", [("да", "affirm", "ready"), ("нет", "deny", sd.ANY),
+                                                  ("да нужна", "affirm", "ready"), ("нет не обязательно", "deny", sd.ANY)])
+def test_a_yes_or_no_answers_the_finish_question(text, intent, finish):
+    """«Нужна отделка?» — «да»: only finished premises; «нет»: any (not «Нужна только с отделкой или любая?» again)."""
+    out = sd.interpret(turn(text, intent), {**RENT, sd.BUDGET: 250_000.0, sd.AREA: 60.0}, sd.FINISH)
+    assert out.slots.get(sd.FINISH) == finish
+
+
+@pytest.mark.parametrize("text, asked, wish", [
+    ("вход с улицы, первый этаж", sd.FINISH, "вход с улицы, первый этаж"),
+    ("до 250к и чтоб была парковка", sd.BUDGET, "чтоб была парковка"),
+    ("офис в аренду 50 метров, с парковкой", None, "с парковкой"),
+    ("метров 80, этаж не выше 3", sd.AREA, "этаж не выше 3"),
+])
+def test_a_wish_said_at_another_question_is_kept(text, asked, wish):
+    out = sd.interpret(turn(text), {**RENT}, asked)
+    assert out.slots.get(sd.WISHES) == wish
+
+
+def test_a_wish_is_added_to_the_wishes_already_said():
+    out = sd.interpret(turn("и парковка нужна"), {**RENT, sd.WISHES: "вход с улицы"}, sd.BUDGET)
+    assert out.slots.get(sd.WISHES) == "вход с улицы, парковка нужна"
+    assert sd.interpret(turn("с отделкой", finish="ready"), {**RENT}, sd.AREA).slots.get(sd.WISHES) is None

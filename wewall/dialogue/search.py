@@ -279,7 +279,32 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> 
     # «не важно» / «любой» answers the optional question asked
     if requested in OPTIONAL and requested not in out and _is_any(turn, _ENTITY_OF.get(requested)):
         out[requested] = ANY
+    # «Нужна отделка?» is a yes/no question: «да» is «только с отделкой», «нет» is «любая»
+    if requested in YES_NO and requested not in out and turn.intent in ("affirm", "deny"):
+        out[requested] = YES_NO[requested][0 if turn.intent == "affirm" else 1]
+    # «вход с улицы, первый этаж» said at another question is a wish all the same: kept, not lost
+    if requested != WISHES:
+        wish = wish_clauses(text)
+        old = str(slots.get(WISHES) or "")
+        if wish and wish.lower() not in old.lower():
+            out[WISHES] = f"{old}, {wish}" if old else wish
     return out
+
+
+YES_NO = {FINISH: ("ready", ANY)}  # the questions asked as yes/no: (the value of «да», of «нет»)
+_LEADING = re.compile(r"^(?:(?:и|а|да|плюс|еще|ещё|также)\s+)+", re.I)
+_CLAUSE = re.compile(r"[,;.!?\n]+|\s+(?:и|а\s+также|плюс)\s+", re.I)
+
+
+def wish_clauses(text: Optional[str]) -> str:
+    """The parts of a message that are wishes («вход с улицы», «с парковкой»), the finish aside: it is its own
+    question. «» when there are none."""
+    parts = []
+    for part in _CLAUSE.split(text or ""):
+        w = wl.parse(part)
+        if (set(w.keys) - {"finish"}) or w.passed or w.max_floor is not None:
+            parts.append(_LEADING.sub("", part.strip()))
+    return ", ".join(parts)
 
 
 _ENTITY_OF = {TYPE: "estate_type", ZONE: "zone", CLASS: "estate_class", FINISH: "finish", READINESS: "readiness",
