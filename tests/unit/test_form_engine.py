@@ -260,6 +260,10 @@ def test_a_go_ahead_before_the_summary_skips_what_may_be_skipped():
     assert step.ask == sd.CONFIRMED and step.slots[sd.AREA] == sd.ANY and step.slots[sd.WISHES] == ""
     early = engine.step(specs.SEARCH, Turn("affirm", [], "давай ищи уже"), {sd.TYPE: "office"}, sd.DEAL)
     assert early.ask == sd.DEAL and "сделка" in early.messages[0].text  # what cannot be skipped is asked
+    assert early.messages[0].text.startswith("Хорошо, остались обязательные вопросы: сделка")  # not «Без этого не обойтись»
+    last = engine.step(CALC, Turn("affirm", [], "да считай"), {k: v for k, v in BRANCHES[0][1].items()
+                                                                if k not in ("calc_nds_rate", calc.CONFIRMED)}, "calc_nds_rate")
+    assert last.messages[0].text == "Хорошо, остался один обязательный вопрос: НДС."  # one question, said as one
     calc_step = engine.step(CALC, Turn("affirm", [], "считай"), {calc.KIND: "finished_office"}, "calc_area_m2")
     assert calc_step.ask == "calc_area_m2" and calc_step.move != "skip"  # every answer of a calculation is needed
 

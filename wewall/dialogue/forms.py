@@ -590,7 +590,8 @@ def step(
         result.move = "skip" if skipped else "not_yet"
         if result.ask is not None and result.ask != spec.confirm:
             missing = [spec.names.get(q, q) for q in order if q != spec.confirm and merged.get(q) is None]
-            result.say("Хорошо. Без этого не обойтись: " + ", ".join(missing) + ".")
+            result.say(f"Хорошо, остался один обязательный вопрос: {missing[0]}." if len(missing) == 1
+                       else "Хорошо, остались обязательные вопросы: " + ", ".join(missing) + ".")
             result.slots.setdefault(result.ask, merged.get(result.ask))
         return result
 
