@@ -260,3 +260,25 @@ def test_a_wish_is_added_to_the_wishes_already_said():
     out = sd.interpret(turn("и парковка нужна"), {**RENT, sd.WISHES: "вход с улицы"}, sd.BUDGET)
     assert out.slots.get(sd.WISHES) == "вход с улицы, парковка нужна"
     assert sd.interpret(turn("с отделкой", finish="ready"), {**RENT}, sd.AREA).slots.get(sd.WISHES) is None
+
+
+AT_STATION = {**RENT, sd.BUDGET: 500_000.0, sd.AREA: 100.0, sd.STATION: ["Павелецкая"], sd.CLASS: sd.ANY,
+              sd.FINISH: sd.ANY, sd.WISHES: "", sd.CONFIRMED: True}
+
+
+@pytest.mark.parametrize("text", ["а поближе к метро?", "а есть ближе к метро", "хочу рядом с метро", "метро поближе есть?"])
+def test_closer_to_the_metro_says_the_walk_searched_now(text):
+    """«а поближе к метро?» while offers are shown: how far the search looks now, and how to say closer."""
+    hint = sd.compare_hint(text, AT_STATION)
+    assert hint and "у метро Павелецкая, до 15 мин пешком от станции" in hint and "до 5 минут пешком" in hint
+    assert "до метро 10 мин пешком" in sd.compare_hint(text, {**RENT, sd.METRO: {"minutes": 10}})
+
+
+def test_the_walk_from_a_named_station_can_be_changed():
+    assert (sd.METRO, "До метро") in sd.changeable(AT_STATION)
+    assert sd.metro_by_text(sd.METRO, AT_STATION)  # the form would not ask it: asked in words
+    assert sd.metro_by_text(sd.METRO, {**AT_STATION, sd.METRO: {"minutes": 10}}) is None  # the form asks it
+    assert sd.metro_by_text(sd.BUDGET, AT_STATION) is None
+    out = sd.refine(turn("до 5 минут пешком", duration_min=5), AT_STATION)
+    assert out.understood and out.slots == {sd.METRO: {"minutes": 5.0}}
+    assert sd.to_criteria({**AT_STATION, **out.slots}).max_metro_minutes == 5.0

@@ -736,9 +736,27 @@ _CHEAPER = re.compile(r"дешевл|подешевл|бюджет\w*\s+(?:ме�
 _COMPARE = re.compile(r"дороже|подороже|больше|побольше|меньше|поменьше|ближе|просторн|другой район|в другом", re.I)
 
 
+_CLOSER = re.compile(r"(?:ближе|поближе|ближайш|рядом|недалеко|пешком)\W*(?:\w+\W+){0,3}?метро|метро\W+(?:\w+\W+){0,2}?(?:ближе|поближе)", re.I)
+
+
+def metro_now(slots: Dict[str, Any]) -> str:
+    """How far from the metro the search looks now: «у метро Павелецкая, до 15 мин пешком от станции»."""
+    metro = raw if isinstance(raw := slots.get(METRO), dict) else {}
+    how = describe(METRO, metro, slots).replace("не дальше ", "") if metro else None
+    stations = station_list(slots)
+    if stations:
+        return f"у метро {', '.join(stations)}, до {how or f'{num(DEFAULT_STATION_MINUTES)} мин пешком'} от станции"
+    return f"до метро {how}" if how else "без ограничения по расстоянию до метро"
+
+
+METRO_HINT = "Напишите, насколько близко нужно, например «до 5 минут пешком» или «300 метров», — покажу, что найдётся."
+
+
 def compare_hint(text: str, slots: Dict[str, Any]) -> Optional[str]:
     """«а есть дешевле?», «а побольше?» while offers are shown: the value to change, said with the one searched
     now, so that the next message («до 2 млн») refines the search. None: not such a question."""
+    if _CLOSER.search(text or ""):
+        return f"Сейчас ищу {metro_now(slots)}. {METRO_HINT}"
     if _CHEAPER.search(text or "") and slots.get(BUDGET) is not None:
         return (f"Сейчас ищу с бюджетом {describe(BUDGET, slots[BUDGET], slots)}. Напишите, сколько готовы платить, "
                 "например «до 2 млн», — покажу, что найдётся.")
@@ -749,7 +767,17 @@ def compare_hint(text: str, slots: Dict[str, Any]) -> Optional[str]:
 
 def changeable(slots: Dict[str, Any]) -> List[tuple]:
     needed = set(required_slots(slots))
+    if station_list(slots):
+        needed.add(METRO)  # the walk from the station named: «До метро» tightens it (`metro_by_text`)
     return [(slot, title) for slot, title in CHANGEABLE if slot in needed]
+
+
+def metro_by_text(slot: Optional[str], slots: Dict[str, Any]) -> Optional[str]:
+    """«До метро» with a station named: the form does not ask it (the station answers it), so the distance is
+    asked here and the next message refines the search. None: the form asks the parameter itself."""
+    if slot == METRO and station_list(slots) and slots.get(METRO) is None:
+        return f"Сейчас ищу {metro_now(slots)}. {METRO_HINT}"
+    return None
 
 
 def param_from(turn: Turn, slots: Dict[str, Any]) -> Optional[str]:
