@@ -347,7 +347,7 @@ class ActionViewingStart(Action):
         if offer is None:
             return events
         chosen = sd.chosen(offer)
-        dispatcher.utter_message(text=f"Запишу вас на просмотр: {chosen.get('name') or 'выбранный объект'}.")
+        dispatcher.utter_message(text=f"Запишу вас на просмотр: {ct.offer_title(chosen) or 'выбранный объект'}.")
         return events + [SlotSet(CHOSEN, chosen)]
 
 

@@ -282,3 +282,22 @@ def test_the_walk_from_a_named_station_can_be_changed():
     out = sd.refine(turn("до 5 минут пешком", duration_min=5), AT_STATION)
     assert out.understood and out.slots == {sd.METRO: {"minutes": 5.0}}
     assert sd.to_criteria({**AT_STATION, **out.slots}).max_metro_minutes == 5.0
+
+
+@pytest.mark.parametrize("offer, title", [
+    ({"name": "Помещение свободного назначения", "area_m2": 31.0,
+      "address": "Москва, ЦАО, р-н Таганский, м. Таганская, улица Большие Каменщики, 6С1"},
+     "Помещение свободного назначения, улица Большие Каменщики, 6С1, 31 м²"),
+    ({"name": "Taller", "address": "Жуков проезд, 8", "area_m2": 98.3}, "Taller, Жуков проезд, 8, 98,3 м²"),
+    ({"name": "БЦ Оружейный"}, "БЦ Оружейный"), (None, ""),
+])
+def test_the_chosen_offer_is_named_so_that_the_client_can_tell_it(offer, title):
+    """Two lots of one building differ by their area: «объект: Помещение свободного назначения» said neither."""
+    assert ct.offer_title(offer) == title
+    if offer:
+        assert f"• объект: {title}" in ct.summary({ct.PHONE: "+79035556677"}, offer)
+
+
+def test_the_phone_is_said_back_as_people_write_it():
+    assert "• телефон: +7 903 555-66-77" in ct.summary({ct.PHONE: "+79035556677"})
+    assert ct.spoken_phone("+79035556677") == "+7 903 555-66-77" and ct.spoken_phone("12") == "12"
