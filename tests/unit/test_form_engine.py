@@ -306,6 +306,9 @@ def test_a_go_ahead_wins_over_words_around_it_at_the_summary(spec, full):
     ("есть вариант офис 200м за 90 млн, норм цена?", "calculation_form"),
     ("предложили купить псн 80 метров за 30 млн брать или нет", "calculation_form"),
     ("стоит покупать офис за 45 млн на курской?", "calculation_form"),
+    # a minimum return is what an investor searches for, however it is said
+    ("доходность хотя бы 9", "search_form"), ("irr минимум 10%", "search_form"), ("доходность не менее 8", "search_form"),
+    ("доходность 9% и выше", "search_form"), ("какая доходность у офиса за 45 млн", "calculation_form"),
     ("есть ли предложения офисов у курской", "search_form"), ("сколько стоит купить офис в центре", "search_form"), ("покажи варианты подешевле", "search_form"),
 ])
 def test_which_task_the_words_name(text, task):

@@ -301,3 +301,11 @@ def test_the_chosen_offer_is_named_so_that_the_client_can_tell_it(offer, title):
 def test_the_phone_is_said_back_as_people_write_it():
     assert "• телефон: +7 903 555-66-77" in ct.summary({ct.PHONE: "+79035556677"})
     assert ct.spoken_phone("+79035556677") == "+7 903 555-66-77" and ct.spoken_phone("12") == "12"
+
+
+@pytest.mark.parametrize("text, asked", [("доходность хотя бы 9", sd.DEAL), ("ирр минимум 9", sd.AREA),
+                                         ("доходность не ниже 9", None)])
+def test_a_minimum_return_said_at_any_question_is_the_investors_minimum(text, asked):
+    """«доходность хотя бы 9» at «Купить или арендовать?»: a buyer for investment with IRR ≥ 9 %, not a calculation."""
+    out = sd.interpret(turn(text, number=9), {sd.TYPE: "office", sd.BUDGET: 80_000_000.0}, asked)
+    assert out.slots.get(sd.MIN_IRR) == 9 and out.slots.get(sd.DEAL) == "sale" and out.slots.get(sd.PURPOSE) == "investment"

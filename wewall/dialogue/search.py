@@ -211,6 +211,13 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> 
         out[MIN_IRR] = percents[-1]
     elif requested == MIN_IRR and _bare(turn) is not None:
         out[MIN_IRR] = _bare(turn)
+    elif _IRR_WORDS.search(turn.text or "") and (low := _bare(turn)) is not None and 0 < low < 100 and not _numbers(turn, "money_rub"):
+        out[MIN_IRR] = low  # «доходность хотя бы 9» at another question: an investor's minimum
+    if MIN_IRR in out and not percents and requested != MIN_IRR:
+        # a minimum return is asked only of an investor who buys: the words say both
+        out.setdefault(PURPOSE, slots.get(PURPOSE) or "investment")
+        if slots.get(DEAL) is None:
+            out.setdefault(DEAL, "sale")
     metro = _metro(turn, requested)
     areas = _numbers(turn, "area_m2")
     if requested == METRO and metro is None and areas:
