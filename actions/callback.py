@@ -41,6 +41,20 @@ def spoken(phone: str) -> str:
     return f"+7 {d[:3]} {d[3:6]}-{d[6:8]}-{d[8:]}" if len(d) == 10 else phone
 
 
+PAUSED = "paused_forms"  # wewall.dialogue.forms.PAUSED
+# the menu's titles: typed by hand, they are the tap (wewall/nlu/buttons.py)
+RESUME = {"search_form": ("Подбор недвижимости", "/request_search", "Ответы для подбора я сохранил — продолжим?"),
+          "calculation_form": ("Оценка доходности", "/request_calculation", "Ответы для расчёта я сохранил — продолжим?")}
+
+
+def offer_back(dispatcher: CollectingDispatcher, paused: Optional[List[str]]) -> None:
+    """The number was given in the middle of a form: the form waits with its answers, offered back here."""
+    forms = [f for f in reversed(paused or []) if f in RESUME]
+    if forms:
+        title, payload, text = RESUME[forms[0]]
+        dispatcher.utter_message(text=text, buttons=[{"title": title, "payload": payload}])
+
+
 class ActionCallbackOffer(Action):
     def name(self) -> Text:
         return "action_callback_offer"
@@ -73,6 +87,7 @@ class ActionCallbackSend(Action):
             sender_id=tracker.sender_id, now=dt.datetime.now(dt.timezone(dt.timedelta(hours=3))))
         lead = await keep_lead(tracker, "callback", summary, crm_enabled, slots=slots)
         answer_kept(dispatcher, lead, crm_enabled)
+        offer_back(dispatcher, tracker.get_slot(PAUSED))
         events: List[EventType] = [SlotSet(CALLBACK_PHONE, None), SlotSet("phone", phone)]
         if crm_enabled:
             events += crm_command("handover", summary=summary, phone=phone,

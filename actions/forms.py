@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 REQUESTED_SLOT = engine.REQUESTED_SLOT
 NEXT_ACTIONS = "next_actions"  # wewall.policies.NEXT_ACTIONS_SLOT: what runs after this action
+READ_MOVES = {"start", "answer", "correct", "back_to"}  # the engine's moves that read the message (said back)
 
 
 def turn_of(tracker: Tracker) -> Turn:
@@ -140,15 +141,41 @@ class FormEngineAction(FormValidationAction):
                 faq = await market_message(turn, offer_search=False) or faq
             result = await run_blocking(engine.step, spec, turn, slots, requested, faq, is_payload(turn.text))
         log.info("form %s: question %s, move %s", self.form, requested, result.move)
-        say(dispatcher, result.messages)
         events: List[EventType] = [SlotSet(k, v) for k, v in result.slots.items()]
         merged = {**slots, **result.slots}
+        phone_plan = self._callback(tracker, spec, turn, merged, result)
+        if phone_plan is not None:
+            events = [e for e in events if e.get("name") != engine.PAUSED] + phone_plan
+            result.leave, result.then = True, ["action_callback_offer"]
+            if result.move not in READ_MOVES:
+                result.messages = []  # «Не понял бюджет» about a message that was the phone
+        say(dispatcher, result.messages)
         if result.leave:
             plan = {"after": self.form, "then": result.then}
             return events + [SlotSet(NEXT_ACTIONS, plan), SlotSet(REQUESTED_SLOT, None), ActiveLoop(None)]
         if tracker.get_slot(NEXT_ACTIONS) is not None:
             events.append(SlotSet(NEXT_ACTIONS, None))  # a plan of an earlier turn must not outlive it
         return events + [SlotSet(REQUESTED_SLOT, result.ask)] + self.progress(merged)
+
+
+    def _callback(self, tracker: Tracker, spec: engine.FormSpec, turn: Turn, merged: Dict[str, Any],
+                  result: engine.Step) -> Optional[List[EventType]]:
+        """«до 300 тыс, можете перезвонить 8 916 123 45 67 Анна» in a form that does not ask for a phone:
+        the facts are read, the form waits with its answers kept, and the number is offered to the manager
+        (the consent sentence first, as outside a form). None: no phone, or the form reads it itself."""
+        from actions.manager import contacts_in
+
+        if result.leave or result.ask is None or ct.PHONE in spec.slots or is_payload(turn.text):
+            return None
+        contacts = contacts_in(tracker)
+        if not contacts.get(ct.PHONE):
+            return None
+        keep = bool(spec.answered(merged))
+        paused = [f for f in (merged.get(engine.PAUSED) or []) if f != spec.name] + ([spec.name] if keep else [])
+        events: List[EventType] = [SlotSet(engine.PAUSED, paused)]
+        if contacts.get(ct.NAME):
+            events.append(SlotSet(ct.NAME, contacts[ct.NAME]))
+        return events
 
 
 class ValidateCalculationForm(FormEngineAction):

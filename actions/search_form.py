@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.forms import NEXT_ACTIONS, ActionNoOffers, ValidateBookViewingForm, ValidateSearchForm, turn_of  # noqa: F401 (the form actions)
 from wewall import storage
 from wewall.blocking import run_blocking
+from wewall.dialogue import buttons
 from wewall.dialogue import contacts as ct
 from wewall.dialogue import forms as engine
 from wewall.dialogue import search as sd
@@ -271,6 +272,10 @@ class ActionSearchRefine(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         slots = _slots(tracker)
         outcome = sd.refine(_turn(tracker), slots)
+        typed = typed_param(_turn(tracker).text, slots) if not outcome.understood else None
+        if typed is not None and slots.get(sd.DEAL) is not None:
+            # «Бюджет», «До метро» typed after «Какой параметр изменить?»: the tap of that button
+            return change_param(dispatcher, typed, slots, then=[self.name()])
         if not outcome.understood or slots.get(sd.DEAL) is None:
             text = outcome.messages[0] if outcome.messages else "Что изменить в поиске?"
             dispatcher.utter_message(text=text, buttons=_param_buttons(slots))
@@ -300,7 +305,31 @@ class ActionSearchChange(Action):
         if param is None or not has_entity:
             dispatcher.utter_message(text="Какой параметр изменить?", buttons=_param_buttons(slots))
             return []
-        return [SlotSet(param, None), SlotSet(sd.CONFIRMED, True), SlotSet(STAGE, None), SlotSet(REQUESTED_SLOT, param)]
+        return change_param(dispatcher, param, slots)
+
+
+def typed_param(text: str, slots: Dict[str, Any]) -> Optional[str]:
+    """The parameter whose button title the client typed («бюджет», «до метро»): the parameter buttons are built
+    at run time, so the NLU's map of typed titles (`wewall.dialogue.buttons`) does not know them."""
+    payload = buttons.match(text, buttons.title_map((b["title"], b["payload"], "") for b in _param_buttons(slots)))
+    parsed = buttons.parse_payload(payload) if payload else None
+    values = [e.get("value") for e in (parsed[1] if parsed else []) if e.get("entity") == "search_param"]
+    return str(values[0]) if values else None
+
+
+def change_param(dispatcher: CollectingDispatcher, param: str, slots: Dict[str, Any],
+                 then: Optional[List[str]] = None) -> List[EventType]:
+    """Empty the parameter so that the form asks it again and searches (the rule, or `then`: the action that
+    read a typed title opens the form itself); the walk from a named station is asked in words."""
+    hint = sd.metro_by_text(param, slots)
+    if hint:
+        dispatcher.utter_message(text=hint)
+        return []
+    events: List[EventType] = [SlotSet(param, None), SlotSet(sd.CONFIRMED, True), SlotSet(STAGE, None),
+                               SlotSet(REQUESTED_SLOT, param)]
+    if then:
+        events.append(SlotSet(NEXT_ACTIONS, {"after": then[0], "then": ["search_form"]}))
+    return events
 
 
 # ---------------------------------------------------------------- viewing: contacts
@@ -318,7 +347,7 @@ class ActionViewingStart(Action):
         if offer is None:
             return events
         chosen = sd.chosen(offer)
-        dispatcher.utter_message(text=f"Запишу вас на просмотр: {ct.offer_label(chosen)}.")
+        dispatcher.utter_message(text=f"Запишу вас на просмотр: {ct.offer_title(chosen) or 'выбранный объект'}.")
         return events + [SlotSet(CHOSEN, chosen)]
 
 

@@ -468,6 +468,23 @@ CONVERSATIONS: List[Convo] = [
                                                            "а не сделок"), not_says=("Третье транспортное",))),
         ("давайте подберем", search("search_budget", slots={"search_type": "office", "search_deal": "rent"})),
     ]),
+    # ------------------------------------------------------------ a phone in the middle of a form (tester2)
+    Convo("search-phone-with-the-budget-is-offered-to-the-manager", [
+        ("ищу помещение под кафе в аренду", search("search_budget")),
+        ("до 300 тыс, можете перезвонить 8 916 123 45 67", out(
+            says=("+7 916 123-45-67", "соглашаетесь"), not_says=("Не понял",),
+            slots={"search_budget": 300_000, "callback_phone": "+79161234567", **SEARCH_KEPT})),
+        ("Отправить", out(says=("Заявка сохранена", "Ответы для подбора я сохранил"), slots={"phone": "+79161234567"})),
+        ("Подбор недвижимости", search("search_min_area", says=("Продолжим подбор",))),
+    ]),
+    Convo("search-phone-alone-is-not-a-budget", [
+        ("мне нужен офис купить", search("search_budget")),
+        ("тел 89161234567", out(says=("+7 916 123-45-67",), not_says=("Не понял бюджет",))),
+    ]),
+    Convo("search-go-ahead-at-the-wishes-is-no-wish", [
+        ("привет нужен офис в аренду у белорусской 100 метров до 400к в месяц класс б с отделкой", search("search_wishes")),
+        ("да ищи", search("search_confirmed", slots={"search_wishes": ""}, not_says=("«да ищи»",))),
+    ]),
 
     # ------------------------------------------------------------ no form open
     Convo("no-form-empty-facts", [

@@ -183,3 +183,24 @@ def test_an_offer_request_with_no_offers_keeps_its_facts_for_the_search():
     assert messages[0]["response"] == "utter_no_offers_shown"
     assert slots["pending_facts"]["entities"] == [{"entity": "estate_type", "value": "office"}]
     assert run(actions.ActionNoOffers(), tracker({}, "/next_offer", intent="next_offer", loop=None))[1] == {}
+
+
+@pytest.mark.parametrize("text, param", [("Бюджет", sd.BUDGET), ("бюджет", sd.BUDGET), ("площадь", sd.AREA),
+                                         ("класс", sd.CLASS)])
+def test_a_typed_parameter_title_is_its_tap(text, param):
+    """«Какой параметр изменить?» — «бюджет» typed: that parameter is asked again, not «Что изменить в поиске?»."""
+    shown = {**RENT_DONE, "search_stage": "offers"}
+    messages, slots, _ = run(actions.ActionSearchRefine(), tracker(shown, text=text, loop=None))
+    assert slots.get(param, "kept") is None and slots["requested_slot"] == param and slots["search_stage"] is None
+    assert slots["next_actions"] == {"after": "action_search_refine", "then": ["search_form"]}
+    assert not any("Что изменить" in (m.get("text") or "") for m in messages)
+
+
+def test_the_walk_from_a_named_station_is_asked_in_words():
+    shown = {**RENT_DONE, sd.METRO: None, sd.STATION: ["Павелецкая"], "search_stage": "offers"}
+    for t in (tracker(shown, text="До метро", loop=None),
+              tracker(shown, text='/change_params{"search_param":"search_max_walk"}', intent="change_params", loop=None,
+                      entities=[{"entity": "search_param", "value": sd.METRO}])):
+        action = actions.ActionSearchRefine() if t.latest_message["intent"]["name"] == "inform" else actions.ActionSearchChange()
+        messages, slots, _ = run(action, t)
+        assert "у метро Павелецкая, до 15 мин пешком" in messages[0]["text"] and not slots

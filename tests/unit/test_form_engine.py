@@ -281,6 +281,10 @@ def test_a_go_ahead_before_the_summary_skips_what_may_be_skipped():
     assert step.ask == sd.CONFIRMED and step.slots[sd.AREA] == sd.ANY and step.slots[sd.WISHES] == ""
     early = engine.step(specs.SEARCH, Turn("affirm", [], "давай ищи уже"), {sd.TYPE: "office"}, sd.DEAL)
     assert early.ask == sd.DEAL and "сделка" in early.messages[0].text  # what cannot be skipped is asked
+    assert early.messages[0].text.startswith("Хорошо, остались обязательные вопросы: сделка")  # not «Без этого не обойтись»
+    last = engine.step(CALC, Turn("affirm", [], "да считай"), {k: v for k, v in BRANCHES[0][1].items()
+                                                                if k not in ("calc_nds_rate", calc.CONFIRMED)}, "calc_nds_rate")
+    assert last.messages[0].text == "Хорошо, остался один обязательный вопрос: НДС."  # one question, said as one
     calc_step = engine.step(CALC, Turn("affirm", [], "считай"), {calc.KIND: "finished_office"}, "calc_area_m2")
     assert calc_step.ask == "calc_area_m2" and calc_step.move != "skip"  # every answer of a calculation is needed
 
@@ -318,10 +322,19 @@ def test_a_go_ahead_wins_over_words_around_it_at_the_summary(spec, full):
     ("подбери офис с доходностью не ниже 9", "search_form"),
     ("да ищи", "search_form"), ("какая доходность у офиса", "calculation_form"), ("не нужна", None),
     # an offer seen elsewhere, asked about: the calculation, though it names a price, an area, a station
-    ("мне предлагают офис 120 м за 45 млн у таганской стоит брать?", "calculation_form"),
     ("стоит ли покупать офис 80 метров за 25 млн у курской", "calculation_form"),
     ("есть вариант офис 200м по 400к за метр, норм вложение?", "calculation_form"),
     ("ищу офис для вложения денег", "search_form"),
+    # an offer seen elsewhere, to be judged (tester2's clients): the calculation, not a search
+    ("мне предлагают офис 120 м за 45 млн у таганской, стоит брать?", "calculation_form"),
+    ("окупится ли помещение за 30 млн", "calculation_form"),
+    ("есть вариант офис 200м за 90 млн, норм цена?", "calculation_form"),
+    ("предложили купить псн 80 метров за 30 млн брать или нет", "calculation_form"),
+    ("стоит покупать офис за 45 млн на курской?", "calculation_form"),
+    # a minimum return is what an investor searches for, however it is said
+    ("доходность хотя бы 9", "search_form"), ("irr минимум 10%", "search_form"), ("доходность не менее 8", "search_form"),
+    ("доходность 9% и выше", "search_form"), ("какая доходность у офиса за 45 млн", "calculation_form"),
+    ("есть ли предложения офисов у курской", "search_form"), ("сколько стоит купить офис в центре", "search_form"), ("покажи варианты подешевле", "search_form"),
 ])
 def test_which_task_the_words_name(text, task):
     assert engine.task_from_text(text) == task
@@ -521,3 +534,14 @@ def test_facts_to_keep_for_the_search(text, entities, kept):
     if kept:
         step = engine.activate(specs.SEARCH, Turn("request_search", [], "давайте подберем"), {}, pending)
         assert step.slots.get(sd.TYPE) == "office" and step.ask != sd.TYPE
+
+
+@pytest.mark.parametrize("text", ["да ищи", "ищи", "давай ищи уже", "ок ищите", "Да, искать!"])
+def test_a_go_ahead_at_a_free_text_question_is_not_its_answer(text):
+    """«Есть ли другие пожелания?» — «да ищи»: skip to the summary; the wishes are none, not «да ищи»."""
+    slots = {sd.TYPE: "office", sd.DEAL: "rent", sd.BUDGET: 400_000.0, sd.AREA: 100.0, sd.CLASS: "B", sd.FINISH: "ready",
+             sd.STATION: ["Белорусская"]}
+    step = engine.step(specs.SEARCH, Turn("affirm", [], text), slots, sd.WISHES)
+    assert step.slots.get(sd.WISHES) == "" and step.ask == sd.CONFIRMED
+    time = engine.step(specs.VIEWING, Turn("affirm", [], "отправляй"), {ct.NAME: "Иван", ct.PHONE: "+79161234567"}, ct.TIME)
+    assert not time.slots.get(ct.TIME) and time.ask == ct.TIME  # the time cannot be skipped: asked, not «отправляй»

@@ -237,13 +237,78 @@ def test_a_percent_from_an_investor_is_the_minimum_irr_at_any_question():
     assert sd.MIN_IRR not in out.slots
 
 
-@pytest.mark.parametrize("offer, label", [
-    ({"name": "Помещение свободного назначения", "area_m2": 47.4, "metro": "Бауманская"},
-     "Помещение свободного назначения, 47,4 м², м. Бауманская"),
-    ({"name": "БЦ «Мосэнка»", "area_m2": 120}, "БЦ «Мосэнка», 120 м²"),
-    ({}, "выбранный объект"),
+@pytest.mark.parametrize("text, intent, finish", [("да", "affirm", "ready"), ("нет", "deny", sd.ANY),
+                                                  ("да нужна", "affirm", "ready"), ("нет не обязательно", "deny", sd.ANY)])
+def test_a_yes_or_no_answers_the_finish_question(text, intent, finish):
+    """«Нужна отделка?» — «да»: only finished premises; «нет»: any (not «Нужна только с отделкой или любая?» again)."""
+    from wewall.dialogue import forms as engine
+    from wewall.dialogue import specs
+
+    out = engine.step(specs.SEARCH, turn(text, intent), {**RENT, sd.BUDGET: 250_000.0, sd.AREA: 60.0}, sd.FINISH)
+    assert out.slots.get(sd.FINISH) == finish
+
+
+@pytest.mark.parametrize("text, asked, wish", [
+    ("вход с улицы, первый этаж", sd.FINISH, "вход с улицы, первый этаж"),
+    ("до 250к и чтоб была парковка", sd.BUDGET, "чтоб была парковка"),
+    ("офис в аренду 50 метров, с парковкой", None, "с парковкой"),
+    ("метров 80, этаж не выше 3", sd.AREA, "этаж не выше 3"),
 ])
-def test_the_offer_booked_is_named_with_its_area_and_station(offer, label):
-    assert ct.offer_label(offer) == label
+def test_a_wish_said_at_another_question_is_kept(text, asked, wish):
+    out = sd.interpret(turn(text), {**RENT}, asked)
+    assert out.slots.get(sd.WISHES) == wish
+
+
+def test_a_wish_is_added_to_the_wishes_already_said():
+    out = sd.interpret(turn("и парковка нужна"), {**RENT, sd.WISHES: "вход с улицы"}, sd.BUDGET)
+    assert out.slots.get(sd.WISHES) == "вход с улицы, парковка нужна"
+    assert sd.interpret(turn("с отделкой", finish="ready"), {**RENT}, sd.AREA).slots.get(sd.WISHES) is None
+
+
+AT_STATION = {**RENT, sd.BUDGET: 500_000.0, sd.AREA: 100.0, sd.STATION: ["Павелецкая"], sd.CLASS: sd.ANY,
+              sd.FINISH: sd.ANY, sd.WISHES: "", sd.CONFIRMED: True}
+
+
+@pytest.mark.parametrize("text", ["а поближе к метро?", "а есть ближе к метро", "хочу рядом с метро", "метро поближе есть?"])
+def test_closer_to_the_metro_says_the_walk_searched_now(text):
+    """«а поближе к метро?» while offers are shown: how far the search looks now, and how to say closer."""
+    hint = sd.compare_hint(text, AT_STATION)
+    assert hint and "у метро Павелецкая, до 15 мин пешком от станции" in hint and "до 5 минут пешком" in hint
+    assert "до метро 10 мин пешком" in sd.compare_hint(text, {**RENT, sd.METRO: {"minutes": 10}})
+
+
+def test_the_walk_from_a_named_station_can_be_changed():
+    assert (sd.METRO, "До метро") in sd.changeable(AT_STATION)
+    assert sd.metro_by_text(sd.METRO, AT_STATION)  # the form would not ask it: asked in words
+    assert sd.metro_by_text(sd.METRO, {**AT_STATION, sd.METRO: {"minutes": 10}}) is None  # the form asks it
+    assert sd.metro_by_text(sd.BUDGET, AT_STATION) is None
+    out = sd.refine(turn("до 5 минут пешком", duration_min=5), AT_STATION)
+    assert out.understood and out.slots == {sd.METRO: {"minutes": 5.0}}
+    assert sd.to_criteria({**AT_STATION, **out.slots}).max_metro_minutes == 5.0
+
+
+@pytest.mark.parametrize("offer, title", [
+    ({"name": "Помещение свободного назначения", "area_m2": 31.0,
+      "address": "Москва, ЦАО, р-н Таганский, м. Таганская, улица Большие Каменщики, 6С1"},
+     "Помещение свободного назначения, улица Большие Каменщики, 6С1, 31 м²"),
+    ({"name": "Taller", "address": "Жуков проезд, 8", "area_m2": 98.3}, "Taller, Жуков проезд, 8, 98,3 м²"),
+    ({"name": "БЦ Оружейный"}, "БЦ Оружейный"), (None, ""),
+])
+def test_the_chosen_offer_is_named_so_that_the_client_can_tell_it(offer, title):
+    """Two lots of one building differ by their area: «объект: Помещение свободного назначения» said neither."""
+    assert ct.offer_title(offer) == title
     if offer:
-        assert f"• объект: {label}" in ct.summary({}, offer)
+        assert f"• объект: {title}" in ct.summary({ct.PHONE: "+79035556677"}, offer)
+
+
+def test_the_phone_is_said_back_as_people_write_it():
+    assert "• телефон: +7 903 555-66-77" in ct.summary({ct.PHONE: "+79035556677"})
+    assert ct.spoken_phone("+79035556677") == "+7 903 555-66-77" and ct.spoken_phone("12") == "12"
+
+
+@pytest.mark.parametrize("text, asked", [("доходность хотя бы 9", sd.DEAL), ("ирр минимум 9", sd.AREA),
+                                         ("доходность не ниже 9", None)])
+def test_a_minimum_return_said_at_any_question_is_the_investors_minimum(text, asked):
+    """«доходность хотя бы 9» at «Купить или арендовать?»: a buyer for investment with IRR ≥ 9 %, not a calculation."""
+    out = sd.interpret(turn(text, number=9), {sd.TYPE: "office", sd.BUDGET: 80_000_000.0}, asked)
+    assert out.slots.get(sd.MIN_IRR) == 9 and out.slots.get(sd.DEAL) == "sale" and out.slots.get(sd.PURPOSE) == "investment"

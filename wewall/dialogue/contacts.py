@@ -13,7 +13,7 @@ from wewall.dialogue import search
 from wewall.dialogue.answers import close_reading
 from wewall.dialogue.calculation import Turn
 from wewall.dialogue.search import Outcome  # the same shape of answer as the search form's
-from wewall.text import num
+from wewall.text import finite, num
 
 NAME = "person_name"
 PHONE = "phone"
@@ -143,28 +143,44 @@ def interpret(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> Ou
         old = slots.get(slot)
         if old is not None and old != value and slot != requested:
             label = {NAME: "имя", PHONE: "телефон", TIME: "удобное время"}[slot]
-            out.messages.append(f"Исправил: {label} — {value}.")
+            out.messages.append(f"Исправил: {label} — {spoken_phone(value) if slot == PHONE else value}.")
     return close_reading(out, slots, turn, requested, confirmed=CONFIRMED, interruptions=INTERRUPTIONS,
                          ask_again=ASK_AGAIN, what_to_fix="Что исправить? Напишите новое имя, телефон или время.")
 
 
-def offer_label(offer: Dict[str, Any]) -> str:
-    """«Помещение свободного назначения, 47,4 м², м. Бауманская»: a name alone is shared by many offers."""
-    parts = [str(offer.get("name") or "выбранный объект")]
-    if offer.get("area_m2"):
-        parts.append(f"{num(offer['area_m2'])} м²")
-    if offer.get("metro"):
-        parts.append(f"м. {offer['metro']}")
+def spoken_phone(phone: Any) -> str:
+    """«+79161234567» as people write it: «+7 916 123-45-67»."""
+    text = str(phone or "")
+    d = text[2:]
+    return f"+7 {d[:3]} {d[3:6]}-{d[6:8]}-{d[8:]}" if text.startswith("+7") and len(d) == 10 and d.isdigit() else text
+
+
+# «Москва, ЦАО, р-н Таганский, м. Таганская, улица …»: the parts before the street say nothing a card did not
+_ADDRESS_HEAD = re.compile(r"^(?:\s*(?:г\.\s*)?москва|\s*[а-яё]*ао|\s*р-н\s+[^,]+|\s*район\s+[^,]+|\s*м\.\s*[^,]+|\s*поселение\s+[^,]+)\s*,", re.I)
+
+
+def offer_title(offer: Optional[Dict[str, Any]]) -> str:
+    """The chosen offer as the client can tell it from the others of the same building: its name, street and
+    area («Помещение свободного назначения, улица Большие Каменщики, 6С1, 31 м²»). «» without an offer."""
+    if not offer:
+        return ""
+    address = str(offer.get("address") or "")
+    while (m := _ADDRESS_HEAD.match(address)) is not None:
+        address = address[m.end():].strip()
+    parts = [str(p) for p in (offer.get("name"), address) if p]
+    area = offer.get("area_m2")
+    if isinstance(area, (int, float)) and not isinstance(area, bool) and finite(area):
+        parts.append(f"{num(area)} м²")
     return ", ".join(parts)
 
 
 def summary(slots: Dict[str, Any], offer: Optional[Dict[str, Any]] = None) -> str:
     lines = ["Проверьте, пожалуйста:"]
-    if offer and offer.get("name"):
-        lines.append(f"• объект: {offer_label(offer)}")
+    if offer_title(offer):
+        lines.append(f"• объект: {offer_title(offer)}")
     lines += [
         f"• имя: {slots.get(NAME) or '—'}",
-        f"• телефон: {slots.get(PHONE) or '—'}",
+        f"• телефон: {spoken_phone(slots.get(PHONE)) or '—'}",
         f"• удобное время: {slots.get(TIME) or '—'}",
         CONSENT,
     ]

@@ -184,16 +184,22 @@ def named_question(text: str, aliases: Dict[str, List[str]], asked: Iterable[str
 
 # Which task a message asks for, by its words (the NLU sometimes confuses them).
 _CALC_VERBS = re.compile(
-    r"посчита|рассчита|расчет|оцени|оценк|окупа|выгодн|мне\s+предлага|предложили"
-    # «стоит брать?», «стоит ли покупать», «норм вложение?»: a unit seen elsewhere, to be judged
-    r"|стоит\s+(?:ли\s+)?(?:его\s+|ее\s+)?(?:брать|взять|покупать|купить|вкладыва|инвестир)"
-    r"|(?:норм\w*|хорош\w*|удачн\w*)\s+(?:ли\s+)?(?:это\s+)?вложени"
+    r"посчита|рассчита|расчет|оцени|оценк|окупа|выгодн|мне\s+предлага"
     # «сколько будет IRR, если куплю…», «какая будет доходность»: a question about a return is a calculation
     r"|(?:сколько|какой|какая|какую|каков\w*)\s+(?:\w+\s+)?(?:irr|ирр|доходн)"
+    # an offer seen elsewhere, to be judged: «мне предлагают офис…, стоит брать?», «окупится ли», «норм цена?»
+    r"|(?<!сколько\s)стоит\s+(?:ли\s+)?(?:его\s+|ее\s+|это\s+)?(?:брать|покупать|взять|купить|вкладыва|инвестир)"
+    r"|брать\s+или\s+нет|окупи|\bпредлага\w*\s+(?:мне\s+)?(?:купить|офис|помещени|псн|торгов|магазин)"
+    r"|\bпредложили\b|(?:норм\w*|хорош\w*|адекватн\w*|нормальн\w*|справедлив\w*)\s+цен|цена\s+(?:норм|адекватн|хорош)"
+    r"|(?:норм\w*|хорош\w*|удачн\w*)\s+(?:ли\s+)?(?:это\s+)?вложени"
 )
 _CALC_WORDS = re.compile(r"доходн|\birr\b|ирр")
 # «доходность от 10 %» is what an investor searches for, not a request to calculate
-_MIN_RETURN = re.compile(r"(?:доходн\w*|\birr\b|ирр)\s*(?:от|не ниже|не меньше|выше|больше|>=?)\s*\d")
+_MIN_RETURN = re.compile(
+    r"(?:доходн\w*|\birr\b|ирр)\s*(?:(?:хотя\s+бы|как\s+минимум|минимум|минимальн\w*|желательно|чтобы\s+была|нужна|"
+    r"от|не\s+ниже|не\s+меньше|не\s+менее|не\s+хуже|выше|больше|>=?)\s*)+\d"
+    r"|(?:доходн\w*|\birr\b|ирр)\s*\d+[.,]?\d*\s*%?\s*(?:и\s+выше|и\s+больше|или\s+выше|минимум|\+)"
+)
 _SEARCH_WORDS = re.compile(r"подбер|подобра|подбор|найд|найти|ищу|ищем|ищи|поищ|подыщ|покажи вариант")
 _DEAL_WORDS = re.compile(r"купить|куплю|снять|сниму|арендовать|арендую|есть ли|есть что|предложени|вариант")
 
@@ -559,7 +565,7 @@ def step(
         reading.intent = "inform"  # «вход с улицы» as a wish, «завтра после обеда» as a time: whatever the NLU thought
     if requested in spec.free_text and requested in spec.skippable and (go or is_go_ahead(text)) \
             and not reading.entities:
-        # «да ищи» to «Есть ли другие пожелания?» is no wish: the question is skipped, not answered with it
+        # «да ищи», «давай» to «Есть ли другие пожелания?» is no wish: the question is skipped, not answered with it
         result.slots[requested] = spec.skippable[requested]
         merged = {**slots, **result.slots}
         result.move = "skip"
@@ -568,7 +574,10 @@ def step(
     if requested in spec.yes_no and reading.intent in ("affirm", "deny") and not reading.entities:
         meaning = spec.yes_no[requested][0 if reading.intent == "affirm" else 1]
         reading = Turn("inform", [{"entity": k, "value": v} for k, v in meaning.items()], text)
-    out = spec.interpret(reading, slots, requested)
+    # «да ищи» to a free-text question that cannot be skipped (the viewing time) is the go-ahead of
+    # step 7, never the text answered
+    go_only = go and requested in spec.free_text and is_go_ahead(text)
+    out = None if go_only else spec.interpret(reading, slots, requested)
     if named and named not in (getattr(out, "slots", {}) or {}):
         result.move = "back_to"
         result.say(f"Хорошо, вернёмся к вопросу: {spec.names.get(named, named)}.")
@@ -608,7 +617,8 @@ def step(
         result.move = "skip" if skipped else "not_yet"
         if result.ask is not None and result.ask != spec.confirm:
             missing = [spec.names.get(q, q) for q in order if q != spec.confirm and merged.get(q) is None]
-            result.say("Хорошо. Без этого не обойтись: " + ", ".join(missing) + ".")
+            result.say(f"Хорошо, остался один обязательный вопрос: {missing[0]}." if len(missing) == 1
+                       else "Хорошо, остались обязательные вопросы: " + ", ".join(missing) + ".")
             result.slots.setdefault(result.ask, merged.get(result.ask))
         return result
 

@@ -211,6 +211,13 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> 
         out[MIN_IRR] = percents[-1]
     elif requested == MIN_IRR and _bare(turn) is not None:
         out[MIN_IRR] = _bare(turn)
+    elif _IRR_WORDS.search(turn.text or "") and (low := _bare(turn)) is not None and 0 < low < 100 and not _numbers(turn, "money_rub"):
+        out[MIN_IRR] = low  # «доходность хотя бы 9» at another question: an investor's minimum
+    if MIN_IRR in out and not percents and requested != MIN_IRR:
+        # a minimum return is asked only of an investor who buys: the words say both
+        out.setdefault(PURPOSE, slots.get(PURPOSE) or "investment")
+        if slots.get(DEAL) is None:
+            out.setdefault(DEAL, "sale")
     metro = _metro(turn, requested)
     areas = _numbers(turn, "area_m2")
     if requested == METRO and metro is None and areas:
@@ -279,7 +286,28 @@ def _candidates(turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> 
     # «не важно» / «любой» answers the optional question asked
     if requested in OPTIONAL and requested not in out and _is_any(turn, _ENTITY_OF.get(requested)):
         out[requested] = ANY
+    # «вход с улицы, первый этаж» said at another question is a wish all the same: kept, not lost
+    if requested != WISHES:
+        wish = wish_clauses(text)
+        old = str(slots.get(WISHES) or "")
+        if wish and wish.lower() not in old.lower():
+            out[WISHES] = f"{old}, {wish}" if old else wish
     return out
+
+
+_LEADING = re.compile(r"^(?:(?:и|а|да|плюс|еще|ещё|также)\s+)+", re.I)
+_CLAUSE = re.compile(r"[,;.!?\n]+|\s+(?:и|а\s+также|плюс)\s+", re.I)
+
+
+def wish_clauses(text: Optional[str]) -> str:
+    """The parts of a message that are wishes («вход с улицы», «с парковкой»), the finish aside: it is its own
+    question. «» when there are none."""
+    parts = []
+    for part in _CLAUSE.split(text or ""):
+        w = wl.parse(part)
+        if (set(w.keys) - {"finish"}) or w.passed or w.max_floor is not None:
+            parts.append(_LEADING.sub("", part.strip()))
+    return ", ".join(parts)
 
 
 _ENTITY_OF = {TYPE: "estate_type", ZONE: "zone", CLASS: "estate_class", FINISH: "finish", READINESS: "readiness",
@@ -711,9 +739,27 @@ _CHEAPER = re.compile(r"дешевл|подешевл|бюджет\w*\s+(?:ме�
 _COMPARE = re.compile(r"дороже|подороже|больше|побольше|меньше|поменьше|ближе|просторн|другой район|в другом", re.I)
 
 
+_CLOSER = re.compile(r"(?:ближе|поближе|ближайш|рядом|недалеко|пешком)\W*(?:\w+\W+){0,3}?метро|метро\W+(?:\w+\W+){0,2}?(?:ближе|поближе)", re.I)
+
+
+def metro_now(slots: Dict[str, Any]) -> str:
+    """How far from the metro the search looks now: «у метро Павелецкая, до 15 мин пешком от станции»."""
+    metro = raw if isinstance(raw := slots.get(METRO), dict) else {}
+    how = describe(METRO, metro, slots).replace("не дальше ", "") if metro else None
+    stations = station_list(slots)
+    if stations:
+        return f"у метро {', '.join(stations)}, до {how or f'{num(DEFAULT_STATION_MINUTES)} мин пешком'} от станции"
+    return f"до метро {how}" if how else "без ограничения по расстоянию до метро"
+
+
+METRO_HINT = "Напишите, насколько близко нужно, например «до 5 минут пешком» или «300 метров», — покажу, что найдётся."
+
+
 def compare_hint(text: str, slots: Dict[str, Any]) -> Optional[str]:
     """«а есть дешевле?», «а побольше?» while offers are shown: the value to change, said with the one searched
     now, so that the next message («до 2 млн») refines the search. None: not such a question."""
+    if _CLOSER.search(text or ""):
+        return f"Сейчас ищу {metro_now(slots)}. {METRO_HINT}"
     if _CHEAPER.search(text or "") and slots.get(BUDGET) is not None:
         return (f"Сейчас ищу с бюджетом {describe(BUDGET, slots[BUDGET], slots)}. Напишите, сколько готовы платить, "
                 "например «до 2 млн», — покажу, что найдётся.")
@@ -724,7 +770,17 @@ def compare_hint(text: str, slots: Dict[str, Any]) -> Optional[str]:
 
 def changeable(slots: Dict[str, Any]) -> List[tuple]:
     needed = set(required_slots(slots))
+    if station_list(slots):
+        needed.add(METRO)  # the walk from the station named: «До метро» tightens it (`metro_by_text`)
     return [(slot, title) for slot, title in CHANGEABLE if slot in needed]
+
+
+def metro_by_text(slot: Optional[str], slots: Dict[str, Any]) -> Optional[str]:
+    """«До метро» with a station named: the form does not ask it (the station answers it), so the distance is
+    asked here and the next message refines the search. None: the form asks the parameter itself."""
+    if slot == METRO and station_list(slots) and slots.get(METRO) is None:
+        return f"Сейчас ищу {metro_now(slots)}. {METRO_HINT}"
+    return None
 
 
 def param_from(turn: Turn, slots: Dict[str, Any]) -> Optional[str]:

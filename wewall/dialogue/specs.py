@@ -114,7 +114,7 @@ VIEWING = FormSpec(
     interpret=ct.interpret,
     names=CONTACT_NAMES,
     aliases=CONTACT_ALIASES,
-    describe=lambda slot, value, slots: str(value),
+    describe=lambda slot, value, slots: ct.spoken_phone(value) if slot == ct.PHONE else str(value),
     ask_again=ct.ASK_AGAIN,
     cancelled="Хорошо, запись на просмотр отменена. Данные я никому не передал.",
     free_text=(ct.TIME,),

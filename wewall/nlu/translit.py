@@ -69,7 +69,7 @@ def to_cyrillic(text: str) -> Optional[Tuple[str, List[int]]]:
             out.append(text[k])
             where.append(k)
         word = m.group()
-        if len(word) > MAX_WORD or word.lower() in KEEP and not (m.start() and text[m.start() - 1].isdigit()):
+        if len(word) > MAX_WORD or (word.lower() in KEEP and not (m.start() and text[m.start() - 1].isdigit())):
             cyr, offsets = word, list(range(len(word)))
         else:
             cyr, offsets = _word(word)
