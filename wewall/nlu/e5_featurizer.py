@@ -23,14 +23,13 @@ import atexit
 import functools
 import glob
 import os
-from typing import Any, Dict, List, Optional, Text, Type
+from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.constants import FEATURIZER_CLASS_ALIAS
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
-from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
@@ -91,12 +90,6 @@ def load_encoder(threads: int = 1, variant: str = "original") -> E5Encoder:
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class E5Featurizer(ConfigOnlyFeaturizer, DenseFeaturizer, GraphComponent):
     """The e5 sentence vector of the message's text as a dense sentence feature."""
-
-    @classmethod
-    def required_components(cls) -> List[Type]:
-        # Not used by the features themselves; keeps a message without tokens (a «/intent»
-        # command) out, as the other featurizers do.
-        return [Tokenizer]
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:

@@ -14,7 +14,7 @@ is trained.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text, Type
+from typing import Any, Dict, List, Text
 
 import numpy as np
 import scipy.sparse
@@ -22,7 +22,6 @@ from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.constants import FEATURIZER_CLASS_ALIAS, TOKENS_NAMES
 from rasa.nlu.featurizers.sparse_featurizer.sparse_featurizer import SparseFeaturizer
-from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import ENTITIES, FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
@@ -36,10 +35,6 @@ INDEX = {name: i for i, name in enumerate(ENTITY_TYPES)}
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class EntityTypeFeaturizer(ConfigOnlyFeaturizer, SparseFeaturizer, GraphComponent):
-    @classmethod
-    def required_components(cls) -> List[Type]:
-        return [Tokenizer]
-
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {**SparseFeaturizer.get_default_config()}

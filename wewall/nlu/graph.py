@@ -3,11 +3,12 @@ alone (nothing trained, nothing persisted)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, List, Text
+from typing import TYPE_CHECKING, Any, Dict, List, Text, Type
 
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -19,6 +20,11 @@ class ConfigOnlyFeaturizer:
     def __init__(self, config: Dict[Text, Any], execution_context: ExecutionContext) -> None:
         # A mixin: the next class in the MRO is Rasa's featurizer, which takes these arguments.
         super().__init__(execution_context.node_name, config)  # type: ignore[call-arg]
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        # Our features read tokens; it also keeps a message without tokens (a «/intent» command) out.
+        return [Tokenizer]
 
     if TYPE_CHECKING:  # what the subclasses implement
 

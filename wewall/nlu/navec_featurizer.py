@@ -9,14 +9,14 @@ read from natasha's package data (26 MB, ~1 s) once per process, and shared with
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text, Tuple, Type
+from typing import Any, Dict, List, Text, Tuple
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES, FEATURIZER_CLASS_ALIAS, TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
-from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
@@ -29,10 +29,6 @@ from wewall.nlu.graph import ConfigOnlyFeaturizer
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class NavecFeaturizer(ConfigOnlyFeaturizer, DenseFeaturizer, GraphComponent):
     """Dense sequence and sentence features from navec vectors of token texts or lemmas."""
-
-    @classmethod
-    def required_components(cls) -> List[Type]:
-        return [Tokenizer]
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
