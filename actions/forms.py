@@ -108,6 +108,8 @@ class FormEngineAction(FormValidationAction):
         return {name: tracker.get_slot(name) for name in names}
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        from actions.faq import market_message  # actions.faq imports this module
+
         spec = self.spec()
         slots = self._slots(tracker, spec)
         requested = tracker.get_slot(REQUESTED_SLOT)
@@ -128,14 +130,10 @@ class FormEngineAction(FormValidationAction):
                 # was read already, reading it again would answer the question it reopens for.
                 turn = Turn(None, [], "")
             result = await run_blocking(engine.activate, spec, turn, slots, slots.get(engine.PENDING))
-            from actions.faq import market_message
-
             prices = await market_message(turn, offer_search=False)
             if prices is not None:  # «почём купить офис в сити?» opens the search: the prices first
                 result.messages.insert(0, prices)
         else:
-            from actions.faq import market_message
-
             faq: Optional[Any] = faq_response(tracker)
             if faq:  # a question about market prices is answered from the base
                 faq = await market_message(turn, offer_search=False) or faq
